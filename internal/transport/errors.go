@@ -1,0 +1,101 @@
+package transport
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+)
+
+// Sentinels every client reuses, so that callers can write
+// errors.Is(err, shopify.ErrRateLimited) the same way on every platform.
+var (
+	ErrRateLimited  = errors.New("rate limited")
+	ErrUnauthorized = errors.New("unauthorized")
+	ErrNotFound     = errors.New("not found")
+	ErrConflict     = errors.New("conflict")
+)
+
+// MaxErrorBody caps how much of an error response body is kept.
+const MaxErrorBody = 64 << 10
+
+// APIError is a non-2xx response. Platform packages wrap it in their own
+// error types (which unwrap to it) to add the platform's code and message.
+type APIError struct {
+	Method     string
+	URL        string // redacted
+	Status     int
+	RequestID  string
+	RetryAfter time.Duration // zero when the server sent none
+	Header     http.Header   // response header
+	Body       []byte        // at most MaxErrorBody bytes, secrets redacted
+	Truncated  bool          // the body was longer than MaxErrorBody
+}
+
+func (e *APIError) Error() string {
+	s := fmt.Sprintf("%s %s: %d %s", e.Method, e.URL, e.Status, http.StatusText(e.Status))
+	if e.RequestID != "" {
+		s += " (request id " + e.RequestID + ")"
+	}
+	if e.RetryAfter > 0 {
+		s += fmt.Sprintf(" retry after %s", e.RetryAfter)
+	}
+	return s
+}
+
+// Is maps the status to the package sentinels: 429 is ErrRateLimited, 401 and
+// 403 ErrUnauthorized, 404 ErrNotFound, 409 ErrConflict.
+func (e *APIError) Is(target error) bool {
+	switch target {
+	case ErrRateLimited:
+		return e.Status == http.StatusTooManyRequests
+	case ErrUnauthorized:
+		return e.Status == http.StatusUnauthorized || e.Status == http.StatusForbidden
+	case ErrNotFound:
+		return e.Status == http.StatusNotFound
+	case ErrConflict:
+		return e.Status == http.StatusConflict
+	}
+	return false
+}
+
+// RateLimitError is returned instead of retrying when the server asks for a
+// wait beyond the client's cap (or beyond the context's deadline): the caller
+// decides when to come back. It matches ErrRateLimited.
+type RateLimitError struct {
+	RetryAfter time.Duration
+	Err        error // what the server answered, often an *APIError
+}
+
+func (e *RateLimitError) Error() string {
+	msg := fmt.Sprintf("rate limited: retry after %s", e.RetryAfter)
+	if e.Err != nil {
+		msg += ": " + e.Err.Error()
+	}
+	return msg
+}
+
+// Is reports ErrRateLimited.
+func (e *RateLimitError) Is(target error) bool { return target == ErrRateLimited }
+
+// Unwrap returns the server's answer.
+func (e *RateLimitError) Unwrap() error { return e.Err }
+
+// Retryable is implemented by errors a response handler returns for a 2xx
+// response that should be retried anyway, such as Shopify's THROTTLED.
+type Retryable interface {
+	error
+	// RetryAfter is the minimum wait before the next attempt (zero: backoff).
+	RetryAfter() time.Duration
+}
+
+// redactedError keeps a wrapped error's identity for errors.Is/As while its
+// message goes through the redactor, so a token in a URL never reaches
+// err.Error().
+type redactedError struct {
+	err error
+	msg string
+}
+
+func (e *redactedError) Error() string { return e.msg }
+func (e *redactedError) Unwrap() error { return e.err }

@@ -1,0 +1,201 @@
+package transport
+
+import (
+	"context"
+	"errors"
+	"math/rand/v2"
+	"net/http"
+	"time"
+)
+
+// attempt is the per-call state the retryablehttp hooks share through the
+// request's context: the hooks' signatures carry nothing else.
+type attempt struct {
+	retry bool
+	cost  int
+	gate  *Gate
+	n     int           // attempts sent so far
+	wait  time.Duration // wait before the next attempt, set by checkRetry
+}
+
+type attemptKey struct{}
+
+func attemptFrom(ctx context.Context) *attempt {
+	a, _ := ctx.Value(attemptKey{}).(*attempt)
+	return a
+}
+
+// handlerError marks an error from Request.Handle, so checkRetry can tell it
+// from a transport error.
+type handlerError struct{ err error }
+
+func (e *handlerError) Error() string { return e.err.Error() }
+func (e *handlerError) Unwrap() error { return e.err }
+
+// waitTooLong tells errorHandler that the server asked for more than the
+// client will wait.
+type waitTooLong struct {
+	wait time.Duration
+	err  error
+}
+
+func (e *waitTooLong) Error() string { return "retry wait too long" }
+
+func noBackoff(_, _ time.Duration, _ int, _ *http.Response) time.Duration { return 0 }
+
+// checkRetry decides whether to retry and how long to wait first. The wait
+// is stored in the attempt and slept in prepareRetry.
+func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
+	if ctx.Err() != nil {
+		return false, ctx.Err()
+	}
+	a := attemptFrom(ctx)
+	if a == nil || !a.retry {
+		return false, nil
+	}
+	var floor time.Duration
+	hasFloor := false
+	var he *handlerError
+	var we *WaitError
+	switch {
+	case errors.As(err, &we):
+		return false, err
+	case errors.As(err, &he):
+		var r Retryable
+		if !errors.As(he.err, &r) {
+			return false, nil
+		}
+		floor, hasFloor = r.RetryAfter(), r.RetryAfter() > 0
+	default:
+		ok, cerr := c.cfg.CheckRetry(ctx, resp, err)
+		if !ok {
+			return false, cerr
+		}
+		floor, hasFloor = RetryAfter(resp, time.Now())
+	}
+	var wait time.Duration
+	if hasFloor {
+		if floor > c.cfg.Retry.MaxWait {
+			return false, &waitTooLong{wait: floor, err: err}
+		}
+		wait = floor + jitter(floor)
+	} else {
+		wait = c.backoff(a.n)
+	}
+	if dl, ok := ctx.Deadline(); ok && time.Now().Add(wait).After(dl) && hasFloor {
+		return false, &waitTooLong{wait: floor, err: err}
+	}
+	a.wait = wait
+	return true, nil
+}
+
+// jitter is a small random addition to a server-given wait: up to a tenth of
+// it, at least 10ms and at most 1s, so clients that were throttled together
+// do not return together. It is never subtracted.
+func jitter(floor time.Duration) time.Duration {
+	j := min(max(floor/10, 10*time.Millisecond), time.Second)
+	return rand.N(j + 1)
+}
+
+// backoff is exponential from MinBackoff, capped at MaxBackoff, with "equal
+// jitter": half fixed, half random.
+func (c *Client) backoff(attempt int) time.Duration {
+	lo, hi := c.cfg.Retry.MinBackoff, c.cfg.Retry.MaxBackoff
+	if lo <= 0 {
+		lo = 100 * time.Millisecond
+	}
+	if hi < lo {
+		hi = lo
+	}
+	d := lo
+	for i := 1; i < attempt && d < hi; i++ {
+		d *= 2
+	}
+	d = min(d, hi)
+	return d/2 + rand.N(d/2+1)
+}
+
+// prepareRetry sleeps the wait checkRetry chose; a cancelled context ends it
+// at once.
+func (c *Client) prepareRetry(req *http.Request) error {
+	a := attemptFrom(req.Context())
+	if a == nil {
+		return nil
+	}
+	if c.log != nil {
+		c.log.LogAttrs(req.Context(), slogDebug, "retrying request",
+			attr("platform", c.cfg.Platform), attr("method", req.Method),
+			attr("url", c.red.URL(req.URL)), attrInt("attempt", a.n+1), attrDur("wait", a.wait))
+	}
+	return c.sleep(req.Context(), a.wait)
+}
+
+// errorHandler shapes what retryablehttp returns once it stops: a
+// RateLimitError for an over-long wait, the last response for a status that
+// exhausted its retries (Do turns it into an *APIError with its body), and
+// the cause for everything else.
+func (c *Client) errorHandler(resp *http.Response, err error, tries int) (*http.Response, error) {
+	var tl *waitTooLong
+	if errors.As(err, &tl) {
+		var cause error
+		var he *handlerError
+		switch {
+		case errors.As(tl.err, &he):
+			cause = he.err
+			if resp != nil {
+				resp.Body.Close()
+			}
+		case resp != nil:
+			cause = c.apiError(resp)
+		default:
+			cause = tl.err
+		}
+		return nil, &RateLimitError{RetryAfter: tl.wait, Err: cause}
+	}
+	if err == nil && resp != nil {
+		return resp, nil
+	}
+	if resp != nil {
+		resp.Body.Close()
+	}
+	if c.log != nil && tries > 1 {
+		c.log.LogAttrs(context.Background(), slogWarn, "giving up",
+			attr("platform", c.cfg.Platform), attrInt("attempts", tries), attr("error", c.red.String(errString(err))))
+	}
+	return nil, err
+}
+
+func errString(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
+
+// gateTransport makes every attempt, retries included, pass the gate.
+type gateTransport struct {
+	next http.RoundTripper
+	c    *Client
+}
+
+func (t *gateTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	a := attemptFrom(req.Context())
+	g := t.c.cfg.Gate
+	cost := 1
+	if a != nil {
+		if a.gate != nil {
+			g = a.gate
+		}
+		cost = max(a.cost, 1)
+		a.n++
+	}
+	if g != nil {
+		if err := g.Wait(req.Context(), cost); err != nil {
+			if req.Body != nil {
+				req.Body.Close()
+			}
+			return nil, err
+		}
+	}
+	return t.next.RoundTrip(req)
+}
