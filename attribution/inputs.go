@@ -1,0 +1,397 @@
+package attribution
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/shopcrm/shopcrm/money"
+)
+
+// Kind is what happened at a touchpoint.
+type Kind uint8
+
+// Touchpoint kinds. Only the clicks (ad, email, SMS) and direct visits are
+// credit-eligible; impressions, sends, opens and bounces are counted in the
+// rollups but never earn credit for a conversion.
+const (
+	AdImpression Kind = iota + 1
+	AdClick
+	EmailSent
+	EmailOpened
+	EmailClicked
+	EmailBounced
+	SMSSent
+	SMSClicked
+	DirectVisit
+)
+
+var kindNames = [...]string{
+	AdImpression: "ad_impression",
+	AdClick:      "ad_click",
+	EmailSent:    "email_sent",
+	EmailOpened:  "email_opened",
+	EmailClicked: "email_clicked",
+	EmailBounced: "email_bounced",
+	SMSSent:      "sms_sent",
+	SMSClicked:   "sms_clicked",
+	DirectVisit:  "direct_visit",
+}
+
+// Valid reports whether k is one of the defined kinds.
+func (k Kind) Valid() bool { return k >= AdImpression && k <= DirectVisit }
+
+// Eligible reports whether a touchpoint of kind k can earn credit.
+func (k Kind) Eligible() bool {
+	return k == AdClick || k == EmailClicked || k == SMSClicked || k == DirectVisit
+}
+
+// String returns the kind's snake_case name, such as "email_clicked".
+func (k Kind) String() string {
+	if k.Valid() {
+		return kindNames[k]
+	}
+	return fmt.Sprintf("Kind(%d)", uint8(k))
+}
+
+// ParseKind is the inverse of [Kind.String].
+func ParseKind(s string) (Kind, error) {
+	for k := AdImpression; k <= DirectVisit; k++ {
+		if kindNames[k] == s {
+			return k, nil
+		}
+	}
+	return 0, fmt.Errorf("attribution: unknown kind %q", s)
+}
+
+// MarshalText encodes k by name.
+func (k Kind) MarshalText() ([]byte, error) {
+	if !k.Valid() {
+		return nil, fmt.Errorf("attribution: invalid kind %d", uint8(k))
+	}
+	return []byte(kindNames[k]), nil
+}
+
+// UnmarshalText decodes a name written by [Kind.MarshalText].
+func (k *Kind) UnmarshalText(b []byte) error {
+	v, err := ParseKind(string(b))
+	if err != nil {
+		return err
+	}
+	*k = v
+	return nil
+}
+
+// Level is a tier of the rollup. Every level except [TotalLevel] matches a
+// field of [Key]; Shopify's marketing activities use the last three as their
+// hierarchy levels (CAMPAIGN, AD_GROUP, AD).
+type Level uint8
+
+// Rollup levels, from the widest to the narrowest.
+const (
+	TotalLevel Level = iota // everything, one row per day
+	ChannelLevel
+	CampaignLevel
+	AdGroupLevel
+	AdLevel
+)
+
+var levelNames = [...]string{"total", "channel", "campaign", "ad_group", "ad"}
+
+// String returns "total", "channel", "campaign", "ad_group" or "ad".
+func (l Level) String() string {
+	if l <= AdLevel {
+		return levelNames[l]
+	}
+	return fmt.Sprintf("Level(%d)", uint8(l))
+}
+
+// Direct is the channel credited for a direct visit that names no channel.
+const Direct = "direct"
+
+// Key places activity in the hierarchy channel → campaign → ad group → ad.
+// The values are the caller's identifiers (typically the ad platform's ids;
+// Shopify remote ids by default, see [EngagementOptions]). Channel is
+// required; an ad group or an ad needs a campaign; an ad may sit directly
+// under a campaign, as Shopify allows. Deeper fields may be left empty when
+// data is only known at a wider level.
+type Key struct {
+	Channel  string
+	Campaign string
+	AdGroup  string
+	Ad       string
+}
+
+// At returns the part of k that identifies its node at level l, and false
+// when k has no node there (its field for l is empty).
+func (k Key) At(l Level) (Key, bool) {
+	switch l {
+	case TotalLevel:
+		return Key{}, true
+	case ChannelLevel:
+		return Key{Channel: k.Channel}, k.Channel != ""
+	case CampaignLevel:
+		return Key{Channel: k.Channel, Campaign: k.Campaign}, k.Campaign != ""
+	case AdGroupLevel:
+		return Key{Channel: k.Channel, Campaign: k.Campaign, AdGroup: k.AdGroup}, k.AdGroup != ""
+	case AdLevel:
+		return k, k.Ad != ""
+	}
+	return Key{}, false
+}
+
+// String joins the non-empty fields with " / ".
+func (k Key) String() string {
+	parts := make([]string, 0, 4)
+	for _, p := range [...]string{k.Channel, k.Campaign, k.AdGroup, k.Ad} {
+		if p != "" {
+			parts = append(parts, p)
+		}
+	}
+	return strings.Join(parts, " / ")
+}
+
+// compare orders keys field by field; it breaks ties between touchpoints
+// at the same instant, so results never depend on input order.
+func (k Key) compare(o Key) int {
+	if c := strings.Compare(k.Channel, o.Channel); c != 0 {
+		return c
+	}
+	if c := strings.Compare(k.Campaign, o.Campaign); c != 0 {
+		return c
+	}
+	if c := strings.Compare(k.AdGroup, o.AdGroup); c != 0 {
+		return c
+	}
+	return strings.Compare(k.Ad, o.Ad)
+}
+
+// check returns the field at fault, or "".
+func (k Key) check() (field string, err error) {
+	switch {
+	case k.Channel == "":
+		return "Channel", ErrMissing
+	case k.Campaign == "" && k.AdGroup != "":
+		return "Campaign", fmt.Errorf("%w: ad group %q needs a campaign", ErrMissing, k.AdGroup)
+	case k.Campaign == "" && k.Ad != "":
+		return "Campaign", fmt.Errorf("%w: ad %q needs a campaign", ErrMissing, k.Ad)
+	}
+	return "", nil
+}
+
+// UTM holds a touchpoint's utm_source, utm_medium and utm_campaign.
+type UTM struct {
+	Source, Medium, Campaign string
+}
+
+// Touchpoint is one customer interaction with marketing.
+//
+// Streams of touchpoints handed to [Config.Rollup] must be sorted by
+// Customer (byte-wise, as strings.Compare orders them), then by Time; in
+// other words grouped by customer, each customer's touchpoints in time
+// order, customers in ascending order. [SortTouchpoints] puts a slice in
+// that order. Touchpoints at the same instant may come in any order.
+type Touchpoint struct {
+	// Customer identifies the customer; it joins touchpoints to
+	// conversions. An empty Customer is an anonymous touchpoint: it is
+	// counted in the rollups but belongs to no journey.
+	Customer string
+	Time     time.Time
+	Kind     Kind
+	// Key is where the touchpoint belongs. When Key.Channel is empty the
+	// key comes from the UTM (channel = UTM source, campaign = UTM
+	// campaign unless Key.Campaign is set); a direct visit with neither is
+	// credited to the [Direct] channel.
+	Key Key
+	UTM UTM
+}
+
+// key resolves the touchpoint's effective key (see [Touchpoint.Key]).
+func (t *Touchpoint) key() Key {
+	k := t.Key
+	if k.Channel != "" {
+		return k
+	}
+	switch {
+	case t.UTM.Source != "":
+		k.Channel = t.UTM.Source
+		if k.Campaign == "" {
+			k.Campaign = t.UTM.Campaign
+		}
+	case t.Kind == DirectVisit && k == Key{}:
+		k.Channel = Direct
+	}
+	return k
+}
+
+func (t *Touchpoint) same(o *Touchpoint) bool {
+	return t.Customer == o.Customer && t.Time.Equal(o.Time) && t.Kind == o.Kind && t.Key == o.Key && t.UTM == o.UTM
+}
+
+// Conversion is an order placed by a customer.
+//
+// Streams of conversions follow the same order as touchpoints: by Customer,
+// then Time ([SortConversions]).
+type Conversion struct {
+	Order string // the order id; required
+	// Customer joins the order to the customer's touchpoints. An order with
+	// no customer (a guest checkout) cannot be joined to a journey and is
+	// reported as unattributed.
+	Customer string
+	Time     time.Time
+	// Revenue is split over the credited touchpoints in whole minor units,
+	// so the parts add up to it exactly. It must not be negative.
+	Revenue   money.Amount
+	FirstTime bool // the customer's first order; otherwise returning
+}
+
+func (c *Conversion) same(o *Conversion) bool {
+	return c.Order == o.Order && c.Customer == o.Customer && c.Time.Equal(o.Time) && c.Revenue == o.Revenue && c.FirstTime == o.FirstTime
+}
+
+// Spend is one day of an ad platform's report for one key: what was spent
+// and the impressions and clicks it bought. Spend rows may come in any
+// order; there is at most one per key and day (an exact repeat is dropped,
+// a differing one is an error). A spend row may be given at any level, for
+// example per campaign when the platform does not report per ad.
+//
+// When a channel has any spend row for a day, impressions and clicks of
+// that channel and day come from its spend rows only; ad impression and ad
+// click touchpoints of that channel and day still take part in attribution
+// but are not counted again (see [Stats.Superseded]).
+type Spend struct {
+	Day         Day
+	Key         Key
+	Amount      money.Amount // what was spent; the zero Amount means nothing
+	Impressions int64
+	Clicks      int64
+}
+
+// Messages is one day of an email or SMS platform's report for one key
+// (typically a campaign, or a flow message as an ad). The same rules as for
+// [Spend] apply: any order, one row per key and day, and when a channel has
+// message rows for a day they replace the counts of email and SMS
+// touchpoints of that channel and day.
+type Messages struct {
+	Day          Day
+	Key          Key
+	Sends        int64
+	Opens        int64
+	Clicks       int64
+	Bounces      int64
+	Unsubscribes int64
+	Complaints   int64
+}
+
+// SortTouchpoints sorts ts into the order [Config.Rollup] needs: by
+// customer, then time. The sort is stable.
+func SortTouchpoints(ts []Touchpoint) {
+	slices.SortStableFunc(ts, func(a, b Touchpoint) int {
+		if c := strings.Compare(a.Customer, b.Customer); c != 0 {
+			return c
+		}
+		return a.Time.Compare(b.Time)
+	})
+}
+
+// SortConversions sorts cs into the order [Config.Rollup] needs: by
+// customer, then time. The sort is stable.
+func SortConversions(cs []Conversion) {
+	slices.SortStableFunc(cs, func(a, b Conversion) int {
+		if c := strings.Compare(a.Customer, b.Customer); c != 0 {
+			return c
+		}
+		return a.Time.Compare(b.Time)
+	})
+}
+
+// Supported instants: wide enough for any shop, narrow enough that unix
+// nanoseconds never overflow.
+var (
+	minTime    = time.Date(1900, 1, 1, 0, 0, 0, 0, time.UTC)
+	maxTime    = time.Date(2200, 1, 1, 0, 0, 0, 0, time.UTC)
+	minSeconds = minTime.Unix()
+	maxSeconds = maxTime.Unix()
+)
+
+// checkTime returns t as unix nanoseconds, or an error cause.
+func checkTime(t time.Time) (int64, error) {
+	if t.IsZero() {
+		return 0, ErrMissing
+	}
+	s := t.Unix()
+	if s < minSeconds || s >= maxSeconds {
+		return 0, fmt.Errorf("%w: %s is outside %d..%d", ErrInvalid, t.Format(time.RFC3339), minTime.Year(), maxTime.Year()-1)
+	}
+	return s*1e9 + int64(t.Nanosecond()), nil
+}
+
+func checkCount(field string, v int64) (string, error) {
+	if v < 0 {
+		return field, fmt.Errorf("%w: %d", ErrNegative, v)
+	}
+	return "", nil
+}
+
+func (s *Spend) check() (string, error) {
+	if f, err := s.Key.check(); err != nil {
+		return "Key." + f, err
+	}
+	if f, err := checkCount("Impressions", s.Impressions); err != nil {
+		return f, err
+	}
+	if f, err := checkCount("Clicks", s.Clicks); err != nil {
+		return f, err
+	}
+	if s.Amount == (money.Amount{}) {
+		return "", nil
+	}
+	if _, err := money.New(0, s.Amount.Currency); err != nil {
+		return "Amount", err
+	}
+	if s.Amount.Minor < 0 {
+		return "Amount", fmt.Errorf("%w: %s", ErrNegative, s.Amount)
+	}
+	return "", nil
+}
+
+func (m *Messages) check() (string, error) {
+	if f, err := m.Key.check(); err != nil {
+		return "Key." + f, err
+	}
+	for _, c := range [...]struct {
+		f string
+		v int64
+	}{{"Sends", m.Sends}, {"Opens", m.Opens}, {"Clicks", m.Clicks}, {"Bounces", m.Bounces}, {"Unsubscribes", m.Unsubscribes}, {"Complaints", m.Complaints}} {
+		if f, err := checkCount(c.f, c.v); err != nil {
+			return f, err
+		}
+	}
+	return "", nil
+}
+
+func (c *Conversion) check() (at int64, field string, err error) {
+	if c.Order == "" {
+		return 0, "Order", ErrMissing
+	}
+	if at, err = checkTime(c.Time); err != nil {
+		return 0, "Time", err
+	}
+	if _, err := money.New(0, c.Revenue.Currency); err != nil {
+		return 0, "Revenue", err
+	}
+	if c.Revenue.Minor < 0 {
+		return 0, "Revenue", fmt.Errorf("%w: %s", ErrNegative, c.Revenue)
+	}
+	return at, "", nil
+}
+
+// cmpCustomerTime is the stream order.
+func cmpCustomerTime(c1 string, t1 int64, c2 string, t2 int64) int {
+	if c := strings.Compare(c1, c2); c != 0 {
+		return c
+	}
+	return cmp.Compare(t1, t2)
+}

@@ -1,0 +1,707 @@
+package attribution
+
+import (
+	"cmp"
+	"fmt"
+	"iter"
+	"math"
+	"slices"
+	"strconv"
+
+	"github.com/shopcrm/shopcrm/money"
+)
+
+// Input holds the streams a rollup reads. Each stream is read once, in a
+// single pass; a nil stream is empty. Touchpoints and Conversions must be
+// sorted by customer, then time (see [Touchpoint]); Spend and Messages may
+// come in any order.
+//
+// Memory follows the number of distinct (key, day) pairs seen, plus one
+// customer's touchpoints within the lookback window and one customer's
+// orders: never the number of touchpoints or customers.
+//
+// Streams cannot report their own errors; a caller reading from a database
+// can stop yielding, keep the error and check it after [Config.Rollup].
+type Input struct {
+	Touchpoints iter.Seq[Touchpoint]
+	Conversions iter.Seq[Conversion]
+	Spend       iter.Seq[Spend]
+	Messages    iter.Seq[Messages]
+}
+
+// Measures are the additive sums of a rollup row. Every level's sums are
+// built from the same leaf data, so a parent always equals the sum of its
+// children for the summing models; under [AnyClick] a parent counts each
+// conversion once, however many of its children were clicked.
+type Measures struct {
+	Impressions   int64        // ad impressions
+	Clicks        int64        // ad clicks
+	Spend         money.Totals // ad spend, per currency
+	Sends         int64        // emails and SMS sent
+	Opens         int64        // emails opened
+	MessageClicks int64        // email and SMS clicks
+	Bounces       int64        // emails and SMS that failed (hard and soft bounces)
+	Unsubscribes  int64
+	Complaints    int64        // marked as spam
+	Conversions   Credit       // attributed conversions
+	FirstTime     Credit       // of which first orders
+	Returning     Credit       // of which returning customers' orders
+	Revenue       money.Totals // attributed revenue, per currency
+}
+
+// Row is one node of the hierarchy over a span of days: one day for
+// [Result.Daily], the whole period for [Result.Period]. Key holds the
+// fields down to Level and nothing deeper ([Key.At]).
+type Row struct {
+	Level    Level
+	Key      Key
+	From, To Day
+	Measures
+}
+
+// Result is a rollup.
+type Result struct {
+	Model    Model
+	From, To Day // the period: Config.From/To, else the first and last day with data
+
+	// Daily holds one row per (level, key, day) with data, sorted by
+	// level, key (field by field) and day. Period holds one row per
+	// (level, key) over From..To, in the same order. Both start with the
+	// [TotalLevel] rows.
+	Daily  []Row
+	Period []Row
+
+	Unattributed Unattributed
+	Stats        Stats
+}
+
+// Unattributed counts conversions in the period that no touchpoint earned:
+// no credit-eligible touchpoint in the lookback window, or no customer to
+// join on. Their revenue is in no row.
+type Unattributed struct {
+	Conversions int64
+	NoCustomer  int64 // of Conversions, those without a customer
+	Revenue     money.Totals
+}
+
+// Stats says what a rollup read and what it set aside, so that no input
+// vanishes silently.
+type Stats struct {
+	Touchpoints int64 // touchpoints read
+	Conversions int64 // conversions read
+	SpendRows   int64 // spend rows read
+	MessageRows int64 // message rows read
+	Attributed  int64 // conversions in the period that earned credit
+
+	// Duplicates counts exact repeats that were dropped: a touchpoint equal
+	// in every field to one of the same customer at the same instant, an
+	// order id repeated with the same content for the same customer, or a
+	// spend or message row repeated for the same key and day.
+	Duplicates int64
+	// OutsidePeriod counts touchpoints, conversions and rows whose day is
+	// outside Config.From..To; touchpoints among them still count toward
+	// journeys.
+	OutsidePeriod int64
+	// Superseded counts touchpoint events (impressions, clicks, sends,
+	// opens, bounces) left out of the counts because their channel
+	// reported spend or message rows for that day.
+	Superseded int64
+}
+
+// Rollup attributes every conversion with the configured model and sums
+// touchpoints, conversions, spend and message rows per level, key and day.
+//
+// It stops at the first bad input and returns an [*InputError] naming it:
+// streams out of order, a missing or invalid field, a negative count or
+// amount, an unknown currency, conflicting duplicates. Mixed currencies are
+// not an error: money sums are kept per currency and never converted.
+func (c Config) Rollup(in Input) (*Result, error) {
+	s, err := c.settings()
+	if err != nil {
+		return nil, err
+	}
+	e := newEngine(s)
+	if err := e.spend(in.Spend); err != nil {
+		return nil, err
+	}
+	if err := e.messages(in.Messages); err != nil {
+		return nil, err
+	}
+	if err := e.journeys(in.Touchpoints, in.Conversions); err != nil {
+		return nil, err
+	}
+	return e.finish()
+}
+
+type engine struct {
+	s    settings
+	days dayCache
+
+	leafIDs map[Key]int32
+	leaves  []leaf
+	cellIDs map[uint64]int32
+	cells   []cell
+
+	spendDays map[chanDay]struct{}
+	msgDays   map[chanDay]struct{}
+	any       map[nodeKey]*convSums // AnyClick credits, per node directly
+
+	res Result
+
+	// The current customer's journey: eligible touches, journey[start:]
+	// live, sorted by (time, key).
+	cust    string
+	journey []touch
+	start   int
+	inst    []Touchpoint // the current customer's touchpoints at the current instant
+	// The current conversion customer's orders, for duplicate checks.
+	orderCust string
+	orders    []Conversion
+
+	sp    splitter
+	nodes []nodeKey // scratch for AnyClick
+}
+
+type leaf struct {
+	key      Key
+	lastDay  Day
+	lastCell int32 // cell of (this leaf, lastDay), or -1
+}
+
+// cell holds the raw data of one leaf key on one day, kept apart by source
+// so that rows can take precedence over touchpoint counts at the end.
+type cell struct {
+	leaf int32
+	day  Day
+
+	// counted from touchpoints
+	tImpr, tClicks, tSends, tOpens, tMClicks, tBounces int64
+
+	hasSpend       bool
+	spend          money.Amount
+	rImpr, rClicks int64
+
+	hasMsg                                                  bool
+	rSends, rOpens, rMClicks, rBounces, rUnsubs, rComplaint int64
+
+	conv convSums
+}
+
+type convSums struct {
+	conv, first, ret Credit
+	rev              money.Totals
+}
+
+type chanDay struct {
+	channel string
+	day     Day
+}
+
+type nodeKey struct {
+	level Level
+	key   Key
+	day   Day
+}
+
+func newEngine(s settings) *engine {
+	return &engine{
+		s:         s,
+		days:      newDayCache(s.loc),
+		leafIDs:   make(map[Key]int32),
+		cellIDs:   make(map[uint64]int32),
+		spendDays: make(map[chanDay]struct{}),
+		msgDays:   make(map[chanDay]struct{}),
+		any:       make(map[nodeKey]*convSums),
+		res:       Result{Model: s.model},
+	}
+}
+
+func (e *engine) leafOf(k Key) int32 {
+	id, ok := e.leafIDs[k]
+	if !ok {
+		id = int32(len(e.leaves))
+		e.leaves = append(e.leaves, leaf{key: k, lastCell: -1})
+		e.leafIDs[k] = id
+	}
+	return id
+}
+
+// cellOf returns the cell of a leaf on a day. The pointer is valid until
+// the next call.
+func (e *engine) cellOf(id int32, d Day) *cell {
+	lf := &e.leaves[id]
+	if lf.lastCell >= 0 && lf.lastDay == d {
+		return &e.cells[lf.lastCell]
+	}
+	k := uint64(uint32(id))<<32 | uint64(uint32(d))
+	ci, ok := e.cellIDs[k]
+	if !ok {
+		ci = int32(len(e.cells))
+		e.cells = append(e.cells, cell{leaf: id, day: d})
+		e.cellIDs[k] = ci
+	}
+	lf.lastDay, lf.lastCell = d, ci
+	return &e.cells[ci]
+}
+
+func (e *engine) spend(seq iter.Seq[Spend]) error {
+	if seq == nil {
+		return nil
+	}
+	var i int64 = -1
+	for r := range seq {
+		i++
+		e.res.Stats.SpendRows++
+		if f, err := r.check(); err != nil {
+			return &InputError{Input: "spend", Index: i, Field: f, Err: err}
+		}
+		if !e.s.inPeriod(r.Day) {
+			e.res.Stats.OutsidePeriod++
+			continue
+		}
+		c := e.cellOf(e.leafOf(r.Key), r.Day)
+		if c.hasSpend {
+			if c.spend == r.Amount && c.rImpr == r.Impressions && c.rClicks == r.Clicks {
+				e.res.Stats.Duplicates++
+				continue
+			}
+			return &InputError{Input: "spend", Index: i, Field: "Key", Err: ErrDuplicate,
+				Detail: fmt.Sprintf("a different row for %s on %s came first", r.Key, r.Day)}
+		}
+		c.hasSpend, c.spend, c.rImpr, c.rClicks = true, r.Amount, r.Impressions, r.Clicks
+		e.spendDays[chanDay{r.Key.Channel, r.Day}] = struct{}{}
+	}
+	return nil
+}
+
+func (e *engine) messages(seq iter.Seq[Messages]) error {
+	if seq == nil {
+		return nil
+	}
+	var i int64 = -1
+	for r := range seq {
+		i++
+		e.res.Stats.MessageRows++
+		if f, err := r.check(); err != nil {
+			return &InputError{Input: "messages", Index: i, Field: f, Err: err}
+		}
+		if !e.s.inPeriod(r.Day) {
+			e.res.Stats.OutsidePeriod++
+			continue
+		}
+		c := e.cellOf(e.leafOf(r.Key), r.Day)
+		row := [6]int64{r.Sends, r.Opens, r.Clicks, r.Bounces, r.Unsubscribes, r.Complaints}
+		if c.hasMsg {
+			if row == [6]int64{c.rSends, c.rOpens, c.rMClicks, c.rBounces, c.rUnsubs, c.rComplaint} {
+				e.res.Stats.Duplicates++
+				continue
+			}
+			return &InputError{Input: "messages", Index: i, Field: "Key", Err: ErrDuplicate,
+				Detail: fmt.Sprintf("a different row for %s on %s came first", r.Key, r.Day)}
+		}
+		c.hasMsg = true
+		c.rSends, c.rOpens, c.rMClicks, c.rBounces, c.rUnsubs, c.rComplaint = row[0], row[1], row[2], row[3], row[4], row[5]
+		e.msgDays[chanDay{r.Key.Channel, r.Day}] = struct{}{}
+	}
+	return nil
+}
+
+// pending is the next conversion, read ahead of the touchpoints.
+type pending struct {
+	next  func() (Conversion, bool)
+	conv  Conversion
+	at    int64
+	ok    bool
+	index int64
+	err   error
+}
+
+func (p *pending) advance(e *engine) {
+	if p.next == nil {
+		p.ok = false
+		return
+	}
+	prev, prevAt, had := p.conv.Customer, p.at, p.index >= 0
+	p.conv, p.ok = p.next()
+	if !p.ok {
+		return
+	}
+	p.index++
+	e.res.Stats.Conversions++
+	at, field, err := p.conv.check()
+	if err != nil {
+		p.fail(&InputError{Input: "conversion", Index: p.index, Field: field, Err: err, Detail: "order " + strconv.Quote(p.conv.Order)})
+		return
+	}
+	p.at = at
+	if had && cmpCustomerTime(prev, prevAt, p.conv.Customer, at) > 0 {
+		field := "Customer"
+		if prev == p.conv.Customer {
+			field = "Time"
+		}
+		p.fail(&InputError{Input: "conversion", Index: p.index, Field: field, Err: ErrOutOfOrder,
+			Detail: fmt.Sprintf("order %q (customer %q) after customer %q", p.conv.Order, p.conv.Customer, prev)})
+	}
+}
+
+func (p *pending) fail(err error) { p.err, p.ok = err, false }
+
+// journeys reads touchpoints and conversions together, as one sorted
+// stream: a conversion is taken once every touchpoint before or at its
+// instant has been read, so the journey it sees is exactly its past.
+func (e *engine) journeys(tps iter.Seq[Touchpoint], convs iter.Seq[Conversion]) error {
+	p := pending{index: -1}
+	if convs != nil {
+		next, stop := iter.Pull(convs)
+		defer stop()
+		p.next = next
+	}
+	p.advance(e)
+	if tps != nil {
+		var i int64 = -1
+		var prevAt int64
+		for tp := range tps {
+			i++
+			e.res.Stats.Touchpoints++
+			at, k, field, err := checkTouchpoint(&tp)
+			if err != nil {
+				return &InputError{Input: "touchpoint", Index: i, Field: field, Err: err}
+			}
+			same := i > 0 && tp.Customer == e.cust
+			if i > 0 {
+				if !same && tp.Customer < e.cust {
+					return &InputError{Input: "touchpoint", Index: i, Field: "Customer", Err: ErrOutOfOrder,
+						Detail: fmt.Sprintf("%q after %q", tp.Customer, e.cust)}
+				}
+				if same && at < prevAt {
+					return &InputError{Input: "touchpoint", Index: i, Field: "Time", Err: ErrOutOfOrder,
+						Detail: fmt.Sprintf("customer %q: %s before the previous touchpoint", tp.Customer, tp.Time.Format("2006-01-02T15:04:05.999999999Z07:00"))}
+				}
+			}
+			// Conversions strictly before this touchpoint go first; one at
+			// the same instant waits, so a touchpoint at the moment of the
+			// order counts toward it.
+			for p.ok && cmpCustomerTime(p.conv.Customer, p.at, tp.Customer, at) < 0 {
+				if err := e.convert(&p); err != nil {
+					return err
+				}
+				p.advance(e)
+			}
+			if p.err != nil {
+				return p.err
+			}
+			if !same {
+				e.cust, e.journey, e.start, e.inst = tp.Customer, e.journey[:0], 0, e.inst[:0]
+			} else if at != prevAt {
+				e.inst = e.inst[:0]
+			} else if e.dup(&tp) {
+				e.res.Stats.Duplicates++
+				continue
+			}
+			prevAt = at
+			e.inst = append(e.inst, tp)
+			e.touch(&tp, at, k)
+		}
+	}
+	for p.ok {
+		if err := e.convert(&p); err != nil {
+			return err
+		}
+		p.advance(e)
+	}
+	return p.err
+}
+
+func (e *engine) dup(tp *Touchpoint) bool {
+	for i := range e.inst {
+		if e.inst[i].same(tp) {
+			return true
+		}
+	}
+	return false
+}
+
+// touch counts a touchpoint and, if eligible, adds it to the journey.
+func (e *engine) touch(tp *Touchpoint, at int64, k Key) {
+	id := e.leafOf(k)
+	if tp.Kind.Eligible() && tp.Customer != "" {
+		// Drop what no later conversion can reach: they all come at or
+		// after this instant.
+		for e.start < len(e.journey) && e.journey[e.start].at < at-e.s.lookback {
+			e.start++
+		}
+		if e.start > 64 && e.start > len(e.journey)/2 {
+			n := copy(e.journey, e.journey[e.start:])
+			e.journey, e.start = e.journey[:n], 0
+		}
+		t := touch{at: at, leaf: id, direct: tp.Kind == DirectVisit}
+		j := len(e.journey)
+		e.journey = append(e.journey, t)
+		// Same instant: keep key order, so ties never depend on input order.
+		for j > e.start && e.journey[j-1].at == at && e.leaves[e.journey[j-1].leaf].key.compare(k) > 0 {
+			e.journey[j] = e.journey[j-1]
+			j--
+		}
+		e.journey[j] = t
+	}
+	if tp.Kind == DirectVisit {
+		return // credit-only: nothing to count
+	}
+	d := e.days.day(floorDiv(at, 1e9))
+	if !e.s.inPeriod(d) {
+		e.res.Stats.OutsidePeriod++
+		return
+	}
+	c := e.cellOf(id, d)
+	switch tp.Kind {
+	case AdImpression:
+		c.tImpr++
+	case AdClick:
+		c.tClicks++
+	case EmailSent, SMSSent:
+		c.tSends++
+	case EmailOpened:
+		c.tOpens++
+	case EmailClicked, SMSClicked:
+		c.tMClicks++
+	case EmailBounced:
+		c.tBounces++
+	}
+}
+
+// convert attributes the pending conversion.
+func (e *engine) convert(p *pending) error {
+	cv := &p.conv
+	if cv.Customer != e.orderCust || len(e.orders) == 0 {
+		e.orderCust, e.orders = cv.Customer, e.orders[:0]
+	}
+	for i := range e.orders {
+		if e.orders[i].Order != cv.Order {
+			continue
+		}
+		if e.orders[i].same(cv) {
+			e.res.Stats.Duplicates++
+			return nil
+		}
+		return &InputError{Input: "conversion", Index: p.index, Field: "Order", Err: ErrDuplicate,
+			Detail: fmt.Sprintf("order %q of customer %q differs from its earlier copy", cv.Order, cv.Customer)}
+	}
+	e.orders = append(e.orders, *cv)
+
+	d := e.days.day(floorDiv(p.at, 1e9))
+	if !e.s.inPeriod(d) {
+		e.res.Stats.OutsidePeriod++
+		return nil
+	}
+	var js []touch
+	if cv.Customer != "" && cv.Customer == e.cust {
+		for e.start < len(e.journey) && e.journey[e.start].at < p.at-e.s.lookback {
+			e.start++
+		}
+		js = e.journey[e.start:]
+	}
+	leaves, credits, revs, err := e.sp.split(&e.s, js, cv.Revenue)
+	if err != nil {
+		return &InputError{Input: "conversion", Index: p.index, Field: "Revenue", Err: err}
+	}
+	if len(leaves) == 0 {
+		u := &e.res.Unattributed
+		u.Conversions++
+		if cv.Customer == "" {
+			u.NoCustomer++
+		}
+		if err := u.Revenue.Add(cv.Revenue); err != nil {
+			return &InputError{Input: "conversion", Index: p.index, Field: "Revenue", Err: err}
+		}
+		return nil
+	}
+	e.res.Stats.Attributed++
+	if e.s.model == AnyClick {
+		return e.creditNodes(p, leaves, d)
+	}
+	for i, id := range leaves {
+		c := e.cellOf(id, d)
+		if err := c.conv.add(credits[i], cv.FirstTime, revs[i]); err != nil {
+			return &InputError{Input: "conversion", Index: p.index, Field: "Revenue", Err: err}
+		}
+	}
+	return nil
+}
+
+// creditNodes gives a whole conversion to every node above the clicked
+// keys, once each: Shopify's any-click counts a channel once per order
+// however many of its campaigns were clicked.
+func (e *engine) creditNodes(p *pending, leaves []int32, d Day) error {
+	e.nodes = e.nodes[:0]
+	for _, id := range leaves {
+		k := e.leaves[id].key
+		for l := TotalLevel; l <= AdLevel; l++ {
+			nk, ok := k.At(l)
+			if !ok {
+				continue
+			}
+			n := nodeKey{level: l, key: nk, day: d}
+			if !slices.Contains(e.nodes, n) {
+				e.nodes = append(e.nodes, n)
+			}
+		}
+	}
+	for _, n := range e.nodes {
+		s := e.any[n]
+		if s == nil {
+			s = new(convSums)
+			e.any[n] = s
+		}
+		if err := s.add(One, p.conv.FirstTime, p.conv.Revenue); err != nil {
+			return &InputError{Input: "conversion", Index: p.index, Field: "Revenue", Err: err}
+		}
+	}
+	return nil
+}
+
+func (s *convSums) add(c Credit, first bool, rev money.Amount) error {
+	s.conv += c
+	if first {
+		s.first += c
+	} else {
+		s.ret += c
+	}
+	return s.rev.Add(rev)
+}
+
+// finish applies row precedence, sums leaves into every level and sorts.
+func (e *engine) finish() (*Result, error) {
+	nodes := make(map[nodeKey]*Measures)
+	var sum summer
+	at := func(n nodeKey) *Measures {
+		m := nodes[n]
+		if m == nil {
+			m = new(Measures)
+			nodes[n] = m
+		}
+		return m
+	}
+	for i := range e.cells {
+		c := &e.cells[i]
+		m := e.measures(c)
+		if !c.hasSpend && !c.hasMsg && m.empty() {
+			continue // only superseded counts: nothing to report
+		}
+		k := e.leaves[c.leaf].key
+		for l := TotalLevel; l <= AdLevel; l++ {
+			if nk, ok := k.At(l); ok {
+				sum.add(at(nodeKey{l, nk, c.day}), &m)
+			}
+		}
+	}
+	for n, s := range e.any {
+		sum.add(at(n), &Measures{Conversions: s.conv, FirstTime: s.first, Returning: s.ret, Revenue: s.rev})
+	}
+	if sum.err != nil {
+		return nil, sum.err
+	}
+
+	r := &e.res
+	r.Daily = make([]Row, 0, len(nodes))
+	first, last := Day(math.MaxInt32), Day(math.MinInt32)
+	for n, m := range nodes {
+		r.Daily = append(r.Daily, Row{Level: n.level, Key: n.key, From: n.day, To: n.day, Measures: *m})
+		first, last = min(first, n.day), max(last, n.day)
+	}
+	slices.SortFunc(r.Daily, func(a, b Row) int {
+		if c := cmp.Compare(a.Level, b.Level); c != 0 {
+			return c
+		}
+		if c := a.Key.compare(b.Key); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.From, b.From)
+	})
+	switch {
+	case e.s.from != math.MinInt32:
+		r.From = e.s.from
+	case len(r.Daily) > 0:
+		r.From = first
+	}
+	switch {
+	case e.s.to != math.MaxInt32:
+		r.To = e.s.to
+	case len(r.Daily) > 0:
+		r.To = last
+	}
+	for i := 0; i < len(r.Daily); {
+		row := Row{Level: r.Daily[i].Level, Key: r.Daily[i].Key, From: r.From, To: r.To}
+		for ; i < len(r.Daily) && r.Daily[i].Level == row.Level && r.Daily[i].Key == row.Key; i++ {
+			sum.add(&row.Measures, &r.Daily[i].Measures)
+		}
+		r.Period = append(r.Period, row)
+	}
+	if sum.err != nil {
+		return nil, sum.err
+	}
+	return r, nil
+}
+
+// measures returns a cell's leaf measures, taking impressions and clicks
+// from spend rows, and message counts from message rows, when the channel
+// reported any for that day.
+func (e *engine) measures(c *cell) Measures {
+	k := e.leaves[c.leaf].key
+	cd := chanDay{k.Channel, c.day}
+	var m Measures
+	if _, ok := e.spendDays[cd]; ok {
+		m.Impressions, m.Clicks = c.rImpr, c.rClicks
+		e.res.Stats.Superseded += c.tImpr + c.tClicks
+	} else {
+		m.Impressions, m.Clicks = c.tImpr, c.tClicks
+	}
+	if _, ok := e.msgDays[cd]; ok {
+		m.Sends, m.Opens, m.MessageClicks, m.Bounces = c.rSends, c.rOpens, c.rMClicks, c.rBounces
+		e.res.Stats.Superseded += c.tSends + c.tOpens + c.tMClicks + c.tBounces
+	} else {
+		m.Sends, m.Opens, m.MessageClicks, m.Bounces = c.tSends, c.tOpens, c.tMClicks, c.tBounces
+	}
+	m.Unsubscribes, m.Complaints = c.rUnsubs, c.rComplaint
+	if c.hasSpend && c.spend != (money.Amount{}) {
+		_ = m.Spend.Add(c.spend) // one checked amount into an empty total: cannot fail
+	}
+	m.Conversions, m.FirstTime, m.Returning, m.Revenue = c.conv.conv, c.conv.first, c.conv.ret, c.conv.rev
+	return m
+}
+
+func (m *Measures) empty() bool {
+	return m.Impressions == 0 && m.Clicks == 0 && m.Sends == 0 && m.Opens == 0 && m.MessageClicks == 0 &&
+		m.Bounces == 0 && m.Unsubscribes == 0 && m.Complaints == 0 && m.Conversions == 0 && m.Revenue.Len() == 0
+}
+
+// summer adds measures with overflow checks, keeping the first error.
+type summer struct{ err error }
+
+func (s *summer) int(dst *int64, v int64) {
+	r := *dst + v
+	if (r > *dst) != (v > 0) && s.err == nil {
+		s.err = fmt.Errorf("attribution: %w: count sum exceeds int64", ErrOverflow)
+		return
+	}
+	*dst = r
+}
+
+func (s *summer) add(dst, m *Measures) {
+	s.int(&dst.Impressions, m.Impressions)
+	s.int(&dst.Clicks, m.Clicks)
+	s.int(&dst.Sends, m.Sends)
+	s.int(&dst.Opens, m.Opens)
+	s.int(&dst.MessageClicks, m.MessageClicks)
+	s.int(&dst.Bounces, m.Bounces)
+	s.int(&dst.Unsubscribes, m.Unsubscribes)
+	s.int(&dst.Complaints, m.Complaints)
+	s.int((*int64)(&dst.Conversions), int64(m.Conversions))
+	s.int((*int64)(&dst.FirstTime), int64(m.FirstTime))
+	s.int((*int64)(&dst.Returning), int64(m.Returning))
+	if err := dst.Spend.AddTotals(m.Spend); err != nil && s.err == nil {
+		s.err = fmt.Errorf("attribution: spend: %w", err)
+	}
+	if err := dst.Revenue.AddTotals(m.Revenue); err != nil && s.err == nil {
+		s.err = fmt.Errorf("attribution: revenue: %w", err)
+	}
+}
