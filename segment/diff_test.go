@@ -1,0 +1,283 @@
+package segment
+
+import (
+	"errors"
+	"iter"
+	"math/rand/v2"
+	"slices"
+	"strconv"
+	"testing"
+
+	"github.com/shopcrm/shopcrm/tagging"
+)
+
+// diffBoth runs Diff and DiffSorted (on sorted copies) and checks they
+// agree before returning Diff's answer.
+func diffBoth(t *testing.T, prev, cur []ID) Delta {
+	t.Helper()
+	d, err := Diff(IDs(prev), IDs(cur))
+	if err != nil {
+		t.Fatalf("Diff: %v", err)
+	}
+	sp, sc := slices.Clone(prev), slices.Clone(cur)
+	slices.SortFunc(sp, ID.Compare)
+	slices.SortFunc(sc, ID.Compare)
+	var s Delta
+	for m, err := range DiffSorted(IDs(sp), IDs(sc)) {
+		if err != nil {
+			t.Fatalf("DiffSorted: %v", err)
+		}
+		if m.Joined {
+			s.Joined = append(s.Joined, m.ID)
+		} else {
+			s.Left = append(s.Left, m.ID)
+		}
+	}
+	s.Unchanged = len(cur) - len(s.Joined)
+	diff(t, "DiffSorted vs Diff", d, s)
+	return d
+}
+
+func TestDiff(t *testing.T) {
+	cases := []struct {
+		name      string
+		prev, cur []ID
+		want      Delta
+	}{
+		{"both empty", nil, nil, Delta{}},
+		{"first run", nil, cids(3, 1, 2), Delta{Joined: cids(1, 2, 3)}},
+		{"everyone left", cids(2, 1), nil, Delta{Left: cids(1, 2)}},
+		{"no change", cids(5, 9, 10), cids(10, 5, 9), Delta{Unchanged: 3}},
+		{"churn", cids(1, 2, 3, 4), cids(3, 4, 5, 6), Delta{Joined: cids(5, 6), Left: cids(1, 2), Unchanged: 2}},
+		{"numeric not lexical", cids(9, 100), cids(10, 100), Delta{Joined: cids(10), Left: cids(9), Unchanged: 1}},
+		{"interleaved", cids(1, 3, 5, 7), cids(2, 3, 6, 7, 8), Delta{Joined: cids(2, 6, 8), Left: cids(1, 5), Unchanged: 2}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			diff(t, "Delta", tc.want, diffBoth(t, tc.prev, tc.cur))
+		})
+	}
+}
+
+func TestDiffLarge(t *testing.T) {
+	// Enough ids for the radix sort path (>= 256), with values spread over
+	// every byte, including ids near the int64 limit.
+	r := rand.New(rand.NewPCG(1, 2))
+	seen := map[int64]bool{}
+	var all []ID
+	for len(all) < 3000 {
+		n := r.Int64N(1<<63-1) + 1
+		if len(all)%10 == 0 {
+			n = r.Int64N(1<<20) + 1
+		}
+		if !seen[n] {
+			seen[n] = true
+			all = append(all, cid(n))
+		}
+	}
+	prev, cur := all[:2000], all[1000:]
+	got := diffBoth(t, prev, cur)
+	want := Delta{Joined: slices.Clone(all[2000:]), Left: slices.Clone(all[:1000]), Unchanged: 1000}
+	slices.SortFunc(want.Joined, ID.Compare)
+	slices.SortFunc(want.Left, ID.Compare)
+	diff(t, "Delta", want, got)
+}
+
+func TestRadixSort(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for _, n := range []int{0, 1, 255, 256, 1000, 5000} {
+		for _, mask := range []uint64{1<<63 - 1, 1<<43 - 1, 0xff, 0xff00ff00} {
+			a := make([]uint64, n)
+			for i := range a {
+				a[i] = r.Uint64() & mask
+			}
+			want := slices.Clone(a)
+			slices.Sort(want)
+			radixSort(a, make([]uint64, n))
+			if !slices.Equal(a, want) {
+				t.Fatalf("n=%d mask=%x: not sorted", n, mask)
+			}
+		}
+	}
+}
+
+// TestDiffProperty: for random small memberships, applying the diff to the
+// previous members gives the current ones, and the counts add up.
+func TestDiffProperty(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	for iter := range 500 {
+		universe := r.IntN(40) + 1
+		var prev, cur []ID
+		for n := 1; n <= universe; n++ {
+			if r.IntN(2) == 0 {
+				prev = append(prev, cid(int64(n*7)))
+			}
+			if r.IntN(2) == 0 {
+				cur = append(cur, cid(int64(n*7)))
+			}
+		}
+		r.Shuffle(len(prev), func(i, j int) { prev[i], prev[j] = prev[j], prev[i] })
+		r.Shuffle(len(cur), func(i, j int) { cur[i], cur[j] = cur[j], cur[i] })
+		d := diffBoth(t, prev, cur)
+
+		set := map[ID]bool{}
+		for _, id := range prev {
+			set[id] = true
+		}
+		for _, ch := range d.Changes("seg") {
+			id, err := ParseID(ch.ID, KindCustomer)
+			if err != nil {
+				t.Fatal(err)
+			}
+			switch {
+			case slices.Equal(ch.Add, []string{"seg"}) && ch.Remove == nil:
+				if set[id] {
+					t.Fatalf("iteration %d: %v joined but was a member", iter, id)
+				}
+				set[id] = true
+			case slices.Equal(ch.Remove, []string{"seg"}) && ch.Add == nil:
+				if !set[id] {
+					t.Fatalf("iteration %d: %v left but was not a member", iter, id)
+				}
+				delete(set, id)
+			default:
+				t.Fatalf("unexpected change %+v", ch)
+			}
+		}
+		var got []ID
+		for id := range set {
+			got = append(got, id)
+		}
+		slices.SortFunc(got, ID.Compare)
+		want := slices.Clone(cur)
+		slices.SortFunc(want, ID.Compare)
+		diff(t, "applied diff vs current (iteration "+strconv.Itoa(iter)+")", want, got)
+		if d.Unchanged+len(d.Left) != len(prev) || d.Unchanged+len(d.Joined) != len(cur) {
+			t.Fatalf("counts do not add up: %+v for %d -> %d", d, len(prev), len(cur))
+		}
+		// applyMoves, which commits use, agrees too.
+		sp := slices.Clone(prev)
+		slices.SortFunc(sp, ID.Compare)
+		diff(t, "applyMoves", want, applyMoves(sp, slices.Clone(d.Joined), slices.Clone(d.Left)))
+	}
+}
+
+func TestDeltaChanges(t *testing.T) {
+	d := Delta{Joined: cids(1, 2), Left: cids(3)}
+	got := d.Changes("ecp-first")
+	want := []tagging.Change{
+		{ID: "gid://shopify/Customer/1", Add: []string{"ecp-first"}},
+		{ID: "gid://shopify/Customer/2", Add: []string{"ecp-first"}},
+		{ID: "gid://shopify/Customer/3", Remove: []string{"ecp-first"}},
+	}
+	diff(t, "changes", want, got)
+	// Changes do not share tag lists.
+	got[0].Add = append(got[0].Add, "x")
+	got[0].Add[0] = "changed"
+	if got[1].Add[0] != "ecp-first" {
+		t.Error("changes share a tag list")
+	}
+	diff(t, "move changes", want[2], Move{ID: cid(3)}.Change("ecp-first"))
+	diff(t, "move changes", want[0], Move{ID: cid(1), Joined: true}.Change("ecp-first"))
+}
+
+func seqErr(ids []ID, at int, err error) iter.Seq2[ID, error] {
+	return func(yield func(ID, error) bool) {
+		for i, id := range ids {
+			if i == at {
+				yield(ID{}, err)
+				return
+			}
+			if !yield(id, nil) {
+				return
+			}
+		}
+	}
+}
+
+func TestDiffErrors(t *testing.T) {
+	boom := errors.New("source failed")
+	cases := []struct {
+		name      string
+		prev, cur iter.Seq2[ID, error]
+		sortedErr func(error) bool // DiffSorted
+		anyErr    func(error) bool // Diff; nil when Diff accepts the input
+	}{
+		{"out of order", IDs(cids(1, 3, 2)), IDs(nil), seqIs("previous", 2, OutOfOrder), nil},
+		{"duplicate", IDs(nil), IDs(cids(1, 2, 2)), seqIs("current", 2, Duplicate), seqIs("current", -1, Duplicate)},
+		{"mixed kinds within a side", IDs([]ID{cid(1), oid(2)}), IDs(nil), seqIs("previous", 1, MixedKinds), seqIs("previous", 1, MixedKinds)},
+		{"mixed kinds across sides", IDs(cids(1)), IDs([]ID{oid(2)}), seqIs("current", 0, MixedKinds), seqIs("current", 0, MixedKinds)},
+		{"invalid id", IDs([]ID{{}}), IDs(nil), isIDError, isIDError},
+		{"source error in previous", seqErr(cids(1, 2, 3), 1, boom), IDs(cids(1)), is(boom), is(boom)},
+		{"source error in current", IDs(cids(1)), seqErr(cids(1, 2, 3), 2, boom), is(boom), is(boom)},
+		{"parse error", IDs(nil), ParseIDs(KindCustomer, slices.Values([]string{"1", "gid://shopify/Order/2"})), isIDError, isIDError},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var err error
+			for _, e := range DiffSorted(tc.prev, tc.cur) {
+				if e != nil {
+					err = e
+				}
+			}
+			if !tc.sortedErr(err) {
+				t.Errorf("DiffSorted error = %v", err)
+			}
+			_, err = Diff(tc.prev, tc.cur)
+			if tc.anyErr == nil {
+				if err != nil {
+					t.Errorf("Diff error = %v, want nil", err)
+				}
+			} else if !tc.anyErr(err) {
+				t.Errorf("Diff error = %v", err)
+			}
+		})
+	}
+}
+
+func seqIs(input string, index int, p Problem) func(error) bool {
+	return func(err error) bool {
+		var se *SequenceError
+		return errors.As(err, &se) && se.Input == input && se.Index == index && se.Problem == p && se.Error() != ""
+	}
+}
+
+func is(target error) func(error) bool { return func(err error) bool { return errors.Is(err, target) } }
+
+func isIDError(err error) bool {
+	var ie *IDError
+	return errors.As(err, &ie)
+}
+
+func TestDiffSortedStopsEarly(t *testing.T) {
+	n := 0
+	for range DiffSorted(IDs(cids(1, 2, 3)), IDs(cids(4, 5))) {
+		n++
+		if n == 2 {
+			break
+		}
+	}
+	if n != 2 {
+		t.Errorf("got %d moves before break", n)
+	}
+	var got []Move
+	for m, err := range DiffSorted(IDs(cids(1, 4)), IDs(cids(2, 4, 6))) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, m)
+	}
+	want := []Move{{cid(1), false}, {cid(2), true}, {cid(6), true}}
+	diff(t, "moves in id order", want, got)
+}
+
+func TestParseIDs(t *testing.T) {
+	var got []ID
+	for id, err := range ParseIDs(KindCustomer, slices.Values([]string{"gid://shopify/Customer/5", "6"})) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, id)
+	}
+	diff(t, "ids", cids(5, 6), got)
+}

@@ -1,0 +1,71 @@
+// Package segment computes customer segments from Shopify order data and
+// keeps a Shopify customer tag in step with each segment: membership from
+// composable rules, the daily diff turned into tag changes, checkpoints,
+// and the metrics and analyses a segment tool reports.
+//
+// The package is pure: it reads customers from an iterator and returns
+// values. The only I/O is [FileStore], one of the two snapshot stores.
+//
+// # Ids
+//
+// Shopify GIDs ("gid://shopify/Customer/123") and plain numbers ("123")
+// parse to the same [ID]: a resource [Kind] and an int64. IDs order
+// numerically and format back to the GID. Parsing does not allocate.
+//
+// # Rules and membership
+//
+// A [Definition] names a segment, the tag that mirrors it and a [Rule].
+// Built-in rules cover first-time, repeat and loyal buyers, product-line
+// fans, tags (HasTag("line") for LINE-linked customers), subscribers, and
+// lapsed and new buyers; [And], [Or] and [Not] compose them, [RuleFunc]
+// adds your own. Time-relative rules take the evaluation time as an
+// argument and ignore orders placed after it, so evaluating with a past
+// time gives the membership as it was then.
+//
+// [Evaluate] reads a stream of customers once, each with its orders, and
+// returns every segment's members, metrics and analyses; only one
+// customer's orders are held at a time.
+//
+// # Diff and sync
+//
+// Sync is a mirror: customers who joined get the segment tag and customers
+// who left always lose it. [Diff] compares two memberships given in any
+// order; [DiffSorted] streams the comparison of two ascending sequences in
+// constant memory. [Delta.Changes] turns a diff into [tagging.Change]s.
+//
+// Yesterday's membership comes from one of two checkpoints. With
+// [Report.FromTags] it is the customers carrying the tag today: nothing is
+// stored, and a change that failed leaves the tag as it was, so it comes
+// back in tomorrow's diff by itself. With [Report.FromSnapshot] it is a
+// [Snapshot] in a [Store] ([MemoryStore], [FileStore]); the snapshot
+// advances only by the changes [Plan.Commit] is told were applied, so a
+// failed change reappears in the next plan, and the first run, with no
+// snapshot, treats every member as joined. [Plan.Summary] gives the counts
+// before anything is sent. [Query] returns the Shopify segment query that
+// selects a tag's customers.
+//
+// # Metrics and analyses
+//
+// Each [Report] carries [Metrics] (customers, repeat rate all-time and in
+// a window, net revenue, LTV, average order value, orders per customer),
+// exact and per currency through package money, plus the products of the
+// first and second purchase and the acquisition channel mix. A [Send]
+// measures the revenue and conversion of a segment's audience in the days
+// after a message.
+//
+// # Bad input
+//
+// A customer with an unusable field (an id of the wrong type, an order
+// without a time, an unknown currency, two orders with one id) stops the
+// evaluation with an [*InputError] naming the field; so does a customer id
+// seen twice ([*SequenceError]). Skipping instead would drop a member and
+// strip its tag. Orders may come in any order; where sequence matters they
+// are ordered by time, then id. A negative order total is a refund entry:
+// it lowers revenue but is not an order. A rule that cannot judge a
+// customer returns a [*RuleError], never false. An empty segment has
+// zero counts, empty money lists and undefined ([Ratio]) rates.
+//
+// Diff inputs must hold valid ids of one kind without duplicates;
+// DiffSorted also requires ascending order. Anything else is an error, not
+// a guess.
+package segment

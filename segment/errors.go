@@ -1,0 +1,187 @@
+package segment
+
+import (
+	"fmt"
+	"strconv"
+)
+
+// IDError reports a string that is not a valid id. Want is the kind the
+// caller asked for, zero when any kind was acceptable.
+type IDError struct {
+	Input  string
+	Want   Kind
+	Reason string
+}
+
+func (e *IDError) Error() string {
+	if e.Want.valid() {
+		return fmt.Sprintf("segment: parse %s id %q: %s", e.Want, e.Input, e.Reason)
+	}
+	return fmt.Sprintf("segment: parse id %q: %s", e.Input, e.Reason)
+}
+
+// InputError reports a customer or order field that cannot be used, naming
+// the customer and the field path ("Orders[2].Total"). Err, when set, is
+// the underlying cause (for example a [*money.UnknownCurrencyError]).
+type InputError struct {
+	Customer ID
+	Field    string
+	Reason   string
+	Err      error
+}
+
+func (e *InputError) Error() string {
+	msg := fmt.Sprintf("segment: customer %s: %s: %s", e.Customer, e.Field, e.Reason)
+	if e.Err != nil {
+		msg += ": " + e.Err.Error()
+	}
+	return msg
+}
+
+func (e *InputError) Unwrap() error { return e.Err }
+
+// Problem says what is wrong with a sequence of ids.
+type Problem uint8
+
+// The problems a [*SequenceError] reports.
+const (
+	Duplicate  Problem = iota + 1 // the same id twice
+	OutOfOrder                    // an id lower than the one before it, where ascending order is required
+	MixedKinds                    // ids of different resource types in one membership
+)
+
+func (p Problem) String() string {
+	switch p {
+	case Duplicate:
+		return "duplicate id"
+	case OutOfOrder:
+		return "out of order"
+	case MixedKinds:
+		return "mixed resource types"
+	}
+	return "Problem(" + strconv.Itoa(int(p)) + ")"
+}
+
+// SequenceError reports a problem with a sequence of ids: Input names the
+// sequence ("previous", "current", "customers", "Sends[0].Recipients"),
+// Index is the 0-based position of ID in it (-1 when the problem was found
+// after sorting), and Prev is the id it clashes with.
+type SequenceError struct {
+	Input   string
+	Index   int
+	Prev    ID
+	ID      ID
+	Problem Problem
+}
+
+func (e *SequenceError) Error() string {
+	at := ""
+	if e.Index >= 0 {
+		at = " at index " + strconv.Itoa(e.Index)
+	}
+	switch e.Problem {
+	case OutOfOrder:
+		return fmt.Sprintf("segment: %s: %s%s: %s after %s", e.Input, e.Problem, at, e.ID, e.Prev)
+	case MixedKinds:
+		return fmt.Sprintf("segment: %s: %s%s: %s among %s ids", e.Input, e.Problem, at, e.ID, e.Prev.Kind)
+	}
+	return fmt.Sprintf("segment: %s: %s%s: %s", e.Input, e.Problem, at, e.ID)
+}
+
+// RuleError reports a rule that cannot be evaluated: a parameter out of
+// range (Field names it, Customer is zero) or a customer whose data the
+// rule cannot judge (Field is the customer field, for example a total in
+// another currency than the rule's threshold). Err is the cause, if any.
+type RuleError struct {
+	Rule     string
+	Customer ID
+	Field    string
+	Reason   string
+	Err      error
+}
+
+func (e *RuleError) Error() string {
+	msg := "segment: rule " + e.Rule + ": "
+	if !e.Customer.IsZero() {
+		msg += "customer " + e.Customer.String() + ": "
+	}
+	msg += e.Field + ": " + e.Reason
+	if e.Err != nil {
+		msg += ": " + e.Err.Error()
+	}
+	return msg
+}
+
+func (e *RuleError) Unwrap() error { return e.Err }
+
+// ConfigError reports a definition, send or option that cannot be used.
+// Field is its path ("Definitions[1].Tag", "Sends[0].At").
+type ConfigError struct {
+	Field  string
+	Reason string
+	Err    error
+}
+
+func (e *ConfigError) Error() string {
+	msg := "segment: " + e.Field + ": " + e.Reason
+	if e.Err != nil {
+		msg += ": " + e.Err.Error()
+	}
+	return msg
+}
+
+func (e *ConfigError) Unwrap() error { return e.Err }
+
+// TagError reports a tag this package will not write or put in a query.
+type TagError struct {
+	Tag    string
+	Reason string
+}
+
+func (e *TagError) Error() string {
+	return fmt.Sprintf("segment: tag %q: %s", e.Tag, e.Reason)
+}
+
+// SnapshotError reports a stored snapshot that cannot be used: unreadable,
+// corrupt, or recorded for another tag than the segment now has (change the
+// tag deliberately by deleting the snapshot: the next run is then a first
+// run).
+type SnapshotError struct {
+	Segment string
+	Path    string // file, for a [FileStore]
+	Reason  string
+	Err     error
+}
+
+func (e *SnapshotError) Error() string {
+	msg := "segment: snapshot of " + strconv.Quote(e.Segment)
+	if e.Path != "" {
+		msg += " (" + e.Path + ")"
+	}
+	msg += ": " + e.Reason
+	if e.Err != nil {
+		msg += ": " + e.Err.Error()
+	}
+	return msg
+}
+
+func (e *SnapshotError) Unwrap() error { return e.Err }
+
+// CommitError reports an applied change that the plan did not produce, so
+// the snapshot is left untouched.
+type CommitError struct {
+	Index  int // position in the applied list
+	ID     string
+	Reason string
+	Err    error
+}
+
+func (e *CommitError) Error() string {
+	msg := fmt.Sprintf("segment: commit: applied[%d] %q: %s", e.Index, e.ID, e.Reason)
+	if e.Err != nil {
+		msg += ": " + e.Err.Error()
+	}
+	return msg
+}
+
+func (e *CommitError) Unwrap() error { return e.Err }

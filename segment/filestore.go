@@ -1,0 +1,220 @@
+package segment
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"hash/crc32"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// FileStore is a [Store] keeping one file per segment in Dir, which must
+// exist. Saves are atomic: the snapshot is written to a temporary file in
+// Dir, synced, and renamed over the old one, so a crash leaves either the
+// old snapshot or the new one, never a mix. A FileStore is safe for
+// concurrent use; the last of two concurrent saves of one segment wins.
+//
+// File names are the segment name with every byte outside [a-z0-9_-]
+// written as %XX, so any name is safe and names differing only in case stay
+// apart on case-insensitive file systems. The format is compact (about 3
+// bytes per member for Shopify ids) and checksummed: a damaged file is a
+// [*SnapshotError], never a wrong membership.
+type FileStore struct {
+	Dir string
+}
+
+const snapMagic = "SEGSNAP1"
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// path returns the file of segment.
+func (s *FileStore) path(segment string) string {
+	var b strings.Builder
+	for i := 0; i < len(segment); i++ {
+		c := segment[i]
+		if c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_' {
+			b.WriteByte(c)
+			continue
+		}
+		const hex = "0123456789ABCDEF"
+		b.WriteByte('%')
+		b.WriteByte(hex[c>>4])
+		b.WriteByte(hex[c&15])
+	}
+	return filepath.Join(s.Dir, b.String()+".snapshot")
+}
+
+// Load implements [Store].
+func (s *FileStore) Load(ctx context.Context, segment string) (Snapshot, bool, error) {
+	if err := ctx.Err(); err != nil {
+		return Snapshot{}, false, err
+	}
+	if segment == "" {
+		return Snapshot{}, false, &SnapshotError{Segment: segment, Reason: "empty segment name"}
+	}
+	path := s.path(segment)
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		// No snapshot means a first run, which re-tags every member: make
+		// sure it is the file that is missing, not the whole directory.
+		if _, derr := os.Stat(s.Dir); derr != nil {
+			return Snapshot{}, false, &SnapshotError{Segment: segment, Path: path, Reason: "directory", Err: derr}
+		}
+		return Snapshot{}, false, nil
+	}
+	if err != nil {
+		return Snapshot{}, false, &SnapshotError{Segment: segment, Path: path, Reason: "read", Err: err}
+	}
+	snap, err := decodeSnapshot(data)
+	if err != nil {
+		return Snapshot{}, false, &SnapshotError{Segment: segment, Path: path, Reason: "corrupt", Err: err}
+	}
+	return snap, true, nil
+}
+
+// Save implements [Store].
+func (s *FileStore) Save(ctx context.Context, segment string, snap Snapshot) (err error) {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := checkSnapshot(segment, snap); err != nil {
+		return err
+	}
+	path := s.path(segment)
+	fail := func(reason string, err error) error {
+		return &SnapshotError{Segment: segment, Path: path, Reason: reason, Err: err}
+	}
+	f, err := os.CreateTemp(s.Dir, "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return fail("create temporary file", err)
+	}
+	tmp := f.Name()
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(tmp)
+		}
+	}()
+	if _, err := f.Write(encodeSnapshot(snap)); err != nil {
+		return fail("write", err)
+	}
+	if err := f.Sync(); err != nil {
+		return fail("sync", err)
+	}
+	if err := f.Close(); err != nil {
+		return fail("close", err)
+	}
+	// A save cancelled while writing must not replace the snapshot.
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fail("rename", err)
+	}
+	// Make the rename itself durable where the platform allows syncing a
+	// directory; where it does not, the rename is still atomic.
+	if d, err := os.Open(s.Dir); err == nil {
+		_ = d.Sync()
+		d.Close()
+	}
+	return nil
+}
+
+// Delete implements [Store].
+func (s *FileStore) Delete(ctx context.Context, segment string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if segment == "" {
+		return &SnapshotError{Segment: segment, Reason: "empty segment name"}
+	}
+	path := s.path(segment)
+	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return &SnapshotError{Segment: segment, Path: path, Reason: "delete", Err: err}
+	}
+	return nil
+}
+
+// encodeSnapshot lays out: magic, tag (uvarint length + bytes), kind byte,
+// member count, members as uvarint gaps from the previous id (the first from
+// zero), and a big-endian CRC-32C of everything before it.
+func encodeSnapshot(snap Snapshot) []byte {
+	b := make([]byte, 0, len(snapMagic)+len(snap.Tag)+16+3*len(snap.Members))
+	b = append(b, snapMagic...)
+	b = binary.AppendUvarint(b, uint64(len(snap.Tag)))
+	b = append(b, snap.Tag...)
+	kind := KindCustomer
+	if len(snap.Members) > 0 {
+		kind = snap.Members[0].Kind
+	}
+	b = append(b, byte(kind))
+	b = binary.AppendUvarint(b, uint64(len(snap.Members)))
+	var last int64
+	for _, id := range snap.Members {
+		b = binary.AppendUvarint(b, uint64(id.Num-last))
+		last = id.Num
+	}
+	return binary.BigEndian.AppendUint32(b, crc32.Checksum(b, castagnoli))
+}
+
+// decodeSnapshot reads what encodeSnapshot wrote, trusting nothing: every
+// length is bounded by the bytes left, ids must ascend and stay in range,
+// and the checksum must match.
+func decodeSnapshot(data []byte) (Snapshot, error) {
+	if len(data) < len(snapMagic)+4 || string(data[:len(snapMagic)]) != snapMagic {
+		return Snapshot{}, errors.New("not a segment snapshot")
+	}
+	body, sum := data[:len(data)-4], binary.BigEndian.Uint32(data[len(data)-4:])
+	if crc32.Checksum(body, castagnoli) != sum {
+		return Snapshot{}, errors.New("checksum mismatch")
+	}
+	p := body[len(snapMagic):]
+	uvarint := func() (uint64, bool) {
+		v, n := binary.Uvarint(p)
+		if n <= 0 {
+			return 0, false
+		}
+		p = p[n:]
+		return v, true
+	}
+	tagLen, ok := uvarint()
+	if !ok || tagLen > uint64(len(p)) {
+		return Snapshot{}, errors.New("bad tag length")
+	}
+	snap := Snapshot{Tag: string(p[:tagLen])}
+	p = p[tagLen:]
+	if err := checkTag(snap.Tag); err != nil {
+		return Snapshot{}, err
+	}
+	if len(p) < 1 {
+		return Snapshot{}, errors.New("missing kind")
+	}
+	kind := Kind(p[0])
+	p = p[1:]
+	if kind != KindCustomer {
+		return Snapshot{}, errors.New("members are not customer ids")
+	}
+	count, ok := uvarint()
+	if !ok || count > uint64(len(p)) { // every member takes at least a byte
+		return Snapshot{}, errors.New("bad member count")
+	}
+	if count > 0 {
+		snap.Members = make([]ID, 0, count)
+	}
+	var last uint64
+	for range count {
+		gap, ok := uvarint()
+		if !ok || gap == 0 || gap > 1<<63-1-last {
+			return Snapshot{}, errors.New("bad member id")
+		}
+		last += gap
+		snap.Members = append(snap.Members, ID{Kind: kind, Num: int64(last)})
+	}
+	if len(p) != 0 {
+		return Snapshot{}, errors.New("trailing bytes")
+	}
+	return snap, nil
+}

@@ -1,0 +1,148 @@
+package segment
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestFileStoreRoundTrip(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	s := &FileStore{Dir: dir}
+	cases := map[string]Snapshot{
+		"first":           {Tag: "ecp-first", Members: cids(1, 2, 9, 7012345678901, 1<<63-1)},
+		"Empty":           {Tag: "ecp-empty"},
+		"../up/and/Away ": {Tag: "定期便"},
+	}
+	for name, snap := range cases {
+		if err := s.Save(ctx, name, snap); err != nil {
+			t.Fatalf("Save(%q): %v", name, err)
+		}
+	}
+	for name, want := range cases {
+		got, ok, err := s.Load(ctx, name)
+		if err != nil || !ok {
+			t.Fatalf("Load(%q) = %v, %v", name, ok, err)
+		}
+		diff(t, "snapshot "+name, want, got)
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	// Every name maps to one plain file in dir; no temporary files remain.
+	diff(t, "files", []string{"%2E%2E%2Fup%2Fand%2F%41way%20.snapshot", "%45mpty.snapshot", "first.snapshot"}, names)
+
+	if err := s.Delete(ctx, "first"); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, err := s.Load(ctx, "first"); ok || err != nil {
+		t.Errorf("after Delete: %v, %v", ok, err)
+	}
+	if err := s.Delete(ctx, "first"); err != nil {
+		t.Errorf("Delete of a missing snapshot: %v", err)
+	}
+}
+
+func TestFileStoreReplacesAtomically(t *testing.T) {
+	ctx := context.Background()
+	s := &FileStore{Dir: t.TempDir()}
+	if err := s.Save(ctx, "x", Snapshot{Tag: "t", Members: cids(1, 2, 3)}); err != nil {
+		t.Fatal(err)
+	}
+	// A save that cannot complete leaves the old snapshot in place.
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	if err := s.Save(cancelled, "x", Snapshot{Tag: "t", Members: cids(4)}); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Save with a cancelled context = %v", err)
+	}
+	if err := s.Save(ctx, "x", Snapshot{Tag: "t", Members: cids(5, 4)}); err == nil {
+		t.Fatal("unsorted snapshot saved")
+	}
+	got, _, err := s.Load(ctx, "x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	diff(t, "snapshot", cids(1, 2, 3), got.Members)
+	if err := s.Save(ctx, "x", Snapshot{Tag: "t", Members: cids(7)}); err != nil {
+		t.Fatal(err)
+	}
+	got, _, _ = s.Load(ctx, "x")
+	diff(t, "replaced", cids(7), got.Members)
+	entries, _ := os.ReadDir(s.Dir)
+	if len(entries) != 1 {
+		t.Errorf("%d files left, want 1", len(entries))
+	}
+}
+
+func TestFileStoreCorruption(t *testing.T) {
+	ctx := context.Background()
+	s := &FileStore{Dir: t.TempDir()}
+	if err := s.Save(ctx, "x", Snapshot{Tag: "t", Members: cids(1, 500, 70000)}); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(s.Dir, "x.snapshot")
+	good, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range good {
+		bad := append([]byte(nil), good...)
+		bad[i] ^= 0x10
+		if err := os.WriteFile(path, bad, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		_, _, err := s.Load(ctx, "x")
+		var se *SnapshotError
+		if !errors.As(err, &se) || se.Reason != "corrupt" || se.Path != path {
+			t.Fatalf("byte %d flipped: Load error = %v, want a corrupt *SnapshotError", i, err)
+		}
+	}
+	for _, n := range []int{0, 4, len(good) - 1} {
+		os.WriteFile(path, good[:n], 0o644)
+		if _, _, err := s.Load(ctx, "x"); err == nil {
+			t.Errorf("truncated to %d bytes: no error", n)
+		}
+	}
+}
+
+func TestFileStoreErrors(t *testing.T) {
+	ctx := context.Background()
+	missing := &FileStore{Dir: filepath.Join(t.TempDir(), "nope")}
+	var se *SnapshotError
+	if err := missing.Save(ctx, "x", Snapshot{Tag: "t"}); !errors.As(err, &se) || !strings.Contains(err.Error(), "create temporary file") {
+		t.Errorf("Save into a missing dir = %v", err)
+	}
+	if _, ok, err := missing.Load(ctx, "x"); ok || !errors.As(err, &se) || se.Reason != "directory" {
+		t.Errorf("Load from a missing dir = %v, %v; want a *SnapshotError", ok, err)
+	}
+	s := &FileStore{Dir: t.TempDir()}
+	if err := os.Mkdir(filepath.Join(s.Dir, "d.snapshot"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.Load(ctx, "d"); !errors.As(err, &se) || se.Reason != "read" {
+		t.Errorf("Load of a directory = %v", err)
+	}
+	if err := s.Save(ctx, "", Snapshot{Tag: "t"}); !errors.As(err, &se) {
+		t.Errorf("Save with an empty name = %v", err)
+	}
+	if err := s.Delete(ctx, ""); !errors.As(err, &se) {
+		t.Errorf("Delete with an empty name = %v", err)
+	}
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, _, err := s.Load(cancelled, "x"); !errors.Is(err, context.Canceled) {
+		t.Errorf("Load with a cancelled context = %v", err)
+	}
+	if err := s.Delete(cancelled, "x"); !errors.Is(err, context.Canceled) {
+		t.Errorf("Delete with a cancelled context = %v", err)
+	}
+}

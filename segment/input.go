@@ -1,0 +1,170 @@
+package segment
+
+import (
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/shopcrm/shopcrm/money"
+)
+
+// Customer is one customer with its orders, filled from any source: a
+// Shopify bulk export, a database, a test.
+//
+// The package never modifies or keeps a Customer or its slices after the
+// call that received it returns, so a source may reuse its buffers from one
+// customer to the next.
+type Customer struct {
+	ID      ID        // a KindCustomer id
+	Tags    []string  // as stored; matching trims and ignores case, as Shopify does
+	Created time.Time // zero when unknown; no built-in rule needs it
+	Orders  []Order   // in any order; see Order
+}
+
+// Order is one order, or one refund entry, of a customer.
+//
+// Total is what the order brought in, net of discounts and refunds (in
+// Shopify, currentTotalPriceSet.shopMoney). A source that records refunds
+// as entries of their own gives them a negative Total: such an entry
+// lowers revenue on its date but is not an order, so it counts toward no
+// order count, purchase sequence or average order value.
+//
+// Orders may come in any order: wherever sequence matters ("first order")
+// this package orders them by Time, then by ID. An order placed after the
+// evaluation time is ignored everywhere, so evaluating with a past time
+// gives the membership as it was then (tags excepted: only today's are
+// known).
+type Order struct {
+	ID      ID           // a KindOrder id, unique within the customer
+	Time    time.Time    // when it was placed (Shopify processedAt); required
+	Total   money.Amount // net total in a known currency; negative for a refund entry
+	Channel string       // sales channel or source name ("web", "pos", "line"); "" when unknown
+	Tags    []string
+	Items   []LineItem
+}
+
+// LineItem is what an order contained. Product is zero for custom items
+// and deleted products; such items match no product rule.
+type LineItem struct {
+	Product     ID // a KindProduct id, or zero
+	ProductType string
+	Vendor      string
+}
+
+// isRefund reports whether o is a refund entry rather than an order.
+func (o *Order) isRefund() bool { return o.Total.Minor < 0 }
+
+// validate checks one customer; scratch is reused between customers for the
+// duplicate-order check and returned for the next call.
+func (c *Customer) validate(scratch []int64) ([]int64, error) {
+	if !c.ID.valid(KindCustomer) {
+		return scratch, &InputError{Customer: c.ID, Field: "ID", Reason: "not a customer id"}
+	}
+	for i := range c.Orders {
+		o := &c.Orders[i]
+		if !o.ID.valid(KindOrder) {
+			return scratch, c.orderErr(i, "ID", "not an order id", nil)
+		}
+		if o.Time.IsZero() {
+			return scratch, c.orderErr(i, "Time", "missing", nil)
+		}
+		if !o.Total.Currency.Known() {
+			return scratch, c.orderErr(i, "Total.Currency", "unknown currency",
+				&money.UnknownCurrencyError{Code: string(o.Total.Currency)})
+		}
+		for j := range o.Items {
+			if p := o.Items[j].Product; !p.IsZero() && !p.valid(KindProduct) {
+				return scratch, c.orderErr(i, "Items["+strconv.Itoa(j)+"].Product", "not a product id", nil)
+			}
+		}
+	}
+	// Duplicate order ids: quadratic for the usual handful of orders, sorted
+	// scratch beyond that.
+	if n := len(c.Orders); n <= 16 {
+		for i := 1; i < n; i++ {
+			for j := 0; j < i; j++ {
+				if c.Orders[i].ID == c.Orders[j].ID {
+					return scratch, c.orderErr(i, "ID", "duplicate order id "+c.Orders[i].ID.String(), nil)
+				}
+			}
+		}
+	} else {
+		scratch = scratch[:0]
+		for i := range c.Orders {
+			scratch = append(scratch, c.Orders[i].ID.Num)
+		}
+		slices.Sort(scratch)
+		for i := 1; i < len(scratch); i++ {
+			if scratch[i] == scratch[i-1] {
+				dup := ID{Kind: KindOrder, Num: scratch[i]}
+				for k := range c.Orders {
+					if c.Orders[k].ID == dup {
+						return scratch, c.orderErr(k, "ID", "duplicate order id "+dup.String(), nil)
+					}
+				}
+			}
+		}
+	}
+	return scratch, nil
+}
+
+func (c *Customer) orderErr(i int, field, reason string, err error) error {
+	return &InputError{Customer: c.ID, Field: "Orders[" + strconv.Itoa(i) + "]." + field, Reason: reason, Err: err}
+}
+
+// before reports whether a comes before b in purchase sequence.
+func before(a, b *Order) bool {
+	if c := a.Time.Compare(b.Time); c != 0 {
+		return c < 0
+	}
+	return a.ID.Num < b.ID.Num
+}
+
+// firstTwo returns the indexes of the first and second orders placed at or
+// before now (refund entries excluded), -1 where there is none. A scan for
+// the two smallest keeps the caller's slice untouched and allocates nothing.
+func firstTwo(orders []Order, now time.Time) (first, second int) {
+	first, second = -1, -1
+	for i := range orders {
+		o := &orders[i]
+		if o.isRefund() || o.Time.After(now) {
+			continue
+		}
+		switch {
+		case first < 0 || before(o, &orders[first]):
+			first, second = i, first
+		case second < 0 || before(o, &orders[second]):
+			second = i
+		}
+	}
+	return first, second
+}
+
+// tagEqual compares a stored tag with a wanted one the way Shopify matches
+// tags: surrounding spaces trimmed, case ignored.
+func tagEqual(stored, want string) bool {
+	return strings.EqualFold(strings.TrimSpace(stored), want)
+}
+
+// hasTag reports whether tags holds want.
+func hasTag(tags []string, want string) bool {
+	for _, t := range tags {
+		if tagEqual(t, want) {
+			return true
+		}
+	}
+	return false
+}
+
+// hasTagPrefix reports whether some tag starts with prefix, ignoring case
+// and surrounding spaces.
+func hasTagPrefix(tags []string, prefix string) bool {
+	for _, t := range tags {
+		t = strings.TrimSpace(t)
+		if len(t) >= len(prefix) && strings.EqualFold(t[:len(prefix)], prefix) {
+			return true
+		}
+	}
+	return false
+}

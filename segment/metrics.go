@@ -1,0 +1,144 @@
+package segment
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/shopcrm/shopcrm/money"
+)
+
+// Ratio is an exact ratio of two counts. Rates are kept as counts so they
+// add up across segments and an empty denominator stays visibly undefined
+// instead of turning into 0 or NaN.
+type Ratio struct {
+	Num, Den int
+}
+
+// Float returns Num/Den, and false when Den is zero (the ratio is
+// undefined, for example the repeat rate of a segment without buyers).
+func (r Ratio) Float() (float64, bool) {
+	if r.Den == 0 {
+		return 0, false
+	}
+	return float64(r.Num) / float64(r.Den), true
+}
+
+// String formats r as "3/4 (75.0%)", or "0/0 (undefined)".
+func (r Ratio) String() string {
+	f, ok := r.Float()
+	s := strconv.Itoa(r.Num) + "/" + strconv.Itoa(r.Den)
+	if !ok {
+		return s + " (undefined)"
+	}
+	return s + " (" + strconv.FormatFloat(100*f, 'f', 1, 64) + "%)"
+}
+
+// DefaultRepeatWindow is the window of [Metrics.WindowRepeatRate] when
+// [Options] sets none.
+const DefaultRepeatWindow = 365 * 24 * time.Hour
+
+// Metrics are one segment's figures over its members, as of the evaluation
+// time. Orders are orders, not refund entries; revenue is net (what each
+// order's Total holds, after discounts and refunds) and includes refund
+// entries. Money is per currency and exact.
+type Metrics struct {
+	Customers int // members
+	Buyers    int // members with at least one order
+	Repeaters int // members with two or more orders
+
+	// Window is the repeat-rate window, (now-Window, now]; the window
+	// counts consider only orders placed in it.
+	Window          time.Duration
+	WindowBuyers    int // members with at least one order in the window
+	WindowRepeaters int // members with two or more orders in the window
+
+	Orders           int                    // all orders of members
+	OrdersByCurrency map[money.Currency]int // the same, per currency
+	Revenue          money.Totals           // net revenue per currency
+}
+
+// RepeatRate is the all-time repeat rate: members with two or more orders
+// ÷ members with at least one.
+func (m Metrics) RepeatRate() Ratio { return Ratio{m.Repeaters, m.Buyers} }
+
+// WindowRepeatRate is the repeat rate within the window, both orders inside
+// it (the "repeat purchase rate" of retail reports): members with two or
+// more orders in the window ÷ members with at least one there.
+func (m Metrics) WindowRepeatRate() Ratio { return Ratio{m.WindowRepeaters, m.WindowBuyers} }
+
+// OrdersPerCustomer is orders ÷ members.
+func (m Metrics) OrdersPerCustomer() Ratio { return Ratio{m.Orders, m.Customers} }
+
+// LTV is the historical lifetime value: revenue ÷ members, per currency,
+// rounded half to even in the currency's minor unit. Every member counts in
+// the denominator, buyer or not. It is empty for an empty segment.
+func (m Metrics) LTV() []money.Amount {
+	if m.Customers == 0 {
+		return nil
+	}
+	var out []money.Amount
+	for _, a := range m.Revenue.Amounts() {
+		out = append(out, divide(a, m.Customers))
+	}
+	return out
+}
+
+// AOV is the average order value: revenue ÷ orders, per currency, rounded
+// half to even. A currency with refund entries but no orders is left out.
+func (m Metrics) AOV() []money.Amount {
+	var out []money.Amount
+	for _, a := range m.Revenue.Amounts() {
+		if n := m.OrdersByCurrency[a.Currency]; n > 0 {
+			out = append(out, divide(a, n))
+		}
+	}
+	return out
+}
+
+// divide returns a ÷ n for n > 0. Dividing by a positive count cannot
+// overflow, so MulDiv's error cannot happen here.
+func divide(a money.Amount, n int) money.Amount {
+	q, _ := a.MulDiv(1, int64(n))
+	return q
+}
+
+// ProductCount is how many members bought a product in a given purchase.
+type ProductCount struct {
+	Product   ID
+	Customers int
+}
+
+// ChannelCount is how many members came through a channel.
+type ChannelCount struct {
+	Channel   string // "" when the order had none
+	Customers int
+}
+
+// Send describes a message sent to a segment, to measure what followed.
+type Send struct {
+	Segment string        // the definition's name
+	At      time.Time     // when it was sent
+	Within  time.Duration // how long after At orders count
+	// Recipients, when set, are the customers actually sent to, strictly
+	// ascending. When nil, the audience is the segment's members as of At
+	// (the rule evaluated at that time), which is who a send to the segment
+	// reached, not who belongs to it now.
+	Recipients []ID
+}
+
+// SendReport is what the audience of a send did within (At, At+Within].
+type SendReport struct {
+	Segment   string
+	At        time.Time
+	Within    time.Duration
+	Audience  int          // customers in the audience
+	Converted int          // of them, those who ordered in the window
+	Orders    int          // their orders in the window
+	Revenue   money.Totals // net revenue of the entries dated in the window, refunds included
+	// Partial is true when the window ends after the evaluation time, so
+	// the figures can still grow.
+	Partial bool
+}
+
+// Conversion is converted ÷ audience.
+func (s SendReport) Conversion() Ratio { return Ratio{s.Converted, s.Audience} }

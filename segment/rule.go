@@ -1,0 +1,455 @@
+package segment
+
+import (
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/shopcrm/shopcrm/money"
+)
+
+// Rule decides whether a customer belongs to a segment as of now.
+//
+// Match must not modify or keep c. It returns an error, never false, when it
+// cannot judge: a parameter out of range, or data it cannot compare (a total
+// in another currency than a spend threshold). A Rule may also have a
+// Validate() error method; definitions call it once before evaluating, so
+// bad parameters fail before the first customer is read. The built-in rules
+// have both, and a String method describing them.
+//
+// Built-in rules see the customer as of now: orders placed after now are
+// ignored, and windows are half-open, (now-d, now].
+type Rule interface {
+	Match(c *Customer, now time.Time) (bool, error)
+}
+
+// RuleFunc adapts a function to a [Rule], for conditions the built-ins do
+// not cover.
+type RuleFunc func(c *Customer, now time.Time) (bool, error)
+
+// Match calls f. A nil RuleFunc is an error.
+func (f RuleFunc) Match(c *Customer, now time.Time) (bool, error) {
+	if f == nil {
+		return false, &RuleError{Rule: "func", Field: "func", Reason: "nil"}
+	}
+	return f(c, now)
+}
+
+// Validate reports a nil function.
+func (f RuleFunc) Validate() error {
+	if f == nil {
+		return &RuleError{Rule: "func", Field: "func", Reason: "nil"}
+	}
+	return nil
+}
+
+func (f RuleFunc) String() string { return "func" }
+
+// validateRule runs r's Validate method, if it has one, and checks r is
+// not nil.
+func validateRule(r Rule) error {
+	if r == nil {
+		return &RuleError{Rule: "nil", Field: "rule", Reason: "nil rule"}
+	}
+	if v, ok := r.(interface{ Validate() error }); ok {
+		return v.Validate()
+	}
+	return nil
+}
+
+func ruleName(r Rule) string {
+	if s, ok := r.(interface{ String() string }); ok {
+		return s.String()
+	}
+	return "rule"
+}
+
+// And matches when every rule matches. It stops at the first rule that does
+// not match, so a later rule's error is not reached then: the answer is
+// false whatever that rule would say. And of no rules is an error.
+func And(rules ...Rule) Rule { return &logic{op: "and", rules: rules} }
+
+// Or matches when some rule matches, stopping at the first that does. Or of
+// no rules is an error.
+func Or(rules ...Rule) Rule { return &logic{op: "or", rules: rules} }
+
+// Not matches when r does not. An error from r stays an error.
+func Not(r Rule) Rule { return &logic{op: "not", rules: []Rule{r}} }
+
+type logic struct {
+	op    string
+	rules []Rule
+}
+
+func (l *logic) Validate() error {
+	if len(l.rules) == 0 {
+		return &RuleError{Rule: l.op, Field: "rules", Reason: "no rules"}
+	}
+	for i, r := range l.rules {
+		if err := validateRule(r); err != nil {
+			return &RuleError{Rule: l.op, Field: "rules[" + strconv.Itoa(i) + "]", Reason: "invalid", Err: err}
+		}
+	}
+	return nil
+}
+
+func (l *logic) Match(c *Customer, now time.Time) (bool, error) {
+	if len(l.rules) == 0 {
+		return false, &RuleError{Rule: l.op, Field: "rules", Reason: "no rules"}
+	}
+	for i, r := range l.rules {
+		if r == nil {
+			return false, &RuleError{Rule: l.op, Field: "rules[" + strconv.Itoa(i) + "]", Reason: "nil rule"}
+		}
+		ok, err := r.Match(c, now)
+		if err != nil {
+			return false, err
+		}
+		switch l.op {
+		case "not":
+			return !ok, nil
+		case "and":
+			if !ok {
+				return false, nil
+			}
+		case "or":
+			if ok {
+				return true, nil
+			}
+		}
+	}
+	return l.op == "and", nil
+}
+
+func (l *logic) String() string {
+	parts := make([]string, len(l.rules))
+	for i, r := range l.rules {
+		if r == nil {
+			parts[i] = "nil"
+		} else {
+			parts[i] = ruleName(r)
+		}
+	}
+	return l.op + "(" + strings.Join(parts, ", ") + ")"
+}
+
+// countOrders counts the orders (not refund entries) placed at or before
+// now, and after since when since is not zero.
+func countOrders(orders []Order, since, now time.Time) int {
+	n := 0
+	for i := range orders {
+		o := &orders[i]
+		if o.isRefund() || o.Time.After(now) || !since.IsZero() && !o.Time.After(since) {
+			continue
+		}
+		n++
+	}
+	return n
+}
+
+// orderCount is the rule behind FirstTimeBuyer and RepeatBuyer.
+type orderCount struct {
+	name     string
+	min, max int // max < 0: no maximum
+}
+
+// FirstTimeBuyer matches customers with exactly one order.
+func FirstTimeBuyer() Rule { return orderCount{name: "first-time-buyer", min: 1, max: 1} }
+
+// RepeatBuyer matches customers with two or more orders.
+func RepeatBuyer() Rule { return orderCount{name: "repeat-buyer", min: 2, max: -1} }
+
+func (r orderCount) Validate() error { return nil }
+
+func (r orderCount) Match(c *Customer, now time.Time) (bool, error) {
+	n := countOrders(c.Orders, time.Time{}, now)
+	return n >= r.min && (r.max < 0 || n <= r.max), nil
+}
+
+func (r orderCount) String() string { return r.name }
+
+// Loyal matches customers with at least minOrders orders, or at least
+// minSpent spent, within window (0: all time). Spent is net, refund entries
+// included. A zero threshold is not used; at least one must be positive.
+// With a spend threshold, an order in another currency is an error, since
+// amounts in different currencies cannot be compared exactly.
+func Loyal(minOrders int, minSpent money.Amount, window time.Duration) Rule {
+	r := loyal{minOrders: minOrders, minSpent: minSpent, window: window}
+	switch {
+	case minOrders < 0:
+		r.err = &RuleError{Rule: "loyal", Field: "minOrders", Reason: "negative"}
+	case minSpent.Minor < 0:
+		r.err = &RuleError{Rule: "loyal", Field: "minSpent", Reason: "negative"}
+	case minSpent.Minor > 0 && !minSpent.Currency.Known():
+		r.err = &RuleError{Rule: "loyal", Field: "minSpent", Reason: "unknown currency",
+			Err: &money.UnknownCurrencyError{Code: string(minSpent.Currency)}}
+	case minOrders == 0 && minSpent.Minor == 0:
+		r.err = &RuleError{Rule: "loyal", Field: "minOrders", Reason: "neither an order count nor an amount is set"}
+	case window < 0:
+		r.err = &RuleError{Rule: "loyal", Field: "window", Reason: "negative"}
+	}
+	return r
+}
+
+type loyal struct {
+	minOrders int
+	minSpent  money.Amount
+	window    time.Duration
+	err       error
+}
+
+func (r loyal) Validate() error { return r.err }
+
+func (r loyal) Match(c *Customer, now time.Time) (bool, error) {
+	if r.err != nil {
+		return false, r.err
+	}
+	var since time.Time
+	if r.window > 0 {
+		since = now.Add(-r.window)
+	}
+	n := 0
+	spent := money.Zero(r.minSpent.Currency)
+	for i := range c.Orders {
+		o := &c.Orders[i]
+		if o.Time.After(now) || !since.IsZero() && !o.Time.After(since) {
+			continue
+		}
+		if !o.isRefund() {
+			n++
+		}
+		if r.minSpent.Minor > 0 {
+			s, err := spent.Add(o.Total)
+			if err != nil {
+				return false, &RuleError{Rule: "loyal", Customer: c.ID,
+					Field: "Orders[" + strconv.Itoa(i) + "].Total", Reason: "cannot add to spent", Err: err}
+			}
+			spent = s
+		}
+	}
+	if r.minOrders > 0 && n >= r.minOrders {
+		return true, nil
+	}
+	return r.minSpent.Minor > 0 && spent.Minor >= r.minSpent.Minor, nil
+}
+
+func (r loyal) String() string {
+	var parts []string
+	if r.minOrders > 0 {
+		parts = append(parts, "orders>="+strconv.Itoa(r.minOrders))
+	}
+	if r.minSpent.Minor > 0 {
+		parts = append(parts, "spent>="+r.minSpent.String())
+	}
+	s := "loyal(" + strings.Join(parts, " or ")
+	if r.window > 0 {
+		s += " within " + days(r.window)
+	}
+	return s + ")"
+}
+
+// days formats d in days when it is a whole number of them, as windows
+// usually are.
+func days(d time.Duration) string {
+	if d%(24*time.Hour) == 0 {
+		return strconv.FormatInt(int64(d/(24*time.Hour)), 10) + "d"
+	}
+	return d.String()
+}
+
+// ProductMatch selects line items for [ProductFan]: every field that is set
+// must match. Type and Vendor compare ignoring case and surrounding spaces.
+type ProductMatch struct {
+	Product ID // a KindProduct id
+	Type    string
+	Vendor  string
+}
+
+// ProductFan matches customers who bought what m selects in at least k
+// orders. Several matching items, or units, in one order count once: a fan
+// comes back for the product line.
+func ProductFan(m ProductMatch, k int) Rule {
+	m.Type = strings.TrimSpace(m.Type)
+	m.Vendor = strings.TrimSpace(m.Vendor)
+	r := productFan{m: m, k: k}
+	switch {
+	case m.Product.IsZero() && m.Type == "" && m.Vendor == "":
+		r.err = &RuleError{Rule: "product-fan", Field: "match", Reason: "no product, type or vendor"}
+	case !m.Product.IsZero() && !m.Product.valid(KindProduct):
+		r.err = &RuleError{Rule: "product-fan", Field: "match.Product", Reason: "not a product id"}
+	case k < 1:
+		r.err = &RuleError{Rule: "product-fan", Field: "k", Reason: "must be at least 1"}
+	}
+	return r
+}
+
+type productFan struct {
+	m   ProductMatch
+	k   int
+	err error
+}
+
+func (r productFan) Validate() error { return r.err }
+
+func (r productFan) Match(c *Customer, now time.Time) (bool, error) {
+	if r.err != nil {
+		return false, r.err
+	}
+	n := 0
+	for i := range c.Orders {
+		o := &c.Orders[i]
+		if o.isRefund() || o.Time.After(now) {
+			continue
+		}
+		for j := range o.Items {
+			if r.m.matches(&o.Items[j]) {
+				n++
+				break
+			}
+		}
+		if n >= r.k {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+func (m *ProductMatch) matches(it *LineItem) bool {
+	if !m.Product.IsZero() && it.Product != m.Product {
+		return false
+	}
+	if m.Type != "" && !strings.EqualFold(strings.TrimSpace(it.ProductType), m.Type) {
+		return false
+	}
+	if m.Vendor != "" && !strings.EqualFold(strings.TrimSpace(it.Vendor), m.Vendor) {
+		return false
+	}
+	return true
+}
+
+func (r productFan) String() string {
+	var parts []string
+	if !r.m.Product.IsZero() {
+		parts = append(parts, "product="+strconv.FormatInt(r.m.Product.Num, 10))
+	}
+	if r.m.Type != "" {
+		parts = append(parts, "type="+strconv.Quote(r.m.Type))
+	}
+	if r.m.Vendor != "" {
+		parts = append(parts, "vendor="+strconv.Quote(r.m.Vendor))
+	}
+	return "product-fan(" + strings.Join(parts, " ") + " x" + strconv.Itoa(r.k) + ")"
+}
+
+// HasTag matches customers carrying tag, compared as Shopify compares tags:
+// surrounding spaces trimmed, case ignored. HasTag("line") is the
+// LINE-linked segment.
+func HasTag(tag string) Rule {
+	tag = strings.TrimSpace(tag)
+	return hasTagRule{tag: tag, err: checkTag(tag)}
+}
+
+type hasTagRule struct {
+	tag string
+	err error
+}
+
+func (r hasTagRule) Validate() error { return ruleErr("has-tag", "tag", r.err) }
+
+func (r hasTagRule) Match(c *Customer, now time.Time) (bool, error) {
+	if r.err != nil {
+		return false, r.Validate()
+	}
+	return hasTag(c.Tags, r.tag), nil
+}
+
+func (r hasTagRule) String() string { return "has-tag(" + strconv.Quote(r.tag) + ")" }
+
+// DefaultSubscriptionPrefix starts every tag a subscription app puts on its
+// customers ("subscription-123-plan:monthly").
+const DefaultSubscriptionPrefix = "subscription-"
+
+// Subscriber matches customers carrying any tag that starts with prefix,
+// ignoring case and surrounding spaces; "" means
+// [DefaultSubscriptionPrefix].
+func Subscriber(prefix string) Rule {
+	prefix = strings.TrimSpace(prefix)
+	if prefix == "" {
+		prefix = DefaultSubscriptionPrefix
+	}
+	return subscriber{prefix: prefix, err: checkTag(prefix)}
+}
+
+type subscriber struct {
+	prefix string
+	err    error
+}
+
+func (r subscriber) Validate() error { return ruleErr("subscriber", "prefix", r.err) }
+
+func (r subscriber) Match(c *Customer, now time.Time) (bool, error) {
+	if r.err != nil {
+		return false, r.Validate()
+	}
+	return hasTagPrefix(c.Tags, r.prefix), nil
+}
+
+func (r subscriber) String() string { return "subscriber(" + strconv.Quote(r.prefix) + ")" }
+
+func ruleErr(rule, field string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return &RuleError{Rule: rule, Field: field, Reason: "invalid", Err: err}
+}
+
+// Lapsed matches customers who have ordered before but not within d.
+// Customers who never ordered are not lapsed.
+func Lapsed(d time.Duration) Rule { return recency{name: "lapsed", d: d} }
+
+// NewBuyer matches customers whose first order was placed within d.
+func NewBuyer(d time.Duration) Rule { return recency{name: "new-buyer", d: d, first: true} }
+
+type recency struct {
+	name  string
+	d     time.Duration
+	first bool // NewBuyer: look at the first order; Lapsed: the last
+}
+
+func (r recency) Validate() error {
+	if r.d <= 0 {
+		return &RuleError{Rule: r.name, Field: "d", Reason: "must be positive"}
+	}
+	return nil
+}
+
+func (r recency) Match(c *Customer, now time.Time) (bool, error) {
+	if err := r.Validate(); err != nil {
+		return false, err
+	}
+	since := now.Add(-r.d)
+	var first, last time.Time
+	seen := false
+	for i := range c.Orders {
+		o := &c.Orders[i]
+		if o.isRefund() || o.Time.After(now) {
+			continue
+		}
+		if !seen || o.Time.Before(first) {
+			first = o.Time
+		}
+		if !seen || o.Time.After(last) {
+			last = o.Time
+		}
+		seen = true
+	}
+	if !seen {
+		return false, nil
+	}
+	if r.first {
+		return first.After(since), nil
+	}
+	return !last.After(since), nil
+}
+
+func (r recency) String() string { return r.name + "(" + days(r.d) + ")" }
