@@ -221,14 +221,14 @@ func isContractID(s string) bool {
 }
 
 const (
-	wantID              = "contract id (digits)"
-	wantDigit           = "digit"
-	wantSubscriptionID  = "10-digit subscription id"
-	wantTimeOrEnd       = `" " and a time slot, or end of tag`
-	wantTime            = "time slot"
-	wantCount           = "count (digits)"
-	wantNoLeadingZero   = "count without leading zeros"
-	wantDigitOrEnd      = "digit or end of tag"
+	wantID             = "contract id (digits)"
+	wantDigit          = "digit"
+	wantSubscriptionID = "10-digit subscription id"
+	wantTimeOrEnd      = `" " and a time slot, or end of tag`
+	wantTime           = "time slot"
+	wantCount          = "count (digits)"
+	wantNoLeadingZero  = "count without leading zeros"
+	wantDigitOrEnd     = "digit or end of tag"
 )
 
 var customerKeywords = [...]string{"plan:", "product:", "cancel:", "skip-count:"}

@@ -445,15 +445,15 @@ func TestKindString(t *testing.T) {
 
 func TestCheck(t *testing.T) {
 	for tag, want := range map[string]error{
-		"VIP":                         nil,
-		"定期便":                         nil,
-		"":                            ErrEmpty,
-		" VIP":                        ErrSpace,
-		"VIP\u3000":                   ErrSpace,
-		"a,b":                         ErrComma,
-		"a\xff":                       ErrEncoding,
-		strings.Repeat("あ", 255):      nil,
-		strings.Repeat("あ", 256):      ErrTooLong,
+		"VIP":                          nil,
+		"定期便":                          nil,
+		"":                             ErrEmpty,
+		" VIP":                         ErrSpace,
+		"VIP\u3000":                    ErrSpace,
+		"a,b":                          ErrComma,
+		"a\xff":                        ErrEncoding,
+		strings.Repeat("あ", 255):       nil,
+		strings.Repeat("あ", 256):       ErrTooLong,
 		strings.Repeat("a", MaxLength): nil,
 	} {
 		err := Check(tag)

@@ -29,9 +29,9 @@ const (
 type Schema struct {
 	cfg options
 
-	prefix, delivery string // as configured, for Format
-	subLit, delLit   string // "subscription-" and "delivery-", lower-cased for matching
-	subRaw, delRaw   string // the same as configured, for errors
+	prefix, delivery string      // as configured, for Format
+	subLit, delLit   string      // "subscription-" and "delivery-", lower-cased for matching
+	subRaw, delRaw   string      // the same as configured, for errors
 	tmpl             [3]template // pause, rank, status
 	rules            []rule
 	ruleKeys         map[string]struct{} // fold keys of the rule tags, when there are many

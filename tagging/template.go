@@ -11,9 +11,9 @@ import (
 // parts (the prefix already substituted) and at most one each of the id,
 // date and value placeholders.
 type template struct {
-	src                string
-	kind               Kind
-	parts              []part
+	src                      string
+	kind                     Kind
+	parts                    []part
 	hasID, hasDate, hasValue bool
 }
 
