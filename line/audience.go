@@ -1,0 +1,346 @@
+package line
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"iter"
+	"mime/multipart"
+	"net/http"
+	"net/textproto"
+	"net/url"
+	"strconv"
+	"time"
+	"unicode/utf8"
+
+	"github.com/shopcrm/shopcrm/internal/transport"
+)
+
+// Audience limits.
+const (
+	MaxAudienceIDsPerCall     = 10000     // user ids per JSON create or add call
+	MaxAudienceIDsPerFile     = 1_500_000 // user ids per file upload
+	MaxAudienceDescription    = 120       // characters of a description
+	audienceDefaultPageSize   = 40
+	audienceStatusReady       = "READY"
+	audienceStatusFailed      = "FAILED"
+	audienceStatusInProgress  = "IN_PROGRESS"
+	audienceNotFoundDetailMsg = "AUDIENCE_GROUP_NOT_FOUND"
+)
+
+// AudienceGroup describes an audience group.
+type AudienceGroup struct {
+	AudienceGroupID int64  `json:"audienceGroupId"`
+	Type            string `json:"type,omitempty"`
+	Description     string `json:"description,omitempty"`
+	Status          string `json:"status,omitempty"` // IN_PROGRESS, READY, FAILED, EXPIRED, INACTIVE, ACTIVATING
+	FailedType      string `json:"failedType,omitempty"`
+	AudienceCount   int64  `json:"audienceCount,omitempty"`
+	Created         int64  `json:"created,omitempty"` // unix seconds
+	IsIfaAudience   bool   `json:"isIfaAudience,omitempty"`
+	Permission      string `json:"permission,omitempty"`
+	CreateRoute     string `json:"createRoute,omitempty"`
+}
+
+// AudienceJob is an upload job of an audience group.
+type AudienceJob struct {
+	AudienceGroupJobID int64  `json:"audienceGroupJobId"`
+	AudienceGroupID    int64  `json:"audienceGroupId"`
+	Description        string `json:"description,omitempty"`
+	Type               string `json:"type,omitempty"`
+	JobStatus          string `json:"jobStatus,omitempty"`
+	FailedType         string `json:"failedType,omitempty"`
+	AudienceCount      int64  `json:"audienceCount,omitempty"`
+	Created            int64  `json:"created,omitempty"`
+}
+
+// AudienceDetail is an audience group with its jobs.
+type AudienceDetail struct {
+	AudienceGroup AudienceGroup `json:"audienceGroup"`
+	Jobs          []AudienceJob `json:"jobs,omitempty"`
+}
+
+type audienceID struct {
+	ID string `json:"id"`
+}
+
+func audienceIDs(ids []string) ([]audienceID, error) {
+	if len(ids) > MaxAudienceIDsPerCall {
+		return nil, invalid("UserIDs", "%d ids, at most %d per call (use AddToAudience for more)", len(ids), MaxAudienceIDsPerCall)
+	}
+	out := make([]audienceID, len(ids))
+	for i, id := range ids {
+		if id == "" {
+			return nil, invalid(fmt.Sprintf("UserIDs[%d]", i), "empty")
+		}
+		out[i] = audienceID{id}
+	}
+	return out, nil
+}
+
+func checkDescription(field, d string, required bool) error {
+	if d == "" && required {
+		return invalid(field, "empty")
+	}
+	if n := utf8.RuneCountInString(d); n > MaxAudienceDescription {
+		return invalid(field, "%d characters, at most %d", n, MaxAudienceDescription)
+	}
+	return nil
+}
+
+// CreateAudience creates an audience group from at most 10,000 user ids
+// (more can be added with AddToAudience). It is not retried: a lost answer
+// could leave a second group behind.
+func (c *Client) CreateAudience(ctx context.Context, description string, userIDs []string) (*AudienceGroup, error) {
+	if err := checkDescription("description", description, true); err != nil {
+		return nil, err
+	}
+	ids, err := audienceIDs(userIDs)
+	if err != nil {
+		return nil, err
+	}
+	var g AudienceGroup
+	_, err = c.do(ctx, &call{class: EndpointAudience, method: http.MethodPost, path: "/v2/bot/audienceGroup/upload",
+		body: map[string]any{"description": description, "audiences": ids}, out: &g})
+	if err != nil {
+		return nil, err
+	}
+	return &g, nil
+}
+
+// AddToAudience adds user ids to an audience group, in calls of 10,000.
+func (c *Client) AddToAudience(ctx context.Context, audienceGroupID int64, userIDs []string) error {
+	if audienceGroupID <= 0 {
+		return invalid("audienceGroupID", "must be positive")
+	}
+	if len(userIDs) == 0 {
+		return invalid("UserIDs", "empty")
+	}
+	for lo := 0; lo < len(userIDs); lo += MaxAudienceIDsPerCall {
+		ids, err := audienceIDs(userIDs[lo:min(lo+MaxAudienceIDsPerCall, len(userIDs))])
+		if err != nil {
+			return err
+		}
+		_, err = c.do(ctx, &call{class: EndpointAudience, method: http.MethodPut, path: "/v2/bot/audienceGroup/upload",
+			body: map[string]any{"audienceGroupId": audienceGroupID, "audiences": ids}, retry: true})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// CreateAudienceFromFile creates an audience group from user ids read from
+// r, one per line (at most 1,500,000). The file is streamed as a multipart
+// part of type text/plain and the request is never retried.
+func (c *Client) CreateAudienceFromFile(ctx context.Context, description string, r io.Reader) (*AudienceGroup, error) {
+	if err := checkDescription("description", description, true); err != nil {
+		return nil, err
+	}
+	if r == nil {
+		return nil, invalid("r", "nil reader")
+	}
+	h, err := c.authHeader(ctx)
+	if err != nil {
+		return nil, err
+	}
+	pr, pw := io.Pipe()
+	mw := multipart.NewWriter(pw)
+	h.Set("Content-Type", mw.FormDataContentType())
+	go func() { pw.CloseWithError(writeAudienceForm(mw, description, r)) }()
+	resp, err := c.tr.DoStream(context.WithValue(ctx, classKey{}, EndpointAudience), &transport.StreamRequest{
+		Method: http.MethodPost,
+		URL:    c.endpointURL(true, "/v2/bot/audienceGroup/upload/byFile", nil),
+		Header: h,
+		Body:   pr,
+		Gate:   c.gates[EndpointAudience],
+	})
+	pr.Close()
+	if err != nil {
+		return nil, wrapError(err)
+	}
+	defer resp.Body.Close()
+	var g AudienceGroup
+	if err := decodeJSON(resp.Body, &g); err != nil {
+		return nil, err
+	}
+	return &g, nil
+}
+
+func writeAudienceForm(mw *multipart.Writer, description string, r io.Reader) error {
+	if err := mw.WriteField("description", description); err != nil {
+		return err
+	}
+	ph := textproto.MIMEHeader{}
+	ph.Set("Content-Disposition", `form-data; name="file"; filename="audience.txt"`)
+	ph.Set("Content-Type", "text/plain")
+	w, err := mw.CreatePart(ph)
+	if err != nil {
+		return err
+	}
+	sc := bufio.NewScanner(r)
+	n := 0
+	for sc.Scan() {
+		line := sc.Bytes()
+		if len(line) == 0 {
+			continue
+		}
+		if n++; n > MaxAudienceIDsPerFile {
+			return invalid("r", "more than %d ids", MaxAudienceIDsPerFile)
+		}
+		if _, err := w.Write(line); err != nil {
+			return err
+		}
+		if _, err := w.Write([]byte{'\n'}); err != nil {
+			return err
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return err
+	}
+	return mw.Close()
+}
+
+// Audience reads an audience group and its jobs. An unknown id is
+// ErrNotFound.
+func (c *Client) Audience(ctx context.Context, audienceGroupID int64) (*AudienceDetail, error) {
+	if audienceGroupID <= 0 {
+		return nil, invalid("audienceGroupID", "must be positive")
+	}
+	var d AudienceDetail
+	_, err := c.do(ctx, &call{class: EndpointOther, method: http.MethodGet,
+		path: "/v2/bot/audienceGroup/" + strconv.FormatInt(audienceGroupID, 10), retry: true, out: &d})
+	if err != nil {
+		return nil, err
+	}
+	return &d, nil
+}
+
+// AudienceFilter narrows Audiences; zero fields are not sent.
+type AudienceFilter struct {
+	Description string // case-insensitive substring match
+	Status      string
+}
+
+// Audiences lists audience groups, fetching pages of 40 as the loop goes.
+func (c *Client) Audiences(ctx context.Context, f AudienceFilter) iter.Seq2[AudienceGroup, error] {
+	return func(yield func(AudienceGroup, error) bool) {
+		for page := 1; ; page++ {
+			q := url.Values{"page": {strconv.Itoa(page)}, "size": {strconv.Itoa(audienceDefaultPageSize)}}
+			if f.Description != "" {
+				q.Set("description", f.Description)
+			}
+			if f.Status != "" {
+				q.Set("status", f.Status)
+			}
+			var out struct {
+				AudienceGroups []AudienceGroup `json:"audienceGroups"`
+				HasNextPage    bool            `json:"hasNextPage"`
+			}
+			if _, err := c.do(ctx, &call{class: EndpointOther, method: http.MethodGet, path: "/v2/bot/audienceGroup/list",
+				query: q, retry: true, out: &out}); err != nil {
+				yield(AudienceGroup{}, err)
+				return
+			}
+			for _, g := range out.AudienceGroups {
+				if !yield(g, nil) {
+					return
+				}
+			}
+			if !out.HasNextPage || len(out.AudienceGroups) == 0 {
+				return
+			}
+		}
+	}
+}
+
+// RenameAudience changes an audience group's description.
+func (c *Client) RenameAudience(ctx context.Context, audienceGroupID int64, description string) error {
+	if audienceGroupID <= 0 {
+		return invalid("audienceGroupID", "must be positive")
+	}
+	if err := checkDescription("description", description, true); err != nil {
+		return err
+	}
+	_, err := c.do(ctx, &call{class: EndpointAudience, method: http.MethodPut,
+		path: "/v2/bot/audienceGroup/" + strconv.FormatInt(audienceGroupID, 10) + "/updateDescription",
+		body: map[string]string{"description": description}, retry: true})
+	return err
+}
+
+// DeleteAudience deletes an audience group.
+func (c *Client) DeleteAudience(ctx context.Context, audienceGroupID int64) error {
+	if audienceGroupID <= 0 {
+		return invalid("audienceGroupID", "must be positive")
+	}
+	_, err := c.do(ctx, &call{class: EndpointAudience, method: http.MethodDelete,
+		path: "/v2/bot/audienceGroup/" + strconv.FormatInt(audienceGroupID, 10)})
+	return err
+}
+
+// WaitAudienceReady polls every interval (1 s when ≤ 0) until the group is
+// READY. A FAILED group returns an error naming its failed type.
+func (c *Client) WaitAudienceReady(ctx context.Context, audienceGroupID int64, interval time.Duration) (*AudienceGroup, error) {
+	if interval <= 0 {
+		interval = time.Second
+	}
+	for {
+		d, err := c.Audience(ctx, audienceGroupID)
+		if err != nil {
+			return nil, err
+		}
+		switch d.AudienceGroup.Status {
+		case audienceStatusReady:
+			return &d.AudienceGroup, nil
+		case audienceStatusFailed:
+			return &d.AudienceGroup, fmt.Errorf("line: audience group %d failed: %s", audienceGroupID, d.AudienceGroup.FailedType)
+		}
+		if err := sleepCtx(ctx, interval); err != nil {
+			return &d.AudienceGroup, err
+		}
+	}
+}
+
+// Replacement is a new audience group standing in for an old one. Audiences
+// are add-only, so removing users means creating a new group, switching the
+// narrowcasts to it, then deleting the old one with Commit.
+type Replacement struct {
+	OldID, NewID int64
+	New          *AudienceGroup
+	c            *Client
+}
+
+// ReplaceAudience creates a new group holding exactly userIDs (any number;
+// created with the first 10,000 and completed with adds) and returns it
+// with the old id. The old group is left untouched until Commit.
+func (c *Client) ReplaceAudience(ctx context.Context, oldID int64, description string, userIDs []string) (*Replacement, error) {
+	if oldID <= 0 {
+		return nil, invalid("oldID", "must be positive")
+	}
+	first := userIDs[:min(len(userIDs), MaxAudienceIDsPerCall)]
+	g, err := c.CreateAudience(ctx, description, first)
+	if err != nil {
+		return nil, err
+	}
+	if rest := userIDs[len(first):]; len(rest) > 0 {
+		if err := c.AddToAudience(ctx, g.AudienceGroupID, rest); err != nil {
+			return &Replacement{OldID: oldID, NewID: g.AudienceGroupID, New: g, c: c}, err
+		}
+	}
+	return &Replacement{OldID: oldID, NewID: g.AudienceGroupID, New: g, c: c}, nil
+}
+
+// Commit deletes the old group, once the caller has switched to NewID. An
+// old group already gone counts as deleted.
+func (r *Replacement) Commit(ctx context.Context) error {
+	err := r.c.DeleteAudience(ctx, r.OldID)
+	if err != nil && isNotFound(err) {
+		return nil
+	}
+	return err
+}
+
+func isNotFound(err error) bool {
+	return err != nil && (errorsIs(err, ErrNotFound))
+}

@@ -1,0 +1,31 @@
+// Package line is a client for the LINE Messaging API: push, multicast,
+// broadcast and narrowcast sends with retry keys, audiences, quota, profiles,
+// follower ids, account-link tokens, channel access tokens and webhooks.
+//
+// One [Client] talks to both LINE hosts (api.line.me and api-data.line.me).
+// It is safe for concurrent use; every call takes a context and carries its
+// own state, so one client can be shared by many goroutines.
+//
+// # Retry keys
+//
+// Every send (push, multicast, narrowcast, broadcast) carries an
+// X-Line-Retry-Key. The caller may supply one (see [KeyFrom] to derive it from
+// an order id); otherwise one is generated and returned in the result. A
+// multicast to more than 500 users is split into chunks over the sorted,
+// de-duplicated recipients and each chunk gets a key derived from the send
+// key and the chunk index, so running the same send again reuses the same
+// keys and LINE answers 409 for chunks it already accepted. Such a 409 is
+// reported as success with Duplicate set.
+//
+// # Retries and rate limits
+//
+// Sends are retried, with the same key, on 5xx, timeouts and connection
+// errors, and on a rate-limit 429 for push and multicast. A monthly-quota 429
+// ([ErrQuotaExceeded]) and any 429 on narrowcast or broadcast (limited to 60
+// per hour) are never retried, nor is any other 4xx. Each endpoint class has
+// its own client-side rate gate with LINE's documented limits as defaults
+// (see [DefaultLimits]); the mapping of endpoints to limits is not fully
+// documented by LINE and can be overridden with [WithRateLimit].
+//
+// The fake in package linetest serves the same API for tests.
+package line

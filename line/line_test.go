@@ -1,0 +1,615 @@
+package line_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/shopcrm/shopcrm/internal/transport"
+	"github.com/shopcrm/shopcrm/line"
+	"github.com/shopcrm/shopcrm/line/linetest"
+)
+
+func noSleep(ctx context.Context, _ time.Duration) error { return ctx.Err() }
+
+func newFake(t *testing.T, opts ...linetest.Option) (*linetest.Server, *line.Client) {
+	t.Helper()
+	srv := linetest.NewServer(opts...)
+	t.Cleanup(srv.Close)
+	return srv, srv.Client(line.WithSleep(noSleep),
+		line.WithRateLimit(line.EndpointNarrowcast, line.Limit{PerSecond: 0}),
+		line.WithRateLimit(line.EndpointBroadcast, line.Limit{PerSecond: 0}),
+		line.WithRateLimit(line.EndpointAudience, line.Limit{PerSecond: 0}))
+}
+
+func users(n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = fmt.Sprintf("U%032x", i+1)
+	}
+	return out
+}
+
+func text(s string) []line.Message { return []line.Message{line.TextMessage{Text: s}} }
+
+func received(srv *linetest.Server, id string) []string {
+	var out []string
+	for _, r := range srv.Messages(id) {
+		out = append(out, string(r.Message))
+	}
+	return out
+}
+
+func TestPush(t *testing.T) {
+	srv, c := newFake(t)
+	ctx := context.Background()
+	u := users(1)[0]
+	res, err := c.Push(ctx, &line.PushRequest{To: u, Messages: []line.Message{
+		line.TextMessage{Text: "hello"},
+		line.StickerMessage{PackageID: "446", StickerID: "1988"},
+		line.ImageMessage{OriginalContentURL: "https://example.com/a.jpg", PreviewImageURL: "https://example.com/a_s.jpg"},
+		line.FlexMessage{AltText: "card", Contents: []byte(`{"type":"bubble","body":{"type":"box","layout":"vertical","contents":[]}}`)},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Duplicate || res.RequestID == "" || !line.ValidRetryKey(res.RetryKey) || len(res.SentMessages) != 4 {
+		t.Errorf("result = %+v", res)
+	}
+	want := []string{
+		`{"type":"text","text":"hello"}`,
+		`{"type":"sticker","packageId":"446","stickerId":"1988"}`,
+		`{"type":"image","originalContentUrl":"https://example.com/a.jpg","previewImageUrl":"https://example.com/a_s.jpg"}`,
+		`{"type":"flex","altText":"card","contents":{"type":"bubble","body":{"type":"box","layout":"vertical","contents":[]}}}`,
+	}
+	if diff := cmp.Diff(want, received(srv, u)); diff != "" {
+		t.Errorf("inbox (-want +got):\n%s", diff)
+	}
+
+	// Same key again: LINE answers 409, reported as a duplicate.
+	again, err := c.Push(ctx, &line.PushRequest{To: u, Messages: text("hello"), RetryKey: res.RetryKey})
+	if err != nil || !again.Duplicate || again.AcceptedRequestID != res.RequestID {
+		t.Fatalf("second push = %+v, %v; want duplicate of %s", again, err, res.RequestID)
+	}
+	if n := len(srv.Messages(u)); n != 4 {
+		t.Errorf("inbox has %d messages after a duplicate, want 4", n)
+	}
+	// After 24 hours the key is forgotten.
+	srv.Advance(25 * time.Hour)
+	third, err := c.Push(ctx, &line.PushRequest{To: u, Messages: text("hello"), RetryKey: res.RetryKey})
+	if err != nil || third.Duplicate {
+		t.Errorf("push after 25h = %+v, %v", third, err)
+	}
+}
+
+func TestValidation(t *testing.T) {
+	srv, c := newFake(t)
+	ctx := context.Background()
+	long := strings.Repeat("🍎", 2500) + "a" // 5,001 UTF-16 units
+	fine := strings.Repeat("🍎", 2500)       // 5,000
+	tests := []struct {
+		name  string
+		call  func() error
+		field string
+	}{
+		{"no messages", func() error { _, err := c.Push(ctx, &line.PushRequest{To: "U1"}); return err }, "Messages"},
+		{"six messages", func() error {
+			_, err := c.Push(ctx, &line.PushRequest{To: "U1", Messages: append(text("1"), text("2")[0], text("3")[0], text("4")[0], text("5")[0], text("6")[0])})
+			return err
+		}, "Messages"},
+		{"empty text", func() error { _, err := c.Push(ctx, &line.PushRequest{To: "U1", Messages: text("")}); return err }, "Messages[0].Text"},
+		{"long text", func() error { _, err := c.Push(ctx, &line.PushRequest{To: "U1", Messages: text(long)}); return err }, "Messages[0].Text"},
+		{"no recipient", func() error { _, err := c.Push(ctx, &line.PushRequest{Messages: text("x")}); return err }, "To"},
+		{"bad key", func() error {
+			_, err := c.Push(ctx, &line.PushRequest{To: "U1", Messages: text("x"), RetryKey: "order-1"})
+			return err
+		}, "RetryKey"},
+		{"bad unit", func() error {
+			_, err := c.Push(ctx, &line.PushRequest{To: "U1", Messages: text("x"), CustomAggregationUnit: "a-b"})
+			return err
+		}, "CustomAggregationUnit"},
+		{"http image", func() error {
+			_, err := c.Push(ctx, &line.PushRequest{To: "U1", Messages: []line.Message{line.ImageMessage{OriginalContentURL: "http://x/a", PreviewImageURL: "https://x/b"}}})
+			return err
+		}, "Messages[0].OriginalContentURL"},
+		{"flex not a container", func() error {
+			_, err := c.Push(ctx, &line.PushRequest{To: "U1", Messages: []line.Message{line.FlexMessage{AltText: "a", Contents: []byte(`{"type":"box"}`)}}})
+			return err
+		}, "Messages[0].Contents"},
+		{"multicast empty id", func() error {
+			_, err := c.Multicast(ctx, &line.MulticastRequest{To: []string{"U1", ""}, Messages: text("x")})
+			return err
+		}, "To[1]"},
+		{"narrowcast empty operator", func() error {
+			_, err := c.Narrowcast(ctx, &line.NarrowcastRequest{Messages: text("x"), Recipient: line.OperatorRecipient{}})
+			return err
+		}, "Recipient"},
+		{"audience too many", func() error { _, err := c.CreateAudience(ctx, "a", users(10001)); return err }, "UserIDs"},
+		{"audience description", func() error { _, err := c.CreateAudience(ctx, strings.Repeat("x", 121), nil); return err }, "description"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var ve *line.ValidationError
+			if err := tt.call(); !errors.As(err, &ve) || ve.Field != tt.field {
+				t.Errorf("err = %v, want a ValidationError on %s", err, tt.field)
+			}
+		})
+	}
+	if n := len(srv.Requests()); n != 0 {
+		t.Errorf("%d requests sent for bad input", n)
+	}
+	if _, err := c.Push(ctx, &line.PushRequest{To: "U1", Messages: text(fine)}); err != nil {
+		t.Errorf("5,000 units: %v", err)
+	}
+}
+
+func TestRetryKeyOnlyOnSendEndpoints(t *testing.T) {
+	srv, c := newFake(t)
+	ctx := context.Background()
+	srv.AddFollowers(users(3)...)
+	if _, err := c.Push(ctx, &line.PushRequest{To: users(1)[0], Messages: text("a")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Multicast(ctx, &line.MulticastRequest{To: users(3), Messages: text("a")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Broadcast(ctx, &line.BroadcastRequest{Messages: text("a")}); err != nil {
+		t.Fatal(err)
+	}
+	nc, err := c.Narrowcast(ctx, &line.NarrowcastRequest{Messages: text("a")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := nc.Wait(ctx, time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Quota(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Profile(ctx, users(1)[0]); err != nil {
+		t.Fatal(err)
+	}
+	sends := 0
+	for _, r := range srv.Requests() {
+		switch r.Endpoint {
+		case line.EndpointPush, line.EndpointMulticast, line.EndpointNarrowcast, line.EndpointBroadcast:
+			sends++
+			if !line.ValidRetryKey(r.RetryKey) {
+				t.Errorf("%s %s carried key %q", r.Method, r.Path, r.RetryKey)
+			}
+		default:
+			if r.RetryKey != "" {
+				t.Errorf("%s %s carried a retry key", r.Method, r.Path)
+			}
+		}
+		if r.Status/100 != 2 {
+			t.Errorf("%s %s = %d", r.Method, r.Path, r.Status)
+		}
+	}
+	if sends != 4 {
+		t.Errorf("%d send requests, want 4", sends)
+	}
+}
+
+func TestMulticastChunksAndRerun(t *testing.T) {
+	srv, c := newFake(t)
+	ctx := context.Background()
+	to := users(1203)
+	to = append(to, to[5], to[7]) // duplicates are sent once
+	key := line.KeyFrom("campaign", "spring")
+	var progress []line.MulticastProgress
+	var mu sync.Mutex
+	res, err := c.Multicast(ctx, &line.MulticastRequest{To: to, Messages: text("sale"), RetryKey: key,
+		Progress: func(p line.MulticastProgress) { mu.Lock(); progress = append(progress, p); mu.Unlock() }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Calls != 3 || res.Recipients != 1203 || res.Duplicates != 0 {
+		t.Errorf("result = calls %d recipients %d duplicates %d", res.Calls, res.Recipients, res.Duplicates)
+	}
+	if last := progress[len(progress)-1]; last.Done != 3 || last.Sent != 1203 || len(progress) != 3 {
+		t.Errorf("progress = %+v", progress)
+	}
+	// Reversed order, same key: every chunk is a duplicate; nothing is sent twice.
+	rev := append([]string(nil), to...)
+	for i, j := 0, len(rev)-1; i < j; i, j = i+1, j-1 {
+		rev[i], rev[j] = rev[j], rev[i]
+	}
+	again, err := c.Multicast(ctx, &line.MulticastRequest{To: rev, Messages: text("sale"), RetryKey: key})
+	if err != nil || again.Duplicates != 3 {
+		t.Fatalf("rerun = %+v, %v", again, err)
+	}
+	for _, u := range users(1203) {
+		if n := len(srv.Messages(u)); n != 1 {
+			t.Fatalf("%s received %d messages", u, n)
+		}
+	}
+	if got := srv.Accepted(line.EndpointMulticast); got != 3 {
+		t.Errorf("accepted multicasts = %d, want 3", got)
+	}
+}
+
+func TestRetries(t *testing.T) {
+	ctx := context.Background()
+	u := users(1)[0]
+	for _, f := range []linetest.Fault{linetest.FaultServerError, linetest.FaultDrop, linetest.FaultLostResponse, linetest.FaultRateLimit} {
+		t.Run(f.String(), func(t *testing.T) {
+			srv, c := newFake(t)
+			srv.FailNext(line.EndpointPush, f)
+			res, err := c.Push(ctx, &line.PushRequest{To: u, Messages: text("x")})
+			if err != nil {
+				t.Fatal(err)
+			}
+			reqs := srv.Requests()
+			if len(reqs) != 2 || reqs[0].RetryKey != reqs[1].RetryKey || reqs[0].RetryKey != res.RetryKey {
+				t.Errorf("requests = %+v", reqs)
+			}
+			if wantDup := f == linetest.FaultLostResponse; res.Duplicate != wantDup {
+				t.Errorf("Duplicate = %v, want %v", res.Duplicate, wantDup)
+			}
+			if n := len(srv.Messages(u)); n != 1 {
+				t.Errorf("delivered %d times", n)
+			}
+		})
+	}
+	t.Run("narrowcast 429 not retried", func(t *testing.T) {
+		srv, c := newFake(t)
+		srv.FailNext(line.EndpointNarrowcast, linetest.FaultRateLimit)
+		_, err := c.Narrowcast(ctx, &line.NarrowcastRequest{Messages: text("x")})
+		if !errors.Is(err, line.ErrRateLimited) || errors.Is(err, line.ErrQuotaExceeded) || len(srv.Requests()) != 1 {
+			t.Errorf("err = %v after %d requests", err, len(srv.Requests()))
+		}
+	})
+	t.Run("narrowcast 500 retried", func(t *testing.T) {
+		srv, c := newFake(t)
+		srv.FailNext(line.EndpointNarrowcast, linetest.FaultServerError)
+		if _, err := c.Narrowcast(ctx, &line.NarrowcastRequest{Messages: text("x")}); err != nil || len(srv.Requests()) != 2 {
+			t.Errorf("err = %v after %d requests", err, len(srv.Requests()))
+		}
+	})
+	t.Run("400 not retried", func(t *testing.T) {
+		srv, c := newFake(t)
+		_, err := c.Narrowcast(ctx, &line.NarrowcastRequest{Messages: text("x"), Recipient: line.AudienceRecipient{AudienceGroupID: 42}})
+		var ae *line.APIError
+		if !errors.As(err, &ae) || ae.Status != 400 || len(ae.Details) != 1 || ae.Details[0].Property != "recipient.audienceGroupId" || len(srv.Requests()) != 1 {
+			t.Errorf("err = %#v", err)
+		}
+		if ae != nil && ae.RequestID == "" {
+			t.Error("no request id")
+		}
+	})
+}
+
+func TestQuotaExceeded(t *testing.T) {
+	srv, c := newFake(t, linetest.WithQuota(3))
+	ctx := context.Background()
+	if _, err := c.Multicast(ctx, &line.MulticastRequest{To: users(3), Messages: text("a")}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := c.Push(ctx, &line.PushRequest{To: users(1)[0], Messages: text("b")})
+	if !errors.Is(err, line.ErrQuotaExceeded) || errors.Is(err, line.ErrRateLimited) {
+		t.Fatalf("err = %v; want quota exceeded and not rate limited", err)
+	}
+	var ae *line.APIError
+	if !errors.As(err, &ae) || ae.Message != "You have reached your monthly limit." {
+		t.Errorf("err = %#v", err)
+	}
+	if n := len(srv.Requests()); n != 2 {
+		t.Errorf("%d requests: a quota 429 must not be retried", n)
+	}
+	q, err := c.Quota(ctx)
+	if err != nil || q.Type != "limited" || q.Value == nil || *q.Value != 3 {
+		t.Errorf("quota = %+v, %v", q, err)
+	}
+	if used, err := c.Consumption(ctx); err != nil || used != 3 {
+		t.Errorf("consumption = %d, %v", used, err)
+	}
+	// A new month (in Japan time) resets the usage.
+	now := srv.Now().In(time.FixedZone("JST", 9*3600))
+	srv.SetNow(time.Date(now.Year(), now.Month()+1, 1, 0, 0, 1, 0, now.Location()))
+	if _, err := c.Push(ctx, &line.PushRequest{To: users(1)[0], Messages: text("b")}); err != nil {
+		t.Errorf("push in a new month: %v", err)
+	}
+}
+
+func TestNarrowcast(t *testing.T) {
+	srv, c := newFake(t)
+	ctx := context.Background()
+	all := users(10)
+	srv.AddFollowers(all...)
+	g, err := c.CreateAudience(ctx, "vip", all[:6])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.WaitAudienceReady(ctx, g.AudienceGroupID, time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	g2, err := c.CreateAudience(ctx, "recent", all[4:8])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.WaitAudienceReady(ctx, g2.AudienceGroupID, time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	max := int32(5)
+	f, _ := line.Demographic(map[string]any{"type": "gender", "oneOf": []string{"female"}})
+	res, err := c.Narrowcast(ctx, &line.NarrowcastRequest{
+		Messages:  text("hi"),
+		Recipient: line.And(line.AudienceRecipient{AudienceGroupID: g.AudienceGroupID}, line.Not(line.AudienceRecipient{AudienceGroupID: g2.AudienceGroupID})),
+		Filter:    f,
+		Limit:     &line.Limits{Max: &max},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := res.Wait(ctx, time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Phase != line.PhaseSucceeded || *p.SuccessCount != 4 || p.CompletedTime == nil {
+		t.Errorf("progress = %+v", p)
+	}
+	if diff := cmp.Diff(all[:4], srv.Recipients()); diff != "" {
+		t.Errorf("recipients (-want +got):\n%s", diff)
+	}
+
+	srv.FailNextNarrowcast(2, "not enough recipients")
+	res, err = c.Narrowcast(ctx, &line.NarrowcastRequest{Messages: text("again"), Recipient: line.RedeliveryRecipient{RequestID: res.RequestID}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err = c.WaitNarrowcast(ctx, res.RequestID, time.Millisecond)
+	var ne *line.NarrowcastError
+	if !errors.As(err, &ne) || ne.ErrorCode != 2 || p.Phase != line.PhaseFailed {
+		t.Errorf("wait = %+v, %v", p, err)
+	}
+}
+
+func TestAudiences(t *testing.T) {
+	srv, c := newFake(t)
+	ctx := context.Background()
+	ids := users(25000)
+	// The old group (id 1) does not exist; Replace leaves it alone until Commit.
+	rep, err := c.ReplaceAudience(ctx, 1, "segment v1", ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	members, ok := srv.AudienceMembers(rep.NewID)
+	if !ok || len(members) != 25000 {
+		t.Fatalf("members = %d", len(members))
+	}
+	if err := rep.Commit(ctx); err != nil {
+		t.Errorf("commit with a missing old group: %v", err)
+	}
+	d, err := c.Audience(ctx, rep.NewID)
+	if err != nil || d.AudienceGroup.Status != "IN_PROGRESS" || len(d.Jobs) != 2 {
+		t.Errorf("audience = %+v, %v", d, err)
+	}
+	g, err := c.WaitAudienceReady(ctx, rep.NewID, time.Millisecond)
+	if err != nil || g.AudienceCount != 25000 {
+		t.Fatalf("ready = %+v, %v", g, err)
+	}
+	if err := c.RenameAudience(ctx, rep.NewID, "segment v2"); err != nil {
+		t.Fatal(err)
+	}
+	file, err := c.CreateAudienceFromFile(ctx, "from file", strings.NewReader(strings.Join(ids[:100], "\n")+"\n\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m, _ := srv.AudienceMembers(file.AudienceGroupID); len(m) != 100 {
+		t.Errorf("file audience has %d members", len(m))
+	}
+	var names []string
+	for g, err := range c.Audiences(ctx, line.AudienceFilter{}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		names = append(names, g.Description)
+	}
+	if diff := cmp.Diff([]string{"segment v2", "from file"}, names); diff != "" {
+		t.Errorf("audiences (-want +got):\n%s", diff)
+	}
+	if err := c.DeleteAudience(ctx, rep.NewID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Audience(ctx, rep.NewID); !errors.Is(err, line.ErrNotFound) {
+		t.Errorf("deleted audience: %v", err)
+	}
+	for _, r := range srv.Requests() {
+		if r.Path == "/v2/bot/audienceGroup/upload/byFile" && r.Status != 202 {
+			t.Errorf("byFile status %d", r.Status)
+		}
+	}
+}
+
+func TestFollowersProfileLink(t *testing.T) {
+	srv, c := newFake(t)
+	ctx := context.Background()
+	srv.AddFollowers(users(2345)...)
+	srv.SetProfile(line.Profile{UserID: users(1)[0], DisplayName: "Taro", Language: "ja"})
+	var got []string
+	for id, err := range c.Followers(ctx) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, id)
+	}
+	if diff := cmp.Diff(users(2345), got); diff != "" {
+		t.Errorf("followers (-want +got):\n%s", diff)
+	}
+	p, err := c.Profile(ctx, users(1)[0])
+	if diff := cmp.Diff(&line.Profile{UserID: users(1)[0], DisplayName: "Taro", Language: "ja"}, p); err != nil || diff != "" {
+		t.Errorf("profile %v (-want +got):\n%s", err, diff)
+	}
+	if _, err := c.Profile(ctx, "Unobody"); !errors.Is(err, line.ErrNotFound) {
+		t.Errorf("unknown profile: %v", err)
+	}
+	tok, err := c.IssueLinkToken(ctx, users(1)[0])
+	if err != nil || tok == "" {
+		t.Fatal(tok, err)
+	}
+	u, err := line.AccountLinkURL("", tok, "n0nce")
+	if err != nil || u != line.DefaultAccountLinkURL+"?linkToken="+tok+"&nonce=n0nce" {
+		t.Errorf("url = %s, %v", u, err)
+	}
+}
+
+func TestTokenIssuer(t *testing.T) {
+	srv := linetest.NewServer()
+	defer srv.Close()
+	ctx := context.Background()
+	iss := srv.TokenIssuer(line.Stateless)
+	c, err := line.New(iss, line.WithBaseURL(srv.URL()), line.WithDataURL(srv.URL()), line.WithSleep(noSleep))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Quota(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t1, _ := iss.Token(ctx)
+	if _, err := c.Quota(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t2, _ := iss.Token(ctx)
+	if t1.Reveal() != t2.Reveal() {
+		t.Error("token not cached")
+	}
+	srv.Advance(14 * time.Minute) // within the refresh margin of a 15-minute token
+	if _, err := c.Quota(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t3, _ := iss.Token(ctx)
+	if t3.Reveal() == t1.Reveal() {
+		t.Error("token not refreshed before expiry")
+	}
+	issued := 0
+	for _, r := range srv.Requests() {
+		if r.Path == "/oauth2/v3/token" {
+			issued++
+		}
+	}
+	if issued != 2 {
+		t.Errorf("issued %d tokens, want 2", issued)
+	}
+
+	bad, _ := line.NewTokenIssuer(line.ShortLived, srv.ChannelID(), "wrong-secret-value", line.WithTokenBaseURL(srv.URL()))
+	_, err = bad.Token(ctx)
+	var ae *line.APIError
+	if !errors.As(err, &ae) || ae.Code != "invalid_client" || strings.Contains(err.Error(), "wrong-secret-value") {
+		t.Errorf("err = %v", err)
+	}
+	if s := fmt.Sprintf("%v %+v %#v", bad, bad, bad); strings.Contains(s, "wrong-secret-value") {
+		t.Errorf("issuer prints its secret: %s", s)
+	}
+}
+
+func TestSecretsNeverPrinted(t *testing.T) {
+	var logs bytes.Buffer
+	srv := linetest.NewServer(linetest.WithToken("super-secret-token-123"))
+	defer srv.Close()
+	c := srv.Client(line.WithSleep(noSleep), line.WithLogger(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
+	srv.FailNext(line.EndpointPush, linetest.FaultServerError)
+	if _, err := c.Push(context.Background(), &line.PushRequest{To: "U1", Messages: text("x")}); err != nil {
+		t.Fatal(err)
+	}
+	bad, _ := line.New(line.StaticToken("super-secret-token-456"), line.WithBaseURL(srv.URL()), line.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+	_, err := bad.Quota(context.Background())
+	if !errors.Is(err, line.ErrUnauthorized) {
+		t.Errorf("err = %v", err)
+	}
+	var ae *line.APIError
+	errors.As(err, &ae)
+	all := fmt.Sprintf("%v %+v %#v %s %v %+v %s", c, c, c, logs.String(), err, ae, ae.Transport().Body)
+	for _, s := range []string{"super-secret-token-123", "super-secret-token-456"} {
+		if strings.Contains(all, s) {
+			t.Errorf("%s printed:\n%s", s, all)
+		}
+	}
+	if !strings.Contains(logs.String(), "retrying") {
+		t.Errorf("no retry logged:\n%s", logs.String())
+	}
+}
+
+func TestConcurrentSendsOneClient(t *testing.T) {
+	srv, c := newFake(t)
+	ctx := context.Background()
+	ids := users(200)
+	var wg sync.WaitGroup
+	errs := make(chan error, len(ids))
+	for i, u := range ids {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			res, err := c.Push(ctx, &line.PushRequest{To: u, Messages: text(fmt.Sprint("msg ", i))})
+			if err == nil && res.Duplicate {
+				err = fmt.Errorf("push %d reported a duplicate", i)
+			}
+			errs <- err
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Error(err)
+		}
+	}
+	for i, u := range ids {
+		got := received(srv, u)
+		if want := []string{fmt.Sprintf(`{"type":"text","text":"msg %d"}`, i)}; !cmp.Equal(want, got) {
+			t.Errorf("%s got %v", u, got)
+		}
+	}
+}
+
+// TestChaos sends through seeded faults, including responses lost after the
+// server acted, and checks every user gets each message exactly once, also
+// when the whole send is run again.
+func TestChaos(t *testing.T) {
+	ctx := context.Background()
+	ids := users(4321)
+	srv := linetest.NewServer(linetest.WithFaults(7, 0.4, linetest.FaultServerError, linetest.FaultDrop, linetest.FaultLostResponse, linetest.FaultRateLimit))
+	defer srv.Close()
+	c2 := srv.Client(line.WithSleep(noSleep), line.WithRetryPolicy(transport.RetryPolicy{MaxRetries: 20, MinBackoff: time.Millisecond, MaxBackoff: time.Millisecond, MaxWait: time.Second}))
+	key := line.KeyFrom("chaos")
+	msgs := []line.Message{line.TextMessage{Text: "one"}, line.TextMessage{Text: "two"}}
+	for run := 0; run < 2; run++ {
+		res, err := c2.Multicast(ctx, &line.MulticastRequest{To: ids, Messages: msgs, RetryKey: key})
+		if err != nil {
+			t.Fatalf("run %d: %v", run, err)
+		}
+		if run == 1 && res.Duplicates != len(res.Chunks) {
+			t.Errorf("rerun: %d of %d chunks duplicates", res.Duplicates, len(res.Chunks))
+		}
+		for i := 0; i < 3; i++ {
+			if _, err := c2.Push(ctx, &line.PushRequest{To: ids[0], Messages: text("solo"), RetryKey: line.KeyFrom("solo")}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	faults := map[linetest.Fault]int{}
+	for _, r := range srv.Requests() {
+		faults[r.Fault]++
+	}
+	if faults[linetest.FaultLostResponse] == 0 || faults[linetest.FaultDrop] == 0 {
+		t.Errorf("faults injected: %v", faults)
+	}
+	want := []string{`{"type":"text","text":"one"}`, `{"type":"text","text":"two"}`}
+	for i, u := range ids {
+		w := want
+		if i == 0 {
+			w = append(append([]string(nil), want...), `{"type":"text","text":"solo"}`)
+		}
+		if got := received(srv, u); !cmp.Equal(w, got) {
+			t.Fatalf("%s received %v", u, got)
+		}
+	}
+}

@@ -1,0 +1,29 @@
+// Package linetest is a stateful fake of the LINE Messaging API for tests
+// and example programs, in the manner of net/http/httptest.
+//
+// A Server serves api.line.me and api-data.line.me routes from one address.
+// It keeps followers and profiles seeded by the test, records every message
+// delivered per user, issues and verifies channel access tokens (stateless,
+// short-lived and a long-lived one), stores retry keys for 24 hours of its
+// own clock (409 with x-line-accepted-request-id on reuse, 400 when a key is
+// sent to an endpoint that does not take one), moves narrowcasts from
+// waiting to sending to succeeded (or failed, when seeded) and audiences
+// from IN_PROGRESS to READY as they are polled, enforces per-endpoint rate
+// limits and a monthly quota with LINE's 429 bodies, and counts what it
+// throttled. Faults (500, 429, dropped connections, and "acted, then the
+// response was lost") are injected from a seed or scripted one by one. A
+// webhook emitter signs bodies with the channel secret.
+//
+// Time: the server's clock is real time plus an offset that Advance and
+// SetNow move, so slow things (24 h keys, hourly limits, months) can be
+// skipped while per-second limits still run in real time.
+//
+// Not modelled: demographic filters (accepted, validated as JSON, ignored:
+// every follower matches), message content beyond the checks listed in the
+// package's validation (Flex contents are not checked), reply tokens and the
+// reply endpoint, rich menus, groups and rooms, insight, message content
+// download, LINE's 50-recipient minimum for audience narrowcasts (off by
+// default, see WithMinNarrowcastAudience), v2.1 JWT-assertion tokens, and
+// the exact wording of LINE's error messages where LINE does not publish
+// it.
+package linetest

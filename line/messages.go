@@ -1,0 +1,162 @@
+package line
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"unicode/utf16"
+)
+
+// Limits of message objects.
+const (
+	MaxMessages   = 5    // messages per request
+	MaxTextLength = 5000 // UTF-16 code units per text message
+)
+
+// Message is a message object. The implementations in this package are
+// TextMessage, StickerMessage, ImageMessage and FlexMessage.
+type Message interface {
+	// Type is LINE's discriminator, e.g. "text".
+	Type() string
+	validate(field string) error
+}
+
+// TextMessage is a text message of at most 5,000 UTF-16 code units.
+type TextMessage struct {
+	Text       string
+	QuoteToken string // optional
+}
+
+// Type returns "text".
+func (TextMessage) Type() string { return "text" }
+
+// MarshalJSON writes the message with its type.
+func (m TextMessage) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		Type       string `json:"type"`
+		Text       string `json:"text"`
+		QuoteToken string `json:"quoteToken,omitempty"`
+	}{"text", m.Text, m.QuoteToken})
+}
+
+func (m TextMessage) validate(field string) error {
+	if m.Text == "" {
+		return invalid(field+".Text", "empty")
+	}
+	if n := len(utf16.Encode([]rune(m.Text))); n > MaxTextLength {
+		return invalid(field+".Text", "%d UTF-16 code units, more than %d", n, MaxTextLength)
+	}
+	return nil
+}
+
+// StickerMessage is a sticker message.
+type StickerMessage struct {
+	PackageID  string
+	StickerID  string
+	QuoteToken string // optional
+}
+
+// Type returns "sticker".
+func (StickerMessage) Type() string { return "sticker" }
+
+// MarshalJSON writes the message with its type.
+func (m StickerMessage) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		Type       string `json:"type"`
+		PackageID  string `json:"packageId"`
+		StickerID  string `json:"stickerId"`
+		QuoteToken string `json:"quoteToken,omitempty"`
+	}{"sticker", m.PackageID, m.StickerID, m.QuoteToken})
+}
+
+func (m StickerMessage) validate(field string) error {
+	if m.PackageID == "" {
+		return invalid(field+".PackageID", "empty")
+	}
+	if m.StickerID == "" {
+		return invalid(field+".StickerID", "empty")
+	}
+	return nil
+}
+
+// ImageMessage is an image message; both URLs must be https.
+type ImageMessage struct {
+	OriginalContentURL string
+	PreviewImageURL    string
+}
+
+// Type returns "image".
+func (ImageMessage) Type() string { return "image" }
+
+// MarshalJSON writes the message with its type.
+func (m ImageMessage) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		Type               string `json:"type"`
+		OriginalContentURL string `json:"originalContentUrl"`
+		PreviewImageURL    string `json:"previewImageUrl"`
+	}{"image", m.OriginalContentURL, m.PreviewImageURL})
+}
+
+func (m ImageMessage) validate(field string) error {
+	for name, v := range map[string]string{"OriginalContentURL": m.OriginalContentURL, "PreviewImageURL": m.PreviewImageURL} {
+		u, err := url.Parse(v)
+		if err != nil || u.Scheme != "https" || u.Host == "" {
+			return invalid(field+"."+name, "%q is not an https URL", v)
+		}
+	}
+	return nil
+}
+
+// FlexMessage is a Flex message. Contents (a bubble or carousel container)
+// is passed through as JSON; LINE's validate endpoints check it.
+type FlexMessage struct {
+	AltText  string
+	Contents json.RawMessage
+}
+
+// Type returns "flex".
+func (FlexMessage) Type() string { return "flex" }
+
+// MarshalJSON writes the message with its type.
+func (m FlexMessage) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		Type     string          `json:"type"`
+		AltText  string          `json:"altText"`
+		Contents json.RawMessage `json:"contents"`
+	}{"flex", m.AltText, m.Contents})
+}
+
+func (m FlexMessage) validate(field string) error {
+	if m.AltText == "" {
+		return invalid(field+".AltText", "empty")
+	}
+	var c struct {
+		Type string `json:"type"`
+	}
+	if err := json.Unmarshal(m.Contents, &c); err != nil {
+		return invalid(field+".Contents", "not a JSON object: %v", err)
+	}
+	if c.Type != "bubble" && c.Type != "carousel" {
+		return invalid(field+".Contents", "type %q, want bubble or carousel", c.Type)
+	}
+	return nil
+}
+
+func validateMessages(msgs []Message) error {
+	if len(msgs) == 0 {
+		return invalid("Messages", "at least one message is required")
+	}
+	if len(msgs) > MaxMessages {
+		return invalid("Messages", "%d messages, at most %d per request", len(msgs), MaxMessages)
+	}
+	for i, m := range msgs {
+		f := fmt.Sprintf("Messages[%d]", i)
+		if m == nil {
+			return invalid(f, "nil")
+		}
+		if err := m.validate(f); err != nil {
+			return err
+		}
+	}
+	return nil
+}

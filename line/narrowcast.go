@@ -1,0 +1,293 @@
+package line
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"time"
+)
+
+// Recipient selects narrowcast recipients: AudienceRecipient,
+// RedeliveryRecipient, or an operator built with And, Or and Not.
+type Recipient interface {
+	recipient()
+	json.Marshaler
+}
+
+// AudienceRecipient is the users of an audience group.
+type AudienceRecipient struct{ AudienceGroupID int64 }
+
+// RedeliveryRecipient is the recipients of an earlier narrowcast.
+type RedeliveryRecipient struct{ RequestID string }
+
+// OperatorRecipient combines recipients; build it with And, Or and Not.
+type OperatorRecipient struct {
+	And, Or []Recipient
+	Not     Recipient
+}
+
+func (AudienceRecipient) recipient()   {}
+func (RedeliveryRecipient) recipient() {}
+func (OperatorRecipient) recipient()   {}
+
+// MarshalJSON writes the recipient with its type.
+func (r AudienceRecipient) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		Type string `json:"type"`
+		ID   int64  `json:"audienceGroupId"`
+	}{"audience", r.AudienceGroupID})
+}
+
+// MarshalJSON writes the recipient with its type.
+func (r RedeliveryRecipient) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		Type string `json:"type"`
+		ID   string `json:"requestId"`
+	}{"redelivery", r.RequestID})
+}
+
+// MarshalJSON writes the operator with its type.
+func (r OperatorRecipient) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		Type string      `json:"type"`
+		And  []Recipient `json:"and,omitempty"`
+		Or   []Recipient `json:"or,omitempty"`
+		Not  Recipient   `json:"not,omitempty"`
+	}{"operator", r.And, r.Or, r.Not})
+}
+
+// And is the users matching every r.
+func And(r ...Recipient) Recipient { return OperatorRecipient{And: r} }
+
+// Or is the users matching any r.
+func Or(r ...Recipient) Recipient { return OperatorRecipient{Or: r} }
+
+// Not is the users not matching r.
+func Not(r Recipient) Recipient { return OperatorRecipient{Not: r} }
+
+func validateRecipient(field string, r Recipient, n *int) error {
+	*n++
+	switch r := r.(type) {
+	case AudienceRecipient:
+		if r.AudienceGroupID <= 0 {
+			return invalid(field+".AudienceGroupID", "must be positive")
+		}
+	case RedeliveryRecipient:
+		if r.RequestID == "" {
+			return invalid(field+".RequestID", "empty")
+		}
+	case OperatorRecipient:
+		*n--
+		set := 0
+		if len(r.And) > 0 {
+			set++
+		}
+		if len(r.Or) > 0 {
+			set++
+		}
+		if r.Not != nil {
+			set++
+		}
+		if set != 1 {
+			return invalid(field, "an operator needs exactly one of And, Or, Not")
+		}
+		for i, x := range r.And {
+			if err := validateRecipient(field+".And["+itoa(i)+"]", x, n); err != nil {
+				return err
+			}
+		}
+		for i, x := range r.Or {
+			if err := validateRecipient(field+".Or["+itoa(i)+"]", x, n); err != nil {
+				return err
+			}
+		}
+		if r.Not != nil {
+			return validateRecipient(field+".Not", r.Not, n)
+		}
+	case nil:
+		return invalid(field, "nil")
+	}
+	return nil
+}
+
+// DemographicFilter narrows narrowcast recipients by demographic
+// attributes. Its JSON is passed through; use Demographic to build one, e.g.
+// Demographic(map[string]any{"type": "gender", "oneOf": []string{"female"}}).
+type DemographicFilter json.RawMessage
+
+// Demographic builds a DemographicFilter from any JSON-encodable value
+// shaped like LINE's demographic filter objects (age, appType, area, gender,
+// subscriptionPeriod, operator).
+func Demographic(v any) (DemographicFilter, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, invalid("Filter", "%v", err)
+	}
+	return DemographicFilter(b), nil
+}
+
+type filter struct {
+	Demographic json.RawMessage `json:"demographic"`
+}
+
+// Limits caps a narrowcast. Nil fields are omitted.
+type Limits struct {
+	Max                   *int32 `json:"max,omitempty"`
+	UpToRemainingQuota    *bool  `json:"upToRemainingQuota,omitempty"`
+	ForbidPartialDelivery *bool  `json:"forbidPartialDelivery,omitempty"`
+}
+
+// NarrowcastRequest is a send to the users selected by Recipient, Filter and
+// Limit (all friends when both are nil).
+type NarrowcastRequest struct {
+	Messages             []Message
+	Recipient            Recipient         // optional
+	Filter               DemographicFilter // optional
+	Limit                *Limits           // optional
+	NotificationDisabled bool
+	RetryKey             string // optional UUID; generated when empty
+}
+
+// NarrowcastResult is an accepted narrowcast.
+type NarrowcastResult struct {
+	SendResult
+	c *Client
+}
+
+// ProgressID is the request id to poll: the accepted request's id on a
+// duplicate, else this request's.
+func (r *NarrowcastResult) ProgressID() string {
+	if r.Duplicate {
+		return r.AcceptedRequestID
+	}
+	return r.RequestID
+}
+
+// Wait polls the narrowcast's progress every interval until it succeeded
+// or failed; see Client.WaitNarrowcast.
+func (r *NarrowcastResult) Wait(ctx context.Context, interval time.Duration) (*NarrowcastProgress, error) {
+	return r.c.WaitNarrowcast(ctx, r.ProgressID(), interval)
+}
+
+// Narrowcast sends messages asynchronously. LINE accepts it with 202; the
+// result's request id is what WaitNarrowcast polls. A 429 is not retried.
+func (c *Client) Narrowcast(ctx context.Context, r *NarrowcastRequest) (*NarrowcastResult, error) {
+	if r == nil {
+		return nil, invalid("NarrowcastRequest", "nil")
+	}
+	if err := validateMessages(r.Messages); err != nil {
+		return nil, err
+	}
+	if r.Recipient != nil {
+		n := 0
+		if err := validateRecipient("Recipient", r.Recipient, &n); err != nil {
+			return nil, err
+		}
+		if n > 10 {
+			return nil, invalid("Recipient", "%d recipient objects, at most 10", n)
+		}
+	}
+	body := &sendBody{Messages: r.Messages, NotificationDisabled: r.NotificationDisabled, Recipient: r.Recipient, Limit: r.Limit}
+	if r.Filter != nil {
+		if !json.Valid(r.Filter) {
+			return nil, invalid("Filter", "not valid JSON")
+		}
+		body.Filter = &filter{Demographic: json.RawMessage(r.Filter)}
+	}
+	if l := r.Limit; l != nil {
+		if l.Max != nil && *l.Max < 1 {
+			return nil, invalid("Limit.Max", "must be at least 1")
+		}
+		if l.ForbidPartialDelivery != nil && *l.ForbidPartialDelivery && (l.UpToRemainingQuota == nil || !*l.UpToRemainingQuota) {
+			return nil, invalid("Limit.ForbidPartialDelivery", "only valid with UpToRemainingQuota")
+		}
+	}
+	key, err := retryKey(r.RetryKey)
+	if err != nil {
+		return nil, err
+	}
+	res, err := c.send(ctx, EndpointNarrowcast, "/v2/bot/message/narrowcast", key, body, nil)
+	if err != nil {
+		return nil, err
+	}
+	return &NarrowcastResult{SendResult: *res, c: c}, nil
+}
+
+// Narrowcast phases.
+const (
+	PhaseWaiting   = "waiting"
+	PhaseSending   = "sending"
+	PhaseSucceeded = "succeeded"
+	PhaseFailed    = "failed"
+)
+
+// NarrowcastProgress is the state of a narrowcast.
+type NarrowcastProgress struct {
+	Phase             string     `json:"phase"`
+	SuccessCount      *int64     `json:"successCount,omitempty"`
+	FailureCount      *int64     `json:"failureCount,omitempty"`
+	TargetCount       *int64     `json:"targetCount,omitempty"`
+	FailedDescription string     `json:"failedDescription,omitempty"`
+	ErrorCode         *int64     `json:"errorCode,omitempty"`
+	AcceptedTime      time.Time  `json:"acceptedTime"`
+	CompletedTime     *time.Time `json:"completedTime,omitempty"`
+}
+
+// Done reports whether the narrowcast succeeded or failed.
+func (p *NarrowcastProgress) Done() bool { return p.Phase == PhaseSucceeded || p.Phase == PhaseFailed }
+
+// NarrowcastProgress reads the progress of the narrowcast with requestID.
+func (c *Client) NarrowcastProgress(ctx context.Context, requestID string) (*NarrowcastProgress, error) {
+	if requestID == "" {
+		return nil, invalid("requestID", "empty")
+	}
+	var p NarrowcastProgress
+	_, err := c.do(ctx, &call{class: EndpointOther, method: http.MethodGet, path: "/v2/bot/message/progress/narrowcast",
+		query: url.Values{"requestId": {requestID}}, retry: true, out: &p})
+	if err != nil {
+		return nil, err
+	}
+	return &p, nil
+}
+
+// WaitNarrowcast polls every interval (1 s when ≤ 0) until the narrowcast
+// succeeded or failed. A failed narrowcast returns its progress and a
+// *NarrowcastError.
+func (c *Client) WaitNarrowcast(ctx context.Context, requestID string, interval time.Duration) (*NarrowcastProgress, error) {
+	if interval <= 0 {
+		interval = time.Second
+	}
+	for {
+		p, err := c.NarrowcastProgress(ctx, requestID)
+		if err != nil {
+			return nil, err
+		}
+		if p.Phase == PhaseFailed {
+			ne := &NarrowcastError{RequestID: requestID, Description: p.FailedDescription}
+			if p.ErrorCode != nil {
+				ne.ErrorCode = *p.ErrorCode
+			}
+			return p, ne
+		}
+		if p.Done() {
+			return p, nil
+		}
+		if err := sleepCtx(ctx, interval); err != nil {
+			return p, err
+		}
+	}
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func itoa(i int) string { return formatInt(int64(i)) }

@@ -1,0 +1,125 @@
+package line
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"regexp"
+)
+
+// SentMessage is a message LINE accepted for a push.
+type SentMessage struct {
+	ID         string `json:"id"`
+	QuoteToken string `json:"quoteToken,omitempty"`
+}
+
+// SendResult is the outcome of one send request.
+type SendResult struct {
+	RetryKey  string // the key the request carried
+	RequestID string // x-line-request-id of this response
+	// Duplicate is true when LINE answered 409: a request with this retry
+	// key was already accepted (AcceptedRequestID), so nothing was sent now.
+	Duplicate         bool
+	AcceptedRequestID string
+	SentMessages      []SentMessage // push only, absent on a duplicate
+}
+
+// PushRequest is a push to one user, group or room.
+type PushRequest struct {
+	To                    string
+	Messages              []Message
+	NotificationDisabled  bool
+	CustomAggregationUnit string // optional, ^[a-zA-Z0-9_]{1,30}$
+	RetryKey              string // optional UUID; generated when empty
+}
+
+var aggregationUnitRe = regexp.MustCompile(`^[a-zA-Z0-9_]{1,30}$`)
+
+type sendBody struct {
+	To                     any       `json:"to,omitempty"`
+	Messages               []Message `json:"messages"`
+	NotificationDisabled   bool      `json:"notificationDisabled,omitempty"`
+	CustomAggregationUnits []string  `json:"customAggregationUnits,omitempty"`
+	Recipient              Recipient `json:"recipient,omitempty"`
+	Filter                 *filter   `json:"filter,omitempty"`
+	Limit                  *Limits   `json:"limit,omitempty"`
+}
+
+func units(u string) ([]string, error) {
+	if u == "" {
+		return nil, nil
+	}
+	if !aggregationUnitRe.MatchString(u) {
+		return nil, invalid("CustomAggregationUnit", "%q does not match ^[a-zA-Z0-9_]{1,30}$", u)
+	}
+	return []string{u}, nil
+}
+
+// Push sends messages to one recipient. It is retried with the same key on
+// server errors, connection errors and rate-limit 429s.
+func (c *Client) Push(ctx context.Context, r *PushRequest) (*SendResult, error) {
+	if r == nil {
+		return nil, invalid("PushRequest", "nil")
+	}
+	if r.To == "" {
+		return nil, invalid("To", "empty")
+	}
+	if err := validateMessages(r.Messages); err != nil {
+		return nil, err
+	}
+	u, err := units(r.CustomAggregationUnit)
+	if err != nil {
+		return nil, err
+	}
+	key, err := retryKey(r.RetryKey)
+	if err != nil {
+		return nil, err
+	}
+	var out struct {
+		SentMessages []SentMessage `json:"sentMessages"`
+	}
+	res, err := c.send(ctx, EndpointPush, "/v2/bot/message/push", key,
+		&sendBody{To: r.To, Messages: r.Messages, NotificationDisabled: r.NotificationDisabled, CustomAggregationUnits: u}, &out)
+	if res != nil {
+		res.SentMessages = out.SentMessages
+	}
+	return res, err
+}
+
+// BroadcastRequest is a send to every friend of the account.
+type BroadcastRequest struct {
+	Messages             []Message
+	NotificationDisabled bool
+	RetryKey             string // optional UUID; generated when empty
+}
+
+// Broadcast sends messages to all friends. A 429 is not retried (LINE
+// allows 60 broadcasts per hour).
+func (c *Client) Broadcast(ctx context.Context, r *BroadcastRequest) (*SendResult, error) {
+	if r == nil {
+		return nil, invalid("BroadcastRequest", "nil")
+	}
+	if err := validateMessages(r.Messages); err != nil {
+		return nil, err
+	}
+	key, err := retryKey(r.RetryKey)
+	if err != nil {
+		return nil, err
+	}
+	return c.send(ctx, EndpointBroadcast, "/v2/bot/message/broadcast", key,
+		&sendBody{Messages: r.Messages, NotificationDisabled: r.NotificationDisabled}, nil)
+}
+
+// send posts one send request with its retry key; a 409 carrying
+// x-line-accepted-request-id is success with Duplicate set.
+func (c *Client) send(ctx context.Context, class Endpoint, path, key string, body any, out any) (*SendResult, error) {
+	resp, err := c.do(ctx, &call{class: class, method: http.MethodPost, path: path, body: body, retry: true, retryKey: key, out: out})
+	if err != nil {
+		var ae *APIError
+		if errors.As(err, &ae) && ae.Status == http.StatusConflict && ae.AcceptedRequestID != "" {
+			return &SendResult{RetryKey: key, RequestID: ae.RequestID, Duplicate: true, AcceptedRequestID: ae.AcceptedRequestID}, nil
+		}
+		return nil, err
+	}
+	return &SendResult{RetryKey: key, RequestID: resp.requestID}, nil
+}

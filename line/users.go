@@ -1,0 +1,146 @@
+package line
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"iter"
+	"net/http"
+	"net/url"
+	"strconv"
+)
+
+func errorsIs(err, target error) bool { return errors.Is(err, target) }
+
+func formatInt(i int64) string { return strconv.FormatInt(i, 10) }
+
+func decodeJSON(r io.Reader, v any) error {
+	if err := json.NewDecoder(r).Decode(v); err != nil && err != io.EOF {
+		return fmt.Errorf("line: decode response: %w", err)
+	}
+	return nil
+}
+
+// Quota is the monthly message quota.
+type Quota struct {
+	Type  string `json:"type"`            // "none" (unlimited) or "limited"
+	Value *int64 `json:"value,omitempty"` // set when limited
+}
+
+// Quota reads the monthly message quota.
+func (c *Client) Quota(ctx context.Context) (*Quota, error) {
+	var q Quota
+	if _, err := c.do(ctx, &call{class: EndpointOther, method: http.MethodGet, path: "/v2/bot/message/quota", retry: true, out: &q}); err != nil {
+		return nil, err
+	}
+	return &q, nil
+}
+
+// Consumption reads how many messages were sent this month.
+func (c *Client) Consumption(ctx context.Context) (int64, error) {
+	var out struct {
+		TotalUsage int64 `json:"totalUsage"`
+	}
+	if _, err := c.do(ctx, &call{class: EndpointOther, method: http.MethodGet, path: "/v2/bot/message/quota/consumption", retry: true, out: &out}); err != nil {
+		return 0, err
+	}
+	return out.TotalUsage, nil
+}
+
+// Profile is a user's profile.
+type Profile struct {
+	DisplayName   string `json:"displayName"`
+	UserID        string `json:"userId"`
+	PictureURL    string `json:"pictureUrl,omitempty"`
+	StatusMessage string `json:"statusMessage,omitempty"`
+	Language      string `json:"language,omitempty"`
+}
+
+// Profile reads a user's profile; a user who is not a friend is ErrNotFound.
+func (c *Client) Profile(ctx context.Context, userID string) (*Profile, error) {
+	if userID == "" {
+		return nil, invalid("userID", "empty")
+	}
+	var p Profile
+	if _, err := c.do(ctx, &call{class: EndpointOther, method: http.MethodGet, path: "/v2/bot/profile/" + url.PathEscape(userID), retry: true, out: &p}); err != nil {
+		return nil, err
+	}
+	return &p, nil
+}
+
+// Followers lists the user ids of the account's friends, 1,000 per request.
+func (c *Client) Followers(ctx context.Context) iter.Seq2[string, error] {
+	return func(yield func(string, error) bool) {
+		start := ""
+		for {
+			q := url.Values{"limit": {"1000"}}
+			if start != "" {
+				q.Set("start", start)
+			}
+			var out struct {
+				UserIDs []string `json:"userIds"`
+				Next    string   `json:"next"`
+			}
+			if _, err := c.do(ctx, &call{class: EndpointOther, method: http.MethodGet, path: "/v2/bot/followers/ids", query: q, retry: true, out: &out}); err != nil {
+				yield("", err)
+				return
+			}
+			for _, id := range out.UserIDs {
+				if !yield(id, nil) {
+					return
+				}
+			}
+			if out.Next == "" {
+				return
+			}
+			start = out.Next
+		}
+	}
+}
+
+// IssueLinkToken issues a link token for linking userID to an account of
+// the caller's service.
+func (c *Client) IssueLinkToken(ctx context.Context, userID string) (string, error) {
+	if userID == "" {
+		return "", invalid("userID", "empty")
+	}
+	var out struct {
+		LinkToken string `json:"linkToken"`
+	}
+	if _, err := c.do(ctx, &call{class: EndpointOther, method: http.MethodPost, path: "/v2/bot/user/" + url.PathEscape(userID) + "/linkToken", out: &out}); err != nil {
+		return "", err
+	}
+	return out.LinkToken, nil
+}
+
+// DefaultAccountLinkURL is where users are sent to confirm an account link.
+// LINE's documentation shows this address; it is not in the OpenAPI files,
+// so AccountLinkURL takes it as a parameter defaulting to this value.
+const DefaultAccountLinkURL = "https://access.line.me/dialog/bot/accountLink"
+
+// AccountLinkURL builds the address that completes an account link: base
+// (DefaultAccountLinkURL when empty) with linkToken and nonce. The nonce
+// should be unguessable and single-use; it comes back in the accountLink
+// webhook event.
+func AccountLinkURL(base, linkToken, nonce string) (string, error) {
+	if base == "" {
+		base = DefaultAccountLinkURL
+	}
+	if linkToken == "" {
+		return "", invalid("linkToken", "empty")
+	}
+	if nonce == "" {
+		return "", invalid("nonce", "empty")
+	}
+	u, err := url.Parse(base)
+	if err != nil || u.Scheme == "" {
+		return "", invalid("base", "%q is not an absolute URL", base)
+	}
+	q := u.Query()
+	q.Set("linkToken", linkToken)
+	q.Set("nonce", nonce)
+	u.RawQuery = q.Encode()
+	return u.String(), nil
+}

@@ -1,0 +1,262 @@
+package line
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+)
+
+// SignatureHeader is the header carrying a webhook body's signature.
+const SignatureHeader = "X-Line-Signature"
+
+// DefaultMaxWebhookBody caps webhook bodies read by WebhookHandler.
+const DefaultMaxWebhookBody = 1 << 20
+
+// Sign returns the signature LINE sends for body: base64 of
+// HMAC-SHA256(channel secret, body).
+func Sign(body []byte, secret string) string {
+	m := hmac.New(sha256.New, []byte(secret))
+	m.Write(body)
+	return base64.StdEncoding.EncodeToString(m.Sum(nil))
+}
+
+// Verify checks signature against the raw body with each secret (several
+// during a rotation), in constant time. It returns ErrInvalidSignature when
+// none matches.
+func Verify(body []byte, signature string, secrets ...string) error {
+	if len(secrets) == 0 {
+		return errors.New("line: Verify needs at least one channel secret")
+	}
+	got, err := base64.StdEncoding.DecodeString(signature)
+	if err != nil || len(got) != sha256.Size {
+		return fmt.Errorf("%w: signature header is not base64 of 32 bytes", ErrInvalidSignature)
+	}
+	ok := false
+	for _, s := range secrets {
+		if s == "" {
+			continue
+		}
+		m := hmac.New(sha256.New, []byte(s))
+		m.Write(body)
+		if hmac.Equal(got, m.Sum(nil)) {
+			ok = true
+		}
+	}
+	if !ok {
+		return ErrInvalidSignature
+	}
+	return nil
+}
+
+// Callback is a webhook body.
+type Callback struct {
+	Destination string  // the bot's user id
+	Events      []Event // may be empty (LINE's connectivity check)
+}
+
+// Event is a webhook event: *FollowEvent, *UnfollowEvent, *MessageEvent,
+// *PostbackEvent, *AccountLinkEvent or *UnknownEvent.
+type Event interface {
+	// Base returns the properties common to every event.
+	Base() *EventBase
+}
+
+// Source is where an event came from.
+type Source struct {
+	Type    string `json:"type"` // user, group or room
+	UserID  string `json:"userId,omitempty"`
+	GroupID string `json:"groupId,omitempty"`
+	RoomID  string `json:"roomId,omitempty"`
+}
+
+// EventBase holds the properties common to every event.
+type EventBase struct {
+	Type           string
+	Timestamp      time.Time
+	Mode           string // active or standby
+	WebhookEventID string // unique per event: the dedupe key
+	IsRedelivery   bool
+	Source         *Source
+}
+
+// Base returns b.
+func (b *EventBase) Base() *EventBase { return b }
+
+// DedupeKey returns WebhookEventID, the key to drop redelivered events.
+func (b *EventBase) DedupeKey() string { return b.WebhookEventID }
+
+// FollowEvent is sent when a user adds the account as a friend.
+type FollowEvent struct {
+	EventBase
+	ReplyToken  string
+	IsUnblocked bool // the user unblocked the account
+}
+
+// UnfollowEvent is sent when a user blocks the account.
+type UnfollowEvent struct{ EventBase }
+
+// MessageEvent is a message from a user. Text is set for text messages; Raw
+// keeps the message object of every kind.
+type MessageEvent struct {
+	EventBase
+	ReplyToken  string
+	MessageID   string
+	MessageType string
+	Text        string
+	QuoteToken  string
+	Raw         json.RawMessage
+}
+
+// PostbackEvent is a postback action.
+type PostbackEvent struct {
+	EventBase
+	ReplyToken string
+	Data       string
+	Params     map[string]string
+}
+
+// AccountLinkEvent reports an account link; Nonce is the one given to
+// AccountLinkURL.
+type AccountLinkEvent struct {
+	EventBase
+	ReplyToken string // absent when linking failed
+	Result     string // "ok" or "failed"
+	Nonce      string
+}
+
+// UnknownEvent is an event of a type this package does not model (or one
+// that did not decode); Raw keeps its JSON.
+type UnknownEvent struct {
+	EventBase
+	Raw json.RawMessage
+	Err error // set when a known type failed to decode
+}
+
+type rawEvent struct {
+	Type            string  `json:"type"`
+	Timestamp       int64   `json:"timestamp"`
+	Mode            string  `json:"mode"`
+	WebhookEventID  string  `json:"webhookEventId"`
+	Source          *Source `json:"source"`
+	DeliveryContext struct {
+		IsRedelivery bool `json:"isRedelivery"`
+	} `json:"deliveryContext"`
+	ReplyToken string `json:"replyToken"`
+	Follow     struct {
+		IsUnblocked bool `json:"isUnblocked"`
+	} `json:"follow"`
+	Message  json.RawMessage `json:"message"`
+	Postback struct {
+		Data   string            `json:"data"`
+		Params map[string]string `json:"params"`
+	} `json:"postback"`
+	Link struct {
+		Result string `json:"result"`
+		Nonce  string `json:"nonce"`
+	} `json:"link"`
+}
+
+// Parse decodes a webhook body. Call Verify first, on the same bytes. An
+// event that is unknown or fails to decode becomes an *UnknownEvent; only a
+// body that is not a callback object is an error.
+func Parse(body []byte) (*Callback, error) {
+	var cb struct {
+		Destination string            `json:"destination"`
+		Events      []json.RawMessage `json:"events"`
+	}
+	if err := json.Unmarshal(body, &cb); err != nil {
+		return nil, fmt.Errorf("line: webhook body: %w", err)
+	}
+	if cb.Events == nil {
+		return nil, errors.New("line: webhook body has no events array")
+	}
+	out := &Callback{Destination: cb.Destination, Events: make([]Event, 0, len(cb.Events))}
+	for _, raw := range cb.Events {
+		out.Events = append(out.Events, parseEvent(raw))
+	}
+	return out, nil
+}
+
+func parseEvent(raw json.RawMessage) Event {
+	var r rawEvent
+	if err := json.Unmarshal(raw, &r); err != nil {
+		return &UnknownEvent{Raw: raw, Err: err}
+	}
+	b := EventBase{Type: r.Type, Timestamp: time.UnixMilli(r.Timestamp).UTC(), Mode: r.Mode,
+		WebhookEventID: r.WebhookEventID, IsRedelivery: r.DeliveryContext.IsRedelivery, Source: r.Source}
+	switch r.Type {
+	case "follow":
+		return &FollowEvent{EventBase: b, ReplyToken: r.ReplyToken, IsUnblocked: r.Follow.IsUnblocked}
+	case "unfollow":
+		return &UnfollowEvent{EventBase: b}
+	case "message":
+		var m struct {
+			ID         string `json:"id"`
+			Type       string `json:"type"`
+			Text       string `json:"text"`
+			QuoteToken string `json:"quoteToken"`
+		}
+		if err := json.Unmarshal(r.Message, &m); err != nil {
+			return &UnknownEvent{EventBase: b, Raw: raw, Err: err}
+		}
+		return &MessageEvent{EventBase: b, ReplyToken: r.ReplyToken, MessageID: m.ID, MessageType: m.Type, Text: m.Text, QuoteToken: m.QuoteToken, Raw: r.Message}
+	case "postback":
+		return &PostbackEvent{EventBase: b, ReplyToken: r.ReplyToken, Data: r.Postback.Data, Params: r.Postback.Params}
+	case "accountLink":
+		return &AccountLinkEvent{EventBase: b, ReplyToken: r.ReplyToken, Result: r.Link.Result, Nonce: r.Link.Nonce}
+	}
+	return &UnknownEvent{EventBase: b, Raw: raw}
+}
+
+// WebhookHandler is an http.Handler for LINE webhooks: it reads at most
+// MaxBody bytes, answers 413 beyond, 401 on a bad signature, 400 on a bad
+// body, calls Handle and answers 200 (500 when Handle fails).
+type WebhookHandler struct {
+	Secrets []string // the channel secret; two during a rotation
+	MaxBody int64    // DefaultMaxWebhookBody when 0
+	Handle  func(ctx context.Context, cb *Callback) error
+}
+
+// ServeHTTP implements http.Handler.
+func (h *WebhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	limit := h.MaxBody
+	if limit <= 0 {
+		limit = DefaultMaxWebhookBody
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
+	if err != nil {
+		http.Error(w, "cannot read body", http.StatusBadRequest)
+		return
+	}
+	if int64(len(body)) > limit {
+		http.Error(w, "body too large", http.StatusRequestEntityTooLarge)
+		return
+	}
+	if err := Verify(body, r.Header.Get(SignatureHeader), h.Secrets...); err != nil {
+		http.Error(w, "invalid signature", http.StatusUnauthorized)
+		return
+	}
+	cb, err := Parse(body)
+	if err != nil {
+		http.Error(w, "bad body", http.StatusBadRequest)
+		return
+	}
+	if h.Handle != nil {
+		if err := h.Handle(r.Context(), cb); err != nil {
+			http.Error(w, "handler failed", http.StatusInternalServerError)
+			return
+		}
+	}
+	w.WriteHeader(http.StatusOK)
+}
