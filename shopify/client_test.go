@@ -1,0 +1,541 @@
+package shopify_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/shopcrm/shopcrm/money"
+	"github.com/shopcrm/shopcrm/shopify"
+	"github.com/shopcrm/shopcrm/shopify/shopifytest"
+	"github.com/shopcrm/shopcrm/tagging"
+)
+
+// fastSleep keeps retry waits short but real.
+func fastSleep(ctx context.Context, d time.Duration) error {
+	d = min(d/20, 20*time.Millisecond)
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func setup(t *testing.T, opts ...shopifytest.Option) (*shopifytest.Server, *shopify.Client) {
+	t.Helper()
+	// A fast restore rate keeps tests quick; options given override it.
+	srv := shopifytest.NewServer(append([]shopifytest.Option{shopifytest.WithBucket(1000, 20000)}, opts...)...)
+	t.Cleanup(srv.Close)
+	return srv, srv.Client(shopify.WithSleep(fastSleep))
+}
+
+func TestNewValidates(t *testing.T) {
+	tests := []struct {
+		shop  string
+		opts  []shopify.Option
+		field string
+	}{
+		{"example.com", nil, "shopDomain"},
+		{"Shop.myshopify.com", nil, "shopDomain"},
+		{"shop.myshopify.com", []shopify.Option{shopify.WithAPIVersion("2025-02")}, "apiVersion"},
+		{"shop.myshopify.com", []shopify.Option{shopify.WithBaseURL("ftp://x")}, "baseURL"},
+		{"shop.myshopify.com", []shopify.Option{shopify.WithRateLimit(0, 10)}, "restoreRate"},
+	}
+	for _, tt := range tests {
+		_, err := shopify.New(tt.shop, shopify.StaticToken("shpat_x"), tt.opts...)
+		var ie *shopify.InputError
+		if !errors.As(err, &ie) || ie.Field != tt.field || !errors.Is(err, shopify.ErrInvalidInput) {
+			t.Errorf("New(%q): err = %v, want InputError on %s", tt.shop, err, tt.field)
+		}
+	}
+	if _, err := shopify.New("shop.myshopify.com", nil); err == nil {
+		t.Error("nil token accepted")
+	}
+}
+
+func TestSecretNeverPrinted(t *testing.T) {
+	const tok = "shpat_supersecret_value_123"
+	var logs bytes.Buffer
+	c, err := shopify.New("shop.myshopify.com", shopify.StaticToken(tok),
+		shopify.WithLogger(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))),
+		shopify.WithBaseURL("http://127.0.0.1:1"), shopify.WithRetry(shopify.RetryPolicy{MaxRetries: 1}),
+		shopify.WithSleep(fastSleep))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{fmt.Sprint(c), fmt.Sprintf("%+v", c), fmt.Sprintf("%#v", c)} {
+		if strings.Contains(s, tok) {
+			t.Errorf("token printed: %s", s)
+		}
+	}
+	_, err = c.Do(context.Background(), "{ shop { name } }", nil, nil)
+	if err == nil || strings.Contains(err.Error(), tok) || strings.Contains(fmt.Sprintf("%+v", err), tok) {
+		t.Errorf("err = %v", err)
+	}
+	if strings.Contains(logs.String(), tok) {
+		t.Errorf("token logged: %s", logs.String())
+	}
+}
+
+func TestCustomersRoundTrip(t *testing.T) {
+	srv, c := setup(t)
+	ctx := context.Background()
+	created := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
+	id := srv.AddCustomer(shopifytest.Customer{FirstName: "Aino", LastName: "Virtanen", Email: "aino@example.com",
+		Phone: "+358401234567", Tags: []string{"line", "vip"}, NumberOfOrders: 3,
+		AmountSpent: money.MustParse("120.50", "EUR"), CreatedAt: created})
+	got, err := c.Customers.Get(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := &shopify.Customer{ID: id, FirstName: "Aino", LastName: "Virtanen", DisplayName: "Aino Virtanen",
+		Email: "aino@example.com", Phone: "+358401234567", Tags: []string{"line", "vip"}, NumberOfOrders: 3,
+		AmountSpent: money.MustParse("120.50", "EUR"), State: "ENABLED", CreatedAt: created, UpdatedAt: created,
+		SMSConsent: &shopify.SMSConsent{State: "NOT_SUBSCRIBED", OptInLevel: "SINGLE_OPT_IN"}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("customer (-want +got):\n%s", diff)
+	}
+	if _, err := c.Customers.Get(ctx, shopify.CustomerGID(1)); !errors.Is(err, shopify.ErrNotFound) {
+		t.Errorf("missing customer: err = %v", err)
+	}
+	if _, err := c.Customers.Get(ctx, "123"); !errors.Is(err, shopify.ErrInvalidInput) {
+		t.Errorf("bad id: err = %v", err)
+	}
+}
+
+func TestTagRoundTrip(t *testing.T) {
+	srv, c := setup(t)
+	ctx := context.Background()
+	id := srv.AddCustomer(shopifytest.Customer{Email: "a@example.com", Tags: []string{"line"}})
+	if err := c.Tags.Add(ctx, id, []string{"ecp-first", "subscription-1-plan:gold", "LINE"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Tags.Remove(ctx, id, []string{"Ecp-First"}); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"line", "subscription-1-plan:gold"}, srv.Tags(id)); diff != "" {
+		t.Errorf("tags (-want +got):\n%s", diff)
+	}
+	got, err := c.Customers.Get(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"line", "subscription-1-plan:gold"}, got.Tags); diff != "" {
+		t.Errorf("read back (-want +got):\n%s", diff)
+	}
+	oid := srv.AddOrder(shopifytest.Order{CustomerID: 1, Tags: []string{"a"}})
+	if err := c.Tags.Add(ctx, oid, []string{"subscription-count:2"}); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"a", "subscription-count:2"}, srv.Tags(oid)); diff != "" {
+		t.Errorf("order tags (-want +got):\n%s", diff)
+	}
+}
+
+func TestTagsBadInputNeverSent(t *testing.T) {
+	srv, c := setup(t)
+	id := srv.AddCustomer(shopifytest.Customer{})
+	for _, tags := range [][]string{nil, {"a,b"}, {" a"}, {strings.Repeat("x", 256)}, {""}} {
+		err := c.Tags.Add(context.Background(), id, tags)
+		var ie *shopify.InputError
+		if !errors.As(err, &ie) || !strings.HasPrefix(ie.Field, "tags") {
+			t.Errorf("Add(%q): err = %v, want InputError on tags", tags, err)
+		}
+	}
+	if n := srv.Stats().Requests; n != 0 {
+		t.Errorf("%d requests sent for bad input", n)
+	}
+}
+
+func TestUserErrors(t *testing.T) {
+	srv, c := setup(t)
+	ctx := context.Background()
+	err := c.Tags.Add(ctx, shopify.CustomerGID(999999), []string{"x"})
+	var ue *shopify.UserErrors
+	if !errors.As(err, &ue) {
+		t.Fatalf("err = %v, want *UserErrors", err)
+	}
+	if diff := cmp.Diff([]shopify.UserError{{Field: []string{"id"}, Message: "Resource not found"}}, ue.Errors); diff != "" {
+		t.Errorf("user errors (-want +got):\n%s", diff)
+	}
+	// Too many tags on one resource.
+	id := srv.AddCustomer(shopifytest.Customer{})
+	many := make([]string, 251)
+	for i := range many {
+		many[i] = fmt.Sprintf("t%d", i)
+	}
+	if err := c.Tags.Add(ctx, id, many); !errors.As(err, &ue) {
+		t.Errorf("251 tags: err = %v, want *UserErrors", err)
+	}
+	// Consent without email.
+	err = c.Customers.UpdateEmailConsent(ctx, id, shopify.EmailConsent{State: "SUBSCRIBED"})
+	if !errors.As(err, &ue) || ue.Errors[0].Code != "INVALID" {
+		t.Errorf("consent: err = %v", err)
+	}
+}
+
+func TestPaginationToTheEnd(t *testing.T) {
+	srv, c := setup(t)
+	var want []string
+	for i := range 23 {
+		want = append(want, srv.AddCustomer(shopifytest.Customer{Email: fmt.Sprintf("c%d@example.com", i)}))
+	}
+	var got []string
+	for cu, err := range c.Customers.List(context.Background(), &shopify.ListOptions{PageSize: 5}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, cu.ID)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("ids (-want +got):\n%s", diff)
+	}
+	if n := srv.OpCount("customers"); n != 5 {
+		t.Errorf("%d pages, want 5", n)
+	}
+	// Stop early.
+	n := 0
+	for range c.Customers.List(context.Background(), &shopify.ListOptions{PageSize: 5}) {
+		n++
+		if n == 7 {
+			break
+		}
+	}
+	if _, err := firstErr(c.Customers.List(context.Background(), &shopify.ListOptions{PageSize: 251})); !errors.Is(err, shopify.ErrInvalidInput) {
+		t.Errorf("page size 251: err = %v", err)
+	}
+}
+
+func firstErr[T any](seq func(func(T, error) bool)) (T, error) {
+	var zero T
+	for v, err := range seq {
+		if err != nil {
+			return zero, err
+		}
+		return v, nil
+	}
+	return zero, nil
+}
+
+func TestOrders(t *testing.T) {
+	srv, c := setup(t)
+	day := func(d int) time.Time { return time.Date(2025, 1, d, 9, 0, 0, 0, time.UTC) }
+	cid := srv.AddCustomer(shopifytest.Customer{ID: 7, FirstName: "Yui"})
+	visit := &shopifytest.Visit{OccurredAt: day(9), Source: "email", UTMCampaign: "spring", UTMMedium: "email", UTMSource: "klaviyo", MarketingEventType: "NEWSLETTER", MarketingEventID: 5}
+	o1 := srv.AddOrder(shopifytest.Order{CustomerID: 7, CreatedAt: day(10), Total: money.MustParse("3000", "JPY"), Tags: []string{"subscription-count:1"}, FirstVisit: visit, LastVisit: visit})
+	srv.AddOrder(shopifytest.Order{CustomerID: 7, CreatedAt: day(2), Total: money.MustParse("1000", "JPY")})
+	o3 := srv.AddOrder(shopifytest.Order{CreatedAt: day(20), Total: money.MustParse("12.34", "USD"), Tags: []string{"subscription-count:1"}})
+	var got []string
+	for o, err := range c.Orders.List(context.Background(), &shopify.ListOptions{Query: "created_at:>=2025-01-05 tag:subscription-count:1"}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, o.ID)
+	}
+	if diff := cmp.Diff([]string{o1, o3}, got); diff != "" {
+		t.Errorf("orders (-want +got):\n%s", diff)
+	}
+	o, err := c.Orders.Get(context.Background(), o1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.TotalPrice != money.MustParse("3000", "JPY") || o.CustomerID != cid || o.CustomerName != "Yui" {
+		t.Errorf("order = %+v", o)
+	}
+	wantVisit := &shopify.Visit{ID: o.Journey.FirstVisit.ID, OccurredAt: day(9), Source: "email",
+		UTM:            shopify.UTM{Campaign: "spring", Medium: "email", Source: "klaviyo"},
+		MarketingEvent: &shopify.MarketingEvent{ID: "gid://shopify/MarketingEvent/5", Type: "NEWSLETTER", UTMCampaign: "spring", UTMMedium: "email", UTMSource: "klaviyo", SourceAndMedium: "klaviyo email"}}
+	if diff := cmp.Diff(wantVisit, o.Journey.FirstVisit); diff != "" {
+		t.Errorf("first visit (-want +got):\n%s", diff)
+	}
+}
+
+func TestSegments(t *testing.T) {
+	srv, c := setup(t)
+	ctx := context.Background()
+	a := srv.AddCustomer(shopifytest.Customer{FirstName: "A", Email: "a@example.com", EmailState: "SUBSCRIBED", Tags: []string{"ecp-first"}})
+	srv.AddCustomer(shopifytest.Customer{FirstName: "B", Tags: []string{"other"}})
+	seg, err := c.Segments.Create(ctx, "First buyers", shopify.TagQuery("ecp-first"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Segments.Create(ctx, "First buyers", shopify.TagQuery("x")); !errors.As(err, new(*shopify.UserErrors)) {
+		t.Errorf("duplicate name: err = %v", err)
+	}
+	found, err := c.Segments.FindByName(ctx, "First buyers")
+	if err != nil || found.ID != seg.ID {
+		t.Fatalf("FindByName = %v, %v", found, err)
+	}
+	var members []*shopify.Member
+	for m, err := range c.Segments.Members(ctx, shopify.MembersOptions{SegmentID: seg.ID}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		members = append(members, m)
+	}
+	zero := money.Zero("USD")
+	want := []*shopify.Member{{ID: a, FirstName: "A", DisplayName: "A", Email: "a@example.com", EmailState: "SUBSCRIBED", AmountSpent: &zero}}
+	if diff := cmp.Diff(want, members); diff != "" {
+		t.Errorf("members (-want +got):\n%s", diff)
+	}
+	if _, err := c.Segments.Update(ctx, seg.ID, "", shopify.TagQuery("other")); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Segments.Delete(ctx, seg.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Segments.Get(ctx, seg.ID); !errors.Is(err, shopify.ErrNotFound) {
+		t.Errorf("deleted segment: err = %v", err)
+	}
+}
+
+func TestConsent(t *testing.T) {
+	srv, c := setup(t)
+	id := srv.AddCustomer(shopifytest.Customer{Email: "a@example.com", Phone: "+81312345678"})
+	ctx := context.Background()
+	if err := c.Customers.UpdateEmailConsent(ctx, id, shopify.EmailConsent{State: "UNSUBSCRIBED", OptInLevel: "SINGLE_OPT_IN", UpdatedAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Customers.UpdateSMSConsent(ctx, id, shopify.SMSConsentInput{State: "SUBSCRIBED"}); err != nil {
+		t.Fatal(err)
+	}
+	cu, _ := srv.Customer(id)
+	if cu.EmailState != "UNSUBSCRIBED" || cu.SMSState != "SUBSCRIBED" {
+		t.Errorf("consent = %s/%s", cu.EmailState, cu.SMSState)
+	}
+	if err := c.Customers.UpdateEmailConsent(ctx, id, shopify.EmailConsent{State: "YES"}); !errors.Is(err, shopify.ErrInvalidInput) {
+		t.Errorf("bad state: err = %v", err)
+	}
+}
+
+func TestDoErrors(t *testing.T) {
+	_, c := setup(t)
+	ctx := context.Background()
+	resp, err := c.Do(ctx, `{ customers(first: 1) { nodes { tagz } } }`, nil, nil)
+	var ge *shopify.GraphQLError
+	if !errors.As(err, &ge) || !strings.Contains(ge.Message, "tagz") || len(ge.Locations) == 0 {
+		t.Errorf("unknown field: err = %v", err)
+	}
+	_ = resp
+	// MAX_COST_EXCEEDED is not retried.
+	q := `{ customers(first: 250) { nodes { id amountSpent { amount } smsMarketingConsent { marketingState } } } segments(first: 250) { nodes { id } } }`
+	_, err = c.Do(ctx, q, nil, nil)
+	if !errors.Is(err, shopify.ErrMaxCostExceeded) || !errors.As(err, &ge) || ge.Code != "MAX_COST_EXCEEDED" {
+		t.Errorf("max cost: err = %v", err)
+	}
+	// A good document reports its cost.
+	var out struct {
+		Customers struct {
+			Nodes []struct{ ID string }
+		}
+	}
+	resp, err = c.Do(ctx, `query { customers(first: 10) { nodes { id } } }`, nil, &out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.Cost.RequestedQueryCost != 12 || resp.Cost.ThrottleStatus.MaximumAvailable != 1000 || resp.RequestID == "" {
+		t.Errorf("response = %+v", resp)
+	}
+}
+
+func TestUnauthorized(t *testing.T) {
+	srv := shopifytest.NewServer()
+	defer srv.Close()
+	c, _ := shopify.New(shopifytest.Shop, shopify.StaticToken("shpat_wrong_token"), shopify.WithBaseURL(srv.URL()))
+	_, err := c.Do(context.Background(), `{ customers(first: 1) { nodes { id } } }`, nil, nil)
+	var ae *shopify.APIError
+	if !errors.Is(err, shopify.ErrUnauthorized) || !errors.As(err, &ae) || ae.Status != 401 || !strings.Contains(ae.Message, "Invalid API key") {
+		t.Errorf("err = %v", err)
+	}
+}
+
+func TestVersionMismatchLogged(t *testing.T) {
+	var logs bytes.Buffer
+	srv := shopifytest.NewServer(shopifytest.WithServedVersion("2025-10"))
+	defer srv.Close()
+	c := srv.Client(shopify.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+	resp, err := c.Do(context.Background(), `{ segments(first: 1) { nodes { id } } }`, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.APIVersion != "2025-10" || !strings.Contains(logs.String(), "served=2025-10") {
+		t.Errorf("version %q, logs %q", resp.APIVersion, logs.String())
+	}
+}
+
+func TestThrottledRetried(t *testing.T) {
+	srv, c := setup(t, shopifytest.WithBucket(100, 2000))
+	ids := make([]string, 50)
+	for i := range ids {
+		ids[i] = srv.AddCustomer(shopifytest.Customer{})
+	}
+	// Another app drained the bucket: the client's first guess is wrong.
+	srv.Drain()
+	var wg sync.WaitGroup
+	errs := make(chan error, len(ids))
+	for _, id := range ids {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs <- c.Tags.Add(context.Background(), id, []string{"x"})
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if srv.Stats().Throttled == 0 {
+		t.Error("expected some THROTTLED answers")
+	}
+}
+
+func TestThrottlePath500Changes(t *testing.T) {
+	srv, c := setup(t, shopifytest.WithBucket(1000, 2000))
+	var changes []tagging.Change
+	for i := range 500 {
+		id := srv.AddCustomer(shopifytest.Customer{Tags: []string{"keep"}})
+		ch := tagging.Change{ID: id, Add: []string{"ecp-first"}}
+		if i%2 == 0 {
+			ch.Remove = []string{"keep"}
+		}
+		changes = append(changes, ch)
+	}
+	var last [2]int
+	res, err := c.Tags.Apply(context.Background(), changes, &shopify.ApplyOptions{Progress: func(done, total int) { last = [2]int{done, total} }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range res {
+		if !r.Applied || r.Err != nil {
+			t.Fatalf("result %+v", r)
+		}
+	}
+	if last != [2]int{500, 500} {
+		t.Errorf("last progress %v", last)
+	}
+	for i, ch := range changes {
+		want := []string{"ecp-first", "keep"}
+		if i%2 == 0 {
+			want = []string{"ecp-first"}
+		}
+		if diff := cmp.Diff(want, srv.Tags(ch.ID)); diff != "" {
+			t.Fatalf("%s tags (-want +got):\n%s", ch.ID, diff)
+		}
+	}
+	t.Logf("requests %d, throttled %d", srv.Stats().Requests, srv.Stats().Throttled)
+}
+
+func TestApplyRejectsBadChanges(t *testing.T) {
+	srv, c := setup(t)
+	good := srv.AddCustomer(shopifytest.Customer{})
+	res, err := c.Tags.Apply(context.Background(), []tagging.Change{
+		{ID: good, Add: []string{"ok"}},
+		{ID: "gid://shopify/Product/1", Add: []string{"x"}},
+		{ID: good, Add: []string{"a,b"}},
+		{ID: good, Add: []string{"x"}, Remove: []string{"X"}},
+		{ID: shopify.CustomerGID(424242), Add: []string{"x"}},
+		{ID: good},
+	}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	applied := make([]bool, len(res))
+	for i, r := range res {
+		applied[i] = r.Applied
+	}
+	if diff := cmp.Diff([]bool{true, false, false, false, false, true}, applied); diff != "" {
+		t.Errorf("applied (-want +got):\n%s", diff)
+	}
+	for _, i := range []int{1, 2, 3} {
+		if !errors.Is(res[i].Err, shopify.ErrInvalidInput) {
+			t.Errorf("result %d: %v", i, res[i].Err)
+		}
+	}
+	if !errors.As(res[4].Err, new(*shopify.UserErrors)) {
+		t.Errorf("result 4: %v", res[4].Err)
+	}
+	if n := srv.OpCount("tagsAdd"); n != 2 {
+		t.Errorf("tagsAdd sent %d times, want 2", n)
+	}
+}
+
+func TestContextCancel(t *testing.T) {
+	srv, c := setup(t, shopifytest.WithLatency(300*time.Millisecond))
+	id := srv.AddCustomer(shopifytest.Customer{})
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err := c.Customers.Get(ctx, id)
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("err = %v", err)
+	}
+	if time.Since(start) > 250*time.Millisecond {
+		t.Errorf("took %s", time.Since(start))
+	}
+}
+
+func TestLostResponsesAndFaults(t *testing.T) {
+	srv, c := setup(t, shopifytest.WithFaults(
+		shopifytest.Fault{Op: "tagsAdd", Kind: shopifytest.FaultLostResponse},
+		shopifytest.Fault{Op: "tagsAdd", Kind: shopifytest.FaultStatus, Status: 503, Times: 2},
+		shopifytest.Fault{Op: "tagsAdd", Kind: shopifytest.FaultMalformed},
+		shopifytest.Fault{Op: "tagsAdd", Kind: shopifytest.FaultStatus, Status: 429, RetryAfter: "0.1"},
+	))
+	id := srv.AddCustomer(shopifytest.Customer{})
+	if err := c.Tags.Add(context.Background(), id, []string{"x"}); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"x"}, srv.Tags(id)); diff != "" {
+		t.Errorf("tags (-want +got):\n%s", diff)
+	}
+	if st := srv.Stats(); st.Faults != 5 || st.Requests != 6 {
+		t.Errorf("stats %+v", st)
+	}
+	// A segment create is not retried after a lost response.
+	srv2, c2 := setup(t, shopifytest.WithFaults(shopifytest.Fault{Op: "segmentCreate", Kind: shopifytest.FaultLostResponse}))
+	if _, err := c2.Segments.Create(context.Background(), "s", shopify.TagQuery("x")); err == nil {
+		t.Error("lost response: no error")
+	}
+	if n := srv2.Stats().Requests; n != 1 {
+		t.Errorf("segmentCreate sent %d times", n)
+	}
+}
+
+func TestConcurrentClientUse(t *testing.T) {
+	srv, c := setup(t)
+	for range 10 {
+		srv.AddCustomer(shopifytest.Customer{Tags: []string{"a"}})
+	}
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for cu, err := range c.Customers.List(context.Background(), &shopify.ListOptions{PageSize: 3}) {
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if !slices.Contains(cu.Tags, "a") {
+					t.Error("missing tag")
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}

@@ -1,0 +1,55 @@
+// Package shopify is a client for Shopify's Admin GraphQL API, covering
+// what marketing integrations need: customers, orders with their customer
+// journey, tags, customer segments and their members, and marketing
+// consent.
+//
+// # Client
+//
+// [New] takes the shop domain (name.myshopify.com), a [TokenSource] for the
+// access token and options. The client is safe for concurrent use; every
+// method takes a context and honours its cancellation, also while waiting
+// for the rate limit. Lists are iterators ([iter.Seq2]) that fetch pages as
+// they go. [Client.Do] sends any document. Money is exact ([money.Amount]).
+//
+// # Rate limits
+//
+// Shopify charges each document a calculated cost from a leaky bucket per
+// app and shop. The client keeps a gate mirroring that bucket: each call
+// waits until the bucket should hold its requested cost, and every
+// response's extensions.cost.throttleStatus retunes the gate's size, restore
+// rate and level, so the defaults ([DefaultRestoreRate], [DefaultBucketSize])
+// are only a first guess. A THROTTLED answer (HTTP 200) is retried after
+// (requested - available) / restoreRate plus jitter; a 429 after its
+// Retry-After. MAX_COST_EXCEEDED is never retried. [Response] reports each
+// call's cost.
+//
+// Queries, tagsAdd and tagsRemove (idempotent) and consent updates are also
+// retried on network errors and 5xx; segment creation and deletion only on
+// throttling.
+//
+// # Errors
+//
+// Bad input is an [*InputError] naming the field, returned before any
+// request. A non-2xx answer is an [*APIError]; top-level errors[] a
+// [*GraphQLErrors] holding [*GraphQLError]s with their code, path and
+// locations; a THROTTLED answer that outlived the retries a
+// [*ThrottledError]; a mutation's userErrors a [*UserErrors]; a null
+// resource a [*NotFoundError]. Use errors.Is with [ErrRateLimited],
+// [ErrUnauthorized], [ErrNotFound], [ErrConflict], [ErrMaxCostExceeded] and
+// [ErrInvalidInput].
+//
+// # Tags in bulk
+//
+// [TagsService.Apply] applies many [tagging.Change]s with aliased
+// tagsAdd/tagsRemove mutations packed under the cost limit and the bucket
+// size, with several requests in flight, and returns one result per change.
+//
+// # API version
+//
+// [DefaultAPIVersion] is requested unless [WithAPIVersion] says otherwise.
+// The documents are validated against the 2025-01 schema; when the server
+// answers with another version (X-Shopify-API-Version), the client logs it
+// once.
+//
+// The package shopifytest provides a fake Admin API for tests.
+package shopify

@@ -1,0 +1,268 @@
+package shopify
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/shopcrm/shopcrm/internal/transport"
+)
+
+// Sentinels matched with errors.Is by every error this package returns.
+var (
+	// ErrRateLimited matches THROTTLED answers and HTTP 429, once retries
+	// gave up or the wait asked for exceeded the retry policy.
+	ErrRateLimited = transport.ErrRateLimited
+	// ErrUnauthorized matches 401/403 and ACCESS_DENIED.
+	ErrUnauthorized = transport.ErrUnauthorized
+	// ErrNotFound matches 404 and a resource the API did not find.
+	ErrNotFound = transport.ErrNotFound
+	// ErrConflict matches 409.
+	ErrConflict = transport.ErrConflict
+	// ErrMaxCostExceeded matches a document whose requested cost is above
+	// the single-query limit. It is never retried.
+	ErrMaxCostExceeded = errors.New("shopify: query cost exceeds the maximum")
+	// ErrInvalidInput matches every *InputError.
+	ErrInvalidInput = errors.New("shopify: invalid input")
+)
+
+// InputError reports bad input, found before any request was sent. Field
+// names the offending argument or option.
+type InputError struct {
+	Field  string
+	Value  string // the offending value, when short and not secret
+	Reason string
+	Err    error // the underlying cause, e.g. a *tagging.TagError
+}
+
+func (e *InputError) Error() string {
+	s := "shopify: invalid " + e.Field
+	if e.Value != "" {
+		s += fmt.Sprintf(" %q", e.Value)
+	}
+	if e.Reason != "" {
+		s += ": " + e.Reason
+	}
+	if e.Err != nil && e.Reason == "" {
+		s += ": " + e.Err.Error()
+	}
+	return s
+}
+
+// Is matches ErrInvalidInput.
+func (e *InputError) Is(target error) bool { return target == ErrInvalidInput }
+
+// Unwrap returns the cause.
+func (e *InputError) Unwrap() error { return e.Err }
+
+// APIError is a non-2xx HTTP answer. It unwraps to the transport error, so
+// errors.Is(err, ErrUnauthorized) and friends work.
+type APIError struct {
+	Status    int
+	RequestID string
+	// Message is the "errors" text Shopify sent (a string, a list or a map
+	// flattened), if any.
+	Message    string
+	RetryAfter time.Duration
+	Err        *transport.APIError
+}
+
+func (e *APIError) Error() string {
+	s := fmt.Sprintf("shopify: HTTP %d", e.Status)
+	if e.Message != "" {
+		s += ": " + e.Message
+	}
+	if e.RequestID != "" {
+		s += " (request id " + e.RequestID + ")"
+	}
+	return s
+}
+
+// Unwrap returns the transport error.
+func (e *APIError) Unwrap() error { return e.Err }
+
+func wrapAPIError(te *transport.APIError) *APIError {
+	e := &APIError{Status: te.Status, RequestID: te.RequestID, RetryAfter: te.RetryAfter, Err: te}
+	var body struct {
+		Errors json.RawMessage `json:"errors"`
+	}
+	if json.Unmarshal(te.Body, &body) == nil && len(body.Errors) > 0 {
+		e.Message = flattenErrors(body.Errors)
+	}
+	return e
+}
+
+// flattenErrors reads Shopify's three "errors" shapes: a string, a list
+// (of strings or of {message}) and a map of field to messages.
+func flattenErrors(raw json.RawMessage) string {
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		return s
+	}
+	var list []json.RawMessage
+	if json.Unmarshal(raw, &list) == nil {
+		var parts []string
+		for _, it := range list {
+			var m struct {
+				Message string `json:"message"`
+			}
+			if json.Unmarshal(it, &s) == nil {
+				parts = append(parts, s)
+			} else if json.Unmarshal(it, &m) == nil {
+				parts = append(parts, m.Message)
+			}
+		}
+		return strings.Join(parts, "; ")
+	}
+	var m map[string]any
+	if json.Unmarshal(raw, &m) == nil {
+		var parts []string
+		for k, v := range m {
+			parts = append(parts, fmt.Sprintf("%s: %v", k, v))
+		}
+		return strings.Join(parts, "; ")
+	}
+	return string(raw)
+}
+
+// Location is a line and column in a GraphQL document.
+type Location struct {
+	Line   int `json:"line"`
+	Column int `json:"column"`
+}
+
+// GraphQLError is one entry of a response's top-level errors[].
+type GraphQLError struct {
+	Message   string     `json:"message"`
+	Locations []Location `json:"locations,omitempty"`
+	// Path is the response path of the failing field: names and indexes.
+	Path []any `json:"path,omitempty"`
+	// Code is extensions.code (THROTTLED, MAX_COST_EXCEEDED, ACCESS_DENIED,
+	// INTERNAL_SERVER_ERROR, ...), empty when absent.
+	Code       string         `json:"-"`
+	Extensions map[string]any `json:"extensions,omitempty"`
+}
+
+func (e *GraphQLError) Error() string {
+	s := "shopify: graphql: " + e.Message
+	if e.Code != "" {
+		s += " (" + e.Code + ")"
+	}
+	if len(e.Path) > 0 {
+		parts := make([]string, len(e.Path))
+		for i, p := range e.Path {
+			parts[i] = fmt.Sprint(p)
+		}
+		s += " at " + strings.Join(parts, ".")
+	}
+	return s
+}
+
+// Is maps codes to sentinels: MAX_COST_EXCEEDED, THROTTLED, ACCESS_DENIED
+// and NOT_FOUND.
+func (e *GraphQLError) Is(target error) bool {
+	switch target {
+	case ErrMaxCostExceeded:
+		return e.Code == "MAX_COST_EXCEEDED"
+	case ErrRateLimited:
+		return e.Code == "THROTTLED"
+	case ErrUnauthorized:
+		return e.Code == "ACCESS_DENIED" || e.Code == "UNAUTHORIZED"
+	case ErrNotFound:
+		return e.Code == "NOT_FOUND"
+	}
+	return false
+}
+
+// GraphQLErrors is a response's errors[] as one error. errors.As finds each
+// *GraphQLError inside it.
+type GraphQLErrors struct {
+	Errors    []*GraphQLError
+	RequestID string
+	// Response carries the cost of the call that failed.
+	Response *Response
+}
+
+func (e *GraphQLErrors) Error() string {
+	if len(e.Errors) == 1 {
+		return e.Errors[0].Error()
+	}
+	parts := make([]string, len(e.Errors))
+	for i, g := range e.Errors {
+		parts[i] = strings.TrimPrefix(g.Error(), "shopify: graphql: ")
+	}
+	return "shopify: graphql: " + strings.Join(parts, "; ")
+}
+
+// Unwrap returns every *GraphQLError.
+func (e *GraphQLErrors) Unwrap() []error {
+	out := make([]error, len(e.Errors))
+	for i, g := range e.Errors {
+		out[i] = g
+	}
+	return out
+}
+
+// ThrottledError is Shopify's THROTTLED answer: HTTP 200, errors[] with
+// extensions.code THROTTLED. It matches ErrRateLimited. The client retries it
+// by itself; callers see it only when retries ran out.
+type ThrottledError struct {
+	RequestedCost int
+	Throttle      ThrottleStatus
+	Wait          time.Duration // (requested - available) / restoreRate
+	Errors        *GraphQLErrors
+}
+
+func (e *ThrottledError) Error() string {
+	return fmt.Sprintf("shopify: throttled: cost %d, %.0f of %.0f available, restoring %.0f/s",
+		e.RequestedCost, e.Throttle.CurrentlyAvailable, e.Throttle.MaximumAvailable, e.Throttle.RestoreRate)
+}
+
+// RetryAfter is the wait before the bucket holds the requested cost.
+func (e *ThrottledError) RetryAfter() time.Duration { return e.Wait }
+
+// Is matches ErrRateLimited.
+func (e *ThrottledError) Is(target error) bool { return target == ErrRateLimited }
+
+// Unwrap returns the errors[] of the answer.
+func (e *ThrottledError) Unwrap() error {
+	if e.Errors == nil {
+		return nil
+	}
+	return e.Errors
+}
+
+// UserError is one entry of a mutation's userErrors: the input field path
+// and the message, with a code when the payload type has one.
+type UserError struct {
+	Field   []string `json:"field"`
+	Message string   `json:"message"`
+	Code    string   `json:"code,omitempty"`
+}
+
+// UserErrors reports a mutation that ran but refused its input.
+type UserErrors struct {
+	Mutation string // "tagsAdd", "segmentCreate", ...
+	Errors   []UserError
+}
+
+func (e *UserErrors) Error() string {
+	parts := make([]string, len(e.Errors))
+	for i, u := range e.Errors {
+		if len(u.Field) > 0 {
+			parts[i] = strings.Join(u.Field, ".") + ": " + u.Message
+		} else {
+			parts[i] = u.Message
+		}
+	}
+	return "shopify: " + e.Mutation + ": " + strings.Join(parts, "; ")
+}
+
+func userErrors(mutation string, errs []UserError) error {
+	if len(errs) == 0 {
+		return nil
+	}
+	return &UserErrors{Mutation: mutation, Errors: errs}
+}

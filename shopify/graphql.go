@@ -1,0 +1,248 @@
+package shopify
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"iter"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/shopcrm/shopcrm/internal/transport"
+)
+
+// Response describes one GraphQL call: what it cost and who answered.
+type Response struct {
+	Cost       Cost
+	RequestID  string // X-Request-Id
+	APIVersion string // X-Shopify-API-Version: the version that answered
+}
+
+// Cost is a response's extensions.cost.
+type Cost struct {
+	// RequestedQueryCost is the estimate charged before execution.
+	RequestedQueryCost int
+	// ActualQueryCost is what the call really cost (the difference is
+	// refunded); -1 when the server sent null, as for THROTTLED.
+	ActualQueryCost int
+	ThrottleStatus  ThrottleStatus
+}
+
+// ThrottleStatus is the state of the shop's cost bucket after a call.
+type ThrottleStatus struct {
+	MaximumAvailable   float64
+	CurrentlyAvailable float64
+	RestoreRate        float64 // points per second
+}
+
+type wireCost struct {
+	RequestedQueryCost *float64 `json:"requestedQueryCost"`
+	ActualQueryCost    *float64 `json:"actualQueryCost"`
+	ThrottleStatus     *struct {
+		MaximumAvailable   float64 `json:"maximumAvailable"`
+		CurrentlyAvailable float64 `json:"currentlyAvailable"`
+		RestoreRate        float64 `json:"restoreRate"`
+	} `json:"throttleStatus"`
+}
+
+type envelope struct {
+	Data       json.RawMessage `json:"data"`
+	Errors     []*GraphQLError `json:"errors"`
+	Extensions struct {
+		Cost *wireCost `json:"cost"`
+	} `json:"extensions"`
+}
+
+func (w *wireCost) cost() Cost {
+	c := Cost{ActualQueryCost: -1}
+	if w == nil {
+		return c
+	}
+	if w.RequestedQueryCost != nil {
+		c.RequestedQueryCost = int(*w.RequestedQueryCost)
+	}
+	if w.ActualQueryCost != nil {
+		c.ActualQueryCost = int(*w.ActualQueryCost)
+	}
+	if t := w.ThrottleStatus; t != nil {
+		c.ThrottleStatus = ThrottleStatus{t.MaximumAvailable, t.CurrentlyAvailable, t.RestoreRate}
+	}
+	return c
+}
+
+// Do sends any GraphQL document with its variables and decodes the
+// response's data into out (a pointer, or nil to discard it). Top-level
+// errors[] come back as a *GraphQLErrors (data, when partial, is still
+// decoded). The returned Response carries the call's cost even on error,
+// when the server sent one.
+//
+// Do treats the document as a query: it is retried on network errors, 5xx
+// and throttling. For a mutation that is not idempotent use [Client.Mutate].
+func (c *Client) Do(ctx context.Context, query string, variables map[string]any, out any) (*Response, error) {
+	return c.do(ctx, &call{query: query, vars: variables, idempotent: true}, out)
+}
+
+// Mutate is Do for a mutation that must not run twice: it is retried only on
+// throttling (THROTTLED or 429), which means it did not run.
+func (c *Client) Mutate(ctx context.Context, query string, variables map[string]any, out any) (*Response, error) {
+	return c.do(ctx, &call{query: query, vars: variables}, out)
+}
+
+// call is one logical request.
+type call struct {
+	query      string
+	vars       map[string]any
+	cost       int // requested cost estimate; 0: learned from earlier answers
+	idempotent bool
+}
+
+func (c *Client) do(ctx context.Context, cl *call, out any) (*Response, error) {
+	if cl.query == "" {
+		return nil, &InputError{Field: "query", Reason: "must not be empty"}
+	}
+	tok, err := c.token.Token(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if tok.IsZero() {
+		return nil, &InputError{Field: "token", Reason: "token source returned an empty token"}
+	}
+	c.tr.Redactor().AddSecret(tok)
+	body, err := json.Marshal(struct {
+		Query     string         `json:"query"`
+		Variables map[string]any `json:"variables,omitempty"`
+	}{cl.query, cl.vars})
+	if err != nil {
+		return nil, &InputError{Field: "variables", Reason: "cannot be encoded as JSON", Err: err}
+	}
+	cost := cl.cost
+	if cost <= 0 {
+		cost = c.costs.get(cl.query)
+	}
+	h := http.Header{}
+	h.Set("Content-Type", "application/json")
+	h.Set("Accept", "application/json")
+	h.Set("X-Shopify-Access-Token", tok.Reveal())
+
+	var env envelope
+	handle := func(resp *http.Response) error {
+		b, err := transport.ReadBody(resp)
+		if err != nil {
+			return err
+		}
+		env = envelope{}
+		if err := json.Unmarshal(b, &env); err != nil {
+			if cl.idempotent {
+				// A cut-off body is worth another attempt when running
+				// the document twice is harmless.
+				return &retryableDecodeError{decodeError{err: err}}
+			}
+			return &decodeError{err: err}
+		}
+		cost := env.Extensions.Cost.cost()
+		c.observe(cost.ThrottleStatus)
+		for _, e := range env.Errors {
+			e.fill()
+		}
+		for _, e := range env.Errors {
+			if e.Code == "THROTTLED" {
+				return c.throttled(cost, env.Errors, resp)
+			}
+		}
+		return nil
+	}
+	ctx = context.WithValue(ctx, idempotentKey{}, cl.idempotent)
+	resp, err := c.tr.Do(ctx, &transport.Request{
+		Method: http.MethodPost,
+		URL:    c.endpoint,
+		Header: h,
+		Body:   body,
+		Retry:  true,
+		Cost:   cost,
+		Handle: handle,
+	})
+	if err != nil {
+		var te *transport.APIError
+		var rl *transport.RateLimitError
+		if !errors.As(err, &rl) && errors.As(err, &te) {
+			return nil, wrapAPIError(te)
+		}
+		return nil, err
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+
+	r := &Response{
+		Cost:       env.Extensions.Cost.cost(),
+		RequestID:  resp.Header.Get("X-Request-Id"),
+		APIVersion: resp.Header.Get("X-Shopify-API-Version"),
+	}
+	if r.APIVersion != "" && r.APIVersion != c.version && c.log != nil && c.versionWarn.CompareAndSwap(false, true) {
+		c.log.LogAttrs(ctx, slog.LevelWarn, "shopify: server answered with another API version",
+			slog.String("requested", c.version), slog.String("served", r.APIVersion))
+	}
+	if r.Cost.RequestedQueryCost > 0 {
+		c.costs.put(cl.query, r.Cost.RequestedQueryCost)
+	}
+	if out != nil && len(env.Data) > 0 && !bytes.Equal(env.Data, []byte("null")) {
+		if err := json.Unmarshal(env.Data, out); err != nil {
+			return r, &decodeError{err: err}
+		}
+	}
+	if len(env.Errors) > 0 {
+		return r, &GraphQLErrors{Errors: env.Errors, RequestID: r.RequestID, Response: r}
+	}
+	return r, nil
+}
+
+// fill copies extensions.code into Code.
+func (e *GraphQLError) fill() {
+	if code, ok := e.Extensions["code"].(string); ok {
+		e.Code = code
+	}
+}
+
+// decodeError is a response body that is not the JSON expected.
+type decodeError struct{ err error }
+
+func (e *decodeError) Error() string { return "shopify: decoding response: " + e.err.Error() }
+func (e *decodeError) Unwrap() error { return e.err }
+
+type retryableDecodeError struct{ decodeError }
+
+// RetryAfter is zero: the retry policy's backoff applies.
+func (e *retryableDecodeError) RetryAfter() time.Duration { return 0 }
+
+// page is the pageInfo of a connection.
+type pageInfo struct {
+	HasNextPage bool   `json:"hasNextPage"`
+	EndCursor   string `json:"endCursor"`
+}
+
+// paginate walks a connection page by page. fetch returns one page's items
+// for the cursor after ("" first).
+func paginate[T any](ctx context.Context, fetch func(ctx context.Context, after string) ([]T, pageInfo, error)) iter.Seq2[T, error] {
+	return func(yield func(T, error) bool) {
+		after := ""
+		for {
+			items, pi, err := fetch(ctx, after)
+			if err != nil {
+				var zero T
+				yield(zero, err)
+				return
+			}
+			for _, it := range items {
+				if !yield(it, nil) {
+					return
+				}
+			}
+			if !pi.HasNextPage || pi.EndCursor == "" {
+				return
+			}
+			after = pi.EndCursor
+		}
+	}
+}

@@ -1,0 +1,246 @@
+package shopify
+
+import (
+	"context"
+	"iter"
+	"time"
+
+	"github.com/shopcrm/shopcrm/money"
+)
+
+// OrdersService reads orders.
+type OrdersService struct{ c *Client }
+
+// Order is a Shopify order with what marketing needs: totals, tags, the
+// customer and the customer journey's first and last visit.
+type Order struct {
+	ID           string // GID
+	Name         string // "#1001"
+	Email        string
+	Tags         []string
+	CreatedAt    time.Time
+	ProcessedAt  time.Time
+	CancelledAt  *time.Time
+	Test         bool
+	SourceName   string
+	CurrencyCode string
+	// TotalPrice is the total in the shop's currency; PresentmentTotal in
+	// the currency the customer paid in.
+	TotalPrice       money.Amount
+	PresentmentTotal money.Amount
+	// CustomerID and CustomerName are empty for an order without customer.
+	CustomerID   string
+	CustomerName string
+	// Journey is nil when Shopify has no journey for the order.
+	Journey *Journey
+}
+
+// Journey is an order's customerJourneySummary.
+type Journey struct {
+	// Ready is false while Shopify is still attributing the order; read it
+	// again later.
+	Ready              bool
+	CustomerOrderIndex int
+	DaysToConversion   int
+	FirstVisit         *Visit
+	LastVisit          *Visit
+}
+
+// Visit is a session that led to an order.
+type Visit struct {
+	ID                string
+	OccurredAt        time.Time
+	LandingPage       string
+	ReferrerURL       string
+	ReferralCode      string
+	Source            string
+	SourceDescription string
+	SourceType        string // a MarketingTactic
+	UTM               UTM
+	// MarketingEvent is nil when the visit is not tied to one.
+	MarketingEvent *MarketingEvent
+}
+
+// UTM holds a visit's UTM parameters.
+type UTM struct {
+	Campaign, Content, Medium, Source, Term string
+}
+
+// MarketingEvent is the marketing activity a visit came from.
+type MarketingEvent struct {
+	ID              string
+	Type            string // a MarketingTactic
+	ChannelHandle   string
+	RemoteID        string
+	UTMCampaign     string
+	UTMMedium       string
+	UTMSource       string
+	SourceAndMedium string
+}
+
+const visitFields = `id occurredAt landingPage referrerUrl referralCode source sourceDescription sourceType
+utmParameters { campaign content medium source term }
+marketingEvent { id type channelHandle remoteId utmCampaign utmMedium utmSource sourceAndMedium }`
+
+const orderFields = `id name email tags createdAt processedAt cancelledAt test sourceName currencyCode
+totalPriceSet { shopMoney { amount currencyCode } presentmentMoney { amount currencyCode } }
+customer { id displayName }
+customerJourneySummary { ready customerOrderIndex daysToConversion
+  firstVisit { ` + visitFields + ` }
+  lastVisit { ` + visitFields + ` } }`
+
+// orderCost: order, totalPriceSet, shopMoney, presentmentMoney, customer,
+// journey, and per visit the visit, utmParameters and marketingEvent.
+const orderCost = 1 + 3 + 1 + 1 + 2*3
+
+type wireVisit struct {
+	ID                string    `json:"id"`
+	OccurredAt        time.Time `json:"occurredAt"`
+	LandingPage       *string   `json:"landingPage"`
+	ReferrerURL       *string   `json:"referrerUrl"`
+	ReferralCode      *string   `json:"referralCode"`
+	Source            string    `json:"source"`
+	SourceDescription *string   `json:"sourceDescription"`
+	SourceType        *string   `json:"sourceType"`
+	UTMParameters     *struct {
+		Campaign, Content, Medium, Source, Term *string
+	} `json:"utmParameters"`
+	MarketingEvent *struct {
+		ID              string  `json:"id"`
+		Type            string  `json:"type"`
+		ChannelHandle   *string `json:"channelHandle"`
+		RemoteID        *string `json:"remoteId"`
+		UTMCampaign     *string `json:"utmCampaign"`
+		UTMMedium       *string `json:"utmMedium"`
+		UTMSource       *string `json:"utmSource"`
+		SourceAndMedium string  `json:"sourceAndMedium"`
+	} `json:"marketingEvent"`
+}
+
+func (w *wireVisit) visit() *Visit {
+	if w == nil {
+		return nil
+	}
+	v := &Visit{ID: w.ID, OccurredAt: w.OccurredAt, LandingPage: str(w.LandingPage), ReferrerURL: str(w.ReferrerURL),
+		ReferralCode: str(w.ReferralCode), Source: w.Source, SourceDescription: str(w.SourceDescription), SourceType: str(w.SourceType)}
+	if u := w.UTMParameters; u != nil {
+		v.UTM = UTM{str(u.Campaign), str(u.Content), str(u.Medium), str(u.Source), str(u.Term)}
+	}
+	if m := w.MarketingEvent; m != nil {
+		v.MarketingEvent = &MarketingEvent{ID: m.ID, Type: m.Type, ChannelHandle: str(m.ChannelHandle), RemoteID: str(m.RemoteID),
+			UTMCampaign: str(m.UTMCampaign), UTMMedium: str(m.UTMMedium), UTMSource: str(m.UTMSource), SourceAndMedium: m.SourceAndMedium}
+	}
+	return v
+}
+
+type wireOrder struct {
+	ID            string     `json:"id"`
+	Name          string     `json:"name"`
+	Email         *string    `json:"email"`
+	Tags          []string   `json:"tags"`
+	CreatedAt     time.Time  `json:"createdAt"`
+	ProcessedAt   time.Time  `json:"processedAt"`
+	CancelledAt   *time.Time `json:"cancelledAt"`
+	Test          bool       `json:"test"`
+	SourceName    *string    `json:"sourceName"`
+	CurrencyCode  string     `json:"currencyCode"`
+	TotalPriceSet struct {
+		ShopMoney        money.Amount `json:"shopMoney"`
+		PresentmentMoney money.Amount `json:"presentmentMoney"`
+	} `json:"totalPriceSet"`
+	Customer *struct {
+		ID          string `json:"id"`
+		DisplayName string `json:"displayName"`
+	} `json:"customer"`
+	Journey *struct {
+		Ready              bool       `json:"ready"`
+		CustomerOrderIndex *int       `json:"customerOrderIndex"`
+		DaysToConversion   *int       `json:"daysToConversion"`
+		FirstVisit         *wireVisit `json:"firstVisit"`
+		LastVisit          *wireVisit `json:"lastVisit"`
+	} `json:"customerJourneySummary"`
+}
+
+func (w *wireOrder) order() *Order {
+	o := &Order{ID: w.ID, Name: w.Name, Email: str(w.Email), Tags: w.Tags, CreatedAt: w.CreatedAt, ProcessedAt: w.ProcessedAt,
+		CancelledAt: w.CancelledAt, Test: w.Test, SourceName: str(w.SourceName), CurrencyCode: w.CurrencyCode,
+		TotalPrice: w.TotalPriceSet.ShopMoney, PresentmentTotal: w.TotalPriceSet.PresentmentMoney}
+	if o.Tags == nil {
+		o.Tags = []string{}
+	}
+	if w.Customer != nil {
+		o.CustomerID, o.CustomerName = w.Customer.ID, w.Customer.DisplayName
+	}
+	if j := w.Journey; j != nil {
+		o.Journey = &Journey{Ready: j.Ready, FirstVisit: j.FirstVisit.visit(), LastVisit: j.LastVisit.visit()}
+		if j.CustomerOrderIndex != nil {
+			o.Journey.CustomerOrderIndex = *j.CustomerOrderIndex
+		}
+		if j.DaysToConversion != nil {
+			o.Journey.DaysToConversion = *j.DaysToConversion
+		}
+	}
+	return o
+}
+
+// Get reads one order by GID; one that does not exist is a *NotFoundError.
+//
+//spec:graphql query order
+func (s *OrdersService) Get(ctx context.Context, id string) (*Order, error) {
+	if err := checkID("id", id, "Order"); err != nil {
+		return nil, err
+	}
+	var out struct {
+		Order *wireOrder `json:"order"`
+	}
+	q := `query Order($id: ID!) { order(id: $id) { ` + orderFields + ` } }`
+	if _, err := s.c.do(ctx, &call{query: q, vars: map[string]any{"id": id}, cost: orderCost, idempotent: true}, &out); err != nil {
+		return nil, err
+	}
+	if out.Order == nil {
+		return nil, &NotFoundError{ID: id}
+	}
+	return out.Order.order(), nil
+}
+
+// List returns every order matching opts, page by page. opts.Query takes
+// Shopify's order search syntax: "created_at:>=2025-01-01", "tag:vip",
+// "tag_not:test", "customer_id:123", joined by spaces.
+//
+//spec:graphql query orders
+func (s *OrdersService) List(ctx context.Context, opts *ListOptions) iter.Seq2[*Order, error] {
+	first, err := opts.pageSize(50, orderCost)
+	sortKey := ""
+	if opts != nil {
+		sortKey = opts.SortKey
+	}
+	if err == nil {
+		err = checkSortKey(sortKey, "CREATED_AT", "CUSTOMER_NAME", "DESTINATION", "FINANCIAL_STATUS", "FULFILLMENT_STATUS", "ID",
+			"ORDER_NUMBER", "PO_NUMBER", "PROCESSED_AT", "RELEVANCE", "TOTAL_ITEMS_QUANTITY", "TOTAL_PRICE", "UPDATED_AT")
+	}
+	return paginate(ctx, func(ctx context.Context, after string) ([]*Order, pageInfo, error) {
+		if err != nil {
+			return nil, pageInfo{}, err
+		}
+		q := `query Orders($first: Int!, $after: String, $query: String, $reverse: Boolean) {
+  orders(first: $first, after: $after, query: $query, reverse: $reverse` + sortArg(sortKey) + `) {
+    pageInfo { hasNextPage endCursor }
+    nodes { ` + orderFields + ` }
+  }
+}`
+		var out struct {
+			Orders struct {
+				PageInfo pageInfo    `json:"pageInfo"`
+				Nodes    []wireOrder `json:"nodes"`
+			} `json:"orders"`
+		}
+		if _, err := s.c.do(ctx, &call{query: q, vars: listVars(opts, first, after), cost: 2 + first*orderCost, idempotent: true}, &out); err != nil {
+			return nil, pageInfo{}, err
+		}
+		res := make([]*Order, len(out.Orders.Nodes))
+		for i := range out.Orders.Nodes {
+			res[i] = out.Orders.Nodes[i].order()
+		}
+		return res, out.Orders.PageInfo, nil
+	})
+}

@@ -1,0 +1,36 @@
+// Package shopifytest is a fake Shopify Admin GraphQL API for tests and
+// examples, in the manner of net/http/httptest.
+//
+// [NewServer] starts it on a local port; [Server.Client] returns a real
+// *shopify.Client pointed at it. The fake:
+//
+//   - parses and validates every document against a subset of the 2025-01
+//     Admin schema ([SchemaSDL]); unknown fields and badly typed arguments
+//     fail with errors[] and HTTP 200, as Shopify does;
+//   - computes the requested cost like Shopify (objects 1, connections 2 +
+//     first x the cost of a node, mutations 10 per field, at most 1000, else
+//     MAX_COST_EXCEEDED) and keeps a leaky bucket (default 1000 points
+//     restoring 100 per second, see [WithBucket]) that answers THROTTLED with
+//     HTTP 200 and extensions.cost.throttleStatus; it counts what it
+//     throttled ([Server.Stats]);
+//   - holds customers, orders and segments in memory: tags added through it
+//     are there when read back, trimmed, split on commas, compared
+//     case-insensitively, limited to 255 characters and 250 per resource;
+//     segment queries of the form customer_tags CONTAINS 'x' (with NOT, AND,
+//     OR, parentheses, and email_subscription_status = 'STATE') are
+//     evaluated for real;
+//   - injects faults on demand ([WithFaults], [WithChaos]): 5xx and 429 with
+//     Retry-After, dropped connections, responses lost after the change was
+//     made, truncated bodies; adds latency ([WithLatency]); keeps its own
+//     clock ([Server.Advance], [Server.SetNow]) which drives the bucket;
+//   - records every valid document it received ([Server.Documents]) and
+//     counts executed top-level fields ([Server.OpCount]).
+//
+// What it does not model: fields outside its schema subset; refunds of
+// requested minus actual cost (actual equals requested); backward
+// pagination (last, before); sort keys other than the default order;
+// search terms other than email, id and phone for customers and
+// created_at, processed_at, tag, tag_not, customer_id and email for orders
+// (others are ignored); segment query language beyond the forms above;
+// the 25,000-object pagination limit; webhooks; bulk operations; REST.
+package shopifytest

@@ -1,0 +1,615 @@
+package shopifytest
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/shopcrm/shopcrm/money"
+	"github.com/shopcrm/shopcrm/shopify"
+)
+
+type resolver = func(map[string]any) (any, error)
+
+func ts(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+func nullable(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+func moneyObj(a money.Amount) *obj {
+	return fields("MoneyV2", map[string]any{"amount": a.Decimal(), "currencyCode": string(a.Currency)})
+}
+
+func customerObj(c *Customer) *obj {
+	display := strings.TrimSpace(c.FirstName + " " + c.LastName)
+	if display == "" {
+		display = c.Email
+	}
+	var sms any
+	if c.Phone != "" {
+		sms = fields("CustomerSmsMarketingConsentState", map[string]any{
+			"marketingState": c.SMSState, "marketingOptInLevel": "SINGLE_OPT_IN", "consentUpdatedAt": nil, "consentCollectedFrom": "OTHER",
+		})
+	}
+	return fields("Customer", map[string]any{
+		"id": c.GID(), "firstName": nullable(c.FirstName), "lastName": nullable(c.LastName), "displayName": display,
+		"email": nullable(c.Email), "phone": nullable(c.Phone), "tags": slices.Clone(c.Tags),
+		"numberOfOrders": strconv.FormatInt(c.NumberOfOrders, 10), "amountSpent": moneyObj(c.AmountSpent),
+		"createdAt": ts(c.CreatedAt), "updatedAt": ts(c.UpdatedAt), "state": "ENABLED", "smsMarketingConsent": sms,
+	})
+}
+
+func visitObj(v *Visit, id int64) any {
+	if v == nil {
+		return nil
+	}
+	var me any
+	if v.MarketingEventType != "" {
+		me = fields("MarketingEvent", map[string]any{
+			"id": shopify.GID{Type: "MarketingEvent", ID: max(v.MarketingEventID, 1)}.String(), "type": v.MarketingEventType,
+			"channelHandle": nil, "remoteId": nil, "utmCampaign": nullable(v.UTMCampaign), "utmMedium": nullable(v.UTMMedium),
+			"utmSource": nullable(v.UTMSource), "sourceAndMedium": strings.Trim(v.UTMSource+" "+v.UTMMedium, " "),
+		})
+	}
+	var utm any
+	if v.UTMCampaign != "" || v.UTMMedium != "" || v.UTMSource != "" {
+		utm = fields("UTMParameters", map[string]any{"campaign": nullable(v.UTMCampaign), "content": nil,
+			"medium": nullable(v.UTMMedium), "source": nullable(v.UTMSource), "term": nil})
+	}
+	src := v.Source
+	if src == "" {
+		src = "direct"
+	}
+	return fields("CustomerVisit", map[string]any{
+		"id": shopify.GID{Type: "CustomerVisit", ID: id}.String(), "occurredAt": ts(v.OccurredAt), "landingPage": nullable(v.LandingPage),
+		"referrerUrl": nullable(v.ReferrerURL), "referralCode": nil, "source": src, "sourceDescription": nil, "sourceType": nil,
+		"utmParameters": utm, "marketingEvent": me,
+	})
+}
+
+func (s *Server) orderObj(o *Order) *obj {
+	var cust any
+	if c := s.customers[o.CustomerID]; c != nil {
+		cust = customerObj(c)
+	}
+	var journey any
+	if o.FirstVisit != nil || o.LastVisit != nil {
+		journey = fields("CustomerJourneySummary", map[string]any{
+			"ready": true, "customerOrderIndex": nil, "daysToConversion": nil,
+			"firstVisit": visitObj(o.FirstVisit, o.ID*10+1), "lastVisit": visitObj(o.LastVisit, o.ID*10+2),
+		})
+	}
+	return fields("Order", map[string]any{
+		"id": o.GID(), "name": o.Name, "tags": slices.Clone(o.Tags), "customer": cust, "email": nullable(o.Email),
+		"createdAt": ts(o.CreatedAt), "processedAt": ts(o.ProcessedAt), "cancelledAt": nil, "test": false,
+		"currencyCode": string(o.Total.Currency), "sourceName": nullable(o.SourceName), "customerJourneySummary": journey,
+		"totalPriceSet": fields("MoneyBag", map[string]any{"shopMoney": moneyObj(o.Total), "presentmentMoney": moneyObj(o.Total)}),
+	})
+}
+
+func segmentObj(g *segment) *obj {
+	return fields("Segment", map[string]any{"id": segGID(g.id), "name": g.name, "query": g.query,
+		"creationDate": ts(g.created), "lastEditDate": ts(g.lastEditted)})
+}
+
+func memberObj(c *Customer) *obj {
+	o := customerObj(c)
+	var email, phone any
+	if c.Email != "" {
+		st := c.EmailState
+		if st == "REDACTED" {
+			st = "UNSUBSCRIBED"
+		}
+		email = fields("CustomerEmailAddress", map[string]any{"emailAddress": c.Email, "marketingState": st})
+	}
+	if c.Phone != "" {
+		phone = fields("CustomerPhoneNumber", map[string]any{"phoneNumber": c.Phone, "marketingState": c.SMSState})
+	}
+	base := o.get
+	return &obj{typ: "CustomerSegmentMember", get: func(f string, args map[string]any) (any, error) {
+		switch f {
+		case "id":
+			return shopify.GID{Type: "CustomerSegmentMember", ID: c.ID}.String(), nil
+		case "defaultEmailAddress":
+			return email, nil
+		case "defaultPhoneNumber":
+			return phone, nil
+		}
+		return base(f, args)
+	}}
+}
+
+func (s *Server) queryRoot() *obj {
+	return fields("QueryRoot", map[string]any{
+		"customer": resolver(func(a map[string]any) (any, error) {
+			if c := s.customerByGID(str(a["id"])); c != nil {
+				return customerObj(c), nil
+			}
+			return nil, nil
+		}),
+		"order": resolver(func(a map[string]any) (any, error) {
+			if o := s.orderByGID(str(a["id"])); o != nil {
+				return s.orderObj(o), nil
+			}
+			return nil, nil
+		}),
+		"segment": resolver(func(a map[string]any) (any, error) {
+			g, err := shopify.ParseGID(str(a["id"]))
+			if err == nil && g.Type == "Segment" && s.segments[g.ID] != nil {
+				return segmentObj(s.segments[g.ID]), nil
+			}
+			return nil, nil
+		}),
+		"customers": resolver(func(a map[string]any) (any, error) {
+			var list []*Customer
+			for _, id := range sortedKeys(s.customers) {
+				c := s.customers[id]
+				if matchCustomer(c, str(a["query"])) {
+					list = append(list, c)
+				}
+			}
+			return connection("Customer", list, a, 250, customerObj, nil)
+		}),
+		"orders": resolver(func(a map[string]any) (any, error) {
+			var list []*Order
+			for _, id := range sortedKeys(s.orders) {
+				if o := s.orders[id]; s.matchOrder(o, str(a["query"])) {
+					list = append(list, o)
+				}
+			}
+			slices.SortStableFunc(list, func(x, y *Order) int { return x.ProcessedAt.Compare(y.ProcessedAt) })
+			return connection("Order", list, a, 250, s.orderObj, nil)
+		}),
+		"segments": resolver(func(a map[string]any) (any, error) {
+			var list []*segment
+			for _, id := range sortedKeys(s.segments) {
+				list = append(list, s.segments[id])
+			}
+			return connection("Segment", list, a, 250, segmentObj, nil)
+		}),
+		"customerSegmentMembers": resolver(func(a map[string]any) (any, error) {
+			var match func(*Customer) bool
+			switch {
+			case a["segmentId"] != nil:
+				g, err := shopify.ParseGID(str(a["segmentId"]))
+				if err != nil || s.segments[g.ID] == nil {
+					return nil, errors.New("Segment does not exist")
+				}
+				match = s.segments[g.ID].match
+			case a["query"] != nil:
+				m, err := parseSegmentQuery(str(a["query"]))
+				if err != nil {
+					return nil, err
+				}
+				match = m
+			default:
+				return nil, errors.New("the fake needs segmentId or query")
+			}
+			var list []*Customer
+			for _, id := range sortedKeys(s.customers) {
+				if c := s.customers[id]; match(c) {
+					list = append(list, c)
+				}
+			}
+			return connection("CustomerSegmentMember", list, a, 1000, memberObj, map[string]any{"totalCount": len(list)})
+		}),
+	})
+}
+
+func str(v any) string { s, _ := v.(string); return s }
+
+func strList(v any) []string {
+	l, _ := v.([]any)
+	out := make([]string, 0, len(l))
+	for _, x := range l {
+		out = append(out, str(x))
+	}
+	return out
+}
+
+func userErrs(list ...map[string]any) []*obj {
+	out := make([]*obj, 0, len(list))
+	for _, m := range list {
+		typ := "UserError"
+		if _, ok := m["code"]; ok {
+			typ = "CustomerEmailMarketingConsentUpdateUserError"
+		}
+		out = append(out, fields(typ, m))
+	}
+	return out
+}
+
+func uerr(field []string, msg string) map[string]any {
+	return map[string]any{"field": field, "message": msg}
+}
+
+func (s *Server) mutationRoot(now time.Time) *obj {
+	tagEdit := func(add bool) resolver {
+		return func(a map[string]any) (any, error) {
+			id := str(a["id"])
+			tags := strList(a["tags"])
+			typ := "TagsRemovePayload"
+			if add {
+				typ = "TagsAddPayload"
+			}
+			payload := func(node any, errs ...map[string]any) *obj {
+				return fields(typ, map[string]any{"node": node, "userErrors": userErrs(errs...)})
+			}
+			var target *[]string
+			var node func() *obj
+			if c := s.customerByGID(id); c != nil {
+				target, node = &c.Tags, func() *obj { c.UpdatedAt = now; return customerObj(c) }
+			} else if o := s.orderByGID(id); o != nil {
+				target, node = &o.Tags, func() *obj { return s.orderObj(o) }
+			} else {
+				return payload(nil, uerr([]string{"id"}, "Resource not found")), nil
+			}
+			if len(splitTags(tags)) == 0 {
+				return payload(nil, uerr([]string{"tags"}, "Tags can't be blank")), nil
+			}
+			if add {
+				next, err := addTags(*target, tags)
+				if err != nil {
+					return payload(nil, uerr([]string{"tags"}, err.Error())), nil
+				}
+				*target = next
+			} else {
+				*target = removeTags(*target, tags)
+			}
+			return payload(node()), nil
+		}
+	}
+	segPayload := func(typ string, g *segment, errs ...map[string]any) *obj {
+		var seg any
+		if g != nil {
+			seg = segmentObj(g)
+		}
+		return fields(typ, map[string]any{"segment": seg, "userErrors": userErrs(errs...)})
+	}
+	nameTaken := func(name string, except int64) bool {
+		for _, g := range s.segments {
+			if g.id != except && strings.EqualFold(g.name, name) {
+				return true
+			}
+		}
+		return false
+	}
+	consent := func(typ, key string, email bool) resolver {
+		return func(a map[string]any) (any, error) {
+			in, _ := a["input"].(map[string]any)
+			c := s.customerByGID(str(in["customerId"]))
+			cons, _ := in[key].(map[string]any)
+			errp := func(field []string, msg, code string) *obj {
+				return fields(typ, map[string]any{"customer": nil, "userErrors": []*obj{fields(typ+"Error", map[string]any{"field": field, "message": msg, "code": code})}})
+			}
+			switch {
+			case c == nil:
+				return errp([]string{"input", "customerId"}, "Customer not found", "INVALID"), nil
+			case email && c.Email == "":
+				return errp([]string{"input", "customerId"}, "Customer must have an email address", "INVALID"), nil
+			case !email && c.Phone == "":
+				return errp([]string{"input", "customerId"}, "Customer must have a phone number", "INVALID"), nil
+			}
+			if email {
+				c.EmailState = str(cons["marketingState"])
+			} else {
+				c.SMSState = str(cons["marketingState"])
+			}
+			c.UpdatedAt = now
+			return fields(typ, map[string]any{"customer": customerObj(c), "userErrors": []*obj{}}), nil
+		}
+	}
+	return fields("Mutation", map[string]any{
+		"tagsAdd":    tagEdit(true),
+		"tagsRemove": tagEdit(false),
+		"segmentCreate": resolver(func(a map[string]any) (any, error) {
+			name, q := str(a["name"]), str(a["query"])
+			if nameTaken(name, 0) {
+				return segPayload("SegmentCreatePayload", nil, uerr([]string{"name"}, "Name has already been taken")), nil
+			}
+			m, err := parseSegmentQuery(q)
+			if err != nil {
+				return segPayload("SegmentCreatePayload", nil, uerr([]string{"query"}, err.Error())), nil
+			}
+			g := &segment{id: s.newID(), name: name, query: q, created: now, lastEditted: now, match: m}
+			s.segments[g.id] = g
+			return segPayload("SegmentCreatePayload", g), nil
+		}),
+		"segmentUpdate": resolver(func(a map[string]any) (any, error) {
+			gid, err := shopify.ParseGID(str(a["id"]))
+			g := s.segments[gid.ID]
+			if err != nil || g == nil {
+				return segPayload("SegmentUpdatePayload", nil, uerr([]string{"id"}, "Segment does not exist")), nil
+			}
+			if name, ok := a["name"].(string); ok {
+				if nameTaken(name, g.id) {
+					return segPayload("SegmentUpdatePayload", nil, uerr([]string{"name"}, "Name has already been taken")), nil
+				}
+				g.name = name
+			}
+			if q, ok := a["query"].(string); ok {
+				m, err := parseSegmentQuery(q)
+				if err != nil {
+					return segPayload("SegmentUpdatePayload", nil, uerr([]string{"query"}, err.Error())), nil
+				}
+				g.query, g.match = q, m
+			}
+			g.lastEditted = now
+			return segPayload("SegmentUpdatePayload", g), nil
+		}),
+		"segmentDelete": resolver(func(a map[string]any) (any, error) {
+			gid, err := shopify.ParseGID(str(a["id"]))
+			if err != nil || s.segments[gid.ID] == nil {
+				return fields("SegmentDeletePayload", map[string]any{"deletedSegmentId": nil, "userErrors": userErrs(uerr([]string{"id"}, "Segment does not exist"))}), nil
+			}
+			delete(s.segments, gid.ID)
+			return fields("SegmentDeletePayload", map[string]any{"deletedSegmentId": str(a["id"]), "userErrors": []*obj{}}), nil
+		}),
+		"customerEmailMarketingConsentUpdate": consent("CustomerEmailMarketingConsentUpdatePayload", "emailMarketingConsent", true),
+		"customerSmsMarketingConsentUpdate":   consent("CustomerSmsMarketingConsentUpdatePayload", "smsMarketingConsent", false),
+	})
+}
+
+// matchCustomer applies the customers(query:) filters of 2025-01: email,
+// id and phone; other terms are ignored.
+func matchCustomer(c *Customer, q string) bool {
+	for _, term := range strings.Fields(q) {
+		k, v, ok := strings.Cut(term, ":")
+		if !ok {
+			continue
+		}
+		switch k {
+		case "email":
+			if v != "*" && !strings.EqualFold(c.Email, v) || v == "*" && c.Email == "" {
+				return false
+			}
+		case "phone":
+			if c.Phone != v {
+				return false
+			}
+		case "id":
+			if !cmpInt(c.ID, v) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func cmpInt(have int64, v string) bool {
+	op, rest := splitOp(v)
+	n, err := strconv.ParseInt(rest, 10, 64)
+	if err != nil {
+		return false
+	}
+	switch op {
+	case ">=":
+		return have >= n
+	case "<=":
+		return have <= n
+	case ">":
+		return have > n
+	case "<":
+		return have < n
+	}
+	return have == n
+}
+
+func splitOp(v string) (string, string) {
+	for _, op := range []string{">=", "<=", ">", "<"} {
+		if rest, ok := strings.CutPrefix(v, op); ok {
+			return op, rest
+		}
+	}
+	return "", v
+}
+
+// matchOrder applies order search terms: created_at, processed_at with
+// comparison operators (dates or RFC 3339 times), tag, tag_not, customer_id
+// and email. Other terms are ignored.
+func (s *Server) matchOrder(o *Order, q string) bool {
+	for _, term := range strings.Fields(q) {
+		k, v, ok := strings.Cut(term, ":")
+		if !ok {
+			continue
+		}
+		v = strings.Trim(v, `'"`)
+		switch k {
+		case "tag":
+			if !hasTag(o.Tags, v) {
+				return false
+			}
+		case "tag_not":
+			if hasTag(o.Tags, v) {
+				return false
+			}
+		case "customer_id":
+			if !cmpInt(o.CustomerID, v) {
+				return false
+			}
+		case "email":
+			if !strings.EqualFold(o.Email, v) {
+				return false
+			}
+		case "created_at", "processed_at":
+			t := o.CreatedAt
+			if k == "processed_at" {
+				t = o.ProcessedAt
+			}
+			if !cmpTime(t, v) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func cmpTime(have time.Time, v string) bool {
+	op, rest := splitOp(v)
+	want, err := time.Parse(time.RFC3339, rest)
+	if err != nil {
+		want, err = time.Parse(time.DateOnly, rest)
+		if err != nil {
+			return false
+		}
+	}
+	switch op {
+	case ">=":
+		return !have.Before(want)
+	case "<=":
+		return !have.After(want)
+	case ">":
+		return have.After(want)
+	case "<":
+		return have.Before(want)
+	}
+	return have.Equal(want)
+}
+
+// parseSegmentQuery understands the part of the segment query language the
+// fake evaluates: customer_tags CONTAINS 'x', customer_tags NOT CONTAINS
+// 'x', email_subscription_status = 'STATE', combined with AND, OR, NOT and
+// parentheses.
+func parseSegmentQuery(q string) (func(*Customer) bool, error) {
+	p := &segParser{toks: segTokens(q)}
+	f, err := p.or()
+	if err == nil && p.i < len(p.toks) {
+		err = fmt.Errorf("unexpected %q", p.toks[p.i])
+	}
+	if err != nil {
+		return nil, fmt.Errorf("Query is invalid or not supported by the fake: %v", err)
+	}
+	return f, nil
+}
+
+func segTokens(q string) []string {
+	var toks []string
+	for i := 0; i < len(q); {
+		switch c := q[i]; {
+		case c == ' ' || c == '\t' || c == '\n':
+			i++
+		case c == '(' || c == ')' || c == '=':
+			toks = append(toks, string(c))
+			i++
+		case c == '\'':
+			j := i + 1
+			var b strings.Builder
+			for j < len(q) && q[j] != '\'' {
+				if q[j] == '\\' && j+1 < len(q) {
+					j++
+				}
+				b.WriteByte(q[j])
+				j++
+			}
+			toks = append(toks, "'"+b.String())
+			i = j + 1
+		default:
+			j := i
+			for j < len(q) && !strings.ContainsRune(" \t\n()='", rune(q[j])) {
+				j++
+			}
+			toks = append(toks, q[i:j])
+			i = j
+		}
+	}
+	return toks
+}
+
+type segParser struct {
+	toks []string
+	i    int
+}
+
+func (p *segParser) peek() string {
+	if p.i < len(p.toks) {
+		return p.toks[p.i]
+	}
+	return ""
+}
+
+func (p *segParser) next() string { t := p.peek(); p.i++; return t }
+
+func (p *segParser) or() (func(*Customer) bool, error) {
+	l, err := p.and()
+	for err == nil && strings.EqualFold(p.peek(), "OR") {
+		p.next()
+		var r func(*Customer) bool
+		if r, err = p.and(); err == nil {
+			a, b := l, r
+			l = func(c *Customer) bool { return a(c) || b(c) }
+		}
+	}
+	return l, err
+}
+
+func (p *segParser) and() (func(*Customer) bool, error) {
+	l, err := p.term()
+	for err == nil && strings.EqualFold(p.peek(), "AND") {
+		p.next()
+		var r func(*Customer) bool
+		if r, err = p.term(); err == nil {
+			a, b := l, r
+			l = func(c *Customer) bool { return a(c) && b(c) }
+		}
+	}
+	return l, err
+}
+
+func (p *segParser) term() (func(*Customer) bool, error) {
+	switch t := p.next(); {
+	case strings.EqualFold(t, "NOT"):
+		f, err := p.term()
+		if err != nil {
+			return nil, err
+		}
+		return func(c *Customer) bool { return !f(c) }, nil
+	case t == "(":
+		f, err := p.or()
+		if err != nil {
+			return nil, err
+		}
+		if p.next() != ")" {
+			return nil, errors.New("missing )")
+		}
+		return f, nil
+	case t == "customer_tags":
+		neg := false
+		if strings.EqualFold(p.peek(), "NOT") {
+			p.next()
+			neg = true
+		}
+		if !strings.EqualFold(p.next(), "CONTAINS") {
+			return nil, errors.New("expected CONTAINS")
+		}
+		v := p.next()
+		if !strings.HasPrefix(v, "'") {
+			return nil, errors.New("expected a quoted tag")
+		}
+		tag := v[1:]
+		return func(c *Customer) bool { return hasTag(c.Tags, tag) != neg }, nil
+	case t == "email_subscription_status":
+		if p.next() != "=" {
+			return nil, errors.New("expected =")
+		}
+		v := p.next()
+		if !strings.HasPrefix(v, "'") {
+			return nil, errors.New("expected a quoted state")
+		}
+		st := v[1:]
+		return func(c *Customer) bool { return c.Email != "" && c.EmailState == st }, nil
+	default:
+		return nil, fmt.Errorf("unsupported %q", t)
+	}
+}

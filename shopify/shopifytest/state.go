@@ -1,0 +1,331 @@
+package shopifytest
+
+import (
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/shopcrm/shopcrm/money"
+	"github.com/shopcrm/shopcrm/shopify"
+)
+
+// Shopify's limits on tags as the fake enforces them.
+const (
+	MaxTagLength = 255
+	MaxTags      = 250
+)
+
+// Customer is a customer held by the fake.
+type Customer struct {
+	ID             int64 // 0: assigned by AddCustomer
+	FirstName      string
+	LastName       string
+	Email          string
+	Phone          string
+	Tags           []string
+	NumberOfOrders int64
+	AmountSpent    money.Amount // zero value: 0 USD
+	EmailState     string       // CustomerEmailMarketingState; "" with an email: NOT_SUBSCRIBED
+	SMSState       string       // CustomerSmsMarketingState
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+}
+
+// GID returns the customer's global id.
+func (c Customer) GID() string { return shopify.CustomerGID(c.ID) }
+
+// Order is an order held by the fake.
+type Order struct {
+	ID          int64 // 0: assigned by AddOrder
+	Name        string
+	CustomerID  int64 // 0: no customer
+	Email       string
+	Tags        []string
+	CreatedAt   time.Time
+	ProcessedAt time.Time // zero: CreatedAt
+	Total       money.Amount
+	SourceName  string
+	FirstVisit  *Visit
+	LastVisit   *Visit
+}
+
+// GID returns the order's global id.
+func (o Order) GID() string { return shopify.OrderGID(o.ID) }
+
+// Visit is a session in an order's customer journey.
+type Visit struct {
+	OccurredAt  time.Time
+	Source      string
+	LandingPage string
+	ReferrerURL string
+	UTMCampaign string
+	UTMMedium   string
+	UTMSource   string
+	// MarketingEventType is a MarketingTactic; empty: no marketing event.
+	MarketingEventType string
+	MarketingEventID   int64
+}
+
+type segment struct {
+	id                   int64
+	name, query          string
+	created, lastEditted time.Time
+	match                func(*Customer) bool
+}
+
+// Segment is a saved segment as the fake holds it.
+type Segment struct {
+	ID    string
+	Name  string
+	Query string
+}
+
+func (s *Server) newID() int64 { s.nextID++; return s.nextID }
+
+// AddCustomer seeds a customer and returns its GID.
+func (s *Server) AddCustomer(c Customer) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c.ID == 0 {
+		c.ID = s.newID()
+	} else {
+		s.nextID = max(s.nextID, c.ID)
+	}
+	if c.AmountSpent.Currency == "" {
+		c.AmountSpent = money.Zero("USD")
+	}
+	if c.CreatedAt.IsZero() {
+		c.CreatedAt = s.nowLocked().UTC().Truncate(time.Second)
+	}
+	if c.UpdatedAt.IsZero() {
+		c.UpdatedAt = c.CreatedAt
+	}
+	if c.Email != "" && c.EmailState == "" {
+		c.EmailState = "NOT_SUBSCRIBED"
+	}
+	if c.Phone != "" && c.SMSState == "" {
+		c.SMSState = "NOT_SUBSCRIBED"
+	}
+	c.Tags, _ = addTags(nil, c.Tags)
+	s.customers[c.ID] = &c
+	return c.GID()
+}
+
+// AddOrder seeds an order and returns its GID.
+func (s *Server) AddOrder(o Order) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if o.ID == 0 {
+		o.ID = s.newID()
+	} else {
+		s.nextID = max(s.nextID, o.ID)
+	}
+	if o.Name == "" {
+		o.Name = "#" + strconv.Itoa(1000+len(s.orders)+1)
+	}
+	if o.CreatedAt.IsZero() {
+		o.CreatedAt = s.nowLocked().UTC().Truncate(time.Second)
+	}
+	if o.ProcessedAt.IsZero() {
+		o.ProcessedAt = o.CreatedAt
+	}
+	if o.Total.Currency == "" {
+		o.Total = money.Zero("USD")
+	}
+	o.Tags, _ = addTags(nil, o.Tags)
+	s.orders[o.ID] = &o
+	return o.GID()
+}
+
+// Customer returns a copy of the customer with GID id.
+func (s *Server) Customer(id string) (Customer, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.customerByGID(id)
+	if c == nil {
+		return Customer{}, false
+	}
+	cp := *c
+	cp.Tags = slices.Clone(c.Tags)
+	return cp, true
+}
+
+// Order returns a copy of the order with GID id.
+func (s *Server) Order(id string) (Order, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	o := s.orderByGID(id)
+	if o == nil {
+		return Order{}, false
+	}
+	cp := *o
+	cp.Tags = slices.Clone(o.Tags)
+	return cp, true
+}
+
+// Tags returns the tags of the customer or order with GID id, sorted.
+func (s *Server) Tags(id string) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var t []string
+	if c := s.customerByGID(id); c != nil {
+		t = slices.Clone(c.Tags)
+	} else if o := s.orderByGID(id); o != nil {
+		t = slices.Clone(o.Tags)
+	}
+	slices.Sort(t)
+	return t
+}
+
+// Segments returns the saved segments ordered by id.
+func (s *Server) Segments() []Segment {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []Segment
+	for _, id := range sortedKeys(s.segments) {
+		g := s.segments[id]
+		out = append(out, Segment{ID: segGID(g.id), Name: g.name, Query: g.query})
+	}
+	return out
+}
+
+func segGID(id int64) string { return shopify.GID{Type: "Segment", ID: id}.String() }
+
+func sortedKeys[V any](m map[int64]V) []int64 {
+	keys := make([]int64, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+func (s *Server) customerByGID(id string) *Customer {
+	g, err := shopify.ParseGID(id)
+	if err != nil || g.Type != "Customer" {
+		return nil
+	}
+	return s.customers[g.ID]
+}
+
+func (s *Server) orderByGID(id string) *Order {
+	g, err := shopify.ParseGID(id)
+	if err != nil || g.Type != "Order" {
+		return nil
+	}
+	return s.orders[g.ID]
+}
+
+// splitTags reads tagsAdd/tagsRemove input as Shopify does: every string
+// may hold several comma-separated tags; each is trimmed, empties dropped.
+func splitTags(in []string) []string {
+	var out []string
+	for _, s := range in {
+		for _, t := range strings.Split(s, ",") {
+			if t = strings.TrimSpace(t); t != "" {
+				out = append(out, t)
+			}
+		}
+	}
+	return out
+}
+
+func hasTag(tags []string, t string) bool {
+	for _, have := range tags {
+		if strings.EqualFold(have, t) {
+			return true
+		}
+	}
+	return false
+}
+
+var (
+	errTagTooLong = errors.New("tag too long")
+	errTooMany    = errors.New("too many tags")
+)
+
+// addTags adds in to tags case-insensitively, enforcing the limits.
+func addTags(tags, in []string) ([]string, error) {
+	out := slices.Clone(tags)
+	for _, t := range splitTags(in) {
+		if utf8.RuneCountInString(t) > MaxTagLength {
+			return tags, fmt.Errorf("%w: %q exceeds %d characters", errTagTooLong, t, MaxTagLength)
+		}
+		if !hasTag(out, t) {
+			out = append(out, t)
+		}
+	}
+	if len(out) > MaxTags {
+		return tags, fmt.Errorf("%w: a resource can have at most %d tags", errTooMany, MaxTags)
+	}
+	return out, nil
+}
+
+func removeTags(tags, in []string) []string {
+	rm := splitTags(in)
+	return slices.DeleteFunc(slices.Clone(tags), func(t string) bool { return hasTag(rm, t) })
+}
+
+// cursor encodes a position in a list.
+func cursor(i int) string { return base64.StdEncoding.EncodeToString([]byte("pos:" + strconv.Itoa(i))) }
+
+func decodeCursor(c string) (int, error) {
+	b, err := base64.StdEncoding.DecodeString(c)
+	if err == nil {
+		if n, ok := strings.CutPrefix(string(b), "pos:"); ok {
+			if i, err := strconv.Atoi(n); err == nil {
+				return i, nil
+			}
+		}
+	}
+	return 0, errors.New("Invalid cursor for current pagination sort.")
+}
+
+// connection pages items per first/after and builds the connection object.
+func connection[T any](typ string, items []T, args map[string]any, maxFirst int, node func(T) *obj, extra map[string]any) (any, error) {
+	if args["last"] != nil || args["before"] != nil {
+		return nil, errors.New("the fake supports only forward pagination (first, after)")
+	}
+	first, ok := intArg(args["first"])
+	if !ok {
+		return nil, errors.New("you must provide one of first or last")
+	}
+	if first < 0 || first > maxFirst {
+		return nil, fmt.Errorf("The first argument must be at most %d.", maxFirst)
+	}
+	if rev, _ := args["reverse"].(bool); rev {
+		items = slices.Clone(items)
+		slices.Reverse(items)
+	}
+	start := 0
+	if a, _ := args["after"].(string); a != "" {
+		i, err := decodeCursor(a)
+		if err != nil {
+			return nil, err
+		}
+		start = i + 1
+	}
+	start = min(start, len(items))
+	end := min(start+first, len(items))
+	nodes := make([]*obj, 0, end-start)
+	edges := make([]*obj, 0, end-start)
+	for i := start; i < end; i++ {
+		n := node(items[i])
+		nodes = append(nodes, n)
+		edges = append(edges, fields(typ+"Edge", map[string]any{"cursor": cursor(i), "node": n}))
+	}
+	pi := map[string]any{"hasNextPage": end < len(items), "hasPreviousPage": start > 0, "startCursor": nil, "endCursor": nil}
+	if end > start {
+		pi["startCursor"], pi["endCursor"] = cursor(start), cursor(end-1)
+	}
+	m := map[string]any{"nodes": nodes, "edges": edges, "pageInfo": fields("PageInfo", pi)}
+	for k, v := range extra {
+		m[k] = v
+	}
+	return fields(typ+"Connection", m), nil
+}

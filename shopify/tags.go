@@ -1,0 +1,83 @@
+package shopify
+
+import (
+	"context"
+	"strconv"
+
+	"github.com/shopcrm/shopcrm/tagging"
+)
+
+// TagsService adds and removes tags on customers and orders.
+type TagsService struct{ c *Client }
+
+// MaxTagsPerCall is the most tags one tagsAdd or tagsRemove takes (Shopify's
+// input array limit); longer lists are split into several calls.
+const MaxTagsPerCall = 250
+
+// tagTypes are the resources whose tags this package edits.
+var tagTypes = []string{"Customer", "Order"}
+
+// checkTags validates tags the way Shopify would accept them unchanged: not
+// empty, no comma, no surrounding whitespace, at most tagging.MaxLength
+// characters.
+func checkTags(field string, tags []string) error {
+	if len(tags) == 0 {
+		return &InputError{Field: field, Reason: "must hold at least one tag"}
+	}
+	for i, t := range tags {
+		if err := tagging.Check(t); err != nil {
+			return &InputError{Field: field + "[" + strconv.Itoa(i) + "]", Value: short(t), Reason: err.Error(), Err: err}
+		}
+	}
+	return nil
+}
+
+func short(s string) string {
+	if len(s) > 64 {
+		return s[:64] + "..."
+	}
+	return s
+}
+
+// Add adds tags to the customer or order id (a GID). Tags already there
+// are left as they are; Shopify compares them case-insensitively. A refusal
+// is a *UserErrors.
+//
+//spec:graphql mutation tagsAdd
+func (s *TagsService) Add(ctx context.Context, id string, tags []string) error {
+	return s.edit(ctx, "tagsAdd", id, tags)
+}
+
+// Remove removes tags from the customer or order id (a GID).
+//
+//spec:graphql mutation tagsRemove
+func (s *TagsService) Remove(ctx context.Context, id string, tags []string) error {
+	return s.edit(ctx, "tagsRemove", id, tags)
+}
+
+func (s *TagsService) edit(ctx context.Context, op, id string, tags []string) error {
+	if err := checkID("id", id, tagTypes...); err != nil {
+		return err
+	}
+	if err := checkTags("tags", tags); err != nil {
+		return err
+	}
+	q := `mutation ` + op + `($id: ID!, $tags: [String!]!) { ` + op + `(id: $id, tags: $tags) { userErrors { field message } } }`
+	for len(tags) > 0 {
+		n := min(len(tags), MaxTagsPerCall)
+		var out map[string]struct {
+			UserErrors []UserError `json:"userErrors"`
+		}
+		if _, err := s.c.do(ctx, &call{query: q, vars: map[string]any{"id": id, "tags": tags[:n]}, cost: mutationCost, idempotent: true}, &out); err != nil {
+			return err
+		}
+		if err := userErrors(op, out[op].UserErrors); err != nil {
+			return err
+		}
+		tags = tags[n:]
+	}
+	return nil
+}
+
+// mutationCost is what Shopify charges for one mutation field.
+const mutationCost = 10

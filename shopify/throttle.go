@@ -1,0 +1,75 @@
+package shopify
+
+import (
+	"math"
+	"net/http"
+	"sync"
+	"time"
+)
+
+// observe retunes the cost gate from a response's throttleStatus: restore
+// rate, bucket size, and the points the server says are left.
+func (c *Client) observe(ts ThrottleStatus) {
+	if ts.RestoreRate > 0 && ts.RestoreRate != c.gate.Limit() {
+		c.gate.SetLimit(ts.RestoreRate)
+	}
+	if m := int(ts.MaximumAvailable); m > 0 && m != c.gate.Burst() {
+		c.gate.SetBurst(m)
+	}
+	if ts.MaximumAvailable > 0 {
+		c.gate.Reconcile(ts.CurrentlyAvailable)
+	}
+}
+
+// throttled builds the retryable error for a THROTTLED answer: wait
+// (requested - available) / restoreRate.
+func (c *Client) throttled(cost Cost, errs []*GraphQLError, resp *http.Response) error {
+	ts := cost.ThrottleStatus
+	var wait time.Duration
+	if ts.RestoreRate > 0 {
+		need := float64(cost.RequestedQueryCost) - ts.CurrentlyAvailable
+		if need > 0 {
+			wait = time.Duration(math.Ceil(need / ts.RestoreRate * float64(time.Second)))
+		}
+	}
+	wait = max(wait, time.Millisecond)
+	return &ThrottledError{
+		RequestedCost: cost.RequestedQueryCost,
+		Throttle:      ts,
+		Wait:          wait,
+		Errors:        &GraphQLErrors{Errors: errs, RequestID: resp.Header.Get("X-Request-Id")},
+	}
+}
+
+// unknownCost is the gate cost of a document never sent before.
+const unknownCost = 10
+
+// costCache remembers the requested cost the server reported for each
+// document, so the next call with it waits for the right amount. It is
+// bounded; when full it starts over.
+type costCache struct {
+	mu sync.Mutex
+	m  map[string]int
+}
+
+const costCacheSize = 256
+
+func newCostCache() *costCache { return &costCache{m: map[string]int{}} }
+
+func (cc *costCache) get(q string) int {
+	cc.mu.Lock()
+	defer cc.mu.Unlock()
+	if v, ok := cc.m[q]; ok {
+		return v
+	}
+	return unknownCost
+}
+
+func (cc *costCache) put(q string, cost int) {
+	cc.mu.Lock()
+	defer cc.mu.Unlock()
+	if _, ok := cc.m[q]; !ok && len(cc.m) >= costCacheSize {
+		clear(cc.m)
+	}
+	cc.m[q] = cost
+}
