@@ -63,7 +63,7 @@ type Limit struct {
 func DefaultLimits() map[Endpoint]Limit {
 	return map[Endpoint]Limit{
 		EndpointPush:       {2000, 1},
-		EndpointMulticast:  {200, 1},
+		EndpointMulticast:  {200, 5},
 		EndpointNarrowcast: {60.0 / 3600, 5},
 		EndpointBroadcast:  {60.0 / 3600, 5},
 		EndpointAudience:   {1, 5},
@@ -145,7 +145,7 @@ func WithSleep(f func(context.Context, time.Duration) error) Option {
 }
 
 // WithConcurrency sets how many multicast chunks are in flight at once
-// (default 16).
+// (default 32).
 func WithConcurrency(n int) Option {
 	return func(c *config) error {
 		if n < 1 {
@@ -165,7 +165,7 @@ func New(tokens TokenSource, opts ...Option) (*Client, error) {
 		apiURL: DefaultAPIURL, dataURL: DefaultDataURL,
 		retry:       transport.DefaultRetryPolicy(),
 		limits:      DefaultLimits(),
-		concurrency: 16,
+		concurrency: 32,
 	}
 	for _, o := range opts {
 		if err := o(&cfg); err != nil {

@@ -25,7 +25,7 @@ const (
 	DefaultChannelID     = "1234567890"
 	DefaultChannelSecret = "linetest-channel-secret"
 	DefaultToken         = "linetest-long-lived-channel-token"
-	BotUserID            = "U0000000000000000000000000000b0t0"
+	BotUserID            = "Ub07b07b07b07b07b07b07b07b07b07b0"
 )
 
 // Fault is an injected failure.

@@ -1,0 +1,57 @@
+package line_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/shopcrm/shopcrm/line"
+	"github.com/shopcrm/shopcrm/line/linetest"
+)
+
+// BenchmarkMulticast200k multicasts to 200,000 users against the fake at
+// LINE's 200 req/s with 50 ms latency per request. efficiency is the
+// minimum time the limit allows (calls ÷ 200 req/s) over the time taken;
+// the fake counts what it throttled, so efficiency can only reach 1 by
+// staying within the limit.
+func BenchmarkMulticast200k(b *testing.B) {
+	const (
+		n       = 200_000
+		rate    = 200.0
+		latency = 50 * time.Millisecond
+	)
+	to := make([]string, n)
+	for i := range to {
+		to[i] = fmt.Sprintf("U%032x", i)
+	}
+	srv := linetest.NewServer(linetest.WithLatency(latency), linetest.WithLimit(line.EndpointMulticast, linetest.Limit{PerSecond: rate, Burst: 10}))
+	defer srv.Close()
+	c := srv.Client()
+	msgs := []line.Message{line.TextMessage{Text: "Spring sale"}}
+	ctx := context.Background()
+	var calls int
+	var taken time.Duration
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		start := time.Now()
+		res, err := c.Multicast(ctx, &line.MulticastRequest{To: to, Messages: msgs, RetryKey: line.KeyFrom("bench", fmt.Sprint(i))})
+		taken += time.Since(start)
+		if err != nil {
+			b.Fatal(err)
+		}
+		calls += res.Calls
+	}
+	b.StopTimer()
+	want := (n + line.MaxMulticastRecipients - 1) / line.MaxMulticastRecipients
+	if calls != want*b.N {
+		b.Fatalf("calls = %d, want %d", calls, want*b.N)
+	}
+	min := time.Duration(float64(calls) / rate * float64(time.Second))
+	b.ReportMetric(min.Seconds()/taken.Seconds(), "efficiency")
+	b.ReportMetric(float64(calls)/float64(b.N), "calls/op")
+	b.ReportMetric(float64(srv.Throttled(line.EndpointMulticast)), "throttled")
+	if th := srv.Throttled(line.EndpointMulticast); th != 0 {
+		b.Errorf("the fake throttled %d requests", th)
+	}
+}

@@ -1,0 +1,147 @@
+package line_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/shopcrm/shopcrm/line"
+	"github.com/shopcrm/shopcrm/line/linetest"
+)
+
+func ExampleClient_Push() {
+	srv := linetest.NewServer()
+	defer srv.Close()
+	c := srv.Client()
+	ctx := context.Background()
+
+	// A key derived from the order makes the send idempotent: running it
+	// twice delivers once.
+	req := &line.PushRequest{
+		To:       "U4af4980629a1b2c3d4e5f60718293a4b",
+		Messages: []line.Message{line.TextMessage{Text: "Thanks for your order #1001!"}},
+		RetryKey: line.KeyFrom("order", "1001", "thanks"),
+	}
+	first, err := c.Push(ctx, req)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	second, err := c.Push(ctx, req)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(first.Duplicate, second.Duplicate, second.AcceptedRequestID == first.RequestID)
+	fmt.Println(len(srv.Messages(req.To)))
+	// Output:
+	// false true true
+	// 1
+}
+
+func ExampleClient_Multicast() {
+	srv := linetest.NewServer()
+	defer srv.Close()
+	c := srv.Client()
+
+	to := make([]string, 1200)
+	for i := range to {
+		to[i] = fmt.Sprintf("U%032x", i)
+	}
+	res, err := c.Multicast(context.Background(), &line.MulticastRequest{
+		To:       to,
+		Messages: []line.Message{line.TextMessage{Text: "Spring sale starts today"}},
+		RetryKey: line.KeyFrom("campaign", "spring-2026"),
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(res.Calls, "calls for", res.Recipients, "users")
+	// Output: 3 calls for 1200 users
+}
+
+func ExampleClient_Narrowcast() {
+	srv := linetest.NewServer()
+	defer srv.Close()
+	srv.AddFollowers("U00000000000000000000000000000001", "U00000000000000000000000000000002")
+	c := srv.Client()
+	ctx := context.Background()
+
+	g, err := c.CreateAudience(ctx, "repeat buyers", []string{"U00000000000000000000000000000001"})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	if _, err := c.WaitAudienceReady(ctx, g.AudienceGroupID, 10*time.Millisecond); err != nil {
+		fmt.Println(err)
+		return
+	}
+	res, err := c.Narrowcast(ctx, &line.NarrowcastRequest{
+		Messages:  []line.Message{line.TextMessage{Text: "A gift for our regulars"}},
+		Recipient: line.AudienceRecipient{AudienceGroupID: g.AudienceGroupID},
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	p, err := res.Wait(ctx, 10*time.Millisecond)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(p.Phase, *p.SuccessCount)
+	// Output: succeeded 1
+}
+
+func ExampleAPIError() {
+	srv := linetest.NewServer(linetest.WithQuota(0))
+	defer srv.Close()
+	c := srv.Client()
+
+	_, err := c.Push(context.Background(), &line.PushRequest{
+		To:       "U00000000000000000000000000000001",
+		Messages: []line.Message{line.TextMessage{Text: "hi"}},
+	})
+	var ae *line.APIError
+	fmt.Println(errors.Is(err, line.ErrQuotaExceeded), errors.Is(err, line.ErrRateLimited))
+	fmt.Println(errors.As(err, &ae), ae.Status, ae.Message)
+	// Output:
+	// true false
+	// true 429 You have reached your monthly limit.
+}
+
+func ExampleVerify() {
+	srv := linetest.NewServer()
+	defer srv.Close()
+	body, sig := srv.WebhookBody(srv.FollowEvent("U00000000000000000000000000000001"))
+
+	// During a secret rotation, accept the old and the new secret.
+	if err := line.Verify(body, sig, "old-channel-secret", srv.ChannelSecret()); err != nil {
+		fmt.Println(err)
+		return
+	}
+	cb, err := line.Parse(body)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, e := range cb.Events {
+		if f, ok := e.(*line.FollowEvent); ok {
+			fmt.Println("follow from", f.Source.UserID, len(f.WebhookEventID) > 0)
+		}
+	}
+	// Output: follow from U00000000000000000000000000000001 true
+}
+
+func ExampleAccountLinkURL() {
+	u, err := line.AccountLinkURL("", "NMZTNuVrPTqlr2IF8Bnymkb7rXfYv5EY", "b2c3d4")
+	fmt.Println(u, err)
+	// Output: https://access.line.me/dialog/bot/accountLink?linkToken=NMZTNuVrPTqlr2IF8Bnymkb7rXfYv5EY&nonce=b2c3d4 <nil>
+}
+
+func ExampleKeyFrom() {
+	fmt.Println(line.KeyFrom("order", "1001") == line.KeyFrom("order", "1001"), line.ValidRetryKey(line.KeyFrom("order", "1001")))
+	// Output: true true
+}

@@ -1,0 +1,54 @@
+package linetest_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/shopcrm/shopcrm/line"
+	"github.com/shopcrm/shopcrm/line/linetest"
+)
+
+func Example() {
+	srv := linetest.NewServer()
+	defer srv.Close()
+	srv.SetProfile(line.Profile{UserID: "U00000000000000000000000000000001", DisplayName: "Hanako"})
+	c := srv.Client()
+	ctx := context.Background()
+
+	p, _ := c.Profile(ctx, "U00000000000000000000000000000001")
+	_, _ = c.Push(ctx, &line.PushRequest{To: p.UserID, Messages: []line.Message{line.TextMessage{Text: "Hi " + p.DisplayName}}})
+	for _, m := range srv.Messages(p.UserID) {
+		fmt.Println(string(m.Message))
+	}
+	// Output: {"type":"text","text":"Hi Hanako"}
+}
+
+func ExampleServer_FailNext() {
+	srv := linetest.NewServer()
+	defer srv.Close()
+	c := srv.Client()
+
+	// The server records the push, then the response is lost: the client
+	// retries with the same key and LINE's 409 tells it the push was done.
+	srv.FailNext(line.EndpointPush, linetest.FaultLostResponse)
+	res, err := c.Push(context.Background(), &line.PushRequest{
+		To:       "U00000000000000000000000000000001",
+		Messages: []line.Message{line.TextMessage{Text: "once"}},
+	})
+	fmt.Println(res.Duplicate, err, len(srv.Messages("U00000000000000000000000000000001")))
+	// Output: true <nil> 1
+}
+
+func ExampleServer_Throttled() {
+	srv := linetest.NewServer(linetest.WithLimit(line.EndpointPush, linetest.Limit{PerSecond: 0.001, Burst: 1}))
+	defer srv.Close()
+	// A client without its own gate and without retries runs into the limit.
+	c := srv.Client(line.WithRateLimit(line.EndpointPush, line.Limit{}), line.WithRetryPolicy(transportNoRetry()))
+	ctx := context.Background()
+	msg := []line.Message{line.TextMessage{Text: "hi"}}
+	_, err1 := c.Push(ctx, &line.PushRequest{To: "U1", Messages: msg})
+	_, err2 := c.Push(ctx, &line.PushRequest{To: "U1", Messages: msg})
+	fmt.Println(err1 == nil, errors.Is(err2, line.ErrRateLimited), srv.Throttled(line.EndpointPush))
+	// Output: true true 1
+}

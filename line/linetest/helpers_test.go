@@ -1,0 +1,5 @@
+package linetest_test
+
+import "github.com/shopcrm/shopcrm/internal/transport"
+
+func transportNoRetry() transport.RetryPolicy { return transport.RetryPolicy{} }
