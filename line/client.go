@@ -4,15 +4,15 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/hashicorp/go-retryablehttp"
 
 	"github.com/shopcrm/shopcrm/internal/transport"
 )
@@ -219,15 +219,9 @@ func checkRetry(ctx context.Context, resp *http.Response, err error) (bool, erro
 		return false, ctx.Err()
 	}
 	if err != nil {
-		var ne net.Error
-		if errors.As(err, &ne) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-			return true, nil
-		}
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			return true, nil
-		}
-		return false, err
+		// Timeouts and connection errors; not TLS certificate, scheme or
+		// redirect-loop errors, which another attempt cannot fix.
+		return retryablehttp.DefaultRetryPolicy(ctx, nil, err)
 	}
 	switch {
 	case resp.StatusCode == http.StatusTooManyRequests:
@@ -332,3 +326,6 @@ func (c *Client) do(ctx context.Context, cl *call) (*response, error) {
 	}
 	return r, nil
 }
+
+// String returns the endpoint class name.
+func (e Endpoint) String() string { return string(e) }

@@ -54,6 +54,7 @@ type APIError struct {
 	err   *transport.APIError
 }
 
+// Error describes the answer: status, LINE's message and details, request id.
 func (e *APIError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "line: %d %s", e.Status, http.StatusText(e.Status))
@@ -159,6 +160,7 @@ type ValidationError struct {
 	Reason string
 }
 
+// Error names the field and the reason.
 func (e *ValidationError) Error() string { return "line: invalid " + e.Field + ": " + e.Reason }
 
 func invalid(field, format string, args ...any) error {
@@ -172,6 +174,7 @@ type NarrowcastError struct {
 	Description string
 }
 
+// Error gives the request id, LINE's error code and description.
 func (e *NarrowcastError) Error() string {
 	return fmt.Sprintf("line: narrowcast %s failed: code %d: %s", e.RequestID, e.ErrorCode, e.Description)
 }

@@ -44,6 +44,7 @@ const (
 	FaultLostResponse
 )
 
+// String names the fault.
 func (f Fault) String() string {
 	switch f {
 	case FaultServerError:

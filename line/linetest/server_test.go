@@ -1,0 +1,213 @@
+package linetest_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"net/textproto"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/shopcrm/shopcrm/line"
+	"github.com/shopcrm/shopcrm/line/linetest"
+)
+
+type answer struct {
+	Status int
+	Header http.Header
+	Body   map[string]any
+}
+
+func do(t *testing.T, srv *linetest.Server, method, path, token string, header map[string]string, body io.Reader) answer {
+	t.Helper()
+	req, err := http.NewRequest(method, srv.URL()+path, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	a := answer{Status: resp.StatusCode, Header: resp.Header}
+	_ = json.NewDecoder(resp.Body).Decode(&a.Body)
+	return a
+}
+
+const key = "123e4567-e89b-12d3-a456-426614174000"
+
+func TestServerRejects(t *testing.T) {
+	srv := linetest.NewServer()
+	defer srv.Close()
+	tok := srv.Token()
+	push := `{"to":"U1","messages":[{"type":"text","text":"hi"}]}`
+	tests := []struct {
+		name    string
+		method  string
+		path    string
+		token   string
+		header  map[string]string
+		body    string
+		status  int
+		message string
+	}{
+		{"no token", "GET", "/v2/bot/message/quota", "", nil, "", 401, "Authentication failed"},
+		{"unknown token", "GET", "/v2/bot/message/quota", "nope-nope", nil, "", 401, "Authentication failed"},
+		{"retry key elsewhere", "GET", "/v2/bot/message/quota", tok, map[string]string{"X-Line-Retry-Key": key}, "", 400, "not supported"},
+		{"malformed key", "POST", "/v2/bot/message/push", tok, map[string]string{"X-Line-Retry-Key": "order-1"}, push, 400, "invalid"},
+		{"no messages", "POST", "/v2/bot/message/push", tok, nil, `{"to":"U1","messages":[]}`, 400, "1 error(s)"},
+		{"long text", "POST", "/v2/bot/message/push", tok, nil, `{"to":"U1","messages":[{"type":"text","text":"` + strings.Repeat("a", 5001) + `"}]}`, 400, "1 error(s)"},
+		{"unknown type", "POST", "/v2/bot/message/push", tok, nil, `{"to":"U1","messages":[{"type":"hologram"}]}`, 400, "1 error(s)"},
+		{"501 recipients", "POST", "/v2/bot/message/multicast", tok, nil, `{"to":[` + strings.Repeat(`"U1",`, 500) + `"U1"],"messages":[{"type":"text","text":"x"}]}`, 400, "1 error(s)"},
+		{"missing audience", "GET", "/v2/bot/audienceGroup/77", tok, nil, "", 400, "audience group not found"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a := do(t, srv, tt.method, tt.path, tt.token, tt.header, strings.NewReader(tt.body))
+			msg, _ := a.Body["message"].(string)
+			if a.Status != tt.status || !strings.Contains(msg, tt.message) {
+				t.Errorf("= %d %v; want %d %q", a.Status, a.Body, tt.status, tt.message)
+			}
+			if a.Header.Get("x-line-request-id") == "" {
+				t.Error("no x-line-request-id")
+			}
+		})
+	}
+	if got := srv.Messages("U1"); len(got) != 0 {
+		t.Errorf("rejected sends delivered %d messages", len(got))
+	}
+}
+
+func TestServerRetryKeyWindow(t *testing.T) {
+	srv := linetest.NewServer()
+	defer srv.Close()
+	body := `{"to":"U1","messages":[{"type":"text","text":"hi"}]}`
+	h := map[string]string{"X-Line-Retry-Key": key, "Content-Type": "application/json"}
+	first := do(t, srv, "POST", "/v2/bot/message/push", srv.Token(), h, strings.NewReader(body))
+	second := do(t, srv, "POST", "/v2/bot/message/push", srv.Token(), h, strings.NewReader(body))
+	if first.Status != 200 || second.Status != 409 || second.Header.Get("x-line-accepted-request-id") != first.Header.Get("x-line-request-id") {
+		t.Fatalf("first %d, second %d %v", first.Status, second.Status, second.Header)
+	}
+	srv.Advance(23 * time.Hour)
+	if a := do(t, srv, "POST", "/v2/bot/message/push", srv.Token(), h, strings.NewReader(body)); a.Status != 409 {
+		t.Errorf("after 23h: %d", a.Status)
+	}
+	srv.Advance(2 * time.Hour)
+	if a := do(t, srv, "POST", "/v2/bot/message/push", srv.Token(), h, strings.NewReader(body)); a.Status != 200 {
+		t.Errorf("after 25h: %d", a.Status)
+	}
+	if n := len(srv.Messages("U1")); n != 2 {
+		t.Errorf("delivered %d", n)
+	}
+}
+
+func TestServerTokens(t *testing.T) {
+	srv := linetest.NewServer()
+	defer srv.Close()
+	form := url.Values{"grant_type": {"client_credentials"}, "client_id": {srv.ChannelID()}, "client_secret": {srv.ChannelSecret()}}
+	h := map[string]string{"Content-Type": "application/x-www-form-urlencoded"}
+	a := do(t, srv, "POST", "/oauth2/v3/token", "", h, strings.NewReader(form.Encode()))
+	tok, _ := a.Body["access_token"].(string)
+	if a.Status != 200 || tok == "" || a.Body["expires_in"] != float64(900) {
+		t.Fatalf("issue = %d %v", a.Status, a.Body)
+	}
+	if a := do(t, srv, "GET", "/v2/bot/message/quota", tok, nil, nil); a.Status != 200 {
+		t.Errorf("fresh token: %d", a.Status)
+	}
+	if a := do(t, srv, "GET", "/oauth2/v2.1/verify?access_token="+tok, "", nil, nil); a.Status != 200 || a.Body["client_id"] != srv.ChannelID() {
+		t.Errorf("verify = %d %v", a.Status, a.Body)
+	}
+	srv.Advance(15 * time.Minute)
+	if a := do(t, srv, "GET", "/v2/bot/message/quota", tok, nil, nil); a.Status != 401 {
+		t.Errorf("expired token: %d", a.Status)
+	}
+	a = do(t, srv, "POST", "/v2/oauth/accessToken", "", h, strings.NewReader(form.Encode()))
+	short, _ := a.Body["access_token"].(string)
+	if a := do(t, srv, "POST", "/v2/oauth/revoke", "", h, strings.NewReader(url.Values{"access_token": {short}}.Encode())); a.Status != 200 {
+		t.Errorf("revoke: %d", a.Status)
+	}
+	if a := do(t, srv, "GET", "/v2/bot/message/quota", short, nil, nil); a.Status != 401 {
+		t.Errorf("revoked token: %d", a.Status)
+	}
+	form.Set("client_secret", "wrong")
+	if a := do(t, srv, "POST", "/oauth2/v3/token", "", h, strings.NewReader(form.Encode())); a.Status != 400 || a.Body["error"] != "invalid_client" {
+		t.Errorf("wrong secret = %d %v", a.Status, a.Body)
+	}
+}
+
+func TestServerAudienceFilePartType(t *testing.T) {
+	srv := linetest.NewServer()
+	defer srv.Close()
+	for _, ct := range []string{"application/octet-stream", "text/plain"} {
+		var buf bytes.Buffer
+		mw := multipart.NewWriter(&buf)
+		_ = mw.WriteField("description", "file "+ct)
+		ph := textproto.MIMEHeader{}
+		ph.Set("Content-Disposition", `form-data; name="file"; filename="ids.txt"`)
+		ph.Set("Content-Type", ct)
+		w, _ := mw.CreatePart(ph)
+		io.WriteString(w, "U1\nU2\n")
+		mw.Close()
+		a := do(t, srv, "POST", "/v2/bot/audienceGroup/upload/byFile", srv.Token(), map[string]string{"Content-Type": mw.FormDataContentType()}, &buf)
+		want := 400
+		if ct == "text/plain" {
+			want = 202
+		}
+		if a.Status != want {
+			t.Errorf("part %s: %d %v", ct, a.Status, a.Body)
+		}
+	}
+}
+
+func TestServerLimitsAndClock(t *testing.T) {
+	srv := linetest.NewServer(linetest.WithClock(time.Date(2026, 3, 31, 13, 0, 0, 0, time.UTC)), linetest.WithQuota(2))
+	defer srv.Close()
+	c := srv.Client(line.WithRateLimit(line.EndpointBroadcast, line.Limit{}), line.WithRetryPolicy(noRetry()))
+	ctx := context.Background()
+	srv.AddFollowers("U1")
+	msg := []line.Message{line.TextMessage{Text: "x"}}
+	for i := 0; i < 60; i++ {
+		srv.FailNext(line.EndpointBroadcast, linetest.FaultServerError) // not acting keeps the quota
+		_, _ = c.Broadcast(ctx, &line.BroadcastRequest{Messages: msg})
+	}
+	_, err := c.Broadcast(ctx, &line.BroadcastRequest{Messages: msg})
+	if !errors.Is(err, line.ErrRateLimited) || srv.Throttled(line.EndpointBroadcast) != 1 {
+		t.Fatalf("61st broadcast in an hour: %v, throttled %d", err, srv.Throttled(line.EndpointBroadcast))
+	}
+	srv.Advance(time.Hour)
+	if _, err := c.Broadcast(ctx, &line.BroadcastRequest{Messages: msg}); err != nil {
+		t.Fatalf("after an hour: %v", err)
+	}
+	if _, err := c.Broadcast(ctx, &line.BroadcastRequest{Messages: msg}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Broadcast(ctx, &line.BroadcastRequest{Messages: msg}); !errors.Is(err, line.ErrQuotaExceeded) {
+		t.Fatalf("third broadcast: %v", err)
+	}
+	// It is now 2026-03-31 14:00 UTC, 23:00 in Japan; an hour later it is April there.
+	srv.Advance(time.Hour)
+	if got := srv.Usage(); got != 0 {
+		t.Errorf("usage in a new month = %d", got)
+	}
+	var got []string
+	for _, r := range srv.Messages("U1") {
+		got = append(got, r.Endpoint.String())
+	}
+	if diff := cmp.Diff([]string{"broadcast", "broadcast"}, got); diff != "" {
+		t.Errorf("deliveries (-want +got):\n%s", diff)
+	}
+}
