@@ -93,14 +93,12 @@ func scanDate(s string, i int) (d Date, pos int, want string) {
 			return Date{}, j, wantDateChar(k)
 		}
 	}
-	num := func(a, b int) int {
-		n := 0
-		for _, c := range []byte(s[i+a : i+b]) {
-			n = n*10 + int(c-'0')
-		}
-		return n
+	n := func(k int) int { return int(s[i+k] - '0') }
+	d = Date{
+		Year:  n(0)*1000 + n(1)*100 + n(2)*10 + n(3),
+		Month: time.Month(n(5)*10 + n(6)),
+		Day:   n(8)*10 + n(9),
 	}
-	d = Date{Year: num(0, 4), Month: time.Month(num(5, 7)), Day: num(8, 10)}
 	switch {
 	case d.Year == 0:
 		return Date{}, i, wantYear

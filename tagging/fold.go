@@ -93,6 +93,9 @@ func hasPrefixFold(s, lit string) bool {
 	if len(s) < len(lit) {
 		return false
 	}
+	if s[:len(lit)] == lit { // the usual spelling: one memory compare
+		return true
+	}
 	for i := 0; i < len(lit); i++ {
 		c, l := s[i], lit[i]
 		if c != l && (c+'a'-'A' != l || c < 'A' || c > 'Z') {
@@ -105,6 +108,9 @@ func hasPrefixFold(s, lit string) bool {
 // matchFold returns how many leading bytes of s match lit as hasPrefixFold
 // does; a result below len(lit) is where the mismatch is.
 func matchFold(s, lit string) int {
+	if len(s) >= len(lit) && s[:len(lit)] == lit {
+		return len(lit)
+	}
 	for i := 0; i < len(lit); i++ {
 		if i >= len(s) {
 			return i

@@ -50,6 +50,9 @@ func tooLong(tag string, maxLen int) bool {
 // must survive Shopify unchanged: not empty, no surrounding whitespace, no
 // comma, no control characters, valid UTF-8.
 func checkText(s string) (int, string) {
+	if textOK(s) {
+		return -1, ""
+	}
 	if s == "" {
 		return 0, wantText
 	}
@@ -79,6 +82,37 @@ func checkText(s string) (int, string) {
 		i += n
 	}
 	return -1, ""
+}
+
+// textOK is the fast path of checkText: one pass over the bytes, then the
+// UTF-8 check, then the two end runes. It accepts exactly what checkText
+// accepts.
+func textOK(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		// 0xC2 0x80-0x9F is U+0080-U+009F, the C1 controls.
+		if c < ' ' || c == ',' || c == 0x7f || c == 0xC2 && i+1 < len(s) && s[i+1] < 0xA0 {
+			return false
+		}
+	}
+	if !utf8.ValidString(s) {
+		return false
+	}
+	if c := s[0]; c < utf8.RuneSelf {
+		if c == ' ' {
+			return false
+		}
+	} else if r, _ := utf8.DecodeRuneInString(s); unicode.IsSpace(r) {
+		return false
+	}
+	if c := s[len(s)-1]; c < utf8.RuneSelf {
+		return c != ' '
+	}
+	r, _ := utf8.DecodeLastRuneInString(s)
+	return !unicode.IsSpace(r)
 }
 
 const (

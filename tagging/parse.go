@@ -18,12 +18,13 @@ func Parse(tag string) (Tag, error) { return defaultSchema.Parse(tag) }
 // Any other input returns a [*ParseError] saying where it stopped matching
 // and what was expected there. Parse never panics.
 func (s *Schema) Parse(tag string) (Tag, error) {
-	if t, ok := s.parse(tag, nil); ok {
+	var t Tag
+	if s.parseInto(tag, &t, nil) {
 		return t, nil
 	}
 	// Parse again, this time recording why: failures are the slow path.
 	var fs failures
-	s.parse(tag, &fs)
+	s.parseInto(tag, &t, &fs)
 	return Tag{}, fs.err(tag)
 }
 
@@ -31,22 +32,29 @@ func (s *Schema) Parse(tag string) (Tag, error) {
 // first that matches wins. Construction checks that every kind's tags read
 // back as that kind, and Format checks it for each templated tag.
 func (s *Schema) parse(tag string, fs *failures) (Tag, bool) {
+	var t Tag
+	ok := s.parseInto(tag, &t, fs)
+	return t, ok
+}
+
+// parseInto is parse writing into *t, which saves copying a Tag out of every
+// layer; on failure *t is zero.
+func (s *Schema) parseInto(tag string, t *Tag, fs *failures) bool {
 	if tag == "" || !s.first[tag[0]] {
 		fs.add(0, KindUnknown, s.wantStart)
-		return Tag{}, false
+		return false
 	}
-	if t, ok := s.parseSub(tag, fs); ok {
-		return t, true
-	}
-	if t, ok := s.parseDelivery(tag, fs); ok {
-		return t, true
+	if s.parseSub(tag, t, fs) || s.parseDelivery(tag, t, fs) {
+		return true
 	}
 	for i := range s.tmpl {
-		if t, ok := s.tmpl[i].match(tag, fs); ok {
-			return t, true
+		*t = Tag{}
+		if s.tmpl[i].match(tag, t, fs) {
+			return true
 		}
 	}
-	return Tag{}, false
+	*t = Tag{}
+	return false
 }
 
 // parseSub reads the tags under the subscription prefix:
@@ -55,20 +63,20 @@ func (s *Schema) parse(tag string, fs *failures) (Tag, bool) {
 //	{prefix}-{id}-product:TEXT    {prefix}-id:NNNNNNNNNN
 //	{prefix}-{id}-cancel:DATE
 //	{prefix}-{id}-skip-count:N
-func (s *Schema) parseSub(tag string, fs *failures) (Tag, bool) {
+func (s *Schema) parseSub(tag string, t *Tag, fs *failures) bool {
 	i := matchFold(tag, s.subLit)
 	if i < len(s.subLit) {
 		fs.addLiteral(0, KindUnknown, s.subRaw, i)
-		return Tag{}, false
+		return false
 	}
-	var t Tag
+	*t = Tag{}
 	var v int // where the value starts
 	if i < len(tag) && isDigit(tag[i]) {
 		j := skipDigits(tag, i)
 		if j == len(tag) || tag[j] != '-' {
 			fs.add(j, KindUnknown, wantDigit)
 			fs.add(j, KindUnknown, `"-"`)
-			return Tag{}, false
+			return false
 		}
 		t.Contract = tag[i:j]
 		k := j + 1
@@ -85,7 +93,7 @@ func (s *Schema) parseSub(tag string, fs *failures) (Tag, bool) {
 			for _, kw := range customerKeywords {
 				fs.addLiteral(k, KindUnknown, kw, matchFold(rest, kw))
 			}
-			return Tag{}, false
+			return false
 		}
 	} else {
 		switch rest := tag[i:]; {
@@ -97,14 +105,14 @@ func (s *Schema) parseSub(tag string, fs *failures) (Tag, bool) {
 			fs.add(i, KindUnknown, wantID)
 			fs.addLiteral(i, KindUnknown, "count:", matchFold(rest, "count:"))
 			fs.addLiteral(i, KindUnknown, "id:", matchFold(rest, "id:"))
-			return Tag{}, false
+			return false
 		}
 	}
 	switch t.Kind {
 	case KindPlan, KindProduct:
 		if pos, want := checkText(tag[v:]); pos >= 0 {
 			fs.add(v+pos, t.Kind, want)
-			return Tag{}, false
+			return false
 		}
 		t.Value = tag[v:]
 	case KindCancel:
@@ -114,74 +122,74 @@ func (s *Schema) parseSub(tag string, fs *failures) (Tag, bool) {
 		}
 		if want != "" {
 			fs.add(end, t.Kind, want)
-			return Tag{}, false
+			return false
 		}
 		t.Date = d
 	case KindSkipCount, KindOrderCount:
 		n, end, want := scanCount(tag, v)
 		if want != "" {
 			fs.add(end, t.Kind, want)
-			return Tag{}, false
+			return false
 		}
 		t.Count = n
 	case KindSubscriptionID:
 		for k := v; k < v+10; k++ {
 			if k >= len(tag) || !isDigit(tag[k]) {
 				fs.add(k, t.Kind, wantSubscriptionID)
-				return Tag{}, false
+				return false
 			}
 		}
 		if v+10 != len(tag) {
 			fs.add(v+10, t.Kind, wantEnd)
-			return Tag{}, false
+			return false
 		}
 		t.Value = tag[v:]
 	}
-	return t, true
+	return true
 }
 
 // parseDelivery reads {delivery}-{id}:DATE, optionally followed by a space
 // and the time slot.
-func (s *Schema) parseDelivery(tag string, fs *failures) (Tag, bool) {
+func (s *Schema) parseDelivery(tag string, t *Tag, fs *failures) bool {
 	i := matchFold(tag, s.delLit)
 	if i < len(s.delLit) {
 		fs.addLiteral(0, KindUnknown, s.delRaw, i)
-		return Tag{}, false
+		return false
 	}
 	j := skipDigits(tag, i)
 	if j == i {
 		fs.add(i, KindDelivery, wantID)
-		return Tag{}, false
+		return false
 	}
 	if j == len(tag) || tag[j] != ':' {
 		fs.add(j, KindDelivery, wantDigit)
 		fs.add(j, KindDelivery, `":"`)
-		return Tag{}, false
+		return false
 	}
-	t := Tag{Kind: KindDelivery, Contract: tag[i:j]}
+	*t = Tag{Kind: KindDelivery, Contract: tag[i:j]}
 	d, end, want := scanDate(tag, j+1)
 	if want != "" {
 		fs.add(end, KindDelivery, want)
-		return Tag{}, false
+		return false
 	}
 	t.Date = d
 	if end == len(tag) {
-		return t, true
+		return true
 	}
 	if tag[end] != ' ' {
 		fs.add(end, KindDelivery, wantTimeOrEnd)
-		return Tag{}, false
+		return false
 	}
 	if end+1 == len(tag) {
 		fs.add(end+1, KindDelivery, wantTime)
-		return Tag{}, false
+		return false
 	}
 	if pos, want := checkText(tag[end+1:]); pos >= 0 {
 		fs.add(end+1+pos, KindDelivery, want)
-		return Tag{}, false
+		return false
 	}
 	t.Value = tag[end+1:]
-	return t, true
+	return true
 }
 
 // scanCount reads a count at s[i:] that runs to the end of s: decimal digits

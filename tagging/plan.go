@@ -80,7 +80,7 @@ type want struct {
 	tag   string
 	plain bool // tag is its own fold key
 	have  bool // the resource has it already
-	dup   bool // an earlier want is the same tag
+	dup   bool // an earlier want is the same tag (set on the map path)
 }
 
 // scope says which current tags a change may remove. A full plan may remove
@@ -140,15 +140,6 @@ func (s *Schema) plan(id string, current []string, ws []want, sc *scope) (Change
 				keys[k] = j
 			}
 		}
-	} else {
-		for j := 1; j < len(ws); j++ {
-			for k := range j {
-				if sameTag(ws[j].tag, ws[j].plain, ws[k].tag, ws[k].plain) {
-					ws[j].dup = true
-					break
-				}
-			}
-		}
 	}
 
 	n := 0 // tags on the resource once the change is applied
@@ -165,10 +156,18 @@ func (s *Schema) plan(id string, current []string, ws []want, sc *scope) (Change
 				ws[j].have, hit = true, true
 			}
 		} else {
+			// Most tags are spelled as desired: look for the same bytes
+			// first, which rejects on length alone, and fold case only
+			// when that fails.
 			for j := range ws {
-				if !ws[j].dup && sameTag(t, plain, ws[j].tag, ws[j].plain) {
+				if ws[j].tag == t {
 					ws[j].have, hit = true, true
 					break
+				}
+			}
+			for j := 0; !hit && j < len(ws); j++ {
+				if sameTag(t, plain, ws[j].tag, ws[j].plain) {
+					ws[j].have, hit = true, true
 				}
 			}
 		}
@@ -181,10 +180,11 @@ func (s *Schema) plan(id string, current []string, ws []want, sc *scope) (Change
 		}
 	}
 	for j := range ws {
-		if !ws[j].have && !ws[j].dup {
-			c.Add = append(c.Add, ws[j].tag)
-			n++
+		if ws[j].have || ws[j].dup || s.covered(ws, j) {
+			continue
 		}
+		c.Add = append(c.Add, ws[j].tag)
+		n++
 	}
 	if n > s.cfg.maxTags && len(c.Add) > 0 {
 		// n counts a tag held under two spellings twice; count exactly.
@@ -197,6 +197,19 @@ func (s *Schema) plan(id string, current []string, ws []want, sc *scope) (Change
 		}
 	}
 	return c, nil
+}
+
+// covered reports whether want j, which no current tag matched, is the same
+// tag as another want that the resource has, or as an earlier want that
+// will be added. Only wants that would be added get here, so the pairwise
+// comparison costs nothing for unchanged resources.
+func (s *Schema) covered(ws []want, j int) bool {
+	for k := range ws {
+		if k != j && (ws[k].have || k < j) && sameTag(ws[j].tag, ws[j].plain, ws[k].tag, ws[k].plain) {
+			return true
+		}
+	}
+	return false
 }
 
 func containsTag(list []string, t string, plain bool) bool {

@@ -63,6 +63,18 @@ func TestPlan(t *testing.T) {
 			want:    Change{ID: cust, Add: []string{"subscription-count:1"}},
 		},
 		{
+			name:    "a desired spelling the resource has under another desired spelling",
+			current: []string{"subscription-1-plan:x"},
+			desired: []string{"SUBSCRIPTION-1-PLAN:X", "subscription-1-plan:x"},
+			want:    Change{ID: cust},
+		},
+		{
+			name:    "a desired tag matched only by folding",
+			current: []string{"Subscription-1-Plan:X"},
+			desired: []string{"subscription-1-plan:定期便", "subscription-1-plan:x"},
+			want:    Change{ID: cust, Add: []string{"subscription-1-plan:定期便"}},
+		},
+		{
 			name:    "current duplicates removed once",
 			current: []string{"subscription-1-plan:a", "SUBSCRIPTION-1-PLAN:A"},
 			want:    Change{ID: cust, Remove: []string{"subscription-1-plan:a"}},

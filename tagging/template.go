@@ -124,8 +124,8 @@ func compileTemplate(k Kind, src, prefix string) (template, error) {
 }
 
 // match reads tag as this template, recording the failure in fs.
-func (t *template) match(tag string, fs *failures) (Tag, bool) {
-	out := Tag{Kind: t.kind}
+func (t *template) match(tag string, out *Tag, fs *failures) bool {
+	out.Kind = t.kind
 	i := 0
 	for _, p := range t.parts {
 		switch p.ph {
@@ -136,14 +136,14 @@ func (t *template) match(tag string, fs *failures) (Tag, bool) {
 					kind = KindUnknown // nothing of this kind matched yet
 				}
 				fs.addLiteral(i, kind, p.lit, n)
-				return Tag{}, false
+				return false
 			}
 			i += len(p.low)
 		case 'i':
 			j := skipDigits(tag, i)
 			if j == i {
 				fs.add(i, t.kind, wantID)
-				return Tag{}, false
+				return false
 			}
 			out.Contract = tag[i:j]
 			i = j
@@ -151,14 +151,14 @@ func (t *template) match(tag string, fs *failures) (Tag, bool) {
 			d, end, want := scanDate(tag, i)
 			if want != "" {
 				fs.add(end, t.kind, want)
-				return Tag{}, false
+				return false
 			}
 			out.Date = d
 			i = end
 		case 'v':
 			if pos, want := checkText(tag[i:]); pos >= 0 {
 				fs.add(i+pos, t.kind, want)
-				return Tag{}, false
+				return false
 			}
 			out.Value = tag[i:]
 			i = len(tag)
@@ -166,9 +166,9 @@ func (t *template) match(tag string, fs *failures) (Tag, bool) {
 	}
 	if i != len(tag) {
 		fs.add(i, t.kind, wantEnd)
-		return Tag{}, false
+		return false
 	}
-	return out, true
+	return true
 }
 
 // append writes t in this template's layout; the fields are already checked.
