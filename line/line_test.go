@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"strings"
 	"sync"
 	"testing"
@@ -260,6 +261,29 @@ func TestRetries(t *testing.T) {
 			}
 		})
 	}
+	t.Run("timeout", func(t *testing.T) {
+		srv := linetest.NewServer()
+		defer srv.Close()
+		c := srv.Client(line.WithSleep(noSleep), line.WithHTTPClient(&http.Client{Timeout: 300 * time.Millisecond}))
+		srv.FailNext(line.EndpointPush, linetest.FaultTimeout)
+		res, err := c.Push(ctx, &line.PushRequest{To: u, Messages: text("x")})
+		if err != nil || res.Duplicate || len(srv.Messages(u)) != 1 || len(srv.Requests()) != 2 {
+			t.Errorf("push = %+v, %v; %d requests", res, err, len(srv.Requests()))
+		}
+	})
+	t.Run("malformed body", func(t *testing.T) {
+		srv, c := newFake(t)
+		srv.FailNext(line.EndpointPush, linetest.FaultMalformed)
+		req := &line.PushRequest{To: u, Messages: text("x"), RetryKey: line.KeyFrom("malformed")}
+		if _, err := c.Push(ctx, req); err == nil {
+			t.Error("truncated push response accepted")
+		}
+		// The push was done; running it again is harmless.
+		res, err := c.Push(ctx, req)
+		if err != nil || !res.Duplicate || len(srv.Messages(u)) != 1 {
+			t.Errorf("rerun = %+v, %v", res, err)
+		}
+	})
 	t.Run("narrowcast 429 not retried", func(t *testing.T) {
 		srv, c := newFake(t)
 		srv.FailNext(line.EndpointNarrowcast, linetest.FaultRateLimit)
@@ -340,7 +364,10 @@ func TestNarrowcast(t *testing.T) {
 		t.Fatal(err)
 	}
 	max := int32(5)
-	f, _ := line.Demographic(map[string]any{"type": "gender", "oneOf": []string{"female"}})
+	f := line.AllOf(line.AgeFilter("age_20", ""), line.NoneOf(line.GenderFilter("male")))
+	if want := `{"and":[{"gte":"age_20","type":"age"},{"not":{"oneOf":["male"],"type":"gender"},"type":"operator"}],"type":"operator"}`; string(f) != want {
+		t.Errorf("filter = %s, want %s", f, want)
+	}
 	res, err := c.Narrowcast(ctx, &line.NarrowcastRequest{
 		Messages:  text("hi"),
 		Recipient: line.And(line.AudienceRecipient{AudienceGroupID: g.AudienceGroupID}, line.Not(line.AudienceRecipient{AudienceGroupID: g2.AudienceGroupID})),

@@ -112,8 +112,9 @@ func validateRecipient(field string, r Recipient, n *int) error {
 }
 
 // DemographicFilter narrows narrowcast recipients by demographic
-// attributes. Its JSON is passed through; use Demographic to build one, e.g.
-// Demographic(map[string]any{"type": "gender", "oneOf": []string{"female"}}).
+// attributes. It is LINE's JSON, passed through; build it with AgeFilter,
+// GenderFilter, AreaFilter, AppTypeFilter, SubscriptionPeriodFilter,
+// AllOf, AnyOf and NoneOf, or from any value with Demographic.
 type DemographicFilter json.RawMessage
 
 // Demographic builds a DemographicFilter from any JSON-encodable value
@@ -125,6 +126,63 @@ func Demographic(v any) (DemographicFilter, error) {
 		return nil, invalid("Filter", "%v", err)
 	}
 	return DemographicFilter(b), nil
+}
+
+// AgeFilter selects ages in [gte, lt), each "age_15" … "age_70" in steps of
+// 5; an empty bound is open.
+func AgeFilter(gte, lt string) DemographicFilter { return rangeFilter("age", gte, lt) }
+
+// SubscriptionPeriodFilter selects friendship durations in [gte, lt), each
+// one of "day_7", "day_30", "day_90", "day_180", "day_365".
+func SubscriptionPeriodFilter(gte, lt string) DemographicFilter {
+	return rangeFilter("subscriptionPeriod", gte, lt)
+}
+
+// GenderFilter selects "male" and/or "female".
+func GenderFilter(genders ...string) DemographicFilter { return oneOfFilter("gender", genders) }
+
+// AreaFilter selects areas such as "jp_13" (Tokyo).
+func AreaFilter(areas ...string) DemographicFilter { return oneOfFilter("area", areas) }
+
+// AppTypeFilter selects "ios" and/or "android".
+func AppTypeFilter(types ...string) DemographicFilter { return oneOfFilter("appType", types) }
+
+// AllOf matches users matching every filter.
+func AllOf(f ...DemographicFilter) DemographicFilter { return operatorFilter("and", f) }
+
+// AnyOf matches users matching any filter.
+func AnyOf(f ...DemographicFilter) DemographicFilter { return operatorFilter("or", f) }
+
+// NoneOf matches users not matching f.
+func NoneOf(f DemographicFilter) DemographicFilter {
+	b, _ := json.Marshal(map[string]any{"type": "operator", "not": json.RawMessage(f)})
+	return b
+}
+
+func rangeFilter(typ, gte, lt string) DemographicFilter {
+	m := map[string]string{"type": typ}
+	if gte != "" {
+		m["gte"] = gte
+	}
+	if lt != "" {
+		m["lt"] = lt
+	}
+	b, _ := json.Marshal(m)
+	return b
+}
+
+func oneOfFilter(typ string, v []string) DemographicFilter {
+	b, _ := json.Marshal(map[string]any{"type": typ, "oneOf": v})
+	return b
+}
+
+func operatorFilter(op string, f []DemographicFilter) DemographicFilter {
+	raw := make([]json.RawMessage, len(f))
+	for i, x := range f {
+		raw[i] = json.RawMessage(x)
+	}
+	b, _ := json.Marshal(map[string]any{"type": "operator", op: raw})
+	return b
 }
 
 type filter struct {
@@ -183,9 +241,6 @@ func (c *Client) Narrowcast(ctx context.Context, r *NarrowcastRequest) (*Narrowc
 		n := 0
 		if err := validateRecipient("Recipient", r.Recipient, &n); err != nil {
 			return nil, err
-		}
-		if n > 10 {
-			return nil, invalid("Recipient", "%d recipient objects, at most 10", n)
 		}
 	}
 	body := &sendBody{Messages: r.Messages, NotificationDisabled: r.NotificationDisabled, Recipient: r.Recipient, Limit: r.Limit}

@@ -10,8 +10,9 @@
 // waiting to sending to succeeded (or failed, when seeded) and audiences
 // from IN_PROGRESS to READY as they are polled, enforces per-endpoint rate
 // limits and a monthly quota with LINE's 429 bodies, and counts what it
-// throttled. Faults (500, 429, dropped connections, and "acted, then the
-// response was lost") are injected from a seed or scripted one by one. A
+// throttled. Faults (500, 429, dropped connections, timeouts, truncated
+// bodies, and "acted, then the response was lost") are injected from a seed
+// or scripted one by one. A
 // webhook emitter signs bodies with the channel secret.
 //
 // Time: the server's clock is real time plus an offset that Advance and

@@ -42,6 +42,11 @@ const (
 	// FaultLostResponse acts (records the send, stores the retry key), then
 	// closes the connection instead of answering.
 	FaultLostResponse
+	// FaultTimeout holds the request without acting until the client gives
+	// up (or a minute passes), then closes the connection.
+	FaultTimeout
+	// FaultMalformed acts, then answers its status with a truncated body.
+	FaultMalformed
 )
 
 // String names the fault.
@@ -55,6 +60,10 @@ func (f Fault) String() string {
 		return "drop"
 	case FaultLostResponse:
 		return "lost response"
+	case FaultTimeout:
+		return "timeout"
+	case FaultMalformed:
+		return "malformed"
 	}
 	return fmt.Sprintf("Fault(%d)", int(f))
 }
@@ -455,7 +464,15 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	fault := s.handle(rec, r, body, reqID)
 	s.mu.Unlock()
-	if fault == FaultDrop || fault == FaultLostResponse {
+	if fault == FaultTimeout {
+		t := time.NewTimer(time.Minute)
+		select {
+		case <-t.C:
+		case <-r.Context().Done():
+		}
+		t.Stop()
+	}
+	if fault == FaultDrop || fault == FaultLostResponse || fault == FaultTimeout {
 		if hj, ok := w.(http.Hijacker); ok {
 			if conn, _, err := hj.Hijack(); err == nil {
 				conn.Close()
@@ -467,8 +484,13 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	for k, v := range rec.Header() {
 		w.Header()[k] = v
 	}
+	out := rec.Body.Bytes()
+	if fault == FaultMalformed {
+		w.Header().Del("Content-Length")
+		out = out[:len(out)/2]
+	}
 	w.WriteHeader(rec.Code)
-	_, _ = w.Write(rec.Body.Bytes())
+	_, _ = w.Write(out)
 }
 
 // classify maps a request to its endpoint class; send reports whether it
@@ -520,10 +542,11 @@ func (s *Server) handle(w *httptest.ResponseRecorder, r *http.Request, body []by
 	rq := Request{Method: r.Method, Path: r.URL.Path, Endpoint: class, RetryKey: key, RequestID: reqID, At: s.now()}
 	fault := s.dispatch(w, r, body, reqID, class, send, key)
 	rq.Fault = fault
-	if fault != FaultDrop && fault != FaultLostResponse {
+	dropped := fault == FaultDrop || fault == FaultTimeout
+	if !dropped && fault != FaultLostResponse {
 		rq.Status = w.Code
 	}
-	if w.Code >= 200 && w.Code < 300 && fault != FaultDrop {
+	if w.Code >= 200 && w.Code < 300 && !dropped {
 		s.accepted[class]++
 	}
 	s.requests = append(s.requests, rq)
@@ -564,7 +587,7 @@ func (s *Server) dispatch(w *httptest.ResponseRecorder, r *http.Request, body []
 	case FaultRateLimit:
 		writeError(w, http.StatusTooManyRequests, "The API rate limit has been exceeded. Try again later.")
 		return fault
-	case FaultDrop:
+	case FaultDrop, FaultTimeout:
 		return fault
 	}
 	if send && key != "" {
