@@ -77,10 +77,12 @@ func (s *TagsService) Apply(ctx context.Context, changes []tagging.Change, opts 
 		}
 	}
 
-	per := MaxQueryCost / mutationCost
-	if b := s.c.gate.Burst() / mutationCost; b > 0 && b < per {
-		per = b
-	}
+	// A document may cost up to four fifths of the gate's bucket: the rest
+	// absorbs a request that reaches Shopify late, which would otherwise
+	// leave the server's bucket full and wasting restore while the next
+	// one is already on its way.
+	per := min(MaxQueryCost, s.c.gate.Burst()*4/5) / mutationCost
+	per = max(per, 1)
 	if opts.MaxMutationsPerRequest > 0 && opts.MaxMutationsPerRequest < per {
 		per = opts.MaxMutationsPerRequest
 	}

@@ -194,6 +194,12 @@ func New(shopDomain string, token TokenSource, opts ...Option) (*Client, error) 
 			return nil, err
 		}
 	}
+	if cfg.httpClient == nil {
+		// Many calls in flight to one host: keep their connections.
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr.MaxIdleConnsPerHost = 32
+		cfg.httpClient = &http.Client{Transport: tr}
+	}
 	base := cfg.baseURL
 	if base == "" {
 		base = "https://" + shopDomain
@@ -203,7 +209,7 @@ func New(shopDomain string, token TokenSource, opts ...Option) (*Client, error) 
 		endpoint: base + "/admin/api/" + cfg.version + "/graphql.json",
 		version:  cfg.version,
 		token:    token,
-		gate:     transport.NewGate(cfg.restoreRate, cfg.bucketSize),
+		gate:     transport.NewGate(cfg.restoreRate, gateBurst(float64(cfg.bucketSize), cfg.restoreRate)),
 		log:      cfg.logger,
 		costs:    newCostCache(),
 	}

@@ -13,12 +13,27 @@ func (c *Client) observe(ts ThrottleStatus) {
 	if ts.RestoreRate > 0 && ts.RestoreRate != c.gate.Limit() {
 		c.gate.SetLimit(ts.RestoreRate)
 	}
-	if m := int(ts.MaximumAvailable); m > 0 && m != c.gate.Burst() {
-		c.gate.SetBurst(m)
+	if ts.MaximumAvailable > 0 {
+		if b := gateBurst(ts.MaximumAvailable, c.gate.Limit()); b != c.gate.Burst() {
+			c.gate.SetBurst(b)
+		}
 	}
 	if ts.MaximumAvailable > 0 {
 		c.gate.Reconcile(ts.CurrentlyAvailable)
 	}
+}
+
+// gateBurst is the gate's bucket size for a server bucket of size points
+// restoring rate points per second. It keeps a safety margin below the
+// server's size: the client debits a call when it sends it and the server
+// when the call arrives, so with the client's bucket a little emptier than
+// the server's, a call that arrives early (latency varies) still finds its
+// cost there. The margin is the larger of 5% of the bucket and 50ms of
+// restore, at most a quarter of the bucket.
+func gateBurst(size, rate float64) int {
+	m := max(0.05*size, 0.05*rate)
+	m = min(m, size/4)
+	return max(int(size-m), 1)
 }
 
 // throttled builds the retryable error for a THROTTLED answer: wait

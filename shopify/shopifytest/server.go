@@ -64,6 +64,7 @@ type Server struct {
 	requests  int
 	throttled int
 	faulted   int
+	cost      int
 }
 
 type config struct {
@@ -232,13 +233,15 @@ type Stats struct {
 	Requests  int // HTTP requests received
 	Throttled int // answered THROTTLED
 	Faults    int // failed on purpose
+	// Cost is the total actual cost of the documents executed.
+	Cost int
 }
 
 // Stats returns the counters.
 func (s *Server) Stats() Stats {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return Stats{Requests: s.requests, Throttled: s.throttled, Faults: s.faulted}
+	return Stats{Requests: s.requests, Throttled: s.throttled, Faults: s.faulted, Cost: s.cost}
 }
 
 // Documents returns every document the server received that validated
@@ -501,6 +504,7 @@ func (s *Server) execute(op *ast.OperationDefinition, vars map[string]any) (int,
 		}
 	}
 	s.bucket.avail -= float64(requested)
+	s.cost += requested
 	e := &executor{vars: vars}
 	var root *obj
 	if op.Operation == ast.Mutation {
