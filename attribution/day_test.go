@@ -80,3 +80,30 @@ func TestDayCache(t *testing.T) {
 		}
 	}
 }
+
+// cellIndex gives one stable cell per (leaf, day), whether the day falls
+// in the leaf's dense span or only in the map.
+func TestCellIndex(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	e := newEngine(settings{loc: time.UTC})
+	want := map[[2]int64]int32{}
+	for range 5000 {
+		id := e.leafOf(Key{Channel: "c", Campaign: string(rune('a' + r.IntN(5)))})
+		d := Day(r.IntN(40))
+		if r.IntN(10) == 0 {
+			d = Day(r.IntN(100000) - 50000) // far away: beyond any span
+		}
+		got := e.cellIndex(id, d)
+		k := [2]int64{int64(id), int64(d)}
+		if w, ok := want[k]; ok && w != got {
+			t.Fatalf("leaf %d day %d: cell %d, earlier %d", id, d, got, w)
+		}
+		want[k] = got
+		if c := e.cells[got]; c.leaf != id || c.day != d {
+			t.Fatalf("cell %d is leaf %d day %d, want %d %d", got, c.leaf, c.day, id, d)
+		}
+	}
+	if len(e.cells) != len(want) {
+		t.Errorf("%d cells for %d (leaf, day) pairs", len(e.cells), len(want))
+	}
+}

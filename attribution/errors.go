@@ -40,6 +40,8 @@ type InputError struct {
 	Err    error
 }
 
+// Error formats the error as "attribution: touchpoint 12: Time: out of
+// order (details)".
 func (e *InputError) Error() string {
 	s := fmt.Sprintf("attribution: %s %d: %s: %v", e.Input, e.Index, e.Field, e.Err)
 	if e.Detail != "" {
@@ -58,6 +60,7 @@ type ConfigError struct {
 	Reason string
 }
 
+// Error formats the error as "attribution: config Field: reason".
 func (e *ConfigError) Error() string {
 	return fmt.Sprintf("attribution: config %s: %s", e.Field, e.Reason)
 }

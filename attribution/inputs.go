@@ -226,10 +226,6 @@ func (t *Touchpoint) key() Key {
 	return k
 }
 
-func (t *Touchpoint) same(o *Touchpoint) bool {
-	return t.Customer == o.Customer && t.Time.Equal(o.Time) && t.Kind == o.Kind && t.Key == o.Key && t.UTM == o.UTM
-}
-
 // Conversion is an order placed by a customer.
 //
 // Streams of conversions follow the same order as touchpoints: by Customer,

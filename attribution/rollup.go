@@ -2,6 +2,7 @@ package attribution
 
 import (
 	"cmp"
+	"encoding/binary"
 	"fmt"
 	"iter"
 	"math"
@@ -93,8 +94,8 @@ type Stats struct {
 	MessageRows int64 // message rows read
 	Attributed  int64 // conversions in the period that earned credit
 
-	// Duplicates counts exact repeats that were dropped: a touchpoint equal
-	// in every field to one of the same customer at the same instant, an
+	// Duplicates counts exact repeats that were dropped: a touchpoint of
+	// the same customer, instant, kind, key and UTM as an earlier one, an
 	// order id repeated with the same content for the same customer, or a
 	// spend or message row repeated for the same key and day.
 	Duplicates int64
@@ -137,10 +138,13 @@ type engine struct {
 	s    settings
 	days dayCache
 
-	leafIDs map[Key]int32
-	leaves  []leaf
-	cellIDs map[uint64]int32
+	leafIDs map[string]int32 // by encoded key (see leafOf)
+	leafBuf []byte
+	leaves  []Key
+	spans   []span           // per leaf: a dense index of its cells by day
+	cellIDs map[uint64]int32 // by leaf index and day: every cell
 	cells   []cell
+	counts  [][nCounts]int64 // per cell, counted from touchpoints; apart from cells to stay in cache
 
 	spendDays map[chanDay]struct{}
 	msgDays   map[chanDay]struct{}
@@ -153,7 +157,10 @@ type engine struct {
 	cust    string
 	journey []touch
 	start   int
-	inst    []Touchpoint // the current customer's touchpoints at the current instant
+	// The current customer's touchpoints at the current instant, to drop
+	// exact repeats; UTMs are kept apart so the records hold no pointers.
+	inst    []seen
+	instUTM []UTM
 	// The current conversion customer's orders, for duplicate checks.
 	orderCust string
 	orders    []Conversion
@@ -162,34 +169,97 @@ type engine struct {
 	nodes []nodeKey // scratch for AnyClick
 }
 
-type leaf struct {
-	key      Key
-	lastDay  Day
-	lastCell int32 // cell of (this leaf, lastDay), or -1
-}
-
 // cell holds the raw data of one leaf key on one day, kept apart by source
-// so that rows can take precedence over touchpoint counts at the end.
+// so that rows can take precedence over touchpoint counts at the end. It
+// stays small because every touchpoint lands on one.
 type cell struct {
 	leaf int32
 	day  Day
-
-	// counted from touchpoints
-	tImpr, tClicks, tSends, tOpens, tMClicks, tBounces int64
-
-	hasSpend       bool
-	spend          money.Amount
-	rImpr, rClicks int64
-
-	hasMsg                                                  bool
-	rSends, rOpens, rMClicks, rBounces, rUnsubs, rComplaint int64
-
 	conv convSums
+	rows *rows // spend and message rows, when any
+}
+
+// Indexes of engine.counts.
+const (
+	nImpr = iota
+	nClicks
+	nSends
+	nOpens
+	nMClicks
+	nBounces
+	nCounts
+)
+
+// slot returns the engine.counts index a touchpoint of kind k counts in, or -1
+// for direct visits, which are only credited.
+func slot(k Kind) int {
+	switch k {
+	case AdImpression:
+		return nImpr
+	case AdClick:
+		return nClicks
+	case EmailSent, SMSSent:
+		return nSends
+	case EmailOpened:
+		return nOpens
+	case EmailClicked, SMSClicked:
+		return nMClicks
+	case EmailBounced:
+		return nBounces
+	}
+	return -1
+}
+
+// rows is what spend and message rows said about a cell.
+type rows struct {
+	spend        bool
+	amount       money.Amount
+	impr, clicks int64
+	msg          bool
+	m            [6]int64 // sends, opens, clicks, bounces, unsubscribes, complaints
 }
 
 type convSums struct {
 	conv, first, ret Credit
-	rev              money.Totals
+	rev              amounts
+}
+
+// amounts sums money per currency. Nearly every cell sees a single
+// currency, so the first one is kept inline and a money.Totals is made
+// only for others.
+type amounts struct {
+	one  money.Amount
+	more *money.Totals
+}
+
+func (s *amounts) add(a money.Amount) error {
+	switch {
+	case s.one.Currency == "":
+		s.one = a
+	case s.one.Currency == a.Currency:
+		v, err := s.one.Add(a)
+		if err != nil {
+			return err
+		}
+		s.one = v
+	default:
+		if s.more == nil {
+			s.more = new(money.Totals)
+		}
+		return s.more.Add(a)
+	}
+	return nil
+}
+
+func (s *amounts) totals() money.Totals {
+	var t money.Totals
+	if s.one.Currency != "" {
+		_ = t.Add(s.one) // into an empty total: cannot fail
+	}
+	if s.more != nil {
+		_ = t.AddTotals(*s.more) // currencies other than s.one's: no sum, no overflow
+	}
+	return t
 }
 
 type chanDay struct {
@@ -207,7 +277,7 @@ func newEngine(s settings) *engine {
 	return &engine{
 		s:         s,
 		days:      newDayCache(s.loc),
-		leafIDs:   make(map[Key]int32),
+		leafIDs:   make(map[string]int32),
 		cellIDs:   make(map[uint64]int32),
 		spendDays: make(map[chanDay]struct{}),
 		msgDays:   make(map[chanDay]struct{}),
@@ -216,32 +286,81 @@ func newEngine(s settings) *engine {
 	}
 }
 
+// leafOf returns the index of a key. Every touchpoint needs one, so the
+// key is encoded into one length-prefixed string: a map keyed by it hashes
+// a single string, where a map keyed by Key hashes four, and the lookup
+// with a converted byte slice does not allocate.
 func (e *engine) leafOf(k Key) int32 {
-	id, ok := e.leafIDs[k]
+	b := e.leafBuf[:0]
+	for _, f := range [...]string{k.Channel, k.Campaign, k.AdGroup, k.Ad} {
+		b = binary.AppendUvarint(b, uint64(len(f)))
+		b = append(b, f...)
+	}
+	e.leafBuf = b
+	id, ok := e.leafIDs[string(b)]
 	if !ok {
 		id = int32(len(e.leaves))
-		e.leaves = append(e.leaves, leaf{key: k, lastCell: -1})
-		e.leafIDs[k] = id
+		e.leaves = append(e.leaves, k)
+		e.spans = append(e.spans, span{})
+		e.leafIDs[string(b)] = id
 	}
 	return id
 }
 
+// span indexes a leaf's cells by day, for days from first on: cell index
+// plus one, or 0 for none. Most leaves are active on most days of a
+// period, and a slice index is far cheaper than a map lookup for every
+// touchpoint. A span never grows beyond four days per cell of its leaf
+// (plus a little), so sparse leaves cost little; days outside it are found
+// in the map.
+type span struct {
+	first Day
+	cells []int32
+	n     int // cells of the leaf
+}
+
 // cellOf returns the cell of a leaf on a day. The pointer is valid until
-// the next call.
-func (e *engine) cellOf(id int32, d Day) *cell {
-	lf := &e.leaves[id]
-	if lf.lastCell >= 0 && lf.lastDay == d {
-		return &e.cells[lf.lastCell]
+// a cell is added.
+func (e *engine) cellOf(id int32, d Day) *cell { return &e.cells[e.cellIndex(id, d)] }
+
+// cellIndex returns the index of the cell of a leaf on a day, adding it if
+// needed.
+func (e *engine) cellIndex(id int32, d Day) int32 {
+	sp := &e.spans[id]
+	if i := int64(d) - int64(sp.first); i >= 0 && i < int64(len(sp.cells)) && sp.cells[i] != 0 {
+		return sp.cells[i] - 1
 	}
 	k := uint64(uint32(id))<<32 | uint64(uint32(d))
 	ci, ok := e.cellIDs[k]
 	if !ok {
 		ci = int32(len(e.cells))
 		e.cells = append(e.cells, cell{leaf: id, day: d})
+		e.counts = append(e.counts, [nCounts]int64{})
 		e.cellIDs[k] = ci
+		sp.n++
 	}
-	lf.lastDay, lf.lastCell = d, ci
-	return &e.cells[ci]
+	sp.put(d, ci)
+	return ci
+}
+
+// put records cell ci for day d if the span can cover d within its limit.
+func (sp *span) put(d Day, ci int32) {
+	if len(sp.cells) == 0 {
+		sp.first, sp.cells = d, append(sp.cells[:0], ci+1)
+		return
+	}
+	lo, hi := min(int64(sp.first), int64(d)), max(int64(sp.first)+int64(len(sp.cells)), int64(d)+1)
+	if hi-lo > 4*int64(sp.n)+8 {
+		return
+	}
+	if lo < int64(sp.first) {
+		grown := make([]int32, hi-lo, (hi-lo)*5/4+1)
+		copy(grown[int64(sp.first)-lo:], sp.cells)
+		sp.first, sp.cells = Day(lo), grown
+	} else if hi > int64(sp.first)+int64(len(sp.cells)) {
+		sp.cells = append(sp.cells, make([]int32, hi-int64(sp.first)-int64(len(sp.cells)))...)
+	}
+	sp.cells[int64(d)-int64(sp.first)] = ci + 1
 }
 
 func (e *engine) spend(seq iter.Seq[Spend]) error {
@@ -260,15 +379,19 @@ func (e *engine) spend(seq iter.Seq[Spend]) error {
 			continue
 		}
 		c := e.cellOf(e.leafOf(r.Key), r.Day)
-		if c.hasSpend {
-			if c.spend == r.Amount && c.rImpr == r.Impressions && c.rClicks == r.Clicks {
+		if c.rows == nil {
+			c.rows = new(rows)
+		}
+		if w := c.rows; w.spend {
+			if w.amount == r.Amount && w.impr == r.Impressions && w.clicks == r.Clicks {
 				e.res.Stats.Duplicates++
 				continue
 			}
 			return &InputError{Input: "spend", Index: i, Field: "Key", Err: ErrDuplicate,
 				Detail: fmt.Sprintf("a different row for %s on %s came first", r.Key, r.Day)}
 		}
-		c.hasSpend, c.spend, c.rImpr, c.rClicks = true, r.Amount, r.Impressions, r.Clicks
+		w := c.rows
+		w.spend, w.amount, w.impr, w.clicks = true, r.Amount, r.Impressions, r.Clicks
 		e.spendDays[chanDay{r.Key.Channel, r.Day}] = struct{}{}
 	}
 	return nil
@@ -290,17 +413,19 @@ func (e *engine) messages(seq iter.Seq[Messages]) error {
 			continue
 		}
 		c := e.cellOf(e.leafOf(r.Key), r.Day)
+		if c.rows == nil {
+			c.rows = new(rows)
+		}
 		row := [6]int64{r.Sends, r.Opens, r.Clicks, r.Bounces, r.Unsubscribes, r.Complaints}
-		if c.hasMsg {
-			if row == [6]int64{c.rSends, c.rOpens, c.rMClicks, c.rBounces, c.rUnsubs, c.rComplaint} {
+		if c.rows.msg {
+			if row == c.rows.m {
 				e.res.Stats.Duplicates++
 				continue
 			}
 			return &InputError{Input: "messages", Index: i, Field: "Key", Err: ErrDuplicate,
 				Detail: fmt.Sprintf("a different row for %s on %s came first", r.Key, r.Day)}
 		}
-		c.hasMsg = true
-		c.rSends, c.rOpens, c.rMClicks, c.rBounces, c.rUnsubs, c.rComplaint = row[0], row[1], row[2], row[3], row[4], row[5]
+		c.rows.msg, c.rows.m = true, row
 		e.msgDays[chanDay{r.Key.Channel, r.Day}] = struct{}{}
 	}
 	return nil
@@ -390,17 +515,24 @@ func (e *engine) journeys(tps iter.Seq[Touchpoint], convs iter.Seq[Conversion]) 
 			if p.err != nil {
 				return p.err
 			}
+			id := e.leafOf(k)
 			if !same {
-				e.cust, e.journey, e.start, e.inst = tp.Customer, e.journey[:0], 0, e.inst[:0]
+				e.cust, e.journey, e.start = tp.Customer, e.journey[:0], 0
+				e.inst, e.instUTM = e.inst[:0], e.instUTM[:0]
 			} else if at != prevAt {
-				e.inst = e.inst[:0]
-			} else if e.dup(&tp) {
+				e.inst, e.instUTM = e.inst[:0], e.instUTM[:0]
+			} else if e.dup(id, &tp) {
 				e.res.Stats.Duplicates++
 				continue
 			}
 			prevAt = at
-			e.inst = append(e.inst, tp)
-			e.touch(&tp, at, k)
+			r := seen{leaf: id, kind: tp.Kind}
+			if tp.UTM != (UTM{}) {
+				e.instUTM = append(e.instUTM, tp.UTM)
+				r.utm = int32(len(e.instUTM))
+			}
+			e.inst = append(e.inst, r)
+			e.touch(&tp, at, id, k)
 		}
 	}
 	for p.ok {
@@ -412,9 +544,23 @@ func (e *engine) journeys(tps iter.Seq[Touchpoint], convs iter.Seq[Conversion]) 
 	return p.err
 }
 
-func (e *engine) dup(tp *Touchpoint) bool {
-	for i := range e.inst {
-		if e.inst[i].same(tp) {
+// seen records a touchpoint of the current customer and instant: its key
+// as a leaf index, its kind, and its UTM as an index into engine.instUTM
+// plus one (0 for none).
+type seen struct {
+	leaf int32
+	kind Kind
+	utm  int32
+}
+
+// dup reports whether tp repeats a touchpoint of the same customer and
+// instant: same kind, same key (after the UTM fill-in) and same UTM.
+func (e *engine) dup(id int32, tp *Touchpoint) bool {
+	for _, r := range e.inst {
+		if r.leaf != id || r.kind != tp.Kind {
+			continue
+		}
+		if r.utm == 0 && tp.UTM == (UTM{}) || r.utm > 0 && e.instUTM[r.utm-1] == tp.UTM {
 			return true
 		}
 	}
@@ -422,51 +568,36 @@ func (e *engine) dup(tp *Touchpoint) bool {
 }
 
 // touch counts a touchpoint and, if eligible, adds it to the journey.
-func (e *engine) touch(tp *Touchpoint, at int64, k Key) {
-	id := e.leafOf(k)
-	if tp.Kind.Eligible() && tp.Customer != "" {
-		// Drop what no later conversion can reach: they all come at or
-		// after this instant.
-		for e.start < len(e.journey) && e.journey[e.start].at < at-e.s.lookback {
-			e.start++
+func (e *engine) touch(tp *Touchpoint, at int64, id int32, k Key) {
+	if n := slot(tp.Kind); n >= 0 {
+		d := e.days.day(floorDiv(at, 1e9))
+		if e.s.inPeriod(d) {
+			e.counts[e.cellIndex(id, d)][n]++
+		} else {
+			e.res.Stats.OutsidePeriod++
 		}
-		if e.start > 64 && e.start > len(e.journey)/2 {
-			n := copy(e.journey, e.journey[e.start:])
-			e.journey, e.start = e.journey[:n], 0
-		}
-		t := touch{at: at, leaf: id, direct: tp.Kind == DirectVisit}
-		j := len(e.journey)
-		e.journey = append(e.journey, t)
-		// Same instant: keep key order, so ties never depend on input order.
-		for j > e.start && e.journey[j-1].at == at && e.leaves[e.journey[j-1].leaf].key.compare(k) > 0 {
-			e.journey[j] = e.journey[j-1]
-			j--
-		}
-		e.journey[j] = t
 	}
-	if tp.Kind == DirectVisit {
-		return // credit-only: nothing to count
-	}
-	d := e.days.day(floorDiv(at, 1e9))
-	if !e.s.inPeriod(d) {
-		e.res.Stats.OutsidePeriod++
+	if !tp.Kind.Eligible() || tp.Customer == "" {
 		return
 	}
-	c := e.cellOf(id, d)
-	switch tp.Kind {
-	case AdImpression:
-		c.tImpr++
-	case AdClick:
-		c.tClicks++
-	case EmailSent, SMSSent:
-		c.tSends++
-	case EmailOpened:
-		c.tOpens++
-	case EmailClicked, SMSClicked:
-		c.tMClicks++
-	case EmailBounced:
-		c.tBounces++
+	// Drop what no later conversion can reach: they all come at or after
+	// this instant.
+	for e.start < len(e.journey) && e.journey[e.start].at < at-e.s.lookback {
+		e.start++
 	}
+	if e.start > 64 && e.start > len(e.journey)/2 {
+		n := copy(e.journey, e.journey[e.start:])
+		e.journey, e.start = e.journey[:n], 0
+	}
+	t := touch{at: at, leaf: id, direct: tp.Kind == DirectVisit}
+	j := len(e.journey)
+	e.journey = append(e.journey, t)
+	// Same instant: keep key order, so ties never depend on input order.
+	for j > e.start && e.journey[j-1].at == at && e.leaves[e.journey[j-1].leaf].compare(k) > 0 {
+		e.journey[j] = e.journey[j-1]
+		j--
+	}
+	e.journey[j] = t
 }
 
 // convert attributes the pending conversion.
@@ -534,7 +665,7 @@ func (e *engine) convert(p *pending) error {
 func (e *engine) creditNodes(p *pending, leaves []int32, d Day) error {
 	e.nodes = e.nodes[:0]
 	for _, id := range leaves {
-		k := e.leaves[id].key
+		k := e.leaves[id]
 		for l := TotalLevel; l <= AdLevel; l++ {
 			nk, ok := k.At(l)
 			if !ok {
@@ -566,7 +697,7 @@ func (s *convSums) add(c Credit, first bool, rev money.Amount) error {
 	} else {
 		s.ret += c
 	}
-	return s.rev.Add(rev)
+	return s.rev.add(rev)
 }
 
 // finish applies row precedence, sums leaves into every level and sorts.
@@ -583,11 +714,11 @@ func (e *engine) finish() (*Result, error) {
 	}
 	for i := range e.cells {
 		c := &e.cells[i]
-		m := e.measures(c)
-		if !c.hasSpend && !c.hasMsg && m.empty() {
+		m := e.measures(c, &e.counts[i])
+		if c.rows == nil && m.empty() {
 			continue // only superseded counts: nothing to report
 		}
-		k := e.leaves[c.leaf].key
+		k := e.leaves[c.leaf]
 		for l := TotalLevel; l <= AdLevel; l++ {
 			if nk, ok := k.At(l); ok {
 				sum.add(at(nodeKey{l, nk, c.day}), &m)
@@ -595,7 +726,7 @@ func (e *engine) finish() (*Result, error) {
 		}
 	}
 	for n, s := range e.any {
-		sum.add(at(n), &Measures{Conversions: s.conv, FirstTime: s.first, Returning: s.ret, Revenue: s.rev})
+		sum.add(at(n), &Measures{Conversions: s.conv, FirstTime: s.first, Returning: s.ret, Revenue: s.rev.totals()})
 	}
 	if sum.err != nil {
 		return nil, sum.err
@@ -645,27 +776,30 @@ func (e *engine) finish() (*Result, error) {
 // measures returns a cell's leaf measures, taking impressions and clicks
 // from spend rows, and message counts from message rows, when the channel
 // reported any for that day.
-func (e *engine) measures(c *cell) Measures {
-	k := e.leaves[c.leaf].key
-	cd := chanDay{k.Channel, c.day}
+func (e *engine) measures(c *cell, n *[nCounts]int64) Measures {
+	cd := chanDay{e.leaves[c.leaf].Channel, c.day}
+	var r rows
+	if c.rows != nil {
+		r = *c.rows
+	}
 	var m Measures
 	if _, ok := e.spendDays[cd]; ok {
-		m.Impressions, m.Clicks = c.rImpr, c.rClicks
-		e.res.Stats.Superseded += c.tImpr + c.tClicks
+		m.Impressions, m.Clicks = r.impr, r.clicks
+		e.res.Stats.Superseded += n[nImpr] + n[nClicks]
 	} else {
-		m.Impressions, m.Clicks = c.tImpr, c.tClicks
+		m.Impressions, m.Clicks = n[nImpr], n[nClicks]
 	}
 	if _, ok := e.msgDays[cd]; ok {
-		m.Sends, m.Opens, m.MessageClicks, m.Bounces = c.rSends, c.rOpens, c.rMClicks, c.rBounces
-		e.res.Stats.Superseded += c.tSends + c.tOpens + c.tMClicks + c.tBounces
+		m.Sends, m.Opens, m.MessageClicks, m.Bounces = r.m[0], r.m[1], r.m[2], r.m[3]
+		e.res.Stats.Superseded += n[nSends] + n[nOpens] + n[nMClicks] + n[nBounces]
 	} else {
-		m.Sends, m.Opens, m.MessageClicks, m.Bounces = c.tSends, c.tOpens, c.tMClicks, c.tBounces
+		m.Sends, m.Opens, m.MessageClicks, m.Bounces = n[nSends], n[nOpens], n[nMClicks], n[nBounces]
 	}
-	m.Unsubscribes, m.Complaints = c.rUnsubs, c.rComplaint
-	if c.hasSpend && c.spend != (money.Amount{}) {
-		_ = m.Spend.Add(c.spend) // one checked amount into an empty total: cannot fail
+	m.Unsubscribes, m.Complaints = r.m[4], r.m[5]
+	if r.spend && r.amount != (money.Amount{}) {
+		_ = m.Spend.Add(r.amount) // one checked amount into an empty total: cannot fail
 	}
-	m.Conversions, m.FirstTime, m.Returning, m.Revenue = c.conv.conv, c.conv.first, c.conv.ret, c.conv.rev
+	m.Conversions, m.FirstTime, m.Returning, m.Revenue = c.conv.conv, c.conv.first, c.conv.ret, c.conv.rev.totals()
 	return m
 }
 
