@@ -91,6 +91,28 @@ func TestPush(t *testing.T) {
 	}
 }
 
+func TestValidateMessages(t *testing.T) {
+	srv, c := newFake(t)
+	ctx := context.Background()
+	ok := []line.Message{line.FlexMessage{AltText: "a", Contents: []byte(`{"type":"bubble"}`)}}
+	if err := c.ValidateMessages(ctx, line.EndpointMulticast, ok); err != nil {
+		t.Errorf("valid: %v", err)
+	}
+	// A message type this package does not model, checked by the server.
+	err := c.ValidateMessages(ctx, line.EndpointPush, []line.Message{line.RawMessage(`{"type":"hologram"}`)})
+	var ae *line.APIError
+	if !errors.As(err, &ae) || ae.Status != 400 || len(ae.Details) != 1 || ae.Details[0].Property != "messages[0].type" {
+		t.Errorf("invalid: %v", err)
+	}
+	var ve *line.ValidationError
+	if err := c.ValidateMessages(ctx, line.EndpointAudience, ok); !errors.As(err, &ve) || ve.Field != "kind" {
+		t.Errorf("bad kind: %v", err)
+	}
+	if len(srv.Messages("U1")) != 0 {
+		t.Error("validation delivered messages")
+	}
+}
+
 func TestValidation(t *testing.T) {
 	srv, c := newFake(t)
 	ctx := context.Background()
@@ -125,6 +147,10 @@ func TestValidation(t *testing.T) {
 			_, err := c.Push(ctx, &line.PushRequest{To: "U1", Messages: []line.Message{line.FlexMessage{AltText: "a", Contents: []byte(`{"type":"box"}`)}}})
 			return err
 		}, "Messages[0].Contents"},
+		{"raw without type", func() error {
+			_, err := c.Push(ctx, &line.PushRequest{To: "U1", Messages: []line.Message{line.RawMessage(`{"text":"x"}`)}})
+			return err
+		}, "Messages[0].type"},
 		{"multicast empty id", func() error {
 			_, err := c.Multicast(ctx, &line.MulticastRequest{To: []string{"U1", ""}, Messages: text("x")})
 			return err

@@ -1,8 +1,10 @@
 package line
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"net/url"
 	"unicode/utf16"
 )
@@ -13,8 +15,8 @@ const (
 	MaxTextLength = 5000 // UTF-16 code units per text message
 )
 
-// Message is a message object. The implementations in this package are
-// TextMessage, StickerMessage, ImageMessage and FlexMessage.
+// Message is a message object: TextMessage, StickerMessage, ImageMessage,
+// FlexMessage, or RawMessage for any other kind.
 type Message interface {
 	// Type is LINE's discriminator, e.g. "text".
 	Type() string
@@ -142,6 +144,40 @@ func (m FlexMessage) validate(field string) error {
 	return nil
 }
 
+// RawMessage is a message object given as LINE's JSON, for the kinds this
+// package does not model (video, audio, location, imagemap, template,
+// textV2, coupon). Only its shape is checked locally: a JSON object with a
+// "type"; ValidateMessages checks the rest with LINE.
+type RawMessage json.RawMessage
+
+// Type returns the message's "type", or "" when it has none.
+func (m RawMessage) Type() string {
+	var t struct {
+		Type string `json:"type"`
+	}
+	_ = json.Unmarshal(m, &t)
+	return t.Type
+}
+
+// MarshalJSON returns m.
+func (m RawMessage) MarshalJSON() ([]byte, error) {
+	if len(m) == 0 {
+		return []byte("null"), nil
+	}
+	return m, nil
+}
+
+func (m RawMessage) validate(field string) error {
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal(m, &obj); err != nil {
+		return invalid(field, "not a JSON object")
+	}
+	if m.Type() == "" {
+		return invalid(field+".type", "missing")
+	}
+	return nil
+}
+
 func validateMessages(msgs []Message) error {
 	if len(msgs) == 0 {
 		return invalid("Messages", "at least one message is required")
@@ -159,4 +195,23 @@ func validateMessages(msgs []Message) error {
 		}
 	}
 	return nil
+}
+
+// ValidateMessages asks LINE whether msgs are valid for a send of kind
+// (EndpointPush, EndpointMulticast, EndpointNarrowcast or EndpointBroadcast),
+// which checks what this package passes through unchecked, such as Flex
+// contents. An invalid message is an *APIError whose Details name the
+// property.
+func (c *Client) ValidateMessages(ctx context.Context, kind Endpoint, msgs []Message) error {
+	switch kind {
+	case EndpointPush, EndpointMulticast, EndpointNarrowcast, EndpointBroadcast:
+	default:
+		return invalid("kind", "%q is not a send endpoint", kind)
+	}
+	if err := validateMessages(msgs); err != nil {
+		return err
+	}
+	_, err := c.do(ctx, &call{class: EndpointOther, method: http.MethodPost, path: "/v2/bot/message/validate/" + string(kind),
+		body: map[string]any{"messages": msgs}, retry: true})
+	return err
 }

@@ -33,6 +33,15 @@ func (s *Server) route(w *httptest.ResponseRecorder, r *http.Request, body []byt
 		s.narrowcast(w, body, reqID)
 	case r.Method == http.MethodGet && p == "/v2/bot/message/progress/narrowcast":
 		s.progress(w, r.URL.Query().Get("requestId"))
+	case r.Method == http.MethodPost && strings.HasPrefix(p, "/v2/bot/message/validate/"):
+		switch strings.TrimPrefix(p, "/v2/bot/message/validate/") {
+		case "reply", "push", "multicast", "narrowcast", "broadcast":
+			if _, ok := decodeSend(w, body); ok {
+				w.WriteHeader(http.StatusOK)
+			}
+		default:
+			writeError(w, http.StatusNotFound, "Not found")
+		}
 	case r.Method == http.MethodGet && p == "/v2/bot/message/quota":
 		if s.cfg.quota < 0 {
 			writeJSON(w, 200, map[string]any{"type": "none"})
