@@ -2,6 +2,8 @@ package shopify
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"strconv"
 
 	"github.com/shopcrm/shopcrm/tagging"
@@ -26,10 +28,27 @@ func checkTags(field string, tags []string) error {
 	}
 	for i, t := range tags {
 		if err := tagging.Check(t); err != nil {
-			return &InputError{Field: field + "[" + strconv.Itoa(i) + "]", Value: short(t), Reason: err.Error(), Err: err}
+			return &InputError{Field: field + "[" + strconv.Itoa(i) + "]", Value: short(t), Reason: tagReason(err), Err: err}
 		}
 	}
 	return nil
+}
+
+// tagReason says why Shopify would not store a tag as given.
+func tagReason(err error) string {
+	switch {
+	case errors.Is(err, tagging.ErrEmpty):
+		return "empty tag"
+	case errors.Is(err, tagging.ErrSpace):
+		return "surrounding whitespace (Shopify would trim it)"
+	case errors.Is(err, tagging.ErrComma):
+		return "contains a comma (Shopify splits tags on commas)"
+	case errors.Is(err, tagging.ErrEncoding):
+		return "not valid UTF-8"
+	case errors.Is(err, tagging.ErrTooLong):
+		return fmt.Sprintf("longer than %d characters", tagging.MaxLength)
+	}
+	return err.Error()
 }
 
 func short(s string) string {

@@ -210,7 +210,12 @@ func (s *Server) queryRoot() *obj {
 
 func str(v any) string { s, _ := v.(string); return s }
 
+// strList reads a [String!] argument; GraphQL coerces a single string to a
+// list of one.
 func strList(v any) []string {
+	if s, ok := v.(string); ok {
+		return []string{s}
+	}
 	l, _ := v.([]any)
 	out := make([]string, 0, len(l))
 	for _, x := range l {

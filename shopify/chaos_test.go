@@ -1,0 +1,69 @@
+package shopify_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/shopcrm/shopcrm/shopify"
+	"github.com/shopcrm/shopcrm/shopify/shopifytest"
+	"github.com/shopcrm/shopcrm/tagging"
+)
+
+// chaosRun seeds 300 customers, applies a fixed set of tag changes in bulk
+// and one by one, and returns every customer's final tags.
+func chaosRun(t *testing.T, opts ...shopifytest.Option) (map[string][]string, shopifytest.Stats) {
+	t.Helper()
+	srv, c := setup(t, opts...)
+	ctx := context.Background()
+	var ids []string
+	var changes []tagging.Change
+	for i := range 300 {
+		id := srv.AddCustomer(shopifytest.Customer{ID: int64(5000 + i), Tags: []string{"line", fmt.Sprintf("old-%d", i%3)}})
+		ids = append(ids, id)
+		ch := tagging.Change{ID: id, Add: []string{"ecp-first", fmt.Sprintf("rank:%d", i%4)}}
+		if i%3 == 0 {
+			ch.Remove = []string{"old-0"}
+		}
+		changes = append(changes, ch)
+	}
+	res, err := c.Tags.Apply(ctx, changes, &shopify.ApplyOptions{MaxMutationsPerRequest: 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range res {
+		if !r.Applied {
+			t.Fatalf("change %s: %v", r.ID, r.Err)
+		}
+	}
+	for i, id := range ids[:40] {
+		if err := c.Tags.Add(ctx, id, []string{"single"}); err != nil {
+			t.Fatalf("add %d: %v", i, err)
+		}
+		if err := c.Tags.Remove(ctx, id, []string{"line"}); err != nil {
+			t.Fatalf("remove %d: %v", i, err)
+		}
+	}
+	final := map[string][]string{}
+	for cu, err := range c.Customers.List(ctx, nil) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		final[cu.ID] = srv.Tags(cu.ID)
+	}
+	return final, srv.Stats()
+}
+
+func TestChaos(t *testing.T) {
+	want, _ := chaosRun(t)
+	got, st := chaosRun(t, shopifytest.WithChaos(42, 0.25))
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("final tags with faults (-fault-free +faulty):\n%s", diff)
+	}
+	if st.Faults == 0 {
+		t.Error("no faults injected")
+	}
+	t.Logf("requests %d, faults %d", st.Requests, st.Faults)
+}
