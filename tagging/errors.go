@@ -10,11 +10,11 @@ import (
 // Reasons a tag cannot be written, carried by [TagError] and matched with
 // [errors.Is].
 var (
-	ErrEmpty    = errors.New("tagging: empty tag")
+	ErrEmpty    = errors.New("tagging: tag is empty")
 	ErrSpace    = errors.New("tagging: tag has surrounding whitespace")
 	ErrComma    = errors.New("tagging: tag contains a comma")
 	ErrEncoding = errors.New("tagging: tag is not valid UTF-8")
-	ErrTooLong  = errors.New("tagging: tag too long")
+	ErrTooLong  = errors.New("tagging: tag is too long")
 	ErrTooMany  = errors.New("tagging: too many tags on the resource")
 	ErrForeign  = errors.New("tagging: tag is not owned by the schema")
 )
@@ -47,7 +47,7 @@ func (e *TagError) Error() string {
 	case nil:
 		b.WriteString("invalid")
 	default:
-		b.WriteString(strings.TrimPrefix(e.Err.Error(), "tagging: "))
+		b.WriteString(strings.TrimPrefix(e.Err.Error(), "tagging: tag "))
 	}
 	return b.String()
 }

@@ -2,6 +2,7 @@ package tagging
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -109,6 +110,75 @@ func FuzzRoundTrip(f *testing.F) {
 			if strings.TrimSpace(out) != out || !s.Owns(out) {
 				t.Fatalf("Format(%+v) = %q: untrimmed or not owned", tag, out)
 			}
+		}
+	})
+}
+
+// FuzzPlan checks what a plan promises on arbitrary tags: applying the
+// change leaves exactly the desired tags plus the foreign ones, removes only
+// owned tags, adds only missing ones, and the map path used for large
+// resources agrees with pairwise matching.
+func FuzzPlan(f *testing.F) {
+	f.Add("VIP\nsubscription-1-plan:A\nline", "subscription-1-plan:B\nsubscription-count:2")
+	f.Add("Subscription-1-Plan:a\n3回目購入\n  ", "subscription-1-plan:A\nSUBSCRIPTION-1-PLAN:a")
+	s, err := NewSchema(WithRules(Rule{At: 3, Tag: "3回目購入"}, Rule{At: 5, Tag: "Straße"}))
+	if err != nil {
+		f.Fatal(err)
+	}
+	var padding []string
+	for i := range 60 {
+		padding = append(padding, "foreign-"+strings.Repeat("x", i))
+	}
+	f.Fuzz(func(t *testing.T, cur, des string) {
+		current := strings.Split(cur, "\n")
+		var desired []string
+		for _, d := range strings.Split(des, "\n") {
+			if d = strings.TrimSpace(d); d != "" && s.Owns(d) && s.Check(d) == nil {
+				desired = append(desired, d)
+			}
+		}
+		c, err := s.Plan(cust, current, desired)
+		if err != nil {
+			var te *TagError
+			if !errors.As(err, &te) || !errors.Is(err, ErrTooMany) {
+				t.Fatalf("Plan(%q, %q): %v", current, desired, err)
+			}
+			return
+		}
+		before := NewSet(current...)
+		after := before.Clone()
+		after.Apply(c)
+		want := NewSet(desired...)
+		for _, tag := range current {
+			if !s.Owns(tag) {
+				want.Add(tag)
+			}
+		}
+		if !after.Equal(want) {
+			t.Fatalf("Plan(%q, %q) = %+v leaves %q, want %q", current, desired, c, after, want)
+		}
+		for _, tag := range c.Remove {
+			if !s.Owns(tag) || !before.Has(tag) {
+				t.Fatalf("Plan removes %q: owned %v, present %v", tag, s.Owns(tag), before.Has(tag))
+			}
+		}
+		for _, tag := range c.Add {
+			if before.Has(tag) {
+				t.Fatalf("Plan adds %q which is present", tag)
+			}
+		}
+		if NewSet(c.Add...).Len() != len(c.Add) || NewSet(c.Remove...).Len() != len(c.Remove) {
+			t.Fatalf("Plan repeats a tag: %+v", c)
+		}
+		big, err := s.Plan(cust, append(slices.Clone(current), padding...), desired)
+		if err != nil && !errors.Is(err, ErrTooMany) {
+			t.Fatalf("padded Plan: %v", err)
+		}
+		if err == nil && !slices.Equal(big.Add, c.Add) {
+			t.Fatalf("map path adds %q, pairwise path %q", big.Add, c.Add)
+		}
+		if err == nil && !NewSet(big.Remove...).Equal(NewSet(c.Remove...)) {
+			t.Fatalf("map path removes %q, pairwise path %q", big.Remove, c.Remove)
 		}
 	})
 }

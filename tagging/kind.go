@@ -24,16 +24,32 @@ const (
 	numKinds
 )
 
-var kindNames = [numKinds]string{
-	"unknown", "plan", "product", "cancel", "skip-count", "pause", "rank", "status",
-	"subscription-count", "subscription-id", "delivery",
-}
-
 // String returns the kind's name as the grammar spells it ("plan",
 // "skip-count", "subscription-count", ...).
 func (k Kind) String() string {
-	if k < numKinds {
-		return kindNames[k]
+	switch k {
+	case KindUnknown:
+		return "unknown"
+	case KindPlan:
+		return "plan"
+	case KindProduct:
+		return "product"
+	case KindCancel:
+		return "cancel"
+	case KindSkipCount:
+		return "skip-count"
+	case KindPause:
+		return "pause"
+	case KindRank:
+		return "rank"
+	case KindStatus:
+		return "status"
+	case KindOrderCount:
+		return "subscription-count"
+	case KindSubscriptionID:
+		return "subscription-id"
+	case KindDelivery:
+		return "delivery"
 	}
 	return "Kind(" + strconv.Itoa(int(k)) + ")"
 }

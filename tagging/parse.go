@@ -90,7 +90,7 @@ func (s *Schema) parseSub(tag string, t *Tag, fs *failures) bool {
 		case hasPrefixFold(rest, "skip-count:"):
 			t.Kind, v = KindSkipCount, k+len("skip-count:")
 		default:
-			for _, kw := range customerKeywords {
+			for _, kw := range [...]string{"plan:", "product:", "cancel:", "skip-count:"} {
 				fs.addLiteral(k, KindUnknown, kw, matchFold(rest, kw))
 			}
 			return false
@@ -237,11 +237,8 @@ const (
 	wantCount          = "count (digits)"
 	wantNoLeadingZero  = "count without leading zeros"
 	wantDigitOrEnd     = "digit or end of tag"
+	wantSmallCount     = "count that fits in an int"
 )
-
-var customerKeywords = [...]string{"plan:", "product:", "cancel:", "skip-count:"}
-
-var wantSmallCount = "count at most " + strconv.Itoa(math.MaxInt)
 
 // failures keeps the furthest point where the input stopped matching, and
 // every alternative that stopped there. A nil *failures records nothing,

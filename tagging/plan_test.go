@@ -263,7 +263,7 @@ func TestPlanAll(t *testing.T) {
 	}
 	want := []result{
 		{C: Change{ID: "gid://shopify/Customer/2", Add: []string{"subscription-count:2"}, Remove: []string{"subscription-count:1"}}},
-		{C: Change{ID: "gid://shopify/Customer/3"}, Err: `tagging: gid://shopify/Customer/3: tag "VIP": tag is not owned by the schema`},
+		{C: Change{ID: "gid://shopify/Customer/3"}, Err: `tagging: gid://shopify/Customer/3: tag "VIP": is not owned by the schema`},
 		{C: Change{ID: "gid://shopify/Customer/4", Remove: []string{"subscription-count:1"}}},
 	}
 	if diff := cmp.Diff(want, got, cmpopts.EquateEmpty()); diff != "" {

@@ -126,8 +126,6 @@ func tmplIndex(k Kind) (int, bool) {
 	return 0, false
 }
 
-var tmplKinds = [3]Kind{KindPause, KindRank, KindStatus}
-
 func defaults() options {
 	return options{
 		prefix:    DefaultPrefix,
@@ -198,7 +196,7 @@ func build(o options) (*Schema, error) {
 	starts := []string{strconv.Quote(s.subRaw), strconv.Quote(s.delRaw)}
 	s.mark(s.subLit[0])
 	s.mark(s.delLit[0])
-	for i, k := range tmplKinds {
+	for i, k := range [3]Kind{KindPause, KindRank, KindStatus} {
 		t, err := compileTemplate(k, o.templates[i], o.prefix)
 		if err != nil {
 			return nil, err
