@@ -1,0 +1,227 @@
+package shopifytest_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/shopcrm/shopcrm/shopify/shopifytest"
+)
+
+// post sends a raw GraphQL request and decodes the answer.
+func post(t *testing.T, srv *shopifytest.Server, query string, vars map[string]any) (int, map[string]any) {
+	t.Helper()
+	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
+	req, _ := http.NewRequest(http.MethodPost, srv.URL()+"/admin/api/2025-01/graphql.json", bytes.NewReader(body))
+	req.Header.Set("X-Shopify-Access-Token", shopifytest.DefaultToken)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	var out map[string]any
+	if err := json.Unmarshal(b, &out); err != nil {
+		t.Fatalf("body %s: %v", b, err)
+	}
+	return resp.StatusCode, out
+}
+
+func costOf(t *testing.T, out map[string]any) (requested float64, ts map[string]any) {
+	t.Helper()
+	c := out["extensions"].(map[string]any)["cost"].(map[string]any)
+	return c["requestedQueryCost"].(float64), c["throttleStatus"].(map[string]any)
+}
+
+func TestCost(t *testing.T) {
+	srv := shopifytest.NewServer(shopifytest.WithBucket(1000, 1e6))
+	defer srv.Close()
+	tests := []struct {
+		query string
+		want  float64
+	}{
+		{`{ customer(id: "gid://shopify/Customer/1") { id tags } }`, 1},
+		{`{ customer(id: "gid://shopify/Customer/1") { id amountSpent { amount } } }`, 2},
+		{`{ customers(first: 10) { nodes { id } } }`, 12},
+		{`{ customers(first: 10) { pageInfo { hasNextPage } edges { cursor node { id amountSpent { amount } } } } }`, 22},
+		{`{ orders(first: 5) { nodes { id customer { id } totalPriceSet { shopMoney { amount } } } } }`, 2 + 5*4},
+		{`{ customerSegmentMembers(first: 100, query: "customer_tags CONTAINS 'a'") { edges { node { id defaultEmailAddress { emailAddress } } } } }`, 202},
+		{`mutation { a: tagsAdd(id: "gid://shopify/Customer/1", tags: ["x"]) { userErrors { message } } b: tagsRemove(id: "gid://shopify/Customer/1", tags: ["x"]) { userErrors { message } } }`, 20},
+	}
+	for _, tt := range tests {
+		status, out := post(t, srv, tt.query, nil)
+		if status != 200 {
+			t.Errorf("%s: status %d", tt.query, status)
+			continue
+		}
+		if got, _ := costOf(t, out); got != tt.want {
+			t.Errorf("%s: cost %v, want %v", tt.query, got, tt.want)
+		}
+	}
+}
+
+func TestThrottledShape(t *testing.T) {
+	srv := shopifytest.NewServer(shopifytest.WithBucket(100, 50), shopifytest.WithNow(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)))
+	defer srv.Close()
+	q := `{ customers(first: 30) { nodes { id } } }` // cost 32
+	for range 3 {
+		post(t, srv, q, nil)
+	}
+	status, out := post(t, srv, q, nil)
+	if status != 200 {
+		t.Fatalf("status %d", status)
+	}
+	if out["data"] != nil {
+		t.Errorf("data = %v", out["data"])
+	}
+	errs := out["errors"].([]any)
+	e := errs[0].(map[string]any)
+	if e["message"] != "Throttled" || e["extensions"].(map[string]any)["code"] != "THROTTLED" {
+		t.Errorf("error = %v", e)
+	}
+	cost := out["extensions"].(map[string]any)["cost"].(map[string]any)
+	if cost["actualQueryCost"] != nil || cost["requestedQueryCost"] != 32.0 {
+		t.Errorf("cost = %v", cost)
+	}
+	ts := cost["throttleStatus"].(map[string]any)
+	if ts["maximumAvailable"] != 100.0 || ts["restoreRate"] != 50.0 || ts["currentlyAvailable"].(float64) >= 32 {
+		t.Errorf("throttleStatus = %v", ts)
+	}
+	if srv.Stats().Throttled != 1 {
+		t.Errorf("throttled %d", srv.Stats().Throttled)
+	}
+	// The server's clock refills the bucket.
+	srv.Advance(2 * time.Second)
+	if avail, _, _ := srv.Bucket(); avail != 100 {
+		t.Errorf("after Advance: %v available", avail)
+	}
+	if _, out := post(t, srv, q, nil); out["errors"] != nil {
+		t.Errorf("after Advance: %v", out["errors"])
+	}
+}
+
+func TestMaxCostExceeded(t *testing.T) {
+	srv := shopifytest.NewServer()
+	defer srv.Close()
+	_, out := post(t, srv, `{ customers(first: 250) { nodes { id amountSpent { amount } smsMarketingConsent { marketingState } } } segments(first: 250) { nodes { id } } }`, nil)
+	e := out["errors"].([]any)[0].(map[string]any)
+	ext := e["extensions"].(map[string]any)
+	if ext["code"] != "MAX_COST_EXCEEDED" || ext["cost"] != 1004.0 || ext["maxCost"] != 1000.0 {
+		t.Errorf("error = %v", e)
+	}
+	if avail, _, _ := srv.Bucket(); avail < 999 {
+		t.Errorf("bucket charged: %v", avail)
+	}
+}
+
+func TestValidation(t *testing.T) {
+	srv := shopifytest.NewServer()
+	defer srv.Close()
+	tests := []struct {
+		query string
+		vars  map[string]any
+		want  string
+	}{
+		{`{ customers(first: 1) { nodes { tagz } } }`, nil, `Cannot query field "tagz" on type "Customer"`},
+		{`{ customers(first: "x") { nodes { id } } }`, nil, `Int cannot represent non-integer value`},
+		{`query($n: Int!) { customers(first: $n) { nodes { id } } }`, map[string]any{"n": "ten"}, `cannot use string as Int`},
+		{`{ productVariants(first: 1) { nodes { id } } }`, nil, `Cannot query field "productVariants"`},
+		{`mutation { tagsAdd(tags: ["x"]) { userErrors { message } } }`, nil, `argument "id" of type "ID!" is required`},
+	}
+	for _, tt := range tests {
+		status, out := post(t, srv, tt.query, tt.vars)
+		errs, _ := out["errors"].([]any)
+		if status != 200 || len(errs) == 0 || !strings.Contains(errs[0].(map[string]any)["message"].(string), tt.want) {
+			t.Errorf("%s: status %d, errors %v; want %q", tt.query, status, errs, tt.want)
+		}
+	}
+	if n := len(srv.Documents()); n != 0 {
+		t.Errorf("%d invalid documents recorded", n)
+	}
+}
+
+func TestTagLimits(t *testing.T) {
+	srv := shopifytest.NewServer()
+	defer srv.Close()
+	id := srv.AddCustomer(shopifytest.Customer{})
+	add := func(tags any) []any {
+		_, out := post(t, srv, `mutation($id: ID!, $t: [String!]!) { tagsAdd(id: $id, tags: $t) { node { id } userErrors { field message } } }`,
+			map[string]any{"id": id, "t": tags})
+		return out["data"].(map[string]any)["tagsAdd"].(map[string]any)["userErrors"].([]any)
+	}
+	if ue := add([]string{strings.Repeat("é", 256)}); len(ue) != 1 {
+		t.Errorf("256 characters: %v", ue)
+	}
+	if ue := add([]string{strings.Repeat("é", 255), "A, b ,", "a"}); len(ue) != 0 {
+		t.Errorf("255 characters: %v", ue)
+	}
+	if diff := cmp.Diff([]string{"A", "b", strings.Repeat("é", 255)}, srv.Tags(id)); diff != "" {
+		t.Errorf("tags (-want +got):\n%s", diff)
+	}
+	many := make([]string, 248)
+	for i := range many {
+		many[i] = "t" + strings.Repeat("x", i)
+	}
+	if ue := add(many); len(ue) != 1 || !strings.Contains(ue[0].(map[string]any)["message"].(string), "250") {
+		t.Errorf("251 tags: %v", ue)
+	}
+	if n := len(srv.Tags(id)); n != 3 {
+		t.Errorf("%d tags after refused add", n)
+	}
+}
+
+func TestSegmentQueries(t *testing.T) {
+	srv := shopifytest.NewServer()
+	defer srv.Close()
+	srv.AddCustomer(shopifytest.Customer{ID: 1, Email: "a@x", EmailState: "SUBSCRIBED", Tags: []string{"VIP", "line"}})
+	srv.AddCustomer(shopifytest.Customer{ID: 2, Tags: []string{"vip"}})
+	srv.AddCustomer(shopifytest.Customer{ID: 3, Tags: []string{"line"}})
+	tests := map[string][]string{
+		`customer_tags CONTAINS 'vip'`:                                         {"1", "2"},
+		`customer_tags CONTAINS 'vip' AND customer_tags CONTAINS 'line'`:       {"1"},
+		`customer_tags CONTAINS 'vip' OR customer_tags CONTAINS 'line'`:        {"1", "2", "3"},
+		`customer_tags NOT CONTAINS 'vip'`:                                     {"3"},
+		`NOT (customer_tags CONTAINS 'line') AND customer_tags CONTAINS 'vip'`: {"2"},
+		`email_subscription_status = 'SUBSCRIBED'`:                             {"1"},
+	}
+	for q, want := range tests {
+		_, out := post(t, srv, `query($q: String) { customerSegmentMembers(first: 10, query: $q) { totalCount edges { node { id } } } }`, map[string]any{"q": q})
+		if out["errors"] != nil {
+			t.Errorf("%s: %v", q, out["errors"])
+			continue
+		}
+		var got []string
+		for _, e := range out["data"].(map[string]any)["customerSegmentMembers"].(map[string]any)["edges"].([]any) {
+			id := e.(map[string]any)["node"].(map[string]any)["id"].(string)
+			got = append(got, id[strings.LastIndex(id, "/")+1:])
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("%s (-want +got):\n%s", q, diff)
+		}
+	}
+	_, out := post(t, srv, `mutation { segmentCreate(name: "x", query: "amount_spent > 10") { segment { id } userErrors { field message } } }`, nil)
+	ue := out["data"].(map[string]any)["segmentCreate"].(map[string]any)["userErrors"].([]any)
+	if len(ue) != 1 {
+		t.Errorf("unsupported query accepted: %v", out)
+	}
+}
+
+func TestUnauthorized(t *testing.T) {
+	srv := shopifytest.NewServer()
+	defer srv.Close()
+	resp, err := http.Post(srv.URL()+"/admin/api/2025-01/graphql.json", "application/json", strings.NewReader(`{"query":"{ shop { id } }"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("status %d", resp.StatusCode)
+	}
+}
