@@ -201,7 +201,15 @@ func New(tokens TokenSource, opts ...Option) (*Client, error) {
 
 // Format prints the client without any credential.
 func (c *Client) Format(f fmt.State, _ rune) {
-	fmt.Fprintf(f, "line.Client{api: %s, data: %s}", c.apiURL, c.dataURL)
+	fmt.Fprintf(f, "line.Client{api: %s, data: %s}", redactURL(c.apiURL), redactURL(c.dataURL))
+}
+
+func redactURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil {
+		return transport.Redacted
+	}
+	return u.Redacted()
 }
 
 // String describes the client without any credential.

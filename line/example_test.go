@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http/httptest"
 	"time"
 
 	"github.com/shopcrm/shopcrm/line"
@@ -144,4 +145,70 @@ func ExampleAccountLinkURL() {
 func ExampleKeyFrom() {
 	fmt.Println(line.KeyFrom("order", "1001") == line.KeyFrom("order", "1001"), line.ValidRetryKey(line.KeyFrom("order", "1001")))
 	// Output: true true
+}
+
+func ExampleWebhookHandler() {
+	srv := linetest.NewServer()
+	defer srv.Close()
+
+	seen := map[string]bool{} // a real program keeps this in its store
+	h := &line.WebhookHandler{
+		Secrets: []string{srv.ChannelSecret()},
+		Handle: func(ctx context.Context, cb *line.Callback) error {
+			for _, e := range cb.Events {
+				if seen[e.Base().DedupeKey()] {
+					continue // a redelivery
+				}
+				seen[e.Base().DedupeKey()] = true
+				switch e := e.(type) {
+				case *line.AccountLinkEvent:
+					fmt.Println("link", e.Result, "nonce", e.Nonce, "user", e.Source.UserID)
+				case *line.UnfollowEvent:
+					fmt.Println("opted out", e.Source.UserID)
+				}
+			}
+			return nil
+		},
+	}
+	hs := httptest.NewServer(h)
+	defer hs.Close()
+
+	resp, err := srv.SendWebhook(context.Background(), hs.URL,
+		srv.AccountLinkEvent("U00000000000000000000000000000001", "b2c3d4", true),
+		srv.UnfollowEvent("U00000000000000000000000000000002"))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	resp.Body.Close()
+	fmt.Println(resp.StatusCode)
+	// Output:
+	// link ok nonce b2c3d4 user U00000000000000000000000000000001
+	// opted out U00000000000000000000000000000002
+	// 200
+}
+
+func ExampleNewTokenIssuer() {
+	srv := linetest.NewServer()
+	defer srv.Close()
+
+	// Stateless tokens last 15 minutes; the issuer caches each one and
+	// replaces it shortly before it expires.
+	tokens, err := line.NewTokenIssuer(line.Stateless, srv.ChannelID(), srv.ChannelSecret(), line.WithTokenBaseURL(srv.URL()))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	c, err := line.New(tokens, line.WithBaseURL(srv.URL()), line.WithDataURL(srv.URL()))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	q, err := c.Quota(context.Background())
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(q.Type, tokens)
+	// Output: none line.TokenIssuer{channel: 1234567890}
 }

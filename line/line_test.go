@@ -264,6 +264,33 @@ func TestMulticastChunksAndRerun(t *testing.T) {
 	}
 }
 
+func TestMulticastPartialFailureResumes(t *testing.T) {
+	srv := linetest.NewServer()
+	defer srv.Close()
+	c := srv.Client(line.WithConcurrency(1), line.WithRetryPolicy(transport.RetryPolicy{}))
+	ctx := context.Background()
+	req := &line.MulticastRequest{To: users(1200), Messages: text("x"), RetryKey: line.KeyFrom("resume")}
+	srv.FailNext(line.EndpointMulticast, linetest.FaultOK)
+	srv.FailNext(line.EndpointMulticast, linetest.FaultServerError)
+	res, err := c.Multicast(ctx, req)
+	if err == nil || res.Calls != 2 || !errors.Is(res.Chunks[2].Err, line.ErrNotSent) || res.Chunks[0].Err != nil {
+		t.Fatalf("first run = %+v, %v", res, err)
+	}
+	var ae *line.APIError
+	if !errors.As(err, &ae) || ae.Status != 500 {
+		t.Errorf("err = %v", err)
+	}
+	res, err = c.Multicast(ctx, req)
+	if err != nil || res.Duplicates != 1 || res.Calls != 3 {
+		t.Fatalf("second run = %+v, %v", res, err)
+	}
+	for _, u := range users(1200) {
+		if n := len(srv.Messages(u)); n != 1 {
+			t.Fatalf("%s received %d", u, n)
+		}
+	}
+}
+
 func TestRetries(t *testing.T) {
 	ctx := context.Background()
 	u := users(1)[0]

@@ -33,8 +33,10 @@ type Fault int
 
 // Faults the server can inject.
 const (
+	// FaultOK is no fault; queued with FailNext it lets one request through.
+	FaultOK Fault = 0
 	// FaultServerError answers 500 without acting.
-	FaultServerError Fault = iota + 1
+	FaultServerError Fault = iota
 	// FaultRateLimit answers a rate-limit 429 without acting.
 	FaultRateLimit
 	// FaultDrop closes the connection without acting.
@@ -52,6 +54,8 @@ const (
 // String names the fault.
 func (f Fault) String() string {
 	switch f {
+	case FaultOK:
+		return "none"
 	case FaultServerError:
 		return "server error"
 	case FaultRateLimit:
