@@ -113,7 +113,7 @@ func (s *CustomersService) Get(ctx context.Context, id string) (*Customer, error
 		Customer *wireCustomer `json:"customer"`
 	}
 	q := `query Customer($id: ID!) { customer(id: $id) { ` + customerFields + ` } }`
-	if _, err := s.c.do(ctx, &call{query: q, vars: map[string]any{"id": id}, cost: 1 + customerCost, idempotent: true}, &out); err != nil {
+	if _, err := s.c.do(ctx, &call{query: q, vars: map[string]any{"id": id}, cost: customerCost, idempotent: true}, &out); err != nil {
 		return nil, err
 	}
 	if out.Customer == nil {

@@ -1,0 +1,116 @@
+package shopify_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/shopcrm/shopcrm/shopify"
+	"github.com/shopcrm/shopcrm/shopify/shopifytest"
+	"github.com/shopcrm/shopcrm/tagging"
+)
+
+func TestThrottledWhenRetriesRunOut(t *testing.T) {
+	srv := shopifytest.NewServer(shopifytest.WithBucket(1000, 1))
+	defer srv.Close()
+	c := srv.Client(shopify.WithRetry(shopify.RetryPolicy{MaxRetries: 0, MaxWait: time.Hour}), shopify.WithSleep(fastSleep))
+	id := srv.AddCustomer(shopifytest.Customer{})
+	srv.Drain()
+	err := c.Tags.Add(context.Background(), id, []string{"x"})
+	var te *shopify.ThrottledError
+	if !errors.Is(err, shopify.ErrRateLimited) || !errors.As(err, &te) {
+		t.Fatalf("err = %v", err)
+	}
+	if te.RequestedCost != 10 || te.Throttle.RestoreRate != 1 || te.RetryAfter() < 9*time.Second {
+		t.Errorf("throttled = %+v", te)
+	}
+	var ge *shopify.GraphQLError
+	if !errors.As(err, &ge) || ge.Code != "THROTTLED" {
+		t.Errorf("GraphQLError not found in %v", err)
+	}
+	// A wait beyond the policy's MaxWait is not slept.
+	c2 := srv.Client(shopify.WithRetry(shopify.RetryPolicy{MaxRetries: 3, MaxWait: time.Second}))
+	start := time.Now()
+	err = c2.Tags.Add(context.Background(), id, []string{"x"})
+	if !errors.Is(err, shopify.ErrRateLimited) || time.Since(start) > time.Second {
+		t.Errorf("err = %v after %s", err, time.Since(start))
+	}
+}
+
+func TestRetryAfterTooLong(t *testing.T) {
+	srv, c := setup(t, shopifytest.WithFaults(shopifytest.Fault{Kind: shopifytest.FaultStatus, Status: 429, RetryAfter: "3600"}))
+	_, err := c.Customers.Get(context.Background(), srv.AddCustomer(shopifytest.Customer{}))
+	if !errors.Is(err, shopify.ErrRateLimited) {
+		t.Errorf("err = %v", err)
+	}
+}
+
+func TestServerErrorNotRetriedForCreate(t *testing.T) {
+	srv, c := setup(t, shopifytest.WithFaults(shopifytest.Fault{Op: "segmentCreate", Kind: shopifytest.FaultStatus, Status: 502}))
+	_, err := c.Segments.Create(context.Background(), "x", shopify.TagQuery("x"))
+	var ae *shopify.APIError
+	if !errors.As(err, &ae) || ae.Status != 502 || ae.RequestID == "" {
+		t.Errorf("err = %v", err)
+	}
+	if n := srv.Stats().Requests; n != 1 {
+		t.Errorf("%d requests", n)
+	}
+}
+
+func TestApplyCancelled(t *testing.T) {
+	srv, c := setup(t, shopifytest.WithBucket(1000, 100), shopifytest.WithLatency(20*time.Millisecond))
+	var changes []tagging.Change
+	for range 300 {
+		changes = append(changes, tagging.Change{ID: srv.AddCustomer(shopifytest.Customer{}), Add: []string{"x"}})
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	var calls, lastDone int
+	res, err := c.Tags.Apply(ctx, changes, &shopify.ApplyOptions{
+		MaxMutationsPerRequest: 10,
+		Progress: func(done, total int) {
+			calls++
+			if done < lastDone || total != 300 {
+				t.Errorf("progress %d/%d after %d", done, total, lastDone)
+			}
+			lastDone = done
+			if calls == 3 {
+				cancel()
+			}
+		},
+	})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v", err)
+	}
+	applied, failed := 0, 0
+	for i, r := range res {
+		switch {
+		case r.Applied:
+			applied++
+			if got := srv.Tags(r.ID); len(got) != 1 {
+				t.Errorf("applied change %d has tags %v", i, got)
+			}
+		case r.Err != nil:
+			failed++
+		default:
+			t.Errorf("change %d neither applied nor failed", i)
+		}
+	}
+	if applied == 0 || failed == 0 || applied+failed != 300 {
+		t.Errorf("applied %d, failed %d", applied, failed)
+	}
+}
+
+func TestTokenSourceError(t *testing.T) {
+	srv := shopifytest.NewServer()
+	defer srv.Close()
+	boom := errors.New("vault unavailable")
+	c, _ := shopify.New(shopifytest.Shop, tokenFunc(func(context.Context) (shopify.Secret, error) { return shopify.Secret{}, boom }), shopify.WithBaseURL(srv.URL()))
+	if _, err := c.Do(context.Background(), `{ segments(first: 1) { nodes { id } } }`, nil, nil); !errors.Is(err, boom) {
+		t.Errorf("err = %v", err)
+	}
+}
+
+type tokenFunc func(context.Context) (shopify.Secret, error)
+
+func (f tokenFunc) Token(ctx context.Context) (shopify.Secret, error) { return f(ctx) }
