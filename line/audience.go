@@ -2,6 +2,7 @@ package line
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -138,19 +139,37 @@ func (c *Client) CreateAudienceFromFile(ctx context.Context, description string,
 	if err := checkDescription("description", description, true); err != nil {
 		return nil, err
 	}
+	var g AudienceGroup
+	if err := c.uploadFile(ctx, http.MethodPost, [][2]string{{"description", description}}, r, &g); err != nil {
+		return nil, err
+	}
+	return &g, nil
+}
+
+// AddToAudienceFromFile adds user ids read from r, one per line (at most
+// 1,500,000), to an audience group, streamed like CreateAudienceFromFile
+// and never retried.
+func (c *Client) AddToAudienceFromFile(ctx context.Context, audienceGroupID int64, r io.Reader) error {
+	if audienceGroupID <= 0 {
+		return invalid("audienceGroupID", "must be positive")
+	}
+	return c.uploadFile(ctx, http.MethodPut, [][2]string{{"audienceGroupId", strconv.FormatInt(audienceGroupID, 10)}}, r, nil)
+}
+
+func (c *Client) uploadFile(ctx context.Context, method string, fields [][2]string, r io.Reader, out any) error {
 	if r == nil {
-		return nil, invalid("r", "nil reader")
+		return invalid("r", "nil reader")
 	}
 	h, err := c.authHeader(ctx)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	pr, pw := io.Pipe()
 	mw := multipart.NewWriter(pw)
 	h.Set("Content-Type", mw.FormDataContentType())
-	go func() { pw.CloseWithError(writeAudienceForm(mw, description, r)) }()
+	go func() { pw.CloseWithError(writeAudienceForm(mw, fields, r)) }()
 	resp, err := c.tr.DoStream(context.WithValue(ctx, classKey{}, EndpointAudience), &transport.StreamRequest{
-		Method: http.MethodPost,
+		Method: method,
 		URL:    c.endpointURL(true, "/v2/bot/audienceGroup/upload/byFile", nil),
 		Header: h,
 		Body:   pr,
@@ -158,19 +177,21 @@ func (c *Client) CreateAudienceFromFile(ctx context.Context, description string,
 	})
 	pr.Close()
 	if err != nil {
-		return nil, wrapError(err)
+		return wrapError(err)
 	}
 	defer resp.Body.Close()
-	var g AudienceGroup
-	if err := decodeJSON(resp.Body, &g); err != nil {
-		return nil, err
+	if out == nil {
+		_, _ = io.Copy(io.Discard, resp.Body)
+		return nil
 	}
-	return &g, nil
+	return decodeJSON(resp.Body, out)
 }
 
-func writeAudienceForm(mw *multipart.Writer, description string, r io.Reader) error {
-	if err := mw.WriteField("description", description); err != nil {
-		return err
+func writeAudienceForm(mw *multipart.Writer, fields [][2]string, r io.Reader) error {
+	for _, f := range fields {
+		if err := mw.WriteField(f[0], f[1]); err != nil {
+			return err
+		}
 	}
 	ph := textproto.MIMEHeader{}
 	ph.Set("Content-Disposition", `form-data; name="file"; filename="audience.txt"`)
@@ -182,7 +203,7 @@ func writeAudienceForm(mw *multipart.Writer, description string, r io.Reader) er
 	sc := bufio.NewScanner(r)
 	n := 0
 	for sc.Scan() {
-		line := sc.Bytes()
+		line := bytes.TrimSpace(sc.Bytes())
 		if len(line) == 0 {
 			continue
 		}

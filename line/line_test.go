@@ -453,6 +453,34 @@ func TestNarrowcast(t *testing.T) {
 	}
 }
 
+func TestNarrowcastUpToRemainingQuota(t *testing.T) {
+	srv, c := newFake(t, linetest.WithQuota(3))
+	ctx := context.Background()
+	srv.AddFollowers(users(5)...)
+	yes := true
+	res, err := c.Narrowcast(ctx, &line.NarrowcastRequest{Messages: text("x"), Limit: &line.Limits{UpToRemainingQuota: &yes, ForbidPartialDelivery: &yes}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ne *line.NarrowcastError
+	if _, err := res.Wait(ctx, time.Millisecond); !errors.As(err, &ne) || ne.ErrorCode != 5 {
+		t.Errorf("forbidden partial delivery: %v", err)
+	}
+	res, err = c.Narrowcast(ctx, &line.NarrowcastRequest{Messages: text("x"), Limit: &line.Limits{UpToRemainingQuota: &yes}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := res.Wait(ctx, time.Millisecond)
+	if err != nil || *p.SuccessCount != 3 || len(srv.Recipients()) != 3 {
+		t.Errorf("partial delivery = %+v, %v, %d recipients", p, err, len(srv.Recipients()))
+	}
+	var ve *line.ValidationError
+	no := false
+	if _, err := c.Narrowcast(ctx, &line.NarrowcastRequest{Messages: text("x"), Limit: &line.Limits{UpToRemainingQuota: &no, ForbidPartialDelivery: &yes}}); !errors.As(err, &ve) {
+		t.Errorf("forbid without up-to-quota: %v", err)
+	}
+}
+
 func TestAudiences(t *testing.T) {
 	srv, c := newFake(t)
 	ctx := context.Background()
@@ -484,7 +512,10 @@ func TestAudiences(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m, _ := srv.AudienceMembers(file.AudienceGroupID); len(m) != 100 {
+	if err := c.AddToAudienceFromFile(ctx, file.AudienceGroupID, strings.NewReader(strings.Join(ids[100:150], "\r\n"))); err != nil {
+		t.Fatal(err)
+	}
+	if m, _ := srv.AudienceMembers(file.AudienceGroupID); !cmp.Equal(m, ids[:150]) {
 		t.Errorf("file audience has %d members", len(m))
 	}
 	var names []string

@@ -90,10 +90,14 @@ func TestLineClientAgainstSpecs(t *testing.T) {
 	must("wait audience", err)
 	fg, err := c.CreateAudienceFromFile(ctx, "conformance file", strings.NewReader(strings.Join(users[:10], "\n")))
 	must("create audience from file", err)
+	must("add to audience from file", c.AddToAudienceFromFile(ctx, fg.AudienceGroupID, strings.NewReader(strings.Join(users[10:20], "\n"))))
 	must("rename", c.RenameAudience(ctx, g.AudienceGroupID, "conformance renamed"))
 	for _, err := range c.Audiences(ctx, line.AudienceFilter{Description: "conformance"}) {
 		must("list audiences", err)
 	}
+	yes := true
+	_, err = c.Narrowcast(ctx, &line.NarrowcastRequest{Messages: msgs[:1], Limit: &line.Limits{UpToRemainingQuota: &yes, ForbidPartialDelivery: &yes}})
+	must("narrowcast up to quota", err)
 	max := int32(10)
 	f := line.AllOf(line.AgeFilter("age_20", "age_40"), line.AnyOf(line.GenderFilter("female"), line.AreaFilter("jp_13")),
 		line.NoneOf(line.AppTypeFilter("android")), line.SubscriptionPeriodFilter("day_30", ""))
@@ -165,7 +169,7 @@ func TestLineClientAgainstSpecs(t *testing.T) {
 		}
 	}
 	for _, want := range []string{"POST /v2/bot/message/push 409", "POST /v2/bot/message/multicast 429", "POST /v2/bot/message/narrowcast 202",
-		"POST /v2/bot/audienceGroup/upload/byFile 202", "POST /v2/oauth/accessToken 400", "POST /oauth2/v3/token 200"} {
+		"POST /v2/bot/audienceGroup/upload/byFile 202", "PUT /v2/bot/audienceGroup/upload/byFile 202", "POST /v2/oauth/accessToken 400", "POST /oauth2/v3/token 200"} {
 		if !seen[want] {
 			t.Errorf("no exchange %s", want)
 		}

@@ -266,11 +266,24 @@ func (s *Server) narrowcast(w http.ResponseWriter, body []byte, reqID string) {
 		to = to[:min(len(to), int(*req.Limit.Max))]
 	}
 	nc := &narrowcast{accepted: s.now(), targets: to}
-	if len(s.ncFail) > 0 {
+	if l := req.Limit; l != nil && l.UpToRemainingQuota && s.cfg.quota >= 0 {
+		s.rollMonth()
+		if left := int(max(s.cfg.quota-s.usage, 0)); len(to) > left {
+			if l.ForbidPartialDelivery {
+				nc.failCode, nc.failDesc = 5, "canceled to prevent partial delivery"
+			} else {
+				nc.targets = to[:left]
+				to = nc.targets
+			}
+		}
+	}
+	switch {
+	case nc.failCode != 0:
+	case len(s.ncFail) > 0:
 		nc.failCode, nc.failDesc = s.ncFail[0].failCode, s.ncFail[0].failDesc
 		s.ncFail = s.ncFail[1:]
-	} else if s.cfg.minAudience > 0 && len(to) < s.cfg.minAudience {
-		nc.failCode, nc.failDesc = 4, "audience must contain at least 50 recipients"
+	case s.cfg.minAudience > 0 && len(to) < s.cfg.minAudience:
+		nc.failCode, nc.failDesc = 4, fmt.Sprintf("audience must contain at least %d recipients", s.cfg.minAudience)
 	}
 	if nc.failCode == 0 {
 		if !s.charge(w, len(to)) {
@@ -455,7 +468,7 @@ func (s *Server) audienceRoute(w http.ResponseWriter, r *http.Request, body []by
 		for i, a := range req.Audiences {
 			ids[i] = a.ID
 		}
-		s.createAudience(w, req.Description, ids)
+		s.createAudience(w, req.Description, ids, 10000)
 	case p == "upload" && r.Method == http.MethodPut:
 		var req struct {
 			AudienceGroupID int64 `json:"audienceGroupId"`
@@ -481,8 +494,8 @@ func (s *Server) audienceRoute(w http.ResponseWriter, r *http.Request, body []by
 		}
 		a.addJob(s, len(req.Audiences))
 		writeJSON(w, http.StatusAccepted, map[string]any{})
-	case p == "upload/byFile" && r.Method == http.MethodPost:
-		s.createAudienceFile(w, r, body)
+	case p == "upload/byFile" && (r.Method == http.MethodPost || r.Method == http.MethodPut):
+		s.audienceFile(w, r, body)
 	case p == "list" && r.Method == http.MethodGet:
 		s.listAudiences(w, r)
 	case strings.HasSuffix(p, "/updateDescription") && r.Method == http.MethodPut:
@@ -540,13 +553,13 @@ func (a *audience) addJob(s *Server, n int) {
 	}
 }
 
-func (s *Server) createAudience(w http.ResponseWriter, description string, ids []string) {
+func (s *Server) createAudience(w http.ResponseWriter, description string, ids []string, maxIDs int) {
 	if description == "" || len([]rune(description)) > 120 {
 		badBody(w, errorDetail{"Length must be between 1 and 120", "description"})
 		return
 	}
-	if len(ids) > 10000 {
-		badBody(w, errorDetail{"Size must be between 0 and 10000", "audiences"})
+	if len(ids) > maxIDs {
+		badBody(w, errorDetail{fmt.Sprintf("Size must be between 0 and %d", maxIDs), "audiences"})
 		return
 	}
 	for _, a := range s.audiences {
@@ -567,14 +580,14 @@ func (s *Server) createAudience(w http.ResponseWriter, description string, ids [
 		"description": description, "created": now, "permission": "READ_WRITE", "expireTimestamp": now + 180*24*3600, "isIfaAudience": false})
 }
 
-func (s *Server) createAudienceFile(w http.ResponseWriter, r *http.Request, body []byte) {
+func (s *Server) audienceFile(w http.ResponseWriter, r *http.Request, body []byte) {
 	mt, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || mt != "multipart/form-data" {
 		writeError(w, http.StatusUnsupportedMediaType, "Content-Type must be multipart/form-data")
 		return
 	}
 	mr := multipart.NewReader(bytes.NewReader(body), params["boundary"])
-	var description string
+	fields := map[string]string{}
 	var ids []string
 	files := 0
 	for {
@@ -584,19 +597,18 @@ func (s *Server) createAudienceFile(w http.ResponseWriter, r *http.Request, body
 		}
 		var buf bytes.Buffer
 		_, _ = buf.ReadFrom(part)
-		switch part.FormName() {
-		case "description":
-			description = buf.String()
-		case "file":
-			files++
-			if ct, _, _ := mime.ParseMediaType(part.Header.Get("Content-Type")); ct != "text/plain" {
-				badBody(w, errorDetail{"The file part must be text/plain", "file"})
-				return
-			}
-			for _, l := range strings.Split(buf.String(), "\n") {
-				if l = strings.TrimSpace(l); l != "" {
-					ids = append(ids, l)
-				}
+		if part.FormName() != "file" {
+			fields[part.FormName()] = buf.String()
+			continue
+		}
+		files++
+		if ct, _, _ := mime.ParseMediaType(part.Header.Get("Content-Type")); ct != "text/plain" {
+			badBody(w, errorDetail{"The file part must be text/plain", "file"})
+			return
+		}
+		for _, l := range strings.Split(buf.String(), "\n") {
+			if l = strings.TrimSpace(l); l != "" {
+				ids = append(ids, l)
 			}
 		}
 	}
@@ -608,26 +620,25 @@ func (s *Server) createAudienceFile(w http.ResponseWriter, r *http.Request, body
 		badBody(w, errorDetail{"At most 1500000 ids", "file"})
 		return
 	}
-	if description == "" || len([]rune(description)) > 120 {
-		badBody(w, errorDetail{"Length must be between 1 and 120", "description"})
+	if r.Method == http.MethodPost {
+		s.createAudience(w, fields["description"], ids, 1_500_000)
 		return
 	}
-	for _, a := range s.audiences {
-		if strings.EqualFold(a.group.Description, description) {
-			writeError(w, http.StatusBadRequest, "An audience group with the same description already exists")
-			return
-		}
+	id, err := strconv.ParseInt(fields["audienceGroupId"], 10, 64)
+	if err != nil {
+		badBody(w, errorDetail{"Must be a number", "audienceGroupId"})
+		return
 	}
-	id := s.nextSeq()
-	now := s.now().Unix()
-	a := &audience{members: map[string]bool{}, group: line.AudienceGroup{AudienceGroupID: id, Type: "UPLOAD", Description: description,
-		Status: "IN_PROGRESS", Created: now, Permission: "READ_WRITE", CreateRoute: "MESSAGING_API"}}
+	a, ok := s.audiences[id]
+	if !ok {
+		notFoundAudience(w)
+		return
+	}
 	for _, m := range ids {
 		a.members[m] = true
 	}
-	s.audiences[id] = a
-	writeJSON(w, http.StatusAccepted, map[string]any{"audienceGroupId": id, "createRoute": "MESSAGING_API", "type": "UPLOAD",
-		"description": description, "created": now, "permission": "READ_WRITE", "expireTimestamp": now + 180*24*3600, "isIfaAudience": false})
+	a.addJob(s, len(ids))
+	writeJSON(w, http.StatusAccepted, map[string]any{})
 }
 
 func (s *Server) listAudiences(w http.ResponseWriter, r *http.Request) {
