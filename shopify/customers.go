@@ -96,6 +96,7 @@ func (w *wireCustomer) customer() *Customer {
 // ErrNotFound.
 type NotFoundError struct{ ID string }
 
+// Error describes the error.
 func (e *NotFoundError) Error() string { return "shopify: " + e.ID + " not found" }
 
 // Is matches ErrNotFound.

@@ -37,6 +37,7 @@ type InputError struct {
 	Err    error // the underlying cause, e.g. a *tagging.TagError
 }
 
+// Error describes the error.
 func (e *InputError) Error() string {
 	s := "shopify: invalid " + e.Field
 	if e.Value != "" {
@@ -69,6 +70,7 @@ type APIError struct {
 	Err        *transport.APIError
 }
 
+// Error describes the error.
 func (e *APIError) Error() string {
 	s := fmt.Sprintf("shopify: HTTP %d", e.Status)
 	if e.Message != "" {
@@ -145,6 +147,7 @@ type GraphQLError struct {
 	Extensions map[string]any `json:"extensions,omitempty"`
 }
 
+// Error describes the error.
 func (e *GraphQLError) Error() string {
 	s := "shopify: graphql: " + e.Message
 	if e.Code != "" {
@@ -185,6 +188,7 @@ type GraphQLErrors struct {
 	Response *Response
 }
 
+// Error describes the error.
 func (e *GraphQLErrors) Error() string {
 	if len(e.Errors) == 1 {
 		return e.Errors[0].Error()
@@ -215,6 +219,7 @@ type ThrottledError struct {
 	Errors        *GraphQLErrors
 }
 
+// Error describes the error.
 func (e *ThrottledError) Error() string {
 	return fmt.Sprintf("shopify: throttled: cost %d, %.0f of %.0f available, restoring %.0f/s",
 		e.RequestedCost, e.Throttle.CurrentlyAvailable, e.Throttle.MaximumAvailable, e.Throttle.RestoreRate)
@@ -248,6 +253,7 @@ type UserErrors struct {
 	Errors   []UserError
 }
 
+// Error describes the error.
 func (e *UserErrors) Error() string {
 	parts := make([]string, len(e.Errors))
 	for i, u := range e.Errors {

@@ -208,7 +208,10 @@ func (e *GraphQLError) fill() {
 // decodeError is a response body that is not the JSON expected.
 type decodeError struct{ err error }
 
+// Error describes the error.
 func (e *decodeError) Error() string { return "shopify: decoding response: " + e.err.Error() }
+
+// Unwrap returns the JSON error.
 func (e *decodeError) Unwrap() error { return e.err }
 
 type retryableDecodeError struct{ decodeError }

@@ -48,6 +48,7 @@ func (o *ordered) set(k string, v any) {
 	o.vals = append(o.vals, v)
 }
 
+// MarshalJSON writes the keys in order.
 func (o *ordered) MarshalJSON() ([]byte, error) {
 	var b bytes.Buffer
 	b.WriteByte('{')
