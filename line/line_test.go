@@ -365,6 +365,28 @@ func TestRetries(t *testing.T) {
 	})
 }
 
+func TestGateHonoursContext(t *testing.T) {
+	srv := linetest.NewServer()
+	defer srv.Close()
+	c := srv.Client() // default narrowcast gate: a burst of 5, then one a minute
+	srv.AddFollowers(users(1)...)
+	for i := 0; i < 5; i++ {
+		if _, err := c.Narrowcast(context.Background(), &line.NarrowcastRequest{Messages: text("x")}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err := c.Narrowcast(ctx, &line.NarrowcastRequest{Messages: text("x")})
+	if err == nil || !errors.Is(err, context.DeadlineExceeded) || time.Since(start) > time.Second {
+		t.Errorf("sixth narrowcast = %v after %v; want a deadline error at once", err, time.Since(start))
+	}
+	if got := srv.Accepted(line.EndpointNarrowcast); got != 5 {
+		t.Errorf("accepted %d narrowcasts", got)
+	}
+}
+
 func TestQuotaExceeded(t *testing.T) {
 	srv, c := newFake(t, linetest.WithQuota(3))
 	ctx := context.Background()
