@@ -25,7 +25,7 @@ func BenchmarkMulticast200k(b *testing.B) {
 	for i := range to {
 		to[i] = fmt.Sprintf("U%032x", i)
 	}
-	srv := linetest.NewServer(linetest.WithLatency(latency), linetest.WithLimit(line.EndpointMulticast, linetest.Limit{PerSecond: rate, Burst: 10}))
+	srv := linetest.NewServer(linetest.WithLatency(latency), linetest.WithLimit(line.EndpointMulticast, linetest.RateLimit{PerSecond: rate, Burst: 10}))
 	defer srv.Close()
 	c := srv.Client()
 	msgs := []line.Message{line.TextMessage{Text: "Spring sale"}}

@@ -33,6 +33,23 @@ const (
 // interface, so any source shared with other clients works here.
 type TokenSource = transport.TokenSource
 
+// Secret is a credential that never prints (String, GoString, Format,
+// LogValue and JSON all redact); TokenSource implementations return one.
+type Secret = transport.Secret
+
+// NewSecret wraps s.
+func NewSecret(s string) Secret { return transport.NewSecret(s) }
+
+// RetryPolicy bounds retries: how many, the backoff range, and the longest
+// server-requested wait honoured before giving up with ErrRateLimited.
+type RetryPolicy = transport.RetryPolicy
+
+// DefaultRetryPolicy is 4 retries with backoff from 500 ms to 30 s.
+func DefaultRetryPolicy() RetryPolicy { return transport.DefaultRetryPolicy() }
+
+// Gate is a client-side rate gate (see Client.Gate).
+type Gate = transport.Gate
+
 // StaticToken is a TokenSource for a long-lived channel access token.
 func StaticToken(token string) TokenSource { return transport.StaticToken(token) }
 
@@ -49,8 +66,8 @@ const (
 	EndpointOther      Endpoint = "other"    // everything else
 )
 
-// Limit is a rate: PerSecond requests per second with a burst.
-type Limit struct {
+// RateLimit is a rate: PerSecond requests per second with a burst.
+type RateLimit struct {
 	PerSecond float64
 	Burst     int
 }
@@ -60,8 +77,8 @@ type Limit struct {
 // 60 req/min (audience writes) and 2,000 req/s (others); the mapping of
 // endpoints to these values is LINE's published table as commonly read and
 // not confirmed endpoint by endpoint, hence overridable.
-func DefaultLimits() map[Endpoint]Limit {
-	return map[Endpoint]Limit{
+func DefaultLimits() map[Endpoint]RateLimit {
+	return map[Endpoint]RateLimit{
 		EndpointPush:       {2000, 1},
 		EndpointMulticast:  {200, 5},
 		EndpointNarrowcast: {60.0 / 3600, 5},
@@ -85,7 +102,7 @@ type config struct {
 	apiURL, dataURL string
 	hc              *http.Client
 	retry           transport.RetryPolicy
-	limits          map[Endpoint]Limit
+	limits          map[Endpoint]RateLimit
 	log             *slog.Logger
 	uaSuffix        string
 	sleep           func(context.Context, time.Duration) error
@@ -118,14 +135,14 @@ func WithHTTPClient(hc *http.Client) Option {
 	return func(c *config) error { c.hc = hc; return nil }
 }
 
-// WithRetryPolicy sets the retry policy (default transport.DefaultRetryPolicy).
-func WithRetryPolicy(p transport.RetryPolicy) Option {
+// WithRetryPolicy sets the retry policy (default DefaultRetryPolicy()).
+func WithRetryPolicy(p RetryPolicy) Option {
 	return func(c *config) error { c.retry = p; return nil }
 }
 
 // WithRateLimit overrides the client-side gate of one endpoint class. A
 // PerSecond of 0 or less disables pacing for it.
-func WithRateLimit(e Endpoint, l Limit) Option {
+func WithRateLimit(e Endpoint, l RateLimit) Option {
 	return func(c *config) error { c.limits[e] = l; return nil }
 }
 
@@ -217,7 +234,7 @@ func (c *Client) String() string { return fmt.Sprint(c) }
 
 // Gate returns the client-side gate of an endpoint class, e.g. to read or
 // adjust its limit at run time.
-func (c *Client) Gate(e Endpoint) *transport.Gate { return c.gates[e] }
+func (c *Client) Gate(e Endpoint) *Gate { return c.gates[e] }
 
 type classKey struct{}
 

@@ -14,7 +14,6 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/shopcrm/shopcrm/internal/transport"
 	"github.com/shopcrm/shopcrm/line"
 	"github.com/shopcrm/shopcrm/line/linetest"
 )
@@ -26,9 +25,9 @@ func newFake(t *testing.T, opts ...linetest.Option) (*linetest.Server, *line.Cli
 	srv := linetest.NewServer(opts...)
 	t.Cleanup(srv.Close)
 	return srv, srv.Client(line.WithSleep(noSleep),
-		line.WithRateLimit(line.EndpointNarrowcast, line.Limit{PerSecond: 0}),
-		line.WithRateLimit(line.EndpointBroadcast, line.Limit{PerSecond: 0}),
-		line.WithRateLimit(line.EndpointAudience, line.Limit{PerSecond: 0}))
+		line.WithRateLimit(line.EndpointNarrowcast, line.RateLimit{PerSecond: 0}),
+		line.WithRateLimit(line.EndpointBroadcast, line.RateLimit{PerSecond: 0}),
+		line.WithRateLimit(line.EndpointAudience, line.RateLimit{PerSecond: 0}))
 }
 
 func users(n int) []string {
@@ -267,7 +266,7 @@ func TestMulticastChunksAndRerun(t *testing.T) {
 func TestMulticastPartialFailureResumes(t *testing.T) {
 	srv := linetest.NewServer()
 	defer srv.Close()
-	c := srv.Client(line.WithConcurrency(1), line.WithRetryPolicy(transport.RetryPolicy{}))
+	c := srv.Client(line.WithConcurrency(1), line.WithRetryPolicy(line.RetryPolicy{}))
 	ctx := context.Background()
 	req := &line.MulticastRequest{To: users(1200), Messages: text("x"), RetryKey: line.KeyFrom("resume")}
 	srv.FailNext(line.EndpointMulticast, linetest.FaultOK)
@@ -447,7 +446,7 @@ func TestNarrowcast(t *testing.T) {
 		Messages:  text("hi"),
 		Recipient: line.And(line.AudienceRecipient{AudienceGroupID: g.AudienceGroupID}, line.Not(line.AudienceRecipient{AudienceGroupID: g2.AudienceGroupID})),
 		Filter:    f,
-		Limit:     &line.Limits{Max: &max},
+		Limit:     &line.NarrowcastLimit{Max: &max},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -480,7 +479,7 @@ func TestNarrowcastUpToRemainingQuota(t *testing.T) {
 	ctx := context.Background()
 	srv.AddFollowers(users(5)...)
 	yes := true
-	res, err := c.Narrowcast(ctx, &line.NarrowcastRequest{Messages: text("x"), Limit: &line.Limits{UpToRemainingQuota: &yes, ForbidPartialDelivery: &yes}})
+	res, err := c.Narrowcast(ctx, &line.NarrowcastRequest{Messages: text("x"), Limit: &line.NarrowcastLimit{UpToRemainingQuota: &yes, ForbidPartialDelivery: &yes}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -488,7 +487,7 @@ func TestNarrowcastUpToRemainingQuota(t *testing.T) {
 	if _, err := res.Wait(ctx, time.Millisecond); !errors.As(err, &ne) || ne.ErrorCode != 5 {
 		t.Errorf("forbidden partial delivery: %v", err)
 	}
-	res, err = c.Narrowcast(ctx, &line.NarrowcastRequest{Messages: text("x"), Limit: &line.Limits{UpToRemainingQuota: &yes}})
+	res, err = c.Narrowcast(ctx, &line.NarrowcastRequest{Messages: text("x"), Limit: &line.NarrowcastLimit{UpToRemainingQuota: &yes}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -498,7 +497,7 @@ func TestNarrowcastUpToRemainingQuota(t *testing.T) {
 	}
 	var ve *line.ValidationError
 	no := false
-	if _, err := c.Narrowcast(ctx, &line.NarrowcastRequest{Messages: text("x"), Limit: &line.Limits{UpToRemainingQuota: &no, ForbidPartialDelivery: &yes}}); !errors.As(err, &ve) {
+	if _, err := c.Narrowcast(ctx, &line.NarrowcastRequest{Messages: text("x"), Limit: &line.NarrowcastLimit{UpToRemainingQuota: &no, ForbidPartialDelivery: &yes}}); !errors.As(err, &ve) {
 		t.Errorf("forbid without up-to-quota: %v", err)
 	}
 }
@@ -711,7 +710,7 @@ func TestChaos(t *testing.T) {
 	ids := users(4321)
 	srv := linetest.NewServer(linetest.WithFaults(7, 0.4, linetest.FaultServerError, linetest.FaultDrop, linetest.FaultLostResponse, linetest.FaultRateLimit))
 	defer srv.Close()
-	c2 := srv.Client(line.WithSleep(noSleep), line.WithRetryPolicy(transport.RetryPolicy{MaxRetries: 20, MinBackoff: time.Millisecond, MaxBackoff: time.Millisecond, MaxWait: time.Second}))
+	c2 := srv.Client(line.WithSleep(noSleep), line.WithRetryPolicy(line.RetryPolicy{MaxRetries: 20, MinBackoff: time.Millisecond, MaxBackoff: time.Millisecond, MaxWait: time.Second}))
 	key := line.KeyFrom("chaos")
 	msgs := []line.Message{line.TextMessage{Text: "one"}, line.TextMessage{Text: "two"}}
 	for run := 0; run < 2; run++ {

@@ -9,7 +9,7 @@ import (
 	"unicode/utf16"
 )
 
-// Limits of message objects.
+// NarrowcastLimit of message objects.
 const (
 	MaxMessages   = 5    // messages per request
 	MaxTextLength = 5000 // UTF-16 code units per text message

@@ -189,8 +189,8 @@ type filter struct {
 	Demographic json.RawMessage `json:"demographic"`
 }
 
-// Limits caps a narrowcast. Nil fields are omitted.
-type Limits struct {
+// NarrowcastLimit caps a narrowcast. Nil fields are omitted.
+type NarrowcastLimit struct {
 	Max                   *int32 `json:"max,omitempty"`
 	UpToRemainingQuota    *bool  `json:"upToRemainingQuota,omitempty"`
 	ForbidPartialDelivery *bool  `json:"forbidPartialDelivery,omitempty"`
@@ -202,7 +202,7 @@ type NarrowcastRequest struct {
 	Messages             []Message
 	Recipient            Recipient         // optional
 	Filter               DemographicFilter // optional
-	Limit                *Limits           // optional
+	Limit                *NarrowcastLimit  // optional
 	NotificationDisabled bool
 	RetryKey             string // optional UUID; generated when empty
 }

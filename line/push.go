@@ -36,13 +36,13 @@ type PushRequest struct {
 var aggregationUnitRe = regexp.MustCompile(`^[a-zA-Z0-9_]{1,30}$`)
 
 type sendBody struct {
-	To                     any       `json:"to,omitempty"`
-	Messages               []Message `json:"messages"`
-	NotificationDisabled   bool      `json:"notificationDisabled,omitempty"`
-	CustomAggregationUnits []string  `json:"customAggregationUnits,omitempty"`
-	Recipient              Recipient `json:"recipient,omitempty"`
-	Filter                 *filter   `json:"filter,omitempty"`
-	Limit                  *Limits   `json:"limit,omitempty"`
+	To                     any              `json:"to,omitempty"`
+	Messages               []Message        `json:"messages"`
+	NotificationDisabled   bool             `json:"notificationDisabled,omitempty"`
+	CustomAggregationUnits []string         `json:"customAggregationUnits,omitempty"`
+	Recipient              Recipient        `json:"recipient,omitempty"`
+	Filter                 *filter          `json:"filter,omitempty"`
+	Limit                  *NarrowcastLimit `json:"limit,omitempty"`
 }
 
 func units(u string) ([]string, error) {

@@ -45,8 +45,8 @@ func TestLineClientAgainstSpecs(t *testing.T) {
 	noSleep := func(ctx context.Context, _ time.Duration) error { return ctx.Err() }
 	c, err := line.New(srv.TokenIssuer(line.Stateless, line.WithTokenHTTPClient(hc)),
 		line.WithBaseURL(srv.URL()), line.WithDataURL(srv.URL()), line.WithHTTPClient(hc), line.WithSleep(noSleep),
-		line.WithRateLimit(line.EndpointNarrowcast, line.Limit{}), line.WithRateLimit(line.EndpointBroadcast, line.Limit{}),
-		line.WithRateLimit(line.EndpointAudience, line.Limit{}))
+		line.WithRateLimit(line.EndpointNarrowcast, line.RateLimit{}), line.WithRateLimit(line.EndpointBroadcast, line.RateLimit{}),
+		line.WithRateLimit(line.EndpointAudience, line.RateLimit{}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,7 +96,7 @@ func TestLineClientAgainstSpecs(t *testing.T) {
 		must("list audiences", err)
 	}
 	yes := true
-	_, err = c.Narrowcast(ctx, &line.NarrowcastRequest{Messages: msgs[:1], Limit: &line.Limits{UpToRemainingQuota: &yes, ForbidPartialDelivery: &yes}})
+	_, err = c.Narrowcast(ctx, &line.NarrowcastRequest{Messages: msgs[:1], Limit: &line.NarrowcastLimit{UpToRemainingQuota: &yes, ForbidPartialDelivery: &yes}})
 	must("narrowcast up to quota", err)
 	max := int32(10)
 	f := line.AllOf(line.AgeFilter("age_20", "age_40"), line.AnyOf(line.GenderFilter("female"), line.AreaFilter("jp_13")),
@@ -105,7 +105,7 @@ func TestLineClientAgainstSpecs(t *testing.T) {
 		Messages:  msgs[:1],
 		Recipient: line.Or(line.AudienceRecipient{AudienceGroupID: g.AudienceGroupID}, line.Not(line.AudienceRecipient{AudienceGroupID: g.AudienceGroupID})),
 		Filter:    f,
-		Limit:     &line.Limits{Max: &max},
+		Limit:     &line.NarrowcastLimit{Max: &max},
 	})
 	must("narrowcast", err)
 	_, err = nc.Wait(ctx, time.Millisecond)

@@ -41,10 +41,10 @@ func ExampleServer_FailNext() {
 }
 
 func ExampleServer_Throttled() {
-	srv := linetest.NewServer(linetest.WithLimit(line.EndpointPush, linetest.Limit{PerSecond: 0.001, Burst: 1}))
+	srv := linetest.NewServer(linetest.WithLimit(line.EndpointPush, linetest.RateLimit{PerSecond: 0.001, Burst: 1}))
 	defer srv.Close()
 	// A client without its own gate and without retries runs into the limit.
-	c := srv.Client(line.WithRateLimit(line.EndpointPush, line.Limit{}), line.WithRetryPolicy(transportNoRetry()))
+	c := srv.Client(line.WithRateLimit(line.EndpointPush, line.RateLimit{}), line.WithRetryPolicy(noRetry()))
 	ctx := context.Background()
 	msg := []line.Message{line.TextMessage{Text: "hi"}}
 	_, err1 := c.Push(ctx, &line.PushRequest{To: "U1", Messages: msg})

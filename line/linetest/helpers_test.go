@@ -1,7 +1,5 @@
 package linetest_test
 
-import "github.com/shopcrm/shopcrm/internal/transport"
+import "github.com/shopcrm/shopcrm/line"
 
-func transportNoRetry() transport.RetryPolicy { return transport.RetryPolicy{} }
-
-func noRetry() transport.RetryPolicy { return transport.RetryPolicy{} }
+func noRetry() line.RetryPolicy { return line.RetryPolicy{} }

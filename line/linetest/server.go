@@ -72,8 +72,8 @@ func (f Fault) String() string {
 	return fmt.Sprintf("Fault(%d)", int(f))
 }
 
-// Limit is a rate limit the server enforces: PerSecond with a burst.
-type Limit struct {
+// RateLimit is a rate limit the server enforces: PerSecond with a burst.
+type RateLimit struct {
 	PerSecond float64
 	Burst     int
 }
@@ -81,8 +81,8 @@ type Limit struct {
 // DefaultLimits are LINE's documented limits with a small burst to absorb
 // network jitter (multicast 200/s, narrowcast and broadcast 60/hour,
 // audience writes 60/min, others 2,000/s).
-func DefaultLimits() map[line.Endpoint]Limit {
-	return map[line.Endpoint]Limit{
+func DefaultLimits() map[line.Endpoint]RateLimit {
+	return map[line.Endpoint]RateLimit{
 		line.EndpointPush:       {2000, 200},
 		line.EndpointMulticast:  {200, 10},
 		line.EndpointNarrowcast: {60.0 / 3600, 60},
@@ -94,7 +94,7 @@ func DefaultLimits() map[line.Endpoint]Limit {
 
 type config struct {
 	channelID, secret, token string
-	limits                   map[line.Endpoint]Limit
+	limits                   map[line.Endpoint]RateLimit
 	latency                  time.Duration
 	faultSeed                uint64
 	faultRate                float64
@@ -119,7 +119,7 @@ func WithToken(tok string) Option { return func(c *config) { c.token = tok } }
 
 // WithLimit sets the enforced limit of an endpoint class; PerSecond ≤ 0
 // disables it.
-func WithLimit(e line.Endpoint, l Limit) Option { return func(c *config) { c.limits[e] = l } }
+func WithLimit(e line.Endpoint, l RateLimit) Option { return func(c *config) { c.limits[e] = l } }
 
 // WithLatency delays every request by d before it is handled, so round
 // trips cost what they cost in real life.

@@ -176,7 +176,7 @@ func TestServerAudienceFilePartType(t *testing.T) {
 func TestServerLimitsAndClock(t *testing.T) {
 	srv := linetest.NewServer(linetest.WithClock(time.Date(2026, 3, 31, 13, 0, 0, 0, time.UTC)), linetest.WithQuota(2))
 	defer srv.Close()
-	c := srv.Client(line.WithRateLimit(line.EndpointBroadcast, line.Limit{}), line.WithRetryPolicy(noRetry()))
+	c := srv.Client(line.WithRateLimit(line.EndpointBroadcast, line.RateLimit{}), line.WithRetryPolicy(noRetry()))
 	ctx := context.Background()
 	srv.AddFollowers("U1")
 	msg := []line.Message{line.TextMessage{Text: "x"}}
