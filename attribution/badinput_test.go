@@ -2,8 +2,11 @@ package attribution_test
 
 import (
 	"errors"
+	"fmt"
 	"iter"
+	"slices"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/shopcrm/shopcrm/attribution"
@@ -199,4 +202,45 @@ func TestRollupDefinedCases(t *testing.T) {
 			t.Errorf("empty input gave %+v", res)
 		}
 	})
+}
+
+// Large groups at one instant (times truncated to the day, bots) and many
+// guest orders keep duplicate checks exact and linear.
+func TestRollupLargeGroups(t *testing.T) {
+	midnight := d1.Start(nil)
+	keys := []attribution.Key{kw1, kw2, gen1, video, promo, email2}
+	var tps []attribution.Touchpoint
+	for i := range 20000 {
+		tps = append(tps, tp("", midnight, attribution.AdImpression, kw1)) // anonymous: all count
+		if i < 60 {
+			k := keys[i%len(keys)]
+			k.Ad = fmt.Sprint("ad", i%30) // 30 distinct keys, each twice
+			tps = append(tps, tp("bot", midnight, attribution.AdImpression, k))
+		}
+	}
+	attribution.SortTouchpoints(tps)
+	var convs []attribution.Conversion
+	for i := range 20000 {
+		convs = append(convs, attribution.Conversion{Order: fmt.Sprint(i), Time: midnight.Add(time.Duration(i) * time.Second), Revenue: usd("1.00")})
+	}
+	convs = append(convs, convs[19999]) // an exact repeat, far from its twin in the index
+	res := rollup(t, attribution.Config{}, attribution.Input{Touchpoints: slices.Values(tps), Conversions: slices.Values(convs)})
+	if got := res.Period[0].Impressions; got != 20030 {
+		t.Errorf("impressions = %d, want 20,000 anonymous + 30 distinct of the bot", got)
+	}
+	want := attribution.Unattributed{Conversions: 20000, NoCustomer: 20000, Revenue: totals(usd("20000.00"))}
+	if diff := cmp.Diff(want, res.Unattributed); diff != "" {
+		t.Errorf("unattributed mismatch (-want +got):\n%s", diff)
+	}
+	if res.Stats.Duplicates != 31 {
+		t.Errorf("Duplicates = %d, want 31", res.Stats.Duplicates)
+	}
+
+	conflict := slices.Clone(convs[:20000])
+	conflict = append(conflict, attribution.Conversion{Order: "3", Time: midnight.Add(6 * time.Hour), Revenue: usd("2.00")})
+	_, err := attribution.Config{}.Rollup(attribution.Input{Conversions: slices.Values(conflict)})
+	var ie *attribution.InputError
+	if !errors.As(err, &ie) || ie.Index != 20000 || ie.Field != "Order" || !errors.Is(err, attribution.ErrDuplicate) {
+		t.Errorf("conflicting guest order: err = %v", err)
+	}
 }

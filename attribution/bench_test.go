@@ -4,7 +4,6 @@ import (
 	"iter"
 	"runtime"
 	"strconv"
-	"syscall"
 	"testing"
 	"time"
 
@@ -154,17 +153,6 @@ func floor(in attribution.Input) uint64 {
 }
 
 var sink uint64
-
-// cpuTime returns the CPU time this process has used. Ratios are taken in
-// CPU time because the benchmark machine may be shared: other load
-// stretches wall time, not the work done.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		panic(err)
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
 
 // BenchmarkRollup10M rolls up 10,000,000 touchpoints and 1,000,000
 // conversions and reports the speed (touchpoints per CPU second) and the

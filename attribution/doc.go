@@ -59,10 +59,12 @@
 //   - A conversion with no customer is unattributed (Unattributed.NoCustomer).
 //   - Spend or message rows on a day with no other activity are reported as
 //     they are: ROAS is then 0 and CPC, CTR and the like are undefined.
-//   - Exact duplicates (same touchpoint twice, same order twice for a
-//     customer, same row twice for a key and day) are dropped and counted
-//     in [Stats.Duplicates]; duplicates that differ are an [*InputError]
-//     wrapping [ErrDuplicate]. Order ids are checked within a customer.
+//   - Exact duplicates (same touchpoint twice for a customer, same order
+//     twice for a customer, same row twice for a key and day) are dropped
+//     and counted in [Stats.Duplicates]; duplicates that differ are an
+//     [*InputError] wrapping [ErrDuplicate]. Order ids are checked within a
+//     customer. Identical anonymous touchpoints all count: without a
+//     customer they may be different people.
 //   - Mixed currencies never add up: sums and money KPIs are per currency,
 //     ROAS pairs revenue and spend of the same currency, and an engagement
 //     row that would need two currencies in one field is an error.

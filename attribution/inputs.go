@@ -243,10 +243,6 @@ type Conversion struct {
 	FirstTime bool // the customer's first order; otherwise returning
 }
 
-func (c *Conversion) same(o *Conversion) bool {
-	return c.Order == o.Order && c.Customer == o.Customer && c.Time.Equal(o.Time) && c.Revenue == o.Revenue && c.FirstTime == o.FirstTime
-}
-
 // Spend is one day of an ad platform's report for one key: what was spent
 // and the impressions and clicks it bought. Spend rows may come in any
 // order; there is at most one per key and day (an exact repeat is dropped,

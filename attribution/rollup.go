@@ -19,7 +19,8 @@ import (
 //
 // Memory follows the number of distinct (key, day) pairs seen, plus one
 // customer's touchpoints within the lookback window and one customer's
-// orders: never the number of touchpoints or customers.
+// order ids (guest orders, which have no customer, count as one
+// customer's): never the number of touchpoints or customers.
 //
 // Streams cannot report their own errors; a caller reading from a database
 // can stop yielding, keep the error and check it after [Config.Rollup].
@@ -95,7 +96,9 @@ type Stats struct {
 	Attributed  int64 // conversions in the period that earned credit
 
 	// Duplicates counts exact repeats that were dropped: a touchpoint of
-	// the same customer, instant, kind, key and UTM as an earlier one, an
+	// the same customer, instant, kind, key and UTM as an earlier one
+	// (anonymous touchpoints are never repeats: they may be different
+	// people), an
 	// order id repeated with the same content for the same customer, or a
 	// spend or message row repeated for the same key and day.
 	Duplicates int64
@@ -158,12 +161,16 @@ type engine struct {
 	journey []touch
 	start   int
 	// The current customer's touchpoints at the current instant, to drop
-	// exact repeats; UTMs are kept apart so the records hold no pointers.
+	// exact repeats; UTMs are kept apart so the records hold no pointers,
+	// and a set takes over when the group grows large.
 	inst    []seen
 	instUTM []UTM
-	// The current conversion customer's orders, for duplicate checks.
+	instSet map[instKey]struct{}
+	// The current conversion customer's orders, for duplicate checks;
+	// indexed by id once there are many (guest orders share one customer).
 	orderCust string
-	orders    []Conversion
+	orders    []order
+	orderIdx  map[string]int
 
 	sp    splitter
 	nodes []nodeKey // scratch for AnyClick
@@ -518,20 +525,15 @@ func (e *engine) journeys(tps iter.Seq[Touchpoint], convs iter.Seq[Conversion]) 
 			id := e.leafOf(k)
 			if !same {
 				e.cust, e.journey, e.start = tp.Customer, e.journey[:0], 0
-				e.inst, e.instUTM = e.inst[:0], e.instUTM[:0]
-			} else if at != prevAt {
-				e.inst, e.instUTM = e.inst[:0], e.instUTM[:0]
-			} else if e.dup(id, &tp) {
+			}
+			if !same || at != prevAt {
+				e.newInstant()
+			}
+			prevAt = at
+			if e.repeated(id, &tp) {
 				e.res.Stats.Duplicates++
 				continue
 			}
-			prevAt = at
-			r := seen{leaf: id, kind: tp.Kind}
-			if tp.UTM != (UTM{}) {
-				e.instUTM = append(e.instUTM, tp.UTM)
-				r.utm = int32(len(e.instUTM))
-			}
-			e.inst = append(e.inst, r)
 			e.touch(&tp, at, id, k)
 		}
 	}
@@ -553,17 +555,62 @@ type seen struct {
 	utm  int32
 }
 
-// dup reports whether tp repeats a touchpoint of the same customer and
-// instant: same kind, same key (after the UTM fill-in) and same UTM.
-func (e *engine) dup(id int32, tp *Touchpoint) bool {
-	for _, r := range e.inst {
-		if r.leaf != id || r.kind != tp.Kind {
-			continue
+type instKey struct {
+	leaf int32
+	kind Kind
+	utm  UTM
+}
+
+func (e *engine) newInstant() {
+	e.inst, e.instUTM = e.inst[:0], e.instUTM[:0]
+	if len(e.instSet) > 0 {
+		clear(e.instSet)
+	}
+}
+
+// repeated reports whether tp repeats a touchpoint of the same customer
+// and instant (same kind, key after the UTM fill-in, and UTM), and records
+// it otherwise. Anonymous touchpoints are never repeats: without a
+// customer, identical events may well be different people.
+func (e *engine) repeated(id int32, tp *Touchpoint) bool {
+	if tp.Customer == "" {
+		return false
+	}
+	if len(e.instSet) > 0 {
+		k := instKey{id, tp.Kind, tp.UTM}
+		if _, ok := e.instSet[k]; ok {
+			return true
 		}
-		if r.utm == 0 && tp.UTM == (UTM{}) || r.utm > 0 && e.instUTM[r.utm-1] == tp.UTM {
+		e.instSet[k] = struct{}{}
+		return false
+	}
+	for _, r := range e.inst {
+		if r.leaf == id && r.kind == tp.Kind && (r.utm == 0 && tp.UTM == (UTM{}) || r.utm > 0 && e.instUTM[r.utm-1] == tp.UTM) {
 			return true
 		}
 	}
+	if len(e.inst) == 16 {
+		// A large group (a bot, or times truncated to the day): a set
+		// keeps the check linear.
+		if e.instSet == nil {
+			e.instSet = make(map[instKey]struct{})
+		}
+		for _, r := range e.inst {
+			k := instKey{leaf: r.leaf, kind: r.kind}
+			if r.utm > 0 {
+				k.utm = e.instUTM[r.utm-1]
+			}
+			e.instSet[k] = struct{}{}
+		}
+		e.instSet[instKey{id, tp.Kind, tp.UTM}] = struct{}{}
+		return false
+	}
+	r := seen{leaf: id, kind: tp.Kind}
+	if tp.UTM != (UTM{}) {
+		e.instUTM = append(e.instUTM, tp.UTM)
+		r.utm = int32(len(e.instUTM))
+	}
+	e.inst = append(e.inst, r)
 	return false
 }
 
@@ -603,21 +650,9 @@ func (e *engine) touch(tp *Touchpoint, at int64, id int32, k Key) {
 // convert attributes the pending conversion.
 func (e *engine) convert(p *pending) error {
 	cv := &p.conv
-	if cv.Customer != e.orderCust || len(e.orders) == 0 {
-		e.orderCust, e.orders = cv.Customer, e.orders[:0]
+	if dup, err := e.repeatedOrder(p); dup || err != nil {
+		return err
 	}
-	for i := range e.orders {
-		if e.orders[i].Order != cv.Order {
-			continue
-		}
-		if e.orders[i].same(cv) {
-			e.res.Stats.Duplicates++
-			return nil
-		}
-		return &InputError{Input: "conversion", Index: p.index, Field: "Order", Err: ErrDuplicate,
-			Detail: fmt.Sprintf("order %q of customer %q differs from its earlier copy", cv.Order, cv.Customer)}
-	}
-	e.orders = append(e.orders, *cv)
 
 	d := e.days.day(floorDiv(p.at, 1e9))
 	if !e.s.inPeriod(d) {
@@ -657,6 +692,56 @@ func (e *engine) convert(p *pending) error {
 		}
 	}
 	return nil
+}
+
+// order is what identifies a conversion's content, for duplicate checks.
+type order struct {
+	id    string
+	at    int64
+	rev   money.Amount
+	first bool
+}
+
+// repeatedOrder reports whether the pending conversion repeats an order of the
+// same customer exactly (it is then counted and skipped), and returns an
+// error if it repeats an order id with different content.
+func (e *engine) repeatedOrder(p *pending) (bool, error) {
+	cv := &p.conv
+	if cv.Customer != e.orderCust || len(e.orders) == 0 {
+		e.orderCust, e.orders = cv.Customer, e.orders[:0]
+		clear(e.orderIdx)
+	}
+	o := order{id: cv.Order, at: p.at, rev: cv.Revenue, first: cv.FirstTime}
+	i := -1
+	if len(e.orders) > 16 {
+		if j, ok := e.orderIdx[o.id]; ok {
+			i = j
+		}
+	} else {
+		i = slices.IndexFunc(e.orders, func(x order) bool { return x.id == o.id })
+	}
+	switch {
+	case i >= 0 && e.orders[i] == o:
+		e.res.Stats.Duplicates++
+		return true, nil
+	case i >= 0:
+		return false, &InputError{Input: "conversion", Index: p.index, Field: "Order", Err: ErrDuplicate,
+			Detail: fmt.Sprintf("order %q of customer %q differs from its earlier copy", cv.Order, cv.Customer)}
+	}
+	e.orders = append(e.orders, o)
+	if n := len(e.orders); n > 16 {
+		if e.orderIdx == nil {
+			e.orderIdx = make(map[string]int)
+		}
+		if n == 17 {
+			for j, x := range e.orders {
+				e.orderIdx[x.id] = j
+			}
+		} else {
+			e.orderIdx[o.id] = n - 1
+		}
+	}
+	return false, nil
 }
 
 // creditNodes gives a whole conversion to every node above the clicked
