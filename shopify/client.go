@@ -70,6 +70,7 @@ type Client struct {
 	log         *slog.Logger
 	costs       *costCache
 	versionWarn atomic.Bool
+	pace        pacer
 }
 
 type config struct {

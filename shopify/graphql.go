@@ -143,14 +143,14 @@ func (c *Client) do(ctx context.Context, cl *call, out any) (*Response, error) {
 			return &decodeError{err: err}
 		}
 		cost := env.Extensions.Cost.cost()
-		c.observe(cost.ThrottleStatus)
+		throttled := false
 		for _, e := range env.Errors {
 			e.fill()
+			throttled = throttled || e.Code == "THROTTLED"
 		}
-		for _, e := range env.Errors {
-			if e.Code == "THROTTLED" {
-				return c.throttled(cost, env.Errors, resp)
-			}
+		c.observe(cost.ThrottleStatus, throttled)
+		if throttled {
+			return c.throttled(cost, env.Errors, resp)
 		}
 		return nil
 	}

@@ -9,9 +9,11 @@ import (
 
 // observe retunes the cost gate from a response's throttleStatus: restore
 // rate, bucket size, and the points the server says are left.
-func (c *Client) observe(ts ThrottleStatus) {
-	if ts.RestoreRate > 0 && ts.RestoreRate != c.gate.Limit() {
-		c.gate.SetLimit(ts.RestoreRate)
+func (c *Client) observe(ts ThrottleStatus, throttled bool) {
+	if ts.RestoreRate > 0 {
+		if r := ts.RestoreRate * c.pace.next(throttled); r != c.gate.Limit() {
+			c.gate.SetLimit(r)
+		}
 	}
 	if ts.MaximumAvailable > 0 {
 		if b := gateBurst(ts.MaximumAvailable, c.gate.Limit()); b != c.gate.Burst() {
@@ -21,6 +23,36 @@ func (c *Client) observe(ts ThrottleStatus) {
 	if ts.MaximumAvailable > 0 {
 		c.gate.Reconcile(ts.CurrentlyAvailable)
 	}
+}
+
+// pacer scales the gate's rate below the server's restore rate after a
+// THROTTLED answer, which means calls reached the server closer together
+// than they left the client (latency varies). The server's bucket then
+// fills a little ahead of the client's, and the scale creeps back to 1 as
+// calls succeed: multiplicative decrease, additive increase.
+type pacer struct {
+	mu sync.Mutex
+	f  float64
+}
+
+const (
+	paceFloor    = 0.5
+	paceDecrease = 0.85
+	paceIncrease = 0.01
+)
+
+func (p *pacer) next(throttled bool) float64 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.f == 0 {
+		p.f = 1
+	}
+	if throttled {
+		p.f = max(paceFloor, p.f*paceDecrease)
+	} else {
+		p.f = min(1, p.f+paceIncrease)
+	}
+	return p.f
 }
 
 // gateBurst is the gate's bucket size for a server bucket of size points
