@@ -643,6 +643,39 @@ func TestTokenIssuer(t *testing.T) {
 	}
 }
 
+// rotating is a caller-written TokenSource.
+type rotating struct {
+	mu   sync.Mutex
+	toks []string
+	n    int
+}
+
+func (r *rotating) Token(context.Context) (line.Secret, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.n++
+	return line.NewSecret(r.toks[0]), nil
+}
+
+func TestCustomTokenSource(t *testing.T) {
+	srv := linetest.NewServer()
+	defer srv.Close()
+	src := &rotating{toks: []string{srv.Token()}}
+	c, err := line.New(src, line.WithBaseURL(srv.URL()), line.WithDataURL(srv.URL()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Quota(context.Background()); err != nil || src.n != 1 {
+		t.Errorf("quota: %v, %d token reads", err, src.n)
+	}
+	if _, err := line.New(nil); err == nil {
+		t.Error("New(nil) succeeded")
+	}
+	if _, err := line.New(src, line.WithBaseURL("not a url")); err == nil {
+		t.Error("relative base URL accepted")
+	}
+}
+
 func TestSecretsNeverPrinted(t *testing.T) {
 	var logs bytes.Buffer
 	srv := linetest.NewServer(linetest.WithToken("super-secret-token-123"))

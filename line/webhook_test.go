@@ -121,13 +121,20 @@ func TestWebhookHandler(t *testing.T) {
 	defer hs.Close()
 	ctx := context.Background()
 
-	resp, err := srv.SendWebhook(ctx, hs.URL, srv.FollowEvent("U1"), srv.TextMessageEvent("U1", "hi"))
+	follow := srv.FollowEvent("U1")
+	resp, err := srv.SendWebhook(ctx, hs.URL, follow, srv.TextMessageEvent("U1", "hi"))
 	if err != nil || resp.StatusCode != 200 {
 		t.Fatalf("signed webhook: %v %v", resp, err)
 	}
 	resp.Body.Close()
 	if diff := cmp.Diff([]string{"follow", "message"}, got); diff != "" {
 		t.Errorf("handled (-want +got):\n%s", diff)
+	}
+
+	body, _ := srv.WebhookBody(linetest.Redelivery(follow))
+	cb, err := line.Parse(body)
+	if err != nil || !cb.Events[0].Base().IsRedelivery || cb.Events[0].Base().DedupeKey() != follow["webhookEventId"] {
+		t.Errorf("redelivery = %+v, %v", cb.Events[0].Base(), err)
 	}
 
 	post := func(body, sig string) int {

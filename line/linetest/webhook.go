@@ -83,6 +83,17 @@ func (s *Server) AccountLinkEvent(userID, nonce string, ok bool) Event {
 	return e
 }
 
+// Redelivery returns a copy of e as LINE sends it again after a failed
+// delivery: same webhookEventId, deliveryContext.isRedelivery true.
+func Redelivery(e Event) Event {
+	out := make(Event, len(e))
+	for k, v := range e {
+		out[k] = v
+	}
+	out["deliveryContext"] = map[string]any{"isRedelivery": true}
+	return out
+}
+
 // WebhookBody returns a webhook body holding events and its signature with
 // the channel secret.
 func (s *Server) WebhookBody(events ...Event) (body []byte, signature string) {
