@@ -18,7 +18,12 @@
 // waits until the bucket should hold its requested cost, and every
 // response's extensions.cost.throttleStatus retunes the gate's size, restore
 // rate and level, so the defaults ([DefaultRestoreRate], [DefaultBucketSize])
-// are only a first guess. A THROTTLED answer (HTTP 200) is retried after
+// are only a first guess. The gate's bucket is kept a little smaller than
+// the server's (5% of it or 50ms of restore, whichever is larger, at most a
+// quarter), so that a call reaching Shopify earlier than the one before it
+// still finds its cost there; after a THROTTLED answer the gate's rate is
+// lowered and then recovers call by call. A THROTTLED answer (HTTP 200) is
+// retried after
 // (requested - available) / restoreRate plus jitter; a 429 after its
 // Retry-After. MAX_COST_EXCEEDED is never retried. [Response] reports each
 // call's cost.
@@ -43,6 +48,14 @@
 // [TagsService.Apply] applies many [tagging.Change]s with aliased
 // tagsAdd/tagsRemove mutations packed under the cost limit and the bucket
 // size, with several requests in flight, and returns one result per change.
+//
+// # Page sizes
+//
+// Lists ask for as many items per page as Shopify allows and the query cost
+// limit leaves room for: customers 250, orders 50 (each order brings its
+// journey), segment members 249 (Shopify accepts up to 1000, but with the
+// email, phone and amount objects a page of 1000 would cost more than 1000
+// points). ListOptions.PageSize and MembersOptions.PageSize change them.
 //
 // # API version
 //
