@@ -29,6 +29,7 @@ type TagError struct {
 	Max int // the limit that was broken, for ErrTooLong and ErrTooMany
 }
 
+// Error describes the tag and the limit it breaks.
 func (e *TagError) Error() string {
 	var b strings.Builder
 	b.WriteString("tagging: ")
@@ -52,6 +53,7 @@ func (e *TagError) Error() string {
 	return b.String()
 }
 
+// Unwrap returns Err, so errors.Is matches the Err* values.
 func (e *TagError) Unwrap() error { return e.Err }
 
 // ParseError reports a string that is not a tag of the schema. Pos is the
@@ -66,6 +68,7 @@ type ParseError struct {
 	Expected string
 }
 
+// Error describes the input, the kind, the offset and what was expected.
 func (e *ParseError) Error() string {
 	what := "tag"
 	if e.Kind != KindUnknown {
@@ -84,6 +87,7 @@ type FormatError struct {
 	Reason string
 }
 
+// Error describes the kind, the field and why it cannot be written.
 func (e *FormatError) Error() string {
 	return fmt.Sprintf("tagging: format %s tag: %s %q: %s", e.Kind, e.Field, e.Value, e.Reason)
 }
@@ -97,6 +101,7 @@ type ConfigError struct {
 	Reason string
 }
 
+// Error describes the option and why it cannot be used.
 func (e *ConfigError) Error() string {
 	return fmt.Sprintf("tagging: %s %q: %s", e.Option, e.Value, e.Reason)
 }
@@ -110,6 +115,7 @@ type EventError struct {
 	Reason   string
 }
 
+// Error describes the event, the contract and the reason.
 func (e *EventError) Error() string {
 	if e.Contract == "" {
 		return fmt.Sprintf("tagging: %s: %s", e.Event, e.Reason)

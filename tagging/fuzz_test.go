@@ -3,6 +3,7 @@ package tagging
 import (
 	"errors"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -121,13 +122,18 @@ func FuzzRoundTrip(f *testing.F) {
 func FuzzPlan(f *testing.F) {
 	f.Add("VIP\nsubscription-1-plan:A\nline", "subscription-1-plan:B\nsubscription-count:2")
 	f.Add("Subscription-1-Plan:a\n3回目購入\n  ", "subscription-1-plan:A\nSUBSCRIPTION-1-PLAN:a")
-	s, err := NewSchema(WithRules(Rule{At: 3, Tag: "3回目購入"}, Rule{At: 5, Tag: "Straße"}))
+	s, err := NewSchema(WithRules(Rule{At: 3, Tag: "3回目購入"}, Rule{At: 5, Tag: "Straße"}), WithMaxTags(1000))
 	if err != nil {
 		f.Fatal(err)
 	}
-	var padding []string
-	for i := range 60 {
-		padding = append(padding, "foreign-"+strings.Repeat("x", i))
+	// Padding that changes nothing but forces the map path: foreign tags,
+	// and owned tags both present and desired.
+	var foreign, owned []string
+	for i := range 100 {
+		foreign = append(foreign, "foreign-"+strconv.Itoa(i))
+	}
+	for i := range 50 {
+		owned = append(owned, "subscription-9000-plan:pad "+strconv.Itoa(i))
 	}
 	f.Fuzz(func(t *testing.T, cur, des string) {
 		current := strings.Split(cur, "\n")
@@ -170,15 +176,17 @@ func FuzzPlan(f *testing.F) {
 		if NewSet(c.Add...).Len() != len(c.Add) || NewSet(c.Remove...).Len() != len(c.Remove) {
 			t.Fatalf("Plan repeats a tag: %+v", c)
 		}
-		big, err := s.Plan(cust, append(slices.Clone(current), padding...), desired)
-		if err != nil && !errors.Is(err, ErrTooMany) {
+		bigCurrent := slices.Concat(foreign, current, owned)
+		bigDesired := slices.Concat(owned, desired)
+		if len(bigCurrent)*len(bigDesired) <= bigPlan {
+			t.Fatal("padding does not reach the map path")
+		}
+		big, err := s.Plan(cust, bigCurrent, bigDesired)
+		if err != nil {
 			t.Fatalf("padded Plan: %v", err)
 		}
-		if err == nil && !slices.Equal(big.Add, c.Add) {
-			t.Fatalf("map path adds %q, pairwise path %q", big.Add, c.Add)
-		}
-		if err == nil && !NewSet(big.Remove...).Equal(NewSet(c.Remove...)) {
-			t.Fatalf("map path removes %q, pairwise path %q", big.Remove, c.Remove)
+		if !slices.Equal(big.Add, c.Add) || !slices.Equal(big.Remove, c.Remove) {
+			t.Fatalf("map path: %+v, pairwise path: %+v", big, c)
 		}
 	})
 }

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -463,6 +465,38 @@ func TestCheck(t *testing.T) {
 		var te *TagError
 		if err != nil && (!errors.As(err, &te) || te.Tag != tag) {
 			t.Errorf("Check(%.20q) error %v does not name the tag", tag, err)
+		}
+	}
+}
+
+// textOK is checkText's fast path; they must accept exactly the same text.
+func TestTextFastPathAgrees(t *testing.T) {
+	for _, s := range []string{
+		"", "a", " ", "a b", " a", "a ", "定期便", "定期便\u3000", "\u3000定期便", "a\u00a0", "\u00a0a", "a\u00a0b",
+		"a\u0085b", "a\u009fb", "a\u00a0", "\xc2", "a\xc2", "a\xc2b", "\xc2\x80", "a\x7fb", "a\tb", "a,b", "，",
+		"\xff", "a\xffb", "\xed\xa0\x80", "\uFFFD", "a\u2028", "\u2028a", "a\u2028b", "\U0001F600", "e\u0301",
+	} {
+		pos, _ := checkText(s)
+		if got, want := textOK(s), pos < 0; got != want {
+			t.Errorf("textOK(%q) = %v, checkText says %v", s, got, want)
+		}
+		// checkText without its fast path
+		slow := true
+		if s == "" {
+			slow = false
+		}
+		for i, r := range s {
+			switch {
+			case r == ',' || unicode.IsControl(r):
+				slow = false
+			case r == utf8.RuneError && !strings.HasPrefix(s[i:], "\uFFFD"):
+				slow = false
+			case unicode.IsSpace(r) && (i == 0 || i+utf8.RuneLen(r) == len(s)):
+				slow = false
+			}
+		}
+		if slow != textOK(s) {
+			t.Errorf("textOK(%q) = %v, the rules say %v", s, textOK(s), slow)
 		}
 	}
 }

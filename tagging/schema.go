@@ -105,9 +105,11 @@ func WithMaxLength(n int) Option { return func(o *options) { o.maxLen = n } }
 func WithMaxTags(n int) Option { return func(o *options) { o.maxTags = n } }
 
 // Rule is a purchase-count rule: when a contract's order count reaches At,
-// the customer gets Tag. With Plan set, only contracts on that plan count
-// (plan names compare as tags do, without regard to case). The tag stays
-// while any contract of the customer qualifies.
+// the customer gets Tag. With Plan set, only contracts on that plan count:
+// the plan is read from the contract's plan tag on the customer, and names
+// compare as tags do, without regard to case. The tag stays while any
+// contract of the customer qualifies. Rule tags are plain tags outside the
+// grammar, such as "3回目購入".
 type Rule struct {
 	At   int
 	Tag  string
