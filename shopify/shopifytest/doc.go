@@ -29,7 +29,7 @@
 // What it does not model: fields outside its schema subset; refunds of
 // requested minus actual cost (actual equals requested); backward
 // pagination (last, before); sort keys other than the default order;
-// search terms other than email, id and phone for customers and
+// search terms other than email, id, phone and updated_at for customers and
 // created_at, processed_at, tag, tag_not, customer_id and email for orders
 // (others are ignored); segment query language beyond the forms above;
 // the 25,000-object pagination limit; webhooks; bulk operations; REST.

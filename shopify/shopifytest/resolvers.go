@@ -368,7 +368,7 @@ func (s *Server) mutationRoot(now time.Time) *obj {
 }
 
 // matchCustomer applies the customers(query:) filters of 2025-01: email,
-// id and phone; other terms are ignored.
+// id, phone and updated_at; other terms are ignored.
 func matchCustomer(c *Customer, q string) bool {
 	for _, term := range strings.Fields(q) {
 		k, v, ok := strings.Cut(term, ":")
@@ -386,6 +386,10 @@ func matchCustomer(c *Customer, q string) bool {
 			}
 		case "id":
 			if !cmpInt(c.ID, v) {
+				return false
+			}
+		case "updated_at":
+			if !cmpTime(c.UpdatedAt, strings.Trim(v, `'"`)) {
 				return false
 			}
 		}

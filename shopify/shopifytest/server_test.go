@@ -225,3 +225,20 @@ func TestUnauthorized(t *testing.T) {
 		t.Errorf("status %d", resp.StatusCode)
 	}
 }
+
+func TestCustomerSearchAndInspection(t *testing.T) {
+	srv := shopifytest.NewServer()
+	defer srv.Close()
+	day := func(d int) time.Time { return time.Date(2025, 2, d, 0, 0, 0, 0, time.UTC) }
+	srv.AddCustomer(shopifytest.Customer{ID: 1, Email: "a@x", UpdatedAt: day(1), CreatedAt: day(1)})
+	srv.AddCustomer(shopifytest.Customer{ID: 2, UpdatedAt: day(10), CreatedAt: day(1)})
+	for q, want := range map[string]int{"updated_at:>=2025-02-05": 1, "email:a@x": 1, "email:*": 1, "id:>=1": 2, "": 2} {
+		_, out := post(t, srv, `query($q: String) { customers(first: 5, query: $q) { nodes { id } } }`, map[string]any{"q": q})
+		if n := len(out["data"].(map[string]any)["customers"].(map[string]any)["nodes"].([]any)); n != want {
+			t.Errorf("%q: %d customers, want %d", q, n, want)
+		}
+	}
+	if cs := srv.Customers(); len(cs) != 2 || cs[0].ID != 1 || cs[0].EmailState != "NOT_SUBSCRIBED" {
+		t.Errorf("Customers() = %+v", cs)
+	}
+}

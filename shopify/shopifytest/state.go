@@ -168,6 +168,32 @@ func (s *Server) Order(id string) (Order, bool) {
 	return cp, true
 }
 
+// Customers returns copies of every customer, ordered by id.
+func (s *Server) Customers() []Customer {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]Customer, 0, len(s.customers))
+	for _, id := range sortedKeys(s.customers) {
+		c := *s.customers[id]
+		c.Tags = slices.Clone(c.Tags)
+		out = append(out, c)
+	}
+	return out
+}
+
+// Orders returns copies of every order, ordered by id.
+func (s *Server) Orders() []Order {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]Order, 0, len(s.orders))
+	for _, id := range sortedKeys(s.orders) {
+		o := *s.orders[id]
+		o.Tags = slices.Clone(o.Tags)
+		out = append(out, o)
+	}
+	return out
+}
+
 // Tags returns the tags of the customer or order with GID id, sorted.
 func (s *Server) Tags(id string) []string {
 	s.mu.Lock()
