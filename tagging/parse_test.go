@@ -350,6 +350,8 @@ func TestSchemaConfigErrors(t *testing.T) {
 		{"twice", WithTemplate(KindRank, "r-{id}-{id}:{value}"), "rank template"},
 		{"value not last", WithTemplate(KindRank, "r:{value}!"), "rank template"},
 		{"digit after id", WithTemplate(KindPause, "p-{id}9"), "pause template"},
+		{"prefix after value", WithTemplate(KindRank, "r:{value}{prefix}"), "rank template"},
+		{"digit prefix after id", func(o *options) { WithPrefix("9sub")(o); WithTemplate(KindPause, "p-{id}{prefix}")(o) }, "pause template"},
 		{"pause without id", WithTemplate(KindPause, "paused:{date}"), "pause template"},
 		{"pause with value", WithTemplate(KindPause, "p-{id}:{value}"), "pause template"},
 		{"rank without value", WithTemplate(KindRank, "rank"), "rank template"},

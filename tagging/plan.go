@@ -103,12 +103,7 @@ func kindBits(kinds ...Kind) uint16 {
 
 func (s *Schema) inScope(tag string, plain bool, sc *scope) bool {
 	if sc.all {
-		if s.first[tag[0]] {
-			if _, ok := s.parse(tag, nil); ok {
-				return true
-			}
-		}
-		return s.isRuleTag(tag, plain)
+		return s.ownsPlain(tag, plain)
 	}
 	if sc.kinds != 0 && s.first[tag[0]] {
 		if t, ok := s.parse(tag, nil); ok && sc.kinds&(1<<t.Kind) != 0 && (sc.contract == "" || t.Contract == sc.contract) {

@@ -336,16 +336,20 @@ func (s *Schema) Check(tag string) error { return checkTag(tag, s.cfg.maxLen) }
 // remove only owned tags.
 func (s *Schema) Owns(tag string) bool { return s.owns(trimTag(tag)) }
 
-func (s *Schema) owns(tag string) bool {
+func (s *Schema) owns(tag string) bool { return s.ownsPlain(tag, isPlain(tag)) }
+
+// ownsPlain is owns for a tag whose isPlain the caller already knows.
+func (s *Schema) ownsPlain(tag string, plain bool) bool {
 	if tag == "" {
 		return false
 	}
 	if s.first[tag[0]] {
-		if _, ok := s.parse(tag, nil); ok {
+		var t Tag
+		if s.parseInto(tag, &t, nil) {
 			return true
 		}
 	}
-	return s.isRuleTag(tag, isPlain(tag))
+	return s.isRuleTag(tag, plain)
 }
 
 func (s *Schema) isRuleTag(tag string, plain bool) bool {

@@ -68,23 +68,8 @@ func compileTemplate(k Kind, src, prefix string) (template, error) {
 			}
 			*seen = true
 			flush()
-			if n := len(t.parts); n == 0 {
-				return bad("must begin with text or {prefix}")
-			} else if t.parts[n-1].ph != 0 {
-				return bad("two placeholders side by side")
-			}
 			t.parts = append(t.parts, part{ph: ph})
 		default:
-			if n := len(t.parts); lit.Len() == 0 && n > 0 {
-				switch t.parts[n-1].ph {
-				case 'v':
-					return bad("{value} must come last")
-				case 'i':
-					if '0' <= c && c <= '9' {
-						return bad("{id} is followed by a digit")
-					}
-				}
-			}
 			lit.WriteByte(c)
 			i++
 		}
@@ -92,6 +77,20 @@ func compileTemplate(k Kind, src, prefix string) (template, error) {
 	flush()
 	if len(t.parts) == 0 {
 		return bad("empty")
+	}
+	if t.parts[0].ph != 0 {
+		return bad("must begin with text or {prefix}")
+	}
+	for i := 1; i < len(t.parts); i++ {
+		prev, p := t.parts[i-1], t.parts[i]
+		switch {
+		case prev.ph == 'v':
+			return bad("{value} must come last")
+		case prev.ph != 0 && p.ph != 0:
+			return bad("two placeholders side by side")
+		case prev.ph == 'i' && '0' <= p.lit[0] && p.lit[0] <= '9':
+			return bad("{id} is followed by a digit")
+		}
 	}
 	for _, p := range t.parts {
 		if p.ph == 0 {
