@@ -28,18 +28,6 @@ const (
 	DirectVisit
 )
 
-var kindNames = [...]string{
-	AdImpression: "ad_impression",
-	AdClick:      "ad_click",
-	EmailSent:    "email_sent",
-	EmailOpened:  "email_opened",
-	EmailClicked: "email_clicked",
-	EmailBounced: "email_bounced",
-	SMSSent:      "sms_sent",
-	SMSClicked:   "sms_clicked",
-	DirectVisit:  "direct_visit",
-}
-
 // Valid reports whether k is one of the defined kinds.
 func (k Kind) Valid() bool { return k >= AdImpression && k <= DirectVisit }
 
@@ -50,8 +38,25 @@ func (k Kind) Eligible() bool {
 
 // String returns the kind's snake_case name, such as "email_clicked".
 func (k Kind) String() string {
-	if k.Valid() {
-		return kindNames[k]
+	switch k {
+	case AdImpression:
+		return "ad_impression"
+	case AdClick:
+		return "ad_click"
+	case EmailSent:
+		return "email_sent"
+	case EmailOpened:
+		return "email_opened"
+	case EmailClicked:
+		return "email_clicked"
+	case EmailBounced:
+		return "email_bounced"
+	case SMSSent:
+		return "sms_sent"
+	case SMSClicked:
+		return "sms_clicked"
+	case DirectVisit:
+		return "direct_visit"
 	}
 	return fmt.Sprintf("Kind(%d)", uint8(k))
 }
@@ -59,7 +64,7 @@ func (k Kind) String() string {
 // ParseKind is the inverse of [Kind.String].
 func ParseKind(s string) (Kind, error) {
 	for k := AdImpression; k <= DirectVisit; k++ {
-		if kindNames[k] == s {
+		if k.String() == s {
 			return k, nil
 		}
 	}
@@ -71,7 +76,7 @@ func (k Kind) MarshalText() ([]byte, error) {
 	if !k.Valid() {
 		return nil, fmt.Errorf("attribution: invalid kind %d", uint8(k))
 	}
-	return []byte(kindNames[k]), nil
+	return []byte(k.String()), nil
 }
 
 // UnmarshalText decodes a name written by [Kind.MarshalText].
@@ -98,12 +103,19 @@ const (
 	AdLevel
 )
 
-var levelNames = [...]string{"total", "channel", "campaign", "ad_group", "ad"}
-
 // String returns "total", "channel", "campaign", "ad_group" or "ad".
 func (l Level) String() string {
-	if l <= AdLevel {
-		return levelNames[l]
+	switch l {
+	case TotalLevel:
+		return "total"
+	case ChannelLevel:
+		return "channel"
+	case CampaignLevel:
+		return "campaign"
+	case AdGroupLevel:
+		return "ad_group"
+	case AdLevel:
+		return "ad"
 	}
 	return fmt.Sprintf("Level(%d)", uint8(l))
 }
@@ -299,13 +311,11 @@ func SortConversions(cs []Conversion) {
 	})
 }
 
-// Supported instants: wide enough for any shop, narrow enough that unix
-// nanoseconds never overflow.
-var (
-	minTime    = time.Date(1900, 1, 1, 0, 0, 0, 0, time.UTC)
-	maxTime    = time.Date(2200, 1, 1, 0, 0, 0, 0, time.UTC)
-	minSeconds = minTime.Unix()
-	maxSeconds = maxTime.Unix()
+// Supported instants, 1900-01-01 up to 2200-01-01 in unix seconds: wide
+// enough for any shop, narrow enough that unix nanoseconds never overflow.
+const (
+	minSeconds = -2208988800
+	maxSeconds = 7258118400
 )
 
 // checkTime returns t as unix nanoseconds, or an error cause.
@@ -315,7 +325,7 @@ func checkTime(t time.Time) (int64, error) {
 	}
 	s := t.Unix()
 	if s < minSeconds || s >= maxSeconds {
-		return 0, fmt.Errorf("%w: %s is outside %d..%d", ErrInvalid, t.Format(time.RFC3339), minTime.Year(), maxTime.Year()-1)
+		return 0, fmt.Errorf("%w: %s is outside the years 1900 to 2199", ErrInvalid, t.Format(time.RFC3339))
 	}
 	return s*1e9 + int64(t.Nanosecond()), nil
 }

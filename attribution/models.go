@@ -1,6 +1,7 @@
 package attribution
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -45,29 +46,32 @@ const (
 	PositionBased
 )
 
-var modelNames = [...]string{
-	LastNonDirectClick: "last_non_direct_click",
-	LastClick:          "last_click",
-	FirstClick:         "first_click",
-	Linear:             "linear",
-	AnyClick:           "any_click",
-	TimeDecay:          "time_decay",
-	PositionBased:      "position_based",
-}
-
 // String returns the model's snake_case name, such as "time_decay".
 func (m Model) String() string {
-	if m <= PositionBased {
-		return modelNames[m]
+	switch m {
+	case LastNonDirectClick:
+		return "last_non_direct_click"
+	case LastClick:
+		return "last_click"
+	case FirstClick:
+		return "first_click"
+	case Linear:
+		return "linear"
+	case AnyClick:
+		return "any_click"
+	case TimeDecay:
+		return "time_decay"
+	case PositionBased:
+		return "position_based"
 	}
 	return fmt.Sprintf("Model(%d)", uint8(m))
 }
 
 // ParseModel is the inverse of [Model.String].
 func ParseModel(s string) (Model, error) {
-	for m, n := range modelNames {
-		if n == s {
-			return Model(m), nil
+	for m := LastNonDirectClick; m <= PositionBased; m++ {
+		if m.String() == s {
+			return m, nil
 		}
 	}
 	return 0, fmt.Errorf("attribution: unknown model %q", s)
@@ -202,9 +206,9 @@ type Part struct {
 // of any kind and time: only eligible ones within the lookback window and
 // not after the conversion count. Parts come one per key, in the order of
 // each key's first eligible touchpoint; ties at the same instant are broken
-// by key. The result is nil when nothing is eligible or the conversion has
-// no customer (it is unattributed). Touchpoints of another customer are an
-// error.
+// by key, and exact repeats count once, as in [Config.Rollup]. The result
+// is nil when nothing is eligible or the conversion has no customer (it is
+// unattributed). Touchpoints of another customer are an error.
 func (c Config) Attribute(conv Conversion, journey []Touchpoint) ([]Part, error) {
 	s, err := c.settings()
 	if err != nil {
@@ -218,6 +222,8 @@ func (c Config) Attribute(conv Conversion, journey []Touchpoint) ([]Part, error)
 		return nil, nil
 	}
 	var keys []Key
+	ids := make(map[Key]int)
+	seen := make(map[touchID]bool)
 	var touches []touch
 	for i := range journey {
 		tp := &journey[i]
@@ -232,16 +238,22 @@ func (c Config) Attribute(conv Conversion, journey []Touchpoint) ([]Part, error)
 		if !tp.Kind.Eligible() || tat > at || tat < at-s.lookback {
 			continue
 		}
-		id := slices.Index(keys, k)
-		if id < 0 {
+		if t := (touchID{tat, tp.Kind, k, tp.UTM}); seen[t] {
+			continue // an exact repeat, dropped as Rollup drops it
+		} else {
+			seen[t] = true
+		}
+		id, ok := ids[k]
+		if !ok {
 			id = len(keys)
+			ids[k] = id
 			keys = append(keys, k)
 		}
 		touches = append(touches, touch{at: tat, leaf: int32(id), direct: tp.Kind == DirectVisit})
 	}
 	slices.SortStableFunc(touches, func(a, b touch) int {
 		if a.at != b.at {
-			return cmpInt64(a.at, b.at)
+			return cmp.Compare(a.at, b.at)
 		}
 		return keys[a.leaf].compare(keys[b.leaf])
 	})
@@ -257,16 +269,6 @@ func (c Config) Attribute(conv Conversion, journey []Touchpoint) ([]Part, error)
 	return parts, nil
 }
 
-func cmpInt64(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
-
 // checkTouchpoint validates tp and returns its time and effective key.
 func checkTouchpoint(tp *Touchpoint) (at int64, k Key, field string, err error) {
 	if !tp.Kind.Valid() {
@@ -280,6 +282,14 @@ func checkTouchpoint(tp *Touchpoint) (at int64, k Key, field string, err error) 
 		return 0, k, "Key." + f, err
 	}
 	return at, k, "", nil
+}
+
+// touchID identifies a touchpoint of one customer, for dropping repeats.
+type touchID struct {
+	at   int64
+	kind Kind
+	key  Key
+	utm  UTM
 }
 
 // touch is an eligible touchpoint in a journey: its instant, its key as an

@@ -157,7 +157,7 @@ func TestPropertyRollup(t *testing.T) {
 			var all, unattributed money.Totals
 			for _, cv := range convs {
 				_ = all.Add(cv.Revenue)
-				parts, err := cfg.Attribute(cv, dedupe(journeyOf(tps, cv.Customer)))
+				parts, err := cfg.Attribute(cv, journeyOf(tps, cv.Customer))
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -215,19 +215,6 @@ func journeyOf(tps []attribution.Touchpoint, customer string) []attribution.Touc
 	for _, tp := range tps {
 		if tp.Customer == customer {
 			out = append(out, tp)
-		}
-	}
-	return out
-}
-
-// dedupe drops exact repeats, as the rollup does.
-func dedupe(ts []attribution.Touchpoint) []attribution.Touchpoint {
-	var out []attribution.Touchpoint
-	for _, t := range ts {
-		if !slices.ContainsFunc(out, func(o attribution.Touchpoint) bool {
-			return o.Customer == t.Customer && o.Time.Equal(t.Time) && o.Kind == t.Kind && o.Key == t.Key && o.UTM == t.UTM
-		}) {
-			out = append(out, t)
 		}
 	}
 	return out

@@ -64,7 +64,7 @@ type Row struct {
 // Result is a rollup.
 type Result struct {
 	Model    Model
-	From, To Day // the period: Config.From/To, else the first and last day with data
+	From, To Day // the period: Config.From/To, else the first and last day with data (zero for none)
 
 	// Daily holds one row per (level, key, day) with data, sorted by
 	// level, key (field by field) and day. Period holds one row per
@@ -151,7 +151,7 @@ type engine struct {
 
 	spendDays map[chanDay]struct{}
 	msgDays   map[chanDay]struct{}
-	any       map[nodeKey]*convSums // AnyClick credits, per node directly
+	anyClick  map[nodeKey]*convSums // AnyClick credits, per node directly
 
 	res Result
 
@@ -288,7 +288,7 @@ func newEngine(s settings) *engine {
 		cellIDs:   make(map[uint64]int32),
 		spendDays: make(map[chanDay]struct{}),
 		msgDays:   make(map[chanDay]struct{}),
-		any:       make(map[nodeKey]*convSums),
+		anyClick:  make(map[nodeKey]*convSums),
 		res:       Result{Model: s.model},
 	}
 }
@@ -389,7 +389,8 @@ func (e *engine) spend(seq iter.Seq[Spend]) error {
 		if c.rows == nil {
 			c.rows = new(rows)
 		}
-		if w := c.rows; w.spend {
+		w := c.rows
+		if w.spend {
 			if w.amount == r.Amount && w.impr == r.Impressions && w.clicks == r.Clicks {
 				e.res.Stats.Duplicates++
 				continue
@@ -397,7 +398,6 @@ func (e *engine) spend(seq iter.Seq[Spend]) error {
 			return &InputError{Input: "spend", Index: i, Field: "Key", Err: ErrDuplicate,
 				Detail: fmt.Sprintf("a different row for %s on %s came first", r.Key, r.Day)}
 		}
-		w := c.rows
 		w.spend, w.amount, w.impr, w.clicks = true, r.Amount, r.Impressions, r.Clicks
 		e.spendDays[chanDay{r.Key.Channel, r.Day}] = struct{}{}
 	}
@@ -709,7 +709,9 @@ func (e *engine) repeatedOrder(p *pending) (bool, error) {
 	cv := &p.conv
 	if cv.Customer != e.orderCust || len(e.orders) == 0 {
 		e.orderCust, e.orders = cv.Customer, e.orders[:0]
-		clear(e.orderIdx)
+		if len(e.orderIdx) > 0 {
+			e.orderIdx = nil // let a large group's index go
+		}
 	}
 	o := order{id: cv.Order, at: p.at, rev: cv.Revenue, first: cv.FirstTime}
 	i := -1
@@ -763,10 +765,10 @@ func (e *engine) creditNodes(p *pending, leaves []int32, d Day) error {
 		}
 	}
 	for _, n := range e.nodes {
-		s := e.any[n]
+		s := e.anyClick[n]
 		if s == nil {
 			s = new(convSums)
-			e.any[n] = s
+			e.anyClick[n] = s
 		}
 		if err := s.add(One, p.conv.FirstTime, p.conv.Revenue); err != nil {
 			return &InputError{Input: "conversion", Index: p.index, Field: "Revenue", Err: err}
@@ -810,7 +812,7 @@ func (e *engine) finish() (*Result, error) {
 			}
 		}
 	}
-	for n, s := range e.any {
+	for n, s := range e.anyClick {
 		sum.add(at(n), &Measures{Conversions: s.conv, FirstTime: s.first, Returning: s.ret, Revenue: s.rev.totals()})
 	}
 	if sum.err != nil {
@@ -844,6 +846,14 @@ func (e *engine) finish() (*Result, error) {
 		r.To = e.s.to
 	case len(r.Daily) > 0:
 		r.To = last
+	}
+	if len(r.Daily) == 0 { // one bound and no data: a period of that day
+		switch {
+		case e.s.from != math.MinInt32 && e.s.to == math.MaxInt32:
+			r.To = r.From
+		case e.s.to != math.MaxInt32 && e.s.from == math.MinInt32:
+			r.From = r.To
+		}
 	}
 	for i := 0; i < len(r.Daily); {
 		row := Row{Level: r.Daily[i].Level, Key: r.Daily[i].Key, From: r.From, To: r.To}
