@@ -282,10 +282,18 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+	// Read the body first: the server notices a client hanging up only once
+	// the body is consumed.
+	body, err := io.ReadAll(io.LimitReader(r.Body, 8<<20))
+	if err != nil {
+		return
+	}
 	if s.cfg.latency > 0 {
+		t := time.NewTimer(s.cfg.latency)
 		select {
-		case <-time.After(s.cfg.latency):
+		case <-t.C:
 		case <-r.Context().Done():
+			t.Stop()
 			return
 		}
 	}
@@ -311,10 +319,6 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	if r.Header.Get("X-Shopify-Access-Token") != s.cfg.token {
 		writeJSON(w, http.StatusUnauthorized, map[string]any{"errors": "[API] Invalid API key or access token (unrecognized login or wrong password)"})
-		return
-	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, 8<<20))
-	if err != nil {
 		return
 	}
 	var req request
