@@ -34,8 +34,8 @@
 // credit is kept in millionths ([Credit]) and split, like revenue, with the
 // largest-remainder rule of [money.Amount.Allocate], so the parts of an
 // order's revenue add up to it to the minor unit. Touchpoints at the same
-// instant are ordered by key, and remainders go to the earlier key, so the
-// result never depends on input order.
+// instant are ordered by key, and a rounding tie goes to the key touched
+// first, so the result never depends on input order.
 //
 // # Rollups and KPIs
 //

@@ -72,7 +72,8 @@ type EngagementOptions struct {
 
 // Engagements turns daily rows ([Result.Daily]) into engagement inputs, in
 // row order, skipping total rows and levels not asked for. The UTC offset of
-// each day is the one in effect in Config.Location at the start of that day.
+// each day is the one in effect in Config.Location at the start of that day,
+// so use the Config that produced the rows.
 //
 // A row spanning more than one day, a count beyond GraphQL's 32-bit Int, or
 // spend or revenue in more than one currency (one MoneyInput cannot hold

@@ -34,9 +34,9 @@ func rate(name string, f func(*Row) Ratio) column {
 	return column{name: name, table: func(r *Row) string { return f(r).percent() }, csv: func(r *Row) string { return f(r).String() }, right: true}
 }
 
-// columns lists every report column in default order. It is built on
+// allColumns lists every report column in default order. It is built on
 // demand so the package keeps no mutable globals.
-func columns() []column {
+func allColumns() []column {
 	return []column{
 		text("level", func(r *Row) string { return r.Level.String() }),
 		text("channel", func(r *Row) string { return r.Key.Channel }),
@@ -81,7 +81,7 @@ func columns() []column {
 
 // Columns returns the names of all report columns in their default order.
 func Columns() []string {
-	cs := columns()
+	cs := allColumns()
 	names := make([]string, len(cs))
 	for i, c := range cs {
 		names[i] = c.name
@@ -91,7 +91,7 @@ func Columns() []string {
 
 // pick returns the named columns, or all of them for no names.
 func pick(names []string) ([]column, error) {
-	all := columns()
+	all := allColumns()
 	if len(names) == 0 {
 		return all, nil
 	}
