@@ -84,7 +84,7 @@ type RateLimit struct {
 func DefaultLimits() map[line.Endpoint]RateLimit {
 	return map[line.Endpoint]RateLimit{
 		line.EndpointPush:       {2000, 200},
-		line.EndpointMulticast:  {200, 10},
+		line.EndpointMulticast:  {200, 20},
 		line.EndpointNarrowcast: {60.0 / 3600, 60},
 		line.EndpointBroadcast:  {60.0 / 3600, 60},
 		line.EndpointAudience:   {1, 60},
@@ -450,6 +450,17 @@ func newID() string {
 // the lock into a recorder, then faults that act on the connection.
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	reqID := newID()
+	// Limits count requests when they arrive; the latency then stands for
+	// the round trip.
+	class, _ := classify(r.Method, r.URL.Path)
+	limited := false
+	if !isTokenPath(r.URL.Path) {
+		s.mu.Lock()
+		if lim := s.limiters[class]; lim != nil && !lim.AllowN(s.now(), 1) {
+			limited = true
+		}
+		s.mu.Unlock()
+	}
 	if s.cfg.latency > 0 {
 		t := time.NewTimer(s.cfg.latency)
 		select {
@@ -466,7 +477,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	rec := httptest.NewRecorder()
 	rec.Header().Set("x-line-request-id", reqID)
 	s.mu.Lock()
-	fault := s.handle(rec, r, body, reqID)
+	fault := s.handle(rec, r, body, reqID, limited)
 	s.mu.Unlock()
 	if fault == FaultTimeout {
 		t := time.NewTimer(time.Minute)
@@ -540,11 +551,11 @@ func badBody(w http.ResponseWriter, details ...errorDetail) {
 }
 
 // handle runs under s.mu.
-func (s *Server) handle(w *httptest.ResponseRecorder, r *http.Request, body []byte, reqID string) Fault {
+func (s *Server) handle(w *httptest.ResponseRecorder, r *http.Request, body []byte, reqID string, limited bool) Fault {
 	class, send := classify(r.Method, r.URL.Path)
 	key := r.Header.Get("X-Line-Retry-Key")
 	rq := Request{Method: r.Method, Path: r.URL.Path, Endpoint: class, RetryKey: key, RequestID: reqID, At: s.now()}
-	fault := s.dispatch(w, r, body, reqID, class, send, key)
+	fault := s.dispatch(w, r, body, reqID, class, send, key, limited)
 	rq.Fault = fault
 	dropped := fault == FaultDrop || fault == FaultTimeout
 	if !dropped && fault != FaultLostResponse {
@@ -557,9 +568,8 @@ func (s *Server) handle(w *httptest.ResponseRecorder, r *http.Request, body []by
 	return fault
 }
 
-func (s *Server) dispatch(w *httptest.ResponseRecorder, r *http.Request, body []byte, reqID string, class line.Endpoint, send bool, key string) Fault {
-	path := r.URL.Path
-	if strings.HasPrefix(path, "/oauth2/") || strings.HasPrefix(path, "/v2/oauth/") {
+func (s *Server) dispatch(w *httptest.ResponseRecorder, r *http.Request, body []byte, reqID string, class line.Endpoint, send bool, key string, limited bool) Fault {
+	if isTokenPath(r.URL.Path) {
 		s.tokenEndpoint(w, r, body)
 		return 0
 	}
@@ -578,7 +588,7 @@ func (s *Server) dispatch(w *httptest.ResponseRecorder, r *http.Request, body []
 			return 0
 		}
 	}
-	if lim := s.limiters[class]; lim != nil && !lim.AllowN(s.now(), 1) {
+	if limited {
 		s.throttled[class]++
 		writeError(w, http.StatusTooManyRequests, "The API rate limit has been exceeded. Try again later.")
 		return 0
@@ -606,6 +616,10 @@ func (s *Server) dispatch(w *httptest.ResponseRecorder, r *http.Request, body []
 		s.keys[key] = keyEntry{requestID: reqID, at: s.now()}
 	}
 	return fault
+}
+
+func isTokenPath(p string) bool {
+	return strings.HasPrefix(p, "/oauth2/") || strings.HasPrefix(p, "/v2/oauth/")
 }
 
 func (s *Server) nextFault(class line.Endpoint, send bool) Fault {
