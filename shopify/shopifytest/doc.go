@@ -26,8 +26,11 @@
 //   - records every valid document it received ([Server.Documents]) and
 //     counts executed top-level fields ([Server.OpCount]).
 //
-// What it does not model: fields outside its schema subset; refunds of
-// requested minus actual cost (actual equals requested); backward
+// The actual cost of a query counts the nodes its connections returned
+// instead of first; the difference is refunded to the bucket, as Shopify
+// does.
+//
+// What it does not model: fields outside its schema subset; backward
 // pagination (last, before); sort keys other than the default order;
 // search terms other than email, id, phone and updated_at for customers and
 // created_at, processed_at, tag, tag_not, customer_id and email for orders

@@ -284,3 +284,74 @@ func intArg(v any) (int, bool) {
 	}
 	return 0, false
 }
+
+// actualCost recomputes a query's cost from what it returned: a
+// connection costs 2 + (nodes returned) x the cost of a node instead of
+// 2 + first x that. Shopify refunds the difference to the bucket.
+func actualCost(schema *ast.Schema, op *ast.OperationDefinition, vars map[string]any, data *ordered, requested int) int {
+	if op.Operation == ast.Mutation || data == nil {
+		return requested
+	}
+	return actualSel(schema, op.SelectionSet, vars, data)
+}
+
+func (o *ordered) get(k string) any {
+	for i, have := range o.keys {
+		if have == k {
+			return o.vals[i]
+		}
+	}
+	return nil
+}
+
+func actualSel(schema *ast.Schema, ss ast.SelectionSet, vars map[string]any, data *ordered) int {
+	total := 0
+	for _, sel := range ss {
+		switch s := sel.(type) {
+		case *ast.Field:
+			key := s.Alias
+			if key == "" {
+				key = s.Name
+			}
+			total += actualField(schema, s, vars, data.get(key))
+		case *ast.InlineFragment:
+			total += actualSel(schema, s.SelectionSet, vars, data)
+		case *ast.FragmentSpread:
+			total += actualSel(schema, s.Definition.SelectionSet, vars, data)
+		}
+	}
+	return total
+}
+
+func actualField(schema *ast.Schema, f *ast.Field, vars map[string]any, val any) int {
+	requested, err := fieldCost(schema, f, vars)
+	if err != nil || requested == 0 {
+		return requested
+	}
+	conn, ok := val.(*ordered)
+	if !ok || !strings.HasSuffix(f.Definition.Type.Name(), "Connection") {
+		if ok {
+			return 1 + actualSel(schema, f.SelectionSet, vars, conn)
+		}
+		return requested
+	}
+	n := 0
+	for _, k := range []string{"nodes", "edges"} {
+		for _, sel := range f.SelectionSet {
+			if g, ok := sel.(*ast.Field); ok && g.Name == k {
+				key := g.Alias
+				if key == "" {
+					key = g.Name
+				}
+				if l, ok := conn.get(key).([]any); ok {
+					n = max(n, len(l))
+				}
+			}
+		}
+	}
+	child, err := nodeCost(schema, f.SelectionSet, vars)
+	if err != nil {
+		return requested
+	}
+	return 2 + n*child
+}

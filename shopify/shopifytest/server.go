@@ -522,7 +522,10 @@ func (s *Server) execute(op *ast.OperationDefinition, vars map[string]any) (int,
 		}
 	}
 	data := e.selection(op.SelectionSet, root, nil)
-	resp := map[string]any{"data": data, "extensions": costExt(requested)}
+	actual := min(actualCost(s.schema, op, vars, data, requested), requested)
+	s.bucket.avail = math.Min(s.bucket.max, s.bucket.avail+float64(requested-actual))
+	s.cost += actual - requested
+	resp := map[string]any{"data": data, "extensions": costExt(actual)}
 	if len(e.errors) > 0 {
 		resp["errors"] = e.errors
 	}

@@ -70,7 +70,10 @@ func TestCost(t *testing.T) {
 func TestThrottledShape(t *testing.T) {
 	srv := shopifytest.NewServer(shopifytest.WithBucket(100, 50), shopifytest.WithNow(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)))
 	defer srv.Close()
-	q := `{ customers(first: 30) { nodes { id } } }` // cost 32
+	for range 30 {
+		srv.AddCustomer(shopifytest.Customer{})
+	}
+	q := `{ customers(first: 30) { nodes { id } } }` // cost 32, nothing refunded
 	for range 3 {
 		post(t, srv, q, nil)
 	}
@@ -240,5 +243,24 @@ func TestCustomerSearchAndInspection(t *testing.T) {
 	}
 	if cs := srv.Customers(); len(cs) != 2 || cs[0].ID != 1 || cs[0].EmailState != "NOT_SUBSCRIBED" {
 		t.Errorf("Customers() = %+v", cs)
+	}
+}
+
+func TestActualCostRefunded(t *testing.T) {
+	srv := shopifytest.NewServer(shopifytest.WithNow(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)), shopifytest.WithBucket(1000, 1e-9))
+	defer srv.Close()
+	for range 3 {
+		srv.AddCustomer(shopifytest.Customer{})
+	}
+	_, out := post(t, srv, `{ customers(first: 10) { edges { node { id amountSpent { amount } } } } }`, nil)
+	cost := out["extensions"].(map[string]any)["cost"].(map[string]any)
+	if cost["requestedQueryCost"] != 22.0 || cost["actualQueryCost"] != 8.0 {
+		t.Errorf("cost = %v", cost)
+	}
+	if avail := cost["throttleStatus"].(map[string]any)["currentlyAvailable"].(float64); avail != 992 {
+		t.Errorf("available %v, want 992", avail)
+	}
+	if st := srv.Stats(); st.Cost != 8 {
+		t.Errorf("stats cost %d", st.Cost)
 	}
 }
