@@ -249,6 +249,21 @@ func TestModelNames(t *testing.T) {
 		if err != nil || got != k {
 			t.Errorf("ParseKind(%q) = %v, %v", k.String(), got, err)
 		}
+		b, err := k.MarshalText()
+		var back attribution.Kind
+		if err != nil || back.UnmarshalText(b) != nil || back != k {
+			t.Errorf("%v: text round trip gave %v, %v", k, back, err)
+		}
+	}
+	if _, err := attribution.Kind(0).MarshalText(); err == nil {
+		t.Error("the zero Kind marshalled")
+	}
+	var names []string
+	for l := attribution.TotalLevel; l <= attribution.AdLevel+1; l++ {
+		names = append(names, l.String())
+	}
+	if diff := cmp.Diff([]string{"total", "channel", "campaign", "ad_group", "ad", "Level(5)"}, names); diff != "" {
+		t.Errorf("level names (-want +got):\n%s", diff)
 	}
 }
 
