@@ -5,8 +5,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -316,7 +318,7 @@ func TestRetries(t *testing.T) {
 	t.Run("timeout", func(t *testing.T) {
 		srv := linetest.NewServer()
 		defer srv.Close()
-		c := srv.Client(line.WithSleep(noSleep), line.WithHTTPClient(&http.Client{Timeout: 300 * time.Millisecond}))
+		c := srv.Client(line.WithSleep(noSleep), line.WithHTTPClient(&http.Client{Timeout: time.Second}))
 		srv.FailNext(line.EndpointPush, linetest.FaultTimeout)
 		res, err := c.Push(ctx, &line.PushRequest{To: u, Messages: text("x")})
 		if err != nil || res.Duplicate || len(srv.Messages(u)) != 1 || len(srv.Requests()) != 2 {
@@ -655,6 +657,55 @@ func (r *rotating) Token(context.Context) (line.Secret, error) {
 	defer r.mu.Unlock()
 	r.n++
 	return line.NewSecret(r.toks[0]), nil
+}
+
+func TestHostsAndUserAgent(t *testing.T) {
+	type hit struct{ host, method, path, ua, ctype string }
+	var mu sync.Mutex
+	var hits []hit
+	rec := func(host string) *httptest.Server {
+		return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			_, _ = io.Copy(io.Discard, r.Body)
+			mu.Lock()
+			ct, _, _ := strings.Cut(r.Header.Get("Content-Type"), ";")
+			hits = append(hits, hit{host, r.Method, r.URL.Path, r.Header.Get("User-Agent"), ct})
+			mu.Unlock()
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusAccepted)
+			io.WriteString(w, `{"audienceGroupId":1,"type":"none"}`)
+		}))
+	}
+	api, data := rec("api"), rec("data")
+	defer api.Close()
+	defer data.Close()
+	c, err := line.New(line.StaticToken("tok-123456"), line.WithBaseURL(api.URL+"/"), line.WithDataURL(data.URL), line.WithUserAgentSuffix("shop/1.2"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if _, err := c.CreateAudienceFromFile(ctx, "f", strings.NewReader("U1\n")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.CreateAudience(ctx, "j", []string{"U1"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Quota(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for i := range hits {
+		if !strings.HasPrefix(hits[i].ua, "shopcrm/") || !strings.HasSuffix(hits[i].ua, " shop/1.2") {
+			t.Errorf("User-Agent %q", hits[i].ua)
+		}
+		hits[i].ua = ""
+	}
+	want := []hit{
+		{"data", "POST", "/v2/bot/audienceGroup/upload/byFile", "", "multipart/form-data"},
+		{"api", "POST", "/v2/bot/audienceGroup/upload", "", "application/json"},
+		{"api", "GET", "/v2/bot/message/quota", "", ""},
+	}
+	if diff := cmp.Diff(want, hits, cmp.AllowUnexported(hit{})); diff != "" {
+		t.Errorf("requests (-want +got):\n%s", diff)
+	}
 }
 
 func TestCustomTokenSource(t *testing.T) {
