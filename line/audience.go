@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"iter"
@@ -20,14 +21,15 @@ import (
 
 // Audience limits.
 const (
-	MaxAudienceIDsPerCall     = 10000     // user ids per JSON create or add call
-	MaxAudienceIDsPerFile     = 1_500_000 // user ids per file upload
-	MaxAudienceDescription    = 120       // characters of a description
-	audienceDefaultPageSize   = 40
-	audienceStatusReady       = "READY"
-	audienceStatusFailed      = "FAILED"
-	audienceStatusInProgress  = "IN_PROGRESS"
-	audienceNotFoundDetailMsg = "AUDIENCE_GROUP_NOT_FOUND"
+	MaxAudienceIDsPerCall  = 10000     // user ids per JSON create or add call
+	MaxAudienceIDsPerFile  = 1_500_000 // user ids per file upload
+	MaxAudienceDescription = 120       // characters of a description
+)
+
+const (
+	audiencePageSize     = 40 // the largest page LINE serves
+	audienceStatusReady  = "READY"
+	audienceStatusFailed = "FAILED"
 )
 
 // AudienceGroup describes an audience group.
@@ -248,7 +250,7 @@ type AudienceFilter struct {
 func (c *Client) Audiences(ctx context.Context, f AudienceFilter) iter.Seq2[AudienceGroup, error] {
 	return func(yield func(AudienceGroup, error) bool) {
 		for page := 1; ; page++ {
-			q := url.Values{"page": {strconv.Itoa(page)}, "size": {strconv.Itoa(audienceDefaultPageSize)}}
+			q := url.Values{"page": {strconv.Itoa(page)}, "size": {strconv.Itoa(audiencePageSize)}}
 			if f.Description != "" {
 				q.Set("description", f.Description)
 			}
@@ -362,6 +364,4 @@ func (r *Replacement) Commit(ctx context.Context) error {
 	return err
 }
 
-func isNotFound(err error) bool {
-	return err != nil && (errorsIs(err, ErrNotFound))
-}
+func isNotFound(err error) bool { return errors.Is(err, ErrNotFound) }

@@ -3,6 +3,7 @@ package line
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"time"
@@ -93,12 +94,12 @@ func validateRecipient(field string, r Recipient, n *int) error {
 			return invalid(field, "an operator needs exactly one of And, Or, Not")
 		}
 		for i, x := range r.And {
-			if err := validateRecipient(field+".And["+itoa(i)+"]", x, n); err != nil {
+			if err := validateRecipient(fmt.Sprintf("%s.And[%d]", field, i), x, n); err != nil {
 				return err
 			}
 		}
 		for i, x := range r.Or {
-			if err := validateRecipient(field+".Or["+itoa(i)+"]", x, n); err != nil {
+			if err := validateRecipient(fmt.Sprintf("%s.Or[%d]", field, i), x, n); err != nil {
 				return err
 			}
 		}
@@ -344,5 +345,3 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 		return ctx.Err()
 	}
 }
-
-func itoa(i int) string { return formatInt(int64(i)) }

@@ -3,18 +3,12 @@ package line
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"iter"
 	"net/http"
 	"net/url"
-	"strconv"
 )
-
-func errorsIs(err, target error) bool { return errors.Is(err, target) }
-
-func formatInt(i int64) string { return strconv.FormatInt(i, 10) }
 
 func decodeJSON(r io.Reader, v any) error {
 	if err := json.NewDecoder(r).Decode(v); err != nil && err != io.EOF {
