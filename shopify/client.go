@@ -109,7 +109,7 @@ func WithHTTPClient(hc *http.Client) Option {
 // WithRetry sets the retry policy. Queries and tagsAdd/tagsRemove are
 // retried on network errors, 5xx and throttling; other mutations only on
 // throttling, which means they were not executed.
-func WithRetry(p transport.RetryPolicy) Option {
+func WithRetry(p RetryPolicy) Option {
 	return func(c *config) error {
 		if p.MaxRetries < 0 {
 			return &InputError{Field: "retry.MaxRetries", Reason: "must not be negative"}
