@@ -20,11 +20,14 @@
 // skipped while per-second limits still run in real time.
 //
 // Not modelled: demographic filters (accepted, validated as JSON, ignored:
-// every follower matches), message content beyond the checks listed in the
-// package's validation (Flex contents are not checked), reply tokens and the
-// reply endpoint, rich menus, groups and rooms, insight, message content
-// download, LINE's 50-recipient minimum for audience narrowcasts (off by
-// default, see WithMinNarrowcastAudience), v2.1 JWT-assertion tokens, and
-// the exact wording of LINE's error messages where LINE does not publish
-// it.
+// every follower matches), message content beyond the checks of the send
+// endpoints (Flex contents are not checked), whether a push or multicast
+// recipient is a friend (any id receives the message; user ids are not
+// checked against LINE's U + 32 hex form), the reply endpoint and reply
+// tokens, rich menus, groups and rooms, insight, message content download,
+// the 2 MB request size limit, concurrency-limit 429s, LINE's
+// 50-recipient minimum for audience narrowcasts (off by default, see
+// WithMinNarrowcastAudience), audience expiry after 180 days, v2.1
+// JWT-assertion tokens, and the exact wording of LINE's error messages where
+// LINE does not publish it.
 package linetest
