@@ -634,6 +634,22 @@ func TestTokenIssuer(t *testing.T) {
 		t.Errorf("issued %d tokens, want 2", issued)
 	}
 
+	short := srv.TokenIssuer(line.ShortLived)
+	sc, _ := line.New(short, line.WithBaseURL(srv.URL()), line.WithDataURL(srv.URL()))
+	if _, err := sc.Quota(ctx); err != nil {
+		t.Fatal(err)
+	}
+	old, _ := short.Token(ctx)
+	if err := short.Revoke(ctx); err != nil {
+		t.Fatal(err)
+	}
+	stale, _ := line.New(line.StaticToken(old.Reveal()), line.WithBaseURL(srv.URL()))
+	if _, err := stale.Quota(ctx); !errors.Is(err, line.ErrUnauthorized) {
+		t.Errorf("revoked token still works: %v", err)
+	}
+	if _, err := sc.Quota(ctx); err != nil {
+		t.Errorf("after revoke, a new token: %v", err)
+	}
 	bad, _ := line.NewTokenIssuer(line.ShortLived, srv.ChannelID(), "wrong-secret-value", line.WithTokenBaseURL(srv.URL()))
 	_, err = bad.Token(ctx)
 	var ae *line.APIError

@@ -141,3 +141,27 @@ func (t *TokenIssuer) Token(ctx context.Context) (transport.Secret, error) {
 	t.tok, t.expires = transport.NewSecret(out.AccessToken), t.now().Add(life-margin)
 	return t.tok, nil
 }
+
+// Revoke revokes the cached short-lived token (POST /v2/oauth/revoke) and
+// forgets it, so the next Token call issues a new one. At most 30
+// short-lived tokens exist per channel, so a program that stops for good
+// should revoke its own. Stateless tokens cannot be revoked; for them Revoke
+// only forgets the cached token.
+func (t *TokenIssuer) Revoke(ctx context.Context) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.tok.IsZero() {
+		return nil
+	}
+	if t.kind == ShortLived {
+		form := url.Values{"access_token": {t.tok.Reveal()}}
+		resp, err := t.tr.Do(ctx, &transport.Request{Method: http.MethodPost, URL: t.baseURL + "/v2/oauth/revoke",
+			Header: http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}, Body: []byte(form.Encode()), Retry: true})
+		if err != nil {
+			return wrapError(err)
+		}
+		resp.Body.Close()
+	}
+	t.tok, t.expires = transport.Secret{}, time.Time{}
+	return nil
+}

@@ -143,6 +143,7 @@ func TestLineClientAgainstSpecs(t *testing.T) {
 	must("short-lived issuer", err)
 	_, err = short.Token(ctx)
 	must("short-lived token", err)
+	must("revoke", short.Revoke(ctx))
 	bad, _ := line.NewTokenIssuer(line.ShortLived, srv.ChannelID(), "not-the-secret", line.WithTokenBaseURL(srv.URL()),
 		line.WithTokenHTTPClient(hc))
 	if _, err := bad.Token(ctx); err == nil {
@@ -169,7 +170,7 @@ func TestLineClientAgainstSpecs(t *testing.T) {
 		}
 	}
 	for _, want := range []string{"POST /v2/bot/message/push 409", "POST /v2/bot/message/multicast 429", "POST /v2/bot/message/narrowcast 202",
-		"POST /v2/bot/audienceGroup/upload/byFile 202", "PUT /v2/bot/audienceGroup/upload/byFile 202", "POST /v2/oauth/accessToken 400", "POST /oauth2/v3/token 200"} {
+		"POST /v2/bot/audienceGroup/upload/byFile 202", "PUT /v2/bot/audienceGroup/upload/byFile 202", "POST /v2/oauth/accessToken 400", "POST /oauth2/v3/token 200", "POST /v2/oauth/revoke 200"} {
 		if !seen[want] {
 			t.Errorf("no exchange %s", want)
 		}
