@@ -138,13 +138,14 @@ type Plan struct {
 // read as the previous membership. [Plan.Commit] stores nothing: the tags
 // themselves are the state.
 func (r *Report) FromTags() *Plan {
+	d := r.TagDelta()
 	return &Plan{
 		Segment:  r.Name,
 		Tag:      r.Tag,
 		Source:   FromTags,
-		Previous: r.TagDelta.Unchanged + len(r.TagDelta.Left),
+		Previous: d.Unchanged + len(d.Left),
 		Current:  len(r.Members),
-		Delta:    r.TagDelta,
+		Delta:    d,
 	}
 }
 

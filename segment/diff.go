@@ -127,23 +127,11 @@ func DiffSorted(prev, cur iter.Seq2[ID, error]) iter.Seq2[Move, error] {
 		var kind Kind
 		pc := seqCheck{input: "previous", sorted: true, kind: &kind}
 		cc := seqCheck{input: "current", sorted: true, kind: &kind}
-		next, stop := iter.Pull2(prev)
+		next, stop := iter.Pull2(batches(prev))
 		defer stop()
-		var p ID
-		var pok bool
-		advance := func() error {
-			id, err, ok := next()
-			if !ok {
-				pok = false
-				return nil
-			}
-			if err == nil {
-				err = pc.check(id)
-			}
-			p, pok = id, err == nil
-			return err
-		}
-		if err := advance(); err != nil {
+		pp := puller{next: next, check: &pc}
+		p, pok, err := pp.get()
+		if err != nil {
 			yield(Move{}, err)
 			return
 		}
@@ -159,13 +147,13 @@ func DiffSorted(prev, cur iter.Seq2[ID, error]) iter.Seq2[Move, error] {
 				if !yield(Move{ID: p}, nil) {
 					return
 				}
-				if err := advance(); err != nil {
+				if p, pok, err = pp.get(); err != nil {
 					yield(Move{}, err)
 					return
 				}
 			}
 			if pok && p == c {
-				if err := advance(); err != nil {
+				if p, pok, err = pp.get(); err != nil {
 					yield(Move{}, err)
 					return
 				}
@@ -179,7 +167,7 @@ func DiffSorted(prev, cur iter.Seq2[ID, error]) iter.Seq2[Move, error] {
 			if !yield(Move{ID: p}, nil) {
 				return
 			}
-			if err := advance(); err != nil {
+			if p, pok, err = pp.get(); err != nil {
 				yield(Move{}, err)
 				return
 			}
@@ -187,81 +175,219 @@ func DiffSorted(prev, cur iter.Seq2[ID, error]) iter.Seq2[Move, error] {
 	}
 }
 
-// Diff compares prev and cur given in any order. It holds both sides in
-// memory as 8 bytes per id and sorts them with a radix sort, which is
-// several times faster than a hash set of GID strings and a fraction of
-// its memory. Joined and Left come out ascending.
+// batchSize is how many ids cross from the pulled sequence at a time.
+const batchSize = 1024
+
+// batches groups seq into slices of up to batchSize ids, reusing one
+// buffer: the consumer is done with a batch when it asks for the next. An
+// error comes after the ids before it.
+func batches(seq iter.Seq2[ID, error]) iter.Seq2[[]ID, error] {
+	return func(yield func([]ID, error) bool) {
+		buf := make([]ID, 0, batchSize)
+		for id, err := range seq {
+			if err != nil {
+				if len(buf) > 0 && !yield(buf, nil) {
+					return
+				}
+				yield(nil, err)
+				return
+			}
+			buf = append(buf, id)
+			if len(buf) == batchSize {
+				if !yield(buf, nil) {
+					return
+				}
+				buf = buf[:0]
+			}
+		}
+		if len(buf) > 0 {
+			yield(buf, nil)
+		}
+	}
+}
+
+// puller reads pulled batches one id at a time. Pulling through
+// iter.Pull2 costs two coroutine switches, several times the rest of the
+// work per id; batching pays them once per batchSize ids.
+type puller struct {
+	next  func() ([]ID, error, bool)
+	check *seqCheck
+	batch []ID
+	i     int
+	done  bool
+}
+
+// get returns the next checked id, false at the end, or the error that
+// ends the sequence.
+func (p *puller) get() (ID, bool, error) {
+	for p.i >= len(p.batch) {
+		if p.done {
+			return ID{}, false, nil
+		}
+		b, err, ok := p.next()
+		if !ok || err != nil {
+			p.done = true
+			return ID{}, false, err
+		}
+		p.batch, p.i = b, 0
+	}
+	id := p.batch[p.i]
+	p.i++
+	if err := p.check.check(id); err != nil {
+		p.done = true
+		return ID{}, false, err
+	}
+	return id, true, nil
+}
+
+// Diff compares prev and cur given in any order. It radix-sorts the
+// previous ids, 8 bytes each in blocks that never need copying, then reads
+// the current ids in large chunks, sorting each and walking it along the
+// previous ones: several times faster than a hash set of GID strings, in
+// about two thirds of the memory of sorting both sides whole. Joined and
+// Left come out ascending.
 //
 // A duplicate within one side, ids of two resource types, an invalid id
 // or an error from either input is returned as the error.
 func Diff(prev, cur iter.Seq2[ID, error]) (Delta, error) {
+	return diffChunked(prev, cur, minChunk)
+}
+
+// diffChunked is Diff with the smallest chunk as a parameter, so tests can
+// cross chunk boundaries with few ids.
+func diffChunked(prev, cur iter.Seq2[ID, error], minChunk int) (Delta, error) {
 	var kind Kind
-	a, err := collect(prev, &seqCheck{input: "previous", kind: &kind})
-	if err != nil {
+	var a, scratch nums
+	if err := collect(prev, &seqCheck{input: "previous", kind: &kind}, &a); err != nil {
 		return Delta{}, err
 	}
-	b, err := collect(cur, &seqCheck{input: "current", kind: &kind})
-	if err != nil {
-		return Delta{}, err
+	p, free := radixSort(&a, &scratch)
+	if v, ok := p.firstDup(); ok {
+		return Delta{}, dupErr("previous", kind, v)
 	}
-	buf := make([]uint64, max(len(a), len(b)))
-	radixSort(a, buf)
-	radixSort(b, buf)
-	buf = nil
-	for _, side := range []struct {
-		name string
-		v    []uint64
-	}{{"previous", a}, {"current", b}} {
-		for i := 1; i < len(side.v); i++ {
-			if side.v[i] == side.v[i-1] {
-				id := ID{Kind: kind, Num: int64(side.v[i])}
-				return Delta{}, &SequenceError{Input: side.name, Index: -1, Prev: id, ID: id, Problem: Duplicate}
+
+	// The block set the sort left free holds each chunk and its scratch.
+	w := walker{prev: p, found: make([]uint64, (p.n+63)/64)}
+	half := len(free.blocks) / 2
+	chunk := nums{blocks: free.blocks[:half:half]}
+	chunkScratch := nums{blocks: free.blocks[half:len(free.blocks):len(free.blocks)]}
+	limit := max(half*maxBlock, minChunk)
+	chk := seqCheck{input: "current", kind: &kind}
+	for id, err := range cur {
+		if err == nil {
+			err = chk.check(id)
+		}
+		if err != nil {
+			return Delta{}, err
+		}
+		chunk.add(uint64(id.Num))
+		if chunk.n == limit {
+			if v, dup := w.walk(&chunk, &chunkScratch); dup {
+				return Delta{}, dupErr("current", kind, v)
 			}
 		}
 	}
-	return mergeNums(kind, a, b), nil
+	if v, dup := w.walk(&chunk, &chunkScratch); dup {
+		return Delta{}, dupErr("current", kind, v)
+	}
+	return w.delta(kind)
 }
 
+// minChunk is the smallest chunk of current ids Diff sorts at a time, for
+// when there are few previous ids to make room.
+const minChunk = 16 * maxBlock
+
 // collect reads ids into numbers; the shared kind is checked as it goes.
-func collect(seq iter.Seq2[ID, error], chk *seqCheck) ([]uint64, error) {
-	var out []uint64
+func collect(seq iter.Seq2[ID, error], chk *seqCheck, out *nums) error {
 	for id, err := range seq {
 		if err == nil {
 			err = chk.check(id)
 		}
 		if err != nil {
-			return nil, err
+			return err
 		}
-		out = append(out, uint64(id.Num))
+		out.add(uint64(id.Num))
 	}
-	return out, nil
+	return nil
 }
 
-// mergeNums diffs two ascending, duplicate-free lists of numbers of kind k.
-func mergeNums(k Kind, a, b []uint64) Delta {
+func dupErr(input string, k Kind, v uint64) error {
+	id := ID{Kind: k, Num: int64(v)}
+	return &SequenceError{Input: input, Index: -1, Prev: id, ID: id, Problem: Duplicate}
+}
+
+// walker matches sorted chunks of current ids against the sorted previous
+// ids, marking the previous ids it finds.
+type walker struct {
+	prev   *nums
+	found  []uint64 // a bit per previous id
+	joined list[uint64]
+}
+
+// walk sorts chunk and matches it, then empties chunk and scratch for the
+// next one. It reports a current id seen twice.
+func (w *walker) walk(chunk, scratch *nums) (dup uint64, found bool) {
+	if chunk.n == 0 {
+		return 0, false
+	}
+	sorted, _ := radixSort(chunk, scratch)
+	j, n := 0, w.prev.n
+	var last uint64 // ids are positive, so no id equals the initial 0
+	sorted.each(func(b []uint64) {
+		for _, x := range b {
+			if found {
+				return
+			}
+			if x == last {
+				dup, found = x, true
+				return
+			}
+			last = x
+			for j < n && w.prev.at(j) < x {
+				j++
+			}
+			if j < n && w.prev.at(j) == x {
+				if w.found[j/64]&(1<<(j%64)) != 0 {
+					dup, found = x, true
+					return
+				}
+				w.found[j/64] |= 1 << (j % 64)
+				continue
+			}
+			w.joined.add(x)
+		}
+	})
+	chunk.reset()
+	scratch.reset()
+	return dup, found
+}
+
+// delta finishes the diff: joined ids from different chunks are sorted
+// together (a duplicate across chunks shows up here), leavers are the
+// previous ids never found.
+func (w *walker) delta(k Kind) (Delta, error) {
+	joined := w.joined.slice()
+	slices.Sort(joined)
 	var d Delta
-	i, j := 0, 0
-	for i < len(a) && j < len(b) {
-		switch {
-		case a[i] < b[j]:
-			d.Left = append(d.Left, ID{Kind: k, Num: int64(a[i])})
-			i++
-		case a[i] > b[j]:
-			d.Joined = append(d.Joined, ID{Kind: k, Num: int64(b[j])})
-			j++
-		default:
+	if len(joined) > 0 {
+		d.Joined = make([]ID, len(joined))
+	}
+	for i, v := range joined {
+		if i > 0 && v == joined[i-1] {
+			return Delta{}, dupErr("current", k, v)
+		}
+		d.Joined[i] = ID{Kind: k, Num: int64(v)}
+	}
+	var left list[ID]
+	for j := range w.prev.n {
+		if w.found[j/64]&(1<<(j%64)) == 0 {
+			left.add(ID{Kind: k, Num: int64(w.prev.at(j))})
+		} else {
 			d.Unchanged++
-			i++
-			j++
 		}
 	}
-	for ; i < len(a); i++ {
-		d.Left = append(d.Left, ID{Kind: k, Num: int64(a[i])})
-	}
-	for ; j < len(b); j++ {
-		d.Joined = append(d.Joined, ID{Kind: k, Num: int64(b[j])})
-	}
-	return d
+	d.Left = left.slice()
+	return d, nil
 }
 
 // diffIDs diffs two ascending, duplicate-free id slices.
@@ -298,51 +424,4 @@ func checkSorted(input string, ids []ID) error {
 		}
 	}
 	return nil
-}
-
-// radixSort sorts a ascending using buf (at least len(a) long) as scratch:
-// least significant byte first, skipping bytes that are the same in every
-// number, which for Shopify ids (about 2^43) leaves five or six passes.
-func radixSort(a, buf []uint64) {
-	n := len(a)
-	if n < 256 {
-		slices.Sort(a)
-		return
-	}
-	if slices.IsSorted(a) {
-		return
-	}
-	var counts [8][256]int
-	for _, v := range a {
-		counts[0][byte(v)]++
-		counts[1][byte(v>>8)]++
-		counts[2][byte(v>>16)]++
-		counts[3][byte(v>>24)]++
-		counts[4][byte(v>>32)]++
-		counts[5][byte(v>>40)]++
-		counts[6][byte(v>>48)]++
-		counts[7][byte(v>>56)]++
-	}
-	src, dst := a, buf[:n]
-	for pass := range 8 {
-		shift := uint(8 * pass)
-		c := &counts[pass]
-		if c[byte(src[0]>>shift)] == n {
-			continue
-		}
-		sum := 0
-		for i, k := range c {
-			c[i] = sum
-			sum += k
-		}
-		for _, v := range src {
-			b := byte(v >> shift)
-			dst[c[b]] = v
-			c[b]++
-		}
-		src, dst = dst, src
-	}
-	if &src[0] != &a[0] {
-		copy(a, src)
-	}
 }

@@ -60,12 +60,12 @@ func TestDiff(t *testing.T) {
 }
 
 func TestDiffLarge(t *testing.T) {
-	// Enough ids for the radix sort path (>= 256), with values spread over
+	// Enough ids for the radix sort path (over a block), with values spread over
 	// every byte, including ids near the int64 limit.
 	r := rand.New(rand.NewPCG(1, 2))
 	seen := map[int64]bool{}
 	var all []ID
-	for len(all) < 3000 {
+	for len(all) < 2*maxBlock+300 {
 		n := r.Int64N(1<<63-1) + 1
 		if len(all)%10 == 0 {
 			n = r.Int64N(1<<20) + 1
@@ -75,29 +75,61 @@ func TestDiffLarge(t *testing.T) {
 			all = append(all, cid(n))
 		}
 	}
-	prev, cur := all[:2000], all[1000:]
+	third := len(all) / 3
+	prev, cur := all[:2*third], all[third:]
 	got := diffBoth(t, prev, cur)
-	want := Delta{Joined: slices.Clone(all[2000:]), Left: slices.Clone(all[:1000]), Unchanged: 1000}
+	want := Delta{Joined: slices.Clone(all[2*third:]), Left: slices.Clone(all[:third]), Unchanged: third}
 	slices.SortFunc(want.Joined, ID.Compare)
 	slices.SortFunc(want.Left, ID.Compare)
 	diff(t, "Delta", want, got)
+	// Chunks as large as the sort of the previous ids leaves room for:
+	// here, a block, so the current ids take two chunks.
+	chunked, err := diffChunked(IDs(prev), IDs(cur), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	diff(t, "Delta in block-sized chunks", want, chunked)
 }
 
 func TestRadixSort(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
-	for _, n := range []int{0, 1, 255, 256, 1000, 5000} {
-		for _, mask := range []uint64{1<<63 - 1, 1<<43 - 1, 0xff, 0xff00ff00} {
-			a := make([]uint64, n)
-			for i := range a {
-				a[i] = r.Uint64() & mask
+	// Sizes around the block size take both the one-block and the radix
+	// path; the masks leave some bytes constant, which passes skip.
+	for _, n := range []int{0, 1, 255, maxBlock, maxBlock + 1, 3*maxBlock + 17} {
+		for _, mask := range []uint64{1<<63 - 1, 1<<43 - 1, 0xff00ff00} {
+			var src, scratch nums
+			want := make([]uint64, n)
+			for i := range want {
+				want[i] = r.Uint64() & mask
+				src.add(want[i])
 			}
-			want := slices.Clone(a)
 			slices.Sort(want)
-			radixSort(a, make([]uint64, n))
-			if !slices.Equal(a, want) {
+			sorted, free := radixSort(&src, &scratch)
+			if sorted == free {
+				t.Fatal("result and free space are the same")
+			}
+			var got []uint64
+			sorted.each(func(b []uint64) { got = append(got, b...) })
+			if !slices.Equal(got, want) {
 				t.Fatalf("n=%d mask=%x: not sorted", n, mask)
 			}
 		}
+	}
+}
+
+func TestList(t *testing.T) {
+	var l list[int]
+	var want []int
+	for i := range 100_000 {
+		l.add(i)
+		want = append(want, i)
+	}
+	if got := l.slice(); !slices.Equal(got, want) || cap(got) != len(want) {
+		t.Errorf("slice: len %d cap %d", len(got), cap(got))
+	}
+	var empty list[int]
+	if empty.slice() != nil {
+		t.Error("empty list gives a non-nil slice")
 	}
 }
 
@@ -280,4 +312,94 @@ func TestParseIDs(t *testing.T) {
 		got = append(got, id)
 	}
 	diff(t, "ids", cids(5, 6), got)
+}
+
+// TestDiffAcrossBlocks checks errors and duplicates where the sorted diff
+// reads previous ids in batches and the unsorted diff sorts in blocks.
+func TestDiffAcrossBlocks(t *testing.T) {
+	n := 3*batchSize + 10
+	ids := make([]ID, n)
+	for i := range ids {
+		ids[i] = cid(int64(i + 1))
+	}
+	boom := errors.New("source failed")
+	for _, at := range []int{batchSize - 1, batchSize, 2*batchSize + 3} {
+		var moves int
+		var err error
+		for _, e := range DiffSorted(seqErr(ids, at, boom), IDs(nil)) {
+			if e != nil {
+				err = e
+				break
+			}
+			moves++
+		}
+		if !errors.Is(err, boom) || moves != at {
+			t.Errorf("error at %d: %d moves then %v", at, moves, err)
+		}
+		unsorted := slices.Clone(ids)
+		unsorted[at], unsorted[at+1] = unsorted[at+1], unsorted[at]
+		err = nil
+		for _, e := range DiffSorted(IDs(unsorted), IDs(nil)) {
+			if e != nil {
+				err = e
+			}
+		}
+		if !seqIs("previous", at+1, OutOfOrder)(err) {
+			t.Errorf("out of order at %d: %v", at+1, err)
+		}
+	}
+	big := make([]ID, 0, maxBlock+100)
+	for i := range maxBlock + 99 {
+		big = append(big, cid(int64(maxBlock+100-i)))
+	}
+	big = append(big, cid(7))
+	if _, err := Diff(IDs(nil), IDs(big)); !seqIs("current", -1, Duplicate)(err) {
+		t.Errorf("duplicate among %d unsorted ids: %v", len(big), err)
+	}
+}
+
+func TestTagDeltaWithoutTagged(t *testing.T) {
+	r := Report{Members: cids(1, 2), TaggedNonMembers: cids(3)}
+	diff(t, "delta", Delta{Joined: cids(1, 2), Left: cids(3)}, r.TagDelta())
+	r.Tagged = []bool{true}
+	diff(t, "delta", Delta{Joined: cids(2), Left: cids(3), Unchanged: 1}, r.TagDelta())
+}
+
+// TestDiffChunks runs the unsorted diff with tiny chunks, so current ids
+// cross many chunk boundaries, and checks it against the sorted diff.
+func TestDiffChunks(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 9))
+	for iter := range 50 {
+		var prev, cur []ID
+		for n := int64(1); n <= 600; n++ {
+			if r.IntN(3) > 0 {
+				prev = append(prev, cid(n))
+			}
+			if r.IntN(3) > 0 {
+				cur = append(cur, cid(n))
+			}
+		}
+		r.Shuffle(len(cur), func(i, j int) { cur[i], cur[j] = cur[j], cur[i] })
+		want := diffBoth(t, prev, cur)
+		got, err := diffChunked(IDs(prev), IDs(cur), 1+r.IntN(64))
+		if err != nil {
+			t.Fatal(err)
+		}
+		diff(t, "chunked diff (iteration "+strconv.Itoa(iter)+")", want, got)
+	}
+	// A duplicate current id, in prev or not, in the same chunk or not.
+	for _, tc := range []struct {
+		cur   []ID
+		chunk int
+	}{
+		{cids(5, 1, 5), 10}, {cids(5, 1, 5), 1}, {cids(9, 1, 9), 10}, {cids(9, 1, 9), 1}, {cids(9, 1, 9), 2},
+	} {
+		_, err := diffChunked(IDs(cids(1, 5)), IDs(tc.cur), tc.chunk)
+		if !seqIs("current", -1, Duplicate)(err) {
+			t.Errorf("cur %v in chunks of %d: %v", tc.cur, tc.chunk, err)
+		}
+	}
+	if _, err := diffChunked(IDs(cids(3, 1, 3)), IDs(nil), 1); !seqIs("previous", -1, Duplicate)(err) {
+		t.Errorf("duplicate previous id: %v", err)
+	}
 }

@@ -55,27 +55,36 @@ type LineItem struct {
 // isRefund reports whether o is a refund entry rather than an order.
 func (o *Order) isRefund() bool { return o.Total.Minor < 0 }
 
-// validate checks one customer; scratch is reused between customers for the
-// duplicate-order check and returned for the next call.
-func (c *Customer) validate(scratch []int64) ([]int64, error) {
+// validator checks customers, keeping what it can reuse from one to the
+// next.
+type validator struct {
+	scratch []int64        // for the duplicate-order check of many orders
+	known   money.Currency // the last currency found known: most stores have one
+}
+
+// validate checks one customer.
+func (v *validator) validate(c *Customer) error {
 	if !c.ID.valid(KindCustomer) {
-		return scratch, &InputError{Customer: c.ID, Field: "ID", Reason: "not a customer id"}
+		return &InputError{Customer: c.ID, Field: "ID", Reason: "not a customer id"}
 	}
 	for i := range c.Orders {
 		o := &c.Orders[i]
 		if !o.ID.valid(KindOrder) {
-			return scratch, c.orderErr(i, "ID", "not an order id", nil)
+			return c.orderErr(i, "ID", "not an order id", nil)
 		}
 		if o.Time.IsZero() {
-			return scratch, c.orderErr(i, "Time", "missing", nil)
+			return c.orderErr(i, "Time", "missing", nil)
 		}
-		if !o.Total.Currency.Known() {
-			return scratch, c.orderErr(i, "Total.Currency", "unknown currency",
-				&money.UnknownCurrencyError{Code: string(o.Total.Currency)})
+		if cur := o.Total.Currency; cur != v.known || cur == "" {
+			if !cur.Known() {
+				return c.orderErr(i, "Total.Currency", "unknown currency",
+					&money.UnknownCurrencyError{Code: string(cur)})
+			}
+			v.known = cur
 		}
 		for j := range o.Items {
 			if p := o.Items[j].Product; !p.IsZero() && !p.valid(KindProduct) {
-				return scratch, c.orderErr(i, "Items["+strconv.Itoa(j)+"].Product", "not a product id", nil)
+				return c.orderErr(i, "Items["+strconv.Itoa(j)+"].Product", "not a product id", nil)
 			}
 		}
 	}
@@ -85,28 +94,28 @@ func (c *Customer) validate(scratch []int64) ([]int64, error) {
 		for i := 1; i < n; i++ {
 			for j := 0; j < i; j++ {
 				if c.Orders[i].ID == c.Orders[j].ID {
-					return scratch, c.orderErr(i, "ID", "duplicate order id "+c.Orders[i].ID.String(), nil)
+					return c.orderErr(i, "ID", "duplicate order id "+c.Orders[i].ID.String(), nil)
 				}
 			}
 		}
-	} else {
-		scratch = scratch[:0]
-		for i := range c.Orders {
-			scratch = append(scratch, c.Orders[i].ID.Num)
-		}
-		slices.Sort(scratch)
-		for i := 1; i < len(scratch); i++ {
-			if scratch[i] == scratch[i-1] {
-				dup := ID{Kind: KindOrder, Num: scratch[i]}
-				for k := range c.Orders {
-					if c.Orders[k].ID == dup {
-						return scratch, c.orderErr(k, "ID", "duplicate order id "+dup.String(), nil)
-					}
+		return nil
+	}
+	v.scratch = v.scratch[:0]
+	for i := range c.Orders {
+		v.scratch = append(v.scratch, c.Orders[i].ID.Num)
+	}
+	slices.Sort(v.scratch)
+	for i := 1; i < len(v.scratch); i++ {
+		if v.scratch[i] == v.scratch[i-1] {
+			dup := ID{Kind: KindOrder, Num: v.scratch[i]}
+			for k := range c.Orders {
+				if c.Orders[k].ID == dup {
+					return c.orderErr(k, "ID", "duplicate order id "+dup.String(), nil)
 				}
 			}
 		}
 	}
-	return scratch, nil
+	return nil
 }
 
 func (c *Customer) orderErr(i int, field, reason string, err error) error {
@@ -121,30 +130,29 @@ func before(a, b *Order) bool {
 	return a.ID.Num < b.ID.Num
 }
 
-// firstTwo returns the indexes of the first and second orders placed at or
-// before now (refund entries excluded), -1 where there is none. A scan for
-// the two smallest keeps the caller's slice untouched and allocates nothing.
-func firstTwo(orders []Order, now time.Time) (first, second int) {
-	first, second = -1, -1
-	for i := range orders {
-		o := &orders[i]
-		if o.isRefund() || o.Time.After(now) {
-			continue
-		}
-		switch {
-		case first < 0 || before(o, &orders[first]):
-			first, second = i, first
-		case second < 0 || before(o, &orders[second]):
-			second = i
-		}
-	}
-	return first, second
-}
-
 // tagEqual compares a stored tag with a wanted one the way Shopify matches
 // tags: surrounding spaces trimmed, case ignored.
 func tagEqual(stored, want string) bool {
-	return strings.EqualFold(strings.TrimSpace(stored), want)
+	return foldEqual(stored, want)
+}
+
+// foldEqual reports whether s, trimmed, equals want (already trimmed)
+// ignoring case. It runs for every tag and line item of every customer,
+// so the usual cases are checked before the general one.
+func foldEqual(s, want string) bool {
+	if s == want {
+		return true
+	}
+	return strings.EqualFold(trim(s), want)
+}
+
+// trim is strings.TrimSpace with a shortcut for the usual string that has
+// no space at either end.
+func trim(s string) string {
+	if n := len(s); n > 0 && s[0] > ' ' && s[0] < 0x80 && s[n-1] > ' ' && s[n-1] < 0x80 {
+		return s
+	}
+	return strings.TrimSpace(s)
 }
 
 // hasTag reports whether tags holds want.
@@ -161,7 +169,7 @@ func hasTag(tags []string, want string) bool {
 // and surrounding spaces.
 func hasTagPrefix(tags []string, prefix string) bool {
 	for _, t := range tags {
-		t = strings.TrimSpace(t)
+		t = trim(t)
 		if len(t) >= len(prefix) && strings.EqualFold(t[:len(prefix)], prefix) {
 			return true
 		}

@@ -52,24 +52,41 @@ type Evaluator struct {
 	n         int
 	last      ID
 	ascending bool
-	seen      []int64 // every customer id, checked for duplicates at the end when not ascending
-	scratch   []int64
+	seen      list[int64] // every customer id, checked for duplicates at the end when not ascending
+	check     validator
 	cur       Customer // Evaluate's copy, so rules get a pointer without an allocation per customer
+	facts     facts    // the current customer as of now, for the built-in rules
+	sendFacts facts    // the same as of a send's time
 	sums      []currencySum
+
+	// Products and channels are numbered once per evaluation so each
+	// member segment counts them in a slice rather than a map of its own.
+	products     map[int64]int32
+	productIDs   []int64
+	channels     map[string]int32
+	channelNames []string
+	firstItems   []int32
+	secondItems  []int32
 
 	err  error
 	done *Result
 }
 
 type segState struct {
-	def      Definition
-	members  []ID
-	tags     Delta
-	m        Metrics
-	first    map[ID]int
-	second   map[ID]int
-	channels map[string]int
+	def Definition
+	// members holds each member's number with bit 63 set when the member
+	// already carried the tag: 8 bytes a member until the report is built.
+	members list[uint64]
+	left    list[ID] // tagged customers who are not members
+	m       Metrics
+	sums    []currencySum // revenue and orders per currency
+	first   []int32       // members per product number, first purchase
+	second  []int32       // the same for the second purchase
+	// channels counts members per channel number.
+	channels []int32
 }
+
+const taggedBit = 1 << 63
 
 type sendState struct {
 	send   Send
@@ -77,11 +94,34 @@ type sendState struct {
 	report SendReport
 }
 
-// currencySum is one customer's revenue and order count in one currency.
+// currencySum is revenue and an order count in one currency.
 type currencySum struct {
 	cur    money.Currency
 	sum    money.Amount
 	orders int
+}
+
+// addSum adds a to the entry for its currency in sums; a customer or a
+// segment rarely has more than one, so a slice beats a map.
+func addSum(sums []currencySum, a money.Amount, orders int) ([]currencySum, error) {
+	k := -1
+	for i := range sums {
+		if sums[i].cur == a.Currency {
+			k = i
+			break
+		}
+	}
+	if k < 0 {
+		sums = append(sums, currencySum{cur: a.Currency, sum: money.Zero(a.Currency)})
+		k = len(sums) - 1
+	}
+	s, err := sums[k].sum.Add(a)
+	if err != nil {
+		return sums, err
+	}
+	sums[k].sum = s
+	sums[k].orders += orders
+	return sums, nil
 }
 
 // NewEvaluator checks defs and opts and returns an Evaluator ready for
@@ -96,7 +136,10 @@ func NewEvaluator(defs []Definition, opts Options) (*Evaluator, error) {
 	if len(defs) == 0 {
 		return nil, &ConfigError{Field: "Definitions", Reason: "none"}
 	}
-	e := &Evaluator{now: opts.Now, window: opts.RepeatWindow, ascending: true}
+	e := &Evaluator{
+		now: opts.Now, window: opts.RepeatWindow, ascending: true,
+		products: make(map[int64]int32), channels: make(map[string]int32),
+	}
 	if e.window == 0 {
 		e.window = DefaultRepeatWindow
 	}
@@ -121,14 +164,8 @@ func NewEvaluator(defs []Definition, opts Options) (*Evaluator, error) {
 		if err := validateRule(d.Rule); err != nil {
 			return nil, &ConfigError{Field: field + ".Rule", Reason: "invalid", Err: err}
 		}
-		s := &segState{
-			def:      d,
-			first:    make(map[ID]int),
-			second:   make(map[ID]int),
-			channels: make(map[string]int),
-		}
+		s := &segState{def: d}
 		s.m.Window = e.window
-		s.m.OrdersByCurrency = make(map[money.Currency]int)
 		byName[d.Name] = s
 		e.segs = append(e.segs, s)
 	}
@@ -207,10 +244,10 @@ func (e *Evaluator) Add(c *Customer) error {
 }
 
 func (e *Evaluator) add(c *Customer) error {
-	var err error
-	if e.scratch, err = c.validate(e.scratch); err != nil {
+	if err := e.check.validate(c); err != nil {
 		return err
 	}
+	var err error
 	if e.n > 0 {
 		switch cmp := e.last.Compare(c.ID); {
 		case cmp == 0:
@@ -220,57 +257,61 @@ func (e *Evaluator) add(c *Customer) error {
 		}
 	}
 	e.last = c.ID
-	e.seen = append(e.seen, c.ID.Num)
+	e.seen.add(c.ID.Num)
 	e.n++
 
 	// What every member segment adds, computed once per customer.
 	now := e.now
+	f := &e.facts
+	f.reset(c, now)
+	f.load()
+	n, first, second := f.orders, f.first, f.second
 	since := now.Add(-e.window)
-	n, nw := 0, 0
+	nw := 0
 	e.sums = e.sums[:0]
 	for i := range c.Orders {
 		o := &c.Orders[i]
-		if o.Time.After(now) {
+		if !f.asOf[i] {
 			continue
 		}
-		k := slices.IndexFunc(e.sums, func(s currencySum) bool { return s.cur == o.Total.Currency })
-		if k < 0 {
-			e.sums = append(e.sums, currencySum{cur: o.Total.Currency, sum: money.Zero(o.Total.Currency)})
-			k = len(e.sums) - 1
+		orders := 0
+		if f.counts[i] {
+			orders = 1
+			if o.Time.After(since) {
+				nw++
+			}
 		}
-		s := &e.sums[k]
-		if s.sum, err = s.sum.Add(o.Total); err != nil {
+		if e.sums, err = addSum(e.sums, o.Total, orders); err != nil {
 			return &InputError{Customer: c.ID, Field: "Orders", Reason: "revenue overflows", Err: err}
 		}
-		if o.isRefund() {
-			continue
-		}
-		s.orders++
-		n++
-		if o.Time.After(since) {
-			nw++
-		}
 	}
-	first, second := firstTwo(c.Orders, now)
+	e.firstItems, e.secondItems = e.firstItems[:0], e.secondItems[:0]
+	channel := int32(-1)
+	if first >= 0 {
+		e.firstItems = e.productNumbers(e.firstItems, &c.Orders[first])
+		channel = e.channelNumber(c.Orders[first].Channel)
+	}
+	if second >= 0 {
+		e.secondItems = e.productNumbers(e.secondItems, &c.Orders[second])
+	}
 
 	for _, s := range e.segs {
-		ok, err := s.def.Rule.Match(c, now)
+		ok, err := match(s.def.Rule, f)
 		if err != nil {
 			return fmt.Errorf("segment: definition %q: customer %s: %w", s.def.Name, c.ID, err)
 		}
 		tagged := hasTag(c.Tags, s.def.Tag)
-		switch {
-		case ok && tagged:
-			s.tags.Unchanged++
-		case ok:
-			s.tags.Joined = append(s.tags.Joined, c.ID)
-		case tagged:
-			s.tags.Left = append(s.tags.Left, c.ID)
-		}
 		if !ok {
+			if tagged {
+				s.left.add(c.ID)
+			}
 			continue
 		}
-		s.members = append(s.members, c.ID)
+		v := uint64(c.ID.Num)
+		if tagged {
+			v |= taggedBit
+		}
+		s.members.add(v)
 		m := &s.m
 		m.Customers++
 		m.Orders += n
@@ -287,58 +328,88 @@ func (e *Evaluator) add(c *Customer) error {
 			m.WindowRepeaters++
 		}
 		for _, cs := range e.sums {
-			if err := m.Revenue.Add(cs.sum); err != nil {
+			if s.sums, err = addSum(s.sums, cs.sum, cs.orders); err != nil {
 				return fmt.Errorf("segment: definition %q: revenue: %w", s.def.Name, err)
 			}
-			if cs.orders > 0 {
-				m.OrdersByCurrency[cs.cur] += cs.orders
-			}
 		}
-		if first >= 0 {
-			countProducts(s.first, &c.Orders[first])
-			s.channels[c.Orders[first].Channel]++
-		}
-		if second >= 0 {
-			countProducts(s.second, &c.Orders[second])
+		s.first = count(s.first, e.firstItems)
+		s.second = count(s.second, e.secondItems)
+		if channel >= 0 {
+			s.channels = countOne(s.channels, channel)
 		}
 	}
 
 	for _, st := range e.sends {
-		if err := st.add(c, now); err != nil {
+		if err := st.add(c, now, &e.sendFacts); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// countProducts counts each distinct product of o once.
-func countProducts(counts map[ID]int, o *Order) {
+// productNumbers appends the numbers of o's distinct products to dst.
+func (e *Evaluator) productNumbers(dst []int32, o *Order) []int32 {
 	for j := range o.Items {
 		p := o.Items[j].Product
 		if p.IsZero() {
 			continue
 		}
-		dup := false
-		for k := range j {
-			if o.Items[k].Product == p {
-				dup = true
-				break
-			}
+		k, ok := e.products[p.Num]
+		if !ok {
+			k = int32(len(e.productIDs))
+			e.products[p.Num] = k
+			e.productIDs = append(e.productIDs, p.Num)
 		}
-		if !dup {
-			counts[p]++
+		if !slices.Contains(dst, k) {
+			dst = append(dst, k)
 		}
 	}
+	return dst
 }
 
-func (st *sendState) add(c *Customer, now time.Time) error {
+func (e *Evaluator) channelNumber(ch string) int32 {
+	// Stores use a handful of channels: a scan beats hashing the name.
+	if len(e.channelNames) <= 16 {
+		for i, name := range e.channelNames {
+			if name == ch {
+				return int32(i)
+			}
+		}
+	}
+	k, ok := e.channels[ch]
+	if !ok {
+		k = int32(len(e.channelNames))
+		e.channels[ch] = k
+		e.channelNames = append(e.channelNames, ch)
+	}
+	return k
+}
+
+// count adds one to counts at each index, growing counts as needed.
+func count(counts []int32, indexes []int32) []int32 {
+	for _, k := range indexes {
+		counts = countOne(counts, k)
+	}
+	return counts
+}
+
+func countOne(counts []int32, k int32) []int32 {
+	if int(k) >= len(counts) {
+		counts = append(counts, make([]int32, int(k)+1-len(counts))...)
+	}
+	counts[k]++
+	return counts
+}
+
+func (st *sendState) add(c *Customer, now time.Time, f *facts) error {
 	s := &st.send
 	var in bool
 	if s.Recipients != nil {
 		_, in = slices.BinarySearchFunc(s.Recipients, c.ID, ID.Compare)
 	} else {
 		var err error
-		if in, err = st.rule.Match(c, s.At); err != nil {
+		f.reset(c, s.At)
+		if in, err = match(st.rule, f); err != nil {
 			return fmt.Errorf("segment: send to %q at %s: customer %s: %w", s.Segment, s.At.Format(time.RFC3339), c.ID, err)
 		}
 	}
@@ -394,11 +465,14 @@ type Report struct {
 	Name, Tag string
 	// Members are the customers in the segment, ascending.
 	Members []ID
-	// TagDelta compares Members with the customers carrying Tag when they
-	// were read: the diff when the tags themselves are the checkpoint
-	// (see [Report.FromTags]).
-	TagDelta Delta
-	Metrics  Metrics
+	// Tagged, as long as Members when set, reports which members carried
+	// Tag when they were read, and TaggedNonMembers lists the customers
+	// who carried it without being members, ascending. Together they are
+	// the previous membership when the tags are the checkpoint: see
+	// [Report.TagDelta] and [Report.FromTags].
+	Tagged           []bool
+	TaggedNonMembers []ID
+	Metrics          Metrics
 	// FirstPurchase and SecondPurchase count, per product, the members
 	// whose first (second) order contained it; each product counts once
 	// per order, and items without a product are not counted. Most bought
@@ -422,33 +496,45 @@ func (e *Evaluator) Result() (*Result, error) {
 		return e.done, nil
 	}
 	if !e.ascending {
-		slices.Sort(e.seen)
-		for i := 1; i < len(e.seen); i++ {
-			if e.seen[i] == e.seen[i-1] {
-				id := ID{Kind: KindCustomer, Num: e.seen[i]}
+		seen := e.seen.slice()
+		slices.Sort(seen)
+		for i := 1; i < len(seen); i++ {
+			if seen[i] == seen[i-1] {
+				id := ID{Kind: KindCustomer, Num: seen[i]}
 				e.err = &SequenceError{Input: "customers", Index: -1, Prev: id, ID: id, Problem: Duplicate}
 				return nil, e.err
 			}
 		}
 	}
-	e.seen = nil
+	e.seen = list[int64]{}
 	res := &Result{Now: e.now, Customers: e.n}
 	for _, s := range e.segs {
-		if !e.ascending {
-			slices.SortFunc(s.members, ID.Compare)
-			slices.SortFunc(s.tags.Joined, ID.Compare)
-			slices.SortFunc(s.tags.Left, ID.Compare)
+		r := Report{
+			Name:     s.def.Name,
+			Tag:      s.def.Tag,
+			Metrics:  s.m,
+			Channels: channelCounts(s.channels, e.channelNames),
 		}
-		res.Segments = append(res.Segments, Report{
-			Name:           s.def.Name,
-			Tag:            s.def.Tag,
-			Members:        s.members,
-			TagDelta:       s.tags,
-			Metrics:        s.m,
-			FirstPurchase:  productCounts(s.first),
-			SecondPurchase: productCounts(s.second),
-			Channels:       channelCounts(s.channels),
-		})
+		r.Members, r.Tagged = s.membership(!e.ascending)
+		r.TaggedNonMembers = s.left.slice()
+		r.FirstPurchase = productCounts(s.first, e.productIDs)
+		r.SecondPurchase = productCounts(s.second, e.productIDs)
+		for _, cs := range s.sums {
+			if err := r.Metrics.Revenue.Add(cs.sum); err != nil {
+				e.err = fmt.Errorf("segment: definition %q: revenue: %w", s.def.Name, err)
+				return nil, e.err
+			}
+			if cs.orders > 0 {
+				if r.Metrics.OrdersByCurrency == nil {
+					r.Metrics.OrdersByCurrency = make(map[money.Currency]int)
+				}
+				r.Metrics.OrdersByCurrency[cs.cur] = cs.orders
+			}
+		}
+		if !e.ascending {
+			slices.SortFunc(r.TaggedNonMembers, ID.Compare)
+		}
+		res.Segments = append(res.Segments, r)
 	}
 	for _, st := range e.sends {
 		res.Sends = append(res.Sends, st.report)
@@ -457,10 +543,46 @@ func (e *Evaluator) Result() (*Result, error) {
 	return res, nil
 }
 
-func productCounts(m map[ID]int) []ProductCount {
-	out := make([]ProductCount, 0, len(m))
-	for p, n := range m {
-		out = append(out, ProductCount{Product: p, Customers: n})
+// membership returns the members, ascending, and which carried the tag,
+// sorting first when customers did not arrive in order.
+func (s *segState) membership(sort bool) ([]ID, []bool) {
+	if s.members.n == 0 {
+		return nil, nil
+	}
+	vals := s.members.slice()
+	s.members = list[uint64]{}
+	if sort {
+		slices.SortFunc(vals, func(a, b uint64) int { return cmp.Compare(a&^taggedBit, b&^taggedBit) })
+	}
+	members := make([]ID, len(vals))
+	tagged := make([]bool, len(vals))
+	for i, v := range vals {
+		members[i] = ID{Kind: KindCustomer, Num: int64(v &^ taggedBit)}
+		tagged[i] = v&taggedBit != 0
+	}
+	return members, tagged
+}
+
+// TagDelta compares Members with the customers who carried Tag when they
+// were read: the diff when the tags themselves are the checkpoint.
+func (r *Report) TagDelta() Delta {
+	d := Delta{Left: r.TaggedNonMembers}
+	for i, id := range r.Members {
+		if i < len(r.Tagged) && r.Tagged[i] {
+			d.Unchanged++
+		} else {
+			d.Joined = append(d.Joined, id)
+		}
+	}
+	return d
+}
+
+func productCounts(counts []int32, ids []int64) []ProductCount {
+	var out []ProductCount
+	for k, n := range counts {
+		if n > 0 {
+			out = append(out, ProductCount{Product: ID{Kind: KindProduct, Num: ids[k]}, Customers: int(n)})
+		}
 	}
 	slices.SortFunc(out, func(a, b ProductCount) int {
 		if c := cmp.Compare(b.Customers, a.Customers); c != 0 {
@@ -471,10 +593,12 @@ func productCounts(m map[ID]int) []ProductCount {
 	return out
 }
 
-func channelCounts(m map[string]int) []ChannelCount {
-	out := make([]ChannelCount, 0, len(m))
-	for ch, n := range m {
-		out = append(out, ChannelCount{Channel: ch, Customers: n})
+func channelCounts(counts []int32, names []string) []ChannelCount {
+	var out []ChannelCount
+	for k, n := range counts {
+		if n > 0 {
+			out = append(out, ChannelCount{Channel: names[k], Customers: int(n)})
+		}
 	}
 	slices.SortFunc(out, func(a, b ChannelCount) int {
 		if c := cmp.Compare(b.Customers, a.Customers); c != 0 {

@@ -77,16 +77,17 @@ func TestEvaluate(t *testing.T) {
 		Customers: 5,
 		Segments: []Report{{
 			Name: "first", Tag: "ecp-first",
-			Members:  cids(1, 5),
-			TagDelta: Delta{Joined: cids(5), Left: cids(2), Unchanged: 1},
+			Members:          cids(1, 5),
+			Tagged:           []bool{true, false},
+			TaggedNonMembers: cids(2),
 			Metrics: Metrics{Customers: 2, Buyers: 2, Repeaters: 0, Window: w, WindowBuyers: 1, WindowRepeaters: 0,
 				Orders: 2, OrdersByCurrency: byJPY(2), Revenue: totals(t, jpy(7000))},
 			FirstPurchase: []ProductCount{{pid(100), 2}, {pid(101), 1}},
 			Channels:      []ChannelCount{{"web", 2}},
 		}, {
 			Name: "repeat", Tag: "ecp-repeat",
-			Members:  cids(2, 3),
-			TagDelta: Delta{Joined: cids(2), Unchanged: 1},
+			Members: cids(2, 3),
+			Tagged:  []bool{false, true},
 			Metrics: Metrics{Customers: 2, Buyers: 2, Repeaters: 2, Window: w, WindowBuyers: 2, WindowRepeaters: 1,
 				Orders: 5, OrdersByCurrency: byJPY(5), Revenue: totals(t, jpy(11000))},
 			FirstPurchase:  []ProductCount{{pid(200), 2}, {pid(100), 1}},
@@ -94,8 +95,8 @@ func TestEvaluate(t *testing.T) {
 			Channels:       []ChannelCount{{"line", 1}, {"pos", 1}},
 		}, {
 			Name: "line", Tag: "ecp-line",
-			Members:  cids(1, 3),
-			TagDelta: Delta{Joined: cids(1, 3)},
+			Members: cids(1, 3),
+			Tagged:  []bool{false, false},
 			Metrics: Metrics{Customers: 2, Buyers: 2, Repeaters: 1, Window: w, WindowBuyers: 2, WindowRepeaters: 1,
 				Orders: 4, OrdersByCurrency: byJPY(4), Revenue: totals(t, jpy(8000))},
 			FirstPurchase:  []ProductCount{{pid(100), 1}, {pid(200), 1}},
@@ -103,8 +104,9 @@ func TestEvaluate(t *testing.T) {
 			Channels:       []ChannelCount{{"line", 1}, {"web", 1}},
 		}, {
 			Name: "coffee", Tag: "ecp-coffee",
-			Members:  cids(2),
-			TagDelta: Delta{Joined: cids(2), Left: cids(5)},
+			Members:          cids(2),
+			Tagged:           []bool{false},
+			TaggedNonMembers: cids(5),
 			Metrics: Metrics{Customers: 1, Buyers: 1, Repeaters: 1, Window: w, WindowBuyers: 1, WindowRepeaters: 0,
 				Orders: 2, OrdersByCurrency: byJPY(2), Revenue: totals(t, jpy(6000))},
 			FirstPurchase:  []ProductCount{{pid(100), 1}, {pid(200), 1}},
@@ -132,6 +134,16 @@ func TestEvaluate(t *testing.T) {
 		t.Fatal(err)
 	}
 	diff(t, "Result from unsorted input", want, got2)
+
+	deltas := map[string]Delta{
+		"first":  {Joined: cids(5), Left: cids(2), Unchanged: 1},
+		"repeat": {Joined: cids(2), Unchanged: 1},
+		"line":   {Joined: cids(1, 3)},
+		"coffee": {Joined: cids(2), Left: cids(5)},
+	}
+	for _, r := range got.Segments {
+		diff(t, "TagDelta of "+r.Name, deltas[r.Name], r.TagDelta())
+	}
 
 	rep, ok := got.Segment("repeat")
 	if !ok || rep.Name != "repeat" {

@@ -93,7 +93,9 @@ func (l *logic) Validate() error {
 	return nil
 }
 
-func (l *logic) Match(c *Customer, now time.Time) (bool, error) {
+func (l *logic) Match(c *Customer, now time.Time) (bool, error) { return matchOnce(l, c, now) }
+
+func (l *logic) matchFacts(f *facts) (bool, error) {
 	if len(l.rules) == 0 {
 		return false, &RuleError{Rule: l.op, Field: "rules", Reason: "no rules"}
 	}
@@ -101,7 +103,7 @@ func (l *logic) Match(c *Customer, now time.Time) (bool, error) {
 		if r == nil {
 			return false, &RuleError{Rule: l.op, Field: "rules[" + strconv.Itoa(i) + "]", Reason: "nil rule"}
 		}
-		ok, err := r.Match(c, now)
+		ok, err := match(r, f)
 		if err != nil {
 			return false, err
 		}
@@ -133,20 +135,6 @@ func (l *logic) String() string {
 	return l.op + "(" + strings.Join(parts, ", ") + ")"
 }
 
-// countOrders counts the orders (not refund entries) placed at or before
-// now, and after since when since is not zero.
-func countOrders(orders []Order, since, now time.Time) int {
-	n := 0
-	for i := range orders {
-		o := &orders[i]
-		if o.isRefund() || o.Time.After(now) || !since.IsZero() && !o.Time.After(since) {
-			continue
-		}
-		n++
-	}
-	return n
-}
-
 // orderCount is the rule behind FirstTimeBuyer and RepeatBuyer.
 type orderCount struct {
 	name     string
@@ -161,9 +149,11 @@ func RepeatBuyer() Rule { return orderCount{name: "repeat-buyer", min: 2, max: -
 
 func (r orderCount) Validate() error { return nil }
 
-func (r orderCount) Match(c *Customer, now time.Time) (bool, error) {
-	n := countOrders(c.Orders, time.Time{}, now)
-	return n >= r.min && (r.max < 0 || n <= r.max), nil
+func (r orderCount) Match(c *Customer, now time.Time) (bool, error) { return matchOnce(r, c, now) }
+
+func (r orderCount) matchFacts(f *facts) (bool, error) {
+	f.load()
+	return f.orders >= r.min && (r.max < 0 || f.orders <= r.max), nil
 }
 
 func (r orderCount) String() string { return r.name }
@@ -200,22 +190,29 @@ type loyal struct {
 
 func (r loyal) Validate() error { return r.err }
 
-func (r loyal) Match(c *Customer, now time.Time) (bool, error) {
+func (r loyal) Match(c *Customer, now time.Time) (bool, error) { return matchOnce(r, c, now) }
+
+func (r loyal) matchFacts(f *facts) (bool, error) {
 	if r.err != nil {
 		return false, r.err
 	}
+	f.load()
+	c := f.c
 	var since time.Time
 	if r.window > 0 {
-		since = now.Add(-r.window)
+		since = f.now.Add(-r.window)
+	}
+	if r.minSpent.Minor == 0 && since.IsZero() {
+		return f.orders >= r.minOrders, nil
 	}
 	n := 0
 	spent := money.Zero(r.minSpent.Currency)
 	for i := range c.Orders {
 		o := &c.Orders[i]
-		if o.Time.After(now) || !since.IsZero() && !o.Time.After(since) {
+		if !f.asOf[i] || !since.IsZero() && !o.Time.After(since) {
 			continue
 		}
-		if !o.isRefund() {
+		if f.counts[i] {
 			n++
 		}
 		if r.minSpent.Minor > 0 {
@@ -291,14 +288,20 @@ type productFan struct {
 
 func (r productFan) Validate() error { return r.err }
 
-func (r productFan) Match(c *Customer, now time.Time) (bool, error) {
+func (r productFan) Match(c *Customer, now time.Time) (bool, error) { return matchOnce(r, c, now) }
+
+func (r productFan) matchFacts(f *facts) (bool, error) {
 	if r.err != nil {
 		return false, r.err
 	}
+	f.load()
+	if f.orders < r.k {
+		return false, nil
+	}
 	n := 0
-	for i := range c.Orders {
-		o := &c.Orders[i]
-		if o.isRefund() || o.Time.After(now) {
+	for i := range f.c.Orders {
+		o := &f.c.Orders[i]
+		if !f.counts[i] {
 			continue
 		}
 		for j := range o.Items {
@@ -318,10 +321,10 @@ func (m *ProductMatch) matches(it *LineItem) bool {
 	if !m.Product.IsZero() && it.Product != m.Product {
 		return false
 	}
-	if m.Type != "" && !strings.EqualFold(strings.TrimSpace(it.ProductType), m.Type) {
+	if m.Type != "" && !foldEqual(it.ProductType, m.Type) {
 		return false
 	}
-	if m.Vendor != "" && !strings.EqualFold(strings.TrimSpace(it.Vendor), m.Vendor) {
+	if m.Vendor != "" && !foldEqual(it.Vendor, m.Vendor) {
 		return false
 	}
 	return true
@@ -363,6 +366,8 @@ func (r hasTagRule) Match(c *Customer, now time.Time) (bool, error) {
 	return hasTag(c.Tags, r.tag), nil
 }
 
+func (r hasTagRule) matchFacts(f *facts) (bool, error) { return r.Match(f.c, f.now) }
+
 func (r hasTagRule) String() string { return "has-tag(" + strconv.Quote(r.tag) + ")" }
 
 // DefaultSubscriptionPrefix starts every tag a subscription app puts on its
@@ -394,6 +399,8 @@ func (r subscriber) Match(c *Customer, now time.Time) (bool, error) {
 	return hasTagPrefix(c.Tags, r.prefix), nil
 }
 
+func (r subscriber) matchFacts(f *facts) (bool, error) { return r.Match(f.c, f.now) }
+
 func (r subscriber) String() string { return "subscriber(" + strconv.Quote(r.prefix) + ")" }
 
 func ruleErr(rule, field string, err error) error {
@@ -423,33 +430,21 @@ func (r recency) Validate() error {
 	return nil
 }
 
-func (r recency) Match(c *Customer, now time.Time) (bool, error) {
+func (r recency) Match(c *Customer, now time.Time) (bool, error) { return matchOnce(r, c, now) }
+
+func (r recency) matchFacts(f *facts) (bool, error) {
 	if err := r.Validate(); err != nil {
 		return false, err
 	}
-	since := now.Add(-r.d)
-	var first, last time.Time
-	seen := false
-	for i := range c.Orders {
-		o := &c.Orders[i]
-		if o.isRefund() || o.Time.After(now) {
-			continue
-		}
-		if !seen || o.Time.Before(first) {
-			first = o.Time
-		}
-		if !seen || o.Time.After(last) {
-			last = o.Time
-		}
-		seen = true
-	}
-	if !seen {
+	f.load()
+	if f.orders == 0 {
 		return false, nil
 	}
+	since := f.now.Add(-r.d)
 	if r.first {
-		return first.After(since), nil
+		return f.c.Orders[f.first].Time.After(since), nil
 	}
-	return !last.After(since), nil
+	return !f.c.Orders[f.last].Time.After(since), nil
 }
 
 func (r recency) String() string { return r.name + "(" + days(r.d) + ")" }
