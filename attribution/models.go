@@ -7,6 +7,7 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/shopcrm/shopcrm/money"
@@ -221,10 +222,7 @@ func (c Config) Attribute(conv Conversion, journey []Touchpoint) ([]Part, error)
 	if conv.Customer == "" {
 		return nil, nil
 	}
-	var keys []Key
-	ids := make(map[Key]int)
-	seen := make(map[touchID]bool)
-	var touches []touch
+	cands := make([]touchID, 0, len(journey))
 	for i := range journey {
 		tp := &journey[i]
 		if tp.Customer != conv.Customer {
@@ -235,28 +233,68 @@ func (c Config) Attribute(conv Conversion, journey []Touchpoint) ([]Part, error)
 		if err != nil {
 			return nil, &InputError{Input: "touchpoint", Index: int64(i), Field: field, Err: err}
 		}
-		if !tp.Kind.Eligible() || tat > at || tat < at-s.lookback {
-			continue
+		if tp.Kind.Eligible() && tat <= at && tat >= at-s.lookback {
+			cands = append(cands, touchID{tat, tp.Kind, k, tp.UTM})
 		}
-		if t := (touchID{tat, tp.Kind, k, tp.UTM}); seen[t] {
-			continue // an exact repeat, dropped as Rollup drops it
-		} else {
-			seen[t] = true
-		}
-		id, ok := ids[k]
-		if !ok {
-			id = len(keys)
-			ids[k] = id
-			keys = append(keys, k)
-		}
-		touches = append(touches, touch{at: tat, leaf: int32(id), direct: tp.Kind == DirectVisit})
 	}
-	slices.SortStableFunc(touches, func(a, b touch) int {
+	// Time, then key order, as the rollup keeps journeys; sorting on every
+	// field also puts exact repeats side by side, to count them once. The
+	// sort moves indexes, not the pointer-laden records.
+	order := make([]int32, len(cands))
+	for i := range order {
+		order[i] = int32(i)
+	}
+	slices.SortFunc(order, func(i, j int32) int {
+		a, b := &cands[i], &cands[j]
 		if a.at != b.at {
 			return cmp.Compare(a.at, b.at)
 		}
-		return keys[a.leaf].compare(keys[b.leaf])
+		if c := a.key.compare(b.key); c != 0 {
+			return c
+		}
+		if a.kind != b.kind {
+			return cmp.Compare(a.kind, b.kind)
+		}
+		if c := strings.Compare(a.utm.Source, b.utm.Source); c != 0 {
+			return c
+		}
+		if c := strings.Compare(a.utm.Medium, b.utm.Medium); c != 0 {
+			return c
+		}
+		return strings.Compare(a.utm.Campaign, b.utm.Campaign)
 	})
+	var keys []Key
+	var ids map[Key]int // once there are many keys
+	touches := make([]touch, 0, len(cands))
+	for i, o := range order {
+		c := &cands[o]
+		if i > 0 && *c == cands[order[i-1]] {
+			continue
+		}
+		var id int
+		switch {
+		case ids != nil:
+			var ok bool
+			if id, ok = ids[c.key]; !ok {
+				id = -1
+			}
+		default:
+			id = slices.Index(keys, c.key)
+		}
+		if id < 0 {
+			id = len(keys)
+			keys = append(keys, c.key)
+			if ids != nil {
+				ids[c.key] = id
+			} else if len(keys) > 16 {
+				ids = make(map[Key]int, 2*len(keys))
+				for j, k := range keys {
+					ids[k] = j
+				}
+			}
+		}
+		touches = append(touches, touch{at: c.at, leaf: int32(id), direct: c.kind == DirectVisit})
+	}
 	var sp splitter
 	leaves, credits, revs, err := sp.split(&s, touches, conv.Revenue)
 	if err != nil || len(leaves) == 0 {
