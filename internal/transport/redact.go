@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 )
@@ -18,6 +19,11 @@ var (
 	paramRe  = regexp.MustCompile(`(?i)\b(` + strings.Join(sensitiveParams, "|") + `)=[^&\s"'<>]+`)
 	headerRe = regexp.MustCompile(`(?i)\b(` + strings.Join(sensitiveHeaders, "|") + `)(["']?\s*[:=]\s*\[?["']?)(?:Bearer\s+|Basic\s+|Omnisend-API-Key\s+|Klaviyo-API-Key\s+)?[^\s"',\]]+`)
 )
+
+// maxSecrets bounds the registered secrets: a client that rotates
+// short-lived tokens registers one per token, and the oldest (long expired)
+// are dropped first.
+const maxSecrets = 1024
 
 // minSecretLen is the shortest registered secret that is replaced in free
 // text: shorter strings would blank out ordinary words.
@@ -48,8 +54,18 @@ next:
 				continue next
 			}
 		}
+		if len(r.secrets) == maxSecrets {
+			r.secrets = append(r.secrets[:0], r.secrets[1:]...)
+		}
 		r.secrets = append(r.secrets, s)
 	}
+}
+
+// Remove forgets secret values, for example a revoked token.
+func (r *Redactor) Remove(secrets ...string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.secrets = slices.DeleteFunc(r.secrets, func(have string) bool { return slices.Contains(secrets, have) })
 }
 
 // AddSecret registers s.

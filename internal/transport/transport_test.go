@@ -502,3 +502,17 @@ func TestConcurrentUse(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+func TestRedactorBounded(t *testing.T) {
+	r := NewRedactor()
+	for i := range maxSecrets + 10 {
+		r.Add(fmt.Sprintf("token-%06d", i))
+	}
+	if got := r.String("token-000000 token-001033"); got != "token-000000 "+Redacted {
+		t.Errorf("after overflow: %q", got)
+	}
+	r.Remove("token-001033")
+	if got := r.String("token-001033"); got != "token-001033" {
+		t.Errorf("after Remove: %q", got)
+	}
+}
