@@ -92,7 +92,8 @@ const (
 
 // Config chooses the model and the shop's settings. The zero value is
 // usable: last non-direct click, 30-day lookback, days in UTC, no period
-// bounds.
+// bounds. Its methods only read it, so one Config may serve concurrent
+// rollups.
 type Config struct {
 	Model Model
 	// Lookback is how far before a conversion touchpoints still count
