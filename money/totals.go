@@ -28,10 +28,11 @@ func (t *Totals) Add(a Amount) error {
 	return nil
 }
 
-// AddTotals adds every currency of u to t.
+// AddTotals adds every currency of u to t. On overflow t keeps the
+// currencies added before it.
 func (t *Totals) AddTotals(u Totals) error {
-	for _, a := range u.Amounts() {
-		if err := t.Add(a); err != nil {
+	for c, v := range u.m {
+		if err := t.Add(Amount{Minor: v, Currency: c}); err != nil {
 			return err
 		}
 	}
