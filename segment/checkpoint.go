@@ -101,19 +101,20 @@ type Source uint8
 
 // The two checkpoint sources.
 const (
-	// FromTags: the customers carrying the tag when they were read. A
+	// SourceTags: the customers carrying the tag when they were read. A
 	// failed change leaves the tag as it was, so it reappears in the next
 	// diff by itself, and nothing is stored.
-	FromTags Source = iota + 1
-	// FromSnapshot: a stored [Snapshot], advanced only by applied changes.
-	FromSnapshot
+	SourceTags Source = iota + 1
+	// SourceSnapshot: a stored [Snapshot], advanced only by applied changes.
+	SourceSnapshot
 )
 
+// String returns "tags" or "snapshot".
 func (s Source) String() string {
 	switch s {
-	case FromTags:
+	case SourceTags:
 		return "tags"
-	case FromSnapshot:
+	case SourceSnapshot:
 		return "snapshot"
 	}
 	return "Source(" + strconv.Itoa(int(s)) + ")"
@@ -142,7 +143,7 @@ func (r *Report) FromTags() *Plan {
 	return &Plan{
 		Segment:  r.Name,
 		Tag:      r.Tag,
-		Source:   FromTags,
+		Source:   SourceTags,
 		Previous: d.Unchanged + len(d.Left),
 		Current:  len(r.Members),
 		Delta:    d,
@@ -179,7 +180,7 @@ func (r *Report) FromSnapshot(ctx context.Context, store Store) (*Plan, error) {
 	return &Plan{
 		Segment:  r.Name,
 		Tag:      r.Tag,
-		Source:   FromSnapshot,
+		Source:   SourceSnapshot,
 		FirstRun: !ok,
 		Previous: len(snap.Members),
 		Current:  len(r.Members),
@@ -250,20 +251,20 @@ func (p *Plan) Commit(ctx context.Context, applied []tagging.Change) error {
 		if err != nil {
 			return &CommitError{Index: i, ID: ch.ID, Reason: "bad id", Err: err}
 		}
-		var list []ID
+		var planned []ID
 		switch {
 		case len(ch.Add) == 1 && len(ch.Remove) == 0 && tagEqual(ch.Add[0], p.Tag):
-			list, joins = p.Delta.Joined, append(joins, id)
+			planned, joins = p.Delta.Joined, append(joins, id)
 		case len(ch.Remove) == 1 && len(ch.Add) == 0 && tagEqual(ch.Remove[0], p.Tag):
-			list, leaves = p.Delta.Left, append(leaves, id)
+			planned, leaves = p.Delta.Left, append(leaves, id)
 		default:
 			return &CommitError{Index: i, ID: ch.ID, Reason: "not a change of tag " + strconv.Quote(p.Tag)}
 		}
-		if _, ok := slices.BinarySearchFunc(list, id, ID.Compare); !ok {
+		if _, ok := slices.BinarySearchFunc(planned, id, ID.Compare); !ok {
 			return &CommitError{Index: i, ID: ch.ID, Reason: "not in the plan"}
 		}
 	}
-	if p.Source != FromSnapshot {
+	if p.Source != SourceSnapshot {
 		return nil
 	}
 	next := applyMoves(p.prev, joins, leaves)
@@ -307,3 +308,9 @@ func applyMoves(prev, joins, leaves []ID) []ID {
 	}
 	return out
 }
+
+// Both stores satisfy Store.
+var (
+	_ Store = (*MemoryStore)(nil)
+	_ Store = (*FileStore)(nil)
+)

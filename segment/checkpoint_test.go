@@ -66,7 +66,7 @@ type syncDay struct {
 
 func snapshotDays() []syncDay {
 	sum := func(first bool, prev, cur, j, l, u int) Summary {
-		return Summary{Segment: "first", Tag: "ecp-first", Source: FromSnapshot, FirstRun: first,
+		return Summary{Segment: "first", Tag: "ecp-first", Source: SourceSnapshot, FirstRun: first,
 			Previous: prev, Current: cur, Joined: j, Left: l, Unchanged: u}
 	}
 	return []syncDay{
@@ -141,7 +141,7 @@ func TestTagsCarryFailedChanges(t *testing.T) {
 			t.Fatal(err)
 		}
 		plan := res.Segments[0].FromTags()
-		if plan.Source != FromTags || plan.FirstRun {
+		if plan.Source != SourceTags || plan.FirstRun {
 			t.Errorf("day %d: plan %+v", i, plan.Summary())
 		}
 		diff(t, "joined", d.joined, plan.Delta.Joined)
@@ -307,11 +307,11 @@ func TestMemoryStore(t *testing.T) {
 }
 
 func TestSummaryString(t *testing.T) {
-	s := Summary{Segment: "first", Tag: "ecp-first", Source: FromSnapshot, FirstRun: true, Current: 3, Joined: 3}
+	s := Summary{Segment: "first", Tag: "ecp-first", Source: SourceSnapshot, FirstRun: true, Current: 3, Joined: 3}
 	if got, want := s.String(), "first (tag ecp-first, snapshot, first run): 0 -> 3 members, +3 -0, 0 unchanged"; got != want {
 		t.Errorf("String = %q, want %q", got, want)
 	}
-	if Source(9).String() != "Source(9)" || FromTags.String() != "tags" {
+	if Source(9).String() != "Source(9)" || SourceTags.String() != "tags" {
 		t.Error("Source.String")
 	}
 }

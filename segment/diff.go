@@ -38,11 +38,6 @@ func (d Delta) Changes(tag string) []tagging.Change {
 	return out
 }
 
-// CheckTag reports, as a [*TagError], why tag cannot be a segment tag: empty,
-// surrounding spaces, a comma, a control character, invalid UTF-8, or more
-// than [MaxTagLength] characters.
-func CheckTag(tag string) error { return checkTag(tag) }
-
 // Move is one entry of a streaming diff: a customer who joined (in current
 // only) or left (in previous only).
 type Move struct {

@@ -30,11 +30,13 @@
 //
 // Sync is a mirror: customers who joined get the segment tag and customers
 // who left always lose it. [Diff] compares two memberships given in any
-// order; [DiffSorted] streams the comparison of two ascending sequences in
-// constant memory. [Delta.Changes] turns a diff into [tagging.Change]s.
+// order, holding 8 bytes per id; [DiffSorted] streams the comparison of two
+// ascending sequences in constant memory. [Delta.Changes] turns a diff into
+// [tagging.Change]s.
 //
 // Yesterday's membership comes from one of two checkpoints. With
-// [Report.FromTags] it is the customers carrying the tag today: nothing is
+// [Report.FromTags] it is the customers who carried the tag when they were
+// read (a report records it in Tagged and TaggedNonMembers): nothing is
 // stored, and a change that failed leaves the tag as it was, so it comes
 // back in tomorrow's diff by itself. With [Report.FromSnapshot] it is a
 // [Snapshot] in a [Store] ([MemoryStore], [FileStore]); the snapshot

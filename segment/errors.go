@@ -13,6 +13,7 @@ type IDError struct {
 	Reason string
 }
 
+// Error implements error.
 func (e *IDError) Error() string {
 	if e.Want.valid() {
 		return fmt.Sprintf("segment: parse %s id %q: %s", e.Want, e.Input, e.Reason)
@@ -30,6 +31,7 @@ type InputError struct {
 	Err      error
 }
 
+// Error implements error.
 func (e *InputError) Error() string {
 	msg := fmt.Sprintf("segment: customer %s: %s: %s", e.Customer, e.Field, e.Reason)
 	if e.Err != nil {
@@ -38,6 +40,7 @@ func (e *InputError) Error() string {
 	return msg
 }
 
+// Unwrap returns the cause, for errors.Is and errors.As.
 func (e *InputError) Unwrap() error { return e.Err }
 
 // Problem says what is wrong with a sequence of ids.
@@ -50,6 +53,7 @@ const (
 	MixedKinds                    // ids of different resource types in one membership
 )
 
+// String describes the problem: "duplicate id", "out of order", "mixed resource types".
 func (p Problem) String() string {
 	switch p {
 	case Duplicate:
@@ -74,6 +78,7 @@ type SequenceError struct {
 	Problem Problem
 }
 
+// Error implements error.
 func (e *SequenceError) Error() string {
 	at := ""
 	if e.Index >= 0 {
@@ -100,6 +105,7 @@ type RuleError struct {
 	Err      error
 }
 
+// Error implements error.
 func (e *RuleError) Error() string {
 	msg := "segment: rule " + e.Rule + ": "
 	if !e.Customer.IsZero() {
@@ -112,6 +118,7 @@ func (e *RuleError) Error() string {
 	return msg
 }
 
+// Unwrap returns the cause, for errors.Is and errors.As.
 func (e *RuleError) Unwrap() error { return e.Err }
 
 // ConfigError reports a definition, send or option that cannot be used.
@@ -122,6 +129,7 @@ type ConfigError struct {
 	Err    error
 }
 
+// Error implements error.
 func (e *ConfigError) Error() string {
 	msg := "segment: " + e.Field + ": " + e.Reason
 	if e.Err != nil {
@@ -130,6 +138,7 @@ func (e *ConfigError) Error() string {
 	return msg
 }
 
+// Unwrap returns the cause, for errors.Is and errors.As.
 func (e *ConfigError) Unwrap() error { return e.Err }
 
 // TagError reports a tag this package will not write or put in a query.
@@ -138,6 +147,7 @@ type TagError struct {
 	Reason string
 }
 
+// Error implements error.
 func (e *TagError) Error() string {
 	return fmt.Sprintf("segment: tag %q: %s", e.Tag, e.Reason)
 }
@@ -153,6 +163,7 @@ type SnapshotError struct {
 	Err     error
 }
 
+// Error implements error.
 func (e *SnapshotError) Error() string {
 	msg := "segment: snapshot of " + strconv.Quote(e.Segment)
 	if e.Path != "" {
@@ -165,6 +176,7 @@ func (e *SnapshotError) Error() string {
 	return msg
 }
 
+// Unwrap returns the cause, for errors.Is and errors.As.
 func (e *SnapshotError) Unwrap() error { return e.Err }
 
 // CommitError reports an applied change that the plan did not produce, so
@@ -176,6 +188,7 @@ type CommitError struct {
 	Err    error
 }
 
+// Error implements error.
 func (e *CommitError) Error() string {
 	msg := fmt.Sprintf("segment: commit: applied[%d] %q: %s", e.Index, e.ID, e.Reason)
 	if e.Err != nil {
@@ -184,4 +197,5 @@ func (e *CommitError) Error() string {
 	return msg
 }
 
+// Unwrap returns the cause, for errors.Is and errors.As.
 func (e *CommitError) Unwrap() error { return e.Err }

@@ -17,9 +17,10 @@ import (
 // old snapshot or the new one, never a mix. A FileStore is safe for
 // concurrent use; the last of two concurrent saves of one segment wins.
 //
-// File names are the segment name with every byte outside [a-z0-9_-]
-// written as %XX, so any name is safe and names differing only in case stay
-// apart on case-insensitive file systems. The format is compact (about 3
+// File names are "segment-" and the segment name with every byte outside
+// [a-z0-9_-] written as %XX, then ".snapshot", so any name is safe (no
+// path separators, no names reserved by the system) and names differing
+// only in case stay apart on case-insensitive file systems. The format is compact (about 3
 // bytes per member for Shopify ids) and checksummed: a damaged file is a
 // [*SnapshotError], never a wrong membership.
 type FileStore struct {
@@ -44,7 +45,7 @@ func (s *FileStore) path(segment string) string {
 		b.WriteByte(hex[c>>4])
 		b.WriteByte(hex[c&15])
 	}
-	return filepath.Join(s.Dir, b.String()+".snapshot")
+	return filepath.Join(s.Dir, "segment-"+b.String()+".snapshot")
 }
 
 // Load implements [Store].

@@ -39,7 +39,7 @@ func TestFileStoreRoundTrip(t *testing.T) {
 		names = append(names, e.Name())
 	}
 	// Every name maps to one plain file in dir; no temporary files remain.
-	diff(t, "files", []string{"%2E%2E%2Fup%2Fand%2F%41way%20.snapshot", "%45mpty.snapshot", "first.snapshot"}, names)
+	diff(t, "files", []string{"segment-%2E%2E%2Fup%2Fand%2F%41way%20.snapshot", "segment-%45mpty.snapshot", "segment-first.snapshot"}, names)
 
 	if err := s.Delete(ctx, "first"); err != nil {
 		t.Fatal(err)
@@ -89,7 +89,7 @@ func TestFileStoreCorruption(t *testing.T) {
 	if err := s.Save(ctx, "x", Snapshot{Tag: "t", Members: cids(1, 500, 70000)}); err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join(s.Dir, "x.snapshot")
+	path := filepath.Join(s.Dir, "segment-x.snapshot")
 	good, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
@@ -125,7 +125,7 @@ func TestFileStoreErrors(t *testing.T) {
 		t.Errorf("Load from a missing dir = %v, %v; want a *SnapshotError", ok, err)
 	}
 	s := &FileStore{Dir: t.TempDir()}
-	if err := os.Mkdir(filepath.Join(s.Dir, "d.snapshot"), 0o755); err != nil {
+	if err := os.Mkdir(filepath.Join(s.Dir, "segment-d.snapshot"), 0o755); err != nil {
 		t.Fatal(err)
 	}
 	if _, _, err := s.Load(ctx, "d"); !errors.As(err, &se) || se.Reason != "read" {

@@ -88,12 +88,6 @@ type segState struct {
 
 const taggedBit = 1 << 63
 
-type sendState struct {
-	send   Send
-	rule   Rule
-	report SendReport
-}
-
 // currencySum is revenue and an order count in one currency.
 type currencySum struct {
 	cur    money.Currency
@@ -249,10 +243,10 @@ func (e *Evaluator) add(c *Customer) error {
 	}
 	var err error
 	if e.n > 0 {
-		switch cmp := e.last.Compare(c.ID); {
-		case cmp == 0:
+		switch order := e.last.Compare(c.ID); {
+		case order == 0:
 			return &SequenceError{Input: "customers", Index: e.n, Prev: e.last, ID: c.ID, Problem: Duplicate}
-		case cmp > 0:
+		case order > 0:
 			e.ascending = false
 		}
 	}
@@ -343,101 +337,6 @@ func (e *Evaluator) add(c *Customer) error {
 		if err := st.add(c, now, &e.sendFacts); err != nil {
 			return err
 		}
-	}
-	return nil
-}
-
-// productNumbers appends the numbers of o's distinct products to dst.
-func (e *Evaluator) productNumbers(dst []int32, o *Order) []int32 {
-	for j := range o.Items {
-		p := o.Items[j].Product
-		if p.IsZero() {
-			continue
-		}
-		k, ok := e.products[p.Num]
-		if !ok {
-			k = int32(len(e.productIDs))
-			e.products[p.Num] = k
-			e.productIDs = append(e.productIDs, p.Num)
-		}
-		if !slices.Contains(dst, k) {
-			dst = append(dst, k)
-		}
-	}
-	return dst
-}
-
-func (e *Evaluator) channelNumber(ch string) int32 {
-	// Stores use a handful of channels: a scan beats hashing the name.
-	if len(e.channelNames) <= 16 {
-		for i, name := range e.channelNames {
-			if name == ch {
-				return int32(i)
-			}
-		}
-	}
-	k, ok := e.channels[ch]
-	if !ok {
-		k = int32(len(e.channelNames))
-		e.channels[ch] = k
-		e.channelNames = append(e.channelNames, ch)
-	}
-	return k
-}
-
-// count adds one to counts at each index, growing counts as needed.
-func count(counts []int32, indexes []int32) []int32 {
-	for _, k := range indexes {
-		counts = countOne(counts, k)
-	}
-	return counts
-}
-
-func countOne(counts []int32, k int32) []int32 {
-	if int(k) >= len(counts) {
-		counts = append(counts, make([]int32, int(k)+1-len(counts))...)
-	}
-	counts[k]++
-	return counts
-}
-
-func (st *sendState) add(c *Customer, now time.Time, f *facts) error {
-	s := &st.send
-	var in bool
-	if s.Recipients != nil {
-		_, in = slices.BinarySearchFunc(s.Recipients, c.ID, ID.Compare)
-	} else {
-		var err error
-		f.reset(c, s.At)
-		if in, err = match(st.rule, f); err != nil {
-			return fmt.Errorf("segment: send to %q at %s: customer %s: %w", s.Segment, s.At.Format(time.RFC3339), c.ID, err)
-		}
-	}
-	if !in {
-		return nil
-	}
-	r := &st.report
-	r.Audience++
-	end := s.At.Add(s.Within)
-	if end.After(now) {
-		end = now
-	}
-	converted := false
-	for i := range c.Orders {
-		o := &c.Orders[i]
-		if !o.Time.After(s.At) || o.Time.After(end) {
-			continue
-		}
-		if err := r.Revenue.Add(o.Total); err != nil {
-			return fmt.Errorf("segment: send to %q: revenue: %w", s.Segment, err)
-		}
-		if !o.isRefund() {
-			r.Orders++
-			converted = true
-		}
-	}
-	if converted {
-		r.Converted++
 	}
 	return nil
 }
@@ -575,36 +474,4 @@ func (r *Report) TagDelta() Delta {
 		}
 	}
 	return d
-}
-
-func productCounts(counts []int32, ids []int64) []ProductCount {
-	var out []ProductCount
-	for k, n := range counts {
-		if n > 0 {
-			out = append(out, ProductCount{Product: ID{Kind: KindProduct, Num: ids[k]}, Customers: int(n)})
-		}
-	}
-	slices.SortFunc(out, func(a, b ProductCount) int {
-		if c := cmp.Compare(b.Customers, a.Customers); c != 0 {
-			return c
-		}
-		return a.Product.Compare(b.Product)
-	})
-	return out
-}
-
-func channelCounts(counts []int32, names []string) []ChannelCount {
-	var out []ChannelCount
-	for k, n := range counts {
-		if n > 0 {
-			out = append(out, ChannelCount{Channel: names[k], Customers: int(n)})
-		}
-	}
-	slices.SortFunc(out, func(a, b ChannelCount) int {
-		if c := cmp.Compare(b.Customers, a.Customers); c != 0 {
-			return c
-		}
-		return strings.Compare(a.Channel, b.Channel)
-	})
-	return out
 }

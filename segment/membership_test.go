@@ -402,3 +402,26 @@ func TestEvaluateDoesNotRetain(t *testing.T) {
 	}
 	diff(t, "Result with reused buffers", want, got, cmp.AllowUnexported())
 }
+
+// TestPurchaseSequence: orders arrive in any order and are sequenced by
+// time, then id; refund entries and orders after now are not purchases.
+func TestPurchaseSequence(t *testing.T) {
+	at := ago(10 * day)
+	c := cust(1, nil,
+		via(ord(9, at, jpy(100), item(900, "", "")), "later-id"),
+		via(ord(3, now.Add(day), jpy(100), item(300, "", "")), "future"),
+		via(ord(7, at, jpy(100), item(700, "", "")), "same-time-lower-id"),
+		via(ord(2, ago(20*day), jpy(-50), item(200, "", "")), "refund"),
+	)
+	res, err := Evaluate(slices.Values([]Customer{c}), []Definition{{Name: "all", Tag: "all", Rule: RepeatBuyer()}}, Options{Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := res.Segments[0]
+	diff(t, "first purchase", []ProductCount{{pid(700), 1}}, r.FirstPurchase)
+	diff(t, "second purchase", []ProductCount{{pid(900), 1}}, r.SecondPurchase)
+	diff(t, "channels", []ChannelCount{{"same-time-lower-id", 1}}, r.Channels)
+	if r.Metrics.Orders != 2 || !r.Metrics.Revenue.Equal(totals(t, jpy(150))) {
+		t.Errorf("metrics %+v", r.Metrics)
+	}
+}

@@ -10,6 +10,11 @@ import (
 // is the limit commonly cited for Shopify tags.
 const MaxTagLength = 255
 
+// CheckTag reports, as a [*TagError], why tag cannot be a segment tag: empty,
+// surrounding spaces, a comma, a control character, invalid UTF-8, or more
+// than [MaxTagLength] characters.
+func CheckTag(tag string) error { return checkTag(tag) }
+
 // checkTag reports why tag cannot be written to Shopify as a segment tag,
 // as a [*TagError], or nil.
 func checkTag(tag string) error {

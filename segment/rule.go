@@ -43,6 +43,7 @@ func (f RuleFunc) Validate() error {
 	return nil
 }
 
+// String returns "func", for rule descriptions.
 func (f RuleFunc) String() string { return "func" }
 
 // validateRule runs r's Validate method, if it has one, and checks r is
