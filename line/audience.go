@@ -319,7 +319,7 @@ func (c *Client) WaitAudienceReady(ctx context.Context, audienceGroupID int64, i
 		case audienceStatusFailed:
 			return &d.AudienceGroup, fmt.Errorf("line: audience group %d failed: %s", audienceGroupID, d.AudienceGroup.FailedType)
 		}
-		if err := sleepCtx(ctx, interval); err != nil {
+		if err := transport.Sleep(ctx, interval); err != nil {
 			return &d.AudienceGroup, err
 		}
 	}

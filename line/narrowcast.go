@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/shopcrm/shopcrm/internal/transport"
 	"net/http"
 	"net/url"
 	"time"
@@ -329,19 +330,8 @@ func (c *Client) WaitNarrowcast(ctx context.Context, requestID string, interval 
 		if p.Done() {
 			return p, nil
 		}
-		if err := sleepCtx(ctx, interval); err != nil {
+		if err := transport.Sleep(ctx, interval); err != nil {
 			return p, err
 		}
-	}
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
 	}
 }

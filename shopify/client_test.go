@@ -267,11 +267,11 @@ func TestSegments(t *testing.T) {
 	ctx := context.Background()
 	a := srv.AddCustomer(shopifytest.Customer{FirstName: "A", Email: "a@example.com", EmailState: "SUBSCRIBED", Tags: []string{"ecp-first"}})
 	srv.AddCustomer(shopifytest.Customer{FirstName: "B", Tags: []string{"other"}})
-	seg, err := c.Segments.Create(ctx, "First buyers", shopify.TagQuery("ecp-first"))
+	seg, err := c.Segments.Create(ctx, "First buyers", mustQuery("ecp-first"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.Segments.Create(ctx, "First buyers", shopify.TagQuery("x")); !errors.As(err, new(*shopify.UserErrors)) {
+	if _, err := c.Segments.Create(ctx, "First buyers", mustQuery("x")); !errors.As(err, new(*shopify.UserErrors)) {
 		t.Errorf("duplicate name: err = %v", err)
 	}
 	found, err := c.Segments.FindByName(ctx, "First buyers")
@@ -290,7 +290,7 @@ func TestSegments(t *testing.T) {
 	if diff := cmp.Diff(want, members); diff != "" {
 		t.Errorf("members (-want +got):\n%s", diff)
 	}
-	if _, err := c.Segments.Update(ctx, seg.ID, "", shopify.TagQuery("other")); err != nil {
+	if _, err := c.Segments.Update(ctx, seg.ID, "", mustQuery("other")); err != nil {
 		t.Fatal(err)
 	}
 	if err := c.Segments.Delete(ctx, seg.ID); err != nil {
@@ -508,7 +508,7 @@ func TestLostResponsesAndFaults(t *testing.T) {
 	}
 	// A segment create is not retried after a lost response.
 	srv2, c2 := setup(t, shopifytest.WithFaults(shopifytest.Fault{Op: "segmentCreate", Kind: shopifytest.FaultLostResponse}))
-	if _, err := c2.Segments.Create(context.Background(), "s", shopify.TagQuery("x")); err == nil {
+	if _, err := c2.Segments.Create(context.Background(), "s", mustQuery("x")); err == nil {
 		t.Error("lost response: no error")
 	}
 	if n := srv2.Stats().Requests; n != 1 {
@@ -538,4 +538,13 @@ func TestConcurrentClientUse(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+}
+
+// mustQuery is shopify.TagQuery for tags known to be valid.
+func mustQuery(tag string) string {
+	q, err := shopify.TagQuery(tag)
+	if err != nil {
+		panic(err)
+	}
+	return q
 }

@@ -48,7 +48,7 @@ func TestRetryAfterTooLong(t *testing.T) {
 
 func TestServerErrorNotRetriedForCreate(t *testing.T) {
 	srv, c := setup(t, shopifytest.WithFaults(shopifytest.Fault{Op: "segmentCreate", Kind: shopifytest.FaultStatus, Status: 502}))
-	_, err := c.Segments.Create(context.Background(), "x", shopify.TagQuery("x"))
+	_, err := c.Segments.Create(context.Background(), "x", mustQuery("x"))
 	var ae *shopify.APIError
 	if !errors.As(err, &ae) || ae.Status != 502 || ae.RequestID == "" {
 		t.Errorf("err = %v", err)

@@ -73,7 +73,7 @@ func ExampleSegmentsService_Members() {
 	c := srv.Client()
 	ctx := context.Background()
 
-	seg, err := c.Segments.Create(ctx, "First-time buyers", shopify.TagQuery("ecp-first"))
+	seg, err := c.Segments.Create(ctx, "First-time buyers", mustQuery("ecp-first"))
 	if err != nil {
 		fmt.Println(err)
 		return

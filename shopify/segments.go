@@ -3,6 +3,7 @@ package shopify
 import (
 	"context"
 	"fmt"
+	"github.com/shopcrm/shopcrm/segment"
 	"iter"
 	"strconv"
 	"strings"
@@ -25,10 +26,11 @@ type Segment struct {
 
 const segmentFields = `id name query creationDate lastEditDate`
 
-// TagQuery returns the segment query selecting customers tagged tag.
-func TagQuery(tag string) string {
-	return "customer_tags CONTAINS '" + strings.ReplaceAll(tag, "'", `\'`) + "'"
-}
+// TagQuery returns the segment query selecting customers that carry tag,
+// customer_tags CONTAINS 'tag'. It is segment.Query: a tag holding ' or \ is
+// refused, because the quoting rules of Shopify's segment language are not
+// confirmed.
+func TagQuery(tag string) (string, error) { return segment.Query(tag) }
 
 type segmentPayload struct {
 	Segment    *Segment    `json:"segment"`
