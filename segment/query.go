@@ -1,14 +1,18 @@
 package segment
 
 import (
+	"fmt"
+
+	"github.com/shopcrm/shopcrm/tagging"
+
 	"strings"
 	"unicode"
 	"unicode/utf8"
 )
 
-// MaxTagLength is the longest tag, in characters, this package writes. It
-// is the limit commonly cited for Shopify tags.
-const MaxTagLength = 255
+// MaxTagLength is the longest tag, in characters, this package writes:
+// tagging's default Shopify limit, so the two packages never disagree.
+const MaxTagLength = tagging.MaxLength
 
 // CheckTag reports, as a [*TagError], why tag cannot be a segment tag: empty,
 // surrounding spaces, a comma, a control character, invalid UTF-8, or more
@@ -31,7 +35,7 @@ func checkTag(tag string) error {
 		// of a tag.
 		reason = "contains a comma"
 	case utf8.RuneCountInString(tag) > MaxTagLength:
-		reason = "longer than 255 characters"
+		reason = fmt.Sprintf("longer than %d characters", MaxTagLength)
 	case strings.IndexFunc(tag, unicode.IsControl) >= 0:
 		reason = "contains a control character"
 	}
