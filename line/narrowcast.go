@@ -4,10 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/shopcrm/shopcrm/internal/transport"
 	"net/http"
 	"net/url"
 	"time"
+
+	"github.com/shopcrm/shopcrm/internal/transport"
 )
 
 // Recipient selects narrowcast recipients: AudienceRecipient,

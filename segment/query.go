@@ -2,12 +2,11 @@ package segment
 
 import (
 	"fmt"
-
-	"github.com/shopcrm/shopcrm/tagging"
-
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/shopcrm/shopcrm/tagging"
 )
 
 // MaxTagLength is the longest tag, in characters, this package writes:
