@@ -1,19 +1,20 @@
 package transport
 
 import (
-	"errors"
 	"fmt"
 	"net/http"
 	"time"
+
+	"github.com/shopcrm/shopcrm"
 )
 
 // Sentinels every client reuses, so that callers can write
 // errors.Is(err, shopify.ErrRateLimited) the same way on every platform.
 var (
-	ErrRateLimited  = errors.New("rate limited")
-	ErrUnauthorized = errors.New("unauthorized")
-	ErrNotFound     = errors.New("not found")
-	ErrConflict     = errors.New("conflict")
+	ErrRateLimited  = shopcrm.ErrRateLimited
+	ErrUnauthorized = shopcrm.ErrUnauthorized
+	ErrNotFound     = shopcrm.ErrNotFound
+	ErrConflict     = shopcrm.ErrConflict
 )
 
 // MaxErrorBody caps how much of an error response body is kept.
@@ -59,27 +60,8 @@ func (e *APIError) Is(target error) bool {
 	return false
 }
 
-// RateLimitError is returned instead of retrying when the server asks for a
-// wait beyond the client's cap (or beyond the context's deadline): the caller
-// decides when to come back. It matches ErrRateLimited.
-type RateLimitError struct {
-	RetryAfter time.Duration
-	Err        error // what the server answered, often an *APIError
-}
-
-func (e *RateLimitError) Error() string {
-	msg := fmt.Sprintf("rate limited: retry after %s", e.RetryAfter)
-	if e.Err != nil {
-		msg += ": " + e.Err.Error()
-	}
-	return msg
-}
-
-// Is reports ErrRateLimited.
-func (e *RateLimitError) Is(target error) bool { return target == ErrRateLimited }
-
-// Unwrap returns the server's answer.
-func (e *RateLimitError) Unwrap() error { return e.Err }
+// RateLimitError is the public rate-limit error.
+type RateLimitError = shopcrm.RateLimitError
 
 // Retryable is implemented by errors a response handler returns for a 2xx
 // response that should be retried anyway, such as Shopify's THROTTLED.

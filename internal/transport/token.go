@@ -1,16 +1,9 @@
 package transport
 
-import "context"
+import "github.com/shopcrm/shopcrm"
 
-// TokenSource supplies the credential for each request. Implementations may
-// refresh or rotate it; they must be safe for concurrent use.
-type TokenSource interface {
-	Token(ctx context.Context) (Secret, error)
-}
+// TokenSource is the public token source interface.
+type TokenSource = shopcrm.TokenSource
 
 // StaticToken returns a TokenSource that always yields tok.
-func StaticToken(tok string) TokenSource { return staticToken{NewSecret(tok)} }
-
-type staticToken struct{ s Secret }
-
-func (t staticToken) Token(context.Context) (Secret, error) { return t.s, nil }
+func StaticToken(tok string) TokenSource { return shopcrm.StaticToken(tok) }

@@ -1,0 +1,27 @@
+// Package shopcrm holds what every shopcrm client shares in public: the
+// [Secret] type and the [TokenSource] interface for credentials, the error
+// sentinels matched with errors.Is, and the error types every client returns
+// for the same conditions ([InputError], [RateLimitError]).
+//
+// The platform packages (shopify, line, ...) alias these names, so
+// errors.As(err, &shopify.RateLimitError{}) and errors.As(err,
+// &shopcrm.RateLimitError{}) find the same value, and code that handles
+// several platforms can test for them once.
+//
+// # Errors
+//
+// Every client reports the same condition the same way:
+//
+//   - bad input, found before any request is sent: *InputError naming the
+//     field; errors.Is(err, ErrInvalidInput);
+//   - a non-2xx answer: the package's own *APIError (status, platform code,
+//     message, request id), matching ErrUnauthorized (401/403), ErrNotFound
+//     (404), ErrConflict (409) and ErrRateLimited (429);
+//   - throttling that retries did not get past, or a server-requested wait
+//     beyond the client's cap or the context's deadline: *RateLimitError
+//     carrying the wait, which unwraps to the package's *APIError (or the
+//     platform's own throttling error) and matches ErrRateLimited;
+//   - a network failure: the *url.Error of net/http, unwrapped as is;
+//   - a cancelled or expired context: an error matching context.Canceled or
+//     context.DeadlineExceeded.
+package shopcrm

@@ -1,0 +1,106 @@
+package shopcrm
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+)
+
+// Sentinels every client's errors match with errors.Is.
+var (
+	// ErrRateLimited matches throttling: HTTP 429, Shopify's THROTTLED, and
+	// every *RateLimitError.
+	ErrRateLimited = errors.New("rate limited")
+	// ErrUnauthorized matches 401 and 403 and the platforms' access-denied
+	// codes.
+	ErrUnauthorized = errors.New("unauthorized")
+	// ErrNotFound matches 404 and the platforms' not-found codes.
+	ErrNotFound = errors.New("not found")
+	// ErrConflict matches 409.
+	ErrConflict = errors.New("conflict")
+	// ErrQuotaExceeded matches a quota that waiting a little will not
+	// restore (LINE's monthly message quota). It is never retried.
+	ErrQuotaExceeded = errors.New("quota exceeded")
+	// ErrInvalidInput matches every *InputError.
+	ErrInvalidInput = errors.New("invalid input")
+)
+
+// InputError reports bad input found before any request was sent: an
+// argument, a field of a request struct, or an option.
+type InputError struct {
+	// Field is the path of the offending value: "To[3]",
+	// "Messages[0].Text", "WithBaseURL".
+	Field string
+	// Value is the offending value when it is short and not secret.
+	Value string
+	// Reason says what is wrong with it.
+	Reason string
+	// Err is the underlying cause, if any (e.g. a *tagging.TagError).
+	Err error
+}
+
+// Error describes the error.
+func (e *InputError) Error() string {
+	s := "invalid " + e.Field
+	if e.Value != "" {
+		s += " " + strconv.Quote(e.Value)
+	}
+	switch {
+	case e.Reason != "":
+		s += ": " + e.Reason
+	case e.Err != nil:
+		s += ": " + e.Err.Error()
+	}
+	return s
+}
+
+// Is matches ErrInvalidInput.
+func (e *InputError) Is(target error) bool { return target == ErrInvalidInput }
+
+// Unwrap returns the cause.
+func (e *InputError) Unwrap() error { return e.Err }
+
+// RateLimitError reports throttling the client did not wait out: retries ran
+// out, or the server asked for a wait beyond the client's cap
+// (RetryPolicy.MaxWait) or beyond the context's deadline. The caller decides
+// when to come back. It matches ErrRateLimited and unwraps to the server's
+// last answer: the package's *APIError, or a platform throttling error such
+// as *shopify.ThrottledError.
+type RateLimitError struct {
+	// RetryAfter is the wait the server asked for (zero when it named none).
+	RetryAfter time.Duration
+	// Err is the server's last answer.
+	Err error
+}
+
+// Error describes the error.
+func (e *RateLimitError) Error() string {
+	msg := "rate limited"
+	if e.RetryAfter > 0 {
+		msg += fmt.Sprintf(": retry after %s", e.RetryAfter)
+	}
+	if e.Err != nil {
+		msg += ": " + e.Err.Error()
+	}
+	return msg
+}
+
+// Is matches ErrRateLimited.
+func (e *RateLimitError) Is(target error) bool { return target == ErrRateLimited }
+
+// Unwrap returns the server's answer.
+func (e *RateLimitError) Unwrap() error { return e.Err }
+
+// RateLimit is a request rate: PerSecond requests (or cost points) per
+// second with bursts of up to Burst. PerSecond of zero or less means no
+// limit.
+type RateLimit struct {
+	PerSecond float64
+	Burst     int
+}
+
+// ErrCursorStuck matches a paginated read that stopped because the server
+// answered with a cursor it had already returned: following it would loop
+// forever.
+var ErrCursorStuck = errors.New("pagination cursor did not advance")
