@@ -92,6 +92,29 @@ func (e *RateLimitError) Is(target error) bool { return target == ErrRateLimited
 // Unwrap returns the server's answer.
 func (e *RateLimitError) Unwrap() error { return e.Err }
 
+// RetryPolicy bounds a client's retries. Which requests are retried at all
+// is the platform's guarantee (a read, a write idempotent by nature or by a
+// key), never this policy's.
+type RetryPolicy struct {
+	// MaxRetries is the retries after the first attempt; 0 disables them.
+	MaxRetries int
+	// MinBackoff is the first backoff when the server names no wait.
+	MinBackoff time.Duration
+	// MaxBackoff caps the exponential backoff.
+	MaxBackoff time.Duration
+	// MaxWait is the longest server-requested wait (Retry-After, Shopify's
+	// bucket refill) honoured by sleeping. A longer one ends the call with a
+	// *RateLimitError carrying it, so the caller decides.
+	MaxWait time.Duration
+}
+
+// DefaultRetryPolicy is what every client uses unless told otherwise: 6
+// retries, backoff from 500 ms to 30 s, server-requested waits honoured up
+// to 60 s.
+func DefaultRetryPolicy() RetryPolicy {
+	return RetryPolicy{MaxRetries: 6, MinBackoff: 500 * time.Millisecond, MaxBackoff: 30 * time.Second, MaxWait: 60 * time.Second}
+}
+
 // RateLimit is a request rate: PerSecond requests (or cost points) per
 // second with bursts of up to Burst. PerSecond of zero or less means no
 // limit.

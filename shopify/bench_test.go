@@ -124,7 +124,7 @@ func ExampleTagsService_Apply() {
 	// Output:
 	// true <nil>
 	// true <nil>
-	// false shopify: invalid Add[0] "bad,tag": contains a comma (Shopify splits tags on commas)
+	// false invalid Add[0] "bad,tag": contains a comma (Shopify splits tags on commas)
 	// [ecp-first] [ecp-first]
 }
 

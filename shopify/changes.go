@@ -211,7 +211,7 @@ func (s *TagsService) send(ctx context.Context, ops []tagOp) []error {
 	var out map[string]*struct {
 		UserErrors []UserError `json:"userErrors"`
 	}
-	_, err := s.c.do(ctx, &call{query: b.String(), vars: vars, cost: mutationCost * len(ops), idempotent: true}, &out)
+	_, err := s.c.do(ctx, &call{query: b.String(), vars: vars, cost: mutationCost * len(ops), retry: idempotent}, &out)
 	errs := make([]error, len(ops))
 	var gqlErrs *GraphQLErrors
 	if err != nil && !errors.As(err, &gqlErrs) {

@@ -2,18 +2,15 @@ package shopify
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"regexp"
 	"strings"
 	"sync/atomic"
 	"time"
 
-	"github.com/hashicorp/go-retryablehttp"
-
+	"github.com/shopcrm/shopcrm"
 	"github.com/shopcrm/shopcrm/internal/transport"
 )
 
@@ -35,14 +32,24 @@ const (
 // document; a costlier one fails with MAX_COST_EXCEEDED.
 const MaxQueryCost = 1000
 
-// TokenSource supplies the Admin API access token for each request.
-type TokenSource = transport.TokenSource
+// TokenSource supplies the Admin API access token for each request; see
+// [shopcrm.TokenSource].
+type TokenSource = shopcrm.TokenSource
 
-// Secret holds a credential and never prints it.
-type Secret = transport.Secret
+// Secret holds a credential and never prints it; see [shopcrm.Secret].
+type Secret = shopcrm.Secret
+
+// NewSecret wraps s.
+func NewSecret(s string) Secret { return shopcrm.NewSecret(s) }
 
 // StaticToken returns a TokenSource that always yields the access token tok.
-func StaticToken(tok string) TokenSource { return transport.StaticToken(tok) }
+func StaticToken(tok string) TokenSource { return shopcrm.StaticToken(tok) }
+
+// RetryPolicy bounds retries; see [WithRetryPolicy].
+type RetryPolicy = shopcrm.RetryPolicy
+
+// RateLimit is a rate of cost points: PerSecond restored, up to Burst.
+type RateLimit = shopcrm.RateLimit
 
 var shopRe = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*\.myshopify\.com$`)
 
@@ -71,75 +78,55 @@ type Client struct {
 	costs       *costCache
 	versionWarn atomic.Bool
 	pace        pacer
+	maxInFlight int
 }
 
 type config struct {
-	baseURL     string
-	httpClient  *http.Client
-	retry       transport.RetryPolicy
-	logger      *slog.Logger
-	version     string
-	uaSuffix    string
-	restoreRate float64
-	bucketSize  int
-	sleep       func(context.Context, time.Duration) error
+	transport.Options
+	baseURL string
+	version string
+	limit   RateLimit
 }
 
-// Option configures a Client.
+// Option configures a Client. A nil Option is skipped.
 type Option func(*config) error
 
-// WithBaseURL sends requests to base (scheme and host, optionally a path
-// prefix) instead of https://{shop}; used to point the client at a fake.
+// WithBaseURL sends requests to base (http or https, a host, optionally a
+// path prefix) instead of https://{shop}; used to point the client at a
+// fake.
 func WithBaseURL(base string) Option {
-	return func(c *config) error {
-		u, err := url.Parse(base)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return &InputError{Field: "baseURL", Reason: "must be an absolute http(s) URL"}
-		}
-		c.baseURL = strings.TrimRight(base, "/")
-		return nil
+	return func(c *config) (err error) {
+		c.baseURL, err = transport.CheckBaseURL("WithBaseURL", base)
+		return err
 	}
 }
 
-// WithHTTPClient uses hc's settings (timeout, transport) for requests.
+// WithHTTPClient uses hc (its transport and timeout) for requests. The
+// client never follows redirects, whatever hc says: the access token would
+// go with them. The default is a client with a 60 s timeout per attempt.
 func WithHTTPClient(hc *http.Client) Option {
-	return func(c *config) error { c.httpClient = hc; return nil }
+	return func(c *config) error { return c.SetHTTPClient(hc) }
 }
 
-// WithRetry sets the retry policy. Queries and tagsAdd/tagsRemove are
-// retried on network errors, 5xx and throttling; other mutations only on
-// throttling, which means they were not executed.
-func WithRetry(p RetryPolicy) Option {
-	return func(c *config) error {
-		if p.MaxRetries < 0 {
-			return &InputError{Field: "retry.MaxRetries", Reason: "must not be negative"}
-		}
-		c.retry = p
-		return nil
-	}
-}
-
-// RetryPolicy bounds retries; see [WithRetry].
-type RetryPolicy = transport.RetryPolicy
-
-// DefaultRetryPolicy returns the policy used unless WithRetry says otherwise.
-func DefaultRetryPolicy() RetryPolicy {
-	p := transport.DefaultRetryPolicy()
-	p.MaxRetries = 8
-	return p
+// WithRetryPolicy sets the retry policy (default
+// [shopcrm.DefaultRetryPolicy]). Queries and tagsAdd/tagsRemove are retried
+// on network errors, 5xx and throttling; other mutations only on throttling,
+// which means they did not run.
+func WithRetryPolicy(p RetryPolicy) Option {
+	return func(c *config) error { return c.SetRetry(p) }
 }
 
 // WithLogger logs retries, version mismatches and throttling to l. Tokens
 // never reach it.
 func WithLogger(l *slog.Logger) Option {
-	return func(c *config) error { c.logger = l; return nil }
+	return func(c *config) error { c.Logger = l; return nil }
 }
 
 // WithAPIVersion requests version v ("2025-01", "unstable").
 func WithAPIVersion(v string) Option {
 	return func(c *config) error {
 		if !versionRe.MatchString(v) {
-			return &InputError{Field: "apiVersion", Value: v, Reason: `must be YYYY-MM with a quarter month, or "unstable"`}
+			return &InputError{Field: "WithAPIVersion", Value: v, Reason: `must be YYYY-MM with a quarter month, or "unstable"`}
 		}
 		c.version = v
 		return nil
@@ -148,33 +135,43 @@ func WithAPIVersion(v string) Option {
 
 // WithUserAgentSuffix appends s to the User-Agent.
 func WithUserAgentSuffix(s string) Option {
-	return func(c *config) error { c.uaSuffix = s; return nil }
+	return func(c *config) error { c.UASuffix = s; return nil }
 }
 
-// WithRateLimit sets the first guess of the cost bucket: restoreRate points
-// per second and a bucket of size points. Responses retune it.
-func WithRateLimit(restoreRate float64, size int) Option {
+// WithRateLimit sets the first guess of the shop's cost bucket: l.PerSecond
+// points restored per second and a bucket of l.Burst points (default
+// [DefaultRestoreRate] and [DefaultBucketSize]). Responses retune it.
+func WithRateLimit(l RateLimit) Option {
 	return func(c *config) error {
-		if restoreRate <= 0 {
-			return &InputError{Field: "restoreRate", Reason: "must be positive"}
+		if err := transport.CheckRateLimit("WithRateLimit", l); err != nil {
+			return err
 		}
-		if size <= 0 {
-			return &InputError{Field: "bucketSize", Reason: "must be positive"}
+		if l.PerSecond <= 0 {
+			return &InputError{Field: "WithRateLimit.PerSecond", Reason: "must be positive"}
 		}
-		c.restoreRate, c.bucketSize = restoreRate, size
+		c.limit = l
 		return nil
 	}
+}
+
+// WithMaxInFlight bounds the requests a bulk write keeps in flight
+// (default 16). The cost gate decides how many of them really run at once.
+func WithMaxInFlight(n int) Option {
+	return func(c *config) error { return c.SetMaxInFlight(n) }
 }
 
 // WithSleep replaces the sleep between retries (tests use a fast one). It
 // must return ctx.Err() as soon as ctx is done.
 func WithSleep(sleep func(ctx context.Context, d time.Duration) error) Option {
-	return func(c *config) error { c.sleep = sleep; return nil }
+	return func(c *config) error { return c.SetSleep(sleep) }
 }
 
-// New returns a client for shopDomain ("example.myshopify.com") that
-// authenticates with token.
+// New returns a client for shopDomain ("example.myshopify.com", or just
+// "example") that authenticates with token.
 func New(shopDomain string, token TokenSource, opts ...Option) (*Client, error) {
+	if !strings.Contains(shopDomain, ".") {
+		shopDomain += ".myshopify.com"
+	}
 	if !shopRe.MatchString(shopDomain) {
 		return nil, &InputError{Field: "shopDomain", Value: shopDomain, Reason: "must look like name.myshopify.com"}
 	}
@@ -182,49 +179,33 @@ func New(shopDomain string, token TokenSource, opts ...Option) (*Client, error) 
 		return nil, &InputError{Field: "token", Reason: "must not be nil"}
 	}
 	cfg := config{
-		retry:       DefaultRetryPolicy(),
-		version:     DefaultAPIVersion,
-		restoreRate: DefaultRestoreRate,
-		bucketSize:  DefaultBucketSize,
+		Options: transport.DefaultOptions(),
+		version: DefaultAPIVersion,
+		limit:   RateLimit{PerSecond: DefaultRestoreRate, Burst: DefaultBucketSize},
 	}
-	for _, o := range opts {
-		if o == nil {
-			continue
-		}
-		if err := o(&cfg); err != nil {
-			return nil, err
-		}
-	}
-	if cfg.httpClient == nil {
-		// Many calls in flight to one host: keep their connections.
-		tr := http.DefaultTransport.(*http.Transport).Clone()
-		tr.MaxIdleConnsPerHost = 32
-		cfg.httpClient = &http.Client{Transport: tr}
+	if err := transport.Apply(&cfg, opts); err != nil {
+		return nil, err
 	}
 	base := cfg.baseURL
 	if base == "" {
 		base = "https://" + shopDomain
 	}
 	c := &Client{
-		shop:     shopDomain,
-		endpoint: base + "/admin/api/" + cfg.version + "/graphql.json",
-		version:  cfg.version,
-		token:    token,
-		gate:     transport.NewGate(cfg.restoreRate, gateBurst(float64(cfg.bucketSize), cfg.restoreRate)),
-		log:      cfg.logger,
-		costs:    newCostCache(),
+		shop:        shopDomain,
+		endpoint:    base + "/admin/api/" + cfg.version + "/graphql.json",
+		version:     cfg.version,
+		token:       token,
+		gate:        transport.NewGate(cfg.limit.PerSecond, gateBurst(float64(cfg.limit.Burst), cfg.limit.PerSecond)),
+		log:         cfg.Logger,
+		costs:       newCostCache(),
+		maxInFlight: cfg.MaxInFlight,
 	}
-	c.tr = transport.New(transport.Config{
-		Platform:        "shopify",
-		UserAgentSuffix: cfg.uaSuffix,
-		HTTPClient:      cfg.httpClient,
-		Retry:           cfg.retry,
-		CheckRetry:      checkRetry,
-		Sleep:           cfg.sleep,
-		Logger:          cfg.logger,
-		Gate:            c.gate,
-		RequestIDHeader: "X-Request-Id",
-	})
+	tc := cfg.Config("shopify")
+	tc.CheckRetry = checkRetry
+	tc.WrapError = wrapAPIError
+	tc.Gate = c.gate
+	tc.RequestIDHeader = "X-Request-Id"
+	c.tr = transport.New(tc)
 	c.Customers = &CustomersService{c}
 	c.Orders = &OrdersService{c}
 	c.Tags = &TagsService{c}
@@ -256,23 +237,14 @@ func (c *Client) GoString() string { return c.String() }
 // Format prints the client without its token for every verb.
 func (c *Client) Format(f fmt.State, verb rune) { _, _ = f.Write([]byte(c.String())) }
 
-type idempotentKey struct{}
-
-// checkRetry retries 429 always (nothing ran), and network errors and 5xx
-// only for requests marked idempotent.
-func checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
+// checkRetry adds to the shared rule that a 429 never ran, so every class
+// but RetryNever retries it (Shopify's REST-style 429 on GraphQL).
+func checkRetry(ctx context.Context, r *transport.Request, resp *http.Response, err error) (bool, error) {
 	if ctx.Err() != nil {
 		return false, ctx.Err()
 	}
 	if resp != nil && resp.StatusCode == http.StatusTooManyRequests {
 		return true, nil
 	}
-	if idem, _ := ctx.Value(idempotentKey{}).(bool); !idem {
-		return false, nil
-	}
-	var ue *url.Error
-	if errors.As(err, &ue) && errors.Is(ue.Err, context.Canceled) {
-		return false, nil
-	}
-	return retryablehttp.DefaultRetryPolicy(ctx, resp, err)
+	return transport.DefaultCheckRetry(ctx, r, resp, err)
 }

@@ -49,9 +49,9 @@ func TestNewValidates(t *testing.T) {
 	}{
 		{"example.com", nil, "shopDomain"},
 		{"Shop.myshopify.com", nil, "shopDomain"},
-		{"shop.myshopify.com", []shopify.Option{shopify.WithAPIVersion("2025-02")}, "apiVersion"},
-		{"shop.myshopify.com", []shopify.Option{shopify.WithBaseURL("ftp://x")}, "baseURL"},
-		{"shop.myshopify.com", []shopify.Option{shopify.WithRateLimit(0, 10)}, "restoreRate"},
+		{"shop.myshopify.com", []shopify.Option{shopify.WithAPIVersion("2025-02")}, "WithAPIVersion"},
+		{"shop.myshopify.com", []shopify.Option{shopify.WithBaseURL("ftp://x")}, "WithBaseURL"},
+		{"shop.myshopify.com", []shopify.Option{shopify.WithRateLimit(shopify.RateLimit{Burst: 10})}, "WithRateLimit.PerSecond"},
 	}
 	for _, tt := range tests {
 		_, err := shopify.New(tt.shop, shopify.StaticToken("shpat_x"), tt.opts...)
@@ -70,7 +70,7 @@ func TestSecretNeverPrinted(t *testing.T) {
 	var logs bytes.Buffer
 	c, err := shopify.New("shop.myshopify.com", shopify.StaticToken(tok),
 		shopify.WithLogger(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))),
-		shopify.WithBaseURL("http://127.0.0.1:1"), shopify.WithRetry(shopify.RetryPolicy{MaxRetries: 1}),
+		shopify.WithBaseURL("http://127.0.0.1:1"), shopify.WithRetryPolicy(shopify.RetryPolicy{MaxRetries: 1}),
 		shopify.WithSleep(fastSleep))
 	if err != nil {
 		t.Fatal(err)

@@ -75,7 +75,7 @@ func (s *CustomersService) UpdateEmailConsent(ctx context.Context, customerID st
 			UserErrors []UserError `json:"userErrors"`
 		} `json:"customerEmailMarketingConsentUpdate"`
 	}
-	if _, err := s.c.do(ctx, &call{query: q, vars: consentVars(customerID, "emailMarketingConsent", c.State, c.OptInLevel, c.UpdatedAt), cost: mutationCost, idempotent: true}, &out); err != nil {
+	if _, err := s.c.do(ctx, &call{query: q, vars: consentVars(customerID, "emailMarketingConsent", c.State, c.OptInLevel, c.UpdatedAt), cost: mutationCost, retry: idempotent}, &out); err != nil {
 		return err
 	}
 	return userErrors("customerEmailMarketingConsentUpdate", out.P.UserErrors)
@@ -102,7 +102,7 @@ func (s *CustomersService) UpdateSMSConsent(ctx context.Context, customerID stri
 			UserErrors []UserError `json:"userErrors"`
 		} `json:"customerSmsMarketingConsentUpdate"`
 	}
-	if _, err := s.c.do(ctx, &call{query: q, vars: consentVars(customerID, "smsMarketingConsent", c.State, c.OptInLevel, c.UpdatedAt), cost: mutationCost, idempotent: true}, &out); err != nil {
+	if _, err := s.c.do(ctx, &call{query: q, vars: consentVars(customerID, "smsMarketingConsent", c.State, c.OptInLevel, c.UpdatedAt), cost: mutationCost, retry: idempotent}, &out); err != nil {
 		return err
 	}
 	return userErrors("customerSmsMarketingConsentUpdate", out.P.UserErrors)

@@ -114,7 +114,7 @@ func (s *CustomersService) Get(ctx context.Context, id string) (*Customer, error
 		Customer *wireCustomer `json:"customer"`
 	}
 	q := `query Customer($id: ID!) { customer(id: $id) { ` + customerFields + ` } }`
-	if _, err := s.c.do(ctx, &call{query: q, vars: map[string]any{"id": id}, cost: customerCost, idempotent: true}, &out); err != nil {
+	if _, err := s.c.do(ctx, &call{query: q, vars: map[string]any{"id": id}, cost: customerCost, retry: idempotent}, &out); err != nil {
 		return nil, err
 	}
 	if out.Customer == nil {
@@ -194,7 +194,7 @@ func (s *CustomersService) List(ctx context.Context, opts *ListOptions) iter.Seq
 				Nodes    []wireCustomer `json:"nodes"`
 			} `json:"customers"`
 		}
-		if _, err := s.c.do(ctx, &call{query: q, vars: listVars(opts, first, after), cost: 2 + first*customerCost, idempotent: true}, &out); err != nil {
+		if _, err := s.c.do(ctx, &call{query: q, vars: listVars(opts, first, after), cost: 2 + first*customerCost, retry: idempotent}, &out); err != nil {
 			return nil, pageInfo{}, err
 		}
 		res := make([]*Customer, len(out.Customers.Nodes))

@@ -5,69 +5,53 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"net/http"
 	"time"
 
+	"github.com/shopcrm/shopcrm"
 	"github.com/shopcrm/shopcrm/internal/transport"
 )
 
-// Sentinels matched with errors.Is by every error this package returns.
+// Sentinels matched with errors.Is by the errors this package returns. All
+// but ErrMaxCostExceeded are the shared [shopcrm] sentinels, so code
+// handling several platforms tests for them once.
 var (
 	// ErrRateLimited matches THROTTLED answers and HTTP 429, once retries
 	// gave up or the wait asked for exceeded the retry policy.
-	ErrRateLimited = transport.ErrRateLimited
+	ErrRateLimited = shopcrm.ErrRateLimited
 	// ErrUnauthorized matches 401/403 and ACCESS_DENIED.
-	ErrUnauthorized = transport.ErrUnauthorized
+	ErrUnauthorized = shopcrm.ErrUnauthorized
 	// ErrNotFound matches 404 and a resource the API did not find.
-	ErrNotFound = transport.ErrNotFound
+	ErrNotFound = shopcrm.ErrNotFound
 	// ErrConflict matches 409.
-	ErrConflict = transport.ErrConflict
+	ErrConflict = shopcrm.ErrConflict
+	// ErrInvalidInput matches every *InputError.
+	ErrInvalidInput = shopcrm.ErrInvalidInput
 	// ErrMaxCostExceeded matches a document whose requested cost is above
 	// the single-query limit. It is never retried.
 	ErrMaxCostExceeded = errors.New("shopify: query cost exceeds the maximum")
-	// ErrInvalidInput matches every *InputError.
-	ErrInvalidInput = errors.New("shopify: invalid input")
 )
 
-// InputError reports bad input, found before any request was sent. Field
-// names the offending argument or option.
-type InputError struct {
-	Field  string
-	Value  string // the offending value, when short and not secret
-	Reason string
-	Err    error // the underlying cause, e.g. a *tagging.TagError
-}
+// InputError reports bad input found before any request was sent; Field
+// names the offending argument, field or option. It matches
+// ErrInvalidInput.
+type InputError = shopcrm.InputError
 
-// Error describes the error.
-func (e *InputError) Error() string {
-	s := "shopify: invalid " + e.Field
-	if e.Value != "" {
-		s += fmt.Sprintf(" %q", e.Value)
-	}
-	if e.Reason != "" {
-		s += ": " + e.Reason
-	}
-	if e.Err != nil && e.Reason == "" {
-		s += ": " + e.Err.Error()
-	}
-	return s
-}
+// RateLimitError reports throttling the client did not wait out; it carries
+// the wait and unwraps to the last answer (*APIError or *ThrottledError).
+type RateLimitError = shopcrm.RateLimitError
 
-// Is matches ErrInvalidInput.
-func (e *InputError) Is(target error) bool { return target == ErrInvalidInput }
-
-// Unwrap returns the cause.
-func (e *InputError) Unwrap() error { return e.Err }
-
-// APIError is a non-2xx HTTP answer. It unwraps to the transport error, so
-// errors.Is(err, ErrUnauthorized) and friends work.
+// APIError is a non-2xx HTTP answer. It matches ErrUnauthorized (401/403),
+// ErrNotFound (404), ErrConflict (409) and ErrRateLimited (429).
 type APIError struct {
 	Status    int
-	RequestID string
+	RequestID string // X-Request-Id
 	// Message is the "errors" text Shopify sent (a string, a list or a map
-	// flattened), if any.
+	// flattened), if any, with secrets redacted.
 	Message    string
-	RetryAfter time.Duration
-	Err        *transport.APIError
+	RetryAfter time.Duration // Retry-After, zero when absent
+	// Body is the start of the answer's body (at most 64 KiB), redacted.
+	Body []byte
 }
 
 // Error describes the error.
@@ -75,6 +59,8 @@ func (e *APIError) Error() string {
 	s := fmt.Sprintf("shopify: HTTP %d", e.Status)
 	if e.Message != "" {
 		s += ": " + e.Message
+	} else if t := http.StatusText(e.Status); t != "" {
+		s += " " + t
 	}
 	if e.RequestID != "" {
 		s += " (request id " + e.RequestID + ")"
@@ -82,11 +68,11 @@ func (e *APIError) Error() string {
 	return s
 }
 
-// Unwrap returns the transport error.
-func (e *APIError) Unwrap() error { return e.Err }
+// Is maps the status to the sentinels.
+func (e *APIError) Is(target error) bool { return transport.StatusIs(e.Status, target) }
 
-func wrapAPIError(te *transport.APIError) *APIError {
-	e := &APIError{Status: te.Status, RequestID: te.RequestID, RetryAfter: te.RetryAfter, Err: te}
+func wrapAPIError(te *transport.APIError) error {
+	e := &APIError{Status: te.Status, RequestID: te.RequestID, RetryAfter: te.RetryAfter, Body: te.Body}
 	var body struct {
 		Errors json.RawMessage `json:"errors"`
 	}

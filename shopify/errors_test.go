@@ -14,7 +14,7 @@ import (
 func TestThrottledWhenRetriesRunOut(t *testing.T) {
 	srv := shopifytest.NewServer(shopifytest.WithBucket(1000, 1))
 	defer srv.Close()
-	c := srv.Client(shopify.WithRetry(shopify.RetryPolicy{MaxRetries: 0, MaxWait: time.Hour}), shopify.WithSleep(fastSleep))
+	c := srv.Client(shopify.WithRetryPolicy(shopify.RetryPolicy{MaxRetries: 0, MaxWait: time.Hour}), shopify.WithSleep(fastSleep))
 	id := srv.AddCustomer(shopifytest.Customer{})
 	srv.Drain()
 	err := c.Tags.Add(context.Background(), id, []string{"x"})
@@ -30,7 +30,7 @@ func TestThrottledWhenRetriesRunOut(t *testing.T) {
 		t.Errorf("GraphQLError not found in %v", err)
 	}
 	// A wait beyond the policy's MaxWait is not slept.
-	c2 := srv.Client(shopify.WithRetry(shopify.RetryPolicy{MaxRetries: 3, MaxWait: time.Second}))
+	c2 := srv.Client(shopify.WithRetryPolicy(shopify.RetryPolicy{MaxRetries: 3, MaxWait: time.Second}))
 	start := time.Now()
 	err = c2.Tags.Add(context.Background(), id, []string{"x"})
 	if !errors.Is(err, shopify.ErrRateLimited) || time.Since(start) > time.Second {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"io"
 	"iter"
 	"log/slog"
@@ -82,21 +81,21 @@ func (w *wireCost) cost() Cost {
 // Do treats the document as a query: it is retried on network errors, 5xx
 // and throttling. For a mutation that is not idempotent use [Client.Mutate].
 func (c *Client) Do(ctx context.Context, query string, variables map[string]any, out any) (*Response, error) {
-	return c.do(ctx, &call{query: query, vars: variables, idempotent: true}, out)
+	return c.do(ctx, &call{query: query, vars: variables, retry: transport.RetryIdempotent}, out)
 }
 
 // Mutate is Do for a mutation that must not run twice: it is retried only on
 // throttling (THROTTLED or 429), which means it did not run.
 func (c *Client) Mutate(ctx context.Context, query string, variables map[string]any, out any) (*Response, error) {
-	return c.do(ctx, &call{query: query, vars: variables}, out)
+	return c.do(ctx, &call{query: query, vars: variables, retry: transport.RetryIfRefused}, out)
 }
 
 // call is one logical request.
 type call struct {
 	query      string
 	vars       map[string]any
-	cost       int // requested cost estimate; 0: learned from earlier answers
-	idempotent bool
+	cost  int // requested cost estimate; 0: learned from earlier answers
+	retry transport.RetryClass
 }
 
 func (c *Client) do(ctx context.Context, cl *call, out any) (*Response, error) {
@@ -135,7 +134,7 @@ func (c *Client) do(ctx context.Context, cl *call, out any) (*Response, error) {
 		}
 		env = envelope{}
 		if err := json.Unmarshal(b, &env); err != nil {
-			if cl.idempotent {
+			if cl.retry >= transport.RetryIdempotent {
 				// A cut-off body is worth another attempt when running
 				// the document twice is harmless.
 				return &retryableDecodeError{decodeError{err: err}}
@@ -154,22 +153,16 @@ func (c *Client) do(ctx context.Context, cl *call, out any) (*Response, error) {
 		}
 		return nil
 	}
-	ctx = context.WithValue(ctx, idempotentKey{}, cl.idempotent)
 	resp, err := c.tr.Do(ctx, &transport.Request{
 		Method: http.MethodPost,
 		URL:    c.endpoint,
 		Header: h,
 		Body:   body,
-		Retry:  true,
+		Retry:  cl.retry,
 		Cost:   cost,
 		Handle: handle,
 	})
 	if err != nil {
-		var te *transport.APIError
-		var rl *transport.RateLimitError
-		if !errors.As(err, &rl) && errors.As(err, &te) {
-			return nil, wrapAPIError(te)
-		}
 		return nil, err
 	}
 	_, _ = io.Copy(io.Discard, resp.Body)
@@ -249,3 +242,10 @@ func paginate[T any](ctx context.Context, fetch func(ctx context.Context, after 
 		}
 	}
 }
+
+// Retry classes of the documents this package sends: reads and tag edits
+// are safe to repeat; other mutations only when Shopify refused them.
+const (
+	idempotent = transport.RetryIdempotent
+	ifRefused  = transport.RetryIfRefused
+)

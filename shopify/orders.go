@@ -194,7 +194,7 @@ func (s *OrdersService) Get(ctx context.Context, id string) (*Order, error) {
 		Order *wireOrder `json:"order"`
 	}
 	q := `query Order($id: ID!) { order(id: $id) { ` + orderFields + ` } }`
-	if _, err := s.c.do(ctx, &call{query: q, vars: map[string]any{"id": id}, cost: orderCost, idempotent: true}, &out); err != nil {
+	if _, err := s.c.do(ctx, &call{query: q, vars: map[string]any{"id": id}, cost: orderCost, retry: idempotent}, &out); err != nil {
 		return nil, err
 	}
 	if out.Order == nil {
@@ -234,7 +234,7 @@ func (s *OrdersService) List(ctx context.Context, opts *ListOptions) iter.Seq2[*
 				Nodes    []wireOrder `json:"nodes"`
 			} `json:"orders"`
 		}
-		if _, err := s.c.do(ctx, &call{query: q, vars: listVars(opts, first, after), cost: 2 + first*orderCost, idempotent: true}, &out); err != nil {
+		if _, err := s.c.do(ctx, &call{query: q, vars: listVars(opts, first, after), cost: 2 + first*orderCost, retry: idempotent}, &out); err != nil {
 			return nil, pageInfo{}, err
 		}
 		res := make([]*Order, len(out.Orders.Nodes))

@@ -52,7 +52,7 @@ func (s *SegmentsService) Create(ctx context.Context, name, query string) (*Segm
 	var out struct {
 		P segmentPayload `json:"segmentCreate"`
 	}
-	if _, err := s.c.do(ctx, &call{query: q, vars: map[string]any{"name": name, "query": query}, cost: mutationCost}, &out); err != nil {
+	if _, err := s.c.do(ctx, &call{query: q, vars: map[string]any{"name": name, "query": query}, cost: mutationCost, retry: ifRefused}, &out); err != nil {
 		return nil, err
 	}
 	if err := userErrors("segmentCreate", out.P.UserErrors); err != nil {
@@ -83,7 +83,7 @@ func (s *SegmentsService) Update(ctx context.Context, id, name, query string) (*
 	var out struct {
 		P segmentPayload `json:"segmentUpdate"`
 	}
-	if _, err := s.c.do(ctx, &call{query: q, vars: vars, cost: mutationCost, idempotent: true}, &out); err != nil {
+	if _, err := s.c.do(ctx, &call{query: q, vars: vars, cost: mutationCost, retry: idempotent}, &out); err != nil {
 		return nil, err
 	}
 	if err := userErrors("segmentUpdate", out.P.UserErrors); err != nil {
@@ -105,7 +105,7 @@ func (s *SegmentsService) Delete(ctx context.Context, id string) error {
 			UserErrors []UserError `json:"userErrors"`
 		} `json:"segmentDelete"`
 	}
-	if _, err := s.c.do(ctx, &call{query: q, vars: map[string]any{"id": id}, cost: mutationCost}, &out); err != nil {
+	if _, err := s.c.do(ctx, &call{query: q, vars: map[string]any{"id": id}, cost: mutationCost, retry: ifRefused}, &out); err != nil {
 		return err
 	}
 	return userErrors("segmentDelete", out.P.UserErrors)
@@ -122,7 +122,7 @@ func (s *SegmentsService) Get(ctx context.Context, id string) (*Segment, error) 
 		Segment *Segment `json:"segment"`
 	}
 	q := `query Segment($id: ID!) { segment(id: $id) { ` + segmentFields + ` } }`
-	if _, err := s.c.do(ctx, &call{query: q, vars: map[string]any{"id": id}, cost: 1, idempotent: true}, &out); err != nil {
+	if _, err := s.c.do(ctx, &call{query: q, vars: map[string]any{"id": id}, cost: 1, retry: idempotent}, &out); err != nil {
 		return nil, err
 	}
 	if out.Segment == nil {
@@ -148,7 +148,7 @@ func (s *SegmentsService) List(ctx context.Context) iter.Seq2[*Segment, error] {
 		if after != "" {
 			vars["after"] = after
 		}
-		if _, err := s.c.do(ctx, &call{query: q, vars: vars, cost: 2 + first, idempotent: true}, &out); err != nil {
+		if _, err := s.c.do(ctx, &call{query: q, vars: vars, cost: 2 + first, retry: idempotent}, &out); err != nil {
 			return nil, pageInfo{}, err
 		}
 		return out.Segments.Nodes, out.Segments.PageInfo, nil
@@ -265,7 +265,7 @@ func (s *SegmentsService) Members(ctx context.Context, opts MembersOptions) iter
 				} `json:"edges"`
 			} `json:"customerSegmentMembers"`
 		}
-		if _, err := s.c.do(ctx, &call{query: q, vars: vars, cost: 2 + first*memberCost, idempotent: true}, &out); err != nil {
+		if _, err := s.c.do(ctx, &call{query: q, vars: vars, cost: 2 + first*memberCost, retry: idempotent}, &out); err != nil {
 			return nil, pageInfo{}, err
 		}
 		res := make([]*Member, len(out.M.Edges))

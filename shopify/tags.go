@@ -87,7 +87,7 @@ func (s *TagsService) edit(ctx context.Context, op, id string, tags []string) er
 		var out map[string]struct {
 			UserErrors []UserError `json:"userErrors"`
 		}
-		if _, err := s.c.do(ctx, &call{query: q, vars: map[string]any{"id": id, "tags": tags[:n]}, cost: mutationCost, idempotent: true}, &out); err != nil {
+		if _, err := s.c.do(ctx, &call{query: q, vars: map[string]any{"id": id, "tags": tags[:n]}, cost: mutationCost, retry: idempotent}, &out); err != nil {
 			return err
 		}
 		if err := userErrors(op, out[op].UserErrors); err != nil {

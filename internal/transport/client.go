@@ -11,42 +11,35 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
+
+	"github.com/shopcrm/shopcrm"
 )
 
 // Version is the SDK version sent in the User-Agent.
 const Version = "0.1.0"
 
-// RetryPolicy bounds retries. Retries happen only for requests flagged safe
-// to retry ([Request].Retry).
-type RetryPolicy struct {
-	MaxRetries int           // retries after the first attempt; 0 disables retries
-	MinBackoff time.Duration // first backoff when the server gives no Retry-After
-	MaxBackoff time.Duration // cap of the exponential backoff
-	// MaxWait is the longest Retry-After honoured by sleeping. A longer one
-	// ends the call with a *RateLimitError carrying it, so the caller decides.
-	MaxWait time.Duration
-}
-
-// DefaultRetryPolicy is 4 retries, backoff from 500ms to 30s, and Retry-After
-// honoured up to 60s.
-func DefaultRetryPolicy() RetryPolicy {
-	return RetryPolicy{MaxRetries: 4, MinBackoff: 500 * time.Millisecond, MaxBackoff: 30 * time.Second, MaxWait: 60 * time.Second}
-}
+// RetryPolicy is the public retry policy.
+type RetryPolicy = shopcrm.RetryPolicy
 
 // Config is what a platform client tells the transport.
 type Config struct {
 	Platform        string // "shopify", "klaviyo", "omnisend", "line": User-Agent and logs
 	UserAgentSuffix string
-	// HTTPClient is copied and its Transport wrapped; nil gives a client with
-	// its own connection pool, so one platform's failures (retryablehttp
-	// closes idle connections on failure) never flush another's.
+	// HTTPClient is copied, its Transport wrapped and its redirects
+	// refused; nil gives [NewHTTPClient](MaxInFlight).
 	HTTPClient *http.Client
-	Retry      RetryPolicy
-	// CheckRetry is the platform's rule for which responses and transport
-	// errors are worth another attempt. Nil means retryablehttp's default:
-	// 429, 5xx but 501, and recoverable transport errors. It is consulted
-	// only for requests flagged Retry.
-	CheckRetry retryablehttp.CheckRetry
+	// MaxInFlight is how many requests the client keeps in flight at most;
+	// the default HTTP client keeps that many idle connections per host.
+	MaxInFlight int
+	Retry       RetryPolicy
+	// CheckRetry is the platform's rule for which answers are worth another
+	// attempt; nil means [DefaultCheckRetry].
+	CheckRetry CheckRetry
+	// WrapError turns a non-2xx answer into the platform package's error
+	// type, so no internal type reaches the caller. An answer it maps to an
+	// error matching ErrRateLimited reaches the caller inside a
+	// *RateLimitError. Nil keeps the *APIError.
+	WrapError func(*APIError) error
 	// Sleep waits between attempts; it must return ctx.Err() as soon as ctx
 	// is done. Nil uses a timer. Tests inject a fast one.
 	Sleep           func(ctx context.Context, d time.Duration) error
@@ -78,11 +71,14 @@ func New(cfg Config) *Client {
 		c.sleep = Sleep
 	}
 	if cfg.CheckRetry == nil {
-		c.cfg.CheckRetry = retryablehttp.DefaultRetryPolicy
+		c.cfg.CheckRetry = DefaultCheckRetry
+	}
+	if cfg.WrapError == nil {
+		c.cfg.WrapError = func(e *APIError) error { return e }
 	}
 	c.ua = UserAgent(cfg.Platform, cfg.UserAgentSuffix)
 
-	hc := &http.Client{}
+	hc := NewHTTPClient(cfg.MaxInFlight)
 	if cfg.HTTPClient != nil {
 		*hc = *cfg.HTTPClient
 	}
@@ -91,6 +87,7 @@ func New(cfg Config) *Client {
 		next = http.DefaultTransport.(*http.Transport).Clone()
 	}
 	hc.Transport = &gateTransport{next: next, c: c}
+	hc.CheckRedirect = noRedirect
 	c.hc = hc
 
 	c.rc = &retryablehttp.Client{
@@ -134,10 +131,11 @@ type Request struct {
 	URL    string
 	Header http.Header
 	Body   []byte // sent again, whole, on every attempt
-	// Retry marks the request safe to retry: a read, or a write made
-	// idempotent by a key. The HTTP method says nothing about it (Shopify
-	// reads are POSTs).
-	Retry bool
+	// Op names the operation or endpoint class, for logs and for the
+	// platform's CheckRetry (LINE retries a 429 on some endpoints only).
+	Op string
+	// Retry is what the platform guarantees about repeating the request.
+	Retry RetryClass
 	Cost  int   // gate tokens each attempt waits for; 0 means 1
 	Gate  *Gate // this request's gate instead of the client's (per-endpoint limits)
 	// Handle inspects a 2xx response before Do returns it, and may restore
@@ -147,10 +145,12 @@ type Request struct {
 }
 
 // Do sends r. A 2xx comes back as the response (the caller closes its body);
-// any other status as an *APIError; a Retry-After beyond the policy's MaxWait
-// or the context's deadline as a *RateLimitError. Errors are redacted.
+// any other status as the platform's error (Config.WrapError); throttling
+// that retries did not get past, and a Retry-After beyond the policy's
+// MaxWait or the context's deadline, as a *RateLimitError. Errors are
+// redacted.
 func (c *Client) Do(ctx context.Context, r *Request) (*http.Response, error) {
-	st := &attempt{retry: r.Retry, cost: r.Cost, gate: r.Gate}
+	st := &attempt{req: r, cost: r.Cost, gate: r.Gate}
 	var body any
 	if r.Body != nil {
 		body = r.Body
@@ -176,13 +176,29 @@ func (c *Client) Do(ctx context.Context, r *Request) (*http.Response, error) {
 		var he *handlerError
 		if errors.As(err, &he) {
 			err = he.err
+			var rl *RateLimitError
+			var r Retryable
+			if errors.Is(err, ErrRateLimited) && !errors.As(err, &rl) && errors.As(err, &r) {
+				err = &RateLimitError{RetryAfter: r.RetryAfter(), Err: err}
+			}
 		}
 		return nil, c.red.Error(err)
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return nil, c.apiError(resp)
+		return nil, c.statusError(resp)
 	}
 	return resp, nil
+}
+
+// statusError is the platform's error for a non-2xx answer, inside a
+// *RateLimitError when it is throttling.
+func (c *Client) statusError(resp *http.Response) error {
+	ae := c.apiError(resp)
+	err := c.cfg.WrapError(ae)
+	if errors.Is(err, ErrRateLimited) {
+		return &RateLimitError{RetryAfter: ae.RetryAfter, Err: err}
+	}
+	return err
 }
 
 // StreamRequest is a request whose body is streamed from a reader. It is
@@ -193,13 +209,14 @@ type StreamRequest struct {
 	Header        http.Header
 	Body          io.Reader
 	ContentLength int64 // -1 or 0 when unknown
+	Op            string
 	Cost          int
 	Gate          *Gate
 }
 
 // DoStream sends r once, through the gate, without retries.
 func (c *Client) DoStream(ctx context.Context, r *StreamRequest) (*http.Response, error) {
-	st := &attempt{cost: r.Cost, gate: r.Gate}
+	st := &attempt{req: &Request{Method: r.Method, URL: r.URL, Op: r.Op}, cost: r.Cost, gate: r.Gate}
 	req, err := http.NewRequestWithContext(context.WithValue(ctx, attemptKey{}, st), r.Method, r.URL, r.Body)
 	if err != nil {
 		return nil, c.red.Error(err)
@@ -214,7 +231,7 @@ func (c *Client) DoStream(ctx context.Context, r *StreamRequest) (*http.Response
 		return nil, c.red.Error(err)
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return nil, c.apiError(resp)
+		return nil, c.statusError(resp)
 	}
 	return resp, nil
 }

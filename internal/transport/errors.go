@@ -44,21 +44,8 @@ func (e *APIError) Error() string {
 	return s
 }
 
-// Is maps the status to the package sentinels: 429 is ErrRateLimited, 401 and
-// 403 ErrUnauthorized, 404 ErrNotFound, 409 ErrConflict.
-func (e *APIError) Is(target error) bool {
-	switch target {
-	case ErrRateLimited:
-		return e.Status == http.StatusTooManyRequests
-	case ErrUnauthorized:
-		return e.Status == http.StatusUnauthorized || e.Status == http.StatusForbidden
-	case ErrNotFound:
-		return e.Status == http.StatusNotFound
-	case ErrConflict:
-		return e.Status == http.StatusConflict
-	}
-	return false
-}
+// Is maps the status to the shared sentinels ([StatusIs]).
+func (e *APIError) Is(target error) bool { return StatusIs(e.Status, target) }
 
 // RateLimitError is the public rate-limit error.
 type RateLimitError = shopcrm.RateLimitError

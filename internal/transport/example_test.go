@@ -28,7 +28,7 @@ func ExampleClient_Do() {
 	defer srv.Close()
 
 	c := transport.New(transport.Config{Platform: "example", Retry: transport.DefaultRetryPolicy()})
-	_, err := c.Do(context.Background(), &transport.Request{Method: "GET", URL: srv.URL, Retry: true})
+	_, err := c.Do(context.Background(), &transport.Request{Method: "GET", URL: srv.URL, Retry: transport.RetryIdempotent})
 
 	// Two hours is beyond the client's 60s cap: no retry, the wait is handed back.
 	var rl *transport.RateLimitError

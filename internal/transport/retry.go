@@ -11,11 +11,11 @@ import (
 // attempt is the per-call state the retryablehttp hooks share through the
 // request's context: the hooks' signatures carry nothing else.
 type attempt struct {
-	retry bool
-	cost  int
-	gate  *Gate
-	n     int           // attempts sent so far
-	wait  time.Duration // wait before the next attempt, set by checkRetry
+	req  *Request
+	cost int
+	gate *Gate
+	n    int           // attempts sent so far
+	wait time.Duration // wait before the next attempt, set by checkRetry
 }
 
 type attemptKey struct{}
@@ -50,7 +50,7 @@ func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error)
 		return false, ctx.Err()
 	}
 	a := attemptFrom(ctx)
-	if a == nil || !a.retry {
+	if a == nil || a.req.Retry == RetryNever {
 		return false, nil
 	}
 	var floor time.Duration
@@ -67,7 +67,7 @@ func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error)
 		}
 		floor, hasFloor = r.RetryAfter(), r.RetryAfter() > 0
 	default:
-		ok, cerr := c.cfg.CheckRetry(ctx, resp, err)
+		ok, cerr := c.cfg.CheckRetry(ctx, a.req, resp, err)
 		if !ok {
 			return false, cerr
 		}
@@ -146,7 +146,7 @@ func (c *Client) errorHandler(resp *http.Response, err error, tries int) (*http.
 				resp.Body.Close()
 			}
 		case resp != nil:
-			cause = c.apiError(resp)
+			cause = c.cfg.WrapError(c.apiError(resp))
 		default:
 			cause = tl.err
 		}

@@ -81,7 +81,11 @@ func ok(w http.ResponseWriter, r *http.Request) { io.WriteString(w, `{"ok":true}
 
 func get(t *testing.T, c *Client, url string, retry bool) (*http.Response, error) {
 	t.Helper()
-	resp, err := c.Do(context.Background(), &Request{Method: "POST", URL: url, Body: []byte(`{}`), Retry: retry})
+	class := RetryNever
+	if retry {
+		class = RetryIdempotent
+	}
+	resp, err := c.Do(context.Background(), &Request{Method: "POST", URL: url, Body: []byte(`{}`), Retry: class})
 	if resp != nil {
 		t.Cleanup(func() { resp.Body.Close() })
 	}
@@ -149,7 +153,7 @@ func TestRetryAfterBeyondDeadline(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	start := time.Now()
-	_, err := c.Do(ctx, &Request{Method: "GET", URL: srv.URL, Retry: true})
+	_, err := c.Do(ctx, &Request{Method: "GET", URL: srv.URL, Retry: RetryIdempotent})
 	if !errors.Is(err, ErrRateLimited) || time.Since(start) > time.Second || n.Load() != 1 {
 		t.Errorf("err = %v after %v and %d attempts; want an immediate rate-limit error", err, time.Since(start), n.Load())
 	}
@@ -268,7 +272,7 @@ func TestCancelMidWait(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	time.AfterFunc(100*time.Millisecond, cancel)
 	start := time.Now()
-	_, err := c.Do(ctx, &Request{Method: "GET", URL: srv.URL, Retry: true})
+	_, err := c.Do(ctx, &Request{Method: "GET", URL: srv.URL, Retry: RetryIdempotent})
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v, want context.Canceled", err)
 	}
@@ -294,7 +298,7 @@ func TestBodyReplay(t *testing.T) {
 	}))
 	defer srv.Close()
 	c := newTestClient(t, &sleeps{})
-	if _, err := c.Do(context.Background(), &Request{Method: "POST", URL: srv.URL, Body: []byte(`{"q":1}`), Retry: true}); err != nil {
+	if _, err := c.Do(context.Background(), &Request{Method: "POST", URL: srv.URL, Body: []byte(`{"q":1}`), Retry: RetryIdempotent}); err != nil {
 		t.Fatal(err)
 	}
 	if diff := cmp.Diff([]string{`{"q":1}`, `{"q":1}`, `{"q":1}`}, bodies); diff != "" {
@@ -321,7 +325,7 @@ func TestHandlerRetry(t *testing.T) {
 		}
 		return nil
 	}
-	resp, err := c.Do(context.Background(), &Request{Method: "POST", URL: srv.URL, Retry: true, Handle: handle})
+	resp, err := c.Do(context.Background(), &Request{Method: "POST", URL: srv.URL, Retry: RetryIdempotent, Handle: handle})
 	if err != nil || n.Load() != 2 {
 		t.Fatalf("Do = %v after %d attempts", err, n.Load())
 	}
@@ -337,7 +341,7 @@ func TestHandlerRetry(t *testing.T) {
 	// A plain handler error ends the call and comes back as is.
 	bad := errors.New("graphql: boom")
 	srv2, n2 := script(t, ok)
-	_, err = c.Do(context.Background(), &Request{Method: "POST", URL: srv2.URL, Retry: true, Handle: func(*http.Response) error { return bad }})
+	_, err = c.Do(context.Background(), &Request{Method: "POST", URL: srv2.URL, Retry: RetryIdempotent, Handle: func(*http.Response) error { return bad }})
 	if !errors.Is(err, bad) || n2.Load() != 1 {
 		t.Errorf("err = %v after %d attempts", err, n2.Load())
 	}
@@ -348,7 +352,7 @@ func TestGateAppliesToRetries(t *testing.T) {
 	g := NewGate(0.001, 100)
 	c := newTestClient(t, &sleeps{}, func(cfg *Config) { cfg.Gate = g })
 	before := g.Tokens()
-	if _, err := c.Do(context.Background(), &Request{Method: "GET", URL: srv.URL, Retry: true, Cost: 3}); err != nil {
+	if _, err := c.Do(context.Background(), &Request{Method: "GET", URL: srv.URL, Retry: RetryIdempotent, Cost: 3}); err != nil {
 		t.Fatal(err)
 	}
 	// Three attempts of cost 3 took 9 tokens.
@@ -491,7 +495,7 @@ func TestConcurrentUse(t *testing.T) {
 	for range 20 {
 		wg.Go(func() {
 			for range 10 {
-				resp, err := c.Do(context.Background(), &Request{Method: "GET", URL: srv.URL, Retry: true})
+				resp, err := c.Do(context.Background(), &Request{Method: "GET", URL: srv.URL, Retry: RetryIdempotent})
 				if err != nil {
 					t.Error(err)
 					return

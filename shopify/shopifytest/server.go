@@ -183,7 +183,7 @@ func (s *Server) Close() { s.hs.Close() }
 func (s *Server) Client(opts ...shopify.Option) *shopify.Client {
 	base := []shopify.Option{
 		shopify.WithBaseURL(s.URL()),
-		shopify.WithRateLimit(s.cfg.rate, int(s.cfg.size)),
+		shopify.WithRateLimit(shopify.RateLimit{PerSecond: s.cfg.rate, Burst: int(s.cfg.size)}),
 	}
 	c, err := shopify.New(Shop, shopify.StaticToken(s.cfg.token), append(base, opts...)...)
 	if err != nil {
