@@ -92,28 +92,33 @@ func checkDescription(field, d string, required bool) error {
 	return nil
 }
 
-// CreateAudience creates an audience group from at most 10,000 user ids
-// (more can be added with AddToAudience). It is not retried: a lost answer
-// could leave a second group behind.
-func (c *Client) CreateAudience(ctx context.Context, description string, userIDs []string) (*AudienceGroup, error) {
+// AudiencesService manages audience groups, the recipients of
+// narrowcasts. Audience writes share LINE's per-minute audience limit.
+type AudiencesService struct{ c *Client }
+
+// Create creates an audience group from at most 10,000 user ids (more can
+// be added with Add). It is not retried: a lost answer could leave a
+// second group behind.
+func (s *AudiencesService) Create(ctx context.Context, description string, userIDs []string) (*AudienceGroup, *Response, error) {
 	if err := checkDescription("description", description, true); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	ids, err := audienceIDs(userIDs)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var g AudienceGroup
-	_, err = c.do(ctx, &call{class: EndpointAudience, method: http.MethodPost, path: "/v2/bot/audienceGroup/upload",
+	resp, err := s.c.do(ctx, &call{class: EndpointAudience, method: http.MethodPost, path: "/v2/bot/audienceGroup/upload",
 		body: map[string]any{"description": description, "audiences": ids}, out: &g})
 	if err != nil {
-		return nil, err
+		return nil, resp, err
 	}
-	return &g, nil
+	return &g, resp, nil
 }
 
-// AddToAudience adds user ids to an audience group, in calls of 10,000.
-func (c *Client) AddToAudience(ctx context.Context, audienceGroupID int64, userIDs []string) error {
+// Add adds user ids to an audience group, in calls of 10,000. Adding an
+// id twice is harmless, so the calls are retried.
+func (s *AudiencesService) Add(ctx context.Context, audienceGroupID int64, userIDs []string) error {
 	if audienceGroupID <= 0 {
 		return invalid("audienceGroupID", "must be positive")
 	}
@@ -125,8 +130,8 @@ func (c *Client) AddToAudience(ctx context.Context, audienceGroupID int64, userI
 		if err != nil {
 			return err
 		}
-		_, err = c.do(ctx, &call{class: EndpointAudience, method: http.MethodPut, path: "/v2/bot/audienceGroup/upload",
-			body: map[string]any{"audienceGroupId": audienceGroupID, "audiences": ids}, retry: true})
+		_, err = s.c.do(ctx, &call{class: EndpointAudience, method: http.MethodPut, path: "/v2/bot/audienceGroup/upload",
+			body: map[string]any{"audienceGroupId": audienceGroupID, "audiences": ids}, retry: idempotent})
 		if err != nil {
 			return err
 		}
@@ -134,59 +139,61 @@ func (c *Client) AddToAudience(ctx context.Context, audienceGroupID int64, userI
 	return nil
 }
 
-// CreateAudienceFromFile creates an audience group from user ids read from
-// r, one per line (at most 1,500,000). The file is streamed as a multipart
-// part of type text/plain and the request is never retried.
-func (c *Client) CreateAudienceFromFile(ctx context.Context, description string, r io.Reader) (*AudienceGroup, error) {
+// CreateFromFile creates an audience group from user ids read from r, one
+// per line (at most 1,500,000). The file is streamed as a multipart part of
+// type text/plain and the request is never retried.
+func (s *AudiencesService) CreateFromFile(ctx context.Context, description string, r io.Reader) (*AudienceGroup, *Response, error) {
 	if err := checkDescription("description", description, true); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var g AudienceGroup
-	if err := c.uploadFile(ctx, http.MethodPost, [][2]string{{"description", description}}, r, &g); err != nil {
-		return nil, err
+	resp, err := s.c.uploadFile(ctx, http.MethodPost, [][2]string{{"description", description}}, r, &g)
+	if err != nil {
+		return nil, resp, err
 	}
-	return &g, nil
+	return &g, resp, nil
 }
 
-// AddToAudienceFromFile adds user ids read from r, one per line (at most
-// 1,500,000), to an audience group, streamed like CreateAudienceFromFile
-// and never retried.
-func (c *Client) AddToAudienceFromFile(ctx context.Context, audienceGroupID int64, r io.Reader) error {
+// AddFromFile adds user ids read from r, one per line (at most 1,500,000),
+// to an audience group, streamed like CreateFromFile and never retried.
+func (s *AudiencesService) AddFromFile(ctx context.Context, audienceGroupID int64, r io.Reader) (*Response, error) {
 	if audienceGroupID <= 0 {
-		return invalid("audienceGroupID", "must be positive")
+		return nil, invalid("audienceGroupID", "must be positive")
 	}
-	return c.uploadFile(ctx, http.MethodPut, [][2]string{{"audienceGroupId", strconv.FormatInt(audienceGroupID, 10)}}, r, nil)
+	return s.c.uploadFile(ctx, http.MethodPut, [][2]string{{"audienceGroupId", strconv.FormatInt(audienceGroupID, 10)}}, r, nil)
 }
 
-func (c *Client) uploadFile(ctx context.Context, method string, fields [][2]string, r io.Reader, out any) error {
+func (c *Client) uploadFile(ctx context.Context, method string, fields [][2]string, r io.Reader, out any) (*Response, error) {
 	if r == nil {
-		return invalid("r", "nil reader")
+		return nil, invalid("r", "nil reader")
 	}
 	h, err := c.authHeader(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	pr, pw := io.Pipe()
 	mw := multipart.NewWriter(pw)
 	h.Set("Content-Type", mw.FormDataContentType())
 	go func() { pw.CloseWithError(writeAudienceForm(mw, fields, r)) }()
-	resp, err := c.tr.DoStream(context.WithValue(ctx, classKey{}, EndpointAudience), &transport.StreamRequest{
+	resp, err := c.tr.DoStream(ctx, &transport.StreamRequest{
 		Method: method,
 		URL:    c.endpointURL(true, "/v2/bot/audienceGroup/upload/byFile", nil),
 		Header: h,
 		Body:   pr,
+		Op:     string(EndpointAudience),
 		Gate:   c.gates[EndpointAudience],
 	})
 	pr.Close()
 	if err != nil {
-		return wrapError(err)
+		return nil, err
 	}
 	defer resp.Body.Close()
+	meta := &Response{Status: resp.StatusCode, RequestID: resp.Header.Get(headerRequestID)}
 	if out == nil {
 		_, _ = io.Copy(io.Discard, resp.Body)
-		return nil
+		return meta, nil
 	}
-	return decodeJSON(resp.Body, out)
+	return meta, decodeJSON(resp.Body, out)
 }
 
 func writeAudienceForm(mw *multipart.Writer, fields [][2]string, r io.Reader) error {
@@ -225,29 +232,29 @@ func writeAudienceForm(mw *multipart.Writer, fields [][2]string, r io.Reader) er
 	return mw.Close()
 }
 
-// Audience reads an audience group and its jobs. An unknown id is
-// ErrNotFound.
-func (c *Client) Audience(ctx context.Context, audienceGroupID int64) (*AudienceDetail, error) {
+// Get reads an audience group and its jobs. An unknown id is ErrNotFound.
+func (s *AudiencesService) Get(ctx context.Context, audienceGroupID int64) (*AudienceDetail, *Response, error) {
 	if audienceGroupID <= 0 {
-		return nil, invalid("audienceGroupID", "must be positive")
+		return nil, nil, invalid("audienceGroupID", "must be positive")
 	}
 	var d AudienceDetail
-	_, err := c.do(ctx, &call{class: EndpointOther, method: http.MethodGet,
-		path: "/v2/bot/audienceGroup/" + strconv.FormatInt(audienceGroupID, 10), retry: true, out: &d})
+	resp, err := s.c.do(ctx, &call{class: EndpointOther, method: http.MethodGet,
+		path: "/v2/bot/audienceGroup/" + strconv.FormatInt(audienceGroupID, 10), retry: idempotent, out: &d})
 	if err != nil {
-		return nil, err
+		return nil, resp, err
 	}
-	return &d, nil
+	return &d, resp, nil
 }
 
-// AudienceFilter narrows Audiences; zero fields are not sent.
+// AudienceFilter narrows List; zero fields are not sent.
 type AudienceFilter struct {
 	Description string // case-insensitive substring match
 	Status      string
 }
 
-// Audiences lists audience groups, fetching pages of 40 as the loop goes.
-func (c *Client) Audiences(ctx context.Context, f AudienceFilter) iter.Seq2[AudienceGroup, error] {
+// List lists audience groups, fetching pages of 40 as the loop goes.
+func (s *AudiencesService) List(ctx context.Context, f AudienceFilter) iter.Seq2[AudienceGroup, error] {
+	c := s.c
 	return func(yield func(AudienceGroup, error) bool) {
 		for page := 1; ; page++ {
 			q := url.Values{"page": {strconv.Itoa(page)}, "size": {strconv.Itoa(audiencePageSize)}}
@@ -262,7 +269,7 @@ func (c *Client) Audiences(ctx context.Context, f AudienceFilter) iter.Seq2[Audi
 				HasNextPage    bool            `json:"hasNextPage"`
 			}
 			if _, err := c.do(ctx, &call{class: EndpointOther, method: http.MethodGet, path: "/v2/bot/audienceGroup/list",
-				query: q, retry: true, out: &out}); err != nil {
+				query: q, retry: idempotent, out: &out}); err != nil {
 				yield(AudienceGroup{}, err)
 				return
 			}
@@ -278,38 +285,36 @@ func (c *Client) Audiences(ctx context.Context, f AudienceFilter) iter.Seq2[Audi
 	}
 }
 
-// RenameAudience changes an audience group's description.
-func (c *Client) RenameAudience(ctx context.Context, audienceGroupID int64, description string) error {
+// Rename changes an audience group's description.
+func (s *AudiencesService) Rename(ctx context.Context, audienceGroupID int64, description string) (*Response, error) {
 	if audienceGroupID <= 0 {
-		return invalid("audienceGroupID", "must be positive")
+		return nil, invalid("audienceGroupID", "must be positive")
 	}
 	if err := checkDescription("description", description, true); err != nil {
-		return err
+		return nil, err
 	}
-	_, err := c.do(ctx, &call{class: EndpointAudience, method: http.MethodPut,
+	return s.c.do(ctx, &call{class: EndpointAudience, method: http.MethodPut,
 		path: "/v2/bot/audienceGroup/" + strconv.FormatInt(audienceGroupID, 10) + "/updateDescription",
-		body: map[string]string{"description": description}, retry: true})
-	return err
+		body: map[string]string{"description": description}, retry: idempotent})
 }
 
-// DeleteAudience deletes an audience group.
-func (c *Client) DeleteAudience(ctx context.Context, audienceGroupID int64) error {
+// Delete deletes an audience group.
+func (s *AudiencesService) Delete(ctx context.Context, audienceGroupID int64) (*Response, error) {
 	if audienceGroupID <= 0 {
-		return invalid("audienceGroupID", "must be positive")
+		return nil, invalid("audienceGroupID", "must be positive")
 	}
-	_, err := c.do(ctx, &call{class: EndpointAudience, method: http.MethodDelete,
+	return s.c.do(ctx, &call{class: EndpointAudience, method: http.MethodDelete,
 		path: "/v2/bot/audienceGroup/" + strconv.FormatInt(audienceGroupID, 10)})
-	return err
 }
 
-// WaitAudienceReady polls every interval (1 s when ≤ 0) until the group is
-// READY. A FAILED group returns an error naming its failed type.
-func (c *Client) WaitAudienceReady(ctx context.Context, audienceGroupID int64, interval time.Duration) (*AudienceGroup, error) {
+// WaitReady polls every interval (1 s when ≤ 0) until the group is READY.
+// A FAILED group returns an error naming its failed type.
+func (s *AudiencesService) WaitReady(ctx context.Context, audienceGroupID int64, interval time.Duration) (*AudienceGroup, error) {
 	if interval <= 0 {
 		interval = time.Second
 	}
 	for {
-		d, err := c.Audience(ctx, audienceGroupID)
+		d, _, err := s.Get(ctx, audienceGroupID)
 		if err != nil {
 			return nil, err
 		}
@@ -331,33 +336,34 @@ func (c *Client) WaitAudienceReady(ctx context.Context, audienceGroupID int64, i
 type Replacement struct {
 	OldID, NewID int64
 	New          *AudienceGroup
-	c            *Client
+	s            *AudiencesService
 }
 
-// ReplaceAudience creates a new group holding exactly userIDs (any number;
-// created with the first 10,000 and completed with adds) and returns it
-// with the old id. The old group is left untouched until Commit.
-func (c *Client) ReplaceAudience(ctx context.Context, oldID int64, description string, userIDs []string) (*Replacement, error) {
+// Replace creates a new group holding exactly userIDs (any number; created
+// with the first 10,000 and completed with adds) and returns it with the
+// old id. The old group is left untouched until Commit.
+func (s *AudiencesService) Replace(ctx context.Context, oldID int64, description string, userIDs []string) (*Replacement, error) {
 	if oldID <= 0 {
 		return nil, invalid("oldID", "must be positive")
 	}
 	first := userIDs[:min(len(userIDs), MaxAudienceIDsPerCall)]
-	g, err := c.CreateAudience(ctx, description, first)
+	g, _, err := s.Create(ctx, description, first)
 	if err != nil {
 		return nil, err
 	}
+	r := &Replacement{OldID: oldID, NewID: g.AudienceGroupID, New: g, s: s}
 	if rest := userIDs[len(first):]; len(rest) > 0 {
-		if err := c.AddToAudience(ctx, g.AudienceGroupID, rest); err != nil {
-			return &Replacement{OldID: oldID, NewID: g.AudienceGroupID, New: g, c: c}, err
+		if err := s.Add(ctx, g.AudienceGroupID, rest); err != nil {
+			return r, err
 		}
 	}
-	return &Replacement{OldID: oldID, NewID: g.AudienceGroupID, New: g, c: c}, nil
+	return r, nil
 }
 
 // Commit deletes the old group, once the caller has switched to NewID. An
 // old group already gone counts as deleted.
 func (r *Replacement) Commit(ctx context.Context) error {
-	err := r.c.DeleteAudience(ctx, r.OldID)
+	_, err := r.s.Delete(ctx, r.OldID)
 	if err != nil && isNotFound(err) {
 		return nil
 	}

@@ -38,7 +38,7 @@ func BenchmarkMulticast200k(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		start := time.Now()
-		res, err := c.Multicast(ctx, &line.MulticastRequest{To: to, Messages: msgs, RetryKey: line.KeyFrom("bench", fmt.Sprint(i))})
+		res, err := c.Messages.Multicast(ctx, &line.MulticastRequest{To: to, Messages: msgs, RetryKey: line.KeyFrom("bench", fmt.Sprint(i))})
 		taken += time.Since(start)
 		if err != nil {
 			b.Fatal(err)

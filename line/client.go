@@ -9,11 +9,9 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"strings"
 	"time"
 
-	"github.com/hashicorp/go-retryablehttp"
-
+	"github.com/shopcrm/shopcrm"
 	"github.com/shopcrm/shopcrm/internal/transport"
 )
 
@@ -29,29 +27,25 @@ const (
 	headerAcceptedRequestID = "x-line-accepted-request-id"
 )
 
-// TokenSource supplies channel access tokens; it is the transport's
-// interface, so any source shared with other clients works here.
-type TokenSource = transport.TokenSource
+// TokenSource supplies channel access tokens; see [shopcrm.TokenSource].
+// [TokenIssuer] is one.
+type TokenSource = shopcrm.TokenSource
 
-// Secret is a credential that never prints (String, GoString, Format,
-// LogValue and JSON all redact); TokenSource implementations return one.
-type Secret = transport.Secret
+// Secret is a credential that never prints; see [shopcrm.Secret].
+type Secret = shopcrm.Secret
 
 // NewSecret wraps s.
-func NewSecret(s string) Secret { return transport.NewSecret(s) }
+func NewSecret(s string) Secret { return shopcrm.NewSecret(s) }
 
 // RetryPolicy bounds retries: how many, the backoff range, and the longest
-// server-requested wait honoured before giving up with ErrRateLimited.
-type RetryPolicy = transport.RetryPolicy
+// server-requested wait honoured before giving up with a *RateLimitError.
+type RetryPolicy = shopcrm.RetryPolicy
 
-// DefaultRetryPolicy is 4 retries with backoff from 500 ms to 30 s.
-func DefaultRetryPolicy() RetryPolicy { return transport.DefaultRetryPolicy() }
-
-// Gate is a client-side rate gate (see Client.Gate).
-type Gate = transport.Gate
+// RateLimit is a rate: PerSecond requests per second with a burst.
+type RateLimit = shopcrm.RateLimit
 
 // StaticToken is a TokenSource for a long-lived channel access token.
-func StaticToken(token string) TokenSource { return transport.StaticToken(token) }
+func StaticToken(token string) TokenSource { return shopcrm.StaticToken(token) }
 
 // Endpoint names a class of endpoints sharing one rate limit.
 type Endpoint string
@@ -66,12 +60,6 @@ const (
 	EndpointOther      Endpoint = "other"    // everything else
 )
 
-// RateLimit is a rate: PerSecond requests per second with a burst.
-type RateLimit struct {
-	PerSecond float64
-	Burst     int
-}
-
 // DefaultLimits returns the client-side gates used unless overridden. LINE
 // documents 200 req/s (multicast), 60 req/hour (narrowcast, broadcast),
 // 60 req/min (audience writes) and 2,000 req/s (others); the mapping of
@@ -79,98 +67,109 @@ type RateLimit struct {
 // not confirmed endpoint by endpoint, hence overridable.
 func DefaultLimits() map[Endpoint]RateLimit {
 	return map[Endpoint]RateLimit{
-		EndpointPush:       {2000, 1},
-		EndpointMulticast:  {200, 5},
-		EndpointNarrowcast: {60.0 / 3600, 5},
-		EndpointBroadcast:  {60.0 / 3600, 5},
-		EndpointAudience:   {1, 5},
-		EndpointOther:      {2000, 1},
+		EndpointPush:       {PerSecond: 2000, Burst: 1},
+		EndpointMulticast:  {PerSecond: 200, Burst: 5},
+		EndpointNarrowcast: {PerSecond: 60.0 / 3600, Burst: 5},
+		EndpointBroadcast:  {PerSecond: 60.0 / 3600, Burst: 5},
+		EndpointAudience:   {PerSecond: 1, Burst: 5},
+		EndpointOther:      {PerSecond: 2000, Burst: 1},
 	}
 }
 
 // Client is a LINE Messaging API client. It is safe for concurrent use.
+// Its services group the endpoints; [Client.Do] calls any other.
 type Client struct {
+	// Messages sends messages (push, multicast, narrowcast, broadcast) and
+	// reads the message quota.
+	Messages *MessagesService
+	// Audiences manages audiences for narrowcasts.
+	Audiences *AudiencesService
+	// Users reads followers and profiles and links accounts.
+	Users *UsersService
+
 	apiURL, dataURL string
 	tokens          TokenSource
 	tr              *transport.Client
 	gates           map[Endpoint]*transport.Gate
 	log             *slog.Logger
-	concurrency     int
+	maxInFlight     int
 }
 
 type config struct {
+	transport.Options
 	apiURL, dataURL string
-	hc              *http.Client
-	retry           transport.RetryPolicy
 	limits          map[Endpoint]RateLimit
-	log             *slog.Logger
-	uaSuffix        string
-	sleep           func(context.Context, time.Duration) error
-	concurrency     int
 }
 
-// Option configures a Client.
+// Option configures a Client. A nil Option is skipped.
 type Option func(*config) error
 
-// WithBaseURL sets the api.line.me base URL (for tests and proxies).
+// WithBaseURL sets the api.line.me base URL (http or https; for tests and
+// proxies).
 func WithBaseURL(u string) Option {
-	return func(c *config) error { c.apiURL = u; return checkURL("WithBaseURL", u) }
-}
-
-// WithDataURL sets the api-data.line.me base URL.
-func WithDataURL(u string) Option {
-	return func(c *config) error { c.dataURL = u; return checkURL("WithDataURL", u) }
-}
-
-func checkURL(field, u string) error {
-	p, err := url.Parse(u)
-	if err != nil || p.Scheme == "" || p.Host == "" {
-		return invalid(field, "%q is not an absolute URL", u)
+	return func(c *config) (err error) {
+		c.apiURL, err = transport.CheckBaseURL("WithBaseURL", u)
+		return err
 	}
-	return nil
 }
 
-// WithHTTPClient sets the HTTP client (default: one with a 30 s timeout).
+// WithDataURL sets the api-data.line.me base URL (http or https).
+func WithDataURL(u string) Option {
+	return func(c *config) (err error) {
+		c.dataURL, err = transport.CheckBaseURL("WithDataURL", u)
+		return err
+	}
+}
+
+// WithHTTPClient uses hc (its transport and timeout) for requests. The
+// client never follows redirects, whatever hc says: the channel token would
+// go with them. The default is a client with a 60 s timeout per attempt.
 func WithHTTPClient(hc *http.Client) Option {
-	return func(c *config) error { c.hc = hc; return nil }
+	return func(c *config) error { return c.SetHTTPClient(hc) }
 }
 
-// WithRetryPolicy sets the retry policy (default DefaultRetryPolicy()).
+// WithRetryPolicy sets the retry policy (default
+// [shopcrm.DefaultRetryPolicy]).
 func WithRetryPolicy(p RetryPolicy) Option {
-	return func(c *config) error { c.retry = p; return nil }
+	return func(c *config) error { return c.SetRetry(p) }
 }
 
-// WithRateLimit overrides the client-side gate of one endpoint class. A
-// PerSecond of 0 or less disables pacing for it.
-func WithRateLimit(e Endpoint, l RateLimit) Option {
-	return func(c *config) error { c.limits[e] = l; return nil }
+// WithEndpointLimit overrides the client-side gate of one endpoint class
+// (defaults: [DefaultLimits]). A PerSecond of 0 or less disables pacing
+// for it.
+func WithEndpointLimit(e Endpoint, l RateLimit) Option {
+	return func(c *config) error {
+		if _, ok := c.limits[e]; !ok {
+			return invalid("WithEndpointLimit", "unknown endpoint class %q", string(e))
+		}
+		if err := transport.CheckRateLimit("WithEndpointLimit", l); err != nil {
+			return err
+		}
+		c.limits[e] = l
+		return nil
+	}
 }
 
 // WithLogger sets the logger (default: silent). Secrets are redacted.
 func WithLogger(l *slog.Logger) Option {
-	return func(c *config) error { c.log = l; return nil }
+	return func(c *config) error { c.Logger = l; return nil }
 }
 
 // WithUserAgentSuffix appends s to the User-Agent.
 func WithUserAgentSuffix(s string) Option {
-	return func(c *config) error { c.uaSuffix = s; return nil }
+	return func(c *config) error { c.UASuffix = s; return nil }
 }
 
-// WithSleep replaces the backoff sleep, so retry tests take no time.
+// WithSleep replaces the backoff sleep, so retry tests take no time. It
+// must return ctx.Err() as soon as ctx is done.
 func WithSleep(f func(context.Context, time.Duration) error) Option {
-	return func(c *config) error { c.sleep = f; return nil }
+	return func(c *config) error { return c.SetSleep(f) }
 }
 
-// WithConcurrency sets how many multicast chunks are in flight at once
-// (default 32).
-func WithConcurrency(n int) Option {
-	return func(c *config) error {
-		if n < 1 {
-			return invalid("WithConcurrency", "must be at least 1, got %d", n)
-		}
-		c.concurrency = n
-		return nil
-	}
+// WithMaxInFlight sets how many requests a bulk send (multicast chunks)
+// keeps in flight at once (default 16).
+func WithMaxInFlight(n int) Option {
+	return func(c *config) error { return c.SetMaxInFlight(n) }
 }
 
 // New returns a client authenticating with tokens.
@@ -179,40 +178,32 @@ func New(tokens TokenSource, opts ...Option) (*Client, error) {
 		return nil, invalid("tokens", "nil TokenSource")
 	}
 	cfg := config{
-		apiURL: DefaultAPIURL, dataURL: DefaultDataURL,
-		retry:       transport.DefaultRetryPolicy(),
-		limits:      DefaultLimits(),
-		concurrency: 32,
+		Options: transport.DefaultOptions(),
+		apiURL:  DefaultAPIURL, dataURL: DefaultDataURL,
+		limits: DefaultLimits(),
 	}
-	for _, o := range opts {
-		if err := o(&cfg); err != nil {
-			return nil, err
-		}
-	}
-	if cfg.hc == nil {
-		cfg.hc = &http.Client{Timeout: 30 * time.Second}
+	if err := transport.Apply(&cfg, opts); err != nil {
+		return nil, err
 	}
 	c := &Client{
-		apiURL:      strings.TrimRight(cfg.apiURL, "/"),
-		dataURL:     strings.TrimRight(cfg.dataURL, "/"),
+		apiURL:      cfg.apiURL,
+		dataURL:     cfg.dataURL,
 		tokens:      tokens,
 		gates:       map[Endpoint]*transport.Gate{},
-		log:         cfg.log,
-		concurrency: cfg.concurrency,
+		log:         cfg.Logger,
+		maxInFlight: cfg.MaxInFlight,
 	}
 	for e, l := range cfg.limits {
 		c.gates[e] = transport.NewGate(l.PerSecond, l.Burst)
 	}
-	c.tr = transport.New(transport.Config{
-		Platform:        "line",
-		UserAgentSuffix: cfg.uaSuffix,
-		HTTPClient:      cfg.hc,
-		Retry:           cfg.retry,
-		CheckRetry:      checkRetry,
-		Sleep:           cfg.sleep,
-		Logger:          cfg.log,
-		RequestIDHeader: headerRequestID,
-	})
+	tc := cfg.Config("line")
+	tc.CheckRetry = checkRetry
+	tc.WrapError = wrapAPIError
+	tc.RequestIDHeader = headerRequestID
+	c.tr = transport.New(tc)
+	c.Messages = &MessagesService{c}
+	c.Audiences = &AudiencesService{c}
+	c.Users = &UsersService{c}
 	return c, nil
 }
 
@@ -232,37 +223,38 @@ func redactURL(s string) string {
 // String describes the client without any credential.
 func (c *Client) String() string { return fmt.Sprint(c) }
 
-// Gate returns the client-side gate of an endpoint class, e.g. to read or
-// adjust its limit at run time.
-func (c *Client) Gate(e Endpoint) *Gate { return c.gates[e] }
-
-type classKey struct{}
-
-// checkRetry is LINE's rule, applied only to requests flagged retryable.
-func checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
-	if ctx.Err() != nil {
-		return false, ctx.Err()
+// EndpointLimit reports the client-side gate of an endpoint class as it
+// stands now.
+func (c *Client) EndpointLimit(e Endpoint) RateLimit {
+	g := c.gates[e]
+	if g == nil {
+		return RateLimit{}
 	}
-	if err != nil {
-		// Timeouts and connection errors; not TLS certificate, scheme or
-		// redirect-loop errors, which another attempt cannot fix.
-		return retryablehttp.DefaultRetryPolicy(ctx, nil, err)
-	}
-	switch {
-	case resp.StatusCode == http.StatusTooManyRequests:
-		class, _ := ctx.Value(classKey{}).(Endpoint)
-		if class != EndpointPush && class != EndpointMulticast {
+	return RateLimit{PerSecond: g.Limit(), Burst: g.Burst()}
+}
+
+// checkRetry is LINE's rule on top of the shared one: a 429 is retried only
+// on the push and multicast classes (the others are limited per hour or
+// minute, too long to wait), and never when it is the monthly quota.
+func checkRetry(ctx context.Context, r *transport.Request, resp *http.Response, err error) (bool, error) {
+	if resp != nil && resp.StatusCode == http.StatusTooManyRequests {
+		if ctx.Err() != nil {
+			return false, ctx.Err()
+		}
+		if r.Retry == transport.RetryNever || (r.Op != string(EndpointPush) && r.Op != string(EndpointMulticast)) {
 			return false, nil
 		}
 		b, _ := transport.ReadBody(resp)
 		return !isQuotaBody(b), nil
-	case resp.StatusCode >= 500 && resp.StatusCode != http.StatusNotImplemented:
-		return true, nil
 	}
-	return false, nil
+	return transport.DefaultCheckRetry(ctx, r, resp, err)
 }
 
 // call is one API call.
+// Retry classes of LINE requests: reads and idempotent writes (adding
+// audience members) are safe to repeat; sends carry their retry key.
+const idempotent = transport.RetryIdempotent
+
 type call struct {
 	class    Endpoint
 	method   string
@@ -270,15 +262,16 @@ type call struct {
 	path     string
 	query    url.Values
 	body     any // JSON-encoded when not nil
-	retry    bool
+	retry    transport.RetryClass
 	retryKey string
 	out      any // decoded from a 2xx body when not nil
 }
 
-type response struct {
-	status    int
-	requestID string
-	header    http.Header
+// Response describes one answer of the API: every typed method that makes
+// a single request returns it beside its result, and so does [Client.Do].
+type Response struct {
+	Status    int    // HTTP status
+	RequestID string // x-line-request-id
 }
 
 func (c *Client) endpointURL(data bool, path string, q url.Values) string {
@@ -307,7 +300,7 @@ func (c *Client) authHeader(ctx context.Context) (http.Header, error) {
 	return h, nil
 }
 
-func (c *Client) do(ctx context.Context, cl *call) (*response, error) {
+func (c *Client) do(ctx context.Context, cl *call) (*Response, error) {
 	h, err := c.authHeader(ctx)
 	if err != nil {
 		return nil, err
@@ -322,20 +315,20 @@ func (c *Client) do(ctx context.Context, cl *call) (*response, error) {
 	if cl.retryKey != "" {
 		h.Set(headerRetryKey, cl.retryKey)
 	}
-	ctx = context.WithValue(ctx, classKey{}, cl.class)
 	resp, err := c.tr.Do(ctx, &transport.Request{
 		Method: cl.method,
 		URL:    c.endpointURL(cl.data, cl.path, cl.query),
 		Header: h,
 		Body:   body,
+		Op:     string(cl.class),
 		Retry:  cl.retry,
 		Gate:   c.gates[cl.class],
 	})
 	if err != nil {
-		return nil, wrapError(err)
+		return nil, err
 	}
 	defer resp.Body.Close()
-	r := &response{status: resp.StatusCode, requestID: resp.Header.Get(headerRequestID), header: resp.Header}
+	r := &Response{Status: resp.StatusCode, RequestID: resp.Header.Get(headerRequestID)}
 	if cl.out != nil {
 		b, err := io.ReadAll(resp.Body)
 		if err != nil {

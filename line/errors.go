@@ -8,26 +8,39 @@ import (
 	"strings"
 	"time"
 
+	"github.com/shopcrm/shopcrm"
 	"github.com/shopcrm/shopcrm/internal/transport"
 )
 
-// Sentinels for errors.Is. They are the shared transport sentinels, so code
-// handling several platforms can test for them uniformly.
+// Sentinels for errors.Is. All but ErrInvalidSignature are the shared
+// [shopcrm] sentinels, so code handling several platforms tests for them
+// once.
 var (
 	// ErrRateLimited matches a rate-limit 429 (not a monthly-quota 429).
-	ErrRateLimited = transport.ErrRateLimited
+	ErrRateLimited = shopcrm.ErrRateLimited
 	// ErrUnauthorized matches 401 and 403.
-	ErrUnauthorized = transport.ErrUnauthorized
+	ErrUnauthorized = shopcrm.ErrUnauthorized
 	// ErrNotFound matches 404 and LINE's "audience group not found" 400.
-	ErrNotFound = transport.ErrNotFound
+	ErrNotFound = shopcrm.ErrNotFound
 	// ErrConflict matches a 409 that was not a retry-key "already accepted".
-	ErrConflict = transport.ErrConflict
+	ErrConflict = shopcrm.ErrConflict
 	// ErrQuotaExceeded matches the 429 LINE answers when the monthly message
 	// quota is used up. It is never retried.
-	ErrQuotaExceeded = errors.New("line: monthly message quota exceeded")
+	ErrQuotaExceeded = shopcrm.ErrQuotaExceeded
+	// ErrInvalidInput matches every *InputError.
+	ErrInvalidInput = shopcrm.ErrInvalidInput
 	// ErrInvalidSignature is returned by Verify when no secret matches.
 	ErrInvalidSignature = errors.New("line: invalid webhook signature")
 )
+
+// InputError reports bad input found before any request was sent; Field
+// names the offending value ("To[3]", "Messages[0].Text"). It matches
+// ErrInvalidInput.
+type InputError = shopcrm.InputError
+
+// RateLimitError reports throttling the client did not wait out; it carries
+// the wait and unwraps to the last *APIError.
+type RateLimitError = shopcrm.RateLimitError
 
 // monthlyLimitMessage is the message LINE sends with a monthly-quota 429.
 const monthlyLimitMessage = "You have reached your monthly limit."
@@ -38,9 +51,10 @@ type ErrorDetail struct {
 	Property string `json:"property,omitempty"`
 }
 
-// APIError is a non-2xx answer of the LINE API. It unwraps to the transport's
-// *transport.APIError, except for a monthly-quota 429, which is deliberately
-// not an ErrRateLimited.
+// APIError is a non-2xx answer of the LINE API. It matches
+// ErrUnauthorized (401/403), ErrNotFound (404, unknown audience),
+// ErrConflict (409), ErrRateLimited (429) and ErrQuotaExceeded (the
+// monthly-quota 429, which is not an ErrRateLimited).
 type APIError struct {
 	Status            int
 	Message           string        // LINE's "message" (or "error_description" of token endpoints)
@@ -48,10 +62,7 @@ type APIError struct {
 	Details           []ErrorDetail // LINE's "details"
 	RequestID         string        // x-line-request-id
 	AcceptedRequestID string        // x-line-accepted-request-id, on a retry-key 409
-	RetryAfter        time.Duration
-
-	quota bool
-	err   *transport.APIError
+	RetryAfter        time.Duration // Retry-After, zero when absent
 }
 
 // Error describes the answer: status, LINE's message and details, request id.
@@ -74,13 +85,14 @@ func (e *APIError) Error() string {
 	return b.String()
 }
 
-// Is reports whether e matches one of the package's sentinels.
+// Is reports whether e matches one of the sentinels.
 func (e *APIError) Is(target error) bool {
+	quota := e.Status == http.StatusTooManyRequests && strings.Contains(strings.ToLower(e.Message), "monthly limit")
 	switch target {
 	case ErrQuotaExceeded:
-		return e.quota
+		return quota
 	case ErrRateLimited:
-		return e.Status == http.StatusTooManyRequests && !e.quota
+		return e.Status == http.StatusTooManyRequests && !quota
 	case ErrNotFound:
 		if e.Status == http.StatusBadRequest {
 			for _, d := range e.Details {
@@ -90,20 +102,8 @@ func (e *APIError) Is(target error) bool {
 			}
 		}
 	}
-	return false
+	return transport.StatusIs(e.Status, target)
 }
-
-// Unwrap returns the transport error, or nil for a monthly-quota 429.
-func (e *APIError) Unwrap() error {
-	if e.quota || e.err == nil {
-		return nil
-	}
-	return e.err
-}
-
-// Transport returns the underlying transport error (response header and
-// body included).
-func (e *APIError) Transport() *transport.APIError { return e.err }
 
 func isQuotaBody(b []byte) bool {
 	var body struct {
@@ -113,28 +113,9 @@ func isQuotaBody(b []byte) bool {
 	return strings.Contains(strings.ToLower(body.Message), "monthly limit")
 }
 
-// wrapError turns transport errors into *APIError, keeping others.
-func wrapError(err error) error {
-	if err == nil {
-		return nil
-	}
-	var rl *transport.RateLimitError
-	if errors.As(err, &rl) {
-		var te *transport.APIError
-		if errors.As(rl.Err, &te) {
-			return &transport.RateLimitError{RetryAfter: rl.RetryAfter, Err: fromTransport(te)}
-		}
-		return err
-	}
-	var te *transport.APIError
-	if errors.As(err, &te) {
-		return fromTransport(te)
-	}
-	return err
-}
-
-func fromTransport(te *transport.APIError) *APIError {
-	e := &APIError{Status: te.Status, RequestID: te.RequestID, RetryAfter: te.RetryAfter, err: te}
+// wrapAPIError turns the transport's answer into an *APIError.
+func wrapAPIError(te *transport.APIError) error {
+	e := &APIError{Status: te.Status, RequestID: te.RequestID, RetryAfter: te.RetryAfter}
 	if te.Header != nil {
 		e.AcceptedRequestID = te.Header.Get(headerAcceptedRequestID)
 	}
@@ -150,21 +131,11 @@ func fromTransport(te *transport.APIError) *APIError {
 			e.Message = body.ErrorDescription
 		}
 	}
-	e.quota = te.Status == http.StatusTooManyRequests && isQuotaBody(te.Body)
 	return e
 }
 
-// ValidationError reports bad input found before any request was sent.
-type ValidationError struct {
-	Field  string // e.g. "Messages[0].Text" or "To[3]"
-	Reason string
-}
-
-// Error names the field and the reason.
-func (e *ValidationError) Error() string { return "line: invalid " + e.Field + ": " + e.Reason }
-
 func invalid(field, format string, args ...any) error {
-	return &ValidationError{Field: field, Reason: fmt.Sprintf(format, args...)}
+	return &InputError{Field: field, Reason: fmt.Sprintf(format, args...)}
 }
 
 // NarrowcastError is returned by WaitNarrowcast when the narrowcast failed.

@@ -11,7 +11,7 @@ import (
 	"github.com/shopcrm/shopcrm/line/linetest"
 )
 
-func ExampleClient_Push() {
+func ExampleMessagesService_Push() {
 	srv := linetest.NewServer()
 	defer srv.Close()
 	c := srv.Client()
@@ -24,12 +24,12 @@ func ExampleClient_Push() {
 		Messages: []line.Message{line.TextMessage{Text: "Thanks for your order #1001!"}},
 		RetryKey: line.KeyFrom("order", "1001", "thanks"),
 	}
-	first, err := c.Push(ctx, req)
+	first, _, err := c.Messages.Push(ctx, req)
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	second, err := c.Push(ctx, req)
+	second, _, err := c.Messages.Push(ctx, req)
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -41,7 +41,7 @@ func ExampleClient_Push() {
 	// 1
 }
 
-func ExampleClient_Multicast() {
+func ExampleMessagesService_Multicast() {
 	srv := linetest.NewServer()
 	defer srv.Close()
 	c := srv.Client()
@@ -50,7 +50,7 @@ func ExampleClient_Multicast() {
 	for i := range to {
 		to[i] = fmt.Sprintf("U%032x", i)
 	}
-	res, err := c.Multicast(context.Background(), &line.MulticastRequest{
+	res, err := c.Messages.Multicast(context.Background(), &line.MulticastRequest{
 		To:       to,
 		Messages: []line.Message{line.TextMessage{Text: "Spring sale starts today"}},
 		RetryKey: line.KeyFrom("campaign", "spring-2026"),
@@ -63,23 +63,23 @@ func ExampleClient_Multicast() {
 	// Output: 3 calls for 1200 users
 }
 
-func ExampleClient_Narrowcast() {
+func ExampleMessagesService_Narrowcast() {
 	srv := linetest.NewServer()
 	defer srv.Close()
 	srv.AddFollowers("U00000000000000000000000000000001", "U00000000000000000000000000000002")
 	c := srv.Client()
 	ctx := context.Background()
 
-	g, err := c.CreateAudience(ctx, "repeat buyers", []string{"U00000000000000000000000000000001"})
+	g, _, err := c.Audiences.Create(ctx, "repeat buyers", []string{"U00000000000000000000000000000001"})
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	if _, err := c.WaitAudienceReady(ctx, g.AudienceGroupID, 10*time.Millisecond); err != nil {
+	if _, err := c.Audiences.WaitReady(ctx, g.AudienceGroupID, 10*time.Millisecond); err != nil {
 		fmt.Println(err)
 		return
 	}
-	res, err := c.Narrowcast(ctx, &line.NarrowcastRequest{
+	res, _, err := c.Messages.Narrowcast(ctx, &line.NarrowcastRequest{
 		Messages:  []line.Message{line.TextMessage{Text: "A gift for our regulars"}},
 		Recipient: line.AudienceRecipient{AudienceGroupID: g.AudienceGroupID},
 	})
@@ -101,7 +101,7 @@ func ExampleAPIError() {
 	defer srv.Close()
 	c := srv.Client()
 
-	_, err := c.Push(context.Background(), &line.PushRequest{
+	_, _, err := c.Messages.Push(context.Background(), &line.PushRequest{
 		To:       "U00000000000000000000000000000001",
 		Messages: []line.Message{line.TextMessage{Text: "hi"}},
 	})
@@ -119,7 +119,7 @@ func ExampleVerify() {
 	body, sig := srv.WebhookBody(srv.FollowEvent("U00000000000000000000000000000001"))
 
 	// During a secret rotation, accept the old and the new secret.
-	if err := line.Verify(body, sig, "old-channel-secret", srv.ChannelSecret()); err != nil {
+	if err := line.Verify(body, sig, line.NewSecret("old-channel-secret"), srv.ChannelSecret()); err != nil {
 		fmt.Println(err)
 		return
 	}
@@ -153,7 +153,7 @@ func ExampleWebhookHandler() {
 
 	seen := map[string]bool{} // a real program keeps this in its store
 	h := &line.WebhookHandler{
-		Secrets: []string{srv.ChannelSecret()},
+		Secrets: []line.Secret{srv.ChannelSecret()},
 		Handle: func(ctx context.Context, cb *line.Callback) error {
 			for _, e := range cb.Events {
 				if seen[e.Base().DedupeKey()] {
@@ -204,7 +204,7 @@ func ExampleNewTokenIssuer() {
 		fmt.Println(err)
 		return
 	}
-	q, err := c.Quota(context.Background())
+	q, _, err := c.Messages.Quota(context.Background())
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -28,6 +28,6 @@ func FuzzParse(f *testing.F) {
 				t.Fatalf("nil event from %q", body)
 			}
 		}
-		_ = line.Verify(body, line.Sign(body, "secret"), "secret")
+		_ = line.Verify(body, line.Sign(body, line.NewSecret("secret")), line.NewSecret("secret"))
 	})
 }

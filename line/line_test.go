@@ -27,9 +27,9 @@ func newFake(t *testing.T, opts ...linetest.Option) (*linetest.Server, *line.Cli
 	srv := linetest.NewServer(opts...)
 	t.Cleanup(srv.Close)
 	return srv, srv.Client(line.WithSleep(noSleep),
-		line.WithRateLimit(line.EndpointNarrowcast, line.RateLimit{PerSecond: 0}),
-		line.WithRateLimit(line.EndpointBroadcast, line.RateLimit{PerSecond: 0}),
-		line.WithRateLimit(line.EndpointAudience, line.RateLimit{PerSecond: 0}))
+		line.WithEndpointLimit(line.EndpointNarrowcast, line.RateLimit{PerSecond: 0}),
+		line.WithEndpointLimit(line.EndpointBroadcast, line.RateLimit{PerSecond: 0}),
+		line.WithEndpointLimit(line.EndpointAudience, line.RateLimit{PerSecond: 0}))
 }
 
 func users(n int) []string {
@@ -54,7 +54,7 @@ func TestPush(t *testing.T) {
 	srv, c := newFake(t)
 	ctx := context.Background()
 	u := users(1)[0]
-	res, err := c.Push(ctx, &line.PushRequest{To: u, Messages: []line.Message{
+	res, _, err := c.Messages.Push(ctx, &line.PushRequest{To: u, Messages: []line.Message{
 		line.TextMessage{Text: "hello"},
 		line.StickerMessage{PackageID: "446", StickerID: "1988"},
 		line.ImageMessage{OriginalContentURL: "https://example.com/a.jpg", PreviewImageURL: "https://example.com/a_s.jpg"},
@@ -77,7 +77,7 @@ func TestPush(t *testing.T) {
 	}
 
 	// Same key again: LINE answers 409, reported as a duplicate.
-	again, err := c.Push(ctx, &line.PushRequest{To: u, Messages: text("hello"), RetryKey: res.RetryKey})
+	again, _, err := c.Messages.Push(ctx, &line.PushRequest{To: u, Messages: text("hello"), RetryKey: res.RetryKey})
 	if err != nil || !again.Duplicate || again.AcceptedRequestID != res.RequestID {
 		t.Fatalf("second push = %+v, %v; want duplicate of %s", again, err, res.RequestID)
 	}
@@ -86,7 +86,7 @@ func TestPush(t *testing.T) {
 	}
 	// After 24 hours the key is forgotten.
 	srv.Advance(25 * time.Hour)
-	third, err := c.Push(ctx, &line.PushRequest{To: u, Messages: text("hello"), RetryKey: res.RetryKey})
+	third, _, err := c.Messages.Push(ctx, &line.PushRequest{To: u, Messages: text("hello"), RetryKey: res.RetryKey})
 	if err != nil || third.Duplicate {
 		t.Errorf("push after 25h = %+v, %v", third, err)
 	}
@@ -96,17 +96,17 @@ func TestValidateMessages(t *testing.T) {
 	srv, c := newFake(t)
 	ctx := context.Background()
 	ok := []line.Message{line.FlexMessage{AltText: "a", Contents: []byte(`{"type":"bubble"}`)}}
-	if err := c.ValidateMessages(ctx, line.EndpointMulticast, ok); err != nil {
+	if _, err := c.Messages.Validate(ctx, line.EndpointMulticast, ok); err != nil {
 		t.Errorf("valid: %v", err)
 	}
 	// A message type this package does not model, checked by the server.
-	err := c.ValidateMessages(ctx, line.EndpointPush, []line.Message{line.RawMessage(`{"type":"hologram"}`)})
+	_, err := c.Messages.Validate(ctx, line.EndpointPush, []line.Message{line.RawMessage(`{"type":"hologram"}`)})
 	var ae *line.APIError
 	if !errors.As(err, &ae) || ae.Status != 400 || len(ae.Details) != 1 || ae.Details[0].Property != "messages[0].type" {
 		t.Errorf("invalid: %v", err)
 	}
-	var ve *line.ValidationError
-	if err := c.ValidateMessages(ctx, line.EndpointAudience, ok); !errors.As(err, &ve) || ve.Field != "kind" {
+	var ve *line.InputError
+	if _, err := c.Messages.Validate(ctx, line.EndpointAudience, ok); !errors.As(err, &ve) || ve.Field != "kind" {
 		t.Errorf("bad kind: %v", err)
 	}
 	if len(srv.Messages("U1")) != 0 {
@@ -124,48 +124,54 @@ func TestValidation(t *testing.T) {
 		call  func() error
 		field string
 	}{
-		{"no messages", func() error { _, err := c.Push(ctx, &line.PushRequest{To: "U1"}); return err }, "Messages"},
+		{"no messages", func() error { _, _, err := c.Messages.Push(ctx, &line.PushRequest{To: "U1"}); return err }, "Messages"},
 		{"six messages", func() error {
-			_, err := c.Push(ctx, &line.PushRequest{To: "U1", Messages: append(text("1"), text("2")[0], text("3")[0], text("4")[0], text("5")[0], text("6")[0])})
+			_, _, err := c.Messages.Push(ctx, &line.PushRequest{To: "U1", Messages: append(text("1"), text("2")[0], text("3")[0], text("4")[0], text("5")[0], text("6")[0])})
 			return err
 		}, "Messages"},
-		{"empty text", func() error { _, err := c.Push(ctx, &line.PushRequest{To: "U1", Messages: text("")}); return err }, "Messages[0].Text"},
-		{"long text", func() error { _, err := c.Push(ctx, &line.PushRequest{To: "U1", Messages: text(long)}); return err }, "Messages[0].Text"},
-		{"no recipient", func() error { _, err := c.Push(ctx, &line.PushRequest{Messages: text("x")}); return err }, "To"},
+		{"empty text", func() error {
+			_, _, err := c.Messages.Push(ctx, &line.PushRequest{To: "U1", Messages: text("")})
+			return err
+		}, "Messages[0].Text"},
+		{"long text", func() error {
+			_, _, err := c.Messages.Push(ctx, &line.PushRequest{To: "U1", Messages: text(long)})
+			return err
+		}, "Messages[0].Text"},
+		{"no recipient", func() error { _, _, err := c.Messages.Push(ctx, &line.PushRequest{Messages: text("x")}); return err }, "To"},
 		{"bad key", func() error {
-			_, err := c.Push(ctx, &line.PushRequest{To: "U1", Messages: text("x"), RetryKey: "order-1"})
+			_, _, err := c.Messages.Push(ctx, &line.PushRequest{To: "U1", Messages: text("x"), RetryKey: "order-1"})
 			return err
 		}, "RetryKey"},
 		{"bad unit", func() error {
-			_, err := c.Push(ctx, &line.PushRequest{To: "U1", Messages: text("x"), CustomAggregationUnit: "a-b"})
+			_, _, err := c.Messages.Push(ctx, &line.PushRequest{To: "U1", Messages: text("x"), CustomAggregationUnit: "a-b"})
 			return err
 		}, "CustomAggregationUnit"},
 		{"http image", func() error {
-			_, err := c.Push(ctx, &line.PushRequest{To: "U1", Messages: []line.Message{line.ImageMessage{OriginalContentURL: "http://x/a", PreviewImageURL: "https://x/b"}}})
+			_, _, err := c.Messages.Push(ctx, &line.PushRequest{To: "U1", Messages: []line.Message{line.ImageMessage{OriginalContentURL: "http://x/a", PreviewImageURL: "https://x/b"}}})
 			return err
 		}, "Messages[0].OriginalContentURL"},
 		{"flex not a container", func() error {
-			_, err := c.Push(ctx, &line.PushRequest{To: "U1", Messages: []line.Message{line.FlexMessage{AltText: "a", Contents: []byte(`{"type":"box"}`)}}})
+			_, _, err := c.Messages.Push(ctx, &line.PushRequest{To: "U1", Messages: []line.Message{line.FlexMessage{AltText: "a", Contents: []byte(`{"type":"box"}`)}}})
 			return err
 		}, "Messages[0].Contents"},
 		{"raw without type", func() error {
-			_, err := c.Push(ctx, &line.PushRequest{To: "U1", Messages: []line.Message{line.RawMessage(`{"text":"x"}`)}})
+			_, _, err := c.Messages.Push(ctx, &line.PushRequest{To: "U1", Messages: []line.Message{line.RawMessage(`{"text":"x"}`)}})
 			return err
 		}, "Messages[0].type"},
 		{"multicast empty id", func() error {
-			_, err := c.Multicast(ctx, &line.MulticastRequest{To: []string{"U1", ""}, Messages: text("x")})
+			_, err := c.Messages.Multicast(ctx, &line.MulticastRequest{To: []string{"U1", ""}, Messages: text("x")})
 			return err
 		}, "To[1]"},
 		{"narrowcast empty operator", func() error {
-			_, err := c.Narrowcast(ctx, &line.NarrowcastRequest{Messages: text("x"), Recipient: line.OperatorRecipient{}})
+			_, _, err := c.Messages.Narrowcast(ctx, &line.NarrowcastRequest{Messages: text("x"), Recipient: line.OperatorRecipient{}})
 			return err
 		}, "Recipient"},
-		{"audience too many", func() error { _, err := c.CreateAudience(ctx, "a", users(10001)); return err }, "UserIDs"},
-		{"audience description", func() error { _, err := c.CreateAudience(ctx, strings.Repeat("x", 121), nil); return err }, "description"},
+		{"audience too many", func() error { _, _, err := c.Audiences.Create(ctx, "a", users(10001)); return err }, "UserIDs"},
+		{"audience description", func() error { _, _, err := c.Audiences.Create(ctx, strings.Repeat("x", 121), nil); return err }, "description"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var ve *line.ValidationError
+			var ve *line.InputError
 			if err := tt.call(); !errors.As(err, &ve) || ve.Field != tt.field {
 				t.Errorf("err = %v, want a ValidationError on %s", err, tt.field)
 			}
@@ -174,7 +180,7 @@ func TestValidation(t *testing.T) {
 	if n := len(srv.Requests()); n != 0 {
 		t.Errorf("%d requests sent for bad input", n)
 	}
-	if _, err := c.Push(ctx, &line.PushRequest{To: "U1", Messages: text(fine)}); err != nil {
+	if _, _, err := c.Messages.Push(ctx, &line.PushRequest{To: "U1", Messages: text(fine)}); err != nil {
 		t.Errorf("5,000 units: %v", err)
 	}
 }
@@ -183,26 +189,26 @@ func TestRetryKeyOnlyOnSendEndpoints(t *testing.T) {
 	srv, c := newFake(t)
 	ctx := context.Background()
 	srv.AddFollowers(users(3)...)
-	if _, err := c.Push(ctx, &line.PushRequest{To: users(1)[0], Messages: text("a")}); err != nil {
+	if _, _, err := c.Messages.Push(ctx, &line.PushRequest{To: users(1)[0], Messages: text("a")}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.Multicast(ctx, &line.MulticastRequest{To: users(3), Messages: text("a")}); err != nil {
+	if _, err := c.Messages.Multicast(ctx, &line.MulticastRequest{To: users(3), Messages: text("a")}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.Broadcast(ctx, &line.BroadcastRequest{Messages: text("a")}); err != nil {
+	if _, _, err := c.Messages.Broadcast(ctx, &line.BroadcastRequest{Messages: text("a")}); err != nil {
 		t.Fatal(err)
 	}
-	nc, err := c.Narrowcast(ctx, &line.NarrowcastRequest{Messages: text("a")})
+	nc, _, err := c.Messages.Narrowcast(ctx, &line.NarrowcastRequest{Messages: text("a")})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := nc.Wait(ctx, time.Millisecond); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.Quota(ctx); err != nil {
+	if _, _, err := c.Messages.Quota(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.Profile(ctx, users(1)[0]); err != nil {
+	if _, _, err := c.Users.Profile(ctx, users(1)[0]); err != nil {
 		t.Fatal(err)
 	}
 	sends := 0
@@ -235,7 +241,7 @@ func TestMulticastChunksAndRerun(t *testing.T) {
 	key := line.KeyFrom("campaign", "spring")
 	var progress []line.MulticastProgress
 	var mu sync.Mutex
-	res, err := c.Multicast(ctx, &line.MulticastRequest{To: to, Messages: text("sale"), RetryKey: key,
+	res, err := c.Messages.Multicast(ctx, &line.MulticastRequest{To: to, Messages: text("sale"), RetryKey: key,
 		Progress: func(p line.MulticastProgress) { mu.Lock(); progress = append(progress, p); mu.Unlock() }})
 	if err != nil {
 		t.Fatal(err)
@@ -251,7 +257,7 @@ func TestMulticastChunksAndRerun(t *testing.T) {
 	for i, j := 0, len(rev)-1; i < j; i, j = i+1, j-1 {
 		rev[i], rev[j] = rev[j], rev[i]
 	}
-	again, err := c.Multicast(ctx, &line.MulticastRequest{To: rev, Messages: text("sale"), RetryKey: key})
+	again, err := c.Messages.Multicast(ctx, &line.MulticastRequest{To: rev, Messages: text("sale"), RetryKey: key})
 	if err != nil || again.Duplicates != 3 {
 		t.Fatalf("rerun = %+v, %v", again, err)
 	}
@@ -268,12 +274,12 @@ func TestMulticastChunksAndRerun(t *testing.T) {
 func TestMulticastPartialFailureResumes(t *testing.T) {
 	srv := linetest.NewServer()
 	defer srv.Close()
-	c := srv.Client(line.WithConcurrency(1), line.WithRetryPolicy(line.RetryPolicy{}))
+	c := srv.Client(line.WithMaxInFlight(1), line.WithRetryPolicy(line.RetryPolicy{}))
 	ctx := context.Background()
 	req := &line.MulticastRequest{To: users(1200), Messages: text("x"), RetryKey: line.KeyFrom("resume")}
 	srv.FailNext(line.EndpointMulticast, linetest.FaultOK)
 	srv.FailNext(line.EndpointMulticast, linetest.FaultServerError)
-	res, err := c.Multicast(ctx, req)
+	res, err := c.Messages.Multicast(ctx, req)
 	if err == nil || res.Calls != 2 || !errors.Is(res.Chunks[2].Err, line.ErrNotSent) || res.Chunks[0].Err != nil {
 		t.Fatalf("first run = %+v, %v", res, err)
 	}
@@ -281,7 +287,7 @@ func TestMulticastPartialFailureResumes(t *testing.T) {
 	if !errors.As(err, &ae) || ae.Status != 500 {
 		t.Errorf("err = %v", err)
 	}
-	res, err = c.Multicast(ctx, req)
+	res, err = c.Messages.Multicast(ctx, req)
 	if err != nil || res.Duplicates != 1 || res.Calls != 3 {
 		t.Fatalf("second run = %+v, %v", res, err)
 	}
@@ -299,7 +305,7 @@ func TestRetries(t *testing.T) {
 		t.Run(f.String(), func(t *testing.T) {
 			srv, c := newFake(t)
 			srv.FailNext(line.EndpointPush, f)
-			res, err := c.Push(ctx, &line.PushRequest{To: u, Messages: text("x")})
+			res, _, err := c.Messages.Push(ctx, &line.PushRequest{To: u, Messages: text("x")})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -320,7 +326,7 @@ func TestRetries(t *testing.T) {
 		defer srv.Close()
 		c := srv.Client(line.WithSleep(noSleep), line.WithHTTPClient(&http.Client{Timeout: time.Second}))
 		srv.FailNext(line.EndpointPush, linetest.FaultTimeout)
-		res, err := c.Push(ctx, &line.PushRequest{To: u, Messages: text("x")})
+		res, _, err := c.Messages.Push(ctx, &line.PushRequest{To: u, Messages: text("x")})
 		if err != nil || res.Duplicate || len(srv.Messages(u)) != 1 || len(srv.Requests()) != 2 {
 			t.Errorf("push = %+v, %v; %d requests", res, err, len(srv.Requests()))
 		}
@@ -329,11 +335,11 @@ func TestRetries(t *testing.T) {
 		srv, c := newFake(t)
 		srv.FailNext(line.EndpointPush, linetest.FaultMalformed)
 		req := &line.PushRequest{To: u, Messages: text("x"), RetryKey: line.KeyFrom("malformed")}
-		if _, err := c.Push(ctx, req); err == nil {
+		if _, _, err := c.Messages.Push(ctx, req); err == nil {
 			t.Error("truncated push response accepted")
 		}
 		// The push was done; running it again is harmless.
-		res, err := c.Push(ctx, req)
+		res, _, err := c.Messages.Push(ctx, req)
 		if err != nil || !res.Duplicate || len(srv.Messages(u)) != 1 {
 			t.Errorf("rerun = %+v, %v", res, err)
 		}
@@ -341,7 +347,7 @@ func TestRetries(t *testing.T) {
 	t.Run("narrowcast 429 not retried", func(t *testing.T) {
 		srv, c := newFake(t)
 		srv.FailNext(line.EndpointNarrowcast, linetest.FaultRateLimit)
-		_, err := c.Narrowcast(ctx, &line.NarrowcastRequest{Messages: text("x")})
+		_, _, err := c.Messages.Narrowcast(ctx, &line.NarrowcastRequest{Messages: text("x")})
 		if !errors.Is(err, line.ErrRateLimited) || errors.Is(err, line.ErrQuotaExceeded) || len(srv.Requests()) != 1 {
 			t.Errorf("err = %v after %d requests", err, len(srv.Requests()))
 		}
@@ -349,13 +355,13 @@ func TestRetries(t *testing.T) {
 	t.Run("narrowcast 500 retried", func(t *testing.T) {
 		srv, c := newFake(t)
 		srv.FailNext(line.EndpointNarrowcast, linetest.FaultServerError)
-		if _, err := c.Narrowcast(ctx, &line.NarrowcastRequest{Messages: text("x")}); err != nil || len(srv.Requests()) != 2 {
+		if _, _, err := c.Messages.Narrowcast(ctx, &line.NarrowcastRequest{Messages: text("x")}); err != nil || len(srv.Requests()) != 2 {
 			t.Errorf("err = %v after %d requests", err, len(srv.Requests()))
 		}
 	})
 	t.Run("400 not retried", func(t *testing.T) {
 		srv, c := newFake(t)
-		_, err := c.Narrowcast(ctx, &line.NarrowcastRequest{Messages: text("x"), Recipient: line.AudienceRecipient{AudienceGroupID: 42}})
+		_, _, err := c.Messages.Narrowcast(ctx, &line.NarrowcastRequest{Messages: text("x"), Recipient: line.AudienceRecipient{AudienceGroupID: 42}})
 		var ae *line.APIError
 		if !errors.As(err, &ae) || ae.Status != 400 || len(ae.Details) != 1 || ae.Details[0].Property != "recipient.audienceGroupId" || len(srv.Requests()) != 1 {
 			t.Errorf("err = %#v", err)
@@ -372,14 +378,14 @@ func TestGateHonoursContext(t *testing.T) {
 	c := srv.Client() // default narrowcast gate: a burst of 5, then one a minute
 	srv.AddFollowers(users(1)...)
 	for i := 0; i < 5; i++ {
-		if _, err := c.Narrowcast(context.Background(), &line.NarrowcastRequest{Messages: text("x")}); err != nil {
+		if _, _, err := c.Messages.Narrowcast(context.Background(), &line.NarrowcastRequest{Messages: text("x")}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
 	start := time.Now()
-	_, err := c.Narrowcast(ctx, &line.NarrowcastRequest{Messages: text("x")})
+	_, _, err := c.Messages.Narrowcast(ctx, &line.NarrowcastRequest{Messages: text("x")})
 	if err == nil || !errors.Is(err, context.DeadlineExceeded) || time.Since(start) > time.Second {
 		t.Errorf("sixth narrowcast = %v after %v; want a deadline error at once", err, time.Since(start))
 	}
@@ -391,10 +397,10 @@ func TestGateHonoursContext(t *testing.T) {
 func TestQuotaExceeded(t *testing.T) {
 	srv, c := newFake(t, linetest.WithQuota(3))
 	ctx := context.Background()
-	if _, err := c.Multicast(ctx, &line.MulticastRequest{To: users(3), Messages: text("a")}); err != nil {
+	if _, err := c.Messages.Multicast(ctx, &line.MulticastRequest{To: users(3), Messages: text("a")}); err != nil {
 		t.Fatal(err)
 	}
-	_, err := c.Push(ctx, &line.PushRequest{To: users(1)[0], Messages: text("b")})
+	_, _, err := c.Messages.Push(ctx, &line.PushRequest{To: users(1)[0], Messages: text("b")})
 	if !errors.Is(err, line.ErrQuotaExceeded) || errors.Is(err, line.ErrRateLimited) {
 		t.Fatalf("err = %v; want quota exceeded and not rate limited", err)
 	}
@@ -405,17 +411,17 @@ func TestQuotaExceeded(t *testing.T) {
 	if n := len(srv.Requests()); n != 2 {
 		t.Errorf("%d requests: a quota 429 must not be retried", n)
 	}
-	q, err := c.Quota(ctx)
+	q, _, err := c.Messages.Quota(ctx)
 	if err != nil || q.Type != "limited" || q.Value == nil || *q.Value != 3 {
 		t.Errorf("quota = %+v, %v", q, err)
 	}
-	if used, err := c.Consumption(ctx); err != nil || used != 3 {
+	if used, _, err := c.Messages.Consumption(ctx); err != nil || used != 3 {
 		t.Errorf("consumption = %d, %v", used, err)
 	}
 	// A new month (in Japan time) resets the usage.
 	now := srv.Now().In(time.FixedZone("JST", 9*3600))
 	srv.SetNow(time.Date(now.Year(), now.Month()+1, 1, 0, 0, 1, 0, now.Location()))
-	if _, err := c.Push(ctx, &line.PushRequest{To: users(1)[0], Messages: text("b")}); err != nil {
+	if _, _, err := c.Messages.Push(ctx, &line.PushRequest{To: users(1)[0], Messages: text("b")}); err != nil {
 		t.Errorf("push in a new month: %v", err)
 	}
 }
@@ -425,18 +431,18 @@ func TestNarrowcast(t *testing.T) {
 	ctx := context.Background()
 	all := users(10)
 	srv.AddFollowers(all...)
-	g, err := c.CreateAudience(ctx, "vip", all[:6])
+	g, _, err := c.Audiences.Create(ctx, "vip", all[:6])
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.WaitAudienceReady(ctx, g.AudienceGroupID, time.Millisecond); err != nil {
+	if _, err := c.Audiences.WaitReady(ctx, g.AudienceGroupID, time.Millisecond); err != nil {
 		t.Fatal(err)
 	}
-	g2, err := c.CreateAudience(ctx, "recent", all[4:8])
+	g2, _, err := c.Audiences.Create(ctx, "recent", all[4:8])
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.WaitAudienceReady(ctx, g2.AudienceGroupID, time.Millisecond); err != nil {
+	if _, err := c.Audiences.WaitReady(ctx, g2.AudienceGroupID, time.Millisecond); err != nil {
 		t.Fatal(err)
 	}
 	max := int32(5)
@@ -444,7 +450,7 @@ func TestNarrowcast(t *testing.T) {
 	if want := `{"and":[{"gte":"age_20","type":"age"},{"not":{"oneOf":["male"],"type":"gender"},"type":"operator"}],"type":"operator"}`; string(f) != want {
 		t.Errorf("filter = %s, want %s", f, want)
 	}
-	res, err := c.Narrowcast(ctx, &line.NarrowcastRequest{
+	res, _, err := c.Messages.Narrowcast(ctx, &line.NarrowcastRequest{
 		Messages:  text("hi"),
 		Recipient: line.And(line.AudienceRecipient{AudienceGroupID: g.AudienceGroupID}, line.Not(line.AudienceRecipient{AudienceGroupID: g2.AudienceGroupID})),
 		Filter:    f,
@@ -465,11 +471,11 @@ func TestNarrowcast(t *testing.T) {
 	}
 
 	srv.FailNextNarrowcast(2, "not enough recipients")
-	res, err = c.Narrowcast(ctx, &line.NarrowcastRequest{Messages: text("again"), Recipient: line.RedeliveryRecipient{RequestID: res.RequestID}})
+	res, _, err = c.Messages.Narrowcast(ctx, &line.NarrowcastRequest{Messages: text("again"), Recipient: line.RedeliveryRecipient{RequestID: res.RequestID}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err = c.WaitNarrowcast(ctx, res.RequestID, time.Millisecond)
+	p, err = c.Messages.WaitNarrowcast(ctx, res.RequestID, time.Millisecond)
 	var ne *line.NarrowcastError
 	if !errors.As(err, &ne) || ne.ErrorCode != 2 || p.Phase != line.PhaseFailed {
 		t.Errorf("wait = %+v, %v", p, err)
@@ -481,7 +487,7 @@ func TestNarrowcastUpToRemainingQuota(t *testing.T) {
 	ctx := context.Background()
 	srv.AddFollowers(users(5)...)
 	yes := true
-	res, err := c.Narrowcast(ctx, &line.NarrowcastRequest{Messages: text("x"), Limit: &line.NarrowcastLimit{UpToRemainingQuota: &yes, ForbidPartialDelivery: &yes}})
+	res, _, err := c.Messages.Narrowcast(ctx, &line.NarrowcastRequest{Messages: text("x"), Limit: &line.NarrowcastLimit{UpToRemainingQuota: &yes, ForbidPartialDelivery: &yes}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -489,7 +495,7 @@ func TestNarrowcastUpToRemainingQuota(t *testing.T) {
 	if _, err := res.Wait(ctx, time.Millisecond); !errors.As(err, &ne) || ne.ErrorCode != 5 {
 		t.Errorf("forbidden partial delivery: %v", err)
 	}
-	res, err = c.Narrowcast(ctx, &line.NarrowcastRequest{Messages: text("x"), Limit: &line.NarrowcastLimit{UpToRemainingQuota: &yes}})
+	res, _, err = c.Messages.Narrowcast(ctx, &line.NarrowcastRequest{Messages: text("x"), Limit: &line.NarrowcastLimit{UpToRemainingQuota: &yes}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -497,9 +503,9 @@ func TestNarrowcastUpToRemainingQuota(t *testing.T) {
 	if err != nil || *p.SuccessCount != 3 || len(srv.Recipients()) != 3 {
 		t.Errorf("partial delivery = %+v, %v, %d recipients", p, err, len(srv.Recipients()))
 	}
-	var ve *line.ValidationError
+	var ve *line.InputError
 	no := false
-	if _, err := c.Narrowcast(ctx, &line.NarrowcastRequest{Messages: text("x"), Limit: &line.NarrowcastLimit{UpToRemainingQuota: &no, ForbidPartialDelivery: &yes}}); !errors.As(err, &ve) {
+	if _, _, err := c.Messages.Narrowcast(ctx, &line.NarrowcastRequest{Messages: text("x"), Limit: &line.NarrowcastLimit{UpToRemainingQuota: &no, ForbidPartialDelivery: &yes}}); !errors.As(err, &ve) {
 		t.Errorf("forbid without up-to-quota: %v", err)
 	}
 }
@@ -509,7 +515,7 @@ func TestAudiences(t *testing.T) {
 	ctx := context.Background()
 	ids := users(25000)
 	// The old group (id 1) does not exist; Replace leaves it alone until Commit.
-	rep, err := c.ReplaceAudience(ctx, 1, "segment v1", ids)
+	rep, err := c.Audiences.Replace(ctx, 1, "segment v1", ids)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -520,29 +526,29 @@ func TestAudiences(t *testing.T) {
 	if err := rep.Commit(ctx); err != nil {
 		t.Errorf("commit with a missing old group: %v", err)
 	}
-	d, err := c.Audience(ctx, rep.NewID)
+	d, _, err := c.Audiences.Get(ctx, rep.NewID)
 	if err != nil || d.AudienceGroup.Status != "IN_PROGRESS" || len(d.Jobs) != 2 {
 		t.Errorf("audience = %+v, %v", d, err)
 	}
-	g, err := c.WaitAudienceReady(ctx, rep.NewID, time.Millisecond)
+	g, err := c.Audiences.WaitReady(ctx, rep.NewID, time.Millisecond)
 	if err != nil || g.AudienceCount != 25000 {
 		t.Fatalf("ready = %+v, %v", g, err)
 	}
-	if err := c.RenameAudience(ctx, rep.NewID, "segment v2"); err != nil {
+	if _, err := c.Audiences.Rename(ctx, rep.NewID, "segment v2"); err != nil {
 		t.Fatal(err)
 	}
-	file, err := c.CreateAudienceFromFile(ctx, "from file", strings.NewReader(strings.Join(ids[:100], "\n")+"\n\n"))
+	file, _, err := c.Audiences.CreateFromFile(ctx, "from file", strings.NewReader(strings.Join(ids[:100], "\n")+"\n\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := c.AddToAudienceFromFile(ctx, file.AudienceGroupID, strings.NewReader(strings.Join(ids[100:150], "\r\n"))); err != nil {
+	if _, err := c.Audiences.AddFromFile(ctx, file.AudienceGroupID, strings.NewReader(strings.Join(ids[100:150], "\r\n"))); err != nil {
 		t.Fatal(err)
 	}
 	if m, _ := srv.AudienceMembers(file.AudienceGroupID); !cmp.Equal(m, ids[:150]) {
 		t.Errorf("file audience has %d members", len(m))
 	}
 	var names []string
-	for g, err := range c.Audiences(ctx, line.AudienceFilter{}) {
+	for g, err := range c.Audiences.List(ctx, line.AudienceFilter{}) {
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -551,10 +557,10 @@ func TestAudiences(t *testing.T) {
 	if diff := cmp.Diff([]string{"segment v2", "from file"}, names); diff != "" {
 		t.Errorf("audiences (-want +got):\n%s", diff)
 	}
-	if err := c.DeleteAudience(ctx, rep.NewID); err != nil {
+	if _, err := c.Audiences.Delete(ctx, rep.NewID); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.Audience(ctx, rep.NewID); !errors.Is(err, line.ErrNotFound) {
+	if _, _, err := c.Audiences.Get(ctx, rep.NewID); !errors.Is(err, line.ErrNotFound) {
 		t.Errorf("deleted audience: %v", err)
 	}
 	for _, r := range srv.Requests() {
@@ -570,7 +576,7 @@ func TestFollowersProfileLink(t *testing.T) {
 	srv.AddFollowers(users(2345)...)
 	srv.SetProfile(line.Profile{UserID: users(1)[0], DisplayName: "Taro", Language: "ja"})
 	var got []string
-	for id, err := range c.Followers(ctx) {
+	for id, err := range c.Users.Followers(ctx) {
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -579,14 +585,14 @@ func TestFollowersProfileLink(t *testing.T) {
 	if diff := cmp.Diff(users(2345), got); diff != "" {
 		t.Errorf("followers (-want +got):\n%s", diff)
 	}
-	p, err := c.Profile(ctx, users(1)[0])
+	p, _, err := c.Users.Profile(ctx, users(1)[0])
 	if diff := cmp.Diff(&line.Profile{UserID: users(1)[0], DisplayName: "Taro", Language: "ja"}, p); err != nil || diff != "" {
 		t.Errorf("profile %v (-want +got):\n%s", err, diff)
 	}
-	if _, err := c.Profile(ctx, "Unobody"); !errors.Is(err, line.ErrNotFound) {
+	if _, _, err := c.Users.Profile(ctx, "Unobody"); !errors.Is(err, line.ErrNotFound) {
 		t.Errorf("unknown profile: %v", err)
 	}
-	tok, err := c.IssueLinkToken(ctx, users(1)[0])
+	tok, _, err := c.Users.IssueLinkToken(ctx, users(1)[0])
 	if err != nil || tok == "" {
 		t.Fatal(tok, err)
 	}
@@ -605,11 +611,11 @@ func TestTokenIssuer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.Quota(ctx); err != nil {
+	if _, _, err := c.Messages.Quota(ctx); err != nil {
 		t.Fatal(err)
 	}
 	t1, _ := iss.Token(ctx)
-	if _, err := c.Quota(ctx); err != nil {
+	if _, _, err := c.Messages.Quota(ctx); err != nil {
 		t.Fatal(err)
 	}
 	t2, _ := iss.Token(ctx)
@@ -617,7 +623,7 @@ func TestTokenIssuer(t *testing.T) {
 		t.Error("token not cached")
 	}
 	srv.Advance(14 * time.Minute) // within the refresh margin of a 15-minute token
-	if _, err := c.Quota(ctx); err != nil {
+	if _, _, err := c.Messages.Quota(ctx); err != nil {
 		t.Fatal(err)
 	}
 	t3, _ := iss.Token(ctx)
@@ -636,7 +642,7 @@ func TestTokenIssuer(t *testing.T) {
 
 	short := srv.TokenIssuer(line.ShortLived)
 	sc, _ := line.New(short, line.WithBaseURL(srv.URL()), line.WithDataURL(srv.URL()))
-	if _, err := sc.Quota(ctx); err != nil {
+	if _, _, err := sc.Messages.Quota(ctx); err != nil {
 		t.Fatal(err)
 	}
 	old, _ := short.Token(ctx)
@@ -644,13 +650,13 @@ func TestTokenIssuer(t *testing.T) {
 		t.Fatal(err)
 	}
 	stale, _ := line.New(line.StaticToken(old.Reveal()), line.WithBaseURL(srv.URL()))
-	if _, err := stale.Quota(ctx); !errors.Is(err, line.ErrUnauthorized) {
+	if _, _, err := stale.Messages.Quota(ctx); !errors.Is(err, line.ErrUnauthorized) {
 		t.Errorf("revoked token still works: %v", err)
 	}
-	if _, err := sc.Quota(ctx); err != nil {
+	if _, _, err := sc.Messages.Quota(ctx); err != nil {
 		t.Errorf("after revoke, a new token: %v", err)
 	}
-	bad, _ := line.NewTokenIssuer(line.ShortLived, srv.ChannelID(), "wrong-secret-value", line.WithTokenBaseURL(srv.URL()))
+	bad, _ := line.NewTokenIssuer(line.ShortLived, srv.ChannelID(), line.NewSecret("wrong-secret-value"), line.WithTokenBaseURL(srv.URL()))
 	_, err = bad.Token(ctx)
 	var ae *line.APIError
 	if !errors.As(err, &ae) || ae.Code != "invalid_client" || strings.Contains(err.Error(), "wrong-secret-value") {
@@ -699,13 +705,13 @@ func TestHostsAndUserAgent(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	if _, err := c.CreateAudienceFromFile(ctx, "f", strings.NewReader("U1\n")); err != nil {
+	if _, _, err := c.Audiences.CreateFromFile(ctx, "f", strings.NewReader("U1\n")); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.CreateAudience(ctx, "j", []string{"U1"}); err != nil {
+	if _, _, err := c.Audiences.Create(ctx, "j", []string{"U1"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.Quota(ctx); err != nil {
+	if _, _, err := c.Messages.Quota(ctx); err != nil {
 		t.Fatal(err)
 	}
 	for i := range hits {
@@ -732,7 +738,7 @@ func TestCustomTokenSource(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.Quota(context.Background()); err != nil || src.n != 1 {
+	if _, _, err := c.Messages.Quota(context.Background()); err != nil || src.n != 1 {
 		t.Errorf("quota: %v, %d token reads", err, src.n)
 	}
 	if _, err := line.New(nil); err == nil {
@@ -749,17 +755,17 @@ func TestSecretsNeverPrinted(t *testing.T) {
 	defer srv.Close()
 	c := srv.Client(line.WithSleep(noSleep), line.WithLogger(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
 	srv.FailNext(line.EndpointPush, linetest.FaultServerError)
-	if _, err := c.Push(context.Background(), &line.PushRequest{To: "U1", Messages: text("x")}); err != nil {
+	if _, _, err := c.Messages.Push(context.Background(), &line.PushRequest{To: "U1", Messages: text("x")}); err != nil {
 		t.Fatal(err)
 	}
 	bad, _ := line.New(line.StaticToken("super-secret-token-456"), line.WithBaseURL(srv.URL()), line.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
-	_, err := bad.Quota(context.Background())
+	_, _, err := bad.Messages.Quota(context.Background())
 	if !errors.Is(err, line.ErrUnauthorized) {
 		t.Errorf("err = %v", err)
 	}
 	var ae *line.APIError
 	errors.As(err, &ae)
-	all := fmt.Sprintf("%v %+v %#v %s %v %+v %s", c, c, c, logs.String(), err, ae, ae.Transport().Body)
+	all := fmt.Sprintf("%v %+v %#v %s %v %+v %#v", c, c, c, logs.String(), err, ae, ae)
 	for _, s := range []string{"super-secret-token-123", "super-secret-token-456"} {
 		if strings.Contains(all, s) {
 			t.Errorf("%s printed:\n%s", s, all)
@@ -780,7 +786,7 @@ func TestConcurrentSendsOneClient(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			res, err := c.Push(ctx, &line.PushRequest{To: u, Messages: text(fmt.Sprint("msg ", i))})
+			res, _, err := c.Messages.Push(ctx, &line.PushRequest{To: u, Messages: text(fmt.Sprint("msg ", i))})
 			if err == nil && res.Duplicate {
 				err = fmt.Errorf("push %d reported a duplicate", i)
 			}
@@ -814,7 +820,7 @@ func TestChaos(t *testing.T) {
 	key := line.KeyFrom("chaos")
 	msgs := []line.Message{line.TextMessage{Text: "one"}, line.TextMessage{Text: "two"}}
 	for run := 0; run < 2; run++ {
-		res, err := c2.Multicast(ctx, &line.MulticastRequest{To: ids, Messages: msgs, RetryKey: key})
+		res, err := c2.Messages.Multicast(ctx, &line.MulticastRequest{To: ids, Messages: msgs, RetryKey: key})
 		if err != nil {
 			t.Fatalf("run %d: %v", run, err)
 		}
@@ -822,7 +828,7 @@ func TestChaos(t *testing.T) {
 			t.Errorf("rerun: %d of %d chunks duplicates", res.Duplicates, len(res.Chunks))
 		}
 		for i := 0; i < 3; i++ {
-			if _, err := c2.Push(ctx, &line.PushRequest{To: ids[0], Messages: text("solo"), RetryKey: line.KeyFrom("solo")}); err != nil {
+			if _, _, err := c2.Messages.Push(ctx, &line.PushRequest{To: ids[0], Messages: text("solo"), RetryKey: line.KeyFrom("solo")}); err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -197,21 +197,20 @@ func validateMessages(msgs []Message) error {
 	return nil
 }
 
-// ValidateMessages asks LINE whether msgs are valid for a send of kind
+// Validate asks LINE whether msgs are valid for a send of kind
 // (EndpointPush, EndpointMulticast, EndpointNarrowcast or EndpointBroadcast),
 // which checks what this package passes through unchecked, such as Flex
 // contents. An invalid message is an *APIError whose Details name the
 // property.
-func (c *Client) ValidateMessages(ctx context.Context, kind Endpoint, msgs []Message) error {
+func (s *MessagesService) Validate(ctx context.Context, kind Endpoint, msgs []Message) (*Response, error) {
 	switch kind {
 	case EndpointPush, EndpointMulticast, EndpointNarrowcast, EndpointBroadcast:
 	default:
-		return invalid("kind", "%q is not a send endpoint", kind)
+		return nil, invalid("kind", "%q is not a send endpoint", kind)
 	}
 	if err := validateMessages(msgs); err != nil {
-		return err
+		return nil, err
 	}
-	_, err := c.do(ctx, &call{class: EndpointOther, method: http.MethodPost, path: "/v2/bot/message/validate/" + string(kind),
-		body: map[string]any{"messages": msgs}, retry: true})
-	return err
+	return s.c.do(ctx, &call{class: EndpointOther, method: http.MethodPost, path: "/v2/bot/message/validate/" + string(kind),
+		body: map[string]any{"messages": msgs}, retry: idempotent})
 }

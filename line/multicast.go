@@ -54,10 +54,11 @@ type MulticastResult struct {
 var ErrNotSent = errors.New("line: not sent after an earlier failure")
 
 // Multicast sends messages to r.To in chunks of 500 with bounded concurrency
-// (see WithConcurrency). After the first failed chunk no new chunk starts;
+// (see WithMaxInFlight). After the first failed chunk no new chunk starts;
 // the returned error joins the chunk errors and the result tells which
 // chunks were sent. Rerunning with the same RetryKey completes the send.
-func (c *Client) Multicast(ctx context.Context, r *MulticastRequest) (*MulticastResult, error) {
+func (s *MessagesService) Multicast(ctx context.Context, r *MulticastRequest) (*MulticastResult, error) {
+	c := s.c
 	if r == nil {
 		return nil, invalid("MulticastRequest", "nil")
 	}
@@ -91,7 +92,7 @@ func (c *Client) Multicast(ctx context.Context, r *MulticastRequest) (*Multicast
 		prog   = MulticastProgress{Chunks: n, Recipients: len(to)}
 		failed bool
 		wg     sync.WaitGroup
-		sem    = make(chan struct{}, c.concurrency)
+		sem    = make(chan struct{}, c.maxInFlight)
 	)
 	for i := range n {
 		lo, hi := i*MaxMulticastRecipients, min((i+1)*MaxMulticastRecipients, len(to))
@@ -122,7 +123,7 @@ func (c *Client) Multicast(ctx context.Context, r *MulticastRequest) (*Multicast
 			defer wg.Done()
 			defer func() { <-sem }()
 			k := chunkKey(key, i)
-			sr, err := c.send(ctx, EndpointMulticast, "/v2/bot/message/multicast", k,
+			sr, _, err := c.send(ctx, EndpointMulticast, "/v2/bot/message/multicast", k,
 				&sendBody{To: to[lo:hi], Messages: r.Messages, NotificationDisabled: r.NotificationDisabled, CustomAggregationUnits: u}, nil)
 			mu.Lock()
 			defer mu.Unlock()

@@ -213,7 +213,7 @@ type NarrowcastRequest struct {
 // NarrowcastResult is an accepted narrowcast.
 type NarrowcastResult struct {
 	SendResult
-	c *Client
+	s *MessagesService
 }
 
 // ProgressID is the request id to poll: the accepted request's id on a
@@ -226,50 +226,50 @@ func (r *NarrowcastResult) ProgressID() string {
 }
 
 // Wait polls the narrowcast's progress every interval until it succeeded
-// or failed; see Client.WaitNarrowcast.
+// or failed; see MessagesService.WaitNarrowcast.
 func (r *NarrowcastResult) Wait(ctx context.Context, interval time.Duration) (*NarrowcastProgress, error) {
-	return r.c.WaitNarrowcast(ctx, r.ProgressID(), interval)
+	return r.s.WaitNarrowcast(ctx, r.ProgressID(), interval)
 }
 
 // Narrowcast sends messages asynchronously. LINE accepts it with 202; the
 // result's request id is what WaitNarrowcast polls. A 429 is not retried.
-func (c *Client) Narrowcast(ctx context.Context, r *NarrowcastRequest) (*NarrowcastResult, error) {
+func (s *MessagesService) Narrowcast(ctx context.Context, r *NarrowcastRequest) (*NarrowcastResult, *Response, error) {
 	if r == nil {
-		return nil, invalid("NarrowcastRequest", "nil")
+		return nil, nil, invalid("NarrowcastRequest", "nil")
 	}
 	if err := validateMessages(r.Messages); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if r.Recipient != nil {
 		n := 0
 		if err := validateRecipient("Recipient", r.Recipient, &n); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
 	body := &sendBody{Messages: r.Messages, NotificationDisabled: r.NotificationDisabled, Recipient: r.Recipient, Limit: r.Limit}
 	if r.Filter != nil {
 		if !json.Valid(r.Filter) {
-			return nil, invalid("Filter", "not valid JSON")
+			return nil, nil, invalid("Filter", "not valid JSON")
 		}
 		body.Filter = &filter{Demographic: json.RawMessage(r.Filter)}
 	}
 	if l := r.Limit; l != nil {
 		if l.Max != nil && *l.Max < 1 {
-			return nil, invalid("Limit.Max", "must be at least 1")
+			return nil, nil, invalid("Limit.Max", "must be at least 1")
 		}
 		if l.ForbidPartialDelivery != nil && *l.ForbidPartialDelivery && (l.UpToRemainingQuota == nil || !*l.UpToRemainingQuota) {
-			return nil, invalid("Limit.ForbidPartialDelivery", "only valid with UpToRemainingQuota")
+			return nil, nil, invalid("Limit.ForbidPartialDelivery", "only valid with UpToRemainingQuota")
 		}
 	}
 	key, err := retryKey(r.RetryKey)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	res, err := c.send(ctx, EndpointNarrowcast, "/v2/bot/message/narrowcast", key, body, nil)
+	res, resp, err := s.c.send(ctx, EndpointNarrowcast, "/v2/bot/message/narrowcast", key, body, nil)
 	if err != nil {
-		return nil, err
+		return nil, resp, err
 	}
-	return &NarrowcastResult{SendResult: *res, c: c}, nil
+	return &NarrowcastResult{SendResult: *res, s: s}, resp, nil
 }
 
 // Narrowcast phases.
@@ -296,28 +296,28 @@ type NarrowcastProgress struct {
 func (p *NarrowcastProgress) Done() bool { return p.Phase == PhaseSucceeded || p.Phase == PhaseFailed }
 
 // NarrowcastProgress reads the progress of the narrowcast with requestID.
-func (c *Client) NarrowcastProgress(ctx context.Context, requestID string) (*NarrowcastProgress, error) {
+func (s *MessagesService) NarrowcastProgress(ctx context.Context, requestID string) (*NarrowcastProgress, *Response, error) {
 	if requestID == "" {
-		return nil, invalid("requestID", "empty")
+		return nil, nil, invalid("requestID", "empty")
 	}
 	var p NarrowcastProgress
-	_, err := c.do(ctx, &call{class: EndpointOther, method: http.MethodGet, path: "/v2/bot/message/progress/narrowcast",
-		query: url.Values{"requestId": {requestID}}, retry: true, out: &p})
+	resp, err := s.c.do(ctx, &call{class: EndpointOther, method: http.MethodGet, path: "/v2/bot/message/progress/narrowcast",
+		query: url.Values{"requestId": {requestID}}, retry: idempotent, out: &p})
 	if err != nil {
-		return nil, err
+		return nil, resp, err
 	}
-	return &p, nil
+	return &p, resp, nil
 }
 
 // WaitNarrowcast polls every interval (1 s when ≤ 0) until the narrowcast
 // succeeded or failed. A failed narrowcast returns its progress and a
 // *NarrowcastError.
-func (c *Client) WaitNarrowcast(ctx context.Context, requestID string, interval time.Duration) (*NarrowcastProgress, error) {
+func (s *MessagesService) WaitNarrowcast(ctx context.Context, requestID string, interval time.Duration) (*NarrowcastProgress, error) {
 	if interval <= 0 {
 		interval = time.Second
 	}
 	for {
-		p, err := c.NarrowcastProgress(ctx, requestID)
+		p, _, err := s.NarrowcastProgress(ctx, requestID)
 		if err != nil {
 			return nil, err
 		}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"strings"
 	"sync"
 	"time"
 
@@ -33,67 +32,79 @@ const (
 type TokenIssuer struct {
 	kind      TokenKind
 	channelID string
-	secret    transport.Secret
+	secret    Secret
 	baseURL   string
 	margin    time.Duration
 	now       func() time.Time
+	opts      transport.Options
 	tr        *transport.Client
 
 	mu      sync.Mutex
-	tok     transport.Secret
+	tok     Secret
 	expires time.Time
 }
 
-// TokenOption configures a TokenIssuer.
-type TokenOption func(*TokenIssuer)
+// TokenOption configures a TokenIssuer. A nil TokenOption is skipped.
+type TokenOption func(*TokenIssuer) error
 
 // WithTokenBaseURL sets the base URL of the token endpoints (default
-// DefaultAPIURL).
+// DefaultAPIURL; http or https).
 func WithTokenBaseURL(u string) TokenOption {
-	return func(t *TokenIssuer) { t.baseURL = strings.TrimRight(u, "/") }
+	return func(t *TokenIssuer) (err error) {
+		t.baseURL, err = transport.CheckBaseURL("WithTokenBaseURL", u)
+		return err
+	}
 }
 
 // WithTokenHTTPClient sets the HTTP client used to issue tokens.
 func WithTokenHTTPClient(hc *http.Client) TokenOption {
-	return func(t *TokenIssuer) { t.tr = newTokenTransport(hc) }
+	return func(t *TokenIssuer) error { return t.opts.SetHTTPClient(hc) }
 }
 
 // WithRefreshMargin sets how long before expiry a token is replaced
 // (default: a tenth of its lifetime, at most 5 minutes).
 func WithRefreshMargin(d time.Duration) TokenOption {
-	return func(t *TokenIssuer) { t.margin = d }
+	return func(t *TokenIssuer) error {
+		if d < 0 {
+			return invalid("WithRefreshMargin", "must not be negative")
+		}
+		t.margin = d
+		return nil
+	}
 }
 
 // WithTokenClock sets the clock used to decide expiry (for tests).
 func WithTokenClock(now func() time.Time) TokenOption {
-	return func(t *TokenIssuer) { t.now = now }
-}
-
-func newTokenTransport(hc *http.Client) *transport.Client {
-	if hc == nil {
-		hc = &http.Client{Timeout: 30 * time.Second}
+	return func(t *TokenIssuer) error {
+		if now == nil {
+			return invalid("WithTokenClock", "must not be nil")
+		}
+		t.now = now
+		return nil
 	}
-	return transport.New(transport.Config{Platform: "line", HTTPClient: hc, Retry: transport.DefaultRetryPolicy(), RequestIDHeader: headerRequestID})
 }
 
-// NewTokenIssuer returns a TokenSource issuing tokens of kind for the channel.
-func NewTokenIssuer(kind TokenKind, channelID, channelSecret string, opts ...TokenOption) (*TokenIssuer, error) {
+// NewTokenIssuer returns a TokenSource issuing tokens of kind for the
+// channel, authenticating with its channel secret.
+func NewTokenIssuer(kind TokenKind, channelID string, channelSecret Secret, opts ...TokenOption) (*TokenIssuer, error) {
 	if channelID == "" {
 		return nil, invalid("channelID", "empty")
 	}
-	if channelSecret == "" {
+	if channelSecret.IsZero() {
 		return nil, invalid("channelSecret", "empty")
 	}
 	if kind != Stateless && kind != ShortLived {
 		return nil, invalid("kind", "unknown token kind %d", kind)
 	}
-	t := &TokenIssuer{kind: kind, channelID: channelID, secret: transport.NewSecret(channelSecret), baseURL: DefaultAPIURL, margin: -1, now: time.Now}
-	for _, o := range opts {
-		o(t)
+	t := &TokenIssuer{kind: kind, channelID: channelID, secret: channelSecret, baseURL: DefaultAPIURL, margin: -1, now: time.Now,
+		opts: transport.DefaultOptions()}
+	if err := transport.Apply(t, opts); err != nil {
+		return nil, err
 	}
-	if t.tr == nil {
-		t.tr = newTokenTransport(nil)
-	}
+	tc := t.opts.Config("line")
+	tc.WrapError = wrapAPIError
+	tc.RequestIDHeader = headerRequestID
+	t.tr = transport.New(tc)
 	t.tr.Redactor().AddSecret(t.secret)
 	return t, nil
 }
@@ -105,7 +116,7 @@ func (t *TokenIssuer) Format(f fmt.State, _ rune) {
 
 // Token returns a cached token, issuing a new one when it is missing or
 // about to expire.
-func (t *TokenIssuer) Token(ctx context.Context) (transport.Secret, error) {
+func (t *TokenIssuer) Token(ctx context.Context) (Secret, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if !t.tok.IsZero() && t.now().Before(t.expires) {
@@ -120,9 +131,9 @@ func (t *TokenIssuer) Token(ctx context.Context) (transport.Secret, error) {
 	form.Set("client_secret", t.secret.Reveal())
 	h := http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}
 	resp, err := t.tr.Do(ctx, &transport.Request{Method: http.MethodPost, URL: t.baseURL + path, Header: h,
-		Body: []byte(form.Encode()), Retry: t.kind == Stateless})
+		Body: []byte(form.Encode()), Retry: retryIssue(t.kind)})
 	if err != nil {
-		return transport.Secret{}, wrapError(err)
+		return Secret{}, fmt.Errorf("line: issuing a channel access token: %w", err)
 	}
 	defer resp.Body.Close()
 	var out struct {
@@ -130,7 +141,7 @@ func (t *TokenIssuer) Token(ctx context.Context) (transport.Secret, error) {
 		ExpiresIn   int64  `json:"expires_in"`
 	}
 	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || out.AccessToken == "" {
-		return transport.Secret{}, fmt.Errorf("line: token response without access_token")
+		return Secret{}, fmt.Errorf("line: token response without access_token")
 	}
 	t.tr.Redactor().Add(out.AccessToken)
 	life := time.Duration(out.ExpiresIn) * time.Second
@@ -138,7 +149,7 @@ func (t *TokenIssuer) Token(ctx context.Context) (transport.Secret, error) {
 	if margin < 0 {
 		margin = min(life/10, 5*time.Minute)
 	}
-	t.tok, t.expires = transport.NewSecret(out.AccessToken), t.now().Add(life-margin)
+	t.tok, t.expires = NewSecret(out.AccessToken), t.now().Add(life-margin)
 	return t.tok, nil
 }
 
@@ -156,12 +167,22 @@ func (t *TokenIssuer) Revoke(ctx context.Context) error {
 	if t.kind == ShortLived {
 		form := url.Values{"access_token": {t.tok.Reveal()}}
 		resp, err := t.tr.Do(ctx, &transport.Request{Method: http.MethodPost, URL: t.baseURL + "/v2/oauth/revoke",
-			Header: http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}, Body: []byte(form.Encode()), Retry: true})
+			Header: http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}, Body: []byte(form.Encode()), Retry: idempotent})
 		if err != nil {
-			return wrapError(err)
+			return fmt.Errorf("line: revoking the channel access token: %w", err)
 		}
 		resp.Body.Close()
 	}
-	t.tok, t.expires = transport.Secret{}, time.Time{}
+	t.tok, t.expires = Secret{}, time.Time{}
 	return nil
+}
+
+// retryIssue is the retry class of issuing a token: a stateless token can
+// be issued again at no cost, while each short-lived one counts against
+// the channel's 30.
+func retryIssue(k TokenKind) transport.RetryClass {
+	if k == Stateless {
+		return idempotent
+	}
+	return transport.RetryNever
 }

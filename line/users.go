@@ -24,24 +24,30 @@ type Quota struct {
 }
 
 // Quota reads the monthly message quota.
-func (c *Client) Quota(ctx context.Context) (*Quota, error) {
+func (s *MessagesService) Quota(ctx context.Context) (*Quota, *Response, error) {
 	var q Quota
-	if _, err := c.do(ctx, &call{class: EndpointOther, method: http.MethodGet, path: "/v2/bot/message/quota", retry: true, out: &q}); err != nil {
-		return nil, err
+	resp, err := s.c.do(ctx, &call{class: EndpointOther, method: http.MethodGet, path: "/v2/bot/message/quota", retry: idempotent, out: &q})
+	if err != nil {
+		return nil, resp, err
 	}
-	return &q, nil
+	return &q, resp, nil
 }
 
 // Consumption reads how many messages were sent this month.
-func (c *Client) Consumption(ctx context.Context) (int64, error) {
+func (s *MessagesService) Consumption(ctx context.Context) (int64, *Response, error) {
 	var out struct {
 		TotalUsage int64 `json:"totalUsage"`
 	}
-	if _, err := c.do(ctx, &call{class: EndpointOther, method: http.MethodGet, path: "/v2/bot/message/quota/consumption", retry: true, out: &out}); err != nil {
-		return 0, err
+	resp, err := s.c.do(ctx, &call{class: EndpointOther, method: http.MethodGet, path: "/v2/bot/message/quota/consumption", retry: idempotent, out: &out})
+	if err != nil {
+		return 0, resp, err
 	}
-	return out.TotalUsage, nil
+	return out.TotalUsage, resp, nil
 }
+
+// UsersService reads the account's friends and their profiles, and links
+// their LINE accounts to accounts of the caller's service.
+type UsersService struct{ c *Client }
 
 // Profile is a user's profile.
 type Profile struct {
@@ -53,19 +59,21 @@ type Profile struct {
 }
 
 // Profile reads a user's profile; a user who is not a friend is ErrNotFound.
-func (c *Client) Profile(ctx context.Context, userID string) (*Profile, error) {
+func (s *UsersService) Profile(ctx context.Context, userID string) (*Profile, *Response, error) {
 	if userID == "" {
-		return nil, invalid("userID", "empty")
+		return nil, nil, invalid("userID", "empty")
 	}
 	var p Profile
-	if _, err := c.do(ctx, &call{class: EndpointOther, method: http.MethodGet, path: "/v2/bot/profile/" + url.PathEscape(userID), retry: true, out: &p}); err != nil {
-		return nil, err
+	resp, err := s.c.do(ctx, &call{class: EndpointOther, method: http.MethodGet, path: "/v2/bot/profile/" + url.PathEscape(userID), retry: idempotent, out: &p})
+	if err != nil {
+		return nil, resp, err
 	}
-	return &p, nil
+	return &p, resp, nil
 }
 
 // Followers lists the user ids of the account's friends, 1,000 per request.
-func (c *Client) Followers(ctx context.Context) iter.Seq2[string, error] {
+func (s *UsersService) Followers(ctx context.Context) iter.Seq2[string, error] {
+	c := s.c
 	return func(yield func(string, error) bool) {
 		start := ""
 		for {
@@ -77,7 +85,7 @@ func (c *Client) Followers(ctx context.Context) iter.Seq2[string, error] {
 				UserIDs []string `json:"userIds"`
 				Next    string   `json:"next"`
 			}
-			if _, err := c.do(ctx, &call{class: EndpointOther, method: http.MethodGet, path: "/v2/bot/followers/ids", query: q, retry: true, out: &out}); err != nil {
+			if _, err := c.do(ctx, &call{class: EndpointOther, method: http.MethodGet, path: "/v2/bot/followers/ids", query: q, retry: idempotent, out: &out}); err != nil {
 				yield("", err)
 				return
 			}
@@ -96,17 +104,18 @@ func (c *Client) Followers(ctx context.Context) iter.Seq2[string, error] {
 
 // IssueLinkToken issues a link token for linking userID to an account of
 // the caller's service.
-func (c *Client) IssueLinkToken(ctx context.Context, userID string) (string, error) {
+func (s *UsersService) IssueLinkToken(ctx context.Context, userID string) (string, *Response, error) {
 	if userID == "" {
-		return "", invalid("userID", "empty")
+		return "", nil, invalid("userID", "empty")
 	}
 	var out struct {
 		LinkToken string `json:"linkToken"`
 	}
-	if _, err := c.do(ctx, &call{class: EndpointOther, method: http.MethodPost, path: "/v2/bot/user/" + url.PathEscape(userID) + "/linkToken", out: &out}); err != nil {
-		return "", err
+	resp, err := s.c.do(ctx, &call{class: EndpointOther, method: http.MethodPost, path: "/v2/bot/user/" + url.PathEscape(userID) + "/linkToken", out: &out})
+	if err != nil {
+		return "", resp, err
 	}
-	return out.LinkToken, nil
+	return out.LinkToken, resp, nil
 }
 
 // DefaultAccountLinkURL is where users are sent to confirm an account link.

@@ -21,8 +21,8 @@ const DefaultMaxWebhookBody = 1 << 20
 
 // Sign returns the signature LINE sends for body: base64 of
 // HMAC-SHA256(channel secret, body).
-func Sign(body []byte, secret string) string {
-	m := hmac.New(sha256.New, []byte(secret))
+func Sign(body []byte, secret Secret) string {
+	m := hmac.New(sha256.New, []byte(secret.Reveal()))
 	m.Write(body)
 	return base64.StdEncoding.EncodeToString(m.Sum(nil))
 }
@@ -30,9 +30,9 @@ func Sign(body []byte, secret string) string {
 // Verify checks signature against the raw body with each secret (several
 // during a rotation), in constant time. It returns ErrInvalidSignature when
 // none matches.
-func Verify(body []byte, signature string, secrets ...string) error {
+func Verify(body []byte, signature string, secrets ...Secret) error {
 	if len(secrets) == 0 {
-		return errors.New("line: Verify needs at least one channel secret")
+		return invalid("secrets", "at least one channel secret is needed")
 	}
 	got, err := base64.StdEncoding.DecodeString(signature)
 	if err != nil || len(got) != sha256.Size {
@@ -40,10 +40,10 @@ func Verify(body []byte, signature string, secrets ...string) error {
 	}
 	ok := false
 	for _, s := range secrets {
-		if s == "" {
+		if s.IsZero() {
 			continue
 		}
-		m := hmac.New(sha256.New, []byte(s))
+		m := hmac.New(sha256.New, []byte(s.Reveal()))
 		m.Write(body)
 		if hmac.Equal(got, m.Sum(nil)) {
 			ok = true
@@ -219,7 +219,7 @@ func parseEvent(raw json.RawMessage) Event {
 // MaxBody bytes, answers 413 beyond, 401 on a bad signature, 400 on a bad
 // body, calls Handle and answers 200 (500 when Handle fails).
 type WebhookHandler struct {
-	Secrets []string // the channel secret; two during a rotation
+	Secrets []Secret // the channel secret; two during a rotation
 	MaxBody int64    // DefaultMaxWebhookBody when 0
 	Handle  func(ctx context.Context, cb *Callback) error
 }

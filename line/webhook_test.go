@@ -17,7 +17,7 @@ import (
 
 func TestVerify(t *testing.T) {
 	body := []byte(`{"destination":"U1","events":[]}`)
-	sig := line.Sign(body, "new-secret")
+	sig := line.Sign(body, line.NewSecret("new-secret"))
 	tests := []struct {
 		name    string
 		body    []byte
@@ -31,10 +31,14 @@ func TestVerify(t *testing.T) {
 		{"altered body", append([]byte(" "), body...), sig, []string{"new-secret"}, false},
 		{"empty signature", body, "", []string{"new-secret"}, false},
 		{"not base64", body, "!!!", []string{"new-secret"}, false},
-		{"empty secret ignored", body, line.Sign(body, ""), []string{""}, false},
+		{"empty secret ignored", body, line.Sign(body, line.NewSecret("")), []string{""}, false},
 	}
 	for _, tt := range tests {
-		err := line.Verify(tt.body, tt.sig, tt.secrets...)
+		var secrets []line.Secret
+		for _, sec := range tt.secrets {
+			secrets = append(secrets, line.NewSecret(sec))
+		}
+		err := line.Verify(tt.body, tt.sig, secrets...)
 		if (err == nil) != tt.ok || (!tt.ok && !errors.Is(err, line.ErrInvalidSignature)) {
 			t.Errorf("%s: Verify = %v", tt.name, err)
 		}
@@ -110,7 +114,7 @@ func TestWebhookHandler(t *testing.T) {
 	srv := linetest.NewServer()
 	defer srv.Close()
 	var got []string
-	h := &line.WebhookHandler{Secrets: []string{"previous-secret", srv.ChannelSecret()}, MaxBody: 4096,
+	h := &line.WebhookHandler{Secrets: []line.Secret{line.NewSecret("previous-secret"), srv.ChannelSecret()}, MaxBody: 4096,
 		Handle: func(_ context.Context, cb *line.Callback) error {
 			for _, e := range cb.Events {
 				got = append(got, e.Base().Type)
@@ -151,7 +155,7 @@ func TestWebhookHandler(t *testing.T) {
 	if code := post(string(body), sig); code != 200 {
 		t.Errorf("empty events (console verify) = %d", code)
 	}
-	if code := post(string(body), line.Sign(body, "someone-else")); code != 401 {
+	if code := post(string(body), line.Sign(body, line.NewSecret("someone-else"))); code != 401 {
 		t.Errorf("bad signature = %d, want 401", code)
 	}
 	if code := post("not json", line.Sign([]byte("not json"), srv.ChannelSecret())); code != 400 {

@@ -149,6 +149,9 @@ func WithRateLimit(l RateLimit) Option {
 		if l.PerSecond <= 0 {
 			return &InputError{Field: "WithRateLimit.PerSecond", Reason: "must be positive"}
 		}
+		if l.Burst < 1 {
+			return &InputError{Field: "WithRateLimit.Burst", Reason: "must be at least 1 (the bucket size in points)"}
+		}
 		c.limit = l
 		return nil
 	}

@@ -92,8 +92,8 @@ func (c *Client) Mutate(ctx context.Context, query string, variables map[string]
 
 // call is one logical request.
 type call struct {
-	query      string
-	vars       map[string]any
+	query string
+	vars  map[string]any
 	cost  int // requested cost estimate; 0: learned from earlier answers
 	retry transport.RetryClass
 }

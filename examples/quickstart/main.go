@@ -83,7 +83,7 @@ func main() {
 		to = append(to, lineUser[id.GID()])
 	}
 	chat.AddFollowers(to...)
-	sent, err := chat.Client().Multicast(ctx, &line.MulticastRequest{
+	sent, err := chat.Client().Messages.Multicast(ctx, &line.MulticastRequest{
 		To:       to,
 		Messages: []line.Message{line.TextMessage{Text: "Thanks for coming back! 10% off your next order."}},
 		RetryKey: line.KeyFrom("repeat-buyers", now.Format(time.DateOnly)),

@@ -45,8 +45,8 @@ func TestLineClientAgainstSpecs(t *testing.T) {
 	noSleep := func(ctx context.Context, _ time.Duration) error { return ctx.Err() }
 	c, err := line.New(srv.TokenIssuer(line.Stateless, line.WithTokenHTTPClient(hc)),
 		line.WithBaseURL(srv.URL()), line.WithDataURL(srv.URL()), line.WithHTTPClient(hc), line.WithSleep(noSleep),
-		line.WithRateLimit(line.EndpointNarrowcast, line.RateLimit{}), line.WithRateLimit(line.EndpointBroadcast, line.RateLimit{}),
-		line.WithRateLimit(line.EndpointAudience, line.RateLimit{}))
+		line.WithEndpointLimit(line.EndpointNarrowcast, line.RateLimit{}), line.WithEndpointLimit(line.EndpointBroadcast, line.RateLimit{}),
+		line.WithEndpointLimit(line.EndpointAudience, line.RateLimit{}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,37 +71,40 @@ func TestLineClientAgainstSpecs(t *testing.T) {
 			t.Fatalf("%s: %v", what, err)
 		}
 	}
-	must("validate", c.ValidateMessages(ctx, line.EndpointPush, msgs))
+	_, err = c.Messages.Validate(ctx, line.EndpointPush, msgs)
+	must("validate", err)
 	push := &line.PushRequest{To: users[0], Messages: msgs, CustomAggregationUnit: "spring_sale"}
-	res, err := c.Push(ctx, push)
+	res, _, err := c.Messages.Push(ctx, push)
 	must("push", err)
 	push.RetryKey = res.RetryKey
-	_, err = c.Push(ctx, push) // 409 duplicate
+	_, _, err = c.Messages.Push(ctx, push) // 409 duplicate
 	must("push again", err)
-	_, err = c.Multicast(ctx, &line.MulticastRequest{To: users, Messages: msgs[:1], NotificationDisabled: true})
+	_, err = c.Messages.Multicast(ctx, &line.MulticastRequest{To: users, Messages: msgs[:1], NotificationDisabled: true})
 	must("multicast", err)
-	_, err = c.Broadcast(ctx, &line.BroadcastRequest{Messages: msgs[:2]})
+	_, _, err = c.Messages.Broadcast(ctx, &line.BroadcastRequest{Messages: msgs[:2]})
 	must("broadcast", err)
 
-	g, err := c.CreateAudience(ctx, "conformance", users[:20])
+	g, _, err := c.Audiences.Create(ctx, "conformance", users[:20])
 	must("create audience", err)
-	must("add to audience", c.AddToAudience(ctx, g.AudienceGroupID, users[20:25]))
-	_, err = c.WaitAudienceReady(ctx, g.AudienceGroupID, time.Millisecond)
+	must("add to audience", c.Audiences.Add(ctx, g.AudienceGroupID, users[20:25]))
+	_, err = c.Audiences.WaitReady(ctx, g.AudienceGroupID, time.Millisecond)
 	must("wait audience", err)
-	fg, err := c.CreateAudienceFromFile(ctx, "conformance file", strings.NewReader(strings.Join(users[:10], "\n")))
+	fg, _, err := c.Audiences.CreateFromFile(ctx, "conformance file", strings.NewReader(strings.Join(users[:10], "\n")))
 	must("create audience from file", err)
-	must("add to audience from file", c.AddToAudienceFromFile(ctx, fg.AudienceGroupID, strings.NewReader(strings.Join(users[10:20], "\n"))))
-	must("rename", c.RenameAudience(ctx, g.AudienceGroupID, "conformance renamed"))
-	for _, err := range c.Audiences(ctx, line.AudienceFilter{Description: "conformance"}) {
+	_, err = c.Audiences.AddFromFile(ctx, fg.AudienceGroupID, strings.NewReader(strings.Join(users[10:20], "\n")))
+	must("add to audience from file", err)
+	_, err = c.Audiences.Rename(ctx, g.AudienceGroupID, "conformance renamed")
+	must("rename", err)
+	for _, err := range c.Audiences.List(ctx, line.AudienceFilter{Description: "conformance"}) {
 		must("list audiences", err)
 	}
 	yes := true
-	_, err = c.Narrowcast(ctx, &line.NarrowcastRequest{Messages: msgs[:1], Limit: &line.NarrowcastLimit{UpToRemainingQuota: &yes, ForbidPartialDelivery: &yes}})
+	_, _, err = c.Messages.Narrowcast(ctx, &line.NarrowcastRequest{Messages: msgs[:1], Limit: &line.NarrowcastLimit{UpToRemainingQuota: &yes, ForbidPartialDelivery: &yes}})
 	must("narrowcast up to quota", err)
 	max := int32(10)
 	f := line.AllOf(line.AgeFilter("age_20", "age_40"), line.AnyOf(line.GenderFilter("female"), line.AreaFilter("jp_13")),
 		line.NoneOf(line.AppTypeFilter("android")), line.SubscriptionPeriodFilter("day_30", ""))
-	nc, err := c.Narrowcast(ctx, &line.NarrowcastRequest{
+	nc, _, err := c.Messages.Narrowcast(ctx, &line.NarrowcastRequest{
 		Messages:  msgs[:1],
 		Recipient: line.Or(line.AudienceRecipient{AudienceGroupID: g.AudienceGroupID}, line.Not(line.AudienceRecipient{AudienceGroupID: g.AudienceGroupID})),
 		Filter:    f,
@@ -111,32 +114,33 @@ func TestLineClientAgainstSpecs(t *testing.T) {
 	_, err = nc.Wait(ctx, time.Millisecond)
 	must("wait narrowcast", err)
 	srv.FailNextNarrowcast(5, "canceled to prevent partial delivery")
-	nc2, err := c.Narrowcast(ctx, &line.NarrowcastRequest{Messages: msgs[:1], Recipient: line.RedeliveryRecipient{RequestID: nc.RequestID}})
+	nc2, _, err := c.Messages.Narrowcast(ctx, &line.NarrowcastRequest{Messages: msgs[:1], Recipient: line.RedeliveryRecipient{RequestID: nc.RequestID}})
 	must("redelivery", err)
 	if _, err := nc2.Wait(ctx, time.Millisecond); err == nil {
 		t.Error("failed narrowcast reported success")
 	}
-	_, err = c.Narrowcast(ctx, &line.NarrowcastRequest{Messages: msgs[:1], Recipient: line.AudienceRecipient{AudienceGroupID: 999}})
+	_, _, err = c.Messages.Narrowcast(ctx, &line.NarrowcastRequest{Messages: msgs[:1], Recipient: line.AudienceRecipient{AudienceGroupID: 999}})
 	if err == nil {
 		t.Error("narrowcast to a missing audience succeeded")
 	}
-	_, err = c.Quota(ctx)
+	_, _, err = c.Messages.Quota(ctx)
 	must("quota", err)
-	_, err = c.Consumption(ctx)
+	_, _, err = c.Messages.Consumption(ctx)
 	must("consumption", err)
-	_, err = c.Profile(ctx, users[0])
+	_, _, err = c.Users.Profile(ctx, users[0])
 	must("profile", err)
-	for _, err := range c.Followers(ctx) {
+	for _, err := range c.Users.Followers(ctx) {
 		must("followers", err)
 	}
-	_, err = c.IssueLinkToken(ctx, users[0])
+	_, _, err = c.Users.IssueLinkToken(ctx, users[0])
 	must("link token", err)
-	must("delete audience", c.DeleteAudience(ctx, fg.AudienceGroupID))
-	if _, err := c.Audience(ctx, fg.AudienceGroupID); err == nil {
+	_, err = c.Audiences.Delete(ctx, fg.AudienceGroupID)
+	must("delete audience", err)
+	if _, _, err := c.Audiences.Get(ctx, fg.AudienceGroupID); err == nil {
 		t.Error("deleted audience still readable")
 	}
 	// Quota exhausted: a 429 in LINE's shape.
-	if _, err := c.Multicast(ctx, &line.MulticastRequest{To: users, Messages: msgs[:1]}); err == nil {
+	if _, err := c.Messages.Multicast(ctx, &line.MulticastRequest{To: users, Messages: msgs[:1]}); err == nil {
 		t.Error("multicast beyond the quota succeeded")
 	}
 	short, err := line.NewTokenIssuer(line.ShortLived, srv.ChannelID(), srv.ChannelSecret(), line.WithTokenBaseURL(srv.URL()), line.WithTokenHTTPClient(hc))
@@ -144,7 +148,7 @@ func TestLineClientAgainstSpecs(t *testing.T) {
 	_, err = short.Token(ctx)
 	must("short-lived token", err)
 	must("revoke", short.Revoke(ctx))
-	bad, _ := line.NewTokenIssuer(line.ShortLived, srv.ChannelID(), "not-the-secret", line.WithTokenBaseURL(srv.URL()),
+	bad, _ := line.NewTokenIssuer(line.ShortLived, srv.ChannelID(), line.NewSecret("not-the-secret"), line.WithTokenBaseURL(srv.URL()),
 		line.WithTokenHTTPClient(hc))
 	if _, err := bad.Token(ctx); err == nil {
 		t.Error("token issued for a wrong secret")

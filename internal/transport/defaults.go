@@ -74,13 +74,13 @@ func CheckRetryPolicy(field string, p RetryPolicy) error {
 }
 
 // CheckRateLimit validates a rate option: a finite rate (zero or less means
-// no limit) and a positive burst.
+// no limit) and a burst that is not negative (zero means 1).
 func CheckRateLimit(field string, l shopcrm.RateLimit) error {
 	if math.IsNaN(l.PerSecond) || math.IsInf(l.PerSecond, 0) {
 		return &shopcrm.InputError{Field: field + ".PerSecond", Reason: "must be a finite number"}
 	}
-	if l.Burst < 1 {
-		return &shopcrm.InputError{Field: field + ".Burst", Reason: "must be at least 1"}
+	if l.Burst < 0 {
+		return &shopcrm.InputError{Field: field + ".Burst", Reason: "must not be negative"}
 	}
 	return nil
 }

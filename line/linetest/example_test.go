@@ -16,8 +16,8 @@ func Example() {
 	c := srv.Client()
 	ctx := context.Background()
 
-	p, _ := c.Profile(ctx, "U00000000000000000000000000000001")
-	_, _ = c.Push(ctx, &line.PushRequest{To: p.UserID, Messages: []line.Message{line.TextMessage{Text: "Hi " + p.DisplayName}}})
+	p, _, _ := c.Users.Profile(ctx, "U00000000000000000000000000000001")
+	_, _, _ = c.Messages.Push(ctx, &line.PushRequest{To: p.UserID, Messages: []line.Message{line.TextMessage{Text: "Hi " + p.DisplayName}}})
 	for _, m := range srv.Messages(p.UserID) {
 		fmt.Println(string(m.Message))
 	}
@@ -32,7 +32,7 @@ func ExampleServer_FailNext() {
 	// The server records the push, then the response is lost: the client
 	// retries with the same key and LINE's 409 tells it the push was done.
 	srv.FailNext(line.EndpointPush, linetest.FaultLostResponse)
-	res, err := c.Push(context.Background(), &line.PushRequest{
+	res, _, err := c.Messages.Push(context.Background(), &line.PushRequest{
 		To:       "U00000000000000000000000000000001",
 		Messages: []line.Message{line.TextMessage{Text: "once"}},
 	})
@@ -44,11 +44,11 @@ func ExampleServer_Throttled() {
 	srv := linetest.NewServer(linetest.WithLimit(line.EndpointPush, linetest.RateLimit{PerSecond: 0.001, Burst: 1}))
 	defer srv.Close()
 	// A client without its own gate and without retries runs into the limit.
-	c := srv.Client(line.WithRateLimit(line.EndpointPush, line.RateLimit{}), line.WithRetryPolicy(noRetry()))
+	c := srv.Client(line.WithEndpointLimit(line.EndpointPush, line.RateLimit{}), line.WithRetryPolicy(noRetry()))
 	ctx := context.Background()
 	msg := []line.Message{line.TextMessage{Text: "hi"}}
-	_, err1 := c.Push(ctx, &line.PushRequest{To: "U1", Messages: msg})
-	_, err2 := c.Push(ctx, &line.PushRequest{To: "U1", Messages: msg})
+	_, _, err1 := c.Messages.Push(ctx, &line.PushRequest{To: "U1", Messages: msg})
+	_, _, err2 := c.Messages.Push(ctx, &line.PushRequest{To: "U1", Messages: msg})
 	fmt.Println(err1 == nil, errors.Is(err2, line.ErrRateLimited), srv.Throttled(line.EndpointPush))
 	// Output: true true 1
 }

@@ -260,7 +260,7 @@ func (s *Server) URL() string { return s.srv.URL }
 func (s *Server) Close() { s.srv.Close() }
 
 // ChannelSecret returns the channel secret webhooks are signed with.
-func (s *Server) ChannelSecret() string { return s.cfg.secret }
+func (s *Server) ChannelSecret() line.Secret { return line.NewSecret(s.cfg.secret) }
 
 // ChannelID returns the channel id.
 func (s *Server) ChannelID() string { return s.cfg.channelID }
@@ -283,7 +283,7 @@ func (s *Server) Client(opts ...line.Option) *line.Client {
 // TokenIssuer returns a token issuer for the server's channel.
 func (s *Server) TokenIssuer(kind line.TokenKind, opts ...line.TokenOption) *line.TokenIssuer {
 	all := append([]line.TokenOption{line.WithTokenBaseURL(s.URL()), line.WithTokenClock(s.Now)}, opts...)
-	t, err := line.NewTokenIssuer(kind, s.cfg.channelID, s.cfg.secret, all...)
+	t, err := line.NewTokenIssuer(kind, s.cfg.channelID, line.NewSecret(s.cfg.secret), all...)
 	if err != nil {
 		panic("linetest: " + err.Error())
 	}

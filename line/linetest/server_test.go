@@ -118,7 +118,7 @@ func TestServerRetryKeyWindow(t *testing.T) {
 func TestServerTokens(t *testing.T) {
 	srv := linetest.NewServer()
 	defer srv.Close()
-	form := url.Values{"grant_type": {"client_credentials"}, "client_id": {srv.ChannelID()}, "client_secret": {srv.ChannelSecret()}}
+	form := url.Values{"grant_type": {"client_credentials"}, "client_id": {srv.ChannelID()}, "client_secret": {srv.ChannelSecret().Reveal()}}
 	h := map[string]string{"Content-Type": "application/x-www-form-urlencoded"}
 	a := do(t, srv, "POST", "/oauth2/v3/token", "", h, strings.NewReader(form.Encode()))
 	tok, _ := a.Body["access_token"].(string)
@@ -176,26 +176,26 @@ func TestServerAudienceFilePartType(t *testing.T) {
 func TestServerLimitsAndClock(t *testing.T) {
 	srv := linetest.NewServer(linetest.WithClock(time.Date(2026, 3, 31, 13, 0, 0, 0, time.UTC)), linetest.WithQuota(2))
 	defer srv.Close()
-	c := srv.Client(line.WithRateLimit(line.EndpointBroadcast, line.RateLimit{}), line.WithRetryPolicy(noRetry()))
+	c := srv.Client(line.WithEndpointLimit(line.EndpointBroadcast, line.RateLimit{}), line.WithRetryPolicy(noRetry()))
 	ctx := context.Background()
 	srv.AddFollowers("U1")
 	msg := []line.Message{line.TextMessage{Text: "x"}}
 	for i := 0; i < 60; i++ {
 		srv.FailNext(line.EndpointBroadcast, linetest.FaultServerError) // not acting keeps the quota
-		_, _ = c.Broadcast(ctx, &line.BroadcastRequest{Messages: msg})
+		_, _, _ = c.Messages.Broadcast(ctx, &line.BroadcastRequest{Messages: msg})
 	}
-	_, err := c.Broadcast(ctx, &line.BroadcastRequest{Messages: msg})
+	_, _, err := c.Messages.Broadcast(ctx, &line.BroadcastRequest{Messages: msg})
 	if !errors.Is(err, line.ErrRateLimited) || srv.Throttled(line.EndpointBroadcast) != 1 {
 		t.Fatalf("61st broadcast in an hour: %v, throttled %d", err, srv.Throttled(line.EndpointBroadcast))
 	}
 	srv.Advance(time.Hour)
-	if _, err := c.Broadcast(ctx, &line.BroadcastRequest{Messages: msg}); err != nil {
+	if _, _, err := c.Messages.Broadcast(ctx, &line.BroadcastRequest{Messages: msg}); err != nil {
 		t.Fatalf("after an hour: %v", err)
 	}
-	if _, err := c.Broadcast(ctx, &line.BroadcastRequest{Messages: msg}); err != nil {
+	if _, _, err := c.Messages.Broadcast(ctx, &line.BroadcastRequest{Messages: msg}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.Broadcast(ctx, &line.BroadcastRequest{Messages: msg}); !errors.Is(err, line.ErrQuotaExceeded) {
+	if _, _, err := c.Messages.Broadcast(ctx, &line.BroadcastRequest{Messages: msg}); !errors.Is(err, line.ErrQuotaExceeded) {
 		t.Fatalf("third broadcast: %v", err)
 	}
 	// It is now 2026-03-31 14:00 UTC, 23:00 in Japan; an hour later it is April there.

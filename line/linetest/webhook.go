@@ -101,7 +101,7 @@ func (s *Server) WebhookBody(events ...Event) (body []byte, signature string) {
 		events = []Event{}
 	}
 	body, _ = json.Marshal(map[string]any{"destination": BotUserID, "events": events})
-	return body, line.Sign(body, s.cfg.secret)
+	return body, line.Sign(body, line.NewSecret(s.cfg.secret))
 }
 
 // SendWebhook posts a signed webhook holding events to url, as LINE does.
