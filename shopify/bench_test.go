@@ -84,12 +84,12 @@ func BenchmarkApplyChanges(b *testing.B) {
 		start = time.Now()
 		for _, ch := range loop {
 			if len(ch.Remove) > 0 {
-				if err := lc.Tags.Remove(ctx, ch.ID, ch.Remove); err != nil {
+				if _, err := lc.Tags.Remove(ctx, ch.ID, ch.Remove); err != nil {
 					b.Fatal(err)
 				}
 			}
 			if len(ch.Add) > 0 {
-				if err := lc.Tags.Add(ctx, ch.ID, ch.Add); err != nil {
+				if _, err := lc.Tags.Add(ctx, ch.ID, ch.Add); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -39,10 +39,10 @@ func chaosRun(t *testing.T, opts ...shopifytest.Option) (map[string][]string, sh
 		}
 	}
 	for i, id := range ids[:40] {
-		if err := c.Tags.Add(ctx, id, []string{"single"}); err != nil {
+		if _, err := c.Tags.Add(ctx, id, []string{"single"}); err != nil {
 			t.Fatalf("add %d: %v", i, err)
 		}
-		if err := c.Tags.Remove(ctx, id, []string{"line"}); err != nil {
+		if _, err := c.Tags.Remove(ctx, id, []string{"line"}); err != nil {
 			t.Fatalf("remove %d: %v", i, err)
 		}
 	}

@@ -96,7 +96,7 @@ func TestCustomersRoundTrip(t *testing.T) {
 	id := srv.AddCustomer(shopifytest.Customer{FirstName: "Aino", LastName: "Virtanen", Email: "aino@example.com",
 		Phone: "+358401234567", Tags: []string{"line", "vip"}, NumberOfOrders: 3,
 		AmountSpent: money.MustParse("120.50", "EUR"), CreatedAt: created})
-	got, err := c.Customers.Get(ctx, id)
+	got, _, err := c.Customers.Get(ctx, id)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,10 +107,10 @@ func TestCustomersRoundTrip(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("customer (-want +got):\n%s", diff)
 	}
-	if _, err := c.Customers.Get(ctx, shopify.CustomerGID(1)); !errors.Is(err, shopify.ErrNotFound) {
+	if _, _, err := c.Customers.Get(ctx, shopify.CustomerGID(1)); !errors.Is(err, shopify.ErrNotFound) {
 		t.Errorf("missing customer: err = %v", err)
 	}
-	if _, err := c.Customers.Get(ctx, "123"); !errors.Is(err, shopify.ErrInvalidInput) {
+	if _, _, err := c.Customers.Get(ctx, "123"); !errors.Is(err, shopify.ErrInvalidInput) {
 		t.Errorf("bad id: err = %v", err)
 	}
 }
@@ -119,16 +119,16 @@ func TestTagRoundTrip(t *testing.T) {
 	srv, c := setup(t)
 	ctx := context.Background()
 	id := srv.AddCustomer(shopifytest.Customer{Email: "a@example.com", Tags: []string{"line"}})
-	if err := c.Tags.Add(ctx, id, []string{"ecp-first", "subscription-1-plan:gold", "LINE"}); err != nil {
+	if _, err := c.Tags.Add(ctx, id, []string{"ecp-first", "subscription-1-plan:gold", "LINE"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.Tags.Remove(ctx, id, []string{"Ecp-First"}); err != nil {
+	if _, err := c.Tags.Remove(ctx, id, []string{"Ecp-First"}); err != nil {
 		t.Fatal(err)
 	}
 	if diff := cmp.Diff([]string{"line", "subscription-1-plan:gold"}, srv.Tags(id)); diff != "" {
 		t.Errorf("tags (-want +got):\n%s", diff)
 	}
-	got, err := c.Customers.Get(ctx, id)
+	got, _, err := c.Customers.Get(ctx, id)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,7 +136,7 @@ func TestTagRoundTrip(t *testing.T) {
 		t.Errorf("read back (-want +got):\n%s", diff)
 	}
 	oid := srv.AddOrder(shopifytest.Order{CustomerID: 1, Tags: []string{"a"}})
-	if err := c.Tags.Add(ctx, oid, []string{"subscription-count:2"}); err != nil {
+	if _, err := c.Tags.Add(ctx, oid, []string{"subscription-count:2"}); err != nil {
 		t.Fatal(err)
 	}
 	if diff := cmp.Diff([]string{"a", "subscription-count:2"}, srv.Tags(oid)); diff != "" {
@@ -148,7 +148,7 @@ func TestTagsBadInputNeverSent(t *testing.T) {
 	srv, c := setup(t)
 	id := srv.AddCustomer(shopifytest.Customer{})
 	for _, tags := range [][]string{nil, {"a,b"}, {" a"}, {strings.Repeat("x", 256)}, {""}} {
-		err := c.Tags.Add(context.Background(), id, tags)
+		_, err := c.Tags.Add(context.Background(), id, tags)
 		var ie *shopify.InputError
 		if !errors.As(err, &ie) || !strings.HasPrefix(ie.Field, "tags") {
 			t.Errorf("Add(%q): err = %v, want InputError on tags", tags, err)
@@ -162,7 +162,7 @@ func TestTagsBadInputNeverSent(t *testing.T) {
 func TestUserErrors(t *testing.T) {
 	srv, c := setup(t)
 	ctx := context.Background()
-	err := c.Tags.Add(ctx, shopify.CustomerGID(999999), []string{"x"})
+	_, err := c.Tags.Add(ctx, shopify.CustomerGID(999999), []string{"x"})
 	var ue *shopify.UserErrors
 	if !errors.As(err, &ue) {
 		t.Fatalf("err = %v, want *UserErrors", err)
@@ -176,11 +176,11 @@ func TestUserErrors(t *testing.T) {
 	for i := range many {
 		many[i] = fmt.Sprintf("t%d", i)
 	}
-	if err := c.Tags.Add(ctx, id, many); !errors.As(err, &ue) {
+	if _, err := c.Tags.Add(ctx, id, many); !errors.As(err, &ue) {
 		t.Errorf("251 tags: err = %v, want *UserErrors", err)
 	}
 	// Consent without email.
-	err = c.Customers.UpdateEmailConsent(ctx, id, shopify.EmailConsent{State: "SUBSCRIBED"})
+	_, err = c.Customers.UpdateEmailConsent(ctx, id, shopify.EmailConsent{State: "SUBSCRIBED"})
 	if !errors.As(err, &ue) || ue.Errors[0].Code != "INVALID" {
 		t.Errorf("consent: err = %v", err)
 	}
@@ -247,7 +247,7 @@ func TestOrders(t *testing.T) {
 	if diff := cmp.Diff([]string{o1, o3}, got); diff != "" {
 		t.Errorf("orders (-want +got):\n%s", diff)
 	}
-	o, err := c.Orders.Get(context.Background(), o1)
+	o, _, err := c.Orders.Get(context.Background(), o1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -267,11 +267,11 @@ func TestSegments(t *testing.T) {
 	ctx := context.Background()
 	a := srv.AddCustomer(shopifytest.Customer{FirstName: "A", Email: "a@example.com", EmailState: "SUBSCRIBED", Tags: []string{"ecp-first"}})
 	srv.AddCustomer(shopifytest.Customer{FirstName: "B", Tags: []string{"other"}})
-	seg, err := c.Segments.Create(ctx, "First buyers", mustQuery("ecp-first"))
+	seg, _, err := c.Segments.Create(ctx, "First buyers", mustQuery("ecp-first"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.Segments.Create(ctx, "First buyers", mustQuery("x")); !errors.As(err, new(*shopify.UserErrors)) {
+	if _, _, err := c.Segments.Create(ctx, "First buyers", mustQuery("x")); !errors.As(err, new(*shopify.UserErrors)) {
 		t.Errorf("duplicate name: err = %v", err)
 	}
 	found, err := c.Segments.FindByName(ctx, "First buyers")
@@ -290,13 +290,13 @@ func TestSegments(t *testing.T) {
 	if diff := cmp.Diff(want, members); diff != "" {
 		t.Errorf("members (-want +got):\n%s", diff)
 	}
-	if _, err := c.Segments.Update(ctx, seg.ID, "", mustQuery("other")); err != nil {
+	if _, _, err := c.Segments.Update(ctx, seg.ID, "", mustQuery("other")); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.Segments.Delete(ctx, seg.ID); err != nil {
+	if _, err := c.Segments.Delete(ctx, seg.ID); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.Segments.Get(ctx, seg.ID); !errors.Is(err, shopify.ErrNotFound) {
+	if _, _, err := c.Segments.Get(ctx, seg.ID); !errors.Is(err, shopify.ErrNotFound) {
 		t.Errorf("deleted segment: err = %v", err)
 	}
 }
@@ -305,17 +305,17 @@ func TestConsent(t *testing.T) {
 	srv, c := setup(t)
 	id := srv.AddCustomer(shopifytest.Customer{Email: "a@example.com", Phone: "+81312345678"})
 	ctx := context.Background()
-	if err := c.Customers.UpdateEmailConsent(ctx, id, shopify.EmailConsent{State: "UNSUBSCRIBED", OptInLevel: "SINGLE_OPT_IN", UpdatedAt: time.Now()}); err != nil {
+	if _, err := c.Customers.UpdateEmailConsent(ctx, id, shopify.EmailConsent{State: "UNSUBSCRIBED", OptInLevel: "SINGLE_OPT_IN", UpdatedAt: time.Now()}); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.Customers.UpdateSMSConsent(ctx, id, shopify.SMSConsentInput{State: "SUBSCRIBED"}); err != nil {
+	if _, err := c.Customers.UpdateSMSConsent(ctx, id, shopify.SMSConsentInput{State: "SUBSCRIBED"}); err != nil {
 		t.Fatal(err)
 	}
 	cu, _ := srv.Customer(id)
 	if cu.EmailState != "UNSUBSCRIBED" || cu.SMSState != "SUBSCRIBED" {
 		t.Errorf("consent = %s/%s", cu.EmailState, cu.SMSState)
 	}
-	if err := c.Customers.UpdateEmailConsent(ctx, id, shopify.EmailConsent{State: "YES"}); !errors.Is(err, shopify.ErrInvalidInput) {
+	if _, err := c.Customers.UpdateEmailConsent(ctx, id, shopify.EmailConsent{State: "YES"}); !errors.Is(err, shopify.ErrInvalidInput) {
 		t.Errorf("bad state: err = %v", err)
 	}
 }
@@ -389,7 +389,8 @@ func TestThrottledRetried(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs <- c.Tags.Add(context.Background(), id, []string{"x"})
+			_, err := c.Tags.Add(context.Background(), id, []string{"x"})
+			errs <- err
 		}()
 	}
 	wg.Wait()
@@ -480,7 +481,7 @@ func TestContextCancel(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
 	start := time.Now()
-	_, err := c.Customers.Get(ctx, id)
+	_, _, err := c.Customers.Get(ctx, id)
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("err = %v", err)
 	}
@@ -497,7 +498,7 @@ func TestLostResponsesAndFaults(t *testing.T) {
 		shopifytest.Fault{Op: "tagsAdd", Kind: shopifytest.FaultStatus, Status: 429, RetryAfter: "0.1"},
 	))
 	id := srv.AddCustomer(shopifytest.Customer{})
-	if err := c.Tags.Add(context.Background(), id, []string{"x"}); err != nil {
+	if _, err := c.Tags.Add(context.Background(), id, []string{"x"}); err != nil {
 		t.Fatal(err)
 	}
 	if diff := cmp.Diff([]string{"x"}, srv.Tags(id)); diff != "" {
@@ -508,7 +509,7 @@ func TestLostResponsesAndFaults(t *testing.T) {
 	}
 	// A segment create is not retried after a lost response.
 	srv2, c2 := setup(t, shopifytest.WithFaults(shopifytest.Fault{Op: "segmentCreate", Kind: shopifytest.FaultLostResponse}))
-	if _, err := c2.Segments.Create(context.Background(), "s", mustQuery("x")); err == nil {
+	if _, _, err := c2.Segments.Create(context.Background(), "s", mustQuery("x")); err == nil {
 		t.Error("lost response: no error")
 	}
 	if n := srv2.Stats().Requests; n != 1 {

@@ -58,15 +58,15 @@ func consentVars(customerID, key, state, level string, at time.Time) map[string]
 // customer needs an email address; a refusal is a *UserErrors.
 //
 //spec:graphql mutation customerEmailMarketingConsentUpdate
-func (s *CustomersService) UpdateEmailConsent(ctx context.Context, customerID string, c EmailConsent) error {
+func (s *CustomersService) UpdateEmailConsent(ctx context.Context, customerID string, c EmailConsent) (*Response, error) {
 	if err := checkID("customerID", customerID, "Customer"); err != nil {
-		return err
+		return nil, err
 	}
 	if err := oneOf("State", c.State, emailStates, true); err != nil {
-		return err
+		return nil, err
 	}
 	if err := oneOf("OptInLevel", c.OptInLevel, optInLevels, false); err != nil {
-		return err
+		return nil, err
 	}
 	q := `mutation emailConsent($input: CustomerEmailMarketingConsentUpdateInput!) {
   customerEmailMarketingConsentUpdate(input: $input) { customer { id } userErrors { field message code } } }`
@@ -75,25 +75,26 @@ func (s *CustomersService) UpdateEmailConsent(ctx context.Context, customerID st
 			UserErrors []UserError `json:"userErrors"`
 		} `json:"customerEmailMarketingConsentUpdate"`
 	}
-	if _, err := s.c.do(ctx, &call{query: q, vars: consentVars(customerID, "emailMarketingConsent", c.State, c.OptInLevel, c.UpdatedAt), cost: mutationCost, retry: idempotent}, &out); err != nil {
-		return err
+	resp, err := s.c.do(ctx, &call{query: q, vars: consentVars(customerID, "emailMarketingConsent", c.State, c.OptInLevel, c.UpdatedAt), cost: mutationCost, retry: idempotent}, &out)
+	if err != nil {
+		return resp, err
 	}
-	return userErrors("customerEmailMarketingConsentUpdate", out.P.UserErrors)
+	return resp, userErrors("customerEmailMarketingConsentUpdate", out.P.UserErrors)
 }
 
 // UpdateSMSConsent records a customer's SMS marketing consent. The customer
 // needs a phone number; a refusal is a *UserErrors.
 //
 //spec:graphql mutation customerSmsMarketingConsentUpdate
-func (s *CustomersService) UpdateSMSConsent(ctx context.Context, customerID string, c SMSConsentInput) error {
+func (s *CustomersService) UpdateSMSConsent(ctx context.Context, customerID string, c SMSConsentInput) (*Response, error) {
 	if err := checkID("customerID", customerID, "Customer"); err != nil {
-		return err
+		return nil, err
 	}
 	if err := oneOf("State", c.State, smsStates, true); err != nil {
-		return err
+		return nil, err
 	}
 	if err := oneOf("OptInLevel", c.OptInLevel, optInLevels, false); err != nil {
-		return err
+		return nil, err
 	}
 	q := `mutation smsConsent($input: CustomerSmsMarketingConsentUpdateInput!) {
   customerSmsMarketingConsentUpdate(input: $input) { customer { id } userErrors { field message code } } }`
@@ -102,8 +103,9 @@ func (s *CustomersService) UpdateSMSConsent(ctx context.Context, customerID stri
 			UserErrors []UserError `json:"userErrors"`
 		} `json:"customerSmsMarketingConsentUpdate"`
 	}
-	if _, err := s.c.do(ctx, &call{query: q, vars: consentVars(customerID, "smsMarketingConsent", c.State, c.OptInLevel, c.UpdatedAt), cost: mutationCost, retry: idempotent}, &out); err != nil {
-		return err
+	resp, err := s.c.do(ctx, &call{query: q, vars: consentVars(customerID, "smsMarketingConsent", c.State, c.OptInLevel, c.UpdatedAt), cost: mutationCost, retry: idempotent}, &out)
+	if err != nil {
+		return resp, err
 	}
-	return userErrors("customerSmsMarketingConsentUpdate", out.P.UserErrors)
+	return resp, userErrors("customerSmsMarketingConsentUpdate", out.P.UserErrors)
 }

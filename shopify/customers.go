@@ -106,21 +106,22 @@ func (e *NotFoundError) Is(target error) bool { return target == ErrNotFound }
 // *NotFoundError.
 //
 //spec:graphql query customer
-func (s *CustomersService) Get(ctx context.Context, id string) (*Customer, error) {
+func (s *CustomersService) Get(ctx context.Context, id string) (*Customer, *Response, error) {
 	if err := checkID("id", id, "Customer"); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var out struct {
 		Customer *wireCustomer `json:"customer"`
 	}
 	q := `query Customer($id: ID!) { customer(id: $id) { ` + customerFields + ` } }`
-	if _, err := s.c.do(ctx, &call{query: q, vars: map[string]any{"id": id}, cost: customerCost, retry: idempotent}, &out); err != nil {
-		return nil, err
+	resp, err := s.c.do(ctx, &call{query: q, vars: map[string]any{"id": id}, cost: customerCost, retry: idempotent}, &out)
+	if err != nil {
+		return nil, resp, err
 	}
 	if out.Customer == nil {
-		return nil, &NotFoundError{ID: id}
+		return nil, resp, &NotFoundError{ID: id}
 	}
-	return out.Customer.customer(), nil
+	return out.Customer.customer(), resp, nil
 }
 
 // ListOptions selects and pages a list of customers or orders.

@@ -17,7 +17,7 @@ func TestThrottledWhenRetriesRunOut(t *testing.T) {
 	c := srv.Client(shopify.WithRetryPolicy(shopify.RetryPolicy{MaxRetries: 0, MaxWait: time.Hour}), shopify.WithSleep(fastSleep))
 	id := srv.AddCustomer(shopifytest.Customer{})
 	srv.Drain()
-	err := c.Tags.Add(context.Background(), id, []string{"x"})
+	_, err := c.Tags.Add(context.Background(), id, []string{"x"})
 	var te *shopify.ThrottledError
 	if !errors.Is(err, shopify.ErrRateLimited) || !errors.As(err, &te) {
 		t.Fatalf("err = %v", err)
@@ -32,7 +32,7 @@ func TestThrottledWhenRetriesRunOut(t *testing.T) {
 	// A wait beyond the policy's MaxWait is not slept.
 	c2 := srv.Client(shopify.WithRetryPolicy(shopify.RetryPolicy{MaxRetries: 3, MaxWait: time.Second}))
 	start := time.Now()
-	err = c2.Tags.Add(context.Background(), id, []string{"x"})
+	_, err = c2.Tags.Add(context.Background(), id, []string{"x"})
 	if !errors.Is(err, shopify.ErrRateLimited) || time.Since(start) > time.Second {
 		t.Errorf("err = %v after %s", err, time.Since(start))
 	}
@@ -40,7 +40,7 @@ func TestThrottledWhenRetriesRunOut(t *testing.T) {
 
 func TestRetryAfterTooLong(t *testing.T) {
 	srv, c := setup(t, shopifytest.WithFaults(shopifytest.Fault{Kind: shopifytest.FaultStatus, Status: 429, RetryAfter: "3600"}))
-	_, err := c.Customers.Get(context.Background(), srv.AddCustomer(shopifytest.Customer{}))
+	_, _, err := c.Customers.Get(context.Background(), srv.AddCustomer(shopifytest.Customer{}))
 	if !errors.Is(err, shopify.ErrRateLimited) {
 		t.Errorf("err = %v", err)
 	}
@@ -48,7 +48,7 @@ func TestRetryAfterTooLong(t *testing.T) {
 
 func TestServerErrorNotRetriedForCreate(t *testing.T) {
 	srv, c := setup(t, shopifytest.WithFaults(shopifytest.Fault{Op: "segmentCreate", Kind: shopifytest.FaultStatus, Status: 502}))
-	_, err := c.Segments.Create(context.Background(), "x", mustQuery("x"))
+	_, _, err := c.Segments.Create(context.Background(), "x", mustQuery("x"))
 	var ae *shopify.APIError
 	if !errors.As(err, &ae) || ae.Status != 502 || ae.RequestID == "" {
 		t.Errorf("err = %v", err)

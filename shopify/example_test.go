@@ -21,7 +21,7 @@ func Example() {
 		return
 	}
 	ctx := context.Background()
-	if err := c.Tags.Add(ctx, id, []string{"ecp-first"}); err != nil {
+	if _, err := c.Tags.Add(ctx, id, []string{"ecp-first"}); err != nil {
 		fmt.Println(err)
 		return
 	}
@@ -73,7 +73,7 @@ func ExampleSegmentsService_Members() {
 	c := srv.Client()
 	ctx := context.Background()
 
-	seg, err := c.Segments.Create(ctx, "First-time buyers", mustQuery("ecp-first"))
+	seg, _, err := c.Segments.Create(ctx, "First-time buyers", mustQuery("ecp-first"))
 	if err != nil {
 		fmt.Println(err)
 		return

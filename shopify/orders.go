@@ -186,21 +186,22 @@ func (w *wireOrder) order() *Order {
 // Get reads one order by GID; one that does not exist is a *NotFoundError.
 //
 //spec:graphql query order
-func (s *OrdersService) Get(ctx context.Context, id string) (*Order, error) {
+func (s *OrdersService) Get(ctx context.Context, id string) (*Order, *Response, error) {
 	if err := checkID("id", id, "Order"); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var out struct {
 		Order *wireOrder `json:"order"`
 	}
 	q := `query Order($id: ID!) { order(id: $id) { ` + orderFields + ` } }`
-	if _, err := s.c.do(ctx, &call{query: q, vars: map[string]any{"id": id}, cost: orderCost, retry: idempotent}, &out); err != nil {
-		return nil, err
+	resp, err := s.c.do(ctx, &call{query: q, vars: map[string]any{"id": id}, cost: orderCost, retry: idempotent}, &out)
+	if err != nil {
+		return nil, resp, err
 	}
 	if out.Order == nil {
-		return nil, &NotFoundError{ID: id}
+		return nil, resp, &NotFoundError{ID: id}
 	}
-	return out.Order.order(), nil
+	return out.Order.order(), resp, nil
 }
 
 // List returns every order matching opts, page by page. opts.Query takes

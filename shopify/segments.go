@@ -41,36 +41,37 @@ type segmentPayload struct {
 // *UserErrors.
 //
 //spec:graphql mutation segmentCreate
-func (s *SegmentsService) Create(ctx context.Context, name, query string) (*Segment, error) {
+func (s *SegmentsService) Create(ctx context.Context, name, query string) (*Segment, *Response, error) {
 	if strings.TrimSpace(name) == "" {
-		return nil, &InputError{Field: "name", Reason: "must not be empty"}
+		return nil, nil, &InputError{Field: "name", Reason: "must not be empty"}
 	}
 	if strings.TrimSpace(query) == "" {
-		return nil, &InputError{Field: "query", Reason: "must not be empty"}
+		return nil, nil, &InputError{Field: "query", Reason: "must not be empty"}
 	}
 	q := `mutation segmentCreate($name: String!, $query: String!) { segmentCreate(name: $name, query: $query) { segment { ` + segmentFields + ` } userErrors { field message } } }`
 	var out struct {
 		P segmentPayload `json:"segmentCreate"`
 	}
-	if _, err := s.c.do(ctx, &call{query: q, vars: map[string]any{"name": name, "query": query}, cost: mutationCost, retry: ifRefused}, &out); err != nil {
-		return nil, err
+	resp, err := s.c.do(ctx, &call{query: q, vars: map[string]any{"name": name, "query": query}, cost: mutationCost, retry: ifRefused}, &out)
+	if err != nil {
+		return nil, resp, err
 	}
 	if err := userErrors("segmentCreate", out.P.UserErrors); err != nil {
-		return nil, err
+		return nil, resp, err
 	}
-	return out.P.Segment, nil
+	return out.P.Segment, resp, nil
 }
 
 // Update changes a segment's name and/or query; an empty string leaves that
 // part as it is.
 //
 //spec:graphql mutation segmentUpdate
-func (s *SegmentsService) Update(ctx context.Context, id, name, query string) (*Segment, error) {
+func (s *SegmentsService) Update(ctx context.Context, id, name, query string) (*Segment, *Response, error) {
 	if err := checkID("id", id, "Segment"); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if name == "" && query == "" {
-		return nil, &InputError{Field: "name", Reason: "name or query must be given"}
+		return nil, nil, &InputError{Field: "name", Reason: "name or query must be given"}
 	}
 	vars := map[string]any{"id": id}
 	if name != "" {
@@ -83,21 +84,22 @@ func (s *SegmentsService) Update(ctx context.Context, id, name, query string) (*
 	var out struct {
 		P segmentPayload `json:"segmentUpdate"`
 	}
-	if _, err := s.c.do(ctx, &call{query: q, vars: vars, cost: mutationCost, retry: idempotent}, &out); err != nil {
-		return nil, err
+	resp, err := s.c.do(ctx, &call{query: q, vars: vars, cost: mutationCost, retry: idempotent}, &out)
+	if err != nil {
+		return nil, resp, err
 	}
 	if err := userErrors("segmentUpdate", out.P.UserErrors); err != nil {
-		return nil, err
+		return nil, resp, err
 	}
-	return out.P.Segment, nil
+	return out.P.Segment, resp, nil
 }
 
 // Delete deletes a segment.
 //
 //spec:graphql mutation segmentDelete
-func (s *SegmentsService) Delete(ctx context.Context, id string) error {
+func (s *SegmentsService) Delete(ctx context.Context, id string) (*Response, error) {
 	if err := checkID("id", id, "Segment"); err != nil {
-		return err
+		return nil, err
 	}
 	q := `mutation segmentDelete($id: ID!) { segmentDelete(id: $id) { deletedSegmentId userErrors { field message } } }`
 	var out struct {
@@ -105,30 +107,32 @@ func (s *SegmentsService) Delete(ctx context.Context, id string) error {
 			UserErrors []UserError `json:"userErrors"`
 		} `json:"segmentDelete"`
 	}
-	if _, err := s.c.do(ctx, &call{query: q, vars: map[string]any{"id": id}, cost: mutationCost, retry: ifRefused}, &out); err != nil {
-		return err
+	resp, err := s.c.do(ctx, &call{query: q, vars: map[string]any{"id": id}, cost: mutationCost, retry: ifRefused}, &out)
+	if err != nil {
+		return resp, err
 	}
-	return userErrors("segmentDelete", out.P.UserErrors)
+	return resp, userErrors("segmentDelete", out.P.UserErrors)
 }
 
 // Get reads one segment; one that does not exist is a *NotFoundError.
 //
 //spec:graphql query segment
-func (s *SegmentsService) Get(ctx context.Context, id string) (*Segment, error) {
+func (s *SegmentsService) Get(ctx context.Context, id string) (*Segment, *Response, error) {
 	if err := checkID("id", id, "Segment"); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var out struct {
 		Segment *Segment `json:"segment"`
 	}
 	q := `query Segment($id: ID!) { segment(id: $id) { ` + segmentFields + ` } }`
-	if _, err := s.c.do(ctx, &call{query: q, vars: map[string]any{"id": id}, cost: 1, retry: idempotent}, &out); err != nil {
-		return nil, err
+	resp, err := s.c.do(ctx, &call{query: q, vars: map[string]any{"id": id}, cost: 1, retry: idempotent}, &out)
+	if err != nil {
+		return nil, resp, err
 	}
 	if out.Segment == nil {
-		return nil, &NotFoundError{ID: id}
+		return nil, resp, &NotFoundError{ID: id}
 	}
-	return out.Segment, nil
+	return out.Segment, resp, nil
 }
 
 // List returns every segment of the shop, 250 per request.

@@ -60,42 +60,45 @@ func short(s string) string {
 
 // Add adds tags to the customer or order id (a GID). Tags already there
 // are left as they are; Shopify compares them case-insensitively. A refusal
-// is a *UserErrors.
+// is a *UserErrors. More than 250 tags take several calls; the Response is
+// the last one's.
 //
 //spec:graphql mutation tagsAdd
-func (s *TagsService) Add(ctx context.Context, id string, tags []string) error {
+func (s *TagsService) Add(ctx context.Context, id string, tags []string) (*Response, error) {
 	return s.edit(ctx, "tagsAdd", id, tags)
 }
 
 // Remove removes tags from the customer or order id (a GID).
 //
 //spec:graphql mutation tagsRemove
-func (s *TagsService) Remove(ctx context.Context, id string, tags []string) error {
+func (s *TagsService) Remove(ctx context.Context, id string, tags []string) (*Response, error) {
 	return s.edit(ctx, "tagsRemove", id, tags)
 }
 
-func (s *TagsService) edit(ctx context.Context, op, id string, tags []string) error {
+func (s *TagsService) edit(ctx context.Context, op, id string, tags []string) (*Response, error) {
 	if err := checkID("id", id, tagTypes...); err != nil {
-		return err
+		return nil, err
 	}
 	if err := checkTags("tags", tags); err != nil {
-		return err
+		return nil, err
 	}
 	q := `mutation ` + op + `($id: ID!, $tags: [String!]!) { ` + op + `(id: $id, tags: $tags) { userErrors { field message } } }`
+	var resp *Response
 	for len(tags) > 0 {
 		n := min(len(tags), MaxTagsPerCall)
 		var out map[string]struct {
 			UserErrors []UserError `json:"userErrors"`
 		}
-		if _, err := s.c.do(ctx, &call{query: q, vars: map[string]any{"id": id, "tags": tags[:n]}, cost: mutationCost, retry: idempotent}, &out); err != nil {
-			return err
+		var err error
+		if resp, err = s.c.do(ctx, &call{query: q, vars: map[string]any{"id": id, "tags": tags[:n]}, cost: mutationCost, retry: idempotent}, &out); err != nil {
+			return resp, err
 		}
 		if err := userErrors(op, out[op].UserErrors); err != nil {
-			return err
+			return resp, err
 		}
 		tags = tags[n:]
 	}
-	return nil
+	return resp, nil
 }
 
 // mutationCost is what Shopify charges for one mutation field.

@@ -67,7 +67,7 @@ func main() {
 		if err != nil {
 			log.Fatal(err)
 		}
-		if _, err := shop.Segments.Create(ctx, rep.Name, q); err != nil {
+		if _, _, err := shop.Segments.Create(ctx, rep.Name, q); err != nil {
 			log.Fatal(err)
 		}
 		m := rep.Metrics

@@ -37,25 +37,27 @@ func TestShopifyDocuments(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	_, err := c.Customers.Get(ctx, cust)
+	_, _, err := c.Customers.Get(ctx, cust)
 	must(err)
 	for _, err := range c.Customers.List(ctx, &shopifyapi.ListOptions{Query: "email:a@example.com", SortKey: "UPDATED_AT", Reverse: true, PageSize: 10}) {
 		must(err)
 	}
-	_, err = c.Orders.Get(ctx, order)
+	_, _, err = c.Orders.Get(ctx, order)
 	must(err)
 	for _, err := range c.Orders.List(ctx, &shopifyapi.ListOptions{Query: "created_at:>=2025-01-01 tag:x", SortKey: "CREATED_AT"}) {
 		must(err)
 	}
-	must(c.Tags.Add(ctx, cust, []string{"vip"}))
-	must(c.Tags.Remove(ctx, order, []string{"vip"}))
+	_, err = c.Tags.Add(ctx, cust, []string{"vip"})
+	must(err)
+	_, err = c.Tags.Remove(ctx, order, []string{"vip"})
+	must(err)
 	_, err = c.Tags.Apply(ctx, []tagging.Change{{ID: cust, Add: []string{"a"}, Remove: []string{"b"}}, {ID: order, Add: []string{"c"}}}, nil)
 	must(err)
-	seg, err := c.Segments.Create(ctx, "VIP", mustQuery("vip"))
+	seg, _, err := c.Segments.Create(ctx, "VIP", mustQuery("vip"))
 	must(err)
-	_, err = c.Segments.Update(ctx, seg.ID, "VIPs", mustQuery("vip"))
+	_, _, err = c.Segments.Update(ctx, seg.ID, "VIPs", mustQuery("vip"))
 	must(err)
-	_, err = c.Segments.Get(ctx, seg.ID)
+	_, _, err = c.Segments.Get(ctx, seg.ID)
 	must(err)
 	_, err = c.Segments.FindByName(ctx, "VIPs")
 	must(err)
@@ -65,9 +67,12 @@ func TestShopifyDocuments(t *testing.T) {
 	for _, err := range c.Segments.Members(ctx, shopifyapi.MembersOptions{Query: mustQuery("line"), PageSize: 100}) {
 		must(err)
 	}
-	must(c.Segments.Delete(ctx, seg.ID))
-	must(c.Customers.UpdateEmailConsent(ctx, cust, shopifyapi.EmailConsent{State: "SUBSCRIBED", OptInLevel: "CONFIRMED_OPT_IN", UpdatedAt: time.Now()}))
-	must(c.Customers.UpdateSMSConsent(ctx, cust, shopifyapi.SMSConsentInput{State: "UNSUBSCRIBED"}))
+	_, err = c.Segments.Delete(ctx, seg.ID)
+	must(err)
+	_, err = c.Customers.UpdateEmailConsent(ctx, cust, shopifyapi.EmailConsent{State: "SUBSCRIBED", OptInLevel: "CONFIRMED_OPT_IN", UpdatedAt: time.Now()})
+	must(err)
+	_, err = c.Customers.UpdateSMSConsent(ctx, cust, shopifyapi.SMSConsentInput{State: "UNSUBSCRIBED"})
+	must(err)
 
 	docs := srv.Documents()
 	if len(docs) < 15 {
