@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -26,36 +27,129 @@ const (
 	MaxAudienceDescription = 120       // characters of a description
 )
 
+const audiencePageSize = 40 // the largest page LINE serves
+
+// AudienceStatus is the state of an audience group.
+type AudienceStatus string
+
+// Audience group states.
 const (
-	audiencePageSize     = 40 // the largest page LINE serves
-	audienceStatusReady  = "READY"
-	audienceStatusFailed = "FAILED"
+	AudienceInProgress AudienceStatus = "IN_PROGRESS"
+	AudienceReady      AudienceStatus = "READY"
+	AudienceFailed     AudienceStatus = "FAILED"
+	AudienceExpired    AudienceStatus = "EXPIRED"
+	AudienceInactive   AudienceStatus = "INACTIVE"
+	AudienceActivating AudienceStatus = "ACTIVATING"
+)
+
+// AudienceJobStatus is the state of an audience upload job.
+type AudienceJobStatus string
+
+// Audience job states.
+const (
+	JobQueued   AudienceJobStatus = "QUEUED"
+	JobWorking  AudienceJobStatus = "WORKING"
+	JobFinished AudienceJobStatus = "FINISHED"
+	JobFailed   AudienceJobStatus = "FAILED"
 )
 
 // AudienceGroup describes an audience group.
 type AudienceGroup struct {
-	AudienceGroupID int64  `json:"audienceGroupId"`
-	Type            string `json:"type,omitempty"`
-	Description     string `json:"description,omitempty"`
-	Status          string `json:"status,omitempty"` // IN_PROGRESS, READY, FAILED, EXPIRED, INACTIVE, ACTIVATING
-	FailedType      string `json:"failedType,omitempty"`
-	AudienceCount   int64  `json:"audienceCount,omitempty"`
-	Created         int64  `json:"created,omitempty"` // unix seconds
-	IsIfaAudience   bool   `json:"isIfaAudience,omitempty"`
-	Permission      string `json:"permission,omitempty"`
-	CreateRoute     string `json:"createRoute,omitempty"`
+	AudienceGroupID int64
+	Type            string // UPLOAD, CLICK, IMP, ...
+	Description     string
+	Status          AudienceStatus
+	FailedType      string // why it failed, when Status is AudienceFailed
+	AudienceCount   int64
+	Created         time.Time
+	IsIfaAudience   bool
+	Permission      string // READ or READ_WRITE
+	CreateRoute     string // OA_MANAGER, MESSAGING_API, ...
+}
+
+// wireAudienceGroup is LINE's JSON form: Created in unix seconds.
+type wireAudienceGroup struct {
+	AudienceGroupID int64          `json:"audienceGroupId"`
+	Type            string         `json:"type,omitempty"`
+	Description     string         `json:"description,omitempty"`
+	Status          AudienceStatus `json:"status,omitempty"`
+	FailedType      string         `json:"failedType,omitempty"`
+	AudienceCount   int64          `json:"audienceCount,omitempty"`
+	Created         int64          `json:"created,omitempty"`
+	IsIfaAudience   bool           `json:"isIfaAudience,omitempty"`
+	Permission      string         `json:"permission,omitempty"`
+	CreateRoute     string         `json:"createRoute,omitempty"`
+}
+
+// MarshalJSON encodes the group in LINE's form.
+func (g AudienceGroup) MarshalJSON() ([]byte, error) {
+	return json.Marshal(g.wire())
+}
+
+func (g AudienceGroup) wire() wireAudienceGroup {
+	return wireAudienceGroup{g.AudienceGroupID, g.Type, g.Description, g.Status, g.FailedType, g.AudienceCount, unixSeconds(g.Created), g.IsIfaAudience, g.Permission, g.CreateRoute}
+}
+
+// UnmarshalJSON decodes LINE's form.
+func (g *AudienceGroup) UnmarshalJSON(b []byte) error {
+	var w wireAudienceGroup
+	if err := json.Unmarshal(b, &w); err != nil {
+		return err
+	}
+	*g = AudienceGroup{w.AudienceGroupID, w.Type, w.Description, w.Status, w.FailedType, w.AudienceCount, fromUnix(w.Created), w.IsIfaAudience, w.Permission, w.CreateRoute}
+	return nil
 }
 
 // AudienceJob is an upload job of an audience group.
 type AudienceJob struct {
-	AudienceGroupJobID int64  `json:"audienceGroupJobId"`
-	AudienceGroupID    int64  `json:"audienceGroupId"`
-	Description        string `json:"description,omitempty"`
-	Type               string `json:"type,omitempty"`
-	JobStatus          string `json:"jobStatus,omitempty"`
-	FailedType         string `json:"failedType,omitempty"`
-	AudienceCount      int64  `json:"audienceCount,omitempty"`
-	Created            int64  `json:"created,omitempty"`
+	AudienceGroupJobID int64
+	AudienceGroupID    int64
+	Description        string
+	Type               string // DIFF_ADD
+	JobStatus          AudienceJobStatus
+	FailedType         string
+	AudienceCount      int64
+	Created            time.Time
+}
+
+type wireAudienceJob struct {
+	AudienceGroupJobID int64             `json:"audienceGroupJobId"`
+	AudienceGroupID    int64             `json:"audienceGroupId"`
+	Description        string            `json:"description,omitempty"`
+	Type               string            `json:"type,omitempty"`
+	JobStatus          AudienceJobStatus `json:"jobStatus,omitempty"`
+	FailedType         string            `json:"failedType,omitempty"`
+	AudienceCount      int64             `json:"audienceCount,omitempty"`
+	Created            int64             `json:"created,omitempty"`
+}
+
+// MarshalJSON encodes the job in LINE's form.
+func (j AudienceJob) MarshalJSON() ([]byte, error) {
+	return json.Marshal(wireAudienceJob{j.AudienceGroupJobID, j.AudienceGroupID, j.Description, j.Type, j.JobStatus, j.FailedType, j.AudienceCount, unixSeconds(j.Created)})
+}
+
+// UnmarshalJSON decodes LINE's form.
+func (j *AudienceJob) UnmarshalJSON(b []byte) error {
+	var w wireAudienceJob
+	if err := json.Unmarshal(b, &w); err != nil {
+		return err
+	}
+	*j = AudienceJob{w.AudienceGroupJobID, w.AudienceGroupID, w.Description, w.Type, w.JobStatus, w.FailedType, w.AudienceCount, fromUnix(w.Created)}
+	return nil
+}
+
+func unixSeconds(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.Unix()
+}
+
+func fromUnix(s int64) time.Time {
+	if s == 0 {
+		return time.Time{}
+	}
+	return time.Unix(s, 0).UTC()
 }
 
 // AudienceDetail is an audience group with its jobs.
@@ -319,9 +413,9 @@ func (s *AudiencesService) WaitReady(ctx context.Context, audienceGroupID int64,
 			return nil, err
 		}
 		switch d.AudienceGroup.Status {
-		case audienceStatusReady:
+		case AudienceReady:
 			return &d.AudienceGroup, nil
-		case audienceStatusFailed:
+		case AudienceFailed:
 			return &d.AudienceGroup, fmt.Errorf("line: audience group %d failed: %s", audienceGroupID, d.AudienceGroup.FailedType)
 		}
 		if err := transport.Sleep(ctx, interval); err != nil {

@@ -272,24 +272,27 @@ func (s *MessagesService) Narrowcast(ctx context.Context, r *NarrowcastRequest) 
 	return &NarrowcastResult{SendResult: *res, s: s}, resp, nil
 }
 
+// NarrowcastPhase is the phase of a narrowcast.
+type NarrowcastPhase string
+
 // Narrowcast phases.
 const (
-	PhaseWaiting   = "waiting"
-	PhaseSending   = "sending"
-	PhaseSucceeded = "succeeded"
-	PhaseFailed    = "failed"
+	PhaseWaiting   NarrowcastPhase = "waiting"
+	PhaseSending   NarrowcastPhase = "sending"
+	PhaseSucceeded NarrowcastPhase = "succeeded"
+	PhaseFailed    NarrowcastPhase = "failed"
 )
 
 // NarrowcastProgress is the state of a narrowcast.
 type NarrowcastProgress struct {
-	Phase             string     `json:"phase"`
-	SuccessCount      *int64     `json:"successCount,omitempty"`
-	FailureCount      *int64     `json:"failureCount,omitempty"`
-	TargetCount       *int64     `json:"targetCount,omitempty"`
-	FailedDescription string     `json:"failedDescription,omitempty"`
-	ErrorCode         *int64     `json:"errorCode,omitempty"`
-	AcceptedTime      time.Time  `json:"acceptedTime"`
-	CompletedTime     *time.Time `json:"completedTime,omitempty"`
+	Phase             NarrowcastPhase `json:"phase"`
+	SuccessCount      *int64          `json:"successCount,omitempty"`
+	FailureCount      *int64          `json:"failureCount,omitempty"`
+	TargetCount       *int64          `json:"targetCount,omitempty"`
+	FailedDescription string          `json:"failedDescription,omitempty"`
+	ErrorCode         *int64          `json:"errorCode,omitempty"`
+	AcceptedTime      time.Time       `json:"acceptedTime"`
+	CompletedTime     *time.Time      `json:"completedTime,omitempty"`
 }
 
 // Done reports whether the narrowcast succeeded or failed.

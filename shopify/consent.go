@@ -2,48 +2,74 @@ package shopify
 
 import (
 	"context"
+	"slices"
 	"time"
+)
+
+// MarketingState is a customer's marketing consent state for a channel
+// (CustomerEmailMarketingState, CustomerSmsMarketingState).
+type MarketingState string
+
+// Marketing states. REDACTED and INVALID are set by Shopify and can be read
+// but not written; SMS has no INVALID.
+const (
+	NotSubscribed MarketingState = "NOT_SUBSCRIBED"
+	Pending       MarketingState = "PENDING"
+	Subscribed    MarketingState = "SUBSCRIBED"
+	Unsubscribed  MarketingState = "UNSUBSCRIBED"
+	Redacted      MarketingState = "REDACTED"
+	Invalid       MarketingState = "INVALID"
+)
+
+// OptInLevel is how a customer opted in (CustomerMarketingOptInLevel).
+type OptInLevel string
+
+// Opt-in levels.
+const (
+	SingleOptIn    OptInLevel = "SINGLE_OPT_IN"
+	ConfirmedOptIn OptInLevel = "CONFIRMED_OPT_IN"
+	UnknownOptIn   OptInLevel = "UNKNOWN"
 )
 
 // EmailConsent is the email marketing consent to record for a customer.
 type EmailConsent struct {
-	// State is a CustomerEmailMarketingState: NOT_SUBSCRIBED, PENDING,
-	// SUBSCRIBED, UNSUBSCRIBED, REDACTED, INVALID. Required.
-	State string
-	// OptInLevel is SINGLE_OPT_IN, CONFIRMED_OPT_IN or UNKNOWN; optional.
-	OptInLevel string
+	// State is required: NotSubscribed, Pending, Subscribed or
+	// Unsubscribed (Redacted and Invalid are Shopify's to set).
+	State MarketingState
+	// OptInLevel is optional.
+	OptInLevel OptInLevel
 	// UpdatedAt is when consent was given or withdrawn; zero: now.
 	UpdatedAt time.Time
 }
 
 // SMSConsentInput is the SMS marketing consent to record for a customer.
 type SMSConsentInput struct {
-	// State is a CustomerSmsMarketingState: NOT_SUBSCRIBED, PENDING,
-	// SUBSCRIBED, UNSUBSCRIBED, REDACTED. Required.
-	State      string
-	OptInLevel string
+	// State is required: NotSubscribed, Pending, Subscribed or
+	// Unsubscribed (Redacted is Shopify's to set).
+	State      MarketingState
+	OptInLevel OptInLevel
 	UpdatedAt  time.Time
 }
 
-var (
-	emailStates = []string{"NOT_SUBSCRIBED", "PENDING", "SUBSCRIBED", "UNSUBSCRIBED", "REDACTED", "INVALID"}
-	smsStates   = []string{"NOT_SUBSCRIBED", "PENDING", "SUBSCRIBED", "UNSUBSCRIBED", "REDACTED"}
-	optInLevels = []string{"SINGLE_OPT_IN", "CONFIRMED_OPT_IN", "UNKNOWN"}
-)
+// settable are the states a client may write, for email and SMS alike.
+var settable = []MarketingState{NotSubscribed, Pending, Subscribed, Unsubscribed}
 
-func oneOf(field, v string, allowed []string, required bool) error {
+var optInLevels = []OptInLevel{SingleOptIn, ConfirmedOptIn, UnknownOptIn}
+
+func oneOf[T ~string](field string, v T, allowed []T, required bool) error {
 	if v == "" && !required {
 		return nil
 	}
-	for _, a := range allowed {
-		if v == a {
-			return nil
-		}
+	if slices.Contains(allowed, v) {
+		return nil
 	}
-	return &InputError{Field: field, Value: v, Reason: "not an allowed value"}
+	if v == "" {
+		return &InputError{Field: field, Reason: "required"}
+	}
+	return &InputError{Field: field, Value: string(v), Reason: "not a value a client may set"}
 }
 
-func consentVars(customerID, key, state, level string, at time.Time) map[string]any {
+func consentVars(customerID, key string, state MarketingState, level OptInLevel, at time.Time) map[string]any {
 	c := map[string]any{"marketingState": state}
 	if level != "" {
 		c["marketingOptInLevel"] = level
@@ -62,7 +88,7 @@ func (s *CustomersService) UpdateEmailConsent(ctx context.Context, customerID st
 	if err := checkID("customerID", customerID, "Customer"); err != nil {
 		return nil, err
 	}
-	if err := oneOf("State", c.State, emailStates, true); err != nil {
+	if err := oneOf("State", c.State, settable, true); err != nil {
 		return nil, err
 	}
 	if err := oneOf("OptInLevel", c.OptInLevel, optInLevels, false); err != nil {
@@ -90,7 +116,7 @@ func (s *CustomersService) UpdateSMSConsent(ctx context.Context, customerID stri
 	if err := checkID("customerID", customerID, "Customer"); err != nil {
 		return nil, err
 	}
-	if err := oneOf("State", c.State, smsStates, true); err != nil {
+	if err := oneOf("State", c.State, settable, true); err != nil {
 		return nil, err
 	}
 	if err := oneOf("OptInLevel", c.OptInLevel, optInLevels, false); err != nil {

@@ -24,17 +24,28 @@ type Customer struct {
 	Tags           []string
 	NumberOfOrders int64
 	AmountSpent    money.Amount
-	State          string // ENABLED, DISABLED, INVITED, DECLINED
+	State          CustomerState
 	CreatedAt      time.Time
 	UpdatedAt      time.Time
 	// SMSConsent is nil when the customer has no phone number.
 	SMSConsent *SMSConsent
 }
 
+// CustomerState is the state of a customer's account (CustomerState).
+type CustomerState string
+
+// Customer account states.
+const (
+	CustomerEnabled  CustomerState = "ENABLED"
+	CustomerDisabled CustomerState = "DISABLED"
+	CustomerInvited  CustomerState = "INVITED"
+	CustomerDeclined CustomerState = "DECLINED"
+)
+
 // SMSConsent is a customer's SMS marketing consent.
 type SMSConsent struct {
-	State      string // NOT_SUBSCRIBED, PENDING, SUBSCRIBED, UNSUBSCRIBED, REDACTED
-	OptInLevel string // SINGLE_OPT_IN, CONFIRMED_OPT_IN, UNKNOWN
+	State      MarketingState
+	OptInLevel OptInLevel
 	UpdatedAt  time.Time
 }
 
@@ -47,22 +58,22 @@ smsMarketingConsent { marketingState marketingOptInLevel consentUpdatedAt }`
 const customerCost = 3
 
 type wireCustomer struct {
-	ID                  string       `json:"id"`
-	FirstName           *string      `json:"firstName"`
-	LastName            *string      `json:"lastName"`
-	DisplayName         string       `json:"displayName"`
-	Email               *string      `json:"email"`
-	Phone               *string      `json:"phone"`
-	Tags                []string     `json:"tags"`
-	NumberOfOrders      string       `json:"numberOfOrders"`
-	AmountSpent         money.Amount `json:"amountSpent"`
-	State               string       `json:"state"`
-	CreatedAt           time.Time    `json:"createdAt"`
-	UpdatedAt           time.Time    `json:"updatedAt"`
+	ID                  string        `json:"id"`
+	FirstName           *string       `json:"firstName"`
+	LastName            *string       `json:"lastName"`
+	DisplayName         string        `json:"displayName"`
+	Email               *string       `json:"email"`
+	Phone               *string       `json:"phone"`
+	Tags                []string      `json:"tags"`
+	NumberOfOrders      string        `json:"numberOfOrders"`
+	AmountSpent         money.Amount  `json:"amountSpent"`
+	State               CustomerState `json:"state"`
+	CreatedAt           time.Time     `json:"createdAt"`
+	UpdatedAt           time.Time     `json:"updatedAt"`
 	SmsMarketingConsent *struct {
-		MarketingState      string     `json:"marketingState"`
-		MarketingOptInLevel string     `json:"marketingOptInLevel"`
-		ConsentUpdatedAt    *time.Time `json:"consentUpdatedAt"`
+		MarketingState      MarketingState `json:"marketingState"`
+		MarketingOptInLevel OptInLevel     `json:"marketingOptInLevel"`
+		ConsentUpdatedAt    *time.Time     `json:"consentUpdatedAt"`
 	} `json:"smsMarketingConsent"`
 }
 

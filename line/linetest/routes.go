@@ -547,7 +547,7 @@ func (s *Server) audienceRoute(w http.ResponseWriter, r *http.Request, body []by
 
 func (a *audience) addJob(s *Server, n int) {
 	a.jobs = append(a.jobs, line.AudienceJob{AudienceGroupJobID: s.nextSeq(), AudienceGroupID: a.group.AudienceGroupID,
-		Type: "DIFF_ADD", JobStatus: "QUEUED", AudienceCount: int64(n), Created: s.now().Unix()})
+		Type: "DIFF_ADD", JobStatus: "QUEUED", AudienceCount: int64(n), Created: s.now().Truncate(time.Second)})
 	if a.group.Status == "READY" {
 		a.jobs[len(a.jobs)-1].JobStatus = "FINISHED"
 	}
@@ -569,7 +569,7 @@ func (s *Server) createAudience(w http.ResponseWriter, description string, ids [
 		}
 	}
 	id := s.nextSeq()
-	now := s.now().Unix()
+	now := s.now().Truncate(time.Second)
 	a := &audience{members: map[string]bool{}, group: line.AudienceGroup{AudienceGroupID: id, Type: "UPLOAD", Description: description,
 		Status: "IN_PROGRESS", Created: now, Permission: "READ_WRITE", CreateRoute: "MESSAGING_API"}}
 	for _, m := range ids {
@@ -577,7 +577,7 @@ func (s *Server) createAudience(w http.ResponseWriter, description string, ids [
 	}
 	s.audiences[id] = a
 	writeJSON(w, http.StatusAccepted, map[string]any{"audienceGroupId": id, "createRoute": "MESSAGING_API", "type": "UPLOAD",
-		"description": description, "created": now, "permission": "READ_WRITE", "expireTimestamp": now + 180*24*3600, "isIfaAudience": false})
+		"description": description, "created": now.Unix(), "permission": "READ_WRITE", "expireTimestamp": now.Unix() + 180*24*3600, "isIfaAudience": false})
 }
 
 func (s *Server) audienceFile(w http.ResponseWriter, r *http.Request, body []byte) {
@@ -662,7 +662,7 @@ func (s *Server) listAudiences(w http.ResponseWriter, r *http.Request) {
 		if d := q.Get("description"); d != "" && !strings.Contains(strings.ToLower(g.Description), strings.ToLower(d)) {
 			continue
 		}
-		if st := q.Get("status"); st != "" && g.Status != st {
+		if st := q.Get("status"); st != "" && string(g.Status) != st {
 			continue
 		}
 		all = append(all, g)
