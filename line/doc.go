@@ -6,6 +6,26 @@
 // It is safe for concurrent use; every call takes a context and carries its
 // own state, so one client can be shared by many goroutines.
 //
+// # Services and responses
+//
+// The client's fields group the API: [Client.Messages] (push, multicast,
+// narrowcast, broadcast, quota), [Client.Audiences] and [Client.Users]
+// (followers, profiles, account links); [Client.Do] calls any other
+// endpoint. A method that makes one request returns its [*Response] (status
+// and x-line-request-id) as its second-to-last result; multicast reports a
+// request id per chunk.
+//
+// # Errors
+//
+// Errors follow the shape every shopcrm client shares (see package
+// [shopcrm]): [*InputError] for bad input before any request, [*APIError]
+// for a non-2xx answer (LINE's message and details), [*RateLimitError]
+// carrying the wait when throttling outlasted the retries, [*SendError]
+// carrying the retry key when a send failed after going out, and
+// [*NarrowcastError] for a narrowcast that failed after it was accepted.
+// Use errors.Is with [ErrRateLimited], [ErrQuotaExceeded],
+// [ErrUnauthorized], [ErrNotFound], [ErrConflict] and [ErrInvalidInput].
+//
 // # Retry keys
 //
 // Every send (push, multicast, narrowcast, broadcast) carries an
@@ -25,7 +45,7 @@
 // per hour) are never retried, nor is any other 4xx. Each endpoint class has
 // its own client-side rate gate with LINE's documented limits as defaults
 // (see [DefaultLimits]); the mapping of endpoints to limits is not fully
-// documented by LINE and can be overridden with [WithRateLimit].
+// documented by LINE and can be overridden with [WithEndpointLimit].
 //
 // The fake in package linetest serves the same API for tests.
 package line

@@ -32,13 +32,25 @@
 // retried on network errors and 5xx; segment creation and deletion only on
 // throttling.
 //
+// # Services and responses
+//
+// The client's fields group the API: [Client.Customers], [Client.Orders],
+// [Client.Tags] and [Client.Segments]; [Client.Do] and [Client.Mutate] send
+// any other document. A method that makes one request returns its
+// [*Response] (request id, cost and bucket state, served API version) as
+// its second-to-last result; bulk writes report per change, and iterators
+// fetch pages without exposing them.
+//
 // # Errors
 //
-// Bad input is an [*InputError] naming the field, returned before any
-// request. A non-2xx answer is an [*APIError]; top-level errors[] a
-// [*GraphQLErrors] holding [*GraphQLError]s with their code, path and
-// locations; a THROTTLED answer that outlived the retries a
-// [*ThrottledError]; a mutation's userErrors a [*UserErrors]; a null
+// Errors follow the shape every shopcrm client shares (see package
+// [shopcrm]). Bad input is an [*InputError] naming the field, returned
+// before any request. A non-2xx answer is an [*APIError]. Throttling the
+// retries did not get past, or a wait beyond the retry policy's MaxWait, is
+// a [*RateLimitError] carrying the wait and wrapping the last answer (an
+// [*APIError] for a 429, a [*ThrottledError] for THROTTLED). Top-level
+// errors[] are a [*GraphQLErrors] holding [*GraphQLError]s with their code,
+// path and locations; a mutation's userErrors a [*UserErrors]; a null
 // resource a [*NotFoundError]. Use errors.Is with [ErrRateLimited],
 // [ErrUnauthorized], [ErrNotFound], [ErrConflict], [ErrMaxCostExceeded] and
 // [ErrInvalidInput].
