@@ -11,6 +11,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/shopcrm/shopcrm"
+	"github.com/shopcrm/shopcrm/shopify"
 	"github.com/shopcrm/shopcrm/shopify/shopifytest"
 )
 
@@ -41,7 +43,7 @@ func costOf(t *testing.T, out map[string]any) (requested float64, ts map[string]
 }
 
 func TestCost(t *testing.T) {
-	srv := shopifytest.NewServer(shopifytest.WithBucket(1000, 1e6))
+	srv := shopifytest.NewServer(shopifytest.WithRateLimit(shopcrm.RateLimit{PerSecond: 1e6, Burst: 1000}))
 	defer srv.Close()
 	tests := []struct {
 		query string
@@ -68,7 +70,7 @@ func TestCost(t *testing.T) {
 }
 
 func TestThrottledShape(t *testing.T) {
-	srv := shopifytest.NewServer(shopifytest.WithBucket(100, 50), shopifytest.WithNow(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)))
+	srv := shopifytest.NewServer(shopifytest.WithRateLimit(shopcrm.RateLimit{PerSecond: 50, Burst: 100}), shopifytest.WithNow(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)))
 	defer srv.Close()
 	for range 30 {
 		srv.AddCustomer(shopifytest.Customer{})
@@ -153,7 +155,8 @@ func TestValidation(t *testing.T) {
 func TestTagLimits(t *testing.T) {
 	srv := shopifytest.NewServer()
 	defer srv.Close()
-	id := srv.AddCustomer(shopifytest.Customer{})
+	num := srv.AddCustomer(shopifytest.Customer{})
+	id := shopify.CustomerGID(num)
 	add := func(tags any) []any {
 		_, out := post(t, srv, `mutation($id: ID!, $t: [String!]!) { tagsAdd(id: $id, tags: $t) { node { id } userErrors { field message } } }`,
 			map[string]any{"id": id, "t": tags})
@@ -165,7 +168,7 @@ func TestTagLimits(t *testing.T) {
 	if ue := add([]string{strings.Repeat("é", 255), "A, b ,", "a"}); len(ue) != 0 {
 		t.Errorf("255 characters: %v", ue)
 	}
-	if diff := cmp.Diff([]string{"A", "b", strings.Repeat("é", 255)}, srv.Tags(id)); diff != "" {
+	if diff := cmp.Diff([]string{"A", "b", strings.Repeat("é", 255)}, srv.CustomerTags(num)); diff != "" {
 		t.Errorf("tags (-want +got):\n%s", diff)
 	}
 	many := make([]string, 248)
@@ -175,7 +178,7 @@ func TestTagLimits(t *testing.T) {
 	if ue := add(many); len(ue) != 1 || !strings.Contains(ue[0].(map[string]any)["message"].(string), "250") {
 		t.Errorf("251 tags: %v", ue)
 	}
-	if n := len(srv.Tags(id)); n != 3 {
+	if n := len(srv.CustomerTags(num)); n != 3 {
 		t.Errorf("%d tags after refused add", n)
 	}
 }
@@ -247,7 +250,7 @@ func TestCustomerSearchAndInspection(t *testing.T) {
 }
 
 func TestActualCostRefunded(t *testing.T) {
-	srv := shopifytest.NewServer(shopifytest.WithNow(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)), shopifytest.WithBucket(1000, 1e-9))
+	srv := shopifytest.NewServer(shopifytest.WithNow(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)), shopifytest.WithRateLimit(shopcrm.RateLimit{PerSecond: 1e-9, Burst: 1000}))
 	defer srv.Close()
 	for range 3 {
 		srv.AddCustomer(shopifytest.Customer{})
@@ -260,7 +263,7 @@ func TestActualCostRefunded(t *testing.T) {
 	if avail := cost["throttleStatus"].(map[string]any)["currentlyAvailable"].(float64); avail != 992 {
 		t.Errorf("available %v, want 992", avail)
 	}
-	if st := srv.Stats(); st.Cost != 8 {
-		t.Errorf("stats cost %d", st.Cost)
+	if cost := srv.Cost(); cost != 8 {
+		t.Errorf("stats cost %d", cost)
 	}
 }
