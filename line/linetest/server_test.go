@@ -18,6 +18,7 @@ import (
 
 	"github.com/shopcrm/shopcrm/line"
 	"github.com/shopcrm/shopcrm/line/linetest"
+	"github.com/shopcrm/shopcrm/shopcrmtest"
 )
 
 type answer struct {
@@ -174,19 +175,19 @@ func TestServerAudienceFilePartType(t *testing.T) {
 }
 
 func TestServerLimitsAndClock(t *testing.T) {
-	srv := linetest.NewServer(linetest.WithClock(time.Date(2026, 3, 31, 13, 0, 0, 0, time.UTC)), linetest.WithQuota(2))
+	srv := linetest.NewServer(linetest.WithNow(time.Date(2026, 3, 31, 13, 0, 0, 0, time.UTC)), linetest.WithQuota(2))
 	defer srv.Close()
 	c := srv.Client(line.WithRateLimit(line.EndpointBroadcast, line.RateLimit{}), line.WithRetryPolicy(noRetry()))
 	ctx := context.Background()
 	srv.AddFollowers("U1")
 	msg := []line.Message{line.TextMessage{Text: "x"}}
 	for i := 0; i < 60; i++ {
-		srv.FailNext(line.EndpointBroadcast, linetest.FaultServerError) // not acting keeps the quota
+		srv.AddFaults(linetest.Fault{Op: "broadcast", Kind: shopcrmtest.FaultStatus, Status: 500}) // not acting keeps the quota
 		_, _ = c.Broadcast(ctx, &line.BroadcastRequest{Messages: msg})
 	}
 	_, err := c.Broadcast(ctx, &line.BroadcastRequest{Messages: msg})
-	if !errors.Is(err, line.ErrRateLimited) || srv.Throttled(line.EndpointBroadcast) != 1 {
-		t.Fatalf("61st broadcast in an hour: %v, throttled %d", err, srv.Throttled(line.EndpointBroadcast))
+	if !errors.Is(err, line.ErrRateLimited) || srv.Stats().Ops["broadcast"].Throttled != 1 {
+		t.Fatalf("61st broadcast in an hour: %v, throttled %d", err, srv.Stats().Ops["broadcast"].Throttled)
 	}
 	srv.Advance(time.Hour)
 	if _, err := c.Broadcast(ctx, &line.BroadcastRequest{Messages: msg}); err != nil {
