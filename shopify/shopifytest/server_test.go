@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/shopcrm/shopcrm"
+	"github.com/shopcrm/shopcrm/shopcrmtest"
 	"github.com/shopcrm/shopcrm/shopify"
 	"github.com/shopcrm/shopcrm/shopify/shopifytest"
 )
@@ -265,5 +266,91 @@ func TestActualCostRefunded(t *testing.T) {
 	}
 	if cost := srv.Cost(); cost != 8 {
 		t.Errorf("stats cost %d", cost)
+	}
+}
+
+func TestSeedingIDs(t *testing.T) {
+	srv := shopifytest.NewServer()
+	defer srv.Close()
+	cid := srv.AddCustomer(shopifytest.Customer{Tags: []string{"b", "A"}})
+	oid := srv.AddOrder(shopifytest.Order{CustomerID: cid, Tags: []string{"x"}})
+	sid := srv.AddSegment(shopifytest.Segment{Name: "A buyers", Query: "customer_tags CONTAINS 'a'"})
+	if cid == oid || oid == sid {
+		t.Fatalf("ids %d, %d, %d", cid, oid, sid)
+	}
+	if diff := cmp.Diff([]string{"A", "b"}, srv.CustomerTags(cid)); diff != "" {
+		t.Errorf("customer tags (-want +got):\n%s", diff)
+	}
+	if o, ok := srv.Order(oid); !ok || o.CustomerID != cid || srv.OrderTags(oid)[0] != "x" {
+		t.Errorf("order = %+v, %v", o, ok)
+	}
+	if g, ok := srv.Segment(sid); !ok || g.GID() != (shopify.GID{Type: "Segment", ID: sid}).String() {
+		t.Errorf("segment = %+v, %v", g, ok)
+	}
+	// The wire carries the same ids as global ids.
+	_, out := post(t, srv, `query($id: ID!, $s: ID!) { order(id: $id) { customer { id } } customerSegmentMembers(first: 5, segmentId: $s) { edges { node { id } } } }`,
+		map[string]any{"id": shopify.OrderGID(oid), "s": shopify.GID{Type: "Segment", ID: sid}.String()})
+	data := out["data"].(map[string]any)
+	if got := data["order"].(map[string]any)["customer"].(map[string]any)["id"]; got != shopify.CustomerGID(cid) {
+		t.Errorf("order's customer = %v", got)
+	}
+	if n := len(data["customerSegmentMembers"].(map[string]any)["edges"].([]any)); n != 1 {
+		t.Errorf("%d segment members", n)
+	}
+	for name, seed := range map[string]func(){
+		"unsupported query": func() { srv.AddSegment(shopifytest.Segment{Name: "x", Query: "amount_spent > 10"}) },
+		"taken name":        func() { srv.AddSegment(shopifytest.Segment{Name: "a BUYERS", Query: "customer_tags CONTAINS 'b'"}) },
+		"no name":           func() { srv.AddSegment(shopifytest.Segment{Query: "customer_tags CONTAINS 'b'"}) },
+	} {
+		if !panics(seed) {
+			t.Errorf("%s: seeded", name)
+		}
+	}
+}
+
+func panics(f func()) (p bool) {
+	defer func() { p = recover() != nil }()
+	f()
+	return false
+}
+
+func TestFaultsRefusedAtStart(t *testing.T) {
+	for name, opt := range map[string]shopifytest.Option{
+		"unknown op":      shopifytest.WithFaults(shopifytest.Fault{Op: "tagAdd", Kind: shopcrmtest.FaultDrop}),
+		"status on drop":  shopifytest.WithFaults(shopifytest.Fault{Kind: shopcrmtest.FaultDrop, Status: 500}),
+		"chaos rate":      shopifytest.WithChaos(1, 2),
+		"no restore rate": shopifytest.WithRateLimit(shopcrm.RateLimit{Burst: 1000}),
+	} {
+		if !panics(func() { shopifytest.NewServer(opt).Close() }) {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+	srv := shopifytest.NewServer()
+	defer srv.Close()
+	if !panics(func() { srv.AddFaults(shopifytest.Fault{Op: "nope"}) }) {
+		t.Error("AddFaults accepted an unknown op")
+	}
+}
+
+func TestFaultsAndStatsPerOp(t *testing.T) {
+	srv := shopifytest.NewServer(shopifytest.WithFaults(
+		shopifytest.Fault{Op: "customers", Kind: shopcrmtest.FaultStatus, Status: 503, RetryAfter: "1"},
+		shopifytest.Fault{Op: "tagsAdd", Kind: shopcrmtest.FaultStatus, Status: 500},
+	))
+	defer srv.Close()
+	status, out := post(t, srv, `{ customers(first: 1) { nodes { id } } }`, nil)
+	if status != 503 || out["errors"] != "Service Unavailable" {
+		t.Errorf("fault answer = %d %v", status, out)
+	}
+	// The fault on an op the document does not have stays armed.
+	if status, _ := post(t, srv, `{ customers(first: 1) { nodes { id } } segments(first: 1) { nodes { id } } }`, nil); status != 200 {
+		t.Errorf("second request: %d", status)
+	}
+	want := shopifytest.Stats{Requests: 2, Faults: 1, Accepted: 1, Ops: map[string]shopifytest.OpStats{
+		"customers": {Requests: 2, Faults: 1, Accepted: 1},
+		"segments":  {Requests: 1, Accepted: 1},
+	}}
+	if diff := cmp.Diff(want, srv.Stats()); diff != "" {
+		t.Errorf("stats (-want +got):\n%s", diff)
 	}
 }
