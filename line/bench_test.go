@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shopcrm/shopcrm"
 	"github.com/shopcrm/shopcrm/line"
 	"github.com/shopcrm/shopcrm/line/linetest"
 )
@@ -28,7 +29,7 @@ func BenchmarkMulticast200k(b *testing.B) {
 	for i := range to {
 		to[i] = fmt.Sprintf("U%032x", i)
 	}
-	srv := linetest.NewServer(linetest.WithLatency(latency), linetest.WithLimit(line.EndpointMulticast, linetest.RateLimit{PerSecond: rate, Burst: 40}))
+	srv := linetest.NewServer(linetest.WithLatency(latency), linetest.WithRateLimit(line.EndpointMulticast, shopcrm.RateLimit{PerSecond: rate, Burst: 40}))
 	defer srv.Close()
 	c := srv.Client()
 	msgs := []line.Message{line.TextMessage{Text: "Spring sale"}}
@@ -53,12 +54,12 @@ func BenchmarkMulticast200k(b *testing.B) {
 	min := time.Duration(float64(calls) / rate * float64(time.Second))
 	b.ReportMetric(min.Seconds()/taken.Seconds(), "efficiency")
 	b.ReportMetric(float64(calls)/float64(b.N), "calls/op")
-	b.ReportMetric(float64(srv.Throttled(line.EndpointMulticast)), "throttled")
+	b.ReportMetric(float64(srv.Stats().Ops["multicast"].Throttled), "throttled")
 	// On a quiet machine nothing is throttled. A fake stalled for longer
 	// than its bucket covers sees requests bunched on arrival; such 429s
 	// are retried with the same key, so a few are reported and only more
 	// than 1% of calls fails the run.
-	if th := srv.Throttled(line.EndpointMulticast); th*100 > calls {
+	if th := srv.Stats().Ops["multicast"].Throttled; th*100 > calls {
 		b.Errorf("the fake throttled %d of %d requests", th, calls)
 	} else if th > 0 {
 		b.Logf("the fake throttled %d of %d requests (scheduling jitter); each was retried", th, calls)

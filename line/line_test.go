@@ -18,6 +18,7 @@ import (
 
 	"github.com/shopcrm/shopcrm/line"
 	"github.com/shopcrm/shopcrm/line/linetest"
+	"github.com/shopcrm/shopcrm/shopcrmtest"
 )
 
 func noSleep(ctx context.Context, _ time.Duration) error { return ctx.Err() }
@@ -266,7 +267,7 @@ func TestMulticastChunksAndRerun(t *testing.T) {
 			t.Fatalf("%s received %d messages", u, n)
 		}
 	}
-	if got := srv.Accepted(line.EndpointMulticast); got != 3 {
+	if got := srv.Stats().Ops["multicast"].Accepted; got != 3 {
 		t.Errorf("accepted multicasts = %d, want 3", got)
 	}
 }
@@ -277,8 +278,7 @@ func TestMulticastPartialFailureResumes(t *testing.T) {
 	c := srv.Client(line.WithMaxInFlight(1), line.WithRetryPolicy(line.RetryPolicy{}))
 	ctx := context.Background()
 	req := &line.MulticastRequest{To: users(1200), Messages: text("x"), RetryKey: line.KeyFrom("resume")}
-	srv.FailNext(line.EndpointMulticast, linetest.FaultOK)
-	srv.FailNext(line.EndpointMulticast, linetest.FaultServerError)
+	srv.AddFaults(linetest.Fault{Op: "multicast", Kind: shopcrmtest.FaultNone}, linetest.Fault{Op: "multicast", Kind: shopcrmtest.FaultStatus, Status: 500})
 	res, err := c.Messages.Multicast(ctx, req)
 	if err == nil || res.Calls != 2 || !errors.Is(res.Chunks[2].Err, line.ErrNotSent) || res.Chunks[0].Err != nil {
 		t.Fatalf("first run = %+v, %v", res, err)
@@ -301,10 +301,10 @@ func TestMulticastPartialFailureResumes(t *testing.T) {
 func TestRetries(t *testing.T) {
 	ctx := context.Background()
 	u := users(1)[0]
-	for _, f := range []linetest.Fault{linetest.FaultServerError, linetest.FaultDrop, linetest.FaultLostResponse, linetest.FaultRateLimit} {
-		t.Run(f.String(), func(t *testing.T) {
+	for _, f := range []linetest.Fault{{Op: "push", Kind: shopcrmtest.FaultStatus, Status: 500}, {Op: "push", Kind: shopcrmtest.FaultDrop}, {Op: "push", Kind: shopcrmtest.FaultLostResponse}, {Op: "push", Kind: shopcrmtest.FaultRateLimit}} {
+		t.Run(f.Kind.String(), func(t *testing.T) {
 			srv, c := newFake(t)
-			srv.FailNext(line.EndpointPush, f)
+			srv.AddFaults(f)
 			res, _, err := c.Messages.Push(ctx, &line.PushRequest{To: u, Messages: text("x")})
 			if err != nil {
 				t.Fatal(err)
@@ -313,7 +313,7 @@ func TestRetries(t *testing.T) {
 			if len(reqs) != 2 || reqs[0].RetryKey != reqs[1].RetryKey || reqs[0].RetryKey != res.RetryKey {
 				t.Errorf("requests = %+v", reqs)
 			}
-			if wantDup := f == linetest.FaultLostResponse; res.Duplicate != wantDup {
+			if wantDup := f.Kind == shopcrmtest.FaultLostResponse; res.Duplicate != wantDup {
 				t.Errorf("Duplicate = %v, want %v", res.Duplicate, wantDup)
 			}
 			if n := len(srv.Messages(u)); n != 1 {
@@ -325,7 +325,7 @@ func TestRetries(t *testing.T) {
 		srv := linetest.NewServer()
 		defer srv.Close()
 		c := srv.Client(line.WithSleep(noSleep), line.WithHTTPClient(&http.Client{Timeout: time.Second}))
-		srv.FailNext(line.EndpointPush, linetest.FaultTimeout)
+		srv.AddFaults(linetest.Fault{Op: "push", Kind: shopcrmtest.FaultTimeout})
 		res, _, err := c.Messages.Push(ctx, &line.PushRequest{To: u, Messages: text("x")})
 		if err != nil || res.Duplicate || len(srv.Messages(u)) != 1 || len(srv.Requests()) != 2 {
 			t.Errorf("push = %+v, %v; %d requests", res, err, len(srv.Requests()))
@@ -333,7 +333,7 @@ func TestRetries(t *testing.T) {
 	})
 	t.Run("malformed body", func(t *testing.T) {
 		srv, c := newFake(t)
-		srv.FailNext(line.EndpointPush, linetest.FaultMalformed)
+		srv.AddFaults(linetest.Fault{Op: "push", Kind: shopcrmtest.FaultMalformed})
 		req := &line.PushRequest{To: u, Messages: text("x"), RetryKey: line.KeyFrom("malformed")}
 		if _, _, err := c.Messages.Push(ctx, req); err == nil {
 			t.Error("truncated push response accepted")
@@ -346,7 +346,7 @@ func TestRetries(t *testing.T) {
 	})
 	t.Run("narrowcast 429 not retried", func(t *testing.T) {
 		srv, c := newFake(t)
-		srv.FailNext(line.EndpointNarrowcast, linetest.FaultRateLimit)
+		srv.AddFaults(linetest.Fault{Op: "narrowcast", Kind: shopcrmtest.FaultRateLimit})
 		_, _, err := c.Messages.Narrowcast(ctx, &line.NarrowcastRequest{Messages: text("x")})
 		if !errors.Is(err, line.ErrRateLimited) || errors.Is(err, line.ErrQuotaExceeded) || len(srv.Requests()) != 1 {
 			t.Errorf("err = %v after %d requests", err, len(srv.Requests()))
@@ -354,7 +354,7 @@ func TestRetries(t *testing.T) {
 	})
 	t.Run("narrowcast 500 retried", func(t *testing.T) {
 		srv, c := newFake(t)
-		srv.FailNext(line.EndpointNarrowcast, linetest.FaultServerError)
+		srv.AddFaults(linetest.Fault{Op: "narrowcast", Kind: shopcrmtest.FaultStatus, Status: 500})
 		if _, _, err := c.Messages.Narrowcast(ctx, &line.NarrowcastRequest{Messages: text("x")}); err != nil || len(srv.Requests()) != 2 {
 			t.Errorf("err = %v after %d requests", err, len(srv.Requests()))
 		}
@@ -389,7 +389,7 @@ func TestGateHonoursContext(t *testing.T) {
 	if err == nil || !errors.Is(err, context.DeadlineExceeded) || time.Since(start) > time.Second {
 		t.Errorf("sixth narrowcast = %v after %v; want a deadline error at once", err, time.Since(start))
 	}
-	if got := srv.Accepted(line.EndpointNarrowcast); got != 5 {
+	if got := srv.Stats().Ops["narrowcast"].Accepted; got != 5 {
 		t.Errorf("accepted %d narrowcasts", got)
 	}
 }
@@ -754,7 +754,7 @@ func TestSecretsNeverPrinted(t *testing.T) {
 	srv := linetest.NewServer(linetest.WithToken("super-secret-token-123"))
 	defer srv.Close()
 	c := srv.Client(line.WithSleep(noSleep), line.WithLogger(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
-	srv.FailNext(line.EndpointPush, linetest.FaultServerError)
+	srv.AddFaults(linetest.Fault{Op: "push", Kind: shopcrmtest.FaultStatus, Status: 500})
 	if _, _, err := c.Messages.Push(context.Background(), &line.PushRequest{To: "U1", Messages: text("x")}); err != nil {
 		t.Fatal(err)
 	}
@@ -814,7 +814,7 @@ func TestConcurrentSendsOneClient(t *testing.T) {
 func TestChaos(t *testing.T) {
 	ctx := context.Background()
 	ids := users(4321)
-	srv := linetest.NewServer(linetest.WithFaults(7, 0.4, linetest.FaultServerError, linetest.FaultDrop, linetest.FaultLostResponse, linetest.FaultRateLimit))
+	srv := linetest.NewServer(linetest.WithChaos(7, 0.4, shopcrmtest.FaultStatus, shopcrmtest.FaultDrop, shopcrmtest.FaultLostResponse, shopcrmtest.FaultRateLimit))
 	defer srv.Close()
 	c2 := srv.Client(line.WithSleep(noSleep), line.WithRetryPolicy(line.RetryPolicy{MaxRetries: 20, MinBackoff: time.Millisecond, MaxBackoff: time.Millisecond, MaxWait: time.Second}))
 	key := line.KeyFrom("chaos")
@@ -833,11 +833,11 @@ func TestChaos(t *testing.T) {
 			}
 		}
 	}
-	faults := map[linetest.Fault]int{}
+	faults := map[linetest.FaultKind]int{}
 	for _, r := range srv.Requests() {
 		faults[r.Fault]++
 	}
-	if faults[linetest.FaultLostResponse] == 0 || faults[linetest.FaultDrop] == 0 {
+	if faults[shopcrmtest.FaultLostResponse] == 0 || faults[shopcrmtest.FaultDrop] == 0 {
 		t.Errorf("faults injected: %v", faults)
 	}
 	want := []string{`{"type":"text","text":"one"}`, `{"type":"text","text":"two"}`}

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shopcrm/shopcrm"
 	"github.com/shopcrm/shopcrm/shopify"
 	"github.com/shopcrm/shopcrm/shopify/shopifytest"
 	"github.com/shopcrm/shopcrm/tagging"
@@ -28,11 +29,11 @@ func benchChanges(srv *shopifytest.Server, n int) []tagging.Change {
 	changes := make([]tagging.Change, n)
 	for i := range changes {
 		if i%5 == 4 {
-			id := srv.AddCustomer(shopifytest.Customer{Tags: []string{"line", "ecp-first"}})
+			id := shopify.CustomerGID(srv.AddCustomer(shopifytest.Customer{Tags: []string{"line", "ecp-first"}}))
 			changes[i] = tagging.Change{ID: id, Remove: []string{"ecp-first"}}
 			continue
 		}
-		id := srv.AddCustomer(shopifytest.Customer{Tags: []string{"line"}})
+		id := shopify.CustomerGID(srv.AddCustomer(shopifytest.Customer{Tags: []string{"line"}}))
 		changes[i] = tagging.Change{ID: id, Add: []string{"ecp-first"}}
 	}
 	return changes
@@ -51,7 +52,7 @@ func benchChanges(srv *shopifytest.Server, n int) []tagging.Change {
 func BenchmarkApplyChanges(b *testing.B) {
 	for range b.N {
 		b.StopTimer()
-		srv := shopifytest.NewServer(shopifytest.WithBucket(benchBucket, benchRate), shopifytest.WithLatency(benchLatency))
+		srv := shopifytest.NewServer(shopifytest.WithRateLimit(shopcrm.RateLimit{PerSecond: benchRate, Burst: benchBucket}), shopifytest.WithLatency(benchLatency))
 		c := srv.Client()
 		changes := benchChanges(srv, benchCustomers)
 		ctx := context.Background()
@@ -68,17 +69,17 @@ func BenchmarkApplyChanges(b *testing.B) {
 				b.Fatalf("change %s: %v", r.ID, r.Err)
 			}
 		}
-		st := srv.Stats()
+		st, cost := srv.Stats(), srv.Cost()
 		srv.Close()
 
-		floor := time.Duration(float64(max(st.Cost-benchBucket, 0)) / benchRate * float64(time.Second))
+		floor := time.Duration(float64(max(cost-benchBucket, 0)) / benchRate * float64(time.Second))
 		b.ReportMetric(floor.Seconds()/elapsed.Seconds(), "efficiency")
 		b.ReportMetric(float64(st.Throttled)/float64(st.Requests), "throttled-share")
 		b.ReportMetric(float64(st.Requests)/benchCustomers, "requests/customer")
 		b.ReportMetric(elapsed.Seconds(), "s/run")
 
 		// The baseline: one mutation per request, one after the other.
-		loopSrv := shopifytest.NewServer(shopifytest.WithBucket(benchBucket, benchRate), shopifytest.WithLatency(benchLatency))
+		loopSrv := shopifytest.NewServer(shopifytest.WithRateLimit(shopcrm.RateLimit{PerSecond: benchRate, Burst: benchBucket}), shopifytest.WithLatency(benchLatency))
 		lc := loopSrv.Client()
 		loop := benchChanges(loopSrv, benchLoopN)
 		start = time.Now()
@@ -106,12 +107,13 @@ func ExampleTagsService_Apply() {
 	defer srv.Close()
 	a := srv.AddCustomer(shopifytest.Customer{Tags: []string{"ecp-old"}})
 	bb := srv.AddCustomer(shopifytest.Customer{})
+	aID, bbID := shopify.CustomerGID(a), shopify.CustomerGID(bb)
 	c := srv.Client()
 
 	res, err := c.Tags.Apply(context.Background(), []tagging.Change{
-		{ID: a, Add: []string{"ecp-first"}, Remove: []string{"ecp-old"}},
-		{ID: bb, Add: []string{"ecp-first"}},
-		{ID: bb, Add: []string{"bad,tag"}},
+		{ID: aID, Add: []string{"ecp-first"}, Remove: []string{"ecp-old"}},
+		{ID: bbID, Add: []string{"ecp-first"}},
+		{ID: bbID, Add: []string{"bad,tag"}},
 	}, nil)
 	if err != nil {
 		fmt.Println(err)
@@ -120,7 +122,7 @@ func ExampleTagsService_Apply() {
 	for _, r := range res {
 		fmt.Println(r.Applied, r.Err)
 	}
-	fmt.Println(srv.Tags(a), srv.Tags(bb))
+	fmt.Println(srv.CustomerTags(a), srv.CustomerTags(bb))
 	// Output:
 	// true <nil>
 	// true <nil>

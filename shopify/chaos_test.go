@@ -21,7 +21,7 @@ func chaosRun(t *testing.T, opts ...shopifytest.Option) (map[string][]string, sh
 	var ids []string
 	var changes []tagging.Change
 	for i := range 300 {
-		id := srv.AddCustomer(shopifytest.Customer{ID: int64(5000 + i), Tags: []string{"line", fmt.Sprintf("old-%d", i%3)}})
+		id := shopify.CustomerGID(srv.AddCustomer(shopifytest.Customer{ID: int64(5000 + i), Tags: []string{"line", fmt.Sprintf("old-%d", i%3)}}))
 		ids = append(ids, id)
 		ch := tagging.Change{ID: id, Add: []string{"ecp-first", fmt.Sprintf("rank:%d", i%4)}}
 		if i%3 == 0 {
@@ -51,7 +51,7 @@ func chaosRun(t *testing.T, opts ...shopifytest.Option) (map[string][]string, sh
 		if err != nil {
 			t.Fatal(err)
 		}
-		final[cu.ID] = srv.Tags(cu.ID)
+		final[cu.ID] = tagsOf(srv, cu.ID)
 	}
 	return final, srv.Stats()
 }

@@ -14,7 +14,9 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/shopcrm/shopcrm"
 	"github.com/shopcrm/shopcrm/money"
+	"github.com/shopcrm/shopcrm/shopcrmtest"
 	"github.com/shopcrm/shopcrm/shopify"
 	"github.com/shopcrm/shopcrm/shopify/shopifytest"
 	"github.com/shopcrm/shopcrm/tagging"
@@ -36,7 +38,7 @@ func fastSleep(ctx context.Context, d time.Duration) error {
 func setup(t *testing.T, opts ...shopifytest.Option) (*shopifytest.Server, *shopify.Client) {
 	t.Helper()
 	// A fast restore rate keeps tests quick; options given override it.
-	srv := shopifytest.NewServer(append([]shopifytest.Option{shopifytest.WithBucket(1000, 20000)}, opts...)...)
+	srv := shopifytest.NewServer(append([]shopifytest.Option{shopifytest.WithRateLimit(shopcrm.RateLimit{PerSecond: 20000, Burst: 1000})}, opts...)...)
 	t.Cleanup(srv.Close)
 	return srv, srv.Client(shopify.WithSleep(fastSleep))
 }
@@ -93,9 +95,9 @@ func TestCustomersRoundTrip(t *testing.T) {
 	srv, c := setup(t)
 	ctx := context.Background()
 	created := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
-	id := srv.AddCustomer(shopifytest.Customer{FirstName: "Aino", LastName: "Virtanen", Email: "aino@example.com",
+	id := shopify.CustomerGID(srv.AddCustomer(shopifytest.Customer{FirstName: "Aino", LastName: "Virtanen", Email: "aino@example.com",
 		Phone: "+358401234567", Tags: []string{"line", "vip"}, NumberOfOrders: 3,
-		AmountSpent: money.MustParse("120.50", "EUR"), CreatedAt: created})
+		AmountSpent: money.MustParse("120.50", "EUR"), CreatedAt: created}))
 	got, _, err := c.Customers.Get(ctx, id)
 	if err != nil {
 		t.Fatal(err)
@@ -118,14 +120,14 @@ func TestCustomersRoundTrip(t *testing.T) {
 func TestTagRoundTrip(t *testing.T) {
 	srv, c := setup(t)
 	ctx := context.Background()
-	id := srv.AddCustomer(shopifytest.Customer{Email: "a@example.com", Tags: []string{"line"}})
+	id := shopify.CustomerGID(srv.AddCustomer(shopifytest.Customer{Email: "a@example.com", Tags: []string{"line"}}))
 	if _, err := c.Tags.Add(ctx, id, []string{"ecp-first", "subscription-1-plan:gold", "LINE"}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := c.Tags.Remove(ctx, id, []string{"Ecp-First"}); err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff([]string{"line", "subscription-1-plan:gold"}, srv.Tags(id)); diff != "" {
+	if diff := cmp.Diff([]string{"line", "subscription-1-plan:gold"}, tagsOf(srv, id)); diff != "" {
 		t.Errorf("tags (-want +got):\n%s", diff)
 	}
 	got, _, err := c.Customers.Get(ctx, id)
@@ -135,18 +137,18 @@ func TestTagRoundTrip(t *testing.T) {
 	if diff := cmp.Diff([]string{"line", "subscription-1-plan:gold"}, got.Tags); diff != "" {
 		t.Errorf("read back (-want +got):\n%s", diff)
 	}
-	oid := srv.AddOrder(shopifytest.Order{CustomerID: 1, Tags: []string{"a"}})
+	oid := shopify.OrderGID(srv.AddOrder(shopifytest.Order{CustomerID: 1, Tags: []string{"a"}}))
 	if _, err := c.Tags.Add(ctx, oid, []string{"subscription-count:2"}); err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff([]string{"a", "subscription-count:2"}, srv.Tags(oid)); diff != "" {
+	if diff := cmp.Diff([]string{"a", "subscription-count:2"}, tagsOf(srv, oid)); diff != "" {
 		t.Errorf("order tags (-want +got):\n%s", diff)
 	}
 }
 
 func TestTagsBadInputNeverSent(t *testing.T) {
 	srv, c := setup(t)
-	id := srv.AddCustomer(shopifytest.Customer{})
+	id := shopify.CustomerGID(srv.AddCustomer(shopifytest.Customer{}))
 	for _, tags := range [][]string{nil, {"a,b"}, {" a"}, {strings.Repeat("x", 256)}, {""}} {
 		_, err := c.Tags.Add(context.Background(), id, tags)
 		var ie *shopify.InputError
@@ -171,7 +173,7 @@ func TestUserErrors(t *testing.T) {
 		t.Errorf("user errors (-want +got):\n%s", diff)
 	}
 	// Too many tags on one resource.
-	id := srv.AddCustomer(shopifytest.Customer{})
+	id := shopify.CustomerGID(srv.AddCustomer(shopifytest.Customer{}))
 	many := make([]string, 251)
 	for i := range many {
 		many[i] = fmt.Sprintf("t%d", i)
@@ -190,7 +192,7 @@ func TestPaginationToTheEnd(t *testing.T) {
 	srv, c := setup(t)
 	var want []string
 	for i := range 23 {
-		want = append(want, srv.AddCustomer(shopifytest.Customer{Email: fmt.Sprintf("c%d@example.com", i)}))
+		want = append(want, shopify.CustomerGID(srv.AddCustomer(shopifytest.Customer{Email: fmt.Sprintf("c%d@example.com", i)})))
 	}
 	var got []string
 	for cu, err := range c.Customers.List(context.Background(), &shopify.ListOptions{PageSize: 5}) {
@@ -232,11 +234,11 @@ func firstErr[T any](seq func(func(T, error) bool)) (T, error) {
 func TestOrders(t *testing.T) {
 	srv, c := setup(t)
 	day := func(d int) time.Time { return time.Date(2025, 1, d, 9, 0, 0, 0, time.UTC) }
-	cid := srv.AddCustomer(shopifytest.Customer{ID: 7, FirstName: "Yui"})
+	cid := shopify.CustomerGID(srv.AddCustomer(shopifytest.Customer{ID: 7, FirstName: "Yui"}))
 	visit := &shopifytest.Visit{OccurredAt: day(9), Source: "email", UTMCampaign: "spring", UTMMedium: "email", UTMSource: "klaviyo", MarketingEventType: "NEWSLETTER", MarketingEventID: 5}
-	o1 := srv.AddOrder(shopifytest.Order{CustomerID: 7, CreatedAt: day(10), Total: money.MustParse("3000", "JPY"), Tags: []string{"subscription-count:1"}, FirstVisit: visit, LastVisit: visit})
+	o1 := shopify.OrderGID(srv.AddOrder(shopifytest.Order{CustomerID: 7, CreatedAt: day(10), Total: money.MustParse("3000", "JPY"), Tags: []string{"subscription-count:1"}, FirstVisit: visit, LastVisit: visit}))
 	srv.AddOrder(shopifytest.Order{CustomerID: 7, CreatedAt: day(2), Total: money.MustParse("1000", "JPY")})
-	o3 := srv.AddOrder(shopifytest.Order{CreatedAt: day(20), Total: money.MustParse("12.34", "USD"), Tags: []string{"subscription-count:1"}})
+	o3 := shopify.OrderGID(srv.AddOrder(shopifytest.Order{CreatedAt: day(20), Total: money.MustParse("12.34", "USD"), Tags: []string{"subscription-count:1"}}))
 	var got []string
 	for o, err := range c.Orders.List(context.Background(), &shopify.ListOptions{Query: "created_at:>=2025-01-05 tag:subscription-count:1"}) {
 		if err != nil {
@@ -265,7 +267,7 @@ func TestOrders(t *testing.T) {
 func TestSegments(t *testing.T) {
 	srv, c := setup(t)
 	ctx := context.Background()
-	a := srv.AddCustomer(shopifytest.Customer{FirstName: "A", Email: "a@example.com", EmailState: "SUBSCRIBED", Tags: []string{"ecp-first"}})
+	a := shopify.CustomerGID(srv.AddCustomer(shopifytest.Customer{FirstName: "A", Email: "a@example.com", EmailState: "SUBSCRIBED", Tags: []string{"ecp-first"}}))
 	srv.AddCustomer(shopifytest.Customer{FirstName: "B", Tags: []string{"other"}})
 	seg, _, err := c.Segments.Create(ctx, "First buyers", mustQuery("ecp-first"))
 	if err != nil {
@@ -303,7 +305,8 @@ func TestSegments(t *testing.T) {
 
 func TestConsent(t *testing.T) {
 	srv, c := setup(t)
-	id := srv.AddCustomer(shopifytest.Customer{Email: "a@example.com", Phone: "+81312345678"})
+	num := srv.AddCustomer(shopifytest.Customer{Email: "a@example.com", Phone: "+81312345678"})
+	id := shopify.CustomerGID(num)
 	ctx := context.Background()
 	if _, err := c.Customers.UpdateEmailConsent(ctx, id, shopify.EmailConsent{State: "UNSUBSCRIBED", OptInLevel: "SINGLE_OPT_IN", UpdatedAt: time.Now()}); err != nil {
 		t.Fatal(err)
@@ -311,7 +314,7 @@ func TestConsent(t *testing.T) {
 	if _, err := c.Customers.UpdateSMSConsent(ctx, id, shopify.SMSConsentInput{State: "SUBSCRIBED"}); err != nil {
 		t.Fatal(err)
 	}
-	cu, _ := srv.Customer(id)
+	cu, _ := srv.Customer(num)
 	if cu.EmailState != "UNSUBSCRIBED" || cu.SMSState != "SUBSCRIBED" {
 		t.Errorf("consent = %s/%s", cu.EmailState, cu.SMSState)
 	}
@@ -376,10 +379,10 @@ func TestVersionMismatchLogged(t *testing.T) {
 }
 
 func TestThrottledRetried(t *testing.T) {
-	srv, c := setup(t, shopifytest.WithBucket(100, 2000))
+	srv, c := setup(t, shopifytest.WithRateLimit(shopcrm.RateLimit{PerSecond: 2000, Burst: 100}))
 	ids := make([]string, 50)
 	for i := range ids {
-		ids[i] = srv.AddCustomer(shopifytest.Customer{})
+		ids[i] = shopify.CustomerGID(srv.AddCustomer(shopifytest.Customer{}))
 	}
 	// Another app drained the bucket: the client's first guess is wrong.
 	srv.Drain()
@@ -406,10 +409,10 @@ func TestThrottledRetried(t *testing.T) {
 }
 
 func TestThrottlePath500Changes(t *testing.T) {
-	srv, c := setup(t, shopifytest.WithBucket(1000, 2000))
+	srv, c := setup(t, shopifytest.WithRateLimit(shopcrm.RateLimit{PerSecond: 2000, Burst: 1000}))
 	var changes []tagging.Change
 	for i := range 500 {
-		id := srv.AddCustomer(shopifytest.Customer{Tags: []string{"keep"}})
+		id := shopify.CustomerGID(srv.AddCustomer(shopifytest.Customer{Tags: []string{"keep"}}))
 		ch := tagging.Change{ID: id, Add: []string{"ecp-first"}}
 		if i%2 == 0 {
 			ch.Remove = []string{"keep"}
@@ -434,7 +437,7 @@ func TestThrottlePath500Changes(t *testing.T) {
 		if i%2 == 0 {
 			want = []string{"ecp-first"}
 		}
-		if diff := cmp.Diff(want, srv.Tags(ch.ID)); diff != "" {
+		if diff := cmp.Diff(want, tagsOf(srv, ch.ID)); diff != "" {
 			t.Fatalf("%s tags (-want +got):\n%s", ch.ID, diff)
 		}
 	}
@@ -443,7 +446,7 @@ func TestThrottlePath500Changes(t *testing.T) {
 
 func TestApplyRejectsBadChanges(t *testing.T) {
 	srv, c := setup(t)
-	good := srv.AddCustomer(shopifytest.Customer{})
+	good := shopify.CustomerGID(srv.AddCustomer(shopifytest.Customer{}))
 	res, err := c.Tags.Apply(context.Background(), []tagging.Change{
 		{ID: good, Add: []string{"ok"}},
 		{ID: "gid://shopify/Product/1", Add: []string{"x"}},
@@ -477,7 +480,7 @@ func TestApplyRejectsBadChanges(t *testing.T) {
 
 func TestContextCancel(t *testing.T) {
 	srv, c := setup(t, shopifytest.WithLatency(time.Second))
-	id := srv.AddCustomer(shopifytest.Customer{})
+	id := shopify.CustomerGID(srv.AddCustomer(shopifytest.Customer{}))
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
 	start := time.Now()
@@ -492,23 +495,23 @@ func TestContextCancel(t *testing.T) {
 
 func TestLostResponsesAndFaults(t *testing.T) {
 	srv, c := setup(t, shopifytest.WithFaults(
-		shopifytest.Fault{Op: "tagsAdd", Kind: shopifytest.FaultLostResponse},
-		shopifytest.Fault{Op: "tagsAdd", Kind: shopifytest.FaultStatus, Status: 503, Times: 2},
-		shopifytest.Fault{Op: "tagsAdd", Kind: shopifytest.FaultMalformed},
-		shopifytest.Fault{Op: "tagsAdd", Kind: shopifytest.FaultStatus, Status: 429, RetryAfter: "0.1"},
+		shopifytest.Fault{Op: "tagsAdd", Kind: shopcrmtest.FaultLostResponse},
+		shopifytest.Fault{Op: "tagsAdd", Kind: shopcrmtest.FaultStatus, Status: 503, Times: 2},
+		shopifytest.Fault{Op: "tagsAdd", Kind: shopcrmtest.FaultMalformed},
+		shopifytest.Fault{Op: "tagsAdd", Kind: shopcrmtest.FaultStatus, Status: 429, RetryAfter: "0.1"},
 	))
-	id := srv.AddCustomer(shopifytest.Customer{})
+	id := shopify.CustomerGID(srv.AddCustomer(shopifytest.Customer{}))
 	if _, err := c.Tags.Add(context.Background(), id, []string{"x"}); err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff([]string{"x"}, srv.Tags(id)); diff != "" {
+	if diff := cmp.Diff([]string{"x"}, tagsOf(srv, id)); diff != "" {
 		t.Errorf("tags (-want +got):\n%s", diff)
 	}
 	if st := srv.Stats(); st.Faults != 5 || st.Requests != 6 {
 		t.Errorf("stats %+v", st)
 	}
 	// A segment create is not retried after a lost response.
-	srv2, c2 := setup(t, shopifytest.WithFaults(shopifytest.Fault{Op: "segmentCreate", Kind: shopifytest.FaultLostResponse}))
+	srv2, c2 := setup(t, shopifytest.WithFaults(shopifytest.Fault{Op: "segmentCreate", Kind: shopcrmtest.FaultLostResponse}))
 	if _, _, err := c2.Segments.Create(context.Background(), "s", mustQuery("x")); err == nil {
 		t.Error("lost response: no error")
 	}
@@ -539,6 +542,18 @@ func TestConcurrentClientUse(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+}
+
+// tagsOf returns the tags the fake holds for a customer or order GID.
+func tagsOf(srv *shopifytest.Server, gid string) []string {
+	g, err := shopify.ParseGID(gid)
+	if err != nil {
+		panic(err)
+	}
+	if g.Type == "Order" {
+		return srv.OrderTags(g.ID)
+	}
+	return srv.CustomerTags(g.ID)
 }
 
 // mustQuery is shopify.TagQuery for tags known to be valid.

@@ -6,16 +6,18 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shopcrm/shopcrm"
+	"github.com/shopcrm/shopcrm/shopcrmtest"
 	"github.com/shopcrm/shopcrm/shopify"
 	"github.com/shopcrm/shopcrm/shopify/shopifytest"
 	"github.com/shopcrm/shopcrm/tagging"
 )
 
 func TestThrottledWhenRetriesRunOut(t *testing.T) {
-	srv := shopifytest.NewServer(shopifytest.WithBucket(1000, 1))
+	srv := shopifytest.NewServer(shopifytest.WithRateLimit(shopcrm.RateLimit{PerSecond: 1, Burst: 1000}))
 	defer srv.Close()
 	c := srv.Client(shopify.WithRetryPolicy(shopify.RetryPolicy{MaxRetries: 0, MaxWait: time.Hour}), shopify.WithSleep(fastSleep))
-	id := srv.AddCustomer(shopifytest.Customer{})
+	id := shopify.CustomerGID(srv.AddCustomer(shopifytest.Customer{}))
 	srv.Drain()
 	_, err := c.Tags.Add(context.Background(), id, []string{"x"})
 	var te *shopify.ThrottledError
@@ -39,15 +41,15 @@ func TestThrottledWhenRetriesRunOut(t *testing.T) {
 }
 
 func TestRetryAfterTooLong(t *testing.T) {
-	srv, c := setup(t, shopifytest.WithFaults(shopifytest.Fault{Kind: shopifytest.FaultStatus, Status: 429, RetryAfter: "3600"}))
-	_, _, err := c.Customers.Get(context.Background(), srv.AddCustomer(shopifytest.Customer{}))
+	srv, c := setup(t, shopifytest.WithFaults(shopifytest.Fault{Kind: shopcrmtest.FaultStatus, Status: 429, RetryAfter: "3600"}))
+	_, _, err := c.Customers.Get(context.Background(), shopify.CustomerGID(srv.AddCustomer(shopifytest.Customer{})))
 	if !errors.Is(err, shopify.ErrRateLimited) {
 		t.Errorf("err = %v", err)
 	}
 }
 
 func TestServerErrorNotRetriedForCreate(t *testing.T) {
-	srv, c := setup(t, shopifytest.WithFaults(shopifytest.Fault{Op: "segmentCreate", Kind: shopifytest.FaultStatus, Status: 502}))
+	srv, c := setup(t, shopifytest.WithFaults(shopifytest.Fault{Op: "segmentCreate", Kind: shopcrmtest.FaultStatus, Status: 502}))
 	_, _, err := c.Segments.Create(context.Background(), "x", mustQuery("x"))
 	var ae *shopify.APIError
 	if !errors.As(err, &ae) || ae.Status != 502 || ae.RequestID == "" {
@@ -59,10 +61,10 @@ func TestServerErrorNotRetriedForCreate(t *testing.T) {
 }
 
 func TestApplyCancelled(t *testing.T) {
-	srv, c := setup(t, shopifytest.WithBucket(1000, 100), shopifytest.WithLatency(20*time.Millisecond))
+	srv, c := setup(t, shopifytest.WithRateLimit(shopcrm.RateLimit{PerSecond: 100, Burst: 1000}), shopifytest.WithLatency(20*time.Millisecond))
 	var changes []tagging.Change
 	for range 300 {
-		changes = append(changes, tagging.Change{ID: srv.AddCustomer(shopifytest.Customer{}), Add: []string{"x"}})
+		changes = append(changes, tagging.Change{ID: shopify.CustomerGID(srv.AddCustomer(shopifytest.Customer{})), Add: []string{"x"}})
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	var calls, lastDone int
@@ -87,7 +89,7 @@ func TestApplyCancelled(t *testing.T) {
 		switch {
 		case r.Applied:
 			applied++
-			if got := srv.Tags(r.ID); len(got) != 1 {
+			if got := tagsOf(srv, r.ID); len(got) != 1 {
 				t.Errorf("applied change %d has tags %v", i, got)
 			}
 		case r.Err != nil:

@@ -12,7 +12,7 @@ import (
 func Example() {
 	srv := shopifytest.NewServer()
 	defer srv.Close()
-	id := srv.AddCustomer(shopifytest.Customer{FirstName: "Aino", Email: "aino@example.com", Tags: []string{"line"}})
+	id := shopify.CustomerGID(srv.AddCustomer(shopifytest.Customer{FirstName: "Aino", Email: "aino@example.com", Tags: []string{"line"}}))
 
 	// In production: shopify.New("your-shop.myshopify.com", shopify.StaticToken(token))
 	c, err := shopify.New(shopifytest.Shop, shopify.StaticToken(shopifytest.DefaultToken), shopify.WithBaseURL(srv.URL()))

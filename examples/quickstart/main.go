@@ -107,14 +107,13 @@ func seed(store *shopifytest.Server, now time.Time) map[string]string {
 		if i%2 == 0 {
 			c.Tags = []string{"line"}
 		}
-		gid := store.AddCustomer(c)
+		id := store.AddCustomer(c)
 		if i%2 == 0 {
-			lineUser[gid] = fmt.Sprintf("U%032x", i+1)
+			lineUser[shopify.CustomerGID(id)] = fmt.Sprintf("U%032x", i+1)
 		}
-		id, _ := segment.ParseGID(gid)
 		for k := range n {
 			store.AddOrder(shopifytest.Order{
-				CustomerID: id.Num,
+				CustomerID: id,
 				CreatedAt:  now.AddDate(0, 0, -30*(k+1)),
 				Total:      money.MustParse("4980", "JPY"),
 				SourceName: "web",

@@ -10,6 +10,7 @@ import (
 	"github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
 
+	"github.com/shopcrm/shopcrm"
 	"github.com/shopcrm/shopcrm/money"
 	shopifyapi "github.com/shopcrm/shopcrm/shopify"
 	"github.com/shopcrm/shopcrm/shopify/shopifytest"
@@ -21,15 +22,15 @@ import (
 // 2025-01 Admin schema.
 func TestShopifyDocuments(t *testing.T) {
 	schema := ShopifySchema(t)
-	srv := shopifytest.NewServer(shopifytest.WithBucket(1000, 50000))
+	srv := shopifytest.NewServer(shopifytest.WithRateLimit(shopcrm.RateLimit{PerSecond: 50000, Burst: 1000}))
 	defer srv.Close()
 	c := srv.Client()
 	ctx := context.Background()
 
-	cust := srv.AddCustomer(shopifytest.Customer{FirstName: "A", Email: "a@example.com", Phone: "+15555550100", Tags: []string{"line"}})
+	cust := shopifyapi.CustomerGID(srv.AddCustomer(shopifytest.Customer{FirstName: "A", Email: "a@example.com", Phone: "+15555550100", Tags: []string{"line"}}))
 	srv.AddCustomer(shopifytest.Customer{FirstName: "B", Tags: []string{"ecp-first"}})
 	visit := &shopifytest.Visit{OccurredAt: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC), UTMSource: "klaviyo", MarketingEventType: "NEWSLETTER"}
-	order := srv.AddOrder(shopifytest.Order{CustomerID: 1001, Total: money.MustParse("10.00", "USD"), FirstVisit: visit, LastVisit: visit})
+	order := shopifyapi.OrderGID(srv.AddOrder(shopifytest.Order{CustomerID: 1001, Total: money.MustParse("10.00", "USD"), FirstVisit: visit, LastVisit: visit}))
 
 	must := func(err error) {
 		t.Helper()

@@ -9,11 +9,17 @@
 // sent to an endpoint that does not take one), moves narrowcasts from
 // waiting to sending to succeeded (or failed, when seeded) and audiences
 // from IN_PROGRESS to READY as they are polled, enforces per-endpoint rate
-// limits and a monthly quota with LINE's 429 bodies, and counts what it
-// throttled. Faults (500, 429, dropped connections, timeouts, truncated
-// bodies, and "acted, then the response was lost") are injected from a seed
-// or scripted one by one. A
-// webhook emitter signs bodies with the channel secret.
+// limits ([WithRateLimit]) and a monthly quota with LINE's 429 bodies, and
+// counts what it did ([Server.Stats]: requests, throttled, faults and
+// accepted, per endpoint class).
+//
+// Faults are injected in the vocabulary every bundled fake shares (package
+// shopcrmtest), scripted ([WithFaults], [Server.AddFaults]) or seeded
+// ([WithChaos]): a status such as 500 or 401, a 429 with LINE's rate-limit
+// body, dropped connections, timeouts, truncated bodies, and "acted, then
+// the response was lost". A fault's op is an endpoint class ("push",
+// "multicast", ...) or a request path. A webhook emitter signs bodies with
+// the channel secret.
 //
 // Time: the server's clock is real time plus an offset that Advance and
 // SetNow move, so slow things (24 h keys, hourly limits, months) can be
@@ -25,9 +31,9 @@
 // recipient is a friend (any id receives the message; user ids are not
 // checked against LINE's U + 32 hex form), the reply endpoint and reply
 // tokens, rich menus, groups and rooms, insight, message content download,
-// the 2 MB request size limit, concurrency-limit 429s, LINE's
-// 50-recipient minimum for audience narrowcasts (off by default, see
-// WithMinNarrowcastAudience), audience expiry after 180 days, v2.1
-// JWT-assertion tokens, and the exact wording of LINE's error messages where
-// LINE does not publish it.
+// the 2 MB request size limit (bodies up to 64 MB are read, larger ones are
+// answered 413), concurrency-limit 429s, LINE's 50-recipient minimum for
+// audience narrowcasts (off by default, see WithMinNarrowcastAudience),
+// audience expiry after 180 days, v2.1 JWT-assertion tokens, and the exact
+// wording of LINE's error messages where LINE does not publish it.
 package linetest

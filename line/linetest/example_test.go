@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/shopcrm/shopcrm"
 	"github.com/shopcrm/shopcrm/line"
 	"github.com/shopcrm/shopcrm/line/linetest"
+	"github.com/shopcrm/shopcrm/shopcrmtest"
 )
 
 func Example() {
@@ -24,14 +26,14 @@ func Example() {
 	// Output: {"type":"text","text":"Hi Hanako"}
 }
 
-func ExampleServer_FailNext() {
+func ExampleServer_AddFaults() {
 	srv := linetest.NewServer()
 	defer srv.Close()
 	c := srv.Client()
 
 	// The server records the push, then the response is lost: the client
 	// retries with the same key and LINE's 409 tells it the push was done.
-	srv.FailNext(line.EndpointPush, linetest.FaultLostResponse)
+	srv.AddFaults(linetest.Fault{Op: "push", Kind: shopcrmtest.FaultLostResponse})
 	res, _, err := c.Messages.Push(context.Background(), &line.PushRequest{
 		To:       "U00000000000000000000000000000001",
 		Messages: []line.Message{line.TextMessage{Text: "once"}},
@@ -40,8 +42,8 @@ func ExampleServer_FailNext() {
 	// Output: true <nil> 1
 }
 
-func ExampleServer_Throttled() {
-	srv := linetest.NewServer(linetest.WithLimit(line.EndpointPush, linetest.RateLimit{PerSecond: 0.001, Burst: 1}))
+func ExampleServer_Stats() {
+	srv := linetest.NewServer(linetest.WithRateLimit(line.EndpointPush, shopcrm.RateLimit{PerSecond: 0.001, Burst: 1}))
 	defer srv.Close()
 	// A client without its own gate and without retries runs into the limit.
 	c := srv.Client(line.WithEndpointLimit(line.EndpointPush, line.RateLimit{}), line.WithRetryPolicy(noRetry()))
@@ -49,6 +51,6 @@ func ExampleServer_Throttled() {
 	msg := []line.Message{line.TextMessage{Text: "hi"}}
 	_, _, err1 := c.Messages.Push(ctx, &line.PushRequest{To: "U1", Messages: msg})
 	_, _, err2 := c.Messages.Push(ctx, &line.PushRequest{To: "U1", Messages: msg})
-	fmt.Println(err1 == nil, errors.Is(err2, line.ErrRateLimited), srv.Throttled(line.EndpointPush))
+	fmt.Println(err1 == nil, errors.Is(err2, line.ErrRateLimited), srv.Stats().Ops["push"].Throttled)
 	// Output: true true 1
 }

@@ -15,6 +15,7 @@ import (
 	"time"
 	"unicode/utf16"
 
+	"github.com/shopcrm/shopcrm/internal/fake"
 	"github.com/shopcrm/shopcrm/line"
 )
 
@@ -44,20 +45,20 @@ func (s *Server) route(w *httptest.ResponseRecorder, r *http.Request, body []byt
 		}
 	case r.Method == http.MethodGet && p == "/v2/bot/message/quota":
 		if s.cfg.quota < 0 {
-			writeJSON(w, 200, map[string]any{"type": "none"})
+			fake.WriteJSON(w, 200, map[string]any{"type": "none"})
 		} else {
-			writeJSON(w, 200, map[string]any{"type": "limited", "value": s.cfg.quota})
+			fake.WriteJSON(w, 200, map[string]any{"type": "limited", "value": s.cfg.quota})
 		}
 	case r.Method == http.MethodGet && p == "/v2/bot/message/quota/consumption":
 		s.rollMonth()
-		writeJSON(w, 200, map[string]any{"totalUsage": s.usage})
+		fake.WriteJSON(w, 200, map[string]any{"totalUsage": s.usage})
 	case r.Method == http.MethodGet && strings.HasPrefix(p, "/v2/bot/profile/"):
 		prof, ok := s.profiles[strings.TrimPrefix(p, "/v2/bot/profile/")]
 		if !ok {
 			writeError(w, http.StatusNotFound, "Not found")
 			return
 		}
-		writeJSON(w, 200, prof)
+		fake.WriteJSON(w, 200, prof)
 	case r.Method == http.MethodGet && p == "/v2/bot/followers/ids":
 		s.followersIDs(w, r)
 	case r.Method == http.MethodPost && strings.HasPrefix(p, "/v2/bot/user/") && strings.HasSuffix(p, "/linkToken"):
@@ -66,7 +67,7 @@ func (s *Server) route(w *httptest.ResponseRecorder, r *http.Request, body []byt
 			writeError(w, http.StatusNotFound, "Not found")
 			return
 		}
-		writeJSON(w, 200, map[string]string{"linkToken": strings.ReplaceAll(newID(), "-", "")})
+		fake.WriteJSON(w, 200, map[string]string{"linkToken": strings.ReplaceAll(newID(), "-", "")})
 	case strings.HasPrefix(p, "/v2/bot/audienceGroup/"):
 		s.audienceRoute(w, r, body)
 	default:
@@ -192,7 +193,7 @@ func (s *Server) push(w http.ResponseWriter, body []byte, reqID string) {
 	for i := range sent {
 		sent[i] = map[string]string{"id": strconv.FormatInt(s.nextSeq(), 10), "quoteToken": strings.ReplaceAll(newID(), "-", "")}
 	}
-	writeJSON(w, 200, map[string]any{"sentMessages": sent})
+	fake.WriteJSON(w, 200, map[string]any{"sentMessages": sent})
 }
 
 func (s *Server) nextSeq() int64 { s.nextID++; return s.nextID }
@@ -217,7 +218,7 @@ func (s *Server) multicast(w http.ResponseWriter, body []byte, reqID string) {
 		return
 	}
 	s.deliver(to, req.Messages, reqID, line.EndpointMulticast)
-	writeJSON(w, 200, map[string]any{})
+	fake.WriteJSON(w, 200, map[string]any{})
 }
 
 func (s *Server) broadcast(w http.ResponseWriter, body []byte, reqID string) {
@@ -230,7 +231,7 @@ func (s *Server) broadcast(w http.ResponseWriter, body []byte, reqID string) {
 		return
 	}
 	s.deliver(to, req.Messages, reqID, line.EndpointBroadcast)
-	writeJSON(w, 200, map[string]any{})
+	fake.WriteJSON(w, 200, map[string]any{})
 }
 
 func (s *Server) narrowcast(w http.ResponseWriter, body []byte, reqID string) {
@@ -292,7 +293,7 @@ func (s *Server) narrowcast(w http.ResponseWriter, body []byte, reqID string) {
 		s.deliver(to, req.Messages, reqID, line.EndpointNarrowcast)
 	}
 	s.narrowcasts[reqID] = nc
-	writeJSON(w, http.StatusAccepted, map[string]any{})
+	fake.WriteJSON(w, http.StatusAccepted, map[string]any{})
 }
 
 func (s *Server) evalRecipient(prop string, raw json.RawMessage) (map[string]bool, *errorDetail) {
@@ -410,7 +411,7 @@ func (s *Server) progress(w http.ResponseWriter, id string) {
 			out["successCount"], out["failureCount"], out["targetCount"] = len(nc.targets), 0, len(nc.targets)
 		}
 	}
-	writeJSON(w, 200, out)
+	fake.WriteJSON(w, 200, out)
 }
 
 func (s *Server) followersIDs(w http.ResponseWriter, r *http.Request) {
@@ -439,7 +440,7 @@ func (s *Server) followersIDs(w http.ResponseWriter, r *http.Request) {
 	if end < len(s.followers) {
 		out["next"] = "c" + strconv.Itoa(end)
 	}
-	writeJSON(w, 200, out)
+	fake.WriteJSON(w, 200, out)
 }
 
 // audiences
@@ -493,7 +494,7 @@ func (s *Server) audienceRoute(w http.ResponseWriter, r *http.Request, body []by
 			a.members[x.ID] = true
 		}
 		a.addJob(s, len(req.Audiences))
-		writeJSON(w, http.StatusAccepted, map[string]any{})
+		fake.WriteJSON(w, http.StatusAccepted, map[string]any{})
 	case p == "upload/byFile" && (r.Method == http.MethodPost || r.Method == http.MethodPut):
 		s.audienceFile(w, r, body)
 	case p == "list" && r.Method == http.MethodGet:
@@ -513,7 +514,7 @@ func (s *Server) audienceRoute(w http.ResponseWriter, r *http.Request, body []by
 			return
 		}
 		a.group.Description = req.Description
-		writeJSON(w, 200, map[string]any{})
+		fake.WriteJSON(w, 200, map[string]any{})
 	default:
 		id, err := strconv.ParseInt(p, 10, 64)
 		if err != nil {
@@ -535,10 +536,10 @@ func (s *Server) audienceRoute(w http.ResponseWriter, r *http.Request, body []by
 				}
 			}
 			a.group.AudienceCount = int64(len(a.members))
-			writeJSON(w, 200, map[string]any{"audienceGroup": a.group, "jobs": a.jobs})
+			fake.WriteJSON(w, 200, map[string]any{"audienceGroup": a.group, "jobs": a.jobs})
 		case http.MethodDelete:
 			delete(s.audiences, id)
-			writeJSON(w, 200, map[string]any{})
+			fake.WriteJSON(w, 200, map[string]any{})
 		default:
 			writeError(w, http.StatusMethodNotAllowed, "Method not allowed")
 		}
@@ -576,7 +577,7 @@ func (s *Server) createAudience(w http.ResponseWriter, description string, ids [
 		a.members[m] = true
 	}
 	s.audiences[id] = a
-	writeJSON(w, http.StatusAccepted, map[string]any{"audienceGroupId": id, "createRoute": "MESSAGING_API", "type": "UPLOAD",
+	fake.WriteJSON(w, http.StatusAccepted, map[string]any{"audienceGroupId": id, "createRoute": "MESSAGING_API", "type": "UPLOAD",
 		"description": description, "created": now.Unix(), "permission": "READ_WRITE", "expireTimestamp": now.Unix() + 180*24*3600, "isIfaAudience": false})
 }
 
@@ -638,7 +639,7 @@ func (s *Server) audienceFile(w http.ResponseWriter, r *http.Request, body []byt
 		a.members[m] = true
 	}
 	a.addJob(s, len(ids))
-	writeJSON(w, http.StatusAccepted, map[string]any{})
+	fake.WriteJSON(w, http.StatusAccepted, map[string]any{})
 }
 
 func (s *Server) listAudiences(w http.ResponseWriter, r *http.Request) {
@@ -670,14 +671,14 @@ func (s *Server) listAudiences(w http.ResponseWriter, r *http.Request) {
 	sort.Slice(all, func(i, j int) bool { return all[i].AudienceGroupID < all[j].AudienceGroupID })
 	lo := min((page-1)*size, len(all))
 	hi := min(lo+size, len(all))
-	writeJSON(w, 200, map[string]any{"audienceGroups": append([]line.AudienceGroup{}, all[lo:hi]...), "hasNextPage": hi < len(all),
+	fake.WriteJSON(w, 200, map[string]any{"audienceGroups": append([]line.AudienceGroup{}, all[lo:hi]...), "hasNextPage": hi < len(all),
 		"totalCount": len(all), "readWriteAudienceGroupTotalCount": len(all), "page": page, "size": size})
 }
 
 // tokens
 
 func tokenError(w http.ResponseWriter, status int, code, desc string) {
-	writeJSON(w, status, map[string]string{"error": code, "error_description": desc})
+	fake.WriteJSON(w, status, map[string]string{"error": code, "error_description": desc})
 }
 
 func (s *Server) tokenEndpoint(w http.ResponseWriter, r *http.Request, body []byte) {
@@ -703,7 +704,7 @@ func (s *Server) tokenEndpoint(w http.ResponseWriter, r *http.Request, body []by
 		}
 		tok := "lt-" + kind + "-" + strings.ReplaceAll(newID(), "-", "")
 		s.tokens[tok] = tokenInfo{expires: s.now().Add(time.Duration(life) * time.Second), kind: kind}
-		writeJSON(w, 200, map[string]any{"access_token": tok, "expires_in": life, "token_type": "Bearer"})
+		fake.WriteJSON(w, 200, map[string]any{"access_token": tok, "expires_in": life, "token_type": "Bearer"})
 	case r.Method == http.MethodGet && r.URL.Path == "/oauth2/v2.1/verify", r.Method == http.MethodPost && r.URL.Path == "/v2/oauth/verify":
 		tok := form.Get("access_token")
 		ti, ok := s.tokens[tok]
@@ -715,7 +716,7 @@ func (s *Server) tokenEndpoint(w http.ResponseWriter, r *http.Request, body []by
 		if !ti.expires.IsZero() {
 			exp = int64(ti.expires.Sub(s.now()) / time.Second)
 		}
-		writeJSON(w, 200, map[string]any{"client_id": s.cfg.channelID, "expires_in": exp, "scope": "profile chat_message.write"})
+		fake.WriteJSON(w, 200, map[string]any{"client_id": s.cfg.channelID, "expires_in": exp, "scope": "profile chat_message.write"})
 	case r.Method == http.MethodPost && (r.URL.Path == "/v2/oauth/revoke" || r.URL.Path == "/oauth2/v2.1/revoke"):
 		tok := form.Get("access_token")
 		if ti, ok := s.tokens[tok]; ok && ti.kind != "stateless" {

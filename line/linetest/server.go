@@ -6,8 +6,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io"
-	mrand "math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"sort"
@@ -17,7 +15,10 @@ import (
 
 	"golang.org/x/time/rate"
 
+	"github.com/shopcrm/shopcrm"
+	"github.com/shopcrm/shopcrm/internal/fake"
 	"github.com/shopcrm/shopcrm/line"
+	"github.com/shopcrm/shopcrm/shopcrmtest"
 )
 
 // Defaults of a new Server.
@@ -28,78 +29,42 @@ const (
 	BotUserID            = "Ub07b07b07b07b07b07b07b07b07b07b0"
 )
 
-// Fault is an injected failure.
-type Fault int
+// Fault is a scripted failure; see [shopcrmtest.Fault]. Its Op is an
+// endpoint class ("push", "multicast", "narrowcast", "broadcast",
+// "audience", "other", the values of line.Endpoint) or a request path
+// ("/v2/bot/message/push").
+type Fault = shopcrmtest.Fault
 
-// Faults the server can inject.
-const (
-	// FaultOK is no fault; queued with FailNext it lets one request through.
-	FaultOK Fault = 0
-	// FaultServerError answers 500 without acting.
-	FaultServerError Fault = iota
-	// FaultRateLimit answers a rate-limit 429 without acting.
-	FaultRateLimit
-	// FaultDrop closes the connection without acting.
-	FaultDrop
-	// FaultLostResponse acts (records the send, stores the retry key), then
-	// closes the connection instead of answering.
-	FaultLostResponse
-	// FaultTimeout holds the request without acting until the client gives
-	// up (or a minute passes), then closes the connection.
-	FaultTimeout
-	// FaultMalformed acts, then answers its status with a truncated body.
-	FaultMalformed
-)
+// FaultKind says how a request fails; the kinds are shopcrmtest's
+// ([shopcrmtest.FaultStatus], [shopcrmtest.FaultDrop], ...).
+type FaultKind = shopcrmtest.FaultKind
 
-// String names the fault.
-func (f Fault) String() string {
-	switch f {
-	case FaultOK:
-		return "none"
-	case FaultServerError:
-		return "server error"
-	case FaultRateLimit:
-		return "rate limit"
-	case FaultDrop:
-		return "drop"
-	case FaultLostResponse:
-		return "lost response"
-	case FaultTimeout:
-		return "timeout"
-	case FaultMalformed:
-		return "malformed"
-	}
-	return fmt.Sprintf("Fault(%d)", int(f))
-}
+// Stats counts what the server did; see [shopcrmtest.Stats]. Its ops are
+// the endpoint classes, and 429s of the enforced per-endpoint limits count
+// as throttled (monthly-quota 429s do not).
+type Stats = shopcrmtest.Stats
 
-// RateLimit is a rate limit the server enforces: PerSecond with a burst.
-type RateLimit struct {
-	PerSecond float64
-	Burst     int
-}
+// OpStats counts what the server did for one endpoint class.
+type OpStats = shopcrmtest.OpStats
 
 // DefaultLimits are LINE's documented limits with a small burst to absorb
 // network jitter (multicast 200/s, narrowcast and broadcast 60/hour,
 // audience writes 60/min, others 2,000/s).
-func DefaultLimits() map[line.Endpoint]RateLimit {
-	return map[line.Endpoint]RateLimit{
-		line.EndpointPush:       {2000, 200},
-		line.EndpointMulticast:  {200, 20},
-		line.EndpointNarrowcast: {60.0 / 3600, 60},
-		line.EndpointBroadcast:  {60.0 / 3600, 60},
-		line.EndpointAudience:   {1, 60},
-		line.EndpointOther:      {2000, 200},
+func DefaultLimits() map[line.Endpoint]shopcrm.RateLimit {
+	return map[line.Endpoint]shopcrm.RateLimit{
+		line.EndpointPush:       {PerSecond: 2000, Burst: 200},
+		line.EndpointMulticast:  {PerSecond: 200, Burst: 20},
+		line.EndpointNarrowcast: {PerSecond: 60.0 / 3600, Burst: 60},
+		line.EndpointBroadcast:  {PerSecond: 60.0 / 3600, Burst: 60},
+		line.EndpointAudience:   {PerSecond: 1, Burst: 60},
+		line.EndpointOther:      {PerSecond: 2000, Burst: 200},
 	}
 }
 
 type config struct {
+	fake.Config
 	channelID, secret, token string
-	limits                   map[line.Endpoint]RateLimit
-	latency                  time.Duration
-	faultSeed                uint64
-	faultRate                float64
-	faultKinds               []Fault
-	start                    time.Time
+	limits                   map[line.Endpoint]shopcrm.RateLimit
 	quota                    int64 // <0: none
 	polls                    int
 	minAudience              int
@@ -117,54 +82,63 @@ func WithChannel(id, secret string) Option {
 // WithToken sets the long-lived channel access token the server accepts.
 func WithToken(tok string) Option { return func(c *config) { c.token = tok } }
 
-// WithLimit sets the enforced limit of an endpoint class; PerSecond ≤ 0
-// disables it.
-func WithLimit(e line.Endpoint, l RateLimit) Option { return func(c *config) { c.limits[e] = l } }
-
-// WithLatency delays every request by d before it is handled, so round
-// trips cost what they cost in real life.
-func WithLatency(d time.Duration) Option { return func(c *config) { c.latency = d } }
-
-// WithFaults injects faults into the send endpoints: each request fails with
-// probability rate, with a kind drawn from kinds, deterministically from
-// seed.
-func WithFaults(seed uint64, rate float64, kinds ...Fault) Option {
-	return func(c *config) { c.faultSeed, c.faultRate, c.faultKinds = seed, rate, kinds }
+// WithRateLimit sets the enforced limit of an endpoint class: PerSecond
+// requests per second with bursts of Burst. PerSecond ≤ 0 disables it.
+func WithRateLimit(e line.Endpoint, l shopcrm.RateLimit) Option {
+	return func(c *config) { c.limits[e] = l }
 }
 
-// WithClock starts the server's clock at t.
-func WithClock(t time.Time) Option { return func(c *config) { c.start = t } }
+// WithLatency delays every request by d before it is handled, so round
+// trips cost what they cost in real life. A client hanging up during the
+// wait is noticed.
+func WithLatency(d time.Duration) Option { return func(c *config) { c.Latency = d } }
 
 // WithQuota sets a monthly message quota (recipients per month); without it
 // the quota type is "none".
 func WithQuota(n int64) Option { return func(c *config) { c.quota = n } }
 
+// WithFaults scripts faults, consumed in order by the requests they match
+// (after authentication, retry-key checks and the rate limit; requests to
+// the token endpoints too). NewServer panics on a fault it cannot carry
+// out, such as an unknown endpoint class.
+func WithFaults(f ...Fault) Option { return func(c *config) { c.Faults = append(c.Faults, f...) } }
+
 // WithProgressPolls sets how many progress reads a narrowcast spends in each
 // of waiting and sending, and an audience in IN_PROGRESS (default 1).
 func WithProgressPolls(n int) Option { return func(c *config) { c.polls = max(n, 0) } }
+
+// WithChaos makes each request that no scripted fault matched fail with
+// probability rate, with a kind drawn from kinds (default: 503, dropped
+// connection, lost response, malformed body), deterministically from seed.
+func WithChaos(seed uint64, rate float64, kinds ...FaultKind) Option {
+	return func(c *config) { c.Chaos = fake.Chaos{Seed: seed, Rate: rate, Kinds: kinds} }
+}
 
 // WithMinNarrowcastAudience makes narrowcasts to fewer than n recipients
 // fail with error code 4, as LINE does for n = 50 (default 0: off).
 func WithMinNarrowcastAudience(n int) Option { return func(c *config) { c.minAudience = n } }
 
+// WithNow starts the server's clock at t (it then runs at real speed).
+func WithNow(t time.Time) Option { return func(c *config) { c.Now = t } }
+
 // Received is a message delivered to a user.
 type Received struct {
-	RequestID string
-	Endpoint  line.Endpoint
-	Message   json.RawMessage
-	At        time.Time
+	RequestID string          // x-line-request-id of the send
+	Endpoint  line.Endpoint   // the send's endpoint class
+	Message   json.RawMessage // the message as sent
+	At        time.Time       // the server's clock at delivery
 }
 
 // Request is a request the server received.
 type Request struct {
 	Method    string
 	Path      string
-	Endpoint  line.Endpoint
-	RetryKey  string
-	Status    int // 0 when the connection was dropped
-	Fault     Fault
-	RequestID string
-	At        time.Time
+	Endpoint  line.Endpoint // the endpoint class of the path
+	RetryKey  string        // X-Line-Retry-Key, if sent
+	Status    int           // 0 when no answer was sent (dropped, timed out, lost)
+	Fault     FaultKind     // the injected fault, FaultNone when none
+	RequestID string        // x-line-request-id of the answer
+	At        time.Time     // the server's clock on arrival
 }
 
 type keyEntry struct {
@@ -194,12 +168,11 @@ type audience struct {
 
 // Server is a fake LINE API server.
 type Server struct {
-	srv *httptest.Server
-	cfg config
+	srv  *httptest.Server
+	cfg  config
+	base *fake.Base
 
 	mu          sync.Mutex
-	offset      time.Duration
-	rnd         *mrand.Rand
 	tokens      map[string]tokenInfo
 	followers   []string
 	profiles    map[string]line.Profile
@@ -210,25 +183,27 @@ type Server struct {
 	audiences   map[int64]*audience
 	nextID      int64
 	limiters    map[line.Endpoint]*rate.Limiter
-	throttled   map[line.Endpoint]int
-	accepted    map[line.Endpoint]int
 	usage       int64
 	usageMonth  string
-	scripted    map[line.Endpoint][]Fault
 	ncFail      []narrowcast
 	eventSeq    uint64
 }
 
-// NewServer starts a server. Close it when done.
+// NewServer starts a server. Close it when done. It panics on options it
+// cannot carry out.
 func NewServer(opts ...Option) *Server {
 	cfg := config{channelID: DefaultChannelID, secret: DefaultChannelSecret, token: DefaultToken,
 		limits: DefaultLimits(), quota: -1, polls: 1}
 	for _, o := range opts {
 		o(&cfg)
 	}
+	base, err := fake.New(cfg.Config, fake.Platform{MaxBody: 64 << 20, ErrorBody: errorBody, ValidOp: validOp})
+	if err != nil {
+		panic("linetest: " + err.Error())
+	}
 	s := &Server{
 		cfg:         cfg,
-		rnd:         mrand.New(mrand.NewPCG(cfg.faultSeed, 0x11e)),
+		base:        base,
 		tokens:      map[string]tokenInfo{cfg.token: {kind: "long-lived"}},
 		profiles:    map[string]line.Profile{},
 		inbox:       map[string][]Received{},
@@ -237,12 +212,6 @@ func NewServer(opts ...Option) *Server {
 		audiences:   map[int64]*audience{},
 		nextID:      1000000000,
 		limiters:    map[line.Endpoint]*rate.Limiter{},
-		throttled:   map[line.Endpoint]int{},
-		accepted:    map[line.Endpoint]int{},
-		scripted:    map[line.Endpoint][]Fault{},
-	}
-	if !cfg.start.IsZero() {
-		s.offset = time.Until(cfg.start)
 	}
 	for e, l := range cfg.limits {
 		if l.PerSecond > 0 {
@@ -291,27 +260,15 @@ func (s *Server) TokenIssuer(kind line.TokenKind, opts ...line.TokenOption) *lin
 }
 
 // Now is the server's clock.
-func (s *Server) Now() time.Time {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.now()
-}
+func (s *Server) Now() time.Time { return s.base.Now() }
 
-func (s *Server) now() time.Time { return time.Now().Add(s.offset) }
+func (s *Server) now() time.Time { return s.base.Now() }
 
 // Advance moves the server's clock forward by d.
-func (s *Server) Advance(d time.Duration) {
-	s.mu.Lock()
-	s.offset += d
-	s.mu.Unlock()
-}
+func (s *Server) Advance(d time.Duration) { s.base.Advance(d) }
 
 // SetNow sets the server's clock to t.
-func (s *Server) SetNow(t time.Time) {
-	s.mu.Lock()
-	s.offset = time.Until(t)
-	s.mu.Unlock()
-}
+func (s *Server) SetNow(t time.Time) { s.base.SetNow(t) }
 
 // AddFollowers adds friends of the account, each with a default profile.
 func (s *Server) AddFollowers(userIDs ...string) {
@@ -347,12 +304,12 @@ func (s *Server) RemoveFollower(userID string) {
 	}
 }
 
-// FailNext makes the next request to endpoint class e fail with f; calls
-// queue up.
-func (s *Server) FailNext(e line.Endpoint, f Fault) {
-	s.mu.Lock()
-	s.scripted[e] = append(s.scripted[e], f)
-	s.mu.Unlock()
+// AddFaults appends scripted faults, as WithFaults does at the start. It
+// panics on a fault it cannot carry out.
+func (s *Server) AddFaults(f ...Fault) {
+	if err := s.base.AddFaults(f...); err != nil {
+		panic("linetest: " + err.Error())
+	}
 }
 
 // FailNextNarrowcast makes the next accepted narrowcast fail with LINE's
@@ -390,20 +347,8 @@ func (s *Server) Requests() []Request {
 	return append([]Request(nil), s.requests...)
 }
 
-// Throttled returns how many requests of class e were answered with a
-// rate-limit 429 by the enforced limit (injected faults not included).
-func (s *Server) Throttled(e line.Endpoint) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.throttled[e]
-}
-
-// Accepted returns how many requests of class e were answered with 2xx.
-func (s *Server) Accepted(e line.Endpoint) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.accepted[e]
-}
+// Stats returns the counters.
+func (s *Server) Stats() Stats { return s.base.Stats() }
 
 // AudienceMembers returns the members of an audience group, sorted, and
 // whether it exists.
@@ -446,10 +391,12 @@ func newID() string {
 	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
 }
 
-// serve wraps every request: request id, latency, then the handler under
-// the lock into a recorder, then faults that act on the connection.
+// serve wraps every request: request id, rate limit, body and latency,
+// then the handler under the lock into a recorder, then the answer through
+// the fault.
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	reqID := newID()
+	w.Header().Set("x-line-request-id", reqID)
 	// Limits count requests when they arrive; the latency then stands for
 	// the round trip.
 	class, _ := classify(r.Method, r.URL.Path)
@@ -461,51 +408,15 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		}
 		s.mu.Unlock()
 	}
-	if s.cfg.latency > 0 {
-		t := time.NewTimer(s.cfg.latency)
-		select {
-		case <-t.C:
-		case <-r.Context().Done():
-			t.Stop()
-			return
-		}
-	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, 64<<20))
-	if err != nil {
+	body, _, ok := s.base.Receive(w, r)
+	if !ok {
 		return
 	}
 	rec := httptest.NewRecorder()
-	rec.Header().Set("x-line-request-id", reqID)
 	s.mu.Lock()
 	fault := s.handle(rec, r, body, reqID, limited)
 	s.mu.Unlock()
-	if fault == FaultTimeout {
-		t := time.NewTimer(time.Minute)
-		select {
-		case <-t.C:
-		case <-r.Context().Done():
-		}
-		t.Stop()
-	}
-	if fault == FaultDrop || fault == FaultLostResponse || fault == FaultTimeout {
-		if hj, ok := w.(http.Hijacker); ok {
-			if conn, _, err := hj.Hijack(); err == nil {
-				conn.Close()
-				return
-			}
-		}
-		panic(http.ErrAbortHandler)
-	}
-	for k, v := range rec.Header() {
-		w.Header()[k] = v
-	}
-	out := rec.Body.Bytes()
-	if fault == FaultMalformed {
-		w.Header().Del("Content-Length")
-		out = out[:len(out)/2]
-	}
-	w.WriteHeader(rec.Code)
-	_, _ = w.Write(out)
+	fake.Deliver(w, r, rec, fault)
 }
 
 // classify maps a request to its endpoint class; send reports whether it
@@ -536,18 +447,46 @@ type errorDetail struct {
 	Property string `json:"property,omitempty"`
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
-}
-
 func writeError(w http.ResponseWriter, status int, msg string, details ...errorDetail) {
-	writeJSON(w, status, apiError{Message: msg, Details: details})
+	fake.WriteJSON(w, status, apiError{Message: msg, Details: details})
 }
 
 func badBody(w http.ResponseWriter, details ...errorDetail) {
 	writeError(w, http.StatusBadRequest, fmt.Sprintf("The request body has %d error(s)", len(details)), details...)
+}
+
+// errorBody is LINE's body for an HTTP error status.
+func errorBody(status int) any {
+	msg := http.StatusText(status)
+	switch status {
+	case http.StatusUnauthorized:
+		msg = msgUnauthorized
+	case http.StatusNotFound:
+		msg = "Not found"
+	case http.StatusTooManyRequests:
+		msg = msgRateLimited
+	case http.StatusInternalServerError:
+		msg = "Internal server error"
+	}
+	return apiError{Message: msg}
+}
+
+const (
+	msgUnauthorized = "Authentication failed. Confirm that the access token in the authorization header is valid."
+	msgRateLimited  = "The API rate limit has been exceeded. Try again later."
+)
+
+// validOp accepts the endpoint classes and paths the server routes.
+func validOp(op string) error {
+	switch line.Endpoint(op) {
+	case line.EndpointPush, line.EndpointMulticast, line.EndpointNarrowcast, line.EndpointBroadcast,
+		line.EndpointAudience, line.EndpointOther:
+		return nil
+	}
+	if strings.HasPrefix(op, "/v2/bot/") || isTokenPath(op) {
+		return nil
+	}
+	return fmt.Errorf("op %q is neither an endpoint class nor a path the fake serves", op)
 }
 
 // handle runs under s.mu.
@@ -555,82 +494,81 @@ func (s *Server) handle(w *httptest.ResponseRecorder, r *http.Request, body []by
 	class, send := classify(r.Method, r.URL.Path)
 	key := r.Header.Get("X-Line-Retry-Key")
 	rq := Request{Method: r.Method, Path: r.URL.Path, Endpoint: class, RetryKey: key, RequestID: reqID, At: s.now()}
+	s.base.Seen(string(class))
 	fault := s.dispatch(w, r, body, reqID, class, send, key, limited)
-	rq.Fault = fault
-	dropped := fault == FaultDrop || fault == FaultTimeout
-	if !dropped && fault != FaultLostResponse {
+	rq.Fault = fault.Kind
+	if fake.Answers(fault.Kind) {
 		rq.Status = w.Code
 	}
-	if w.Code >= 200 && w.Code < 300 && !dropped {
-		s.accepted[class]++
+	if fake.Acts(fault.Kind) && w.Code >= 200 && w.Code < 300 {
+		s.base.Accepted(string(class))
 	}
 	s.requests = append(s.requests, rq)
 	return fault
 }
 
+// dispatch checks the request, picks its fault and, unless the fault
+// strikes first, carries it out.
 func (s *Server) dispatch(w *httptest.ResponseRecorder, r *http.Request, body []byte, reqID string, class line.Endpoint, send bool, key string, limited bool) Fault {
-	if isTokenPath(r.URL.Path) {
-		s.tokenEndpoint(w, r, body)
-		return 0
+	token := isTokenPath(r.URL.Path)
+	if !token && !s.admit(w, r, class, send, key, limited) {
+		return Fault{}
 	}
+	fault := s.base.Pick([]string{string(class)}, r.URL.Path)
+	s.base.Respond(w, fault, func() {
+		if token {
+			s.tokenEndpoint(w, r, body)
+			return
+		}
+		s.act(w, r, body, reqID, send, key)
+	})
+	return fault
+}
+
+// admit answers requests refused before any fault: no valid token, a
+// misplaced or malformed retry key, over the rate limit.
+func (s *Server) admit(w http.ResponseWriter, r *http.Request, class line.Endpoint, send bool, key string, limited bool) bool {
 	if !s.authorized(r) {
-		writeError(w, http.StatusUnauthorized, "Authentication failed. Confirm that the access token in the authorization header is valid.")
-		return 0
+		writeError(w, http.StatusUnauthorized, msgUnauthorized)
+		return false
 	}
 	if _, present := r.Header["X-Line-Retry-Key"]; present {
 		if !send {
 			writeError(w, http.StatusBadRequest, "X-Line-Retry-Key is not supported for this endpoint")
-			return 0
+			return false
 		}
 		if !validKey(key) {
 			writeError(w, http.StatusBadRequest, "The value of X-Line-Retry-Key is invalid",
 				errorDetail{Message: "must be a UUID", Property: "X-Line-Retry-Key"})
-			return 0
+			return false
 		}
 	}
 	if limited {
-		s.throttled[class]++
-		writeError(w, http.StatusTooManyRequests, "The API rate limit has been exceeded. Try again later.")
-		return 0
+		s.base.Throttled(string(class))
+		writeError(w, http.StatusTooManyRequests, msgRateLimited)
+		return false
 	}
-	fault := s.nextFault(class, send)
-	switch fault {
-	case FaultServerError:
-		writeError(w, http.StatusInternalServerError, "Internal server error")
-		return fault
-	case FaultRateLimit:
-		writeError(w, http.StatusTooManyRequests, "The API rate limit has been exceeded. Try again later.")
-		return fault
-	case FaultDrop, FaultTimeout:
-		return fault
-	}
+	return true
+}
+
+// act carries out an admitted request: a send whose retry key was accepted
+// in the last 24 hours answers 409 with the first request's id.
+func (s *Server) act(w *httptest.ResponseRecorder, r *http.Request, body []byte, reqID string, send bool, key string) {
 	if send && key != "" {
 		if e, ok := s.keys[key]; ok && s.now().Sub(e.at) < 24*time.Hour {
 			w.Header().Set("x-line-accepted-request-id", e.requestID)
 			writeError(w, http.StatusConflict, "The retry key is already accepted")
-			return fault
+			return
 		}
 	}
 	s.route(w, r, body, reqID)
 	if send && key != "" && w.Code >= 200 && w.Code < 300 {
 		s.keys[key] = keyEntry{requestID: reqID, at: s.now()}
 	}
-	return fault
 }
 
 func isTokenPath(p string) bool {
 	return strings.HasPrefix(p, "/oauth2/") || strings.HasPrefix(p, "/v2/oauth/")
-}
-
-func (s *Server) nextFault(class line.Endpoint, send bool) Fault {
-	if q := s.scripted[class]; len(q) > 0 {
-		s.scripted[class] = q[1:]
-		return q[0]
-	}
-	if send && s.cfg.faultRate > 0 && len(s.cfg.faultKinds) > 0 && s.rnd.Float64() < s.cfg.faultRate {
-		return s.cfg.faultKinds[s.rnd.IntN(len(s.cfg.faultKinds))]
-	}
-	return 0
 }
 
 func validKey(k string) bool {

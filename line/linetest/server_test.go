@@ -18,6 +18,7 @@ import (
 
 	"github.com/shopcrm/shopcrm/line"
 	"github.com/shopcrm/shopcrm/line/linetest"
+	"github.com/shopcrm/shopcrm/shopcrmtest"
 )
 
 type answer struct {
@@ -174,19 +175,19 @@ func TestServerAudienceFilePartType(t *testing.T) {
 }
 
 func TestServerLimitsAndClock(t *testing.T) {
-	srv := linetest.NewServer(linetest.WithClock(time.Date(2026, 3, 31, 13, 0, 0, 0, time.UTC)), linetest.WithQuota(2))
+	srv := linetest.NewServer(linetest.WithNow(time.Date(2026, 3, 31, 13, 0, 0, 0, time.UTC)), linetest.WithQuota(2))
 	defer srv.Close()
 	c := srv.Client(line.WithEndpointLimit(line.EndpointBroadcast, line.RateLimit{}), line.WithRetryPolicy(noRetry()))
 	ctx := context.Background()
 	srv.AddFollowers("U1")
 	msg := []line.Message{line.TextMessage{Text: "x"}}
 	for i := 0; i < 60; i++ {
-		srv.FailNext(line.EndpointBroadcast, linetest.FaultServerError) // not acting keeps the quota
+		srv.AddFaults(linetest.Fault{Op: "broadcast", Kind: shopcrmtest.FaultStatus, Status: 500}) // not acting keeps the quota
 		_, _, _ = c.Messages.Broadcast(ctx, &line.BroadcastRequest{Messages: msg})
 	}
 	_, _, err := c.Messages.Broadcast(ctx, &line.BroadcastRequest{Messages: msg})
-	if !errors.Is(err, line.ErrRateLimited) || srv.Throttled(line.EndpointBroadcast) != 1 {
-		t.Fatalf("61st broadcast in an hour: %v, throttled %d", err, srv.Throttled(line.EndpointBroadcast))
+	if !errors.Is(err, line.ErrRateLimited) || srv.Stats().Ops["broadcast"].Throttled != 1 {
+		t.Fatalf("61st broadcast in an hour: %v, throttled %d", err, srv.Stats().Ops["broadcast"].Throttled)
 	}
 	srv.Advance(time.Hour)
 	if _, _, err := c.Messages.Broadcast(ctx, &line.BroadcastRequest{Messages: msg}); err != nil {
@@ -209,5 +210,55 @@ func TestServerLimitsAndClock(t *testing.T) {
 	}
 	if diff := cmp.Diff([]string{"broadcast", "broadcast"}, got); diff != "" {
 		t.Errorf("deliveries (-want +got):\n%s", diff)
+	}
+}
+
+func TestServerFaultsByClassAndPath(t *testing.T) {
+	srv := linetest.NewServer(linetest.WithFaults(
+		linetest.Fault{Op: "/v2/bot/message/quota", Kind: shopcrmtest.FaultStatus, Status: 401},
+		linetest.Fault{Op: "push", Kind: shopcrmtest.FaultRateLimit, RetryAfter: "0.01"},
+	))
+	defer srv.Close()
+	push := `{"to":"U1","messages":[{"type":"text","text":"hi"}]}`
+	h := map[string]string{"Content-Type": "application/json"}
+	if a := do(t, srv, "GET", "/v2/bot/message/quota", srv.Token(), nil, nil); a.Status != 401 || !strings.Contains(a.Body["message"].(string), "Authentication failed") {
+		t.Errorf("quota = %d %v", a.Status, a.Body)
+	}
+	a := do(t, srv, "POST", "/v2/bot/message/push", srv.Token(), h, strings.NewReader(push))
+	if a.Status != 429 || a.Header.Get("Retry-After") != "0.01" || !strings.Contains(a.Body["message"].(string), "rate limit") {
+		t.Errorf("push = %d %v %v", a.Status, a.Header, a.Body)
+	}
+	if a := do(t, srv, "POST", "/v2/bot/message/push", srv.Token(), h, strings.NewReader(push)); a.Status != 200 {
+		t.Errorf("second push = %d %v", a.Status, a.Body)
+	}
+	want := linetest.Stats{Requests: 3, Faults: 2, Accepted: 1, Ops: map[string]linetest.OpStats{
+		"other": {Requests: 1, Faults: 1},
+		"push":  {Requests: 2, Faults: 1, Accepted: 1},
+	}}
+	if diff := cmp.Diff(want, srv.Stats()); diff != "" {
+		t.Errorf("stats (-want +got):\n%s", diff)
+	}
+	var kinds []linetest.FaultKind
+	for _, r := range srv.Requests() {
+		kinds = append(kinds, r.Fault)
+	}
+	if diff := cmp.Diff([]linetest.FaultKind{shopcrmtest.FaultStatus, shopcrmtest.FaultRateLimit, shopcrmtest.FaultNone}, kinds); diff != "" {
+		t.Errorf("recorded faults (-want +got):\n%s", diff)
+	}
+}
+
+func TestServerRefusesUnknownFaults(t *testing.T) {
+	for name, f := range map[string]linetest.Fault{
+		"unknown class":         {Op: "pushes", Kind: shopcrmtest.FaultDrop},
+		"retry-after on a drop": {Op: "push", Kind: shopcrmtest.FaultDrop, RetryAfter: "1"},
+	} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("%s: accepted", name)
+				}
+			}()
+			linetest.NewServer(linetest.WithFaults(f)).Close()
+		}()
 	}
 }

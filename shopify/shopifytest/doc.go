@@ -6,34 +6,45 @@
 //
 //   - parses and validates every document against a subset of the 2025-01
 //     Admin schema ([SchemaSDL]); unknown fields and badly typed arguments
-//     fail with errors[] and HTTP 200, as Shopify does;
+//     fail with errors[] and HTTP 200, as Shopify does; a wrong access
+//     token is answered 401;
 //   - computes the requested cost like Shopify (objects 1, connections 2 +
 //     first x the cost of a node, mutations 10 per field, at most 1000, else
 //     MAX_COST_EXCEEDED) and keeps a leaky bucket (default 1000 points
-//     restoring 100 per second, see [WithBucket]) that answers THROTTLED with
-//     HTTP 200 and extensions.cost.throttleStatus; it counts what it
-//     throttled ([Server.Stats]);
+//     restoring 100 per second, see [WithRateLimit]) that answers THROTTLED
+//     with HTTP 200 and extensions.cost.throttleStatus; the actual cost of a
+//     query counts the nodes its connections returned instead of first, and
+//     the difference is refunded to the bucket, as Shopify does;
 //   - holds customers, orders and segments in memory: tags added through it
 //     are there when read back, trimmed, split on commas, compared
 //     case-insensitively, limited to 255 characters and 250 per resource;
 //     segment queries of the form customer_tags CONTAINS 'x' (with NOT, AND,
 //     OR, parentheses, and email_subscription_status = 'STATE') are
 //     evaluated for real;
-//   - injects faults on demand ([WithFaults], [WithChaos]): 5xx and 429 with
-//     Retry-After, dropped connections, responses lost after the change was
-//     made, truncated bodies; adds latency ([WithLatency]); keeps its own
-//     clock ([Server.Advance], [Server.SetNow]) which drives the bucket;
-//   - records every valid document it received ([Server.Documents]) and
-//     counts executed top-level fields ([Server.OpCount]).
+//   - injects faults on demand, scripted ([WithFaults], [Server.AddFaults])
+//     or seeded ([WithChaos]), in the vocabulary every bundled fake shares
+//     (package shopcrmtest): a status such as 503 or 401, a 429 with
+//     Retry-After, dropped connections, timeouts, responses lost after the
+//     change was made, truncated bodies; a fault's op is a top-level field
+//     of the document ("tagsAdd", "customers");
+//   - adds latency ([WithLatency]) and keeps its own clock ([Server.Advance],
+//     [Server.SetNow]), which drives the bucket;
+//   - counts what it did ([Server.Stats]: requests, THROTTLED answers,
+//     faults, accepted documents, per top-level field), records every valid
+//     document it received ([Server.Documents]) and counts executed
+//     top-level fields ([Server.OpCount]).
 //
-// The actual cost of a query counts the nodes its connections returned
-// instead of first; the difference is refunded to the bucket, as Shopify
-// does.
+// Ids: seeding ([Server.AddCustomer], [Server.AddOrder], [Server.AddSegment])
+// and inspection ([Server.Customer], [Server.CustomerTags], ...) use the
+// numeric id of a resource; global ids ("gid://shopify/Customer/1001")
+// appear only on the wire, and [Customer.GID] and its kin give them.
 //
 // What it does not model: fields outside its schema subset; backward
 // pagination (last, before); sort keys other than the default order;
 // search terms other than email, id, phone and updated_at for customers and
 // created_at, processed_at, tag, tag_not, customer_id and email for orders
 // (others are ignored); segment query language beyond the forms above;
-// the 25,000-object pagination limit; webhooks; bulk operations; REST.
+// the 25,000-object pagination limit; HTTP 429s other than injected ones
+// (Shopify throttles GraphQL with THROTTLED); webhooks; bulk operations;
+// REST.
 package shopifytest

@@ -4,11 +4,13 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/shopcrm/shopcrm"
+	"github.com/shopcrm/shopcrm/shopify"
 	"github.com/shopcrm/shopcrm/shopify/shopifytest"
 )
 
 func ExampleNewServer() {
-	srv := shopifytest.NewServer(shopifytest.WithBucket(1000, 100))
+	srv := shopifytest.NewServer(shopifytest.WithRateLimit(shopcrm.RateLimit{PerSecond: 100, Burst: 1000}))
 	defer srv.Close()
 	id := srv.AddCustomer(shopifytest.Customer{Email: "a@example.com", Tags: []string{"VIP"}})
 
@@ -17,10 +19,10 @@ func ExampleNewServer() {
 	c := srv.Client()
 	_, err := c.Do(context.Background(),
 		`mutation($id: ID!) { tagsAdd(id: $id, tags: " vip , line") { userErrors { field message } } }`,
-		map[string]any{"id": id}, nil)
+		map[string]any{"id": shopify.CustomerGID(id)}, nil)
 	if err != nil {
 		fmt.Println(err)
 	}
-	fmt.Println(srv.Tags(id), srv.OpCount("tagsAdd"), srv.Stats().Throttled)
+	fmt.Println(srv.CustomerTags(id), srv.OpCount("tagsAdd"), srv.Stats().Throttled)
 	// Output: [VIP line] 1 0
 }

@@ -1,15 +1,15 @@
 package shopifytest
 
 import (
+	"bytes"
 	_ "embed"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math"
-	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -20,6 +20,9 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 	"github.com/vektah/gqlparser/v2/validator"
 
+	"github.com/shopcrm/shopcrm"
+	"github.com/shopcrm/shopcrm/internal/fake"
+	"github.com/shopcrm/shopcrm/shopcrmtest"
 	"github.com/shopcrm/shopcrm/shopify"
 )
 
@@ -49,127 +52,135 @@ type Server struct {
 	hs     *httptest.Server
 	schema *ast.Schema
 	cfg    config
+	base   *fake.Base
 
 	mu        sync.Mutex
-	offset    time.Duration // clock offset from real time
 	bucket    bucket
-	rnd       *rand.Rand
-	faults    []Fault
 	customers map[int64]*Customer
 	orders    map[int64]*Order
 	segments  map[int64]*segment
 	nextID    int64
 	docs      []string
 	ops       map[string]int
-	requests  int
-	throttled int
-	faulted   int
 	cost      int
 }
 
 type config struct {
-	token     string
-	latency   time.Duration
-	size      float64
-	rate      float64
-	faults    []Fault
-	chaosSeed uint64
-	chaosRate float64
-	version   string
-	now       time.Time
+	fake.Config
+	token   string
+	limit   shopcrm.RateLimit
+	version string
 }
 
 // Option configures a Server.
 type Option func(*config)
 
+// Fault is a scripted failure; see [shopcrmtest.Fault]. Its Op is the name
+// of a top-level field of the document ("tagsAdd", "customers"); a
+// document with several fields is matched by each of them.
+type Fault = shopcrmtest.Fault
+
+// FaultKind says how a request fails; the kinds are shopcrmtest's
+// ([shopcrmtest.FaultStatus], [shopcrmtest.FaultDrop], ...).
+type FaultKind = shopcrmtest.FaultKind
+
+// Stats counts what the server did; see [shopcrmtest.Stats]. Its ops are
+// the top-level fields of the documents, and THROTTLED answers count as
+// throttled.
+type Stats = shopcrmtest.Stats
+
+// OpStats counts what the server did for one top-level field.
+type OpStats = shopcrmtest.OpStats
+
 // WithToken sets the access token the server accepts.
 func WithToken(tok string) Option { return func(c *config) { c.token = tok } }
 
+// WithRateLimit sets the cost bucket: Burst points at most, restoring
+// PerSecond points per second. The default is Shopify's standard bucket,
+// {PerSecond: 100, Burst: 1000}. Both must be positive: Shopify always
+// has a bucket (give a large PerSecond to keep out of its way).
+func WithRateLimit(l shopcrm.RateLimit) Option { return func(c *config) { c.limit = l } }
+
 // WithLatency delays every request by d before it is handled, like a
-// round trip to Shopify.
-func WithLatency(d time.Duration) Option { return func(c *config) { c.latency = d } }
+// round trip to Shopify. A client hanging up during the wait is noticed.
+func WithLatency(d time.Duration) Option { return func(c *config) { c.Latency = d } }
 
-// WithBucket sets the cost bucket: size points, restoring restoreRate points
-// per second. The default is 1000 and 100.
-func WithBucket(size, restoreRate float64) Option {
-	return func(c *config) { c.size, c.rate = size, restoreRate }
-}
-
-// WithFaults injects faults, consumed in order by the requests they match.
-func WithFaults(f ...Fault) Option { return func(c *config) { c.faults = append(c.faults, f...) } }
-
-// WithChaos makes each request fail with probability rate, drawing the kind
-// of fault (503, dropped connection, lost response, malformed body) from a
-// generator seeded with seed.
-func WithChaos(seed uint64, rate float64) Option {
-	return func(c *config) { c.chaosSeed, c.chaosRate = seed, rate }
-}
+// WithFaults scripts faults, consumed in order by the requests they match
+// (after authentication and document validation). NewServer panics on a
+// fault it cannot carry out, such as an Op that is no top-level field of
+// its schema.
+func WithFaults(f ...Fault) Option { return func(c *config) { c.Faults = append(c.Faults, f...) } }
 
 // WithServedVersion makes responses report version v in
 // X-Shopify-API-Version instead of the version requested, as Shopify does
 // when it falls forward.
 func WithServedVersion(v string) Option { return func(c *config) { c.version = v } }
 
-// WithNow starts the server's clock at t (it then runs at real speed).
-func WithNow(t time.Time) Option { return func(c *config) { c.now = t } }
-
-// FaultKind says how a request fails.
-type FaultKind int
-
-// Fault kinds.
-const (
-	// FaultStatus answers Status (default 503) without acting.
-	FaultStatus FaultKind = iota
-	// FaultDrop closes the connection without acting.
-	FaultDrop
-	// FaultLostResponse acts, then closes the connection: the client sees
-	// a network error although the change was made.
-	FaultLostResponse
-	// FaultMalformed acts, then sends a truncated JSON body.
-	FaultMalformed
-)
-
-// Fault is one injected failure.
-type Fault struct {
-	// Op limits the fault to documents with this top-level field
-	// ("tagsAdd", "customers"); empty matches every request.
-	Op   string
-	Kind FaultKind
-	// Status for FaultStatus; 0 means 503.
-	Status int
-	// RetryAfter is sent as Retry-After with FaultStatus, e.g. "0.5".
-	RetryAfter string
-	// Times is how many requests it hits; 0 means 1.
-	Times int
+// WithChaos makes each valid document that no scripted fault matched fail
+// with probability rate, with a kind drawn from kinds (default: 503,
+// dropped connection, lost response, malformed body), deterministically
+// from seed.
+func WithChaos(seed uint64, rate float64, kinds ...FaultKind) Option {
+	return func(c *config) { c.Chaos = fake.Chaos{Seed: seed, Rate: rate, Kinds: kinds} }
 }
 
-// NewServer starts a fake Admin API. Close it when done.
+// WithNow starts the server's clock at t (it then runs at real speed).
+func WithNow(t time.Time) Option { return func(c *config) { c.Now = t } }
+
+// NewServer starts a fake Admin API. Close it when done. It panics on
+// options it cannot carry out.
 func NewServer(opts ...Option) *Server {
-	cfg := config{token: DefaultToken, size: 1000, rate: 100}
+	cfg := config{token: DefaultToken, limit: shopcrm.RateLimit{PerSecond: 100, Burst: 1000}}
 	for _, o := range opts {
 		o(&cfg)
+	}
+	if !(cfg.limit.PerSecond > 0) || cfg.limit.Burst <= 0 {
+		panic(fmt.Sprintf("shopifytest: WithRateLimit(%+v): PerSecond and Burst must be positive", cfg.limit))
 	}
 	schema, err := loadSchema()
 	if err != nil {
 		panic("shopifytest: bad embedded schema: " + err.Error())
 	}
+	base, err := fake.New(cfg.Config, fake.Platform{MaxBody: 8 << 20, ErrorBody: errorBody, ValidOp: validOp(schema)})
+	if err != nil {
+		panic("shopifytest: " + err.Error())
+	}
 	s := &Server{
 		schema:    schema,
 		cfg:       cfg,
+		base:      base,
 		customers: map[int64]*Customer{},
 		orders:    map[int64]*Order{},
 		segments:  map[int64]*segment{},
 		nextID:    1000,
 		ops:       map[string]int{},
-		faults:    append([]Fault(nil), cfg.faults...),
-		rnd:       rand.New(rand.NewPCG(cfg.chaosSeed, cfg.chaosSeed^0x9e3779b97f4a7c15)),
 	}
-	if !cfg.now.IsZero() {
-		s.offset = time.Until(cfg.now)
-	}
-	s.bucket = bucket{max: cfg.size, rate: cfg.rate, avail: cfg.size, last: s.nowLocked()}
+	size := float64(cfg.limit.Burst)
+	s.bucket = bucket{max: size, rate: cfg.limit.PerSecond, avail: size, last: s.base.Now()}
 	s.hs = httptest.NewServer(http.HandlerFunc(s.serve))
 	return s
+}
+
+// validOp accepts the top-level fields of the schema's query and mutation
+// roots.
+func validOp(schema *ast.Schema) func(string) error {
+	return func(op string) error {
+		for _, root := range []*ast.Definition{schema.Query, schema.Mutation} {
+			if root != nil && root.Fields.ForName(op) != nil {
+				return nil
+			}
+		}
+		return fmt.Errorf("op %q is not a top-level field of the fake's schema", op)
+	}
+}
+
+// errorBody is Shopify's body for an HTTP error status.
+func errorBody(status int) any {
+	msg := http.StatusText(status)
+	if status == http.StatusUnauthorized {
+		msg = "[API] Invalid API key or access token (unrecognized login or wrong password)"
+	}
+	return map[string]any{"errors": msg}
 }
 
 // URL returns the base URL to give the client (shopify.WithBaseURL).
@@ -179,11 +190,11 @@ func (s *Server) URL() string { return s.hs.URL }
 func (s *Server) Close() { s.hs.Close() }
 
 // Client returns a real client pointed at the server, with the server's
-// token and bucket as its first guess, and fast retries.
+// token and bucket as its first guess.
 func (s *Server) Client(opts ...shopify.Option) *shopify.Client {
 	base := []shopify.Option{
 		shopify.WithBaseURL(s.URL()),
-		shopify.WithRateLimit(shopify.RateLimit{PerSecond: s.cfg.rate, Burst: int(s.cfg.size)}),
+		shopify.WithRateLimit(s.cfg.limit),
 	}
 	c, err := shopify.New(Shop, shopify.StaticToken(s.cfg.token), append(base, opts...)...)
 	if err != nil {
@@ -192,28 +203,22 @@ func (s *Server) Client(opts ...shopify.Option) *shopify.Client {
 	return c
 }
 
-// Now returns the server's clock.
-func (s *Server) Now() time.Time {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.nowLocked()
+// AddFaults appends scripted faults, as WithFaults does at the start. It
+// panics on a fault it cannot carry out.
+func (s *Server) AddFaults(f ...Fault) {
+	if err := s.base.AddFaults(f...); err != nil {
+		panic("shopifytest: " + err.Error())
+	}
 }
 
-func (s *Server) nowLocked() time.Time { return time.Now().Add(s.offset) }
+// Now returns the server's clock.
+func (s *Server) Now() time.Time { return s.base.Now() }
 
 // Advance moves the server's clock forward by d (the bucket refills).
-func (s *Server) Advance(d time.Duration) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.offset += d
-}
+func (s *Server) Advance(d time.Duration) { s.base.Advance(d) }
 
 // SetNow sets the server's clock to t.
-func (s *Server) SetNow(t time.Time) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.offset = time.Until(t)
-}
+func (s *Server) SetNow(t time.Time) { s.base.SetNow(t) }
 
 // bucket is Shopify's leaky bucket of cost points.
 type bucket struct {
@@ -228,20 +233,14 @@ func (b *bucket) refill(now time.Time) {
 	b.last = now
 }
 
-// Stats counts what the server did.
-type Stats struct {
-	Requests  int // HTTP requests received
-	Throttled int // answered THROTTLED
-	Faults    int // failed on purpose
-	// Cost is the total actual cost of the documents executed.
-	Cost int
-}
-
 // Stats returns the counters.
-func (s *Server) Stats() Stats {
+func (s *Server) Stats() Stats { return s.base.Stats() }
+
+// Cost returns the total actual cost of the documents executed.
+func (s *Server) Cost() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return Stats{Requests: s.requests, Throttled: s.throttled, Faults: s.faulted, Cost: s.cost}
+	return s.cost
 }
 
 // Documents returns every document the server received that validated
@@ -265,7 +264,7 @@ func (s *Server) OpCount(op string) int {
 func (s *Server) Bucket() (available, size, restoreRate float64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.bucket.refill(s.nowLocked())
+	s.bucket.refill(s.base.Now())
 	return s.bucket.avail, s.bucket.max, s.bucket.rate
 }
 
@@ -275,38 +274,17 @@ type request struct {
 	OperationName string         `json:"operationName"`
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
-}
-
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
-	// Read the body first: the server notices a client hanging up only once
-	// the body is consumed.
-	body, err := io.ReadAll(io.LimitReader(r.Body, 8<<20))
-	if err != nil {
+	body, n, ok := s.base.Receive(w, r)
+	if !ok {
 		return
 	}
-	if s.cfg.latency > 0 {
-		t := time.NewTimer(s.cfg.latency)
-		select {
-		case <-t.C:
-		case <-r.Context().Done():
-			t.Stop()
-			return
-		}
-	}
-	s.mu.Lock()
-	s.requests++
-	reqID := "fake-" + strconv.Itoa(s.requests)
-	s.mu.Unlock()
-	w.Header().Set("X-Request-Id", reqID)
+	w.Header().Set("X-Request-Id", "fake-"+strconv.Itoa(n))
 
 	version, ok := strings.CutPrefix(r.URL.Path, "/admin/api/")
 	version, ok2 := strings.CutSuffix(version, "/graphql.json")
 	if !ok || !ok2 || version == "" {
-		writeJSON(w, http.StatusNotFound, map[string]any{"errors": "Not Found"})
+		fake.WriteJSON(w, http.StatusNotFound, errorBody(http.StatusNotFound))
 		return
 	}
 	if s.cfg.version != "" {
@@ -314,28 +292,28 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("X-Shopify-API-Version", version)
 	if r.Method != http.MethodPost {
-		writeJSON(w, http.StatusMethodNotAllowed, map[string]any{"errors": "Method Not Allowed"})
+		fake.WriteJSON(w, http.StatusMethodNotAllowed, errorBody(http.StatusMethodNotAllowed))
 		return
 	}
 	if r.Header.Get("X-Shopify-Access-Token") != s.cfg.token {
-		writeJSON(w, http.StatusUnauthorized, map[string]any{"errors": "[API] Invalid API key or access token (unrecognized login or wrong password)"})
+		fake.WriteJSON(w, http.StatusUnauthorized, errorBody(http.StatusUnauthorized))
 		return
 	}
 	var req request
-	dec := json.NewDecoder(strings.NewReader(string(body)))
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
 	if err := dec.Decode(&req); err != nil || req.Query == "" {
-		writeJSON(w, http.StatusBadRequest, map[string]any{"errors": "Bad Request: body must be JSON with a query"})
+		fake.WriteJSON(w, http.StatusBadRequest, map[string]any{"errors": "Bad Request: body must be JSON with a query"})
 		return
 	}
 	doc, gerrs := gqlparser.LoadQuery(s.schema, req.Query)
 	if len(gerrs) > 0 {
-		writeJSON(w, http.StatusOK, map[string]any{"errors": toGQLErrs(gerrs)})
+		fake.WriteJSON(w, http.StatusOK, map[string]any{"errors": toGQLErrs(gerrs)})
 		return
 	}
 	op := doc.Operations.ForName(req.OperationName)
 	if op == nil {
-		writeJSON(w, http.StatusOK, map[string]any{"errors": []gqlErr{{Message: "An operation name is required"}}})
+		fake.WriteJSON(w, http.StatusOK, map[string]any{"errors": []gqlErr{{Message: "An operation name is required"}}})
 		return
 	}
 	vars, verr := validator.VariableValues(s.schema, op, normalizeNumbers(req.Variables))
@@ -344,80 +322,34 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		if !errors.As(verr, &ge) {
 			ge = gqlerror.Errorf("%s", verr.Error())
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"errors": toGQLErrs(gqlerror.List{ge})})
+		fake.WriteJSON(w, http.StatusOK, map[string]any{"errors": toGQLErrs(gqlerror.List{ge})})
 		return
 	}
+	ops := topLevelFields(op)
+	s.base.Seen(ops...)
 	s.mu.Lock()
 	s.docs = append(s.docs, req.Query)
-	fault := s.pickFault(op)
 	s.mu.Unlock()
 
-	if fault != nil && (fault.Kind == FaultStatus || fault.Kind == FaultDrop) {
-		s.fail(w, fault)
-		return
-	}
-	status, resp := s.execute(op, vars)
-	if fault != nil {
-		s.fail(w, fault)
-		return
-	}
-	writeJSON(w, status, resp)
+	fault := s.base.Pick(ops)
+	rec := httptest.NewRecorder()
+	s.base.Respond(rec, fault, func() {
+		status, resp := s.execute(op, vars, ops)
+		fake.WriteJSON(rec, status, resp)
+	})
+	fake.Deliver(w, r, rec, fault)
 }
 
-func (s *Server) fail(w http.ResponseWriter, f *Fault) {
-	switch f.Kind {
-	case FaultStatus:
-		st := f.Status
-		if st == 0 {
-			st = http.StatusServiceUnavailable
-		}
-		if f.RetryAfter != "" {
-			w.Header().Set("Retry-After", f.RetryAfter)
-		}
-		writeJSON(w, st, map[string]any{"errors": http.StatusText(st)})
-	case FaultDrop, FaultLostResponse:
-		hj, ok := w.(http.Hijacker)
-		if !ok {
-			panic(http.ErrAbortHandler)
-		}
-		conn, _, err := hj.Hijack()
-		if err == nil {
-			conn.Close()
-		}
-	case FaultMalformed:
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(http.StatusOK)
-		_, _ = io.WriteString(w, `{"data":{"tagsAdd":{"userErr`)
-	}
-}
-
-// pickFault returns the fault for this request, if any (s.mu held).
-func (s *Server) pickFault(op *ast.OperationDefinition) *Fault {
-	names := map[string]bool{}
+// topLevelFields returns the names of an operation's top-level fields,
+// each once: the ops faults and counters refer to.
+func topLevelFields(op *ast.OperationDefinition) []string {
+	var names []string
 	for _, sel := range op.SelectionSet {
-		if f, ok := sel.(*ast.Field); ok {
-			names[f.Name] = true
+		if f, ok := sel.(*ast.Field); ok && !slices.Contains(names, f.Name) {
+			names = append(names, f.Name)
 		}
 	}
-	for i := range s.faults {
-		f := &s.faults[i]
-		if f.Times < 0 || (f.Op != "" && !names[f.Op]) {
-			continue
-		}
-		got := *f
-		if f.Times <= 1 {
-			f.Times = -1
-		} else {
-			f.Times--
-		}
-		s.faulted++
-		return &got
-	}
-	if s.cfg.chaosRate > 0 && s.rnd.Float64() < s.cfg.chaosRate {
-		s.faulted++
-		return &Fault{Kind: FaultKind(s.rnd.IntN(4))}
-	}
-	return nil
+	return names
 }
 
 func toGQLErrs(list gqlerror.List) []gqlErr {
@@ -467,15 +399,16 @@ func normNum(x any) any {
 	return x
 }
 
-// execute charges the bucket and runs the operation.
-func (s *Server) execute(op *ast.OperationDefinition, vars map[string]any) (int, map[string]any) {
+// execute charges the bucket and runs the operation; ops are its
+// top-level fields, for the counters.
+func (s *Server) execute(op *ast.OperationDefinition, vars map[string]any, ops []string) (int, map[string]any) {
 	requested, err := cost(s.schema, op, vars)
 	if err != nil {
 		return http.StatusOK, map[string]any{"errors": []gqlErr{{Message: err.Error(), Extensions: map[string]any{"code": "BAD_REQUEST"}}}}
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	now := s.nowLocked()
+	now := s.base.Now()
 	s.bucket.refill(now)
 	costExt := func(actual any) map[string]any {
 		return map[string]any{"cost": map[string]any{
@@ -498,7 +431,7 @@ func (s *Server) execute(op *ast.OperationDefinition, vars map[string]any) (int,
 		}
 	}
 	if float64(requested) > s.bucket.avail {
-		s.throttled++
+		s.base.Throttled(ops...)
 		return http.StatusOK, map[string]any{
 			"errors": []gqlErr{{
 				Message:    "Throttled",
@@ -528,6 +461,8 @@ func (s *Server) execute(op *ast.OperationDefinition, vars map[string]any) (int,
 	resp := map[string]any{"data": data, "extensions": costExt(actual)}
 	if len(e.errors) > 0 {
 		resp["errors"] = e.errors
+	} else {
+		s.base.Accepted(ops...)
 	}
 	return http.StatusOK, resp
 }
@@ -536,6 +471,6 @@ func (s *Server) execute(op *ast.OperationDefinition, vars map[string]any) (int,
 func (s *Server) Drain() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.bucket.refill(s.nowLocked())
+	s.bucket.refill(s.base.Now())
 	s.bucket.avail = 0
 }

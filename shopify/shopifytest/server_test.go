@@ -11,6 +11,9 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/shopcrm/shopcrm"
+	"github.com/shopcrm/shopcrm/shopcrmtest"
+	"github.com/shopcrm/shopcrm/shopify"
 	"github.com/shopcrm/shopcrm/shopify/shopifytest"
 )
 
@@ -41,7 +44,7 @@ func costOf(t *testing.T, out map[string]any) (requested float64, ts map[string]
 }
 
 func TestCost(t *testing.T) {
-	srv := shopifytest.NewServer(shopifytest.WithBucket(1000, 1e6))
+	srv := shopifytest.NewServer(shopifytest.WithRateLimit(shopcrm.RateLimit{PerSecond: 1e6, Burst: 1000}))
 	defer srv.Close()
 	tests := []struct {
 		query string
@@ -68,7 +71,7 @@ func TestCost(t *testing.T) {
 }
 
 func TestThrottledShape(t *testing.T) {
-	srv := shopifytest.NewServer(shopifytest.WithBucket(100, 50), shopifytest.WithNow(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)))
+	srv := shopifytest.NewServer(shopifytest.WithRateLimit(shopcrm.RateLimit{PerSecond: 50, Burst: 100}), shopifytest.WithNow(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)))
 	defer srv.Close()
 	for range 30 {
 		srv.AddCustomer(shopifytest.Customer{})
@@ -153,7 +156,8 @@ func TestValidation(t *testing.T) {
 func TestTagLimits(t *testing.T) {
 	srv := shopifytest.NewServer()
 	defer srv.Close()
-	id := srv.AddCustomer(shopifytest.Customer{})
+	num := srv.AddCustomer(shopifytest.Customer{})
+	id := shopify.CustomerGID(num)
 	add := func(tags any) []any {
 		_, out := post(t, srv, `mutation($id: ID!, $t: [String!]!) { tagsAdd(id: $id, tags: $t) { node { id } userErrors { field message } } }`,
 			map[string]any{"id": id, "t": tags})
@@ -165,7 +169,7 @@ func TestTagLimits(t *testing.T) {
 	if ue := add([]string{strings.Repeat("é", 255), "A, b ,", "a"}); len(ue) != 0 {
 		t.Errorf("255 characters: %v", ue)
 	}
-	if diff := cmp.Diff([]string{"A", "b", strings.Repeat("é", 255)}, srv.Tags(id)); diff != "" {
+	if diff := cmp.Diff([]string{"A", "b", strings.Repeat("é", 255)}, srv.CustomerTags(num)); diff != "" {
 		t.Errorf("tags (-want +got):\n%s", diff)
 	}
 	many := make([]string, 248)
@@ -175,7 +179,7 @@ func TestTagLimits(t *testing.T) {
 	if ue := add(many); len(ue) != 1 || !strings.Contains(ue[0].(map[string]any)["message"].(string), "250") {
 		t.Errorf("251 tags: %v", ue)
 	}
-	if n := len(srv.Tags(id)); n != 3 {
+	if n := len(srv.CustomerTags(num)); n != 3 {
 		t.Errorf("%d tags after refused add", n)
 	}
 }
@@ -247,7 +251,7 @@ func TestCustomerSearchAndInspection(t *testing.T) {
 }
 
 func TestActualCostRefunded(t *testing.T) {
-	srv := shopifytest.NewServer(shopifytest.WithNow(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)), shopifytest.WithBucket(1000, 1e-9))
+	srv := shopifytest.NewServer(shopifytest.WithNow(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)), shopifytest.WithRateLimit(shopcrm.RateLimit{PerSecond: 1e-9, Burst: 1000}))
 	defer srv.Close()
 	for range 3 {
 		srv.AddCustomer(shopifytest.Customer{})
@@ -260,7 +264,93 @@ func TestActualCostRefunded(t *testing.T) {
 	if avail := cost["throttleStatus"].(map[string]any)["currentlyAvailable"].(float64); avail != 992 {
 		t.Errorf("available %v, want 992", avail)
 	}
-	if st := srv.Stats(); st.Cost != 8 {
-		t.Errorf("stats cost %d", st.Cost)
+	if cost := srv.Cost(); cost != 8 {
+		t.Errorf("stats cost %d", cost)
+	}
+}
+
+func TestSeedingIDs(t *testing.T) {
+	srv := shopifytest.NewServer()
+	defer srv.Close()
+	cid := srv.AddCustomer(shopifytest.Customer{Tags: []string{"b", "A"}})
+	oid := srv.AddOrder(shopifytest.Order{CustomerID: cid, Tags: []string{"x"}})
+	sid := srv.AddSegment(shopifytest.Segment{Name: "A buyers", Query: "customer_tags CONTAINS 'a'"})
+	if cid == oid || oid == sid {
+		t.Fatalf("ids %d, %d, %d", cid, oid, sid)
+	}
+	if diff := cmp.Diff([]string{"A", "b"}, srv.CustomerTags(cid)); diff != "" {
+		t.Errorf("customer tags (-want +got):\n%s", diff)
+	}
+	if o, ok := srv.Order(oid); !ok || o.CustomerID != cid || srv.OrderTags(oid)[0] != "x" {
+		t.Errorf("order = %+v, %v", o, ok)
+	}
+	if g, ok := srv.Segment(sid); !ok || g.GID() != (shopify.GID{Type: "Segment", ID: sid}).String() {
+		t.Errorf("segment = %+v, %v", g, ok)
+	}
+	// The wire carries the same ids as global ids.
+	_, out := post(t, srv, `query($id: ID!, $s: ID!) { order(id: $id) { customer { id } } customerSegmentMembers(first: 5, segmentId: $s) { edges { node { id } } } }`,
+		map[string]any{"id": shopify.OrderGID(oid), "s": shopify.GID{Type: "Segment", ID: sid}.String()})
+	data := out["data"].(map[string]any)
+	if got := data["order"].(map[string]any)["customer"].(map[string]any)["id"]; got != shopify.CustomerGID(cid) {
+		t.Errorf("order's customer = %v", got)
+	}
+	if n := len(data["customerSegmentMembers"].(map[string]any)["edges"].([]any)); n != 1 {
+		t.Errorf("%d segment members", n)
+	}
+	for name, seed := range map[string]func(){
+		"unsupported query": func() { srv.AddSegment(shopifytest.Segment{Name: "x", Query: "amount_spent > 10"}) },
+		"taken name":        func() { srv.AddSegment(shopifytest.Segment{Name: "a BUYERS", Query: "customer_tags CONTAINS 'b'"}) },
+		"no name":           func() { srv.AddSegment(shopifytest.Segment{Query: "customer_tags CONTAINS 'b'"}) },
+	} {
+		if !panics(seed) {
+			t.Errorf("%s: seeded", name)
+		}
+	}
+}
+
+func panics(f func()) (p bool) {
+	defer func() { p = recover() != nil }()
+	f()
+	return false
+}
+
+func TestFaultsRefusedAtStart(t *testing.T) {
+	for name, opt := range map[string]shopifytest.Option{
+		"unknown op":      shopifytest.WithFaults(shopifytest.Fault{Op: "tagAdd", Kind: shopcrmtest.FaultDrop}),
+		"status on drop":  shopifytest.WithFaults(shopifytest.Fault{Kind: shopcrmtest.FaultDrop, Status: 500}),
+		"chaos rate":      shopifytest.WithChaos(1, 2),
+		"no restore rate": shopifytest.WithRateLimit(shopcrm.RateLimit{Burst: 1000}),
+	} {
+		if !panics(func() { shopifytest.NewServer(opt).Close() }) {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+	srv := shopifytest.NewServer()
+	defer srv.Close()
+	if !panics(func() { srv.AddFaults(shopifytest.Fault{Op: "nope"}) }) {
+		t.Error("AddFaults accepted an unknown op")
+	}
+}
+
+func TestFaultsAndStatsPerOp(t *testing.T) {
+	srv := shopifytest.NewServer(shopifytest.WithFaults(
+		shopifytest.Fault{Op: "customers", Kind: shopcrmtest.FaultStatus, Status: 503, RetryAfter: "1"},
+		shopifytest.Fault{Op: "tagsAdd", Kind: shopcrmtest.FaultStatus, Status: 500},
+	))
+	defer srv.Close()
+	status, out := post(t, srv, `{ customers(first: 1) { nodes { id } } }`, nil)
+	if status != 503 || out["errors"] != "Service Unavailable" {
+		t.Errorf("fault answer = %d %v", status, out)
+	}
+	// The fault on an op the document does not have stays armed.
+	if status, _ := post(t, srv, `{ customers(first: 1) { nodes { id } } segments(first: 1) { nodes { id } } }`, nil); status != 200 {
+		t.Errorf("second request: %d", status)
+	}
+	want := shopifytest.Stats{Requests: 2, Faults: 1, Accepted: 1, Ops: map[string]shopifytest.OpStats{
+		"customers": {Requests: 2, Faults: 1, Accepted: 1},
+		"segments":  {Requests: 1, Accepted: 1},
+	}}
+	if diff := cmp.Diff(want, srv.Stats()); diff != "" {
+		t.Errorf("stats (-want +got):\n%s", diff)
 	}
 }

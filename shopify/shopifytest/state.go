@@ -27,13 +27,13 @@ type Customer struct {
 	LastName       string
 	Email          string
 	Phone          string
-	Tags           []string
-	NumberOfOrders int64
+	Tags           []string     // trimmed and deduplicated case-insensitively when seeded
+	NumberOfOrders int64        // as reported, not counted from the orders
 	AmountSpent    money.Amount // zero value: 0 USD
 	EmailState     string       // CustomerEmailMarketingState; "" with an email: NOT_SUBSCRIBED
 	SMSState       string       // CustomerSmsMarketingState
-	CreatedAt      time.Time
-	UpdatedAt      time.Time
+	CreatedAt      time.Time    // zero: the server's clock when seeded
+	UpdatedAt      time.Time    // zero: CreatedAt
 }
 
 // GID returns the customer's global id.
@@ -45,12 +45,12 @@ type Order struct {
 	Name        string
 	CustomerID  int64 // 0: no customer
 	Email       string
-	Tags        []string
-	CreatedAt   time.Time
-	ProcessedAt time.Time // zero: CreatedAt
-	Total       money.Amount
-	SourceName  string
-	FirstVisit  *Visit
+	Tags        []string     // trimmed and deduplicated case-insensitively when seeded
+	CreatedAt   time.Time    // zero: the server's clock when seeded
+	ProcessedAt time.Time    // zero: CreatedAt
+	Total       money.Amount // zero value: 0 USD
+	SourceName  string       // "web", "pos", ...
+	FirstVisit  *Visit       // nil: no customer journey
 	LastVisit   *Visit
 }
 
@@ -78,29 +78,38 @@ type segment struct {
 	match                func(*Customer) bool
 }
 
-// Segment is a saved segment as the fake holds it.
+// Segment is a saved customer segment as the fake holds it.
 type Segment struct {
-	ID    string
+	ID    int64 // 0: assigned by AddSegment
 	Name  string
-	Query string
+	Query string // in the part of the segment query language the fake evaluates
 }
+
+// GID returns the segment's global id.
+func (g Segment) GID() string { return segGID(g.ID) }
 
 func (s *Server) newID() int64 { s.nextID++; return s.nextID }
 
-// AddCustomer seeds a customer and returns its GID.
-func (s *Server) AddCustomer(c Customer) string {
+// seedID returns id, or a new id when it is 0 (s.mu held).
+func (s *Server) seedID(id int64) int64 {
+	if id == 0 {
+		return s.newID()
+	}
+	s.nextID = max(s.nextID, id)
+	return id
+}
+
+// AddCustomer seeds a customer, replacing one with the same ID, and
+// returns its id.
+func (s *Server) AddCustomer(c Customer) int64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if c.ID == 0 {
-		c.ID = s.newID()
-	} else {
-		s.nextID = max(s.nextID, c.ID)
-	}
+	c.ID = s.seedID(c.ID)
 	if c.AmountSpent.Currency == "" {
 		c.AmountSpent = money.Zero("USD")
 	}
 	if c.CreatedAt.IsZero() {
-		c.CreatedAt = s.nowLocked().UTC().Truncate(time.Second)
+		c.CreatedAt = s.base.Now().UTC().Truncate(time.Second)
 	}
 	if c.UpdatedAt.IsZero() {
 		c.UpdatedAt = c.CreatedAt
@@ -113,23 +122,20 @@ func (s *Server) AddCustomer(c Customer) string {
 	}
 	c.Tags, _ = addTags(nil, c.Tags)
 	s.customers[c.ID] = &c
-	return c.GID()
+	return c.ID
 }
 
-// AddOrder seeds an order and returns its GID.
-func (s *Server) AddOrder(o Order) string {
+// AddOrder seeds an order, replacing one with the same ID, and returns its
+// id. CustomerID names a seeded customer's id (or 0).
+func (s *Server) AddOrder(o Order) int64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if o.ID == 0 {
-		o.ID = s.newID()
-	} else {
-		s.nextID = max(s.nextID, o.ID)
-	}
+	o.ID = s.seedID(o.ID)
 	if o.Name == "" {
 		o.Name = "#" + strconv.Itoa(1000+len(s.orders)+1)
 	}
 	if o.CreatedAt.IsZero() {
-		o.CreatedAt = s.nowLocked().UTC().Truncate(time.Second)
+		o.CreatedAt = s.base.Now().UTC().Truncate(time.Second)
 	}
 	if o.ProcessedAt.IsZero() {
 		o.ProcessedAt = o.CreatedAt
@@ -139,14 +145,38 @@ func (s *Server) AddOrder(o Order) string {
 	}
 	o.Tags, _ = addTags(nil, o.Tags)
 	s.orders[o.ID] = &o
-	return o.GID()
+	return o.ID
 }
 
-// Customer returns a copy of the customer with GID id.
-func (s *Server) Customer(id string) (Customer, bool) {
+// AddSegment seeds a saved segment and returns its id. It panics when the
+// name is empty or taken by another segment, or the query is outside what
+// the fake evaluates.
+func (s *Server) AddSegment(g Segment) int64 {
+	m, err := parseSegmentQuery(g.Query)
+	if err != nil {
+		panic("shopifytest: AddSegment: " + err.Error())
+	}
+	if g.Name == "" {
+		panic("shopifytest: AddSegment: a segment needs a name")
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	c := s.customerByGID(id)
+	for _, have := range s.segments {
+		if have.id != g.ID && strings.EqualFold(have.name, g.Name) {
+			panic(fmt.Sprintf("shopifytest: AddSegment: name %q is taken", g.Name))
+		}
+	}
+	g.ID = s.seedID(g.ID)
+	now := s.base.Now().UTC().Truncate(time.Second)
+	s.segments[g.ID] = &segment{id: g.ID, name: g.Name, query: g.Query, created: now, lastEditted: now, match: m}
+	return g.ID
+}
+
+// Customer returns a copy of the customer with that id.
+func (s *Server) Customer(id int64) (Customer, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.customers[id]
 	if c == nil {
 		return Customer{}, false
 	}
@@ -155,17 +185,28 @@ func (s *Server) Customer(id string) (Customer, bool) {
 	return cp, true
 }
 
-// Order returns a copy of the order with GID id.
-func (s *Server) Order(id string) (Order, bool) {
+// Order returns a copy of the order with that id.
+func (s *Server) Order(id int64) (Order, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	o := s.orderByGID(id)
+	o := s.orders[id]
 	if o == nil {
 		return Order{}, false
 	}
 	cp := *o
 	cp.Tags = slices.Clone(o.Tags)
 	return cp, true
+}
+
+// Segment returns the saved segment with that id.
+func (s *Server) Segment(id int64) (Segment, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	g := s.segments[id]
+	if g == nil {
+		return Segment{}, false
+	}
+	return Segment{ID: g.id, Name: g.name, Query: g.query}, true
 }
 
 // Customers returns copies of every customer, ordered by id.
@@ -194,20 +235,6 @@ func (s *Server) Orders() []Order {
 	return out
 }
 
-// Tags returns the tags of the customer or order with GID id, sorted.
-func (s *Server) Tags(id string) []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var t []string
-	if c := s.customerByGID(id); c != nil {
-		t = slices.Clone(c.Tags)
-	} else if o := s.orderByGID(id); o != nil {
-		t = slices.Clone(o.Tags)
-	}
-	slices.Sort(t)
-	return t
-}
-
 // Segments returns the saved segments ordered by id.
 func (s *Server) Segments() []Segment {
 	s.mu.Lock()
@@ -215,9 +242,37 @@ func (s *Server) Segments() []Segment {
 	var out []Segment
 	for _, id := range sortedKeys(s.segments) {
 		g := s.segments[id]
-		out = append(out, Segment{ID: segGID(g.id), Name: g.name, Query: g.query})
+		out = append(out, Segment{ID: g.id, Name: g.name, Query: g.query})
 	}
 	return out
+}
+
+// CustomerTags returns the tags of the customer with that id, sorted; nil
+// when there is no such customer.
+func (s *Server) CustomerTags(id int64) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c := s.customers[id]; c != nil {
+		return sortedClone(c.Tags)
+	}
+	return nil
+}
+
+// OrderTags returns the tags of the order with that id, sorted; nil when
+// there is no such order.
+func (s *Server) OrderTags(id int64) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if o := s.orders[id]; o != nil {
+		return sortedClone(o.Tags)
+	}
+	return nil
+}
+
+func sortedClone(tags []string) []string {
+	t := slices.Clone(tags)
+	slices.Sort(t)
+	return t
 }
 
 func segGID(id int64) string { return shopify.GID{Type: "Segment", ID: id}.String() }
