@@ -69,7 +69,7 @@ type APIError struct {
 func (e *APIError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "line: %d %s", e.Status, http.StatusText(e.Status))
-	if e.Message != "" {
+	if e.Message != "" && e.Message != http.StatusText(e.Status) {
 		b.WriteString(": " + e.Message)
 	}
 	for _, d := range e.Details {

@@ -57,10 +57,11 @@ type APIError struct {
 // Error describes the error.
 func (e *APIError) Error() string {
 	s := fmt.Sprintf("shopify: HTTP %d", e.Status)
-	if e.Message != "" {
-		s += ": " + e.Message
-	} else if t := http.StatusText(e.Status); t != "" {
+	if t := http.StatusText(e.Status); t != "" {
 		s += " " + t
+	}
+	if e.Message != "" && e.Message != http.StatusText(e.Status) {
+		s += ": " + e.Message
 	}
 	if e.RequestID != "" {
 		s += " (request id " + e.RequestID + ")"

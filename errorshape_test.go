@@ -1,0 +1,290 @@
+package shopcrm_test
+
+import (
+	"context"
+	"errors"
+	"net/http/httptest"
+	"net/url"
+	"testing"
+	"time"
+
+	"github.com/shopcrm/shopcrm"
+	"github.com/shopcrm/shopcrm/line"
+	"github.com/shopcrm/shopcrm/line/linetest"
+	"github.com/shopcrm/shopcrm/shopcrmtest"
+	"github.com/shopcrm/shopcrm/shopify"
+	"github.com/shopcrm/shopcrm/shopify/shopifytest"
+)
+
+// tokens is a token source written outside the module, as a user would.
+type tokens struct{ tok string }
+
+func (t tokens) Token(context.Context) (shopcrm.Secret, error) { return shopcrm.NewSecret(t.tok), nil }
+
+// policy retries twice with short backoffs; a Retry-After up to a second is
+// waited out.
+var policy = shopcrm.RetryPolicy{MaxRetries: 2, MinBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond, MaxWait: time.Second}
+
+// conn is one client against its fake, as the error-shape table needs it.
+type conn struct {
+	faults   func(...shopcrmtest.Fault)
+	requests func() int
+	call     func(context.Context) error // one retried call, answered by the fake
+	bad      func(context.Context) error // the same call with bad input
+	// apiStatus finds the package's *APIError with errors.As.
+	apiStatus func(error) (int, bool)
+	// rateLimit finds the package's *RateLimitError with errors.As.
+	rateLimit func(error) (time.Duration, bool)
+	// inputField finds the package's *InputError with errors.As.
+	inputField func(error) (string, bool)
+}
+
+// client is a row of the table: how to reach one platform's client. A new
+// client joins the table by adding one.
+type client struct {
+	name string
+	// open starts the fake and returns the client pointed at base (the
+	// fake's URL when empty).
+	open func(t *testing.T, base string) conn
+}
+
+var clients = []client{
+	{"shopify", func(t *testing.T, base string) conn {
+		srv := shopifytest.NewServer()
+		t.Cleanup(srv.Close)
+		if base == "" {
+			base = srv.URL()
+		}
+		c, err := shopify.New(shopifytest.Shop, tokens{shopifytest.DefaultToken}, shopify.WithBaseURL(base), shopify.WithRetryPolicy(policy))
+		if err != nil {
+			t.Fatal(err)
+		}
+		id := shopify.CustomerGID(srv.AddCustomer(shopifytest.Customer{Email: "a@example.com"}))
+		return conn{
+			faults:   func(f ...shopcrmtest.Fault) { srv.AddFaults(f...) },
+			requests: func() int { return srv.Stats().Requests },
+			call:     func(ctx context.Context) error { _, _, err := c.Customers.Get(ctx, id); return err },
+			bad:      func(ctx context.Context) error { _, _, err := c.Customers.Get(ctx, "customer-1"); return err },
+			apiStatus: func(err error) (int, bool) {
+				var e *shopify.APIError
+				ok := errors.As(err, &e)
+				return statusOf(ok, func() int { return e.Status }), ok
+			},
+			rateLimit: func(err error) (time.Duration, bool) {
+				var e *shopify.RateLimitError
+				ok := errors.As(err, &e)
+				return waitOf(ok, func() time.Duration { return e.RetryAfter }), ok
+			},
+			inputField: func(err error) (string, bool) {
+				var e *shopify.InputError
+				ok := errors.As(err, &e)
+				return fieldOf(ok, func() string { return e.Field }), ok
+			},
+		}
+	}},
+	{"line", func(t *testing.T, base string) conn {
+		srv := linetest.NewServer()
+		t.Cleanup(srv.Close)
+		if base == "" {
+			base = srv.URL()
+		}
+		c, err := line.New(tokens{linetest.DefaultToken}, line.WithBaseURL(base), line.WithDataURL(base), line.WithRetryPolicy(policy))
+		if err != nil {
+			t.Fatal(err)
+		}
+		push := func(ctx context.Context, to string) error {
+			_, _, err := c.Messages.Push(ctx, &line.PushRequest{To: to, Messages: []line.Message{line.TextMessage{Text: "hi"}}})
+			return err
+		}
+		return conn{
+			faults:   func(f ...shopcrmtest.Fault) { srv.AddFaults(f...) },
+			requests: func() int { return srv.Stats().Requests },
+			call:     func(ctx context.Context) error { return push(ctx, "U00000000000000000000000000000001") },
+			bad:      func(ctx context.Context) error { return push(ctx, "") },
+			apiStatus: func(err error) (int, bool) {
+				var e *line.APIError
+				ok := errors.As(err, &e)
+				return statusOf(ok, func() int { return e.Status }), ok
+			},
+			rateLimit: func(err error) (time.Duration, bool) {
+				var e *line.RateLimitError
+				ok := errors.As(err, &e)
+				return waitOf(ok, func() time.Duration { return e.RetryAfter }), ok
+			},
+			inputField: func(err error) (string, bool) {
+				var e *line.InputError
+				ok := errors.As(err, &e)
+				return fieldOf(ok, func() string { return e.Field }), ok
+			},
+		}
+	}},
+}
+
+func statusOf(ok bool, f func() int) int {
+	if !ok {
+		return 0
+	}
+	return f()
+}
+
+func waitOf(ok bool, f func() time.Duration) time.Duration {
+	if !ok {
+		return 0
+	}
+	return f()
+}
+
+func fieldOf(ok bool, f func() string) string {
+	if !ok {
+		return ""
+	}
+	return f()
+}
+
+// shape is what an error must look like for one condition, on every client.
+type shape struct {
+	status    int           // the *APIError's status; 0: no *APIError in the chain
+	rateLimit bool          // a *RateLimitError in the chain, matching ErrRateLimited
+	minWait   time.Duration // its RetryAfter at least this
+	is        []error       // sentinels it must match
+	isNot     []error       // sentinels it must not match
+	netErr    bool          // a *url.Error in the chain
+	input     bool          // an *InputError matching ErrInvalidInput
+	requests  int           // requests the fake received; -1: not checked
+}
+
+// TestErrorShapes checks that each condition gives the same error shape on
+// every client, reachable with errors.As from the client's own package.
+func TestErrorShapes(t *testing.T) {
+	tries := policy.MaxRetries + 1
+	conditions := []struct {
+		name    string
+		faults  []shopcrmtest.Fault
+		closed  bool          // the client points at a closed server
+		cancel  time.Duration // cancel the context after this
+		timeout time.Duration // a context deadline
+		bad     bool          // call with bad input
+		want    shape
+	}{
+		{name: "429 short Retry-After, retries exhausted",
+			faults: []shopcrmtest.Fault{{Kind: shopcrmtest.FaultRateLimit, RetryAfter: "0.01", Times: -1}},
+			want:   shape{status: 429, rateLimit: true, minWait: 10 * time.Millisecond, is: []error{shopcrm.ErrRateLimited}, requests: tries}},
+		{name: "429 long Retry-After",
+			faults: []shopcrmtest.Fault{{Kind: shopcrmtest.FaultRateLimit, RetryAfter: "3600", Times: -1}},
+			want:   shape{status: 429, rateLimit: true, minWait: time.Hour, is: []error{shopcrm.ErrRateLimited}, requests: 1}},
+		{name: "429 then success",
+			faults: []shopcrmtest.Fault{{Kind: shopcrmtest.FaultRateLimit, RetryAfter: "0.01", Times: 1}},
+			want:   shape{requests: 2}},
+		{name: "5xx, retries exhausted",
+			faults: []shopcrmtest.Fault{{Kind: shopcrmtest.FaultStatus, Status: 503, Times: -1}},
+			want:   shape{status: 503, isNot: []error{shopcrm.ErrRateLimited, shopcrm.ErrNotFound}, requests: tries}},
+		{name: "401",
+			faults: []shopcrmtest.Fault{{Kind: shopcrmtest.FaultStatus, Status: 401, Times: -1}},
+			want:   shape{status: 401, is: []error{shopcrm.ErrUnauthorized}, isNot: []error{shopcrm.ErrRateLimited}, requests: 1}},
+		{name: "404",
+			faults: []shopcrmtest.Fault{{Kind: shopcrmtest.FaultStatus, Status: 404, Times: -1}},
+			want:   shape{status: 404, is: []error{shopcrm.ErrNotFound}, requests: 1}},
+		{name: "network error", closed: true,
+			want: shape{netErr: true, isNot: []error{shopcrm.ErrRateLimited}, requests: -1}},
+		{name: "context cancelled while waiting", cancel: 50 * time.Millisecond,
+			faults: []shopcrmtest.Fault{{Kind: shopcrmtest.FaultRateLimit, RetryAfter: "0.5", Times: -1}},
+			want:   shape{is: []error{context.Canceled}, requests: 1}},
+		{name: "deadline shorter than Retry-After", timeout: 200 * time.Millisecond,
+			faults: []shopcrmtest.Fault{{Kind: shopcrmtest.FaultRateLimit, RetryAfter: "0.5", Times: -1}},
+			want:   shape{status: 429, rateLimit: true, minWait: 500 * time.Millisecond, is: []error{shopcrm.ErrRateLimited}, requests: 1}},
+		{name: "bad input", bad: true,
+			want: shape{input: true, is: []error{shopcrm.ErrInvalidInput}, requests: 0}},
+	}
+	closed := httptest.NewServer(nil)
+	closed.Close()
+	for _, cl := range clients {
+		for _, cond := range conditions {
+			t.Run(cl.name+"/"+cond.name, func(t *testing.T) {
+				t.Parallel()
+				base := ""
+				if cond.closed {
+					base = closed.URL
+				}
+				c := cl.open(t, base)
+				c.faults(cond.faults...)
+				ctx := context.Background()
+				if cond.cancel > 0 {
+					var cancel context.CancelFunc
+					ctx, cancel = context.WithCancel(ctx)
+					time.AfterFunc(cond.cancel, cancel)
+				}
+				if cond.timeout > 0 {
+					var cancel context.CancelFunc
+					ctx, cancel = context.WithTimeout(ctx, cond.timeout)
+					defer cancel()
+				}
+				call := c.call
+				if cond.bad {
+					call = c.bad
+				}
+				err := call(ctx)
+				check(t, c, err, cond.want)
+			})
+		}
+	}
+}
+
+func check(t *testing.T, c conn, err error, want shape) {
+	t.Helper()
+	if want.is == nil && want.isNot == nil && want.status == 0 && !want.netErr && !want.input && !want.rateLimit {
+		if err != nil {
+			t.Fatalf("err = %v, want success", err)
+		}
+	} else if err == nil {
+		t.Fatalf("err = nil, want an error")
+	}
+	if st, ok := c.apiStatus(err); st != want.status {
+		t.Errorf("APIError status = %d (found %v), want %d; err = %v", st, ok, want.status, err)
+	}
+	wait, ok := c.rateLimit(err)
+	if ok != want.rateLimit || wait < want.minWait {
+		t.Errorf("RateLimitError = %v with wait %s, want %v with at least %s; err = %v", ok, wait, want.rateLimit, want.minWait, err)
+	}
+	if want.rateLimit && !errors.Is(err, shopcrm.ErrRateLimited) {
+		t.Errorf("a RateLimitError that does not match ErrRateLimited: %v", err)
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) != want.netErr {
+		t.Errorf("*url.Error in chain = %v, want %v; err = %v", !want.netErr, want.netErr, err)
+	}
+	if field, ok := c.inputField(err); ok != want.input || (ok && field == "") {
+		t.Errorf("InputError = %v (field %q), want %v; err = %v", ok, field, want.input, err)
+	}
+	for _, s := range want.is {
+		if !errors.Is(err, s) {
+			t.Errorf("errors.Is(err, %v) = false; err = %v", s, err)
+		}
+	}
+	for _, s := range want.isNot {
+		if errors.Is(err, s) {
+			t.Errorf("errors.Is(err, %v) = true; err = %v", s, err)
+		}
+	}
+	if want.requests >= 0 {
+		if got := c.requests(); got != want.requests {
+			t.Errorf("the fake received %d requests, want %d", got, want.requests)
+		}
+	}
+}
+
+// TestExportedErrorTypes proves every exported error type can be named and
+// matched with errors.As from outside the module.
+func TestExportedErrorTypes(t *testing.T) {
+	targets := []any{
+		new(*shopcrm.InputError), new(*shopcrm.RateLimitError),
+		new(*shopify.APIError), new(*shopify.InputError), new(*shopify.RateLimitError), new(*shopify.GraphQLErrors),
+		new(*shopify.GraphQLError), new(*shopify.ThrottledError), new(*shopify.UserErrors), new(*shopify.NotFoundError),
+		new(*line.APIError), new(*line.InputError), new(*line.RateLimitError), new(*line.SendError), new(*line.NarrowcastError),
+	}
+	err := errors.New("unrelated")
+	for _, target := range targets {
+		if errors.As(err, target) {
+			t.Errorf("errors.As matched %T on an unrelated error", target)
+		}
+	}
+}
