@@ -8,9 +8,10 @@
 //
 // # Ids
 //
-// Shopify GIDs ("gid://shopify/Customer/123") and plain numbers ("123")
-// parse to the same [ID]: a resource [Kind] and an int64. IDs order
-// numerically and format back to the GID. Parsing does not allocate.
+// Customers, orders and products are identified by [gid.ID], the SDK's one
+// Shopify id type: a resource type and an int64, ordered numerically and
+// formatted back to the GID. [ParseIDs] reads GIDs or plain numbers
+// ("123", as exports store them) with [gid.ParseAs].
 //
 // # Rules and membership
 //
@@ -67,7 +68,7 @@
 // customer returns a [*RuleError], never false. An empty segment has
 // zero counts, empty money lists and undefined ([Ratio]) rates.
 //
-// Diff inputs must hold valid ids of one kind without duplicates;
+// Diff inputs must hold valid ids of one resource type without duplicates;
 // DiffSorted also requires ascending order. Anything else is an error, not
 // a guess.
 package segment

@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/shopcrm/shopcrm/gid"
 	"github.com/shopcrm/shopcrm/money"
 )
 
@@ -244,7 +245,7 @@ func TestEvaluateBadInput(t *testing.T) {
 		check func(error) bool
 	}{
 		{"order id as customer", []Customer{{ID: oid(1)}}, inputErr(oid(1), "ID")},
-		{"zero customer id", []Customer{{}}, inputErr(ID{}, "ID")},
+		{"zero customer id", []Customer{{}}, inputErr(gid.ID{}, "ID")},
 		{"customer id as order", []Customer{withOrders(Order{ID: cid(1), Time: now, Total: jpy(1)})}, inputErr(cid(9), "Orders[0].ID")},
 		{"order without time", []Customer{withOrders(Order{ID: oid(1), Total: jpy(1)})}, inputErr(cid(9), "Orders[0].Time")},
 		{"unknown currency", []Customer{withOrders(ord(1, now, money.Amount{Minor: 1, Currency: "ABC"}))},
@@ -271,7 +272,7 @@ func TestEvaluateBadInput(t *testing.T) {
 	}
 }
 
-func inputErr(c ID, field string) func(error) bool {
+func inputErr(c gid.ID, field string) func(error) bool {
 	return func(err error) bool {
 		var ie *InputError
 		return errors.As(err, &ie) && ie.Customer == c && ie.Field == field && ie.Error() != ""
@@ -300,7 +301,7 @@ func TestEvaluatorStickyError(t *testing.T) {
 	}
 
 	e, _ = NewEvaluator(shopDefs(), Options{Now: now})
-	if err := e.Add(nil); !inputErr(ID{}, "customer")(err) {
+	if err := e.Add(nil); !inputErr(gid.ID{}, "customer")(err) {
 		t.Errorf("Add(nil) = %v", err)
 	}
 	e, _ = NewEvaluator(shopDefs(), Options{Now: now})
@@ -359,7 +360,7 @@ func TestNewEvaluatorConfigErrors(t *testing.T) {
 		{"send in the future", []Definition{ok}, Options{Now: now, Sends: []Send{{Segment: "a", At: now.Add(1), Within: day}}}, "Sends[0].At"},
 		{"send without window", []Definition{ok}, Options{Now: now, Sends: []Send{{Segment: "a", At: now}}}, "Sends[0].Within"},
 		{"unsorted recipients", []Definition{ok}, Options{Now: now, Sends: []Send{{Segment: "a", At: now, Within: day, Recipients: cids(2, 1)}}}, "Sends[0].Recipients"},
-		{"order recipients", []Definition{ok}, Options{Now: now, Sends: []Send{{Segment: "a", At: now, Within: day, Recipients: []ID{oid(1)}}}}, "Sends[0].Recipients"},
+		{"order recipients", []Definition{ok}, Options{Now: now, Sends: []Send{{Segment: "a", At: now, Within: day, Recipients: []gid.ID{oid(1)}}}}, "Sends[0].Recipients"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

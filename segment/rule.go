@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/shopcrm/shopcrm/gid"
 	"github.com/shopcrm/shopcrm/money"
 )
 
@@ -258,7 +259,7 @@ func days(d time.Duration) string {
 // ProductMatch selects line items for [ProductFan]: every field that is set
 // must match. Type and Vendor compare ignoring case and surrounding spaces.
 type ProductMatch struct {
-	Product ID // a KindProduct id
+	Product gid.ID // a gid.Product id
 	Type    string
 	Vendor  string
 }
@@ -273,7 +274,7 @@ func ProductFan(m ProductMatch, k int) Rule {
 	switch {
 	case m.Product.IsZero() && m.Type == "" && m.Vendor == "":
 		r.err = &RuleError{Rule: "product-fan", Field: "match", Reason: "no product, type or vendor"}
-	case !m.Product.IsZero() && !m.Product.valid(KindProduct):
+	case !m.Product.IsZero() && !m.Product.Is(gid.Product):
 		r.err = &RuleError{Rule: "product-fan", Field: "match.Product", Reason: "not a product id"}
 	case k < 1:
 		r.err = &RuleError{Rule: "product-fan", Field: "k", Reason: "must be at least 1"}

@@ -15,6 +15,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/shopcrm/shopcrm/money"
+	"github.com/shopcrm/shopcrm/segment"
 	"github.com/shopcrm/shopcrm/shopify"
 	"github.com/shopcrm/shopcrm/shopify/shopifytest"
 	"github.com/shopcrm/shopcrm/tagging"
@@ -540,9 +541,9 @@ func TestConcurrentClientUse(t *testing.T) {
 	wg.Wait()
 }
 
-// mustQuery is shopify.TagQuery for tags known to be valid.
+// mustQuery is segment.Query for tags known to be valid.
 func mustQuery(tag string) string {
-	q, err := shopify.TagQuery(tag)
+	q, err := segment.Query(tag)
 	if err != nil {
 		panic(err)
 	}
