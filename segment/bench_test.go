@@ -338,7 +338,7 @@ func benchDefinitions() []Definition {
 		{Name: "loyal", Tag: "ecp-loyal", Rule: Loyal(5, money.Amount{Minor: 50000, Currency: "JPY"}, 365*24*time.Hour)},
 		{Name: "coffee", Tag: "ecp-coffee", Rule: ProductFan(ProductMatch{Type: "coffee"}, 3)},
 		{Name: "line", Tag: "ecp-line", Rule: HasTag("line")},
-		{Name: "subscriber", Tag: "ecp-subscriber", Rule: Subscriber("")},
+		{Name: "subscriber", Tag: "ecp-subscriber", Rule: Subscriber(nil)},
 		{Name: "lapsed", Tag: "ecp-lapsed", Rule: Lapsed(180 * 24 * time.Hour)},
 		{Name: "new", Tag: "ecp-new", Rule: NewBuyer(30 * 24 * time.Hour)},
 	}

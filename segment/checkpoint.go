@@ -85,7 +85,7 @@ func checkSnapshot(segment string, snap Snapshot) error {
 	if segment == "" {
 		return &SnapshotError{Segment: segment, Reason: "empty segment name"}
 	}
-	if err := checkTag(snap.Tag); err != nil {
+	if err := tagging.Check(snap.Tag); err != nil {
 		return &SnapshotError{Segment: segment, Reason: "invalid tag", Err: err}
 	}
 	if err := checkSorted("Members", snap.Members); err != nil {
@@ -156,7 +156,7 @@ func (r *Report) FromTags() *Plan {
 // snapshot recorded for another tag is a [*SnapshotError]; delete it to
 // start over with the new tag.
 func (r *Report) FromSnapshot(ctx context.Context, store Store) (*Plan, error) {
-	if err := checkTag(r.Tag); err != nil {
+	if err := tagging.Check(r.Tag); err != nil {
 		return nil, &ConfigError{Field: "Report.Tag", Reason: "invalid", Err: err}
 	}
 	if err := checkSorted("Report.Members", r.Members); err != nil {

@@ -19,7 +19,7 @@ type Delta struct {
 // Changes turns d into tag changes: add tag to every joined customer, then
 // remove it from every leaver. Sync is a mirror, so leavers always lose the
 // tag. The tag is written as given; definitions check theirs, and
-// [CheckTag] checks any other.
+// [tagging.Check] checks any other.
 func (d Delta) Changes(tag string) []tagging.Change {
 	n := len(d.Joined) + len(d.Left)
 	out := make([]tagging.Change, 0, n)
@@ -47,7 +47,7 @@ type Move struct {
 }
 
 // Change returns the tag change for m: add tag when m joined, remove it
-// when m left. The tag is written as given (see [CheckTag]).
+// when m left. The tag is written as given (see [tagging.Check]).
 func (m Move) Change(tag string) tagging.Change {
 	if m.Joined {
 		return tagging.Change{ID: m.ID.String(), Add: []string{tag}}

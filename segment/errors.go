@@ -127,17 +127,6 @@ func (e *ConfigError) Error() string {
 // Unwrap returns the cause, for errors.Is and errors.As.
 func (e *ConfigError) Unwrap() error { return e.Err }
 
-// TagError reports a tag this package will not write or put in a query.
-type TagError struct {
-	Tag    string
-	Reason string
-}
-
-// Error implements error.
-func (e *TagError) Error() string {
-	return fmt.Sprintf("segment: tag %q: %s", e.Tag, e.Reason)
-}
-
 // SnapshotError reports a stored snapshot that cannot be used: unreadable,
 // corrupt, or recorded for another tag than the segment now has (change the
 // tag deliberately by deleting the snapshot: the next run is then a first

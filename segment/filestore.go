@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/shopcrm/shopcrm/gid"
+	"github.com/shopcrm/shopcrm/tagging"
 )
 
 // FileStore is a [Store] keeping one file per segment in Dir, which must
@@ -190,7 +191,7 @@ func decodeSnapshot(data []byte) (Snapshot, error) {
 	}
 	snap := Snapshot{Tag: string(p[:tagLen])}
 	p = p[tagLen:]
-	if err := checkTag(snap.Tag); err != nil {
+	if err := tagging.Check(snap.Tag); err != nil {
 		return Snapshot{}, err
 	}
 	if len(p) < 1 {

@@ -165,15 +165,3 @@ func hasTag(tags []string, want string) bool {
 	}
 	return false
 }
-
-// hasTagPrefix reports whether some tag starts with prefix, ignoring case
-// and surrounding spaces.
-func hasTagPrefix(tags []string, prefix string) bool {
-	for _, t := range tags {
-		t = trim(t)
-		if len(t) >= len(prefix) && strings.EqualFold(t[:len(prefix)], prefix) {
-			return true
-		}
-	}
-	return false
-}

@@ -12,13 +12,14 @@ import (
 
 	"github.com/shopcrm/shopcrm/gid"
 	"github.com/shopcrm/shopcrm/money"
+	"github.com/shopcrm/shopcrm/tagging"
 )
 
 // Definition is a segment: a name, the Shopify customer tag that mirrors its
 // membership, and the rule that decides it.
 type Definition struct {
 	Name string // unique among the definitions evaluated together
-	Tag  string // unique, ignoring case; see [CheckTag]
+	Tag  string // unique, ignoring case; see [tagging.Check]
 	Rule Rule
 }
 
@@ -148,7 +149,7 @@ func NewEvaluator(defs []Definition, opts Options) (*Evaluator, error) {
 		if _, dup := byName[d.Name]; dup {
 			return nil, &ConfigError{Field: field + ".Name", Reason: "duplicate name " + strconv.Quote(d.Name)}
 		}
-		if err := checkTag(d.Tag); err != nil {
+		if err := tagging.Check(d.Tag); err != nil {
 			return nil, &ConfigError{Field: field + ".Tag", Reason: "invalid", Err: err}
 		}
 		key := strings.ToLower(d.Tag)

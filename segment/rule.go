@@ -7,6 +7,7 @@ import (
 
 	"github.com/shopcrm/shopcrm/gid"
 	"github.com/shopcrm/shopcrm/money"
+	"github.com/shopcrm/shopcrm/tagging"
 )
 
 // Rule decides whether a customer belongs to a segment as of now.
@@ -351,7 +352,7 @@ func (r productFan) String() string {
 // LINE-linked segment.
 func HasTag(tag string) Rule {
 	tag = strings.TrimSpace(tag)
-	return hasTagRule{tag: tag, err: checkTag(tag)}
+	return hasTagRule{tag: tag, err: tagging.Check(tag)}
 }
 
 type hasTagRule struct {
@@ -372,38 +373,34 @@ func (r hasTagRule) matchFacts(f *facts) (bool, error) { return r.Match(f.c, f.n
 
 func (r hasTagRule) String() string { return "has-tag(" + strconv.Quote(r.tag) + ")" }
 
-// DefaultSubscriptionPrefix starts every tag a subscription app puts on its
-// customers ("subscription-123-plan:monthly").
-const DefaultSubscriptionPrefix = "subscription-"
-
-// Subscriber matches customers carrying any tag that starts with prefix,
-// ignoring case and surrounding spaces; "" means
-// [DefaultSubscriptionPrefix].
-func Subscriber(prefix string) Rule {
-	prefix = strings.TrimSpace(prefix)
-	if prefix == "" {
-		prefix = DefaultSubscriptionPrefix
+// Subscriber matches customers carrying a tag that schema owns: a tag of
+// its grammar or of one of its purchase-count rules, compared as Shopify
+// compares tags. A nil schema means [tagging.Default].
+func Subscriber(schema *tagging.Schema) Rule {
+	if schema == nil {
+		schema = tagging.Default()
 	}
-	return subscriber{prefix: prefix, err: checkTag(prefix)}
+	return subscriber{schema: schema}
 }
 
 type subscriber struct {
-	prefix string
-	err    error
+	schema *tagging.Schema
 }
 
-func (r subscriber) Validate() error { return ruleErr("subscriber", "prefix", r.err) }
+func (r subscriber) Validate() error { return nil }
 
 func (r subscriber) Match(c *Customer, now time.Time) (bool, error) {
-	if r.err != nil {
-		return false, r.Validate()
+	for _, t := range c.Tags {
+		if r.schema.Owns(t) {
+			return true, nil
+		}
 	}
-	return hasTagPrefix(c.Tags, r.prefix), nil
+	return false, nil
 }
 
 func (r subscriber) matchFacts(f *facts) (bool, error) { return r.Match(f.c, f.now) }
 
-func (r subscriber) String() string { return "subscriber(" + strconv.Quote(r.prefix) + ")" }
+func (r subscriber) String() string { return "subscriber(" + strconv.Quote(r.schema.Prefix()) + ")" }
 
 func ruleErr(rule, field string, err error) error {
 	if err == nil {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/shopcrm/shopcrm/money"
+	"github.com/shopcrm/shopcrm/tagging"
 )
 
 func TestBuiltinRules(t *testing.T) {
@@ -36,7 +37,12 @@ func TestBuiltinRules(t *testing.T) {
 		ord(1003, ago(10*day), jpy(100), coffee2, coffee))
 	tagged := cust(11, []string{"vip", " LINE "})
 	sub := cust(12, []string{"Subscription-123-plan:monthly"})
-	notSub := cust(13, []string{"my-subscription-"})
+	notSub := cust(13, []string{"my-subscription-", "subscription-x"})
+	mySub := cust(14, []string{"my-7-plan:weekly"})
+	mySchema, err := tagging.NewSchema(tagging.WithPrefix("my"))
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	loyal := Loyal(5, jpy(50000), 365*day)
 	cases := []struct {
@@ -72,9 +78,10 @@ func TestBuiltinRules(t *testing.T) {
 		{"has-tag/trimmed and folded", HasTag("line"), tagged, true},
 		{"has-tag/absent", HasTag("line"), one, false},
 		{"has-tag/no partial match", HasTag("vi"), tagged, false},
-		{"subscriber/default prefix", Subscriber(""), sub, true},
-		{"subscriber/prefix only at start", Subscriber(""), notSub, false},
-		{"subscriber/custom prefix", Subscriber("my-"), notSub, true},
+		{"subscriber/default schema", Subscriber(nil), sub, true},
+		{"subscriber/not a tag of the schema", Subscriber(nil), notSub, false},
+		{"subscriber/custom schema", Subscriber(mySchema), mySub, true},
+		{"subscriber/custom schema, default tags", Subscriber(mySchema), sub, false},
 		{"lapsed/recent order", Lapsed(90 * day), two, false},
 		{"lapsed/old order", Lapsed(90 * day), oldBig, true},
 		{"lapsed/never ordered", Lapsed(90 * day), none, false},
@@ -124,7 +131,6 @@ func TestRuleErrors(t *testing.T) {
 		{"fan/k", ProductFan(ProductMatch{Type: "x"}, 0), "k", ""},
 		{"has-tag/empty", HasTag(" "), "tag", ""},
 		{"has-tag/comma", HasTag("a,b"), "tag", ""},
-		{"subscriber/comma", Subscriber("a,"), "prefix", ""},
 		{"lapsed/zero", Lapsed(0), "d", ""},
 		{"new/negative", NewBuyer(-day), "d", ""},
 		{"and/empty", And(), "rules", ""},
@@ -204,9 +210,9 @@ func TestLogicShortCircuitAndErrors(t *testing.T) {
 func TestRuleStrings(t *testing.T) {
 	r := And(Or(FirstTimeBuyer(), RepeatBuyer()), Not(HasTag("line")),
 		Loyal(5, jpy(50000), 365*day), ProductFan(ProductMatch{Product: pid(9), Type: "Coffee"}, 3),
-		Subscriber(""), Lapsed(90*day), NewBuyer(36*time.Hour))
+		Subscriber(nil), Lapsed(90*day), NewBuyer(36*time.Hour))
 	want := `and(or(first-time-buyer, repeat-buyer), not(has-tag("line")), loyal(orders>=5 or spent>=50000 JPY within 365d), ` +
-		`product-fan(product=9 type="Coffee" x3), subscriber("subscription-"), lapsed(90d), new-buyer(36h0m0s))`
+		`product-fan(product=9 type="Coffee" x3), subscriber("subscription"), lapsed(90d), new-buyer(36h0m0s))`
 	if got := r.(interface{ String() string }).String(); got != want {
 		t.Errorf("String =\n%s\nwant\n%s", got, want)
 	}

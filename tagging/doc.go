@@ -29,9 +29,9 @@
 // defaults that [WithTemplate] replaces.
 //
 // Plan and product names, ranks, statuses and time slots are free text,
-// Japanese included, kept byte for byte. Free text cannot hold a comma or a
-// control character, nor begin or end with whitespace, because Shopify would
-// split or trim it. Literal parts (prefixes, keywords, template text) match
+// Japanese included, kept byte for byte. Free text follows [Check]'s rules:
+// no comma, control or bidi formatting character, no whitespace at either
+// end (Shopify would split or trim it), and something visible. Literal parts (prefixes, keywords, template text) match
 // without regard to ASCII case, as Shopify matches tags.
 //
 // [Schema.Parse] and [Schema.Format] are inverses: a tag Format writes
@@ -62,7 +62,8 @@
 // Shopify allows [MaxLength] characters per tag and [MaxTags] tags per
 // resource, and splits tags on commas. These are the defaults of every
 // schema, overridden per schema with [WithMaxLength] and [WithMaxTags].
-// Format, Plan and the events check them; [Check] checks one tag.
+// Format, Plan and the events check them; [Check] checks one tag, and is
+// the check package segment and the Shopify client use as well.
 //
 // # Errors
 //
@@ -72,7 +73,8 @@
 // panics. Format returns a [*FormatError] naming the field that cannot be
 // written. A tag that cannot be written as it stands returns a [*TagError]
 // naming the tag, whose Err is [ErrEmpty], [ErrSpace], [ErrComma],
-// [ErrEncoding], [ErrTooLong], [ErrTooMany] or [ErrForeign]. Options that
+// [ErrEncoding], [ErrControl], [ErrBidi], [ErrInvisible], [ErrTooLong],
+// [ErrTooMany] or [ErrForeign]. Options that
 // cannot be used return a [*ConfigError], and an event that cannot be
 // applied for another reason an [*EventError].
 package tagging

@@ -172,7 +172,7 @@ func ExampleSet() {
 }
 
 func ExampleCheck() {
-	for _, tag := range []string{"VIP", "a,b", " padded"} {
+	for _, tag := range []string{"VIP", "a,b", " padded", "a\x01b", "invoice\u202etxt", "\u200b"} {
 		err := tagging.Check(tag)
 		fmt.Println(errors.Is(err, tagging.ErrComma), err)
 	}
@@ -180,4 +180,7 @@ func ExampleCheck() {
 	// false <nil>
 	// true tagging: tag "a,b": contains a comma
 	// false tagging: tag " padded": has surrounding whitespace
+	// false tagging: tag "a\x01b": contains a control character
+	// false tagging: tag "invoice\u202etxt": contains a bidirectional formatting character
+	// false tagging: tag "\u200b": has no visible character
 }
