@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/shopcrm/shopcrm/attribution"
+	"github.com/shopcrm/shopcrm/calendar"
 	"github.com/shopcrm/shopcrm/money"
 )
 
@@ -14,7 +15,7 @@ import (
 func at(hour, minute int) time.Time { return time.Date(2025, 6, 1, hour, minute, 0, 0, time.UTC) }
 
 func exampleInput() attribution.Input {
-	june1 := attribution.Date(2025, time.June, 1)
+	june1 := calendar.NewDate(2025, time.June, 1)
 	a1 := attribution.Key{Channel: "google", Campaign: "summer", AdGroup: "brand", Ad: "a1"}
 	a2 := attribution.Key{Channel: "google", Campaign: "summer", AdGroup: "brand", Ad: "a2"}
 	news := attribution.Key{Channel: "klaviyo", Campaign: "june-news"}

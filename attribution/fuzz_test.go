@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/shopcrm/shopcrm/attribution"
+	"github.com/shopcrm/shopcrm/calendar"
 	"github.com/shopcrm/shopcrm/money"
 )
 
@@ -35,9 +36,9 @@ func decode(data []byte) (attribution.Config, attribution.Input, []attribution.T
 		case 1:
 			convs = append(convs, attribution.Conversion{Order: string(rune('0' + data[4]%4)), Customer: customers[data[1]%4], Time: at, Revenue: amt, FirstTime: data[1]&4 != 0})
 		case 2:
-			spend = append(spend, attribution.Spend{Day: attribution.DayOf(at, nil), Key: k, Amount: amt, Impressions: int64(int8(data[1])), Clicks: int64(data[3])})
+			spend = append(spend, attribution.Spend{Day: calendar.DateOf(at.UTC()), Key: k, Amount: amt, Impressions: int64(int8(data[1])), Clicks: int64(data[3])})
 		case 3:
-			msgs = append(msgs, attribution.Messages{Day: attribution.DayOf(at, nil), Key: k, Sends: int64(data[1]), Opens: int64(data[3]), Bounces: int64(int8(data[5]))})
+			msgs = append(msgs, attribution.Messages{Day: calendar.DateOf(at.UTC()), Key: k, Sends: int64(data[1]), Opens: int64(data[3]), Bounces: int64(int8(data[5]))})
 		}
 	}
 	if len(data) > 0 && data[0]&1 == 1 {

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/shopcrm/shopcrm/calendar"
 	"github.com/shopcrm/shopcrm/money"
 )
 
@@ -266,7 +267,7 @@ type Conversion struct {
 // click touchpoints of that channel and day still take part in attribution
 // but are not counted again (see [Stats.Superseded]).
 type Spend struct {
-	Day         Day
+	Day         calendar.Date
 	Key         Key
 	Amount      money.Amount // what was spent; the zero Amount means nothing
 	Impressions int64
@@ -279,7 +280,7 @@ type Spend struct {
 // message rows for a day they replace the counts of email and SMS
 // touchpoints of that channel and day.
 type Messages struct {
-	Day          Day
+	Day          calendar.Date
 	Key          Key
 	Sends        int64
 	Opens        int64
@@ -330,6 +331,17 @@ func checkTime(t time.Time) (int64, error) {
 	return s*1e9 + int64(t.Nanosecond()), nil
 }
 
+// checkDay returns the error cause for a row's day, or nil.
+func checkDay(d calendar.Date) error {
+	switch {
+	case d == 0:
+		return ErrMissing
+	case !d.Valid():
+		return fmt.Errorf("%w: day %d is not a calendar date", ErrInvalid, int32(d))
+	}
+	return nil
+}
+
 func checkCount(field string, v int64) (string, error) {
 	if v < 0 {
 		return field, fmt.Errorf("%w: %d", ErrNegative, v)
@@ -338,6 +350,9 @@ func checkCount(field string, v int64) (string, error) {
 }
 
 func (s *Spend) check() (string, error) {
+	if err := checkDay(s.Day); err != nil {
+		return "Day", err
+	}
 	if f, err := s.Key.check(); err != nil {
 		return "Key." + f, err
 	}
@@ -360,6 +375,9 @@ func (s *Spend) check() (string, error) {
 }
 
 func (m *Messages) check() (string, error) {
+	if err := checkDay(m.Day); err != nil {
+		return "Day", err
+	}
 	if f, err := m.Key.check(); err != nil {
 		return "Key." + f, err
 	}

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/shopcrm/shopcrm/calendar"
 	"github.com/shopcrm/shopcrm/money"
 )
 
@@ -109,7 +110,7 @@ type Config struct {
 	// Touchpoints before From still count toward the journeys of
 	// conversions inside the period; conversions and activity outside it
 	// are not reported.
-	From, To Day
+	From, To calendar.Date
 }
 
 // settings is a checked Config with defaults filled in.
@@ -118,7 +119,7 @@ type settings struct {
 	lookback int64 // nanoseconds
 	halfLife float64
 	loc      *time.Location
-	from, to Day
+	from, to calendar.Date
 }
 
 func (c Config) settings() (settings, error) {
@@ -145,6 +146,14 @@ func (c Config) settings() (settings, error) {
 	if s.loc == nil {
 		s.loc = time.UTC
 	}
+	for _, f := range [...]struct {
+		name string
+		d    calendar.Date
+	}{{"From", c.From}, {"To", c.To}} {
+		if f.d != 0 && !f.d.Valid() {
+			return s, &ConfigError{Field: f.name, Reason: fmt.Sprintf("day %d is not a calendar date", int32(f.d))}
+		}
+	}
 	if s.to == 0 {
 		s.to = math.MaxInt32
 	} else if c.From > c.To {
@@ -156,7 +165,7 @@ func (c Config) settings() (settings, error) {
 	return s, nil
 }
 
-func (s *settings) inPeriod(d Day) bool { return d >= s.from && d <= s.to }
+func (s *settings) inPeriod(d calendar.Date) bool { return d >= s.from && d <= s.to }
 
 // Credit is an amount of conversion credit in millionths of a conversion:
 // [One] is one whole conversion. Conversions are split with the same

@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/shopcrm/shopcrm/attribution"
+	"github.com/shopcrm/shopcrm/calendar"
 	"github.com/shopcrm/shopcrm/money"
 )
 
@@ -223,7 +224,7 @@ func journeyOf(tps []attribution.Touchpoint, customer string) []attribution.Touc
 type nodeDay struct {
 	level    attribution.Level
 	key      attribution.Key
-	from, to attribution.Day
+	from, to calendar.Date
 }
 
 // checkChildrenSum checks that every parent is the sum of its children

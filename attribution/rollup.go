@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 
+	"github.com/shopcrm/shopcrm/calendar"
 	"github.com/shopcrm/shopcrm/money"
 )
 
@@ -57,14 +58,14 @@ type Measures struct {
 type Row struct {
 	Level    Level
 	Key      Key
-	From, To Day
+	From, To calendar.Date
 	Measures
 }
 
 // Result is a rollup.
 type Result struct {
 	Model    Model
-	From, To Day // the period: Config.From/To, else the first and last day with data (zero for none)
+	From, To calendar.Date // the period: Config.From/To, else the first and last day with data (zero for none)
 
 	// Daily holds one row per (level, key, day) with data, sorted by
 	// level, key (field by field) and day. Period holds one row per
@@ -181,7 +182,7 @@ type engine struct {
 // stays small because every touchpoint lands on one.
 type cell struct {
 	leaf int32
-	day  Day
+	day  calendar.Date
 	conv convSums
 	rows *rows // spend and message rows, when any
 }
@@ -271,13 +272,13 @@ func (s *amounts) totals() money.Totals {
 
 type chanDay struct {
 	channel string
-	day     Day
+	day     calendar.Date
 }
 
 type nodeKey struct {
 	level Level
 	key   Key
-	day   Day
+	day   calendar.Date
 }
 
 func newEngine(s settings) *engine {
@@ -321,18 +322,18 @@ func (e *engine) leafOf(k Key) int32 {
 // (plus a little), so sparse leaves cost little; days outside it are found
 // in the map.
 type span struct {
-	first Day
+	first calendar.Date
 	cells []int32
 	n     int // cells of the leaf
 }
 
 // cellOf returns the cell of a leaf on a day. The pointer is valid until
 // a cell is added.
-func (e *engine) cellOf(id int32, d Day) *cell { return &e.cells[e.cellIndex(id, d)] }
+func (e *engine) cellOf(id int32, d calendar.Date) *cell { return &e.cells[e.cellIndex(id, d)] }
 
 // cellIndex returns the index of the cell of a leaf on a day, adding it if
 // needed.
-func (e *engine) cellIndex(id int32, d Day) int32 {
+func (e *engine) cellIndex(id int32, d calendar.Date) int32 {
 	sp := &e.spans[id]
 	if i := int64(d) - int64(sp.first); i >= 0 && i < int64(len(sp.cells)) && sp.cells[i] != 0 {
 		return sp.cells[i] - 1
@@ -351,7 +352,7 @@ func (e *engine) cellIndex(id int32, d Day) int32 {
 }
 
 // put records cell ci for day d if the span can cover d within its limit.
-func (sp *span) put(d Day, ci int32) {
+func (sp *span) put(d calendar.Date, ci int32) {
 	if len(sp.cells) == 0 {
 		sp.first, sp.cells = d, append(sp.cells[:0], ci+1)
 		return
@@ -363,7 +364,7 @@ func (sp *span) put(d Day, ci int32) {
 	if lo < int64(sp.first) {
 		grown := make([]int32, hi-lo, (hi-lo)*5/4+1)
 		copy(grown[int64(sp.first)-lo:], sp.cells)
-		sp.first, sp.cells = Day(lo), grown
+		sp.first, sp.cells = calendar.Date(lo), grown
 	} else if hi > int64(sp.first)+int64(len(sp.cells)) {
 		sp.cells = append(sp.cells, make([]int32, hi-int64(sp.first)-int64(len(sp.cells)))...)
 	}
@@ -749,7 +750,7 @@ func (e *engine) repeatedOrder(p *pending) (bool, error) {
 // creditNodes gives a whole conversion to every node above the clicked
 // keys, once each: Shopify's any-click counts a channel once per order
 // however many of its campaigns were clicked.
-func (e *engine) creditNodes(p *pending, leaves []int32, d Day) error {
+func (e *engine) creditNodes(p *pending, leaves []int32, d calendar.Date) error {
 	e.nodes = e.nodes[:0]
 	for _, id := range leaves {
 		k := e.leaves[id]
@@ -821,7 +822,7 @@ func (e *engine) finish() (*Result, error) {
 
 	r := &e.res
 	r.Daily = make([]Row, 0, len(nodes))
-	first, last := Day(math.MaxInt32), Day(math.MinInt32)
+	first, last := calendar.Date(math.MaxInt32), calendar.Date(math.MinInt32)
 	for n, m := range nodes {
 		r.Daily = append(r.Daily, Row{Level: n.level, Key: n.key, From: n.day, To: n.day, Measures: *m})
 		first, last = min(first, n.day), max(last, n.day)

@@ -6,15 +6,16 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/shopcrm/shopcrm/attribution"
+	"github.com/shopcrm/shopcrm/calendar"
 	"github.com/shopcrm/shopcrm/money"
 )
 
 var (
-	d1 = attribution.Date(2025, time.March, 9)
-	d2 = attribution.Date(2025, time.March, 10)
+	d1 = calendar.NewDate(2025, time.March, 9)
+	d2 = calendar.NewDate(2025, time.March, 10)
 )
 
-func on(d attribution.Day, hour int) time.Time {
+func on(d calendar.Date, hour int) time.Time {
 	return d.Start(nil).Add(time.Duration(hour) * time.Hour)
 }
 
@@ -101,7 +102,7 @@ func TestRollupTiers(t *testing.T) {
 		t.Errorf("period rows mismatch (-want +got):\n%s", diff)
 	}
 
-	daily := func(d attribution.Day, l attribution.Level, k attribution.Key, x attribution.Measures) attribution.Row {
+	daily := func(d calendar.Date, l attribution.Level, k attribution.Key, x attribution.Measures) attribution.Row {
 		k, _ = k.At(l)
 		return attribution.Row{Level: l, Key: k, From: d, To: d, Measures: x}
 	}
@@ -218,7 +219,7 @@ func TestRollupShopTimeZone(t *testing.T) {
 			Conversions: seq(attribution.Conversion{Order: "1", Customer: "a", Time: on(d1, 23).Add(30 * time.Minute), Revenue: usd("1.00")}),
 		}
 	}
-	for loc, want := range map[*time.Location]attribution.Day{time.UTC: d1, tokyo: d2} {
+	for loc, want := range map[*time.Location]calendar.Date{time.UTC: d1, tokyo: d2} {
 		res := rollup(t, attribution.Config{Location: loc}, in())
 		if got := res.Daily[0].From; got != want {
 			t.Errorf("%v: day %v, want %v", loc, got, want)

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/shopcrm/shopcrm/calendar"
 	"github.com/shopcrm/shopcrm/tagging"
 )
 
@@ -38,7 +39,7 @@ func ExampleParseError() {
 func ExampleFormat() {
 	for _, t := range []tagging.Tag{
 		{Kind: tagging.KindSkipCount, Contract: "1024", Count: 2},
-		{Kind: tagging.KindCancel, Contract: "1024", Date: tagging.DateOf(time.Date(2024, 7, 1, 9, 0, 0, 0, time.UTC))},
+		{Kind: tagging.KindCancel, Contract: "1024", Date: calendar.DateOf(time.Date(2024, 7, 1, 9, 0, 0, 0, time.UTC))},
 		{Kind: tagging.KindSubscriptionID, Value: "0000001024"},
 	} {
 		tag, err := tagging.Format(t)
@@ -108,7 +109,7 @@ func ExampleSchema_Apply() {
 		tagging.Created{Contract: "2", Plan: "定期便B", Product: "紅茶"},
 		tagging.Skipped{Contract: "1"},
 		tagging.Skipped{Contract: "1"},
-		tagging.Cancelled{Contract: "2", On: tagging.Date{Year: 2024, Month: time.July, Day: 1}},
+		tagging.Cancelled{Contract: "2", On: calendar.NewDate(2024, time.July, 1)},
 		tagging.Resumed{Contract: "2"},
 	} {
 		c, err := s.Apply(id, tags.Tags(), e)
@@ -153,7 +154,7 @@ func ExampleSchema_ApplyOrder() {
 		Contract:       "1024",
 		Count:          3,
 		SubscriptionID: "0000001024",
-		Delivery:       tagging.Date{Year: 2024, Month: time.May, Day: 1},
+		Delivery:       calendar.NewDate(2024, time.May, 1),
 		Time:           "14:00-16:00",
 	})
 	fmt.Printf("%q %v\n", c.Add, err)

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/shopcrm/shopcrm/calendar"
 )
 
 // Event is a subscription event on a customer, turned into a tag change by
@@ -35,7 +37,7 @@ type OrderPlaced struct {
 	Contract       string
 	Count          int
 	SubscriptionID string
-	Delivery       Date
+	Delivery       calendar.Date
 	Time           string
 }
 
@@ -51,14 +53,14 @@ type Skipped struct {
 // when the pause template has {date}.
 type Paused struct {
 	Contract string
-	On       Date
+	On       calendar.Date
 }
 
 // Cancelled is a cancelled contract: the cancel tag is replaced by one dated
 // On.
 type Cancelled struct {
 	Contract string
-	On       Date
+	On       calendar.Date
 }
 
 // Resumed is a contract that runs again after a pause or a cancellation:

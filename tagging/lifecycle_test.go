@@ -387,7 +387,7 @@ func TestApplyErrors(t *testing.T) {
 		{Skipped{Contract: "1", Count: -2}, KindSkipCount, "Count"},
 		{Skipped{}, KindSkipCount, "Contract"},
 		{Paused{Contract: "1"}, KindPause, "Date"},
-		{Cancelled{Contract: "1", On: d(2024, 2, 30)}, KindCancel, "Date"},
+		{Cancelled{Contract: "1", On: d(10000, 1, 1)}, KindCancel, "Date"},
 		{Resumed{}, KindCancel, "Contract"},
 		{RankChanged{Rank: " Gold"}, KindRank, "Value"},
 		{StatusChanged{Status: "x"}, KindStatus, "Contract"},
