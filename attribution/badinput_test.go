@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/shopcrm/shopcrm/attribution"
 	"github.com/shopcrm/shopcrm/money"
+	"github.com/shopcrm/shopcrm/ratio"
 )
 
 func TestRollupRejects(t *testing.T) {
@@ -171,9 +172,9 @@ func TestRollupDefinedCases(t *testing.T) {
 		res := rollup(t, attribution.Config{}, attribution.Input{Spend: seq(attribution.Spend{Day: d2, Key: video, Amount: usd("12.00")})})
 		r := find(t, res.Period, attribution.AdLevel, video)
 		want := attribution.KPIs{
-			CTR: attribution.Ratio{}, ConversionRate: attribution.Ratio{}, OpenRate: attribution.Ratio{}, ClickRate: attribution.Ratio{}, BounceRate: attribution.Ratio{},
+			CTR: ratio.Ratio{}, ConversionRate: ratio.Ratio{}, OpenRate: ratio.Ratio{}, ClickRate: ratio.Ratio{}, BounceRate: ratio.Ratio{},
 			CPC: attribution.Cost{}, CPM: attribution.Cost{}, CPA: attribution.Cost{},
-			ROAS: []attribution.CurrencyRatio{{Currency: "USD", Ratio: attribution.Ratio{Num: 0, Den: 1200}}},
+			ROAS: []attribution.CurrencyRatio{{Currency: "USD", Ratio: ratio.Of(0, 1200)}},
 		}
 		if diff := cmp.Diff(want, r.KPIs()); diff != "" {
 			t.Errorf("KPIs mismatch (-want +got):\n%s", diff)

@@ -8,6 +8,7 @@ import (
 	"github.com/shopcrm/shopcrm/attribution"
 	"github.com/shopcrm/shopcrm/calendar"
 	"github.com/shopcrm/shopcrm/money"
+	"github.com/shopcrm/shopcrm/ratio"
 )
 
 var (
@@ -249,8 +250,8 @@ func TestRollupMixedCurrencies(t *testing.T) {
 		t.Errorf("revenue = %v, want %v", total.Revenue, want)
 	}
 	wantROAS := []attribution.CurrencyRatio{
-		{Currency: "EUR", Ratio: attribution.Ratio{Num: 800, Den: 400}},
-		{Currency: "USD", Ratio: attribution.Ratio{Num: 3000, Den: 1000}},
+		{Currency: "EUR", Ratio: ratio.Of(800, 400)},
+		{Currency: "USD", Ratio: ratio.Of(3000, 1000)},
 	}
 	if diff := cmp.Diff(wantROAS, total.ROAS()); diff != "" {
 		t.Errorf("ROAS mismatch (-want +got):\n%s", diff)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/shopcrm/shopcrm/gid"
 	"github.com/shopcrm/shopcrm/money"
+	"github.com/shopcrm/shopcrm/ratio"
 )
 
 // ProductCount is how many members bought a product in a given purchase.
@@ -50,7 +51,7 @@ type SendReport struct {
 }
 
 // Conversion is converted ÷ audience.
-func (s SendReport) Conversion() Ratio { return Ratio{s.Converted, s.Audience} }
+func (s SendReport) Conversion() ratio.Ratio { return counts(s.Converted, s.Audience) }
 
 type sendState struct {
 	send   Send

@@ -66,7 +66,7 @@
 // are ordered by time, then id. A negative order total is a refund entry:
 // it lowers revenue but is not an order. A rule that cannot judge a
 // customer returns a [*RuleError], never false. An empty segment has
-// zero counts, empty money lists and undefined ([Ratio]) rates.
+// zero counts, empty money lists and undefined ([ratio.Ratio]) rates.
 //
 // Diff inputs must hold valid ids of one resource type without duplicates;
 // DiffSorted also requires ascending order. Anything else is an error, not

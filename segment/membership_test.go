@@ -10,6 +10,7 @@ import (
 
 	"github.com/shopcrm/shopcrm/gid"
 	"github.com/shopcrm/shopcrm/money"
+	"github.com/shopcrm/shopcrm/ratio"
 )
 
 // shop is a small store whose figures are worked out by hand in
@@ -161,14 +162,14 @@ func TestMetricsDerived(t *testing.T) {
 		t.Fatal(err)
 	}
 	type derived struct {
-		Repeat, WindowRepeat, PerCustomer Ratio
+		Repeat, WindowRepeat, PerCustomer ratio.Ratio
 		LTV, AOV                          []money.Amount
 	}
 	want := map[string]derived{
-		"first":  {Ratio{0, 2}, Ratio{0, 1}, Ratio{2, 2}, []money.Amount{jpy(3500)}, []money.Amount{jpy(3500)}},
-		"repeat": {Ratio{2, 2}, Ratio{1, 2}, Ratio{5, 2}, []money.Amount{jpy(5500)}, []money.Amount{jpy(2200)}},
-		"line":   {Ratio{1, 2}, Ratio{1, 2}, Ratio{4, 2}, []money.Amount{jpy(4000)}, []money.Amount{jpy(2000)}},
-		"coffee": {Ratio{1, 1}, Ratio{0, 1}, Ratio{2, 1}, []money.Amount{jpy(6000)}, []money.Amount{jpy(3000)}},
+		"first":  {ratio.Of(0, 2), ratio.Of(0, 1), ratio.Of(2, 2), []money.Amount{jpy(3500)}, []money.Amount{jpy(3500)}},
+		"repeat": {ratio.Of(2, 2), ratio.Of(1, 2), ratio.Of(5, 2), []money.Amount{jpy(5500)}, []money.Amount{jpy(2200)}},
+		"line":   {ratio.Of(1, 2), ratio.Of(1, 2), ratio.Of(4, 2), []money.Amount{jpy(4000)}, []money.Amount{jpy(2000)}},
+		"coffee": {ratio.Of(1, 1), ratio.Of(0, 1), ratio.Of(2, 1), []money.Amount{jpy(6000)}, []money.Amount{jpy(3000)}},
 	}
 	got := map[string]derived{}
 	for _, s := range res.Segments {
@@ -176,8 +177,8 @@ func TestMetricsDerived(t *testing.T) {
 		got[s.Name] = derived{m.RepeatRate(), m.WindowRepeatRate(), m.OrdersPerCustomer(), m.LTV(), m.AOV()}
 	}
 	diff(t, "derived metrics", want, got)
-	diff(t, "conversion", []Ratio{{1, 2}, {1, 2}, {0, 2}},
-		[]Ratio{res.Sends[0].Conversion(), res.Sends[1].Conversion(), res.Sends[2].Conversion()})
+	diff(t, "conversion", []ratio.Ratio{{Num: 1, Den: 2}, {Num: 1, Den: 2}, {Num: 0, Den: 2}},
+		[]ratio.Ratio{res.Sends[0].Conversion(), res.Sends[1].Conversion(), res.Sends[2].Conversion()})
 }
 
 func TestMetricsMoney(t *testing.T) {
@@ -206,7 +207,7 @@ func TestEmptySegment(t *testing.T) {
 	r := res.Segments[0]
 	want := Report{Name: "none", Tag: "ecp-none", Metrics: Metrics{Window: DefaultRepeatWindow}}
 	diff(t, "empty report", want, r)
-	for _, rt := range []Ratio{r.Metrics.RepeatRate(), r.Metrics.WindowRepeatRate(), r.Metrics.OrdersPerCustomer()} {
+	for _, rt := range []ratio.Ratio{r.Metrics.RepeatRate(), r.Metrics.WindowRepeatRate(), r.Metrics.OrdersPerCustomer()} {
 		if _, ok := rt.Float(); ok || rt.String() != "0/0 (undefined)" {
 			t.Errorf("ratio %v defined on an empty segment", rt)
 		}
@@ -218,15 +219,6 @@ func TestEmptySegment(t *testing.T) {
 	res, err = Evaluate(slices.Values([]Customer(nil)), defs, Options{Now: now})
 	if err != nil || res.Customers != 0 || len(res.Segments[0].Members) != 0 {
 		t.Errorf("empty input: %+v, %v", res, err)
-	}
-}
-
-func TestRatio(t *testing.T) {
-	if f, ok := (Ratio{3, 4}).Float(); !ok || f != 0.75 {
-		t.Errorf("Float = %v, %v", f, ok)
-	}
-	if s := (Ratio{3, 4}).String(); s != "3/4 (75.0%)" {
-		t.Errorf("String = %q", s)
 	}
 }
 
