@@ -51,11 +51,11 @@ func TestRollupRejects(t *testing.T) {
 			attribution.Input{Touchpoints: seq(tp("a", on(d1, 1), attribution.AdClick, attribution.Key{}))},
 			"touchpoint", 0, "Key.Channel", attribution.ErrMissing},
 		{"touchpoint without time",
-			attribution.Input{Touchpoints: seq(attribution.Touchpoint{Customer: "a", Kind: attribution.AdClick, Key: kw1})},
+			attribution.Input{Touchpoints: seq(attribution.Touchpoint{Customer: "a", Action: attribution.AdClick, Key: kw1})},
 			"touchpoint", 0, "Time", attribution.ErrMissing},
-		{"touchpoint of no kind",
+		{"touchpoint of no action",
 			attribution.Input{Touchpoints: seq(attribution.Touchpoint{Customer: "a", Time: on(d1, 1), Key: kw1})},
-			"touchpoint", 0, "Kind", attribution.ErrInvalid},
+			"touchpoint", 0, "Action", attribution.ErrInvalid},
 		{"spend without a day",
 			attribution.Input{Spend: seq(attribution.Spend{Key: kw1, Impressions: 1})},
 			"spend", 0, "Day", attribution.ErrMissing},
@@ -198,7 +198,7 @@ func TestRollupDefinedCases(t *testing.T) {
 	})
 	t.Run("UTM fills in a missing key", func(t *testing.T) {
 		res := rollup(t, attribution.Config{}, attribution.Input{
-			Touchpoints: seq(attribution.Touchpoint{Customer: "a", Time: on(d1, 1), Kind: attribution.AdClick,
+			Touchpoints: seq(attribution.Touchpoint{Customer: "a", Time: on(d1, 1), Action: attribution.AdClick,
 				UTM: attribution.UTM{Source: "newsletter", Medium: "email", Campaign: "spring"}}),
 		})
 		find(t, res.Period, attribution.CampaignLevel, attribution.Key{Channel: "newsletter", Campaign: "spring"})

@@ -11,14 +11,15 @@ import (
 	"github.com/shopcrm/shopcrm/money"
 )
 
-// Kind is what happened at a touchpoint.
-type Kind uint8
+// Action is what happened at a touchpoint: an ad shown or clicked, a
+// message sent, opened, clicked or bounced, a direct visit.
+type Action uint8
 
-// Touchpoint kinds. Only the clicks (ad, email, SMS) and direct visits are
+// Touchpoint actions. Only the clicks (ad, email, SMS) and direct visits are
 // credit-eligible; impressions, sends, opens and bounces are counted in the
 // rollups but never earn credit for a conversion.
 const (
-	AdImpression Kind = iota + 1
+	AdImpression Action = iota + 1
 	AdClick
 	EmailSent
 	EmailOpened
@@ -29,17 +30,17 @@ const (
 	DirectVisit
 )
 
-// Valid reports whether k is one of the defined kinds.
-func (k Kind) Valid() bool { return k >= AdImpression && k <= DirectVisit }
+// Valid reports whether a is one of the defined actions.
+func (a Action) Valid() bool { return a >= AdImpression && a <= DirectVisit }
 
-// Eligible reports whether a touchpoint of kind k can earn credit.
-func (k Kind) Eligible() bool {
-	return k == AdClick || k == EmailClicked || k == SMSClicked || k == DirectVisit
+// Eligible reports whether a touchpoint with action a can earn credit.
+func (a Action) Eligible() bool {
+	return a == AdClick || a == EmailClicked || a == SMSClicked || a == DirectVisit
 }
 
-// String returns the kind's snake_case name, such as "email_clicked".
-func (k Kind) String() string {
-	switch k {
+// String returns the action's snake_case name, such as "email_clicked".
+func (a Action) String() string {
+	switch a {
 	case AdImpression:
 		return "ad_impression"
 	case AdClick:
@@ -59,34 +60,34 @@ func (k Kind) String() string {
 	case DirectVisit:
 		return "direct_visit"
 	}
-	return fmt.Sprintf("Kind(%d)", uint8(k))
+	return fmt.Sprintf("Action(%d)", uint8(a))
 }
 
-// ParseKind is the inverse of [Kind.String].
-func ParseKind(s string) (Kind, error) {
-	for k := AdImpression; k <= DirectVisit; k++ {
-		if k.String() == s {
-			return k, nil
+// ParseAction is the inverse of [Action.String].
+func ParseAction(s string) (Action, error) {
+	for a := AdImpression; a <= DirectVisit; a++ {
+		if a.String() == s {
+			return a, nil
 		}
 	}
-	return 0, fmt.Errorf("attribution: unknown kind %q", s)
+	return 0, fmt.Errorf("attribution: unknown action %q", s)
 }
 
-// MarshalText encodes k by name.
-func (k Kind) MarshalText() ([]byte, error) {
-	if !k.Valid() {
-		return nil, fmt.Errorf("attribution: invalid kind %d", uint8(k))
+// MarshalText encodes a by name.
+func (a Action) MarshalText() ([]byte, error) {
+	if !a.Valid() {
+		return nil, fmt.Errorf("attribution: invalid action %d", uint8(a))
 	}
-	return []byte(k.String()), nil
+	return []byte(a.String()), nil
 }
 
-// UnmarshalText decodes a name written by [Kind.MarshalText].
-func (k *Kind) UnmarshalText(b []byte) error {
-	v, err := ParseKind(string(b))
+// UnmarshalText decodes a name written by [Action.MarshalText].
+func (a *Action) UnmarshalText(b []byte) error {
+	v, err := ParseAction(string(b))
 	if err != nil {
 		return err
 	}
-	*k = v
+	*a = v
 	return nil
 }
 
@@ -212,7 +213,7 @@ type Touchpoint struct {
 	// counted in the rollups but belongs to no journey.
 	Customer string
 	Time     time.Time
-	Kind     Kind
+	Action   Action
 	// Key is where the touchpoint belongs. When Key.Channel is empty the
 	// key comes from the UTM (channel = UTM source, campaign = UTM
 	// campaign unless Key.Campaign is set); a direct visit with neither is
@@ -233,7 +234,7 @@ func (t *Touchpoint) key() Key {
 		if k.Campaign == "" {
 			k.Campaign = t.UTM.Campaign
 		}
-	case t.Kind == DirectVisit && k == Key{}:
+	case t.Action == DirectVisit && k == Key{}:
 		k.Channel = Direct
 	}
 	return k

@@ -97,7 +97,7 @@ type Stats struct {
 	Attributed  int64 // conversions in the period that earned credit
 
 	// Duplicates counts exact repeats that were dropped: a touchpoint of
-	// the same customer, instant, kind, key and UTM as an earlier one
+	// the same customer, instant, action, key and UTM as an earlier one
 	// (anonymous touchpoints are never repeats: they may be different
 	// people), an
 	// order id repeated with the same content for the same customer, or a
@@ -198,9 +198,9 @@ const (
 	nCounts
 )
 
-// slot returns the engine.counts index a touchpoint of kind k counts in, or -1
+// slot returns the engine.counts index a touchpoint with action k counts in, or -1
 // for direct visits, which are only credited.
-func slot(k Kind) int {
+func slot(k Action) int {
 	switch k {
 	case AdImpression:
 		return nImpr
@@ -548,18 +548,18 @@ func (e *engine) journeys(tps iter.Seq[Touchpoint], convs iter.Seq[Conversion]) 
 }
 
 // seen records a touchpoint of the current customer and instant: its key
-// as a leaf index, its kind, and its UTM as an index into engine.instUTM
+// as a leaf index, its action, and its UTM as an index into engine.instUTM
 // plus one (0 for none).
 type seen struct {
-	leaf int32
-	kind Kind
-	utm  int32
+	leaf   int32
+	action Action
+	utm    int32
 }
 
 type instKey struct {
-	leaf int32
-	kind Kind
-	utm  UTM
+	leaf   int32
+	action Action
+	utm    UTM
 }
 
 func (e *engine) newInstant() {
@@ -570,7 +570,7 @@ func (e *engine) newInstant() {
 }
 
 // repeated reports whether tp repeats a touchpoint of the same customer
-// and instant (same kind, key after the UTM fill-in, and UTM), and records
+// and instant (same action, key after the UTM fill-in, and UTM), and records
 // it otherwise. Anonymous touchpoints are never repeats: without a
 // customer, identical events may well be different people.
 func (e *engine) repeated(id int32, tp *Touchpoint) bool {
@@ -578,7 +578,7 @@ func (e *engine) repeated(id int32, tp *Touchpoint) bool {
 		return false
 	}
 	if len(e.instSet) > 0 {
-		k := instKey{id, tp.Kind, tp.UTM}
+		k := instKey{id, tp.Action, tp.UTM}
 		if _, ok := e.instSet[k]; ok {
 			return true
 		}
@@ -586,7 +586,7 @@ func (e *engine) repeated(id int32, tp *Touchpoint) bool {
 		return false
 	}
 	for _, r := range e.inst {
-		if r.leaf == id && r.kind == tp.Kind && (r.utm == 0 && tp.UTM == (UTM{}) || r.utm > 0 && e.instUTM[r.utm-1] == tp.UTM) {
+		if r.leaf == id && r.action == tp.Action && (r.utm == 0 && tp.UTM == (UTM{}) || r.utm > 0 && e.instUTM[r.utm-1] == tp.UTM) {
 			return true
 		}
 	}
@@ -597,16 +597,16 @@ func (e *engine) repeated(id int32, tp *Touchpoint) bool {
 			e.instSet = make(map[instKey]struct{})
 		}
 		for _, r := range e.inst {
-			k := instKey{leaf: r.leaf, kind: r.kind}
+			k := instKey{leaf: r.leaf, action: r.action}
 			if r.utm > 0 {
 				k.utm = e.instUTM[r.utm-1]
 			}
 			e.instSet[k] = struct{}{}
 		}
-		e.instSet[instKey{id, tp.Kind, tp.UTM}] = struct{}{}
+		e.instSet[instKey{id, tp.Action, tp.UTM}] = struct{}{}
 		return false
 	}
-	r := seen{leaf: id, kind: tp.Kind}
+	r := seen{leaf: id, action: tp.Action}
 	if tp.UTM != (UTM{}) {
 		e.instUTM = append(e.instUTM, tp.UTM)
 		r.utm = int32(len(e.instUTM))
@@ -617,7 +617,7 @@ func (e *engine) repeated(id int32, tp *Touchpoint) bool {
 
 // touch counts a touchpoint and, if eligible, adds it to the journey.
 func (e *engine) touch(tp *Touchpoint, at int64, id int32, k Key) {
-	if n := slot(tp.Kind); n >= 0 {
+	if n := slot(tp.Action); n >= 0 {
 		d := e.days.day(floorDiv(at, 1e9))
 		if e.s.inPeriod(d) {
 			e.counts[e.cellIndex(id, d)][n]++
@@ -625,7 +625,7 @@ func (e *engine) touch(tp *Touchpoint, at int64, id int32, k Key) {
 			e.res.Stats.OutsidePeriod++
 		}
 	}
-	if !tp.Kind.Eligible() || tp.Customer == "" {
+	if !tp.Action.Eligible() || tp.Customer == "" {
 		return
 	}
 	// Drop what no later conversion can reach: they all come at or after
@@ -637,7 +637,7 @@ func (e *engine) touch(tp *Touchpoint, at int64, id int32, k Key) {
 		n := copy(e.journey, e.journey[e.start:])
 		e.journey, e.start = e.journey[:n], 0
 	}
-	t := touch{at: at, leaf: id, direct: tp.Kind == DirectVisit}
+	t := touch{at: at, leaf: id, direct: tp.Action == DirectVisit}
 	j := len(e.journey)
 	e.journey = append(e.journey, t)
 	// Same instant: keep key order, so ties never depend on input order.

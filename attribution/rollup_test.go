@@ -40,7 +40,7 @@ func tiers() attribution.Input {
 			tp("b", on(d2, 7), attribution.AdImpression, video),  // meta has none on d2: counted
 			tp("b", on(d2, 8), attribution.AdClick, video),       // counted
 			tp("b", on(d2, 9), attribution.AdClick, gen1),        // google has rows on d2: not counted
-			attribution.Touchpoint{Customer: "c", Time: on(d1, 11), Kind: attribution.DirectVisit},
+			attribution.Touchpoint{Customer: "c", Time: on(d1, 11), Action: attribution.DirectVisit},
 		),
 		Conversions: seq(
 			attribution.Conversion{Order: "5", Time: on(d2, 14), Revenue: usd("2.00")}, // guest
