@@ -49,10 +49,18 @@
 // [Schema.Plan] computes the minimal [Change] from a resource's current tags
 // to the owned tags it should have, and [Schema.PlanAll] does so over many
 // resources without allocating for unchanged ones. [Schema.Apply] turns one
-// lifecycle [Event] on a customer into a Change that touches only that
-// event's contract, so several contracts on one customer never interfere;
-// [Schema.ApplyOrder] writes an order's tags. Change is also what package
-// segment produces and what the Shopify client applies.
+// lifecycle [Event] on a customer (created, plan or product changed, order
+// placed, skipped, paused, cancelled, resumed, rank or status changed,
+// deleted, rules changed) into a Change that touches only that event's
+// contract and kinds of tag, so several contracts on one customer never
+// interfere and a plan change never takes the product tag.
+// [Schema.ApplyOrder] writes an order's tags ([OrderPlaced],
+// [DeliveryChanged]). Change is also what package segment produces and
+// what the Shopify client applies.
+//
+// [Schema.Contracts] reads the tags back per contract: a [Contract] says
+// what the customer's tags of one contract say (plan, product, cancelled,
+// paused, skips, status), and [Schema.ContractTags] lists those tags.
 //
 // [Set] holds tags with Shopify's semantics: trimmed, matched without regard
 // to case, first spelling kept, insertion order.

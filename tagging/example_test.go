@@ -109,6 +109,7 @@ func ExampleSchema_Apply() {
 		tagging.Created{Contract: "2", Plan: "定期便B", Product: "紅茶"},
 		tagging.Skipped{Contract: "1"},
 		tagging.Skipped{Contract: "1"},
+		tagging.PlanChanged{Contract: "1", Plan: "定期便C"},
 		tagging.Cancelled{Contract: "2", On: calendar.NewDate(2024, time.July, 1)},
 		tagging.Resumed{Contract: "2"},
 	} {
@@ -125,9 +126,24 @@ func ExampleSchema_Apply() {
 	// tagging.Created: add ["subscription-2-plan:定期便B" "subscription-2-product:紅茶"] remove []
 	// tagging.Skipped: add ["subscription-1-skip-count:1"] remove []
 	// tagging.Skipped: add ["subscription-1-skip-count:2"] remove ["subscription-1-skip-count:1"]
+	// tagging.PlanChanged: add ["subscription-1-plan:定期便C"] remove ["subscription-1-plan:定期便A"]
 	// tagging.Cancelled: add ["subscription-2-cancel:2024-07-01"] remove []
 	// tagging.Resumed: add [] remove ["subscription-2-cancel:2024-07-01"]
-	// line, VIP, subscription-1-plan:定期便A, subscription-1-product:コーヒー, subscription-2-plan:定期便B, subscription-2-product:紅茶, subscription-1-skip-count:2
+	// line, VIP, subscription-1-product:コーヒー, subscription-2-plan:定期便B, subscription-2-product:紅茶, subscription-1-skip-count:2, subscription-1-plan:定期便C
+}
+
+func ExampleSchema_Contracts() {
+	tags := []string{"line", "subscription-1-plan:定期便A", "subscription-1-product:コーヒー",
+		"subscription-1-skip-count:2", "subscription-2-plan:定期便B", "subscription-2-cancel:2024-07-01"}
+	s := tagging.Default()
+	for _, c := range s.Contracts(tags) {
+		fmt.Printf("%s: plan %s, product %q, skips %d, active %v\n", c.ID, c.Plan, c.Product, c.Skips, c.Active())
+	}
+	fmt.Println(s.ContractTags(tags, "2"))
+	// Output:
+	// 1: plan 定期便A, product "コーヒー", skips 2, active true
+	// 2: plan 定期便B, product "", skips 0, active false
+	// [subscription-2-plan:定期便B subscription-2-cancel:2024-07-01]
 }
 
 // A merchant replaces the rule "3rd order: 3回目購入" by "5th order: 常連"
