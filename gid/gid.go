@@ -8,78 +8,94 @@
 // Parsing does not allocate.
 package gid
 
-import (
-	"strconv"
-	"strings"
-)
+import "strconv"
 
 // Type is the resource type of a Shopify id: the "Customer" in
-// "gid://shopify/Customer/123". It is the type name exactly as Shopify
-// spells it: an ASCII capital letter, then ASCII letters and digits.
-type Type string
+// "gid://shopify/Customer/123". The types are the ones the SDK reads and
+// writes; parsers reject any other name, so that a typo in a type name is
+// an error rather than an id that matches nothing. The zero Type is
+// invalid.
+type Type uint8
 
-// Resource types the SDK reads and writes. Any other well-formed type name
-// is accepted as well; these are constants so that a typo is a compile
-// error, and parsing returns them without keeping the input alive.
+// The resource types, named as in GIDs.
 const (
-	Customer              Type = "Customer"
-	CustomerSegmentMember Type = "CustomerSegmentMember"
-	CustomerVisit         Type = "CustomerVisit"
-	Collection            Type = "Collection"
-	DraftOrder            Type = "DraftOrder"
-	LineItem              Type = "LineItem"
-	MarketingActivity     Type = "MarketingActivity"
-	MarketingEvent        Type = "MarketingEvent"
-	Order                 Type = "Order"
-	Product               Type = "Product"
-	ProductVariant        Type = "ProductVariant"
-	Segment               Type = "Segment"
+	Customer Type = iota + 1
+	Order
+	Product
+	ProductVariant
+	LineItem
+	Collection
+	DraftOrder
+	Article
+	Segment
+	CustomerSegmentMember
+	CustomerVisit
+	MarketingActivity
+	MarketingEvent
+	numTypes
 )
 
-// Valid reports whether t is a well-formed type name.
-func (t Type) Valid() bool {
-	if t == "" || t[0] < 'A' || t[0] > 'Z' {
-		return false
-	}
-	for i := 1; i < len(t); i++ {
-		if c := t[i]; !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9') {
-			return false
-		}
-	}
-	return true
+var typeNames = [numTypes]string{
+	Customer:              "Customer",
+	Order:                 "Order",
+	Product:               "Product",
+	ProductVariant:        "ProductVariant",
+	LineItem:              "LineItem",
+	Collection:            "Collection",
+	DraftOrder:            "DraftOrder",
+	Article:               "Article",
+	Segment:               "Segment",
+	CustomerSegmentMember: "CustomerSegmentMember",
+	CustomerVisit:         "CustomerVisit",
+	MarketingActivity:     "MarketingActivity",
+	MarketingEvent:        "MarketingEvent",
 }
 
-// known returns the constant spelling of a known type name, so an id does
-// not hold on to the string it was parsed from, and true; other names come
-// back as they are, with false.
-func known(name string) (Type, bool) {
-	switch Type(name) {
-	case Customer:
+// Valid reports whether t is one of the types above.
+func (t Type) Valid() bool { return 0 < t && t < numTypes }
+
+// String returns the type's name as GIDs write it ("Customer"), or
+// "Type(n)" for a value outside the known set.
+func (t Type) String() string {
+	if t.Valid() {
+		return typeNames[t]
+	}
+	return "Type(" + strconv.Itoa(int(t)) + ")"
+}
+
+// ParseType returns the type named name ("Customer"), and false for a name
+// that is not one of the known types. Names match exactly.
+func ParseType(name string) (Type, bool) {
+	// A switch keeps the lookup free of allocations and map hashing.
+	switch name {
+	case "Customer":
 		return Customer, true
-	case Order:
+	case "Order":
 		return Order, true
-	case Product:
+	case "Product":
 		return Product, true
-	case ProductVariant:
+	case "ProductVariant":
 		return ProductVariant, true
-	case LineItem:
+	case "LineItem":
 		return LineItem, true
-	case Collection:
+	case "Collection":
 		return Collection, true
-	case DraftOrder:
+	case "DraftOrder":
 		return DraftOrder, true
-	case Segment:
+	case "Article":
+		return Article, true
+	case "Segment":
 		return Segment, true
-	case CustomerSegmentMember:
+	case "CustomerSegmentMember":
 		return CustomerSegmentMember, true
-	case CustomerVisit:
+	case "CustomerVisit":
 		return CustomerVisit, true
-	case MarketingActivity:
+	case "MarketingActivity":
 		return MarketingActivity, true
-	case MarketingEvent:
+	case "MarketingEvent":
 		return MarketingEvent, true
 	}
-	return Type(name), false
+	return 0, false
 }
 
 // ID is a Shopify resource id normalised to its resource type and number,
@@ -104,16 +120,16 @@ func New(t Type, n int64) ID { return ID{Type: t, Num: n} }
 // without sign, leading zeros or spaces, and fit in int64; nothing may
 // follow it (no "?query"). Those rules make parsing exact: [ID.String]
 // gives the input back byte for byte. Errors are [*Error].
-func Parse(s string) (ID, error) { return parseGID(s, "") }
+func Parse(s string) (ID, error) { return parseGID(s, 0) }
 
 // ParseAs reads s as an id of type t: either a GID of that type or a plain
 // decimal number ("123"), as databases and CSV exports store them. The
 // number follows the rules of [Parse]. Errors are [*Error].
 func ParseAs(s string, t Type) (ID, error) {
+	if !t.Valid() {
+		return ID{}, &Error{Input: s, Want: t, Reason: "invalid resource type"}
+	}
 	if len(s) > 0 && s[0] >= '0' && s[0] <= '9' {
-		if !t.Valid() {
-			return ID{}, &Error{Input: s, Want: t, Reason: "invalid resource type"}
-		}
 		n, reason := parseNum(s)
 		if reason != "" {
 			return ID{}, &Error{Input: s, Want: t, Reason: reason}
@@ -125,11 +141,7 @@ func ParseAs(s string, t Type) (ID, error) {
 		return ID{}, err
 	}
 	if id.Type != t {
-		// The parsed type is valid, so a t equal to it is too.
-		if !t.Valid() {
-			return ID{}, &Error{Input: s, Want: t, Reason: "invalid resource type"}
-		}
-		return ID{}, &Error{Input: s, Want: t, Reason: "GID is a " + string(id.Type)}
+		return ID{}, &Error{Input: s, Want: t, Reason: "GID is a " + id.Type.String()}
 	}
 	return id, nil
 }
@@ -152,9 +164,9 @@ func parseGID(s string, want Type) (ID, error) {
 		return ID{}, &Error{Input: s, Want: want, Reason: "missing number"}
 	}
 	name, num := rest[:slash], rest[slash+1:]
-	t, ok := known(name)
-	if !ok && !t.Valid() {
-		return ID{}, &Error{Input: s, Want: want, Reason: "malformed resource type"}
+	t, ok := ParseType(name)
+	if !ok {
+		return ID{}, &Error{Input: s, Want: want, Reason: "unknown resource type"}
 	}
 	n, reason := parseNum(num)
 	if reason != "" {
@@ -212,17 +224,19 @@ func (id ID) String() string {
 // allocation each.
 func (id ID) Append(b []byte) []byte {
 	b = append(b, Prefix...)
-	b = append(b, id.Type...)
+	b = append(b, id.Type.String()...)
 	b = append(b, '/')
 	return strconv.AppendInt(b, id.Num, 10)
 }
 
-// Compare orders ids by type name, then numerically: -1, 0 or +1.
+// Compare orders ids by type (in the order of the constants), then
+// numerically: -1, 0 or +1.
 func (id ID) Compare(o ID) int {
-	if id.Type != o.Type {
-		return strings.Compare(string(id.Type), string(o.Type))
-	}
 	switch {
+	case id.Type < o.Type:
+		return -1
+	case id.Type > o.Type:
+		return 1
 	case id.Num < o.Num:
 		return -1
 	case id.Num > o.Num:
@@ -251,7 +265,7 @@ func (id *ID) UnmarshalText(b []byte) error {
 }
 
 // Error reports a string that is not a valid id. Want is the type the
-// caller asked for, "" when any type was acceptable.
+// caller asked for, zero when any type was acceptable.
 type Error struct {
 	Input  string
 	Want   Type
@@ -260,8 +274,8 @@ type Error struct {
 
 // Error describes the input and why it is not an id.
 func (e *Error) Error() string {
-	if e.Want != "" {
-		return "gid: parse " + string(e.Want) + " id " + strconv.Quote(e.Input) + ": " + e.Reason
+	if e.Want != 0 {
+		return "gid: parse " + e.Want.String() + " id " + strconv.Quote(e.Input) + ": " + e.Reason
 	}
 	return "gid: parse id " + strconv.Quote(e.Input) + ": " + e.Reason
 }

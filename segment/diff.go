@@ -99,7 +99,7 @@ func (s *seqCheck) check(id gid.ID) error {
 		return &gid.Error{Input: id.String(), Reason: "invalid id in " + s.input + " at index " + strconv.Itoa(i)}
 	}
 	if !same {
-		if *s.typ != "" {
+		if *s.typ != 0 {
 			return &SequenceError{Input: s.input, Index: i, Prev: gid.ID{Type: *s.typ}, ID: id, Problem: MixedTypes}
 		}
 		*s.typ = id.Type

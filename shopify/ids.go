@@ -23,7 +23,7 @@ func checkID(field, id string, types ...string) error {
 		return nil
 	}
 	for _, t := range types {
-		if string(g.Type) == t {
+		if g.Type.String() == t {
 			return nil
 		}
 	}
