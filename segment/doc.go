@@ -17,8 +17,10 @@
 //
 // A [Definition] names a segment, the tag that mirrors it and a [Rule].
 // Built-in rules cover first-time, repeat and loyal buyers, product-line
-// fans, tags (HasTag("line") for LINE-linked customers), subscribers, and
-// lapsed and new buyers; [And], [Or] and [Not] compose them, [RuleFunc]
+// fans, tags (HasTag("line") for LINE-linked customers), subscribers
+// (active, on a plan, paused, cancelled: read per contract from the
+// subscription tags with package tagging's schema, so they follow its
+// grammar), and lapsed and new buyers; [And], [Or] and [Not] compose them, [RuleFunc]
 // adds your own. Time-relative rules take the evaluation time as an
 // argument and ignore orders placed after it, so evaluating with a past
 // time gives the membership as it was then.

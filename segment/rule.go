@@ -373,34 +373,90 @@ func (r hasTagRule) matchFacts(f *facts) (bool, error) { return r.Match(f.c, f.n
 
 func (r hasTagRule) String() string { return "has-tag(" + strconv.Quote(r.tag) + ")" }
 
-// Subscriber matches customers carrying a tag that schema owns: a tag of
-// its grammar or of one of its purchase-count rules, compared as Shopify
-// compares tags. A nil schema means [tagging.Default].
+// The subscription rules read a customer's subscription tags per contract
+// with [tagging.Schema.Contracts], so they follow the schema's grammar
+// (prefix, templates) rather than a tag prefix. A contract is active when
+// its tags show it neither cancelled nor paused. A nil schema means
+// [tagging.Default].
+
+// Subscriber matches active subscribers: customers with at least one
+// active contract. A customer whose contracts are all cancelled or paused,
+// or who only carries a purchase-count rule tag, is not one.
 func Subscriber(schema *tagging.Schema) Rule {
+	return newSubscription("subscriber", schema, "", (*tagging.Contract).Active, false)
+}
+
+// SubscriberOnPlan matches customers with an active contract on plan,
+// compared as tags compare (trimmed, without regard to case).
+func SubscriberOnPlan(schema *tagging.Schema, plan string) Rule {
+	plan = strings.TrimSpace(plan)
+	r := newSubscription("subscriber-on-plan", schema, plan, func(c *tagging.Contract) bool {
+		return c.Active() && strings.EqualFold(c.Plan, plan)
+	}, false)
+	if plan == "" {
+		r.err = &RuleError{Rule: r.name, Field: "plan", Reason: "empty"}
+	}
+	return r
+}
+
+// PausedSubscriber matches customers with a paused contract that is not
+// cancelled.
+func PausedSubscriber(schema *tagging.Schema) Rule {
+	return newSubscription("paused-subscriber", schema, "", func(c *tagging.Contract) bool {
+		return c.Paused && c.Cancelled.IsZero()
+	}, false)
+}
+
+// CancelledSubscriber matches former subscribers, for win-back: customers
+// with contracts, every one of them cancelled.
+func CancelledSubscriber(schema *tagging.Schema) Rule {
+	return newSubscription("cancelled-subscriber", schema, "", func(c *tagging.Contract) bool {
+		return !c.Cancelled.IsZero()
+	}, true)
+}
+
+// subscription is the rule behind the subscriber rules: some contract (or,
+// with all, every contract and at least one) satisfies match.
+type subscription struct {
+	name   string
+	schema *tagging.Schema
+	plan   string // for String
+	match  func(*tagging.Contract) bool
+	all    bool
+	err    error
+}
+
+func newSubscription(name string, schema *tagging.Schema, plan string, match func(*tagging.Contract) bool, all bool) subscription {
 	if schema == nil {
 		schema = tagging.Default()
 	}
-	return subscriber{schema: schema}
+	return subscription{name: name, schema: schema, plan: plan, match: match, all: all}
 }
 
-type subscriber struct {
-	schema *tagging.Schema
-}
+func (r subscription) Validate() error { return r.err }
 
-func (r subscriber) Validate() error { return nil }
+func (r subscription) Match(c *Customer, now time.Time) (bool, error) { return matchOnce(r, c, now) }
 
-func (r subscriber) Match(c *Customer, now time.Time) (bool, error) {
-	for _, t := range c.Tags {
-		if r.schema.Owns(t) {
-			return true, nil
+func (r subscription) matchFacts(f *facts) (bool, error) {
+	if r.err != nil {
+		return false, r.err
+	}
+	cs := f.contracts(r.schema)
+	for i := range cs {
+		if r.match(&cs[i]) != r.all {
+			return !r.all, nil
 		}
 	}
-	return false, nil
+	return r.all && len(cs) > 0, nil
 }
 
-func (r subscriber) matchFacts(f *facts) (bool, error) { return r.Match(f.c, f.now) }
-
-func (r subscriber) String() string { return "subscriber(" + strconv.Quote(r.schema.Prefix()) + ")" }
+func (r subscription) String() string {
+	s := r.name + "(" + strconv.Quote(r.schema.Prefix())
+	if r.plan != "" {
+		s += ", " + strconv.Quote(r.plan)
+	}
+	return s + ")"
+}
 
 func ruleErr(rule, field string, err error) error {
 	if err == nil {

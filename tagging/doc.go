@@ -61,6 +61,7 @@
 // [Schema.Contracts] reads the tags back per contract: a [Contract] says
 // what the customer's tags of one contract say (plan, product, cancelled,
 // paused, skips, status), and [Schema.ContractTags] lists those tags.
+// Package segment's subscriber rules are built on it.
 //
 // [Set] holds tags with Shopify's semantics: trimmed, matched without regard
 // to case, first spelling kept, insertion order.
