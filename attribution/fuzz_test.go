@@ -32,7 +32,7 @@ func decode(data []byte) (attribution.Config, attribution.Input, []attribution.T
 		amt := money.Amount{Minor: int64(int8(data[5])), Currency: curs[int(data[3])%len(curs)]}
 		switch data[0] % 4 {
 		case 0:
-			tps = append(tps, attribution.Touchpoint{Customer: customers[data[1]%4], Time: at, Action: attribution.Action(data[3] % 11), Key: k})
+			tps = append(tps, attribution.Touchpoint{Customer: customers[data[1]%4], Time: at, Action: attribution.Action(data[3] % 15), Key: k})
 		case 1:
 			convs = append(convs, attribution.Conversion{Order: string(rune('0' + data[4]%4)), Customer: customers[data[1]%4], Time: at, Revenue: amt, FirstTime: data[1]&4 != 0})
 		case 2:

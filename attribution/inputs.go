@@ -15,9 +15,15 @@ import (
 // message sent, opened, clicked or bounced, a direct visit.
 type Action uint8
 
-// Touchpoint actions. Only the clicks (ad, email, SMS) and direct visits are
-// credit-eligible; impressions, sends, opens and bounces are counted in the
-// rollups but never earn credit for a conversion.
+// Touchpoint actions. Only the clicks (ad, email, SMS, message) and direct
+// visits are credit-eligible; impressions, sends, opens and bounces are
+// counted in the rollups but never earn credit for a conversion.
+//
+// The Message actions are for messaging apps and push notifications (LINE,
+// app push, WhatsApp, ...): which one is the touchpoint's Key.Channel
+// ("line", "push"). MessageOpened is an opened push notification or a
+// message the platform reports as read; MessageBounced a message that
+// could not be delivered (blocked, unfollowed, invalid device token).
 const (
 	AdImpression Action = iota + 1
 	AdClick
@@ -28,14 +34,20 @@ const (
 	SMSSent
 	SMSClicked
 	DirectVisit
+	MessageSent
+	MessageOpened
+	MessageClicked
+	MessageBounced
+
+	lastAction = MessageBounced
 )
 
 // Valid reports whether a is one of the defined actions.
-func (a Action) Valid() bool { return a >= AdImpression && a <= DirectVisit }
+func (a Action) Valid() bool { return a >= AdImpression && a <= lastAction }
 
 // Eligible reports whether a touchpoint with action a can earn credit.
 func (a Action) Eligible() bool {
-	return a == AdClick || a == EmailClicked || a == SMSClicked || a == DirectVisit
+	return a == AdClick || a == EmailClicked || a == SMSClicked || a == MessageClicked || a == DirectVisit
 }
 
 // String returns the action's snake_case name, such as "email_clicked".
@@ -59,13 +71,21 @@ func (a Action) String() string {
 		return "sms_clicked"
 	case DirectVisit:
 		return "direct_visit"
+	case MessageSent:
+		return "message_sent"
+	case MessageOpened:
+		return "message_opened"
+	case MessageClicked:
+		return "message_clicked"
+	case MessageBounced:
+		return "message_bounced"
 	}
 	return fmt.Sprintf("Action(%d)", uint8(a))
 }
 
 // ParseAction is the inverse of [Action.String].
 func ParseAction(s string) (Action, error) {
-	for a := AdImpression; a <= DirectVisit; a++ {
+	for a := AdImpression; a <= lastAction; a++ {
 		if a.String() == s {
 			return a, nil
 		}
@@ -275,11 +295,11 @@ type Spend struct {
 	Clicks      int64
 }
 
-// Messages is one day of an email or SMS platform's report for one key
-// (typically a campaign, or a flow message as an ad). The same rules as for
-// [Spend] apply: any order, one row per key and day, and when a channel has
-// message rows for a day they replace the counts of email and SMS
-// touchpoints of that channel and day.
+// Messages is one day of a messaging platform's report (email, SMS, LINE,
+// push) for one key (typically a campaign, or a flow message as an ad). The
+// same rules as for [Spend] apply: any order, one row per key and day, and
+// when a channel has message rows for a day they replace the counts of
+// email, SMS and message touchpoints of that channel and day.
 type Messages struct {
 	Day          calendar.Date
 	Key          Key

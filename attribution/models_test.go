@@ -244,7 +244,7 @@ func TestModelNames(t *testing.T) {
 	if _, err := attribution.ParseModel("data_driven"); err == nil {
 		t.Error("ParseModel accepted an unknown model")
 	}
-	for k := attribution.AdImpression; k <= attribution.DirectVisit; k++ {
+	for k := attribution.AdImpression; k <= attribution.MessageBounced; k++ {
 		got, err := attribution.ParseAction(k.String())
 		if err != nil || got != k {
 			t.Errorf("ParseAction(%q) = %v, %v", k.String(), got, err)

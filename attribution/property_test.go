@@ -43,7 +43,7 @@ func randJourney(r *rand.Rand, customer string, base time.Time, keys []attributi
 	ts := make([]attribution.Touchpoint, 0, n)
 	for range n {
 		at := base.Add(time.Duration(r.IntN(80)-60) * 12 * time.Hour) // 30 days before to 10 after, coarse so ties happen
-		action := attribution.Action(1 + r.IntN(int(attribution.DirectVisit)))
+		action := attribution.Action(1 + r.IntN(int(attribution.MessageBounced)))
 		t := attribution.Touchpoint{Customer: customer, Time: at, Action: action, Key: keys[r.IntN(len(keys))]}
 		if action == attribution.DirectVisit {
 			t.Key = attribution.Key{}

@@ -206,13 +206,13 @@ func slot(k Action) int {
 		return nImpr
 	case AdClick:
 		return nClicks
-	case EmailSent, SMSSent:
+	case EmailSent, SMSSent, MessageSent:
 		return nSends
-	case EmailOpened:
+	case EmailOpened, MessageOpened:
 		return nOpens
-	case EmailClicked, SMSClicked:
+	case EmailClicked, SMSClicked, MessageClicked:
 		return nMClicks
-	case EmailBounced:
+	case EmailBounced, MessageBounced:
 		return nBounces
 	}
 	return -1

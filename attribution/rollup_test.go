@@ -261,3 +261,50 @@ func TestRollupMixedCurrencies(t *testing.T) {
 		t.Errorf("CPC mismatch (-want +got):\n%s", diff)
 	}
 }
+
+// LINE and push messages are touchpoints of their own: a click on a LINE
+// message earns the conversion, and sends, opens, clicks and bounces count
+// like an email's, under the channel the key names.
+func TestMessagingTouchpoints(t *testing.T) {
+	line := attribution.Key{Channel: "line", Campaign: "spring"}
+	push := attribution.Key{Channel: "push", Campaign: "spring"}
+	in := attribution.Input{
+		Touchpoints: seq(
+			tp("a", on(d1, 8), attribution.MessageSent, line),
+			tp("a", on(d1, 9), attribution.MessageOpened, line),
+			tp("a", on(d1, 10), attribution.MessageClicked, line),
+			tp("a", on(d1, 11), attribution.MessageOpened, push), // an open earns nothing
+			tp("b", on(d1, 8), attribution.MessageSent, line),
+			tp("b", on(d1, 8), attribution.MessageBounced, line),
+		),
+		Conversions: seq(attribution.Conversion{Order: "1", Customer: "a", Time: on(d1, 12), Revenue: usd("10.00")}),
+	}
+	res, err := attribution.Config{Model: attribution.LastClick}.Rollup(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]attribution.Measures{}
+	for _, r := range res.Period {
+		if r.Level == attribution.ChannelLevel {
+			got[r.Key.Channel] = r.Measures
+		}
+	}
+	want := map[string]attribution.Measures{
+		"line": {Sends: 2, Opens: 1, MessageClicks: 1, Bounces: 1, Conversions: attribution.One, Returning: attribution.One, Revenue: totals(usd("10.00"))},
+		"push": {Opens: 1},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("channel rows (-want +got):\n%s", diff)
+	}
+	if got := got["line"].ClickRate(); got != ratio.Of(1, 1) {
+		t.Errorf("LINE click rate = %v", got)
+	}
+	for _, a := range []attribution.Action{attribution.MessageSent, attribution.MessageOpened, attribution.MessageClicked, attribution.MessageBounced} {
+		if back, err := attribution.ParseAction(a.String()); err != nil || back != a {
+			t.Errorf("ParseAction(%q) = %v, %v", a, back, err)
+		}
+		if a.Eligible() != (a == attribution.MessageClicked) {
+			t.Errorf("%v.Eligible() = %v", a, a.Eligible())
+		}
+	}
+}
