@@ -50,35 +50,26 @@ func (a Action) Eligible() bool {
 	return a == AdClick || a == EmailClicked || a == SMSClicked || a == MessageClicked || a == DirectVisit
 }
 
+var actionNames = [...]string{
+	AdImpression:   "ad_impression",
+	AdClick:        "ad_click",
+	EmailSent:      "email_sent",
+	EmailOpened:    "email_opened",
+	EmailClicked:   "email_clicked",
+	EmailBounced:   "email_bounced",
+	SMSSent:        "sms_sent",
+	SMSClicked:     "sms_clicked",
+	DirectVisit:    "direct_visit",
+	MessageSent:    "message_sent",
+	MessageOpened:  "message_opened",
+	MessageClicked: "message_clicked",
+	MessageBounced: "message_bounced",
+}
+
 // String returns the action's snake_case name, such as "email_clicked".
 func (a Action) String() string {
-	switch a {
-	case AdImpression:
-		return "ad_impression"
-	case AdClick:
-		return "ad_click"
-	case EmailSent:
-		return "email_sent"
-	case EmailOpened:
-		return "email_opened"
-	case EmailClicked:
-		return "email_clicked"
-	case EmailBounced:
-		return "email_bounced"
-	case SMSSent:
-		return "sms_sent"
-	case SMSClicked:
-		return "sms_clicked"
-	case DirectVisit:
-		return "direct_visit"
-	case MessageSent:
-		return "message_sent"
-	case MessageOpened:
-		return "message_opened"
-	case MessageClicked:
-		return "message_clicked"
-	case MessageBounced:
-		return "message_bounced"
+	if a.Valid() {
+		return actionNames[a]
 	}
 	return fmt.Sprintf("Action(%d)", uint8(a))
 }
