@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/shopcrm/shopcrm/attribution"
 	"github.com/shopcrm/shopcrm/money"
+	"github.com/shopcrm/shopcrm/ratio"
 )
 
 func TestRollupRejects(t *testing.T) {
@@ -50,11 +51,17 @@ func TestRollupRejects(t *testing.T) {
 			attribution.Input{Touchpoints: seq(tp("a", on(d1, 1), attribution.AdClick, attribution.Key{}))},
 			"touchpoint", 0, "Key.Channel", attribution.ErrMissing},
 		{"touchpoint without time",
-			attribution.Input{Touchpoints: seq(attribution.Touchpoint{Customer: "a", Kind: attribution.AdClick, Key: kw1})},
+			attribution.Input{Touchpoints: seq(attribution.Touchpoint{Customer: "a", Action: attribution.AdClick, Key: kw1})},
 			"touchpoint", 0, "Time", attribution.ErrMissing},
-		{"touchpoint of no kind",
+		{"touchpoint of no action",
 			attribution.Input{Touchpoints: seq(attribution.Touchpoint{Customer: "a", Time: on(d1, 1), Key: kw1})},
-			"touchpoint", 0, "Kind", attribution.ErrInvalid},
+			"touchpoint", 0, "Action", attribution.ErrInvalid},
+		{"spend without a day",
+			attribution.Input{Spend: seq(attribution.Spend{Key: kw1, Impressions: 1})},
+			"spend", 0, "Day", attribution.ErrMissing},
+		{"messages on a day out of range",
+			attribution.Input{Messages: seq(attribution.Messages{Day: -5, Key: kw1, Sends: 1})},
+			"messages", 0, "Day", attribution.ErrInvalid},
 		{"negative impressions",
 			attribution.Input{Spend: seq(attribution.Spend{Day: d1, Key: kw1, Impressions: -1})},
 			"spend", 0, "Impressions", attribution.ErrNegative},
@@ -165,9 +172,9 @@ func TestRollupDefinedCases(t *testing.T) {
 		res := rollup(t, attribution.Config{}, attribution.Input{Spend: seq(attribution.Spend{Day: d2, Key: video, Amount: usd("12.00")})})
 		r := find(t, res.Period, attribution.AdLevel, video)
 		want := attribution.KPIs{
-			CTR: attribution.Ratio{}, ConversionRate: attribution.Ratio{}, OpenRate: attribution.Ratio{}, ClickRate: attribution.Ratio{}, BounceRate: attribution.Ratio{},
+			CTR: ratio.Ratio{}, ConversionRate: ratio.Ratio{}, OpenRate: ratio.Ratio{}, ClickRate: ratio.Ratio{}, BounceRate: ratio.Ratio{},
 			CPC: attribution.Cost{}, CPM: attribution.Cost{}, CPA: attribution.Cost{},
-			ROAS: []attribution.CurrencyRatio{{Currency: "USD", Ratio: attribution.Ratio{Num: 0, Den: 1200}}},
+			ROAS: []attribution.CurrencyRatio{{Currency: "USD", Ratio: ratio.Of(0, 1200)}},
 		}
 		if diff := cmp.Diff(want, r.KPIs()); diff != "" {
 			t.Errorf("KPIs mismatch (-want +got):\n%s", diff)
@@ -191,7 +198,7 @@ func TestRollupDefinedCases(t *testing.T) {
 	})
 	t.Run("UTM fills in a missing key", func(t *testing.T) {
 		res := rollup(t, attribution.Config{}, attribution.Input{
-			Touchpoints: seq(attribution.Touchpoint{Customer: "a", Time: on(d1, 1), Kind: attribution.AdClick,
+			Touchpoints: seq(attribution.Touchpoint{Customer: "a", Time: on(d1, 1), Action: attribution.AdClick,
 				UTM: attribution.UTM{Source: "newsletter", Medium: "email", Campaign: "spring"}}),
 		})
 		find(t, res.Period, attribution.CampaignLevel, attribution.Key{Channel: "newsletter", Campaign: "spring"})

@@ -85,23 +85,23 @@ func (w workload) touchpoints() iter.Seq[attribution.Touchpoint] {
 				tp := attribution.Touchpoint{Customer: id, Time: t}
 				switch r := h % 100; {
 				case r < 40:
-					tp.Kind, tp.Key = attribution.AdImpression, adKeys[h>>8%uint64(len(adKeys))]
+					tp.Action, tp.Key = attribution.AdImpression, adKeys[h>>8%uint64(len(adKeys))]
 				case r < 55:
-					tp.Kind, tp.Key = attribution.AdClick, adKeys[h>>8%uint64(len(adKeys))]
+					tp.Action, tp.Key = attribution.AdClick, adKeys[h>>8%uint64(len(adKeys))]
 				case r < 70:
-					tp.Kind, tp.Key = attribution.EmailSent, emailKeys[h>>8%uint64(len(emailKeys))]
+					tp.Action, tp.Key = attribution.EmailSent, emailKeys[h>>8%uint64(len(emailKeys))]
 				case r < 80:
-					tp.Kind, tp.Key = attribution.EmailOpened, emailKeys[h>>8%uint64(len(emailKeys))]
+					tp.Action, tp.Key = attribution.EmailOpened, emailKeys[h>>8%uint64(len(emailKeys))]
 				case r < 86:
-					tp.Kind, tp.Key = attribution.EmailClicked, emailKeys[h>>8%uint64(len(emailKeys))]
+					tp.Action, tp.Key = attribution.EmailClicked, emailKeys[h>>8%uint64(len(emailKeys))]
 				case r < 88:
-					tp.Kind, tp.Key = attribution.EmailBounced, emailKeys[h>>8%uint64(len(emailKeys))]
+					tp.Action, tp.Key = attribution.EmailBounced, emailKeys[h>>8%uint64(len(emailKeys))]
 				case r < 92:
-					tp.Kind, tp.Key = attribution.SMSSent, smsKeys[h>>8%uint64(len(smsKeys))]
+					tp.Action, tp.Key = attribution.SMSSent, smsKeys[h>>8%uint64(len(smsKeys))]
 				case r < 95:
-					tp.Kind, tp.Key = attribution.SMSClicked, smsKeys[h>>8%uint64(len(smsKeys))]
+					tp.Action, tp.Key = attribution.SMSClicked, smsKeys[h>>8%uint64(len(smsKeys))]
 				default:
-					tp.Kind = attribution.DirectVisit
+					tp.Action = attribution.DirectVisit
 				}
 				if !yield(tp) {
 					return
@@ -141,7 +141,7 @@ func floor(in attribution.Input) uint64 {
 	for tp := range in.Touchpoints {
 		k := tp.Key
 		sum += uint64(len(tp.Customer)+len(k.Channel)+len(k.Campaign)+len(k.AdGroup)+len(k.Ad)+len(tp.UTM.Source)+len(tp.UTM.Medium)+len(tp.UTM.Campaign)) +
-			uint64(tp.Time.UnixNano()) + uint64(tp.Kind)
+			uint64(tp.Time.UnixNano()) + uint64(tp.Action)
 	}
 	for c := range in.Conversions {
 		sum += uint64(len(c.Order)+len(c.Customer)+len(c.Revenue.Currency)) + uint64(c.Time.UnixNano()) + uint64(c.Revenue.Minor)

@@ -3,76 +3,31 @@ package attribution
 import (
 	"fmt"
 	"time"
+
+	"github.com/shopcrm/shopcrm/calendar"
 )
 
-// Day is a calendar day, counted in days since 1970-01-01. Rollups bucket
-// activity by the day on which it happened in the shop's time zone
-// ([Config.Location]), which is also how Shopify's occurredOn is defined.
-// Days order and subtract like integers.
-type Day int32
+// Days are [calendar.Date] values: rollups bucket activity by the day on
+// which it happened in the shop's time zone ([Config.Location]), which is
+// also how Shopify's occurredOn is defined.
 
 const secondsPerDay = 24 * 60 * 60
 
-// Date returns the day for a calendar date. Out-of-range months and days
-// normalise as they do for [time.Date].
-func Date(year int, month time.Month, day int) Day {
-	return Day(floorDiv(time.Date(year, month, day, 0, 0, 0, 0, time.UTC).Unix(), secondsPerDay))
-}
+// unixEpoch is 1970-01-01, the day unix day counts start from.
+var unixEpoch = calendar.NewDate(1970, time.January, 1)
 
-// DayOf returns the calendar day of t in loc (UTC when loc is nil).
-func DayOf(t time.Time, loc *time.Location) Day {
+// dateOf returns the calendar day of t in loc (UTC when loc is nil).
+func dateOf(t time.Time, loc *time.Location) calendar.Date {
 	if loc == nil {
 		loc = time.UTC
 	}
-	_, off := t.In(loc).Zone()
-	return Day(floorDiv(t.Unix()+int64(off), secondsPerDay))
+	return calendar.DateOf(t.In(loc))
 }
 
-// ParseDay reads a day in the form "2006-01-02".
-func ParseDay(s string) (Day, error) {
-	t, err := time.Parse(time.DateOnly, s)
-	if err != nil {
-		return 0, fmt.Errorf("attribution: parse day %q: %w", s, err)
-	}
-	return DayOf(t, time.UTC), nil
-}
-
-// Date returns the calendar date of d.
-func (d Day) Date() (year int, month time.Month, day int) {
-	return time.Unix(int64(d)*secondsPerDay, 0).UTC().Date()
-}
-
-// Start returns the first instant of d in loc (UTC when loc is nil).
-func (d Day) Start(loc *time.Location) time.Time {
-	if loc == nil {
-		loc = time.UTC
-	}
-	y, m, dd := d.Date()
-	return time.Date(y, m, dd, 0, 0, 0, 0, loc)
-}
-
-// String formats d as "2006-01-02".
-func (d Day) String() string {
-	return time.Unix(int64(d)*secondsPerDay, 0).UTC().Format(time.DateOnly)
-}
-
-// MarshalText formats d as "2006-01-02", the form of GraphQL's Date scalar.
-func (d Day) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
-
-// UnmarshalText parses "2006-01-02".
-func (d *Day) UnmarshalText(b []byte) error {
-	v, err := ParseDay(string(b))
-	if err != nil {
-		return err
-	}
-	*d = v
-	return nil
-}
-
-// UTCOffset formats the offset from UTC in effect in loc at the start of d as
-// "+HH:MM" or "-HH:MM", the form of Shopify's UtcOffset scalar. Offsets with
-// seconds (historical local mean time) are truncated to the minute.
-func (d Day) UTCOffset(loc *time.Location) string {
+// utcOffset formats the offset from UTC in effect in loc at the start of d
+// as "+HH:MM" or "-HH:MM", the form of Shopify's UtcOffset scalar. Offsets
+// with seconds (historical local mean time) are truncated to the minute.
+func utcOffset(d calendar.Date, loc *time.Location) string {
 	_, off := d.Start(loc).Zone()
 	sign := byte('+')
 	if off < 0 {
@@ -109,7 +64,7 @@ func newDayCache(loc *time.Location) dayCache {
 	return dayCache{loc: loc}
 }
 
-func (c *dayCache) day(sec int64) Day {
+func (c *dayCache) day(sec int64) calendar.Date {
 	if sec < c.lo || (!c.open && sec >= c.hi) {
 		t := time.Unix(sec, 0).In(c.loc)
 		_, off := t.Zone()
@@ -123,5 +78,5 @@ func (c *dayCache) day(sec int64) Day {
 			c.hi = end.Unix()
 		}
 	}
-	return Day(floorDiv(sec+c.off, secondsPerDay))
+	return unixEpoch.AddDays(int(floorDiv(sec+c.off, secondsPerDay)))
 }

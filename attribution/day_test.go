@@ -5,33 +5,22 @@ import (
 	"testing"
 	"time"
 	_ "time/tzdata" // daylight-saving zones without relying on the host
+
+	"github.com/shopcrm/shopcrm/calendar"
 )
 
-func TestDay(t *testing.T) {
-	d := Date(2025, time.March, 9)
-	if got := d.String(); got != "2025-03-09" {
-		t.Errorf("String = %q", got)
-	}
-	if p, err := ParseDay("2025-03-09"); err != nil || p != d {
-		t.Errorf("ParseDay = %v, %v", p, err)
-	}
-	if _, err := ParseDay("2025-3-9"); err == nil {
-		t.Error("ParseDay accepted 2025-3-9")
-	}
-	if got := Date(1969, time.December, 31); got != -1 {
-		t.Errorf("1969-12-31 = %d, want -1", got)
-	}
+func TestDateOf(t *testing.T) {
+	d := calendar.NewDate(2025, time.March, 9)
 	tokyo := time.FixedZone("JST", 9*60*60)
 	at := time.Date(2025, 3, 9, 20, 0, 0, 0, time.UTC)
-	if got := DayOf(at, tokyo); got != d+1 {
-		t.Errorf("DayOf in Tokyo = %v, want %v", got, d+1)
+	if got := dateOf(at, tokyo); got != d+1 {
+		t.Errorf("dateOf in Tokyo = %v, want %v", got, d+1)
 	}
-	if got := DayOf(at, nil); got != d {
-		t.Errorf("DayOf in UTC = %v, want %v", got, d)
+	if got := dateOf(at, nil); got != d {
+		t.Errorf("dateOf in UTC = %v, want %v", got, d)
 	}
-	var back Day
-	if b, _ := d.MarshalText(); back.UnmarshalText(b) != nil || back != d {
-		t.Errorf("text round trip gave %v", back)
+	if got := unixEpoch.AddDays(-1).String(); got != "1969-12-31" {
+		t.Errorf("day before the epoch = %s", got)
 	}
 }
 
@@ -41,24 +30,24 @@ func TestUTCOffset(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, tt := range []struct {
-		d    Day
+		d    calendar.Date
 		loc  *time.Location
 		want string
 	}{
-		{Date(2025, time.January, 15), helsinki, "+02:00"},
-		{Date(2025, time.July, 15), helsinki, "+03:00"},
-		{Date(2025, time.March, 30), helsinki, "+02:00"}, // the change happens at 03:00
-		{Date(2025, time.July, 15), nil, "+00:00"},
-		{Date(2025, time.July, 15), time.FixedZone("", -(9*60+30)*60), "-09:30"},
-		{Date(2025, time.July, 15), time.FixedZone("", 5*60*60+45*60), "+05:45"},
+		{calendar.NewDate(2025, time.January, 15), helsinki, "+02:00"},
+		{calendar.NewDate(2025, time.July, 15), helsinki, "+03:00"},
+		{calendar.NewDate(2025, time.March, 30), helsinki, "+02:00"}, // the change happens at 03:00
+		{calendar.NewDate(2025, time.July, 15), nil, "+00:00"},
+		{calendar.NewDate(2025, time.July, 15), time.FixedZone("", -(9*60+30)*60), "-09:30"},
+		{calendar.NewDate(2025, time.July, 15), time.FixedZone("", 5*60*60+45*60), "+05:45"},
 	} {
-		if got := tt.d.UTCOffset(tt.loc); got != tt.want {
+		if got := utcOffset(tt.d, tt.loc); got != tt.want {
 			t.Errorf("%v in %v: %q, want %q", tt.d, tt.loc, got, tt.want)
 		}
 	}
 }
 
-// The rollup's cached day lookup agrees with DayOf, across daylight-saving
+// The rollup's cached day lookup agrees with dateOf, across daylight-saving
 // changes and in any order of instants.
 func TestDayCache(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
@@ -74,7 +63,7 @@ func TestDayCache(t *testing.T) {
 			if r.IntN(4) == 0 {
 				sec = base - r.Int64N(100*366*secondsPerDay) // far back, other rules
 			}
-			if got, want := c.day(sec), DayOf(time.Unix(sec, 0), loc); got != want {
+			if got, want := c.day(sec), dateOf(time.Unix(sec, 0), loc); got != want {
 				t.Fatalf("%s: %v: day %v, want %v", name, time.Unix(sec, 0).In(loc), got, want)
 			}
 		}
@@ -89,9 +78,9 @@ func TestCellIndex(t *testing.T) {
 	want := map[[2]int64]int32{}
 	for range 5000 {
 		id := e.leafOf(Key{Channel: "c", Campaign: string(rune('a' + r.IntN(5)))})
-		d := Day(r.IntN(40))
+		d := calendar.Date(r.IntN(40))
 		if r.IntN(10) == 0 {
-			d = Day(r.IntN(100000) - 50000) // far away: beyond any span
+			d = calendar.Date(r.IntN(100000) - 50000) // far away: beyond any span
 		}
 		got := e.cellIndex(id, d)
 		k := [2]int64{int64(id), int64(d)}

@@ -8,11 +8,12 @@
 //
 // # Inputs
 //
-// [Touchpoint]s (ad impressions and clicks, email sent, opened, clicked,
-// bounced, SMS sent and clicked, direct visits) and [Conversion]s (orders)
-// are streamed as iter.Seq values, both sorted by customer and then time:
-// grouped by customer, each customer's events in time order, customers in
-// ascending byte order. [SortTouchpoints] and [SortConversions] sort slices
+// [Touchpoint]s (ad impressions and clicks; email sent, opened, clicked,
+// bounced; SMS sent and clicked; LINE or push messages sent, opened,
+// clicked, bounced; direct visits) and [Conversion]s (orders) are streamed
+// as iter.Seq values, both sorted by customer and then time: grouped by
+// customer, each customer's events in time order, customers in ascending
+// byte order. [SortTouchpoints] and [SortConversions] sort slices
 // that are not. [Spend] rows (per day: spend, impressions, clicks) and
 // [Messages] rows (per day: sends, opens, clicks, bounces, unsubscribes,
 // complaints) come in any order. Memory follows the distinct (key, day)

@@ -5,6 +5,7 @@ import (
 	"math"
 	"slices"
 
+	"github.com/shopcrm/shopcrm/calendar"
 	"github.com/shopcrm/shopcrm/money"
 )
 
@@ -28,16 +29,16 @@ type Engagement struct {
 	Level         Level  `json:"-"`
 	Key           Key    `json:"-"`
 
-	OccurredOn        Day    `json:"occurredOn"`
-	UTCOffset         string `json:"utcOffset"`
-	IsCumulative      bool   `json:"isCumulative"`
-	ImpressionsCount  int64  `json:"impressionsCount"`
-	ViewsCount        int64  `json:"viewsCount"`
-	ClicksCount       int64  `json:"clicksCount"`
-	SendsCount        int64  `json:"sendsCount"`
-	FailsCount        int64  `json:"failsCount"`
-	UnsubscribesCount int64  `json:"unsubscribesCount"`
-	ComplaintsCount   int64  `json:"complaintsCount"`
+	OccurredOn        calendar.Date `json:"occurredOn"`
+	UTCOffset         string        `json:"utcOffset"`
+	IsCumulative      bool          `json:"isCumulative"`
+	ImpressionsCount  int64         `json:"impressionsCount"`
+	ViewsCount        int64         `json:"viewsCount"`
+	ClicksCount       int64         `json:"clicksCount"`
+	SendsCount        int64         `json:"sendsCount"`
+	FailsCount        int64         `json:"failsCount"`
+	UnsubscribesCount int64         `json:"unsubscribesCount"`
+	ComplaintsCount   int64         `json:"complaintsCount"`
 	// AdSpend is nil when nothing was spent (email and SMS, typically).
 	AdSpend *money.Amount `json:"adSpend,omitempty"`
 	// Sales is attributed revenue, nil when there is none or when
@@ -100,7 +101,7 @@ func (c Config) Engagements(rows []Row, opts EngagementOptions) ([]Engagement, e
 	if handle == nil {
 		handle = func(ch string) (string, bool) { return ch, ch != Direct }
 	}
-	offsets := make(map[Day]string)
+	offsets := make(map[calendar.Date]string)
 	var out []Engagement
 	for i := range rows {
 		r := &rows[i]
@@ -128,7 +129,7 @@ func (c Config) Engagements(rows []Row, opts EngagementOptions) ([]Engagement, e
 		}
 		off, seen := offsets[r.From]
 		if !seen {
-			off = r.From.UTCOffset(s.loc)
+			off = utcOffset(r.From, s.loc)
 			offsets[r.From] = off
 		}
 		g.UTCOffset = off

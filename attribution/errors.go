@@ -9,7 +9,7 @@ import (
 var (
 	// ErrMissing: a required field is empty or zero.
 	ErrMissing = errors.New("missing")
-	// ErrInvalid: a field holds a value outside its domain (an unknown kind,
+	// ErrInvalid: a field holds a value outside its domain (an unknown action,
 	// an ad group without a campaign, a time outside the supported range).
 	ErrInvalid = errors.New("invalid")
 	// ErrNegative: a count or amount is below zero.

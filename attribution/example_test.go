@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/shopcrm/shopcrm/attribution"
+	"github.com/shopcrm/shopcrm/calendar"
 	"github.com/shopcrm/shopcrm/money"
 )
 
@@ -14,15 +15,15 @@ import (
 func at(hour, minute int) time.Time { return time.Date(2025, 6, 1, hour, minute, 0, 0, time.UTC) }
 
 func exampleInput() attribution.Input {
-	june1 := attribution.Date(2025, time.June, 1)
+	june1 := calendar.NewDate(2025, time.June, 1)
 	a1 := attribution.Key{Channel: "google", Campaign: "summer", AdGroup: "brand", Ad: "a1"}
 	a2 := attribution.Key{Channel: "google", Campaign: "summer", AdGroup: "brand", Ad: "a2"}
 	news := attribution.Key{Channel: "klaviyo", Campaign: "june-news"}
 	touchpoints := []attribution.Touchpoint{
-		{Customer: "c1", Time: at(9, 0), Kind: attribution.AdClick, Key: a1},
-		{Customer: "c1", Time: at(12, 0), Kind: attribution.EmailClicked, Key: news},
-		{Customer: "c2", Time: at(10, 0), Kind: attribution.DirectVisit},
-		{Customer: "c3", Time: at(11, 0), Kind: attribution.AdClick, Key: a2},
+		{Customer: "c1", Time: at(9, 0), Action: attribution.AdClick, Key: a1},
+		{Customer: "c1", Time: at(12, 0), Action: attribution.EmailClicked, Key: news},
+		{Customer: "c2", Time: at(10, 0), Action: attribution.DirectVisit},
+		{Customer: "c3", Time: at(11, 0), Action: attribution.AdClick, Key: a2},
 	}
 	conversions := []attribution.Conversion{
 		{Order: "1001", Customer: "c1", Time: at(13, 0), Revenue: money.MustParse("60.00", "USD"), FirstTime: true},
@@ -93,10 +94,10 @@ func ExampleConfig_Attribute() {
 	search := attribution.Key{Channel: "google", Campaign: "search"}
 	social := attribution.Key{Channel: "meta", Campaign: "retarget"}
 	journey := []attribution.Touchpoint{
-		{Customer: "c1", Time: at(8, 0), Kind: attribution.AdClick, Key: search},
-		{Customer: "c1", Time: at(9, 0), Kind: attribution.AdImpression, Key: social}, // never earns credit
-		{Customer: "c1", Time: at(10, 0), Kind: attribution.AdClick, Key: social},
-		{Customer: "c1", Time: at(11, 0), Kind: attribution.DirectVisit},
+		{Customer: "c1", Time: at(8, 0), Action: attribution.AdClick, Key: search},
+		{Customer: "c1", Time: at(9, 0), Action: attribution.AdImpression, Key: social}, // never earns credit
+		{Customer: "c1", Time: at(10, 0), Action: attribution.AdClick, Key: social},
+		{Customer: "c1", Time: at(11, 0), Action: attribution.DirectVisit},
 	}
 	order := attribution.Conversion{Order: "1001", Customer: "c1", Time: at(12, 0), Revenue: money.MustParse("100.00", "USD")}
 	for _, m := range []attribution.Model{attribution.LastNonDirectClick, attribution.PositionBased} {

@@ -6,11 +6,12 @@ import (
 	"time"
 
 	"github.com/shopcrm/shopcrm/attribution"
+	"github.com/shopcrm/shopcrm/calendar"
 	"github.com/shopcrm/shopcrm/money"
 )
 
 // decode turns fuzz bytes into a small, often invalid, input: unsorted
-// streams, unknown kinds and currencies, negative amounts, empty keys.
+// streams, unknown actions and currencies, negative amounts, empty keys.
 func decode(data []byte) (attribution.Config, attribution.Input, []attribution.Touchpoint, []attribution.Conversion) {
 	customers := []string{"", "a", "b", "c"}
 	keys := []attribution.Key{{}, kw1, kw2, video, promo, email2, {Channel: "x", AdGroup: "g"}, direct}
@@ -31,13 +32,13 @@ func decode(data []byte) (attribution.Config, attribution.Input, []attribution.T
 		amt := money.Amount{Minor: int64(int8(data[5])), Currency: curs[int(data[3])%len(curs)]}
 		switch data[0] % 4 {
 		case 0:
-			tps = append(tps, attribution.Touchpoint{Customer: customers[data[1]%4], Time: at, Kind: attribution.Kind(data[3] % 11), Key: k})
+			tps = append(tps, attribution.Touchpoint{Customer: customers[data[1]%4], Time: at, Action: attribution.Action(data[3] % 15), Key: k})
 		case 1:
 			convs = append(convs, attribution.Conversion{Order: string(rune('0' + data[4]%4)), Customer: customers[data[1]%4], Time: at, Revenue: amt, FirstTime: data[1]&4 != 0})
 		case 2:
-			spend = append(spend, attribution.Spend{Day: attribution.DayOf(at, nil), Key: k, Amount: amt, Impressions: int64(int8(data[1])), Clicks: int64(data[3])})
+			spend = append(spend, attribution.Spend{Day: calendar.DateOf(at.UTC()), Key: k, Amount: amt, Impressions: int64(int8(data[1])), Clicks: int64(data[3])})
 		case 3:
-			msgs = append(msgs, attribution.Messages{Day: attribution.DayOf(at, nil), Key: k, Sends: int64(data[1]), Opens: int64(data[3]), Bounces: int64(int8(data[5]))})
+			msgs = append(msgs, attribution.Messages{Day: calendar.DateOf(at.UTC()), Key: k, Sends: int64(data[1]), Opens: int64(data[3]), Bounces: int64(int8(data[5]))})
 		}
 	}
 	if len(data) > 0 && data[0]&1 == 1 {

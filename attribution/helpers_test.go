@@ -30,8 +30,8 @@ const day = 24 * time.Hour
 
 func usd(s string) money.Amount { return money.MustParse(s, "USD") }
 
-func tp(customer string, at time.Time, kind attribution.Kind, k attribution.Key) attribution.Touchpoint {
-	return attribution.Touchpoint{Customer: customer, Time: at, Kind: kind, Key: k}
+func tp(customer string, at time.Time, action attribution.Action, k attribution.Key) attribution.Touchpoint {
+	return attribution.Touchpoint{Customer: customer, Time: at, Action: action, Key: k}
 }
 
 func seq[T any](xs ...T) iter.Seq[T] { return slices.Values(xs) }

@@ -7,17 +7,25 @@ import (
 	"strings"
 	"time"
 
+	"github.com/shopcrm/shopcrm/calendar"
 	"github.com/shopcrm/shopcrm/money"
 )
 
-// Kind is what happened at a touchpoint.
-type Kind uint8
+// Action is what happened at a touchpoint: an ad shown or clicked, a
+// message sent, opened, clicked or bounced, a direct visit.
+type Action uint8
 
-// Touchpoint kinds. Only the clicks (ad, email, SMS) and direct visits are
-// credit-eligible; impressions, sends, opens and bounces are counted in the
-// rollups but never earn credit for a conversion.
+// Touchpoint actions. Only the clicks (ad, email, SMS, message) and direct
+// visits are credit-eligible; impressions, sends, opens and bounces are
+// counted in the rollups but never earn credit for a conversion.
+//
+// The Message actions are for messaging apps and push notifications (LINE,
+// app push, WhatsApp, ...): which one is the touchpoint's Key.Channel
+// ("line", "push"). MessageOpened is an opened push notification or a
+// message the platform reports as read; MessageBounced a message that
+// could not be delivered (blocked, unfollowed, invalid device token).
 const (
-	AdImpression Kind = iota + 1
+	AdImpression Action = iota + 1
 	AdClick
 	EmailSent
 	EmailOpened
@@ -26,66 +34,71 @@ const (
 	SMSSent
 	SMSClicked
 	DirectVisit
+	MessageSent
+	MessageOpened
+	MessageClicked
+	MessageBounced
+
+	lastAction = MessageBounced
 )
 
-// Valid reports whether k is one of the defined kinds.
-func (k Kind) Valid() bool { return k >= AdImpression && k <= DirectVisit }
+// Valid reports whether a is one of the defined actions.
+func (a Action) Valid() bool { return a >= AdImpression && a <= lastAction }
 
-// Eligible reports whether a touchpoint of kind k can earn credit.
-func (k Kind) Eligible() bool {
-	return k == AdClick || k == EmailClicked || k == SMSClicked || k == DirectVisit
+// Eligible reports whether a touchpoint with action a can earn credit.
+func (a Action) Eligible() bool {
+	return a == AdClick || a == EmailClicked || a == SMSClicked || a == MessageClicked || a == DirectVisit
 }
 
-// String returns the kind's snake_case name, such as "email_clicked".
-func (k Kind) String() string {
-	switch k {
-	case AdImpression:
-		return "ad_impression"
-	case AdClick:
-		return "ad_click"
-	case EmailSent:
-		return "email_sent"
-	case EmailOpened:
-		return "email_opened"
-	case EmailClicked:
-		return "email_clicked"
-	case EmailBounced:
-		return "email_bounced"
-	case SMSSent:
-		return "sms_sent"
-	case SMSClicked:
-		return "sms_clicked"
-	case DirectVisit:
-		return "direct_visit"
+var actionNames = [...]string{
+	AdImpression:   "ad_impression",
+	AdClick:        "ad_click",
+	EmailSent:      "email_sent",
+	EmailOpened:    "email_opened",
+	EmailClicked:   "email_clicked",
+	EmailBounced:   "email_bounced",
+	SMSSent:        "sms_sent",
+	SMSClicked:     "sms_clicked",
+	DirectVisit:    "direct_visit",
+	MessageSent:    "message_sent",
+	MessageOpened:  "message_opened",
+	MessageClicked: "message_clicked",
+	MessageBounced: "message_bounced",
+}
+
+// String returns the action's snake_case name, such as "email_clicked".
+func (a Action) String() string {
+	if a.Valid() {
+		return actionNames[a]
 	}
-	return fmt.Sprintf("Kind(%d)", uint8(k))
+	return fmt.Sprintf("Action(%d)", uint8(a))
 }
 
-// ParseKind is the inverse of [Kind.String].
-func ParseKind(s string) (Kind, error) {
-	for k := AdImpression; k <= DirectVisit; k++ {
-		if k.String() == s {
-			return k, nil
+// ParseAction is the inverse of [Action.String].
+func ParseAction(s string) (Action, error) {
+	for a := AdImpression; a <= lastAction; a++ {
+		if a.String() == s {
+			return a, nil
 		}
 	}
-	return 0, fmt.Errorf("attribution: unknown kind %q", s)
+	return 0, fmt.Errorf("attribution: unknown action %q", s)
 }
 
-// MarshalText encodes k by name.
-func (k Kind) MarshalText() ([]byte, error) {
-	if !k.Valid() {
-		return nil, fmt.Errorf("attribution: invalid kind %d", uint8(k))
+// MarshalText encodes a by name.
+func (a Action) MarshalText() ([]byte, error) {
+	if !a.Valid() {
+		return nil, fmt.Errorf("attribution: invalid action %d", uint8(a))
 	}
-	return []byte(k.String()), nil
+	return []byte(a.String()), nil
 }
 
-// UnmarshalText decodes a name written by [Kind.MarshalText].
-func (k *Kind) UnmarshalText(b []byte) error {
-	v, err := ParseKind(string(b))
+// UnmarshalText decodes a name written by [Action.MarshalText].
+func (a *Action) UnmarshalText(b []byte) error {
+	v, err := ParseAction(string(b))
 	if err != nil {
 		return err
 	}
-	*k = v
+	*a = v
 	return nil
 }
 
@@ -211,7 +224,7 @@ type Touchpoint struct {
 	// counted in the rollups but belongs to no journey.
 	Customer string
 	Time     time.Time
-	Kind     Kind
+	Action   Action
 	// Key is where the touchpoint belongs. When Key.Channel is empty the
 	// key comes from the UTM (channel = UTM source, campaign = UTM
 	// campaign unless Key.Campaign is set); a direct visit with neither is
@@ -232,7 +245,7 @@ func (t *Touchpoint) key() Key {
 		if k.Campaign == "" {
 			k.Campaign = t.UTM.Campaign
 		}
-	case t.Kind == DirectVisit && k == Key{}:
+	case t.Action == DirectVisit && k == Key{}:
 		k.Channel = Direct
 	}
 	return k
@@ -266,20 +279,20 @@ type Conversion struct {
 // click touchpoints of that channel and day still take part in attribution
 // but are not counted again (see [Stats.Superseded]).
 type Spend struct {
-	Day         Day
+	Day         calendar.Date
 	Key         Key
 	Amount      money.Amount // what was spent; the zero Amount means nothing
 	Impressions int64
 	Clicks      int64
 }
 
-// Messages is one day of an email or SMS platform's report for one key
-// (typically a campaign, or a flow message as an ad). The same rules as for
-// [Spend] apply: any order, one row per key and day, and when a channel has
-// message rows for a day they replace the counts of email and SMS
-// touchpoints of that channel and day.
+// Messages is one day of a messaging platform's report (email, SMS, LINE,
+// push) for one key (typically a campaign, or a flow message as an ad). The
+// same rules as for [Spend] apply: any order, one row per key and day, and
+// when a channel has message rows for a day they replace the counts of
+// email, SMS and message touchpoints of that channel and day.
 type Messages struct {
-	Day          Day
+	Day          calendar.Date
 	Key          Key
 	Sends        int64
 	Opens        int64
@@ -330,6 +343,17 @@ func checkTime(t time.Time) (int64, error) {
 	return s*1e9 + int64(t.Nanosecond()), nil
 }
 
+// checkDay returns the error cause for a row's day, or nil.
+func checkDay(d calendar.Date) error {
+	switch {
+	case d == 0:
+		return ErrMissing
+	case !d.Valid():
+		return fmt.Errorf("%w: day %d is not a calendar date", ErrInvalid, int32(d))
+	}
+	return nil
+}
+
 func checkCount(field string, v int64) (string, error) {
 	if v < 0 {
 		return field, fmt.Errorf("%w: %d", ErrNegative, v)
@@ -338,6 +362,9 @@ func checkCount(field string, v int64) (string, error) {
 }
 
 func (s *Spend) check() (string, error) {
+	if err := checkDay(s.Day); err != nil {
+		return "Day", err
+	}
 	if f, err := s.Key.check(); err != nil {
 		return "Key." + f, err
 	}
@@ -360,6 +387,9 @@ func (s *Spend) check() (string, error) {
 }
 
 func (m *Messages) check() (string, error) {
+	if err := checkDay(m.Day); err != nil {
+		return "Day", err
+	}
 	if f, err := m.Key.check(); err != nil {
 		return "Key." + f, err
 	}

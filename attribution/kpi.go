@@ -2,10 +2,10 @@ package attribution
 
 import (
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/shopcrm/shopcrm/money"
+	"github.com/shopcrm/shopcrm/ratio"
 )
 
 // KPIs are recomputed at every level from the row's sums (ratios of sums,
@@ -23,49 +23,12 @@ import (
 //
 // A zero denominator makes a KPI undefined, never 0 or NaN.
 type KPIs struct {
-	CTR, ConversionRate, OpenRate, ClickRate, BounceRate Ratio
+	CTR, ConversionRate, OpenRate, ClickRate, BounceRate ratio.Ratio
 	CPC, CPM, CPA                                        Cost
 	ROAS                                                 []CurrencyRatio
 }
 
-// Ratio is a KPI that divides one sum by another. It is undefined when Den
-// is zero: [Ratio.Float] then reports ok == false and [Ratio.String]
-// "undefined".
-type Ratio struct {
-	Num, Den float64
-}
-
-// Defined reports whether the denominator is non-zero.
-func (r Ratio) Defined() bool { return r.Den != 0 }
-
-// Float returns Num ÷ Den, and false when that is undefined.
-func (r Ratio) Float() (float64, bool) {
-	if r.Den == 0 {
-		return 0, false
-	}
-	return r.Num / r.Den, true
-}
-
-// String formats the ratio as the shortest decimal that reads back to the
-// same float64 ("0.25"), or "undefined".
-func (r Ratio) String() string {
-	v, ok := r.Float()
-	if !ok {
-		return undefined
-	}
-	return strconv.FormatFloat(v, 'f', -1, 64)
-}
-
-// percent formats the ratio as a percentage with two decimals.
-func (r Ratio) percent() string {
-	v, ok := r.Float()
-	if !ok {
-		return undefined
-	}
-	return strconv.FormatFloat(v*100, 'f', 2, 64) + "%"
-}
-
-const undefined = "undefined"
+const undefined = ratio.Undefined
 
 // Cost is a money KPI: spend divided by a count, one amount per currency of
 // the spend (sorted by currency), each rounded half to even to the
@@ -92,10 +55,10 @@ func (c Cost) String() string {
 	return strings.Join(s, " + ")
 }
 
-// CurrencyRatio is a ratio of two amounts of one currency.
+// CurrencyRatio is a ratio of two amounts of one currency, in minor units.
 type CurrencyRatio struct {
 	Currency money.Currency
-	Ratio    Ratio
+	Ratio    ratio.Ratio
 }
 
 // Delivered returns sends minus bounces, or zero if bounces exceed sends
@@ -103,21 +66,33 @@ type CurrencyRatio struct {
 func (m Measures) Delivered() int64 { return max(m.Sends-m.Bounces, 0) }
 
 // CTR is clicks ÷ impressions.
-func (m Measures) CTR() Ratio { return ratio(m.Clicks, m.Impressions) }
+func (m Measures) CTR() ratio.Ratio { return ratio.Of(m.Clicks, m.Impressions) }
 
 // ConversionRate is attributed conversions ÷ all clicks (ad and message).
-func (m Measures) ConversionRate() Ratio {
-	return Ratio{Num: m.Conversions.Float(), Den: float64(m.Clicks) + float64(m.MessageClicks)}
+// Conversions are fractional ([Credit]), so the ratio is kept in the
+// smallest whole units that hold them exactly: 3 conversions of 12 clicks
+// are 3/12, 2.5 of 12 are 5/24.
+func (m Measures) ConversionRate() ratio.Ratio {
+	unit := gcd(int64(m.Conversions), int64(One)) // divides One
+	return ratio.Of(int64(m.Conversions)/unit, (m.Clicks+m.MessageClicks)*(int64(One)/unit))
+}
+
+// gcd returns the greatest common divisor of a and b (b > 0).
+func gcd(a, b int64) int64 {
+	for a != 0 {
+		a, b = b%a, a
+	}
+	return max(b, -b)
 }
 
 // OpenRate is opens ÷ delivered messages.
-func (m Measures) OpenRate() Ratio { return ratio(m.Opens, m.Delivered()) }
+func (m Measures) OpenRate() ratio.Ratio { return ratio.Of(m.Opens, m.Delivered()) }
 
 // ClickRate is message clicks ÷ delivered messages.
-func (m Measures) ClickRate() Ratio { return ratio(m.MessageClicks, m.Delivered()) }
+func (m Measures) ClickRate() ratio.Ratio { return ratio.Of(m.MessageClicks, m.Delivered()) }
 
 // BounceRate is bounces ÷ sends.
-func (m Measures) BounceRate() Ratio { return ratio(m.Bounces, m.Sends) }
+func (m Measures) BounceRate() ratio.Ratio { return ratio.Of(m.Bounces, m.Sends) }
 
 // CPC is spend ÷ clicks.
 func (m Measures) CPC() Cost { return cost(m.Spend, 1, m.Clicks) }
@@ -138,7 +113,7 @@ func (m Measures) ROAS() []CurrencyRatio {
 	cs = slices.Compact(cs)
 	out := make([]CurrencyRatio, len(cs))
 	for i, c := range cs {
-		out[i] = CurrencyRatio{Currency: c, Ratio: Ratio{Num: float64(m.Revenue.Get(c).Minor), Den: float64(m.Spend.Get(c).Minor)}}
+		out[i] = CurrencyRatio{Currency: c, Ratio: ratio.Of(m.Revenue.Get(c).Minor, m.Spend.Get(c).Minor)}
 	}
 	return out
 }
@@ -150,8 +125,6 @@ func (m Measures) KPIs() KPIs {
 		CPC: m.CPC(), CPM: m.CPM(), CPA: m.CPA(), ROAS: m.ROAS(),
 	}
 }
-
-func ratio(num, den int64) Ratio { return Ratio{Num: float64(num), Den: float64(den)} }
 
 // cost divides every currency of spend by den/num with money's half-even
 // MulDiv. An amount that would overflow int64 makes the cost undefined.
@@ -170,7 +143,7 @@ func cost(spend money.Totals, num, den int64) Cost {
 	return c
 }
 
-func formatROAS(rs []CurrencyRatio, format func(Ratio) string) string {
+func formatROAS(rs []CurrencyRatio, format func(ratio.Ratio) string) string {
 	switch len(rs) {
 	case 0:
 		return undefined

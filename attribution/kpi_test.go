@@ -1,18 +1,18 @@
 package attribution_test
 
 import (
-	"math"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/shopcrm/shopcrm/attribution"
 	"github.com/shopcrm/shopcrm/money"
+	"github.com/shopcrm/shopcrm/ratio"
 )
 
 func TestKPIs(t *testing.T) {
 	cost := func(as ...money.Amount) attribution.Cost { return attribution.Cost{Amounts: as, Defined: true} }
-	r := func(num, den float64) attribution.Ratio { return attribution.Ratio{Num: num, Den: den} }
+	r := ratio.Of
 	tests := []struct {
 		name string
 		m    attribution.Measures
@@ -32,7 +32,7 @@ func TestKPIs(t *testing.T) {
 		{"CPM of a few impressions", attribution.Measures{Impressions: 3, Spend: totals(money.MustParse("1", "JPY"))},
 			attribution.KPIs{CTR: r(0, 3), CPM: cost(money.MustParse("333", "JPY")), ROAS: []attribution.CurrencyRatio{{Currency: "JPY", Ratio: r(0, 1)}}}},
 		{"CPA of fractional conversions", attribution.Measures{Spend: totals(usd("10.00")), Conversions: 2500000},
-			attribution.KPIs{ConversionRate: r(2.5, 0), CPA: cost(usd("4.00")), ROAS: []attribution.CurrencyRatio{{Currency: "USD", Ratio: r(0, 1000)}}}},
+			attribution.KPIs{ConversionRate: r(5, 0), CPA: cost(usd("4.00")), ROAS: []attribution.CurrencyRatio{{Currency: "USD", Ratio: r(0, 1000)}}}},
 		{"no spend but clicks: the cost is 0, not undefined", attribution.Measures{Clicks: 4},
 			attribution.KPIs{CTR: r(4, 0), ConversionRate: r(0, 4), CPC: cost(), ROAS: []attribution.CurrencyRatio{}}},
 		{"email", attribution.Measures{Sends: 100, Bounces: 4, Opens: 48, MessageClicks: 12, Conversions: 3 * attribution.One},
@@ -52,22 +52,7 @@ func TestKPIs(t *testing.T) {
 	}
 }
 
-func TestRatioAndCostText(t *testing.T) {
-	for _, tt := range []struct {
-		r    attribution.Ratio
-		want string
-		ok   bool
-	}{
-		{attribution.Ratio{Num: 1, Den: 4}, "0.25", true},
-		{attribution.Ratio{Num: 0, Den: 4}, "0", true},
-		{attribution.Ratio{Num: 3, Den: 0}, "undefined", false},
-		{attribution.Ratio{}, "undefined", false},
-	} {
-		v, ok := tt.r.Float()
-		if got := tt.r.String(); got != tt.want || ok != tt.ok || math.IsNaN(v) || math.IsInf(v, 0) || tt.r.Defined() != tt.ok {
-			t.Errorf("%+v: String %q Float %v %v, want %q %v", tt.r, got, v, ok, tt.want, tt.ok)
-		}
-	}
+func TestCostText(t *testing.T) {
 	for _, tt := range []struct {
 		c    attribution.Cost
 		want string

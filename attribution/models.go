@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/shopcrm/shopcrm/calendar"
 	"github.com/shopcrm/shopcrm/money"
 )
 
@@ -109,7 +110,7 @@ type Config struct {
 	// Touchpoints before From still count toward the journeys of
 	// conversions inside the period; conversions and activity outside it
 	// are not reported.
-	From, To Day
+	From, To calendar.Date
 }
 
 // settings is a checked Config with defaults filled in.
@@ -118,7 +119,7 @@ type settings struct {
 	lookback int64 // nanoseconds
 	halfLife float64
 	loc      *time.Location
-	from, to Day
+	from, to calendar.Date
 }
 
 func (c Config) settings() (settings, error) {
@@ -145,6 +146,14 @@ func (c Config) settings() (settings, error) {
 	if s.loc == nil {
 		s.loc = time.UTC
 	}
+	for _, f := range [...]struct {
+		name string
+		d    calendar.Date
+	}{{"From", c.From}, {"To", c.To}} {
+		if f.d != 0 && !f.d.Valid() {
+			return s, &ConfigError{Field: f.name, Reason: fmt.Sprintf("day %d is not a calendar date", int32(f.d))}
+		}
+	}
 	if s.to == 0 {
 		s.to = math.MaxInt32
 	} else if c.From > c.To {
@@ -156,7 +165,7 @@ func (c Config) settings() (settings, error) {
 	return s, nil
 }
 
-func (s *settings) inPeriod(d Day) bool { return d >= s.from && d <= s.to }
+func (s *settings) inPeriod(d calendar.Date) bool { return d >= s.from && d <= s.to }
 
 // Credit is an amount of conversion credit in millionths of a conversion:
 // [One] is one whole conversion. Conversions are split with the same
@@ -205,7 +214,7 @@ type Part struct {
 
 // Attribute splits one conversion over a customer's touchpoints with the
 // configured model. journey may be in any order and may hold touchpoints
-// of any kind and time: only eligible ones within the lookback window and
+// of any action and time: only eligible ones within the lookback window and
 // not after the conversion count. Parts come one per key, in the order of
 // each key's first eligible touchpoint; ties at the same instant are broken
 // by key, and exact repeats count once, as in [Config.Rollup]. The result
@@ -234,8 +243,8 @@ func (c Config) Attribute(conv Conversion, journey []Touchpoint) ([]Part, error)
 		if err != nil {
 			return nil, &InputError{Input: "touchpoint", Index: int64(i), Field: field, Err: err}
 		}
-		if tp.Kind.Eligible() && tat <= at && tat >= at-s.lookback {
-			cands = append(cands, touchID{tat, tp.Kind, k, tp.UTM})
+		if tp.Action.Eligible() && tat <= at && tat >= at-s.lookback {
+			cands = append(cands, touchID{tat, tp.Action, k, tp.UTM})
 		}
 	}
 	// Time, then key order, as the rollup keeps journeys; sorting on every
@@ -253,8 +262,8 @@ func (c Config) Attribute(conv Conversion, journey []Touchpoint) ([]Part, error)
 		if c := a.key.compare(b.key); c != 0 {
 			return c
 		}
-		if a.kind != b.kind {
-			return cmp.Compare(a.kind, b.kind)
+		if a.action != b.action {
+			return cmp.Compare(a.action, b.action)
 		}
 		if c := strings.Compare(a.utm.Source, b.utm.Source); c != 0 {
 			return c
@@ -294,7 +303,7 @@ func (c Config) Attribute(conv Conversion, journey []Touchpoint) ([]Part, error)
 				}
 			}
 		}
-		touches = append(touches, touch{at: c.at, leaf: int32(id), direct: c.kind == DirectVisit})
+		touches = append(touches, touch{at: c.at, leaf: int32(id), direct: c.action == DirectVisit})
 	}
 	var sp splitter
 	leaves, credits, revs, err := sp.split(&s, touches, conv.Revenue)
@@ -310,8 +319,8 @@ func (c Config) Attribute(conv Conversion, journey []Touchpoint) ([]Part, error)
 
 // checkTouchpoint validates tp and returns its time and effective key.
 func checkTouchpoint(tp *Touchpoint) (at int64, k Key, field string, err error) {
-	if !tp.Kind.Valid() {
-		return 0, k, "Kind", fmt.Errorf("%w: %d", ErrInvalid, tp.Kind)
+	if !tp.Action.Valid() {
+		return 0, k, "Action", fmt.Errorf("%w: %d", ErrInvalid, tp.Action)
 	}
 	if at, err = checkTime(tp.Time); err != nil {
 		return 0, k, "Time", err
@@ -325,10 +334,10 @@ func checkTouchpoint(tp *Touchpoint) (at int64, k Key, field string, err error) 
 
 // touchID identifies a touchpoint of one customer, for dropping repeats.
 type touchID struct {
-	at   int64
-	kind Kind
-	key  Key
-	utm  UTM
+	at     int64
+	action Action
+	key    Key
+	utm    UTM
 }
 
 // touch is an eligible touchpoint in a journey: its instant, its key as an

@@ -23,8 +23,8 @@ func journey() []attribution.Touchpoint {
 		tp("c", t0.Add(-14*day), attribution.AdClick, video),
 		tp("c", t0.Add(-7*day), attribution.EmailClicked, email2),
 		tp("c", t0.Add(-7*day), attribution.EmailBounced, email2),
-		{Customer: "c", Time: t0, Kind: attribution.DirectVisit}, // at the order's instant: counts
-		tp("c", t0.Add(time.Second), attribution.AdClick, gen1),  // after the order
+		{Customer: "c", Time: t0, Action: attribution.DirectVisit}, // at the order's instant: counts
+		tp("c", t0.Add(time.Second), attribution.AdClick, gen1),    // after the order
 	}
 }
 
@@ -80,7 +80,7 @@ func TestAttributeEdges(t *testing.T) {
 		return tp("c", t0.Add(at), attribution.AdClick, k)
 	}
 	visit := func(at time.Duration) attribution.Touchpoint {
-		return attribution.Touchpoint{Customer: "c", Time: t0.Add(at), Kind: attribution.DirectVisit}
+		return attribution.Touchpoint{Customer: "c", Time: t0.Add(at), Action: attribution.DirectVisit}
 	}
 	jpy := money.MustParse("100", "JPY")
 	tests := []struct {
@@ -206,8 +206,8 @@ func TestAttributeErrors(t *testing.T) {
 			[]attribution.Touchpoint{tp("c", t0, attribution.AdClick, attribution.Key{Campaign: "x"})}, "touchpoint", "Key.Channel", attribution.ErrMissing},
 		{"ad group without campaign", attribution.Config{}, ok,
 			[]attribution.Touchpoint{tp("c", t0, attribution.AdClick, attribution.Key{Channel: "g", AdGroup: "x"})}, "touchpoint", "Key.Campaign", attribution.ErrMissing},
-		{"unknown kind", attribution.Config{}, ok,
-			[]attribution.Touchpoint{tp("c", t0, 42, kw1)}, "touchpoint", "Kind", attribution.ErrInvalid},
+		{"unknown action", attribution.Config{}, ok,
+			[]attribution.Touchpoint{tp("c", t0, 42, kw1)}, "touchpoint", "Action", attribution.ErrInvalid},
 		{"time out of range", attribution.Config{}, ok,
 			[]attribution.Touchpoint{tp("c", time.Date(1200, 1, 1, 0, 0, 0, 0, time.UTC), attribution.AdClick, kw1)}, "touchpoint", "Time", attribution.ErrInvalid},
 	}
@@ -244,19 +244,19 @@ func TestModelNames(t *testing.T) {
 	if _, err := attribution.ParseModel("data_driven"); err == nil {
 		t.Error("ParseModel accepted an unknown model")
 	}
-	for k := attribution.AdImpression; k <= attribution.DirectVisit; k++ {
-		got, err := attribution.ParseKind(k.String())
+	for k := attribution.AdImpression; k <= attribution.MessageBounced; k++ {
+		got, err := attribution.ParseAction(k.String())
 		if err != nil || got != k {
-			t.Errorf("ParseKind(%q) = %v, %v", k.String(), got, err)
+			t.Errorf("ParseAction(%q) = %v, %v", k.String(), got, err)
 		}
 		b, err := k.MarshalText()
-		var back attribution.Kind
+		var back attribution.Action
 		if err != nil || back.UnmarshalText(b) != nil || back != k {
 			t.Errorf("%v: text round trip gave %v, %v", k, back, err)
 		}
 	}
-	if _, err := attribution.Kind(0).MarshalText(); err == nil {
-		t.Error("the zero Kind marshalled")
+	if _, err := attribution.Action(0).MarshalText(); err == nil {
+		t.Error("the zero Action marshalled")
 	}
 	var names []string
 	for l := attribution.TotalLevel; l <= attribution.AdLevel+1; l++ {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/shopcrm/shopcrm/attribution"
+	"github.com/shopcrm/shopcrm/calendar"
 	"github.com/shopcrm/shopcrm/money"
 )
 
@@ -36,15 +37,15 @@ func randKeys() []attribution.Key {
 var currencies = []money.Currency{"USD", "JPY", "KWD"}
 
 // randJourney returns up to 12 touchpoints of one customer around base,
-// with ties at the same instant, and some of every kind.
+// with ties at the same instant, and some of every action.
 func randJourney(r *rand.Rand, customer string, base time.Time, keys []attribution.Key) []attribution.Touchpoint {
 	n := r.IntN(13)
 	ts := make([]attribution.Touchpoint, 0, n)
 	for range n {
 		at := base.Add(time.Duration(r.IntN(80)-60) * 12 * time.Hour) // 30 days before to 10 after, coarse so ties happen
-		kind := attribution.Kind(1 + r.IntN(int(attribution.DirectVisit)))
-		t := attribution.Touchpoint{Customer: customer, Time: at, Kind: kind, Key: keys[r.IntN(len(keys))]}
-		if kind == attribution.DirectVisit {
+		action := attribution.Action(1 + r.IntN(int(attribution.MessageBounced)))
+		t := attribution.Touchpoint{Customer: customer, Time: at, Action: action, Key: keys[r.IntN(len(keys))]}
+		if action == attribution.DirectVisit {
 			t.Key = attribution.Key{}
 		}
 		ts = append(ts, t)
@@ -71,7 +72,7 @@ func TestPropertyAttributeSums(t *testing.T) {
 		conv := randConversion(r, "o", "c", base)
 		eligible := map[attribution.Key]bool{}
 		for _, tp := range journey {
-			if tp.Kind.Eligible() && !tp.Time.After(conv.Time) && !tp.Time.Before(conv.Time.Add(-attribution.DefaultLookback)) {
+			if tp.Action.Eligible() && !tp.Time.After(conv.Time) && !tp.Time.Before(conv.Time.Add(-attribution.DefaultLookback)) {
 				k := tp.Key
 				if k == (attribution.Key{}) {
 					k = direct
@@ -223,7 +224,7 @@ func journeyOf(tps []attribution.Touchpoint, customer string) []attribution.Touc
 type nodeDay struct {
 	level    attribution.Level
 	key      attribution.Key
-	from, to attribution.Day
+	from, to calendar.Date
 }
 
 // checkChildrenSum checks that every parent is the sum of its children

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/shopcrm/shopcrm/ratio"
 )
 
 // column is one report column: how a row prints in the text table (for
@@ -29,9 +31,10 @@ func num(name string, f func(*Row) string) column {
 	return column{name: name, table: f, csv: f, right: true}
 }
 
-// rate is a Ratio column: a percentage in the table, a plain ratio in CSV.
-func rate(name string, f func(*Row) Ratio) column {
-	return column{name: name, table: func(r *Row) string { return f(r).percent() }, csv: func(r *Row) string { return f(r).String() }, right: true}
+// rate is a ratio column: a percentage in the table, a plain decimal in
+// CSV.
+func rate(name string, f func(*Row) ratio.Ratio) column {
+	return column{name: name, table: func(r *Row) string { return f(r).Percent(2) }, csv: func(r *Row) string { return f(r).Decimal() }, right: true}
 }
 
 // allColumns lists every report column in default order. It is built on
@@ -58,24 +61,24 @@ func allColumns() []column {
 		num("first_time", func(r *Row) string { return r.FirstTime.String() }),
 		num("returning", func(r *Row) string { return r.Returning.String() }),
 		num("revenue", func(r *Row) string { return r.Revenue.String() }),
-		rate("ctr", func(r *Row) Ratio { return r.CTR() }),
+		rate("ctr", func(r *Row) ratio.Ratio { return r.CTR() }),
 		num("cpc", func(r *Row) string { return r.CPC().String() }),
 		num("cpm", func(r *Row) string { return r.CPM().String() }),
 		num("cpa", func(r *Row) string { return r.CPA().String() }),
 		{name: "roas", right: true,
 			table: func(r *Row) string {
-				return formatROAS(r.ROAS(), func(x Ratio) string {
+				return formatROAS(r.ROAS(), func(x ratio.Ratio) string {
 					if v, ok := x.Float(); ok {
 						return strconv.FormatFloat(v, 'f', 2, 64)
 					}
 					return undefined
 				})
 			},
-			csv: func(r *Row) string { return formatROAS(r.ROAS(), Ratio.String) }},
-		rate("conversion_rate", func(r *Row) Ratio { return r.ConversionRate() }),
-		rate("open_rate", func(r *Row) Ratio { return r.OpenRate() }),
-		rate("click_rate", func(r *Row) Ratio { return r.ClickRate() }),
-		rate("bounce_rate", func(r *Row) Ratio { return r.BounceRate() }),
+			csv: func(r *Row) string { return formatROAS(r.ROAS(), ratio.Ratio.Decimal) }},
+		rate("conversion_rate", func(r *Row) ratio.Ratio { return r.ConversionRate() }),
+		rate("open_rate", func(r *Row) ratio.Ratio { return r.OpenRate() }),
+		rate("click_rate", func(r *Row) ratio.Ratio { return r.ClickRate() }),
+		rate("bounce_rate", func(r *Row) ratio.Ratio { return r.BounceRate() }),
 	}
 }
 

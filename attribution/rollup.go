@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 
+	"github.com/shopcrm/shopcrm/calendar"
 	"github.com/shopcrm/shopcrm/money"
 )
 
@@ -57,14 +58,14 @@ type Measures struct {
 type Row struct {
 	Level    Level
 	Key      Key
-	From, To Day
+	From, To calendar.Date
 	Measures
 }
 
 // Result is a rollup.
 type Result struct {
 	Model    Model
-	From, To Day // the period: Config.From/To, else the first and last day with data (zero for none)
+	From, To calendar.Date // the period: Config.From/To, else the first and last day with data (zero for none)
 
 	// Daily holds one row per (level, key, day) with data, sorted by
 	// level, key (field by field) and day. Period holds one row per
@@ -96,7 +97,7 @@ type Stats struct {
 	Attributed  int64 // conversions in the period that earned credit
 
 	// Duplicates counts exact repeats that were dropped: a touchpoint of
-	// the same customer, instant, kind, key and UTM as an earlier one
+	// the same customer, instant, action, key and UTM as an earlier one
 	// (anonymous touchpoints are never repeats: they may be different
 	// people), an
 	// order id repeated with the same content for the same customer, or a
@@ -181,7 +182,7 @@ type engine struct {
 // stays small because every touchpoint lands on one.
 type cell struct {
 	leaf int32
-	day  Day
+	day  calendar.Date
 	conv convSums
 	rows *rows // spend and message rows, when any
 }
@@ -197,21 +198,21 @@ const (
 	nCounts
 )
 
-// slot returns the engine.counts index a touchpoint of kind k counts in, or -1
+// slot returns the engine.counts index a touchpoint with action k counts in, or -1
 // for direct visits, which are only credited.
-func slot(k Kind) int {
+func slot(k Action) int {
 	switch k {
 	case AdImpression:
 		return nImpr
 	case AdClick:
 		return nClicks
-	case EmailSent, SMSSent:
+	case EmailSent, SMSSent, MessageSent:
 		return nSends
-	case EmailOpened:
+	case EmailOpened, MessageOpened:
 		return nOpens
-	case EmailClicked, SMSClicked:
+	case EmailClicked, SMSClicked, MessageClicked:
 		return nMClicks
-	case EmailBounced:
+	case EmailBounced, MessageBounced:
 		return nBounces
 	}
 	return -1
@@ -271,13 +272,13 @@ func (s *amounts) totals() money.Totals {
 
 type chanDay struct {
 	channel string
-	day     Day
+	day     calendar.Date
 }
 
 type nodeKey struct {
 	level Level
 	key   Key
-	day   Day
+	day   calendar.Date
 }
 
 func newEngine(s settings) *engine {
@@ -321,18 +322,18 @@ func (e *engine) leafOf(k Key) int32 {
 // (plus a little), so sparse leaves cost little; days outside it are found
 // in the map.
 type span struct {
-	first Day
+	first calendar.Date
 	cells []int32
 	n     int // cells of the leaf
 }
 
 // cellOf returns the cell of a leaf on a day. The pointer is valid until
 // a cell is added.
-func (e *engine) cellOf(id int32, d Day) *cell { return &e.cells[e.cellIndex(id, d)] }
+func (e *engine) cellOf(id int32, d calendar.Date) *cell { return &e.cells[e.cellIndex(id, d)] }
 
 // cellIndex returns the index of the cell of a leaf on a day, adding it if
 // needed.
-func (e *engine) cellIndex(id int32, d Day) int32 {
+func (e *engine) cellIndex(id int32, d calendar.Date) int32 {
 	sp := &e.spans[id]
 	if i := int64(d) - int64(sp.first); i >= 0 && i < int64(len(sp.cells)) && sp.cells[i] != 0 {
 		return sp.cells[i] - 1
@@ -351,7 +352,7 @@ func (e *engine) cellIndex(id int32, d Day) int32 {
 }
 
 // put records cell ci for day d if the span can cover d within its limit.
-func (sp *span) put(d Day, ci int32) {
+func (sp *span) put(d calendar.Date, ci int32) {
 	if len(sp.cells) == 0 {
 		sp.first, sp.cells = d, append(sp.cells[:0], ci+1)
 		return
@@ -363,7 +364,7 @@ func (sp *span) put(d Day, ci int32) {
 	if lo < int64(sp.first) {
 		grown := make([]int32, hi-lo, (hi-lo)*5/4+1)
 		copy(grown[int64(sp.first)-lo:], sp.cells)
-		sp.first, sp.cells = Day(lo), grown
+		sp.first, sp.cells = calendar.Date(lo), grown
 	} else if hi > int64(sp.first)+int64(len(sp.cells)) {
 		sp.cells = append(sp.cells, make([]int32, hi-int64(sp.first)-int64(len(sp.cells)))...)
 	}
@@ -547,18 +548,18 @@ func (e *engine) journeys(tps iter.Seq[Touchpoint], convs iter.Seq[Conversion]) 
 }
 
 // seen records a touchpoint of the current customer and instant: its key
-// as a leaf index, its kind, and its UTM as an index into engine.instUTM
+// as a leaf index, its action, and its UTM as an index into engine.instUTM
 // plus one (0 for none).
 type seen struct {
-	leaf int32
-	kind Kind
-	utm  int32
+	leaf   int32
+	action Action
+	utm    int32
 }
 
 type instKey struct {
-	leaf int32
-	kind Kind
-	utm  UTM
+	leaf   int32
+	action Action
+	utm    UTM
 }
 
 func (e *engine) newInstant() {
@@ -569,7 +570,7 @@ func (e *engine) newInstant() {
 }
 
 // repeated reports whether tp repeats a touchpoint of the same customer
-// and instant (same kind, key after the UTM fill-in, and UTM), and records
+// and instant (same action, key after the UTM fill-in, and UTM), and records
 // it otherwise. Anonymous touchpoints are never repeats: without a
 // customer, identical events may well be different people.
 func (e *engine) repeated(id int32, tp *Touchpoint) bool {
@@ -577,7 +578,7 @@ func (e *engine) repeated(id int32, tp *Touchpoint) bool {
 		return false
 	}
 	if len(e.instSet) > 0 {
-		k := instKey{id, tp.Kind, tp.UTM}
+		k := instKey{id, tp.Action, tp.UTM}
 		if _, ok := e.instSet[k]; ok {
 			return true
 		}
@@ -585,7 +586,7 @@ func (e *engine) repeated(id int32, tp *Touchpoint) bool {
 		return false
 	}
 	for _, r := range e.inst {
-		if r.leaf == id && r.kind == tp.Kind && (r.utm == 0 && tp.UTM == (UTM{}) || r.utm > 0 && e.instUTM[r.utm-1] == tp.UTM) {
+		if r.leaf == id && r.action == tp.Action && (r.utm == 0 && tp.UTM == (UTM{}) || r.utm > 0 && e.instUTM[r.utm-1] == tp.UTM) {
 			return true
 		}
 	}
@@ -596,16 +597,16 @@ func (e *engine) repeated(id int32, tp *Touchpoint) bool {
 			e.instSet = make(map[instKey]struct{})
 		}
 		for _, r := range e.inst {
-			k := instKey{leaf: r.leaf, kind: r.kind}
+			k := instKey{leaf: r.leaf, action: r.action}
 			if r.utm > 0 {
 				k.utm = e.instUTM[r.utm-1]
 			}
 			e.instSet[k] = struct{}{}
 		}
-		e.instSet[instKey{id, tp.Kind, tp.UTM}] = struct{}{}
+		e.instSet[instKey{id, tp.Action, tp.UTM}] = struct{}{}
 		return false
 	}
-	r := seen{leaf: id, kind: tp.Kind}
+	r := seen{leaf: id, action: tp.Action}
 	if tp.UTM != (UTM{}) {
 		e.instUTM = append(e.instUTM, tp.UTM)
 		r.utm = int32(len(e.instUTM))
@@ -616,7 +617,7 @@ func (e *engine) repeated(id int32, tp *Touchpoint) bool {
 
 // touch counts a touchpoint and, if eligible, adds it to the journey.
 func (e *engine) touch(tp *Touchpoint, at int64, id int32, k Key) {
-	if n := slot(tp.Kind); n >= 0 {
+	if n := slot(tp.Action); n >= 0 {
 		d := e.days.day(floorDiv(at, 1e9))
 		if e.s.inPeriod(d) {
 			e.counts[e.cellIndex(id, d)][n]++
@@ -624,7 +625,7 @@ func (e *engine) touch(tp *Touchpoint, at int64, id int32, k Key) {
 			e.res.Stats.OutsidePeriod++
 		}
 	}
-	if !tp.Kind.Eligible() || tp.Customer == "" {
+	if !tp.Action.Eligible() || tp.Customer == "" {
 		return
 	}
 	// Drop what no later conversion can reach: they all come at or after
@@ -636,7 +637,7 @@ func (e *engine) touch(tp *Touchpoint, at int64, id int32, k Key) {
 		n := copy(e.journey, e.journey[e.start:])
 		e.journey, e.start = e.journey[:n], 0
 	}
-	t := touch{at: at, leaf: id, direct: tp.Kind == DirectVisit}
+	t := touch{at: at, leaf: id, direct: tp.Action == DirectVisit}
 	j := len(e.journey)
 	e.journey = append(e.journey, t)
 	// Same instant: keep key order, so ties never depend on input order.
@@ -749,7 +750,7 @@ func (e *engine) repeatedOrder(p *pending) (bool, error) {
 // creditNodes gives a whole conversion to every node above the clicked
 // keys, once each: Shopify's any-click counts a channel once per order
 // however many of its campaigns were clicked.
-func (e *engine) creditNodes(p *pending, leaves []int32, d Day) error {
+func (e *engine) creditNodes(p *pending, leaves []int32, d calendar.Date) error {
 	e.nodes = e.nodes[:0]
 	for _, id := range leaves {
 		k := e.leaves[id]
@@ -821,7 +822,7 @@ func (e *engine) finish() (*Result, error) {
 
 	r := &e.res
 	r.Daily = make([]Row, 0, len(nodes))
-	first, last := Day(math.MaxInt32), Day(math.MinInt32)
+	first, last := calendar.Date(math.MaxInt32), calendar.Date(math.MinInt32)
 	for n, m := range nodes {
 		r.Daily = append(r.Daily, Row{Level: n.level, Key: n.key, From: n.day, To: n.day, Measures: *m})
 		first, last = min(first, n.day), max(last, n.day)

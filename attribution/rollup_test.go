@@ -6,15 +6,17 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/shopcrm/shopcrm/attribution"
+	"github.com/shopcrm/shopcrm/calendar"
 	"github.com/shopcrm/shopcrm/money"
+	"github.com/shopcrm/shopcrm/ratio"
 )
 
 var (
-	d1 = attribution.Date(2025, time.March, 9)
-	d2 = attribution.Date(2025, time.March, 10)
+	d1 = calendar.NewDate(2025, time.March, 9)
+	d2 = calendar.NewDate(2025, time.March, 10)
 )
 
-func on(d attribution.Day, hour int) time.Time {
+func on(d calendar.Date, hour int) time.Time {
 	return d.Start(nil).Add(time.Duration(hour) * time.Hour)
 }
 
@@ -38,7 +40,7 @@ func tiers() attribution.Input {
 			tp("b", on(d2, 7), attribution.AdImpression, video),  // meta has none on d2: counted
 			tp("b", on(d2, 8), attribution.AdClick, video),       // counted
 			tp("b", on(d2, 9), attribution.AdClick, gen1),        // google has rows on d2: not counted
-			attribution.Touchpoint{Customer: "c", Time: on(d1, 11), Kind: attribution.DirectVisit},
+			attribution.Touchpoint{Customer: "c", Time: on(d1, 11), Action: attribution.DirectVisit},
 		),
 		Conversions: seq(
 			attribution.Conversion{Order: "5", Time: on(d2, 14), Revenue: usd("2.00")}, // guest
@@ -101,7 +103,7 @@ func TestRollupTiers(t *testing.T) {
 		t.Errorf("period rows mismatch (-want +got):\n%s", diff)
 	}
 
-	daily := func(d attribution.Day, l attribution.Level, k attribution.Key, x attribution.Measures) attribution.Row {
+	daily := func(d calendar.Date, l attribution.Level, k attribution.Key, x attribution.Measures) attribution.Row {
 		k, _ = k.At(l)
 		return attribution.Row{Level: l, Key: k, From: d, To: d, Measures: x}
 	}
@@ -218,7 +220,7 @@ func TestRollupShopTimeZone(t *testing.T) {
 			Conversions: seq(attribution.Conversion{Order: "1", Customer: "a", Time: on(d1, 23).Add(30 * time.Minute), Revenue: usd("1.00")}),
 		}
 	}
-	for loc, want := range map[*time.Location]attribution.Day{time.UTC: d1, tokyo: d2} {
+	for loc, want := range map[*time.Location]calendar.Date{time.UTC: d1, tokyo: d2} {
 		res := rollup(t, attribution.Config{Location: loc}, in())
 		if got := res.Daily[0].From; got != want {
 			t.Errorf("%v: day %v, want %v", loc, got, want)
@@ -248,8 +250,8 @@ func TestRollupMixedCurrencies(t *testing.T) {
 		t.Errorf("revenue = %v, want %v", total.Revenue, want)
 	}
 	wantROAS := []attribution.CurrencyRatio{
-		{Currency: "EUR", Ratio: attribution.Ratio{Num: 800, Den: 400}},
-		{Currency: "USD", Ratio: attribution.Ratio{Num: 3000, Den: 1000}},
+		{Currency: "EUR", Ratio: ratio.Of(800, 400)},
+		{Currency: "USD", Ratio: ratio.Of(3000, 1000)},
 	}
 	if diff := cmp.Diff(wantROAS, total.ROAS()); diff != "" {
 		t.Errorf("ROAS mismatch (-want +got):\n%s", diff)
@@ -257,5 +259,52 @@ func TestRollupMixedCurrencies(t *testing.T) {
 	wantCPC := attribution.Cost{Defined: true, Amounts: []money.Amount{money.MustParse("0.50", "EUR"), usd("1.25")}}
 	if diff := cmp.Diff(wantCPC, total.CPC()); diff != "" {
 		t.Errorf("CPC mismatch (-want +got):\n%s", diff)
+	}
+}
+
+// LINE and push messages are touchpoints of their own: a click on a LINE
+// message earns the conversion, and sends, opens, clicks and bounces count
+// like an email's, under the channel the key names.
+func TestMessagingTouchpoints(t *testing.T) {
+	line := attribution.Key{Channel: "line", Campaign: "spring"}
+	push := attribution.Key{Channel: "push", Campaign: "spring"}
+	in := attribution.Input{
+		Touchpoints: seq(
+			tp("a", on(d1, 8), attribution.MessageSent, line),
+			tp("a", on(d1, 9), attribution.MessageOpened, line),
+			tp("a", on(d1, 10), attribution.MessageClicked, line),
+			tp("a", on(d1, 11), attribution.MessageOpened, push), // an open earns nothing
+			tp("b", on(d1, 8), attribution.MessageSent, line),
+			tp("b", on(d1, 8), attribution.MessageBounced, line),
+		),
+		Conversions: seq(attribution.Conversion{Order: "1", Customer: "a", Time: on(d1, 12), Revenue: usd("10.00")}),
+	}
+	res, err := attribution.Config{Model: attribution.LastClick}.Rollup(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]attribution.Measures{}
+	for _, r := range res.Period {
+		if r.Level == attribution.ChannelLevel {
+			got[r.Key.Channel] = r.Measures
+		}
+	}
+	want := map[string]attribution.Measures{
+		"line": {Sends: 2, Opens: 1, MessageClicks: 1, Bounces: 1, Conversions: attribution.One, Returning: attribution.One, Revenue: totals(usd("10.00"))},
+		"push": {Opens: 1},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("channel rows (-want +got):\n%s", diff)
+	}
+	if got := got["line"].ClickRate(); got != ratio.Of(1, 1) {
+		t.Errorf("LINE click rate = %v", got)
+	}
+	for _, a := range []attribution.Action{attribution.MessageSent, attribution.MessageOpened, attribution.MessageClicked, attribution.MessageBounced} {
+		if back, err := attribution.ParseAction(a.String()); err != nil || back != a {
+			t.Errorf("ParseAction(%q) = %v, %v", a, back, err)
+		}
+		if a.Eligible() != (a == attribution.MessageClicked) {
+			t.Errorf("%v.Eligible() = %v", a, a.Eligible())
+		}
 	}
 }

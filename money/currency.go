@@ -76,6 +76,7 @@ type UnknownCurrencyError struct {
 	Code string
 }
 
+// Error describes the code.
 func (e *UnknownCurrencyError) Error() string {
 	return fmt.Sprintf("money: unknown currency %q", e.Code)
 }

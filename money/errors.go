@@ -15,6 +15,7 @@ type CurrencyMismatchError struct {
 	Left, Right Currency
 }
 
+// Error describes the operation and the two currencies.
 func (e *CurrencyMismatchError) Error() string {
 	return fmt.Sprintf("money: cannot %s %s and %s", e.Op, e.Left, e.Right)
 }
@@ -29,6 +30,7 @@ type ParseError struct {
 	Reason   string
 }
 
+// Error describes the input, the reason and the offset.
 func (e *ParseError) Error() string {
 	return fmt.Sprintf("money: parse %q as %s: %s at offset %d", e.Input, e.Currency, e.Reason, e.Pos)
 }

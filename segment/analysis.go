@@ -7,12 +7,14 @@ import (
 	"strings"
 	"time"
 
+	"github.com/shopcrm/shopcrm/gid"
 	"github.com/shopcrm/shopcrm/money"
+	"github.com/shopcrm/shopcrm/ratio"
 )
 
 // ProductCount is how many members bought a product in a given purchase.
 type ProductCount struct {
-	Product   ID
+	Product   gid.ID
 	Customers int
 }
 
@@ -31,7 +33,7 @@ type Send struct {
 	// ascending. When nil, the audience is the segment's members as of At
 	// (the rule evaluated at that time), which is who a send to the segment
 	// reached, not who belongs to it now.
-	Recipients []ID
+	Recipients []gid.ID
 }
 
 // SendReport is what the audience of a send did within (At, At+Within].
@@ -49,7 +51,7 @@ type SendReport struct {
 }
 
 // Conversion is converted ÷ audience.
-func (s SendReport) Conversion() Ratio { return Ratio{s.Converted, s.Audience} }
+func (s SendReport) Conversion() ratio.Ratio { return counts(s.Converted, s.Audience) }
 
 type sendState struct {
 	send   Send
@@ -115,7 +117,7 @@ func (st *sendState) add(c *Customer, now time.Time, f *facts) error {
 	s := &st.send
 	var in bool
 	if s.Recipients != nil {
-		_, in = slices.BinarySearchFunc(s.Recipients, c.ID, ID.Compare)
+		_, in = slices.BinarySearchFunc(s.Recipients, c.ID, gid.ID.Compare)
 	} else {
 		var err error
 		f.reset(c, s.At)
@@ -156,7 +158,7 @@ func productCounts(counts []int32, ids []int64) []ProductCount {
 	var out []ProductCount
 	for k, n := range counts {
 		if n > 0 {
-			out = append(out, ProductCount{Product: ID{Kind: KindProduct, Num: ids[k]}, Customers: int(n)})
+			out = append(out, ProductCount{Product: gid.ID{Type: gid.Product, Num: ids[k]}, Customers: int(n)})
 		}
 	}
 	slices.SortFunc(out, func(a, b ProductCount) int {

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/shopcrm/shopcrm/gid"
 	"github.com/shopcrm/shopcrm/tagging"
 )
 
@@ -14,7 +15,7 @@ import (
 // customers known to carry Tag.
 type Snapshot struct {
 	Tag     string
-	Members []ID // strictly ascending customer ids
+	Members []gid.ID // strictly ascending customer ids
 }
 
 // Store keeps one snapshot per segment name. Implementations must be safe
@@ -84,13 +85,13 @@ func checkSnapshot(segment string, snap Snapshot) error {
 	if segment == "" {
 		return &SnapshotError{Segment: segment, Reason: "empty segment name"}
 	}
-	if err := checkTag(snap.Tag); err != nil {
+	if err := tagging.Check(snap.Tag); err != nil {
 		return &SnapshotError{Segment: segment, Reason: "invalid tag", Err: err}
 	}
 	if err := checkSorted("Members", snap.Members); err != nil {
 		return &SnapshotError{Segment: segment, Reason: "invalid members", Err: err}
 	}
-	if len(snap.Members) > 0 && snap.Members[0].Kind != KindCustomer {
+	if len(snap.Members) > 0 && snap.Members[0].Type != gid.Customer {
 		return &SnapshotError{Segment: segment, Reason: "members are not customer ids"}
 	}
 	return nil
@@ -132,7 +133,7 @@ type Plan struct {
 	Delta    Delta
 
 	store Store
-	prev  []ID // the snapshot as committed so far
+	prev  []gid.ID // the snapshot as committed so far
 }
 
 // FromTags plans the sync with the tags customers carried when they were
@@ -155,13 +156,13 @@ func (r *Report) FromTags() *Plan {
 // snapshot recorded for another tag is a [*SnapshotError]; delete it to
 // start over with the new tag.
 func (r *Report) FromSnapshot(ctx context.Context, store Store) (*Plan, error) {
-	if err := checkTag(r.Tag); err != nil {
+	if err := tagging.Check(r.Tag); err != nil {
 		return nil, &ConfigError{Field: "Report.Tag", Reason: "invalid", Err: err}
 	}
 	if err := checkSorted("Report.Members", r.Members); err != nil {
 		return nil, &ConfigError{Field: "Report.Members", Reason: "invalid", Err: err}
 	}
-	if len(r.Members) > 0 && r.Members[0].Kind != KindCustomer {
+	if len(r.Members) > 0 && r.Members[0].Type != gid.Customer {
 		return nil, &ConfigError{Field: "Report.Members", Reason: "not customer ids"}
 	}
 	snap, ok, err := store.Load(ctx, r.Name)
@@ -245,13 +246,13 @@ func (s Summary) String() string {
 // plan's tag, same direction), otherwise Commit returns a [*CommitError]
 // and saves nothing. For a tags plan Commit only performs that check.
 func (p *Plan) Commit(ctx context.Context, applied []tagging.Change) error {
-	var joins, leaves []ID
+	var joins, leaves []gid.ID
 	for i, ch := range applied {
-		id, err := ParseID(ch.ID, KindCustomer)
+		id, err := gid.ParseAs(ch.ID, gid.Customer)
 		if err != nil {
 			return &CommitError{Index: i, ID: ch.ID, Reason: "bad id", Err: err}
 		}
-		var planned []ID
+		var planned []gid.ID
 		switch {
 		case len(ch.Add) == 1 && len(ch.Remove) == 0 && tagEqual(ch.Add[0], p.Tag):
 			planned, joins = p.Delta.Joined, append(joins, id)
@@ -260,7 +261,7 @@ func (p *Plan) Commit(ctx context.Context, applied []tagging.Change) error {
 		default:
 			return &CommitError{Index: i, ID: ch.ID, Reason: "not a change of tag " + strconv.Quote(p.Tag)}
 		}
-		if _, ok := slices.BinarySearchFunc(planned, id, ID.Compare); !ok {
+		if _, ok := slices.BinarySearchFunc(planned, id, gid.ID.Compare); !ok {
 			return &CommitError{Index: i, ID: ch.ID, Reason: "not in the plan"}
 		}
 	}
@@ -278,14 +279,14 @@ func (p *Plan) Commit(ctx context.Context, applied []tagging.Change) error {
 // applyMoves returns prev (ascending) with joins added and leaves removed.
 // Joins already in prev and leaves not in it change nothing, so a batch
 // committed twice is harmless.
-func applyMoves(prev, joins, leaves []ID) []ID {
-	slices.SortFunc(joins, ID.Compare)
+func applyMoves(prev, joins, leaves []gid.ID) []gid.ID {
+	slices.SortFunc(joins, gid.ID.Compare)
 	joins = slices.Compact(joins)
-	slices.SortFunc(leaves, ID.Compare)
-	out := make([]ID, 0, len(prev)+len(joins))
+	slices.SortFunc(leaves, gid.ID.Compare)
+	out := make([]gid.ID, 0, len(prev)+len(joins))
 	i, j, k := 0, 0, 0
 	for i < len(prev) || j < len(joins) {
-		var next ID
+		var next gid.ID
 		switch {
 		case j == len(joins) || i < len(prev) && prev[i].Compare(joins[j]) < 0:
 			next = prev[i]

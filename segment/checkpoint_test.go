@@ -7,19 +7,20 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/shopcrm/shopcrm/gid"
 	"github.com/shopcrm/shopcrm/tagging"
 )
 
 // fakeShop applies tag changes to customers' tags like Shopify would,
 // failing the changes of the customers listed in fail.
 type fakeShop struct {
-	tags map[ID][]string
+	tags map[gid.ID][]string
 }
 
 func (s *fakeShop) apply(t *testing.T, changes []tagging.Change, fail ...int64) (applied []tagging.Change) {
 	t.Helper()
 	for _, ch := range changes {
-		id, err := ParseID(ch.ID, KindCustomer)
+		id, err := gid.ParseAs(ch.ID, gid.Customer)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -42,26 +43,26 @@ func (s *fakeShop) apply(t *testing.T, changes []tagging.Change, fail ...int64) 
 }
 
 // tagged lists the customers carrying tag.
-func (s *fakeShop) tagged(tag string) []ID {
-	var out []ID
+func (s *fakeShop) tagged(tag string) []gid.ID {
+	var out []gid.ID
 	for id, tags := range s.tags {
 		if hasTag(tags, tag) {
 			out = append(out, id)
 		}
 	}
-	slices.SortFunc(out, ID.Compare)
+	slices.SortFunc(out, gid.ID.Compare)
 	return out
 }
 
 // day of a sync: the members, the customers whose changes fail, and what
 // the plan must contain.
 type syncDay struct {
-	members  []ID
+	members  []gid.ID
 	fail     []int64
 	want     Summary
-	joined   []ID
-	left     []ID
-	snapshot []ID // after commit
+	joined   []gid.ID
+	left     []gid.ID
+	snapshot []gid.ID // after commit
 }
 
 func snapshotDays() []syncDay {
@@ -86,7 +87,7 @@ func TestSnapshotCarriesFailedChanges(t *testing.T) {
 	for name, store := range stores {
 		t.Run(name, func(t *testing.T) {
 			ctx := context.Background()
-			shop := &fakeShop{tags: map[ID][]string{}}
+			shop := &fakeShop{tags: map[gid.ID][]string{}}
 			for i, d := range snapshotDays() {
 				rep := &Report{Name: "first", Tag: "ecp-first", Members: d.members}
 				plan, err := rep.FromSnapshot(ctx, store)
@@ -114,11 +115,11 @@ func TestSnapshotCarriesFailedChanges(t *testing.T) {
 func TestTagsCarryFailedChanges(t *testing.T) {
 	// The shop's tags are the checkpoint: each day the customers are read
 	// with today's tags and failed changes come back by themselves.
-	shop := &fakeShop{tags: map[ID][]string{cid(1): {"line"}, cid(2): {"ecp-line"}, cid(3): nil}}
+	shop := &fakeShop{tags: map[gid.ID][]string{cid(1): {"line"}, cid(2): {"ecp-line"}, cid(3): nil}}
 	days := []struct {
 		line         []int64 // who is LINE-linked today
 		fail         []int64
-		joined, left []ID
+		joined, left []gid.ID
 	}{
 		{[]int64{1, 3}, []int64{3}, cids(1, 3), cids(2)},
 		{[]int64{1, 3}, nil, cids(3), nil},
@@ -128,7 +129,7 @@ func TestTagsCarryFailedChanges(t *testing.T) {
 	defs := []Definition{{Name: "line", Tag: "ecp-line", Rule: HasTag("line")}}
 	for i, d := range days {
 		var customers []Customer
-		for _, id := range []ID{cid(1), cid(2), cid(3)} {
+		for _, id := range []gid.ID{cid(1), cid(2), cid(3)} {
 			tags := slices.DeleteFunc(slices.Clone(shop.tags[id]), func(s string) bool { return s == "line" })
 			if slices.Contains(d.line, id.Num) {
 				tags = append(tags, "line")
@@ -188,14 +189,14 @@ func TestCommitRejectsForeignChanges(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	gid := func(n int64) string { return cid(n).GID() }
+	gid := func(n int64) string { return cid(n).String() }
 	cases := []struct {
 		name   string
 		ch     tagging.Change
 		reason string
 	}{
 		{"bad id", tagging.Change{ID: "x", Add: []string{"t"}}, "bad id"},
-		{"order id", tagging.Change{ID: oid(2).GID(), Add: []string{"t"}}, "bad id"},
+		{"order id", tagging.Change{ID: oid(2).String(), Add: []string{"t"}}, "bad id"},
 		{"other tag", tagging.Change{ID: gid(2), Add: []string{"u"}}, `not a change of tag "t"`},
 		{"both ways", tagging.Change{ID: gid(2), Add: []string{"t"}, Remove: []string{"t"}}, `not a change of tag "t"`},
 		{"wrong direction", tagging.Change{ID: gid(2), Remove: []string{"t"}}, "not in the plan"},
@@ -246,7 +247,7 @@ func TestFromSnapshotBadInput(t *testing.T) {
 	}{
 		{"bad tag", Report{Name: "s", Tag: ""}},
 		{"unsorted members", Report{Name: "s", Tag: "t", Members: cids(2, 1)}},
-		{"order members", Report{Name: "s", Tag: "t", Members: []ID{oid(1)}}},
+		{"order members", Report{Name: "s", Tag: "t", Members: []gid.ID{oid(1)}}},
 	}
 	for _, tc := range cases {
 		var ce *ConfigError

@@ -5,20 +5,21 @@ import (
 	"slices"
 	"strconv"
 
+	"github.com/shopcrm/shopcrm/gid"
 	"github.com/shopcrm/shopcrm/tagging"
 )
 
 // Delta is the difference between a previous and a current membership.
 type Delta struct {
-	Joined    []ID // in current only, ascending: they gain the segment tag
-	Left      []ID // in previous only, ascending: they lose it
-	Unchanged int  // in both
+	Joined    []gid.ID // in current only, ascending: they gain the segment tag
+	Left      []gid.ID // in previous only, ascending: they lose it
+	Unchanged int      // in both
 }
 
 // Changes turns d into tag changes: add tag to every joined customer, then
 // remove it from every leaver. Sync is a mirror, so leavers always lose the
 // tag. The tag is written as given; definitions check theirs, and
-// [CheckTag] checks any other.
+// [tagging.Check] checks any other.
 func (d Delta) Changes(tag string) []tagging.Change {
 	n := len(d.Joined) + len(d.Left)
 	out := make([]tagging.Change, 0, n)
@@ -29,11 +30,11 @@ func (d Delta) Changes(tag string) []tagging.Change {
 		tags[i] = tag
 	}
 	for i, id := range d.Joined {
-		out = append(out, tagging.Change{ID: id.GID(), Add: tags[i : i+1 : i+1]})
+		out = append(out, tagging.Change{ID: id.String(), Add: tags[i : i+1 : i+1]})
 	}
 	for i, id := range d.Left {
 		k := len(d.Joined) + i
-		out = append(out, tagging.Change{ID: id.GID(), Remove: tags[k : k+1 : k+1]})
+		out = append(out, tagging.Change{ID: id.String(), Remove: tags[k : k+1 : k+1]})
 	}
 	return out
 }
@@ -41,22 +42,22 @@ func (d Delta) Changes(tag string) []tagging.Change {
 // Move is one entry of a streaming diff: a customer who joined (in current
 // only) or left (in previous only).
 type Move struct {
-	ID     ID
+	ID     gid.ID
 	Joined bool // false: left
 }
 
 // Change returns the tag change for m: add tag when m joined, remove it
-// when m left. The tag is written as given (see [CheckTag]).
+// when m left. The tag is written as given (see [tagging.Check]).
 func (m Move) Change(tag string) tagging.Change {
 	if m.Joined {
-		return tagging.Change{ID: m.ID.GID(), Add: []string{tag}}
+		return tagging.Change{ID: m.ID.String(), Add: []string{tag}}
 	}
-	return tagging.Change{ID: m.ID.GID(), Remove: []string{tag}}
+	return tagging.Change{ID: m.ID.String(), Remove: []string{tag}}
 }
 
 // IDs returns ids as a sequence for [Diff] and [DiffSorted].
-func IDs(ids []ID) iter.Seq2[ID, error] {
-	return func(yield func(ID, error) bool) {
+func IDs(ids []gid.ID) iter.Seq2[gid.ID, error] {
+	return func(yield func(gid.ID, error) bool) {
 		for _, id := range ids {
 			if !yield(id, nil) {
 				return
@@ -65,12 +66,12 @@ func IDs(ids []ID) iter.Seq2[ID, error] {
 	}
 }
 
-// ParseIDs parses each string of gids with [ParseID] as an id of kind k. It
-// yields the first failure as an error and stops there.
-func ParseIDs(k Kind, gids iter.Seq[string]) iter.Seq2[ID, error] {
-	return func(yield func(ID, error) bool) {
+// ParseIDs parses each string of gids with [gid.ParseAs] as an id of type
+// t. It yields the first failure as an error and stops there.
+func ParseIDs(t gid.Type, gids iter.Seq[string]) iter.Seq2[gid.ID, error] {
+	return func(yield func(gid.ID, error) bool) {
 		for s := range gids {
-			id, err := ParseID(s, k)
+			id, err := gid.ParseAs(s, t)
 			if !yield(id, err) || err != nil {
 				return
 			}
@@ -78,32 +79,36 @@ func ParseIDs(k Kind, gids iter.Seq[string]) iter.Seq2[ID, error] {
 	}
 }
 
-// seqCheck checks one side of a diff: valid ids, one kind shared by both
+// seqCheck checks one side of a diff: valid ids, one type shared by both
 // sides, and, for sorted input, strictly ascending.
 type seqCheck struct {
 	input  string
 	sorted bool
-	kind   *Kind // shared between the two sides
+	typ    *gid.Type // shared between the two sides
 	n      int
-	last   ID
+	last   gid.ID
 }
 
-func (s *seqCheck) check(id ID) error {
+func (s *seqCheck) check(id gid.ID) error {
 	i := s.n
 	s.n++
-	if !id.Kind.valid() || id.Num <= 0 {
-		return &IDError{Input: id.String(), Reason: "invalid id in " + s.input + " at index " + strconv.Itoa(i)}
+	// The type is checked in full once, for the first id: the others
+	// must equal it, and then numbers alone order them.
+	same := id.Type == *s.typ
+	if id.Num <= 0 || !same && !id.Type.Valid() {
+		return &gid.Error{Input: id.String(), Reason: "invalid id in " + s.input + " at index " + strconv.Itoa(i)}
 	}
-	if *s.kind == 0 {
-		*s.kind = id.Kind
-	} else if id.Kind != *s.kind {
-		return &SequenceError{Input: s.input, Index: i, Prev: ID{Kind: *s.kind}, ID: id, Problem: MixedKinds}
+	if !same {
+		if *s.typ != 0 {
+			return &SequenceError{Input: s.input, Index: i, Prev: gid.ID{Type: *s.typ}, ID: id, Problem: MixedTypes}
+		}
+		*s.typ = id.Type
 	}
 	if s.sorted && i > 0 {
-		switch c := s.last.Compare(id); {
-		case c == 0:
+		switch {
+		case s.last.Num == id.Num:
 			return &SequenceError{Input: s.input, Index: i, Prev: s.last, ID: id, Problem: Duplicate}
-		case c > 0:
+		case s.last.Num > id.Num:
 			return &SequenceError{Input: s.input, Index: i, Prev: s.last, ID: id, Problem: OutOfOrder}
 		}
 	}
@@ -117,11 +122,11 @@ func (s *seqCheck) check(id ID) error {
 // two resource types, an invalid id or an error from either input is
 // yielded as the error and ends the sequence; moves yielded before it are
 // correct but the diff is incomplete, so stop applying them.
-func DiffSorted(prev, cur iter.Seq2[ID, error]) iter.Seq2[Move, error] {
+func DiffSorted(prev, cur iter.Seq2[gid.ID, error]) iter.Seq2[Move, error] {
 	return func(yield func(Move, error) bool) {
-		var kind Kind
-		pc := seqCheck{input: "previous", sorted: true, kind: &kind}
-		cc := seqCheck{input: "current", sorted: true, kind: &kind}
+		var typ gid.Type
+		pc := seqCheck{input: "previous", sorted: true, typ: &typ}
+		cc := seqCheck{input: "current", sorted: true, typ: &typ}
 		next, stop := iter.Pull2(batches(prev))
 		defer stop()
 		pp := puller{next: next, check: &pc}
@@ -138,7 +143,8 @@ func DiffSorted(prev, cur iter.Seq2[ID, error]) iter.Seq2[Move, error] {
 				yield(Move{}, err)
 				return
 			}
-			for pok && p.Compare(c) < 0 {
+			// Both sides are checked to hold one type: numbers decide.
+			for pok && p.Num < c.Num {
 				if !yield(Move{ID: p}, nil) {
 					return
 				}
@@ -147,7 +153,7 @@ func DiffSorted(prev, cur iter.Seq2[ID, error]) iter.Seq2[Move, error] {
 					return
 				}
 			}
-			if pok && p == c {
+			if pok && p.Num == c.Num {
 				if p, pok, err = pp.get(); err != nil {
 					yield(Move{}, err)
 					return
@@ -176,9 +182,9 @@ const batchSize = 1024
 // batches groups seq into slices of up to batchSize ids, reusing one
 // buffer: the consumer is done with a batch when it asks for the next. An
 // error comes after the ids before it.
-func batches(seq iter.Seq2[ID, error]) iter.Seq2[[]ID, error] {
-	return func(yield func([]ID, error) bool) {
-		buf := make([]ID, 0, batchSize)
+func batches(seq iter.Seq2[gid.ID, error]) iter.Seq2[[]gid.ID, error] {
+	return func(yield func([]gid.ID, error) bool) {
+		buf := make([]gid.ID, 0, batchSize)
 		for id, err := range seq {
 			if err != nil {
 				if len(buf) > 0 && !yield(buf, nil) {
@@ -205,24 +211,24 @@ func batches(seq iter.Seq2[ID, error]) iter.Seq2[[]ID, error] {
 // iter.Pull2 costs two coroutine switches, several times the rest of the
 // work per id; batching pays them once per batchSize ids.
 type puller struct {
-	next  func() ([]ID, error, bool)
+	next  func() ([]gid.ID, error, bool)
 	check *seqCheck
-	batch []ID
+	batch []gid.ID
 	i     int
 	done  bool
 }
 
 // get returns the next checked id, false at the end, or the error that
 // ends the sequence.
-func (p *puller) get() (ID, bool, error) {
+func (p *puller) get() (gid.ID, bool, error) {
 	for p.i >= len(p.batch) {
 		if p.done {
-			return ID{}, false, nil
+			return gid.ID{}, false, nil
 		}
 		b, err, ok := p.next()
 		if !ok || err != nil {
 			p.done = true
-			return ID{}, false, err
+			return gid.ID{}, false, err
 		}
 		p.batch, p.i = b, 0
 	}
@@ -230,7 +236,7 @@ func (p *puller) get() (ID, bool, error) {
 	p.i++
 	if err := p.check.check(id); err != nil {
 		p.done = true
-		return ID{}, false, err
+		return gid.ID{}, false, err
 	}
 	return id, true, nil
 }
@@ -244,21 +250,21 @@ func (p *puller) get() (ID, bool, error) {
 //
 // A duplicate within one side, ids of two resource types, an invalid id
 // or an error from either input is returned as the error.
-func Diff(prev, cur iter.Seq2[ID, error]) (Delta, error) {
+func Diff(prev, cur iter.Seq2[gid.ID, error]) (Delta, error) {
 	return diffChunked(prev, cur, minChunk)
 }
 
 // diffChunked is Diff with the smallest chunk as a parameter, so tests can
 // cross chunk boundaries with few ids.
-func diffChunked(prev, cur iter.Seq2[ID, error], minChunk int) (Delta, error) {
-	var kind Kind
+func diffChunked(prev, cur iter.Seq2[gid.ID, error], minChunk int) (Delta, error) {
+	var typ gid.Type
 	var a, scratch nums
-	if err := collect(prev, &seqCheck{input: "previous", kind: &kind}, &a); err != nil {
+	if err := collect(prev, &seqCheck{input: "previous", typ: &typ}, &a); err != nil {
 		return Delta{}, err
 	}
 	p, free := radixSort(&a, &scratch)
 	if v, ok := p.firstDup(); ok {
-		return Delta{}, dupErr("previous", kind, v)
+		return Delta{}, dupErr("previous", typ, v)
 	}
 
 	// The block set the sort left free holds each chunk and its scratch.
@@ -267,7 +273,7 @@ func diffChunked(prev, cur iter.Seq2[ID, error], minChunk int) (Delta, error) {
 	chunk := nums{blocks: free.blocks[:half:half]}
 	chunkScratch := nums{blocks: free.blocks[half:len(free.blocks):len(free.blocks)]}
 	limit := max(half*maxBlock, minChunk)
-	chk := seqCheck{input: "current", kind: &kind}
+	chk := seqCheck{input: "current", typ: &typ}
 	for id, err := range cur {
 		if err == nil {
 			err = chk.check(id)
@@ -278,22 +284,22 @@ func diffChunked(prev, cur iter.Seq2[ID, error], minChunk int) (Delta, error) {
 		chunk.add(uint64(id.Num))
 		if chunk.n == limit {
 			if v, dup := w.walk(&chunk, &chunkScratch); dup {
-				return Delta{}, dupErr("current", kind, v)
+				return Delta{}, dupErr("current", typ, v)
 			}
 		}
 	}
 	if v, dup := w.walk(&chunk, &chunkScratch); dup {
-		return Delta{}, dupErr("current", kind, v)
+		return Delta{}, dupErr("current", typ, v)
 	}
-	return w.delta(kind)
+	return w.delta(typ)
 }
 
 // minChunk is the smallest chunk of current ids Diff sorts at a time, for
 // when there are few previous ids to make room.
 const minChunk = 16 * maxBlock
 
-// collect reads ids into numbers; the shared kind is checked as it goes.
-func collect(seq iter.Seq2[ID, error], chk *seqCheck, out *nums) error {
+// collect reads ids into numbers; the shared type is checked as it goes.
+func collect(seq iter.Seq2[gid.ID, error], chk *seqCheck, out *nums) error {
 	for id, err := range seq {
 		if err == nil {
 			err = chk.check(id)
@@ -306,8 +312,8 @@ func collect(seq iter.Seq2[ID, error], chk *seqCheck, out *nums) error {
 	return nil
 }
 
-func dupErr(input string, k Kind, v uint64) error {
-	id := ID{Kind: k, Num: int64(v)}
+func dupErr(input string, k gid.Type, v uint64) error {
+	id := gid.ID{Type: k, Num: int64(v)}
 	return &SequenceError{Input: input, Index: -1, Prev: id, ID: id, Problem: Duplicate}
 }
 
@@ -360,23 +366,23 @@ func (w *walker) walk(chunk, scratch *nums) (dup uint64, found bool) {
 // delta finishes the diff: joined ids from different chunks are sorted
 // together (a duplicate across chunks shows up here), leavers are the
 // previous ids never found.
-func (w *walker) delta(k Kind) (Delta, error) {
+func (w *walker) delta(k gid.Type) (Delta, error) {
 	joined := w.joined.slice()
 	slices.Sort(joined)
 	var d Delta
 	if len(joined) > 0 {
-		d.Joined = make([]ID, len(joined))
+		d.Joined = make([]gid.ID, len(joined))
 	}
 	for i, v := range joined {
 		if i > 0 && v == joined[i-1] {
 			return Delta{}, dupErr("current", k, v)
 		}
-		d.Joined[i] = ID{Kind: k, Num: int64(v)}
+		d.Joined[i] = gid.ID{Type: k, Num: int64(v)}
 	}
-	var left list[ID]
+	var left list[gid.ID]
 	for j := range w.prev.n {
 		if w.found[j/64]&(1<<(j%64)) == 0 {
-			left.add(ID{Kind: k, Num: int64(w.prev.at(j))})
+			left.add(gid.ID{Type: k, Num: int64(w.prev.at(j))})
 		} else {
 			d.Unchanged++
 		}
@@ -386,7 +392,7 @@ func (w *walker) delta(k Kind) (Delta, error) {
 }
 
 // diffIDs diffs two ascending, duplicate-free id slices.
-func diffIDs(prev, cur []ID) Delta {
+func diffIDs(prev, cur []gid.ID) Delta {
 	var d Delta
 	i, j := 0, 0
 	for i < len(prev) && j < len(cur) {
@@ -410,9 +416,9 @@ func diffIDs(prev, cur []ID) Delta {
 
 // checkSorted reports the first id of ids that is invalid, out of order or a
 // duplicate, as the error for a sequence named input.
-func checkSorted(input string, ids []ID) error {
-	var kind Kind
-	chk := seqCheck{input: input, sorted: true, kind: &kind}
+func checkSorted(input string, ids []gid.ID) error {
+	var typ gid.Type
+	chk := seqCheck{input: input, sorted: true, typ: &typ}
 	for _, id := range ids {
 		if err := chk.check(id); err != nil {
 			return err

@@ -8,20 +8,21 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/shopcrm/shopcrm/gid"
 	"github.com/shopcrm/shopcrm/tagging"
 )
 
 // diffBoth runs Diff and DiffSorted (on sorted copies) and checks they
 // agree before returning Diff's answer.
-func diffBoth(t *testing.T, prev, cur []ID) Delta {
+func diffBoth(t *testing.T, prev, cur []gid.ID) Delta {
 	t.Helper()
 	d, err := Diff(IDs(prev), IDs(cur))
 	if err != nil {
 		t.Fatalf("Diff: %v", err)
 	}
 	sp, sc := slices.Clone(prev), slices.Clone(cur)
-	slices.SortFunc(sp, ID.Compare)
-	slices.SortFunc(sc, ID.Compare)
+	slices.SortFunc(sp, gid.ID.Compare)
+	slices.SortFunc(sc, gid.ID.Compare)
 	var s Delta
 	for m, err := range DiffSorted(IDs(sp), IDs(sc)) {
 		if err != nil {
@@ -41,7 +42,7 @@ func diffBoth(t *testing.T, prev, cur []ID) Delta {
 func TestDiff(t *testing.T) {
 	cases := []struct {
 		name      string
-		prev, cur []ID
+		prev, cur []gid.ID
 		want      Delta
 	}{
 		{"both empty", nil, nil, Delta{}},
@@ -64,7 +65,7 @@ func TestDiffLarge(t *testing.T) {
 	// every byte, including ids near the int64 limit.
 	r := rand.New(rand.NewPCG(1, 2))
 	seen := map[int64]bool{}
-	var all []ID
+	var all []gid.ID
 	for len(all) < 2*maxBlock+300 {
 		n := r.Int64N(1<<63-1) + 1
 		if len(all)%10 == 0 {
@@ -79,8 +80,8 @@ func TestDiffLarge(t *testing.T) {
 	prev, cur := all[:2*third], all[third:]
 	got := diffBoth(t, prev, cur)
 	want := Delta{Joined: slices.Clone(all[2*third:]), Left: slices.Clone(all[:third]), Unchanged: third}
-	slices.SortFunc(want.Joined, ID.Compare)
-	slices.SortFunc(want.Left, ID.Compare)
+	slices.SortFunc(want.Joined, gid.ID.Compare)
+	slices.SortFunc(want.Left, gid.ID.Compare)
 	diff(t, "Delta", want, got)
 	// Chunks as large as the sort of the previous ids leaves room for:
 	// here, a block, so the current ids take two chunks.
@@ -139,7 +140,7 @@ func TestDiffProperty(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
 	for iter := range 500 {
 		universe := r.IntN(40) + 1
-		var prev, cur []ID
+		var prev, cur []gid.ID
 		for n := 1; n <= universe; n++ {
 			if r.IntN(2) == 0 {
 				prev = append(prev, cid(int64(n*7)))
@@ -152,12 +153,12 @@ func TestDiffProperty(t *testing.T) {
 		r.Shuffle(len(cur), func(i, j int) { cur[i], cur[j] = cur[j], cur[i] })
 		d := diffBoth(t, prev, cur)
 
-		set := map[ID]bool{}
+		set := map[gid.ID]bool{}
 		for _, id := range prev {
 			set[id] = true
 		}
 		for _, ch := range d.Changes("seg") {
-			id, err := ParseID(ch.ID, KindCustomer)
+			id, err := gid.ParseAs(ch.ID, gid.Customer)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -176,20 +177,20 @@ func TestDiffProperty(t *testing.T) {
 				t.Fatalf("unexpected change %+v", ch)
 			}
 		}
-		var got []ID
+		var got []gid.ID
 		for id := range set {
 			got = append(got, id)
 		}
-		slices.SortFunc(got, ID.Compare)
+		slices.SortFunc(got, gid.ID.Compare)
 		want := slices.Clone(cur)
-		slices.SortFunc(want, ID.Compare)
+		slices.SortFunc(want, gid.ID.Compare)
 		diff(t, "applied diff vs current (iteration "+strconv.Itoa(iter)+")", want, got)
 		if d.Unchanged+len(d.Left) != len(prev) || d.Unchanged+len(d.Joined) != len(cur) {
 			t.Fatalf("counts do not add up: %+v for %d -> %d", d, len(prev), len(cur))
 		}
 		// applyMoves, which commits use, agrees too.
 		sp := slices.Clone(prev)
-		slices.SortFunc(sp, ID.Compare)
+		slices.SortFunc(sp, gid.ID.Compare)
 		diff(t, "applyMoves", want, applyMoves(sp, slices.Clone(d.Joined), slices.Clone(d.Left)))
 	}
 }
@@ -213,11 +214,11 @@ func TestDeltaChanges(t *testing.T) {
 	diff(t, "move changes", want[0], Move{ID: cid(1), Joined: true}.Change("ecp-first"))
 }
 
-func seqErr(ids []ID, at int, err error) iter.Seq2[ID, error] {
-	return func(yield func(ID, error) bool) {
+func seqErr(ids []gid.ID, at int, err error) iter.Seq2[gid.ID, error] {
+	return func(yield func(gid.ID, error) bool) {
 		for i, id := range ids {
 			if i == at {
-				yield(ID{}, err)
+				yield(gid.ID{}, err)
 				return
 			}
 			if !yield(id, nil) {
@@ -231,18 +232,18 @@ func TestDiffErrors(t *testing.T) {
 	boom := errors.New("source failed")
 	cases := []struct {
 		name      string
-		prev, cur iter.Seq2[ID, error]
+		prev, cur iter.Seq2[gid.ID, error]
 		sortedErr func(error) bool // DiffSorted
 		anyErr    func(error) bool // Diff; nil when Diff accepts the input
 	}{
 		{"out of order", IDs(cids(1, 3, 2)), IDs(nil), seqIs("previous", 2, OutOfOrder), nil},
 		{"duplicate", IDs(nil), IDs(cids(1, 2, 2)), seqIs("current", 2, Duplicate), seqIs("current", -1, Duplicate)},
-		{"mixed kinds within a side", IDs([]ID{cid(1), oid(2)}), IDs(nil), seqIs("previous", 1, MixedKinds), seqIs("previous", 1, MixedKinds)},
-		{"mixed kinds across sides", IDs(cids(1)), IDs([]ID{oid(2)}), seqIs("current", 0, MixedKinds), seqIs("current", 0, MixedKinds)},
-		{"invalid id", IDs([]ID{{}}), IDs(nil), isIDError, isIDError},
+		{"mixed types within a side", IDs([]gid.ID{cid(1), oid(2)}), IDs(nil), seqIs("previous", 1, MixedTypes), seqIs("previous", 1, MixedTypes)},
+		{"mixed types across sides", IDs(cids(1)), IDs([]gid.ID{oid(2)}), seqIs("current", 0, MixedTypes), seqIs("current", 0, MixedTypes)},
+		{"invalid id", IDs([]gid.ID{{}}), IDs(nil), isIDError, isIDError},
 		{"source error in previous", seqErr(cids(1, 2, 3), 1, boom), IDs(cids(1)), is(boom), is(boom)},
 		{"source error in current", IDs(cids(1)), seqErr(cids(1, 2, 3), 2, boom), is(boom), is(boom)},
-		{"parse error", IDs(nil), ParseIDs(KindCustomer, slices.Values([]string{"1", "gid://shopify/Order/2"})), isIDError, isIDError},
+		{"parse error", IDs(nil), ParseIDs(gid.Customer, slices.Values([]string{"1", "gid://shopify/Order/2"})), isIDError, isIDError},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -277,7 +278,7 @@ func seqIs(input string, index int, p Problem) func(error) bool {
 func is(target error) func(error) bool { return func(err error) bool { return errors.Is(err, target) } }
 
 func isIDError(err error) bool {
-	var ie *IDError
+	var ie *gid.Error
 	return errors.As(err, &ie)
 }
 
@@ -304,8 +305,8 @@ func TestDiffSortedStopsEarly(t *testing.T) {
 }
 
 func TestParseIDs(t *testing.T) {
-	var got []ID
-	for id, err := range ParseIDs(KindCustomer, slices.Values([]string{"gid://shopify/Customer/5", "6"})) {
+	var got []gid.ID
+	for id, err := range ParseIDs(gid.Customer, slices.Values([]string{"gid://shopify/Customer/5", "6"})) {
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -318,7 +319,7 @@ func TestParseIDs(t *testing.T) {
 // reads previous ids in batches and the unsorted diff sorts in blocks.
 func TestDiffAcrossBlocks(t *testing.T) {
 	n := 3*batchSize + 10
-	ids := make([]ID, n)
+	ids := make([]gid.ID, n)
 	for i := range ids {
 		ids[i] = cid(int64(i + 1))
 	}
@@ -348,7 +349,7 @@ func TestDiffAcrossBlocks(t *testing.T) {
 			t.Errorf("out of order at %d: %v", at+1, err)
 		}
 	}
-	big := make([]ID, 0, maxBlock+100)
+	big := make([]gid.ID, 0, maxBlock+100)
 	for i := range maxBlock + 99 {
 		big = append(big, cid(int64(maxBlock+100-i)))
 	}
@@ -370,7 +371,7 @@ func TestTagDeltaWithoutTagged(t *testing.T) {
 func TestDiffChunks(t *testing.T) {
 	r := rand.New(rand.NewPCG(9, 9))
 	for iter := range 50 {
-		var prev, cur []ID
+		var prev, cur []gid.ID
 		for n := int64(1); n <= 600; n++ {
 			if r.IntN(3) > 0 {
 				prev = append(prev, cid(n))
@@ -389,7 +390,7 @@ func TestDiffChunks(t *testing.T) {
 	}
 	// A duplicate current id, in prev or not, in the same chunk or not.
 	for _, tc := range []struct {
-		cur   []ID
+		cur   []gid.ID
 		chunk int
 	}{
 		{cids(5, 1, 5), 10}, {cids(5, 1, 5), 1}, {cids(9, 1, 9), 10}, {cids(9, 1, 9), 1}, {cids(9, 1, 9), 2},

@@ -8,16 +8,19 @@
 //
 // # Ids
 //
-// Shopify GIDs ("gid://shopify/Customer/123") and plain numbers ("123")
-// parse to the same [ID]: a resource [Kind] and an int64. IDs order
-// numerically and format back to the GID. Parsing does not allocate.
+// Customers, orders and products are identified by [gid.ID], the SDK's one
+// Shopify id type: a resource type and an int64, ordered numerically and
+// formatted back to the GID. [ParseIDs] reads GIDs or plain numbers
+// ("123", as exports store them) with [gid.ParseAs].
 //
 // # Rules and membership
 //
 // A [Definition] names a segment, the tag that mirrors it and a [Rule].
 // Built-in rules cover first-time, repeat and loyal buyers, product-line
-// fans, tags (HasTag("line") for LINE-linked customers), subscribers, and
-// lapsed and new buyers; [And], [Or] and [Not] compose them, [RuleFunc]
+// fans, tags (HasTag("line") for LINE-linked customers), subscribers
+// (active, on a plan, paused, cancelled: read per contract from the
+// subscription tags with package tagging's schema, so they follow its
+// grammar), and lapsed and new buyers; [And], [Or] and [Not] compose them, [RuleFunc]
 // adds your own. Time-relative rules take the evaluation time as an
 // argument and ignore orders placed after it, so evaluating with a past
 // time gives the membership as it was then.
@@ -65,9 +68,9 @@
 // are ordered by time, then id. A negative order total is a refund entry:
 // it lowers revenue but is not an order. A rule that cannot judge a
 // customer returns a [*RuleError], never false. An empty segment has
-// zero counts, empty money lists and undefined ([Ratio]) rates.
+// zero counts, empty money lists and undefined ([ratio.Ratio]) rates.
 //
-// Diff inputs must hold valid ids of one kind without duplicates;
+// Diff inputs must hold valid ids of one resource type without duplicates;
 // DiffSorted also requires ascending order. Anything else is an error, not
 // a guess.
 package segment

@@ -3,29 +3,15 @@ package segment
 import (
 	"fmt"
 	"strconv"
+
+	"github.com/shopcrm/shopcrm/gid"
 )
-
-// IDError reports a string that is not a valid id. Want is the kind the
-// caller asked for, zero when any kind was acceptable.
-type IDError struct {
-	Input  string
-	Want   Kind
-	Reason string
-}
-
-// Error implements error.
-func (e *IDError) Error() string {
-	if e.Want.valid() {
-		return fmt.Sprintf("segment: parse %s id %q: %s", e.Want, e.Input, e.Reason)
-	}
-	return fmt.Sprintf("segment: parse id %q: %s", e.Input, e.Reason)
-}
 
 // InputError reports a customer or order field that cannot be used, naming
 // the customer and the field path ("Orders[2].Total"). Err, when set, is
 // the underlying cause (for example a [*money.UnknownCurrencyError]).
 type InputError struct {
-	Customer ID
+	Customer gid.ID
 	Field    string
 	Reason   string
 	Err      error
@@ -50,7 +36,7 @@ type Problem uint8
 const (
 	Duplicate  Problem = iota + 1 // the same id twice
 	OutOfOrder                    // an id lower than the one before it, where ascending order is required
-	MixedKinds                    // ids of different resource types in one membership
+	MixedTypes                    // ids of different resource types in one membership
 )
 
 // String describes the problem: "duplicate id", "out of order", "mixed resource types".
@@ -60,7 +46,7 @@ func (p Problem) String() string {
 		return "duplicate id"
 	case OutOfOrder:
 		return "out of order"
-	case MixedKinds:
+	case MixedTypes:
 		return "mixed resource types"
 	}
 	return "Problem(" + strconv.Itoa(int(p)) + ")"
@@ -73,8 +59,8 @@ func (p Problem) String() string {
 type SequenceError struct {
 	Input   string
 	Index   int
-	Prev    ID
-	ID      ID
+	Prev    gid.ID
+	ID      gid.ID
 	Problem Problem
 }
 
@@ -87,8 +73,8 @@ func (e *SequenceError) Error() string {
 	switch e.Problem {
 	case OutOfOrder:
 		return fmt.Sprintf("segment: %s: %s%s: %s after %s", e.Input, e.Problem, at, e.ID, e.Prev)
-	case MixedKinds:
-		return fmt.Sprintf("segment: %s: %s%s: %s among %s ids", e.Input, e.Problem, at, e.ID, e.Prev.Kind)
+	case MixedTypes:
+		return fmt.Sprintf("segment: %s: %s%s: %s among %s ids", e.Input, e.Problem, at, e.ID, e.Prev.Type)
 	}
 	return fmt.Sprintf("segment: %s: %s%s: %s", e.Input, e.Problem, at, e.ID)
 }
@@ -99,7 +85,7 @@ func (e *SequenceError) Error() string {
 // another currency than the rule's threshold). Err is the cause, if any.
 type RuleError struct {
 	Rule     string
-	Customer ID
+	Customer gid.ID
 	Field    string
 	Reason   string
 	Err      error
@@ -140,17 +126,6 @@ func (e *ConfigError) Error() string {
 
 // Unwrap returns the cause, for errors.Is and errors.As.
 func (e *ConfigError) Unwrap() error { return e.Err }
-
-// TagError reports a tag this package will not write or put in a query.
-type TagError struct {
-	Tag    string
-	Reason string
-}
-
-// Error implements error.
-func (e *TagError) Error() string {
-	return fmt.Sprintf("segment: tag %q: %s", e.Tag, e.Reason)
-}
 
 // SnapshotError reports a stored snapshot that cannot be used: unreadable,
 // corrupt, or recorded for another tag than the segment now has (change the

@@ -7,22 +7,11 @@ import (
 	"slices"
 	"time"
 
+	"github.com/shopcrm/shopcrm/gid"
 	"github.com/shopcrm/shopcrm/money"
 	"github.com/shopcrm/shopcrm/segment"
 	"github.com/shopcrm/shopcrm/tagging"
 )
-
-func ExampleParseID() {
-	a, _ := segment.ParseID("gid://shopify/Customer/7012345678901", segment.KindCustomer)
-	b, _ := segment.ParseID("7012345678901", segment.KindCustomer)
-	fmt.Println(a == b, a.Num, b.GID())
-
-	_, err := segment.ParseID("gid://shopify/Order/1", segment.KindCustomer)
-	fmt.Println(err)
-	// Output:
-	// true 7012345678901 gid://shopify/Customer/7012345678901
-	// segment: parse Customer id "gid://shopify/Order/1": GID is a Order
-}
 
 func ExampleQuery() {
 	q, _ := segment.Query("ecp-first")
@@ -40,16 +29,16 @@ var (
 )
 
 func customer(n int64, tags ...string) segment.Customer {
-	return segment.Customer{ID: segment.ID{Kind: segment.KindCustomer, Num: n}, Tags: tags}
+	return segment.Customer{ID: gid.ID{Type: gid.Customer, Num: n}, Tags: tags}
 }
 
 func order(n int64, daysAgo int, yen int64, channel string) segment.Order {
 	return segment.Order{
-		ID:      segment.ID{Kind: segment.KindOrder, Num: n},
+		ID:      gid.ID{Type: gid.Order, Num: n},
 		Time:    today.Add(-time.Duration(daysAgo) * day),
 		Total:   money.Amount{Minor: yen, Currency: "JPY"},
 		Channel: channel,
-		Items:   []segment.LineItem{{Product: segment.ID{Kind: segment.KindProduct, Num: 100 + n%2}, ProductType: "Coffee"}},
+		Items:   []segment.LineItem{{Product: gid.ID{Type: gid.Product, Num: 100 + n%2}, ProductType: "Coffee"}},
 	}
 }
 
@@ -156,7 +145,7 @@ func ExampleFileStore() {
 	defer os.RemoveAll(dir)
 	ctx := context.Background()
 	store := &segment.FileStore{Dir: dir}
-	members := []segment.ID{{Kind: segment.KindCustomer, Num: 1}, {Kind: segment.KindCustomer, Num: 3}}
+	members := []gid.ID{{Type: gid.Customer, Num: 1}, {Type: gid.Customer, Num: 3}}
 	if err := store.Save(ctx, "first", segment.Snapshot{Tag: "ecp-first", Members: members}); err != nil {
 		fmt.Println(err)
 		return
@@ -170,8 +159,8 @@ func ExampleDiffSorted() {
 	yesterday := []string{"gid://shopify/Customer/1", "gid://shopify/Customer/5", "gid://shopify/Customer/9"}
 	today := []string{"5", "9", "12"} // plain numbers work too
 	moves := segment.DiffSorted(
-		segment.ParseIDs(segment.KindCustomer, slices.Values(yesterday)),
-		segment.ParseIDs(segment.KindCustomer, slices.Values(today)))
+		segment.ParseIDs(gid.Customer, slices.Values(yesterday)),
+		segment.ParseIDs(gid.Customer, slices.Values(today)))
 	for m, err := range moves {
 		if err != nil {
 			fmt.Println(err)
@@ -186,10 +175,10 @@ func ExampleDiffSorted() {
 }
 
 func ExampleDiff() {
-	id := func(n int64) segment.ID { return segment.ID{Kind: segment.KindCustomer, Num: n} }
+	id := func(n int64) gid.ID { return gid.ID{Type: gid.Customer, Num: n} }
 	d, err := segment.Diff(
-		segment.IDs([]segment.ID{id(9), id(1), id(5)}),
-		segment.IDs([]segment.ID{id(12), id(5), id(9)}))
+		segment.IDs([]gid.ID{id(9), id(1), id(5)}),
+		segment.IDs([]gid.ID{id(12), id(5), id(9)}))
 	fmt.Println(d.Joined, d.Left, d.Unchanged, err)
 	// Output: [gid://shopify/Customer/12] [gid://shopify/Customer/1] 2 <nil>
 }

@@ -1,6 +1,10 @@
 package segment
 
-import "time"
+import (
+	"time"
+
+	"github.com/shopcrm/shopcrm/tagging"
+)
 
 // facts is what the built-in rules need to know about one customer as of
 // one time. The Evaluator works it out once per customer and hands it to
@@ -18,12 +22,27 @@ type facts struct {
 	// sequence (time, then id), -1 when there is none.
 	first, second, last int
 	loaded              bool
+
+	// The customer's subscription contracts as read by contractsOf, nil
+	// until a subscription rule asks.
+	contractsOf  *tagging.Schema
+	contractList []tagging.Contract
 }
 
 // reset points f at c as of now; the order facts are worked out when a
 // rule first needs them, so tag rules never pay for them.
 func (f *facts) reset(c *Customer, now time.Time) {
-	f.c, f.now, f.loaded = c, now, false
+	f.c, f.now, f.loaded, f.contractsOf = c, now, false, nil
+}
+
+// contracts returns the customer's contracts under schema, read once per
+// reset and schema into a buffer reused from customer to customer.
+func (f *facts) contracts(schema *tagging.Schema) []tagging.Contract {
+	if f.contractsOf != schema {
+		f.contractList = schema.AppendContracts(f.contractList[:0], f.c.Tags)
+		f.contractsOf = schema
+	}
+	return f.contractList
 }
 
 // load works out the order facts, once per reset.

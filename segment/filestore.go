@@ -9,6 +9,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/shopcrm/shopcrm/gid"
+	"github.com/shopcrm/shopcrm/tagging"
 )
 
 // FileStore is a [Store] keeping one file per segment in Dir, which must
@@ -28,6 +31,10 @@ type FileStore struct {
 }
 
 const snapMagic = "SEGSNAP1"
+
+// snapCustomers is the resource-type byte of a snapshot: members are
+// customer ids, the only type a snapshot holds.
+const snapCustomers = 1
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
@@ -139,19 +146,16 @@ func (s *FileStore) Delete(ctx context.Context, segment string) error {
 	return nil
 }
 
-// encodeSnapshot lays out: magic, tag (uvarint length + bytes), kind byte,
-// member count, members as uvarint gaps from the previous id (the first from
-// zero), and a big-endian CRC-32C of everything before it.
+// encodeSnapshot lays out: magic, tag (uvarint length + bytes), the type
+// byte [snapCustomers], member count, members as uvarint gaps from the
+// previous id (the first from zero), and a big-endian CRC-32C of everything
+// before it.
 func encodeSnapshot(snap Snapshot) []byte {
 	b := make([]byte, 0, len(snapMagic)+len(snap.Tag)+16+3*len(snap.Members))
 	b = append(b, snapMagic...)
 	b = binary.AppendUvarint(b, uint64(len(snap.Tag)))
 	b = append(b, snap.Tag...)
-	kind := KindCustomer
-	if len(snap.Members) > 0 {
-		kind = snap.Members[0].Kind
-	}
-	b = append(b, byte(kind))
+	b = append(b, snapCustomers)
 	b = binary.AppendUvarint(b, uint64(len(snap.Members)))
 	var last int64
 	for _, id := range snap.Members {
@@ -187,15 +191,15 @@ func decodeSnapshot(data []byte) (Snapshot, error) {
 	}
 	snap := Snapshot{Tag: string(p[:tagLen])}
 	p = p[tagLen:]
-	if err := checkTag(snap.Tag); err != nil {
+	if err := tagging.Check(snap.Tag); err != nil {
 		return Snapshot{}, err
 	}
 	if len(p) < 1 {
-		return Snapshot{}, errors.New("missing kind")
+		return Snapshot{}, errors.New("missing type")
 	}
-	kind := Kind(p[0])
+	typ := p[0]
 	p = p[1:]
-	if kind != KindCustomer {
+	if typ != snapCustomers {
 		return Snapshot{}, errors.New("members are not customer ids")
 	}
 	count, ok := uvarint()
@@ -203,7 +207,7 @@ func decodeSnapshot(data []byte) (Snapshot, error) {
 		return Snapshot{}, errors.New("bad member count")
 	}
 	if count > 0 {
-		snap.Members = make([]ID, 0, count)
+		snap.Members = make([]gid.ID, 0, count)
 	}
 	var last uint64
 	for range count {
@@ -212,7 +216,7 @@ func decodeSnapshot(data []byte) (Snapshot, error) {
 			return Snapshot{}, errors.New("bad member id")
 		}
 		last += gap
-		snap.Members = append(snap.Members, ID{Kind: kind, Num: int64(last)})
+		snap.Members = append(snap.Members, gid.ID{Type: gid.Customer, Num: int64(last)})
 	}
 	if len(p) != 0 {
 		return Snapshot{}, errors.New("trailing bytes")

@@ -7,6 +7,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
+	"github.com/shopcrm/shopcrm/gid"
 	"github.com/shopcrm/shopcrm/money"
 )
 
@@ -16,12 +17,12 @@ var (
 	day = 24 * time.Hour
 )
 
-func cid(n int64) ID { return ID{Kind: KindCustomer, Num: n} }
-func oid(n int64) ID { return ID{Kind: KindOrder, Num: n} }
-func pid(n int64) ID { return ID{Kind: KindProduct, Num: n} }
+func cid(n int64) gid.ID { return gid.ID{Type: gid.Customer, Num: n} }
+func oid(n int64) gid.ID { return gid.ID{Type: gid.Order, Num: n} }
+func pid(n int64) gid.ID { return gid.ID{Type: gid.Product, Num: n} }
 
-func cids(ns ...int64) []ID {
-	var out []ID
+func cids(ns ...int64) []gid.ID {
+	var out []gid.ID
 	for _, n := range ns {
 		out = append(out, cid(n))
 	}

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/shopcrm/shopcrm/gid"
 	"github.com/shopcrm/shopcrm/money"
 )
 
@@ -16,7 +17,7 @@ import (
 // call that received it returns, so a source may reuse its buffers from one
 // customer to the next.
 type Customer struct {
-	ID      ID        // a KindCustomer id
+	ID      gid.ID    // a gid.Customer id
 	Tags    []string  // as stored; matching trims and ignores case, as Shopify does
 	Created time.Time // zero when unknown; no built-in rule needs it
 	Orders  []Order   // in any order; see Order
@@ -36,7 +37,7 @@ type Customer struct {
 // gives the membership as it was then (tags excepted: only today's are
 // known).
 type Order struct {
-	ID      ID           // a KindOrder id, unique within the customer
+	ID      gid.ID       // a gid.Order id, unique within the customer
 	Time    time.Time    // when it was placed (Shopify processedAt); required
 	Total   money.Amount // net total in a known currency; negative for a refund entry
 	Channel string       // sales channel or source name ("web", "pos", "line"); "" when unknown
@@ -47,7 +48,7 @@ type Order struct {
 // LineItem is what an order contained. Product is zero for custom items
 // and deleted products; such items match no product rule.
 type LineItem struct {
-	Product     ID // a KindProduct id, or zero
+	Product     gid.ID // a gid.Product id, or zero
 	ProductType string
 	Vendor      string
 }
@@ -64,12 +65,12 @@ type validator struct {
 
 // validate checks one customer.
 func (v *validator) validate(c *Customer) error {
-	if !c.ID.valid(KindCustomer) {
+	if !c.ID.Is(gid.Customer) {
 		return &InputError{Customer: c.ID, Field: "ID", Reason: "not a customer id"}
 	}
 	for i := range c.Orders {
 		o := &c.Orders[i]
-		if !o.ID.valid(KindOrder) {
+		if !o.ID.Is(gid.Order) {
 			return c.orderErr(i, "ID", "not an order id", nil)
 		}
 		if o.Time.IsZero() {
@@ -83,7 +84,7 @@ func (v *validator) validate(c *Customer) error {
 			v.known = cur
 		}
 		for j := range o.Items {
-			if p := o.Items[j].Product; !p.IsZero() && !p.valid(KindProduct) {
+			if p := o.Items[j].Product; !p.IsZero() && !p.Is(gid.Product) {
 				return c.orderErr(i, "Items["+strconv.Itoa(j)+"].Product", "not a product id", nil)
 			}
 		}
@@ -107,7 +108,7 @@ func (v *validator) validate(c *Customer) error {
 	slices.Sort(v.scratch)
 	for i := 1; i < len(v.scratch); i++ {
 		if v.scratch[i] == v.scratch[i-1] {
-			dup := ID{Kind: KindOrder, Num: v.scratch[i]}
+			dup := gid.ID{Type: gid.Order, Num: v.scratch[i]}
 			for k := range c.Orders {
 				if c.Orders[k].ID == dup {
 					return c.orderErr(k, "ID", "duplicate order id "+dup.String(), nil)
@@ -159,18 +160,6 @@ func trim(s string) string {
 func hasTag(tags []string, want string) bool {
 	for _, t := range tags {
 		if tagEqual(t, want) {
-			return true
-		}
-	}
-	return false
-}
-
-// hasTagPrefix reports whether some tag starts with prefix, ignoring case
-// and surrounding spaces.
-func hasTagPrefix(tags []string, prefix string) bool {
-	for _, t := range tags {
-		t = trim(t)
-		if len(t) >= len(prefix) && strings.EqualFold(t[:len(prefix)], prefix) {
 			return true
 		}
 	}

@@ -10,14 +10,16 @@ import (
 	"strings"
 	"time"
 
+	"github.com/shopcrm/shopcrm/gid"
 	"github.com/shopcrm/shopcrm/money"
+	"github.com/shopcrm/shopcrm/tagging"
 )
 
 // Definition is a segment: a name, the Shopify customer tag that mirrors its
 // membership, and the rule that decides it.
 type Definition struct {
 	Name string // unique among the definitions evaluated together
-	Tag  string // unique, ignoring case; see [CheckTag]
+	Tag  string // unique, ignoring case; see [tagging.Check]
 	Rule Rule
 }
 
@@ -50,7 +52,7 @@ type Evaluator struct {
 	sends  []*sendState
 
 	n         int
-	last      ID
+	last      gid.ID
 	ascending bool
 	seen      list[int64] // every customer id, checked for duplicates at the end when not ascending
 	check     validator
@@ -77,7 +79,7 @@ type segState struct {
 	// members holds each member's number with bit 63 set when the member
 	// already carried the tag: 8 bytes a member until the report is built.
 	members list[uint64]
-	left    list[ID] // tagged customers who are not members
+	left    list[gid.ID] // tagged customers who are not members
 	m       Metrics
 	sums    []currencySum // revenue and orders per currency
 	first   []int32       // members per product number, first purchase
@@ -147,7 +149,7 @@ func NewEvaluator(defs []Definition, opts Options) (*Evaluator, error) {
 		if _, dup := byName[d.Name]; dup {
 			return nil, &ConfigError{Field: field + ".Name", Reason: "duplicate name " + strconv.Quote(d.Name)}
 		}
-		if err := checkTag(d.Tag); err != nil {
+		if err := tagging.Check(d.Tag); err != nil {
 			return nil, &ConfigError{Field: field + ".Tag", Reason: "invalid", Err: err}
 		}
 		key := strings.ToLower(d.Tag)
@@ -180,7 +182,7 @@ func NewEvaluator(defs []Definition, opts Options) (*Evaluator, error) {
 			if err := checkSorted(field+".Recipients", s.Recipients); err != nil {
 				return nil, &ConfigError{Field: field + ".Recipients", Reason: "invalid", Err: err}
 			}
-			if len(s.Recipients) > 0 && s.Recipients[0].Kind != KindCustomer {
+			if len(s.Recipients) > 0 && s.Recipients[0].Type != gid.Customer {
 				return nil, &ConfigError{Field: field + ".Recipients", Reason: "not customer ids"}
 			}
 		}
@@ -363,14 +365,14 @@ func (r *Result) Segment(name string) (*Report, bool) {
 type Report struct {
 	Name, Tag string
 	// Members are the customers in the segment, ascending.
-	Members []ID
+	Members []gid.ID
 	// Tagged, as long as Members when set, reports which members carried
 	// Tag when they were read, and TaggedNonMembers lists the customers
 	// who carried it without being members, ascending. Together they are
 	// the previous membership when the tags are the checkpoint: see
 	// [Report.TagDelta] and [Report.FromTags].
 	Tagged           []bool
-	TaggedNonMembers []ID
+	TaggedNonMembers []gid.ID
 	Metrics          Metrics
 	// FirstPurchase and SecondPurchase count, per product, the members
 	// whose first (second) order contained it; each product counts once
@@ -399,7 +401,7 @@ func (e *Evaluator) Result() (*Result, error) {
 		slices.Sort(seen)
 		for i := 1; i < len(seen); i++ {
 			if seen[i] == seen[i-1] {
-				id := ID{Kind: KindCustomer, Num: seen[i]}
+				id := gid.ID{Type: gid.Customer, Num: seen[i]}
 				e.err = &SequenceError{Input: "customers", Index: -1, Prev: id, ID: id, Problem: Duplicate}
 				return nil, e.err
 			}
@@ -431,7 +433,7 @@ func (e *Evaluator) Result() (*Result, error) {
 			}
 		}
 		if !e.ascending {
-			slices.SortFunc(r.TaggedNonMembers, ID.Compare)
+			slices.SortFunc(r.TaggedNonMembers, gid.ID.Compare)
 		}
 		res.Segments = append(res.Segments, r)
 	}
@@ -444,7 +446,7 @@ func (e *Evaluator) Result() (*Result, error) {
 
 // membership returns the members, ascending, and which carried the tag,
 // sorting first when customers did not arrive in order.
-func (s *segState) membership(sort bool) ([]ID, []bool) {
+func (s *segState) membership(sort bool) ([]gid.ID, []bool) {
 	if s.members.n == 0 {
 		return nil, nil
 	}
@@ -453,10 +455,10 @@ func (s *segState) membership(sort bool) ([]ID, []bool) {
 	if sort {
 		slices.SortFunc(vals, func(a, b uint64) int { return cmp.Compare(a&^taggedBit, b&^taggedBit) })
 	}
-	members := make([]ID, len(vals))
+	members := make([]gid.ID, len(vals))
 	tagged := make([]bool, len(vals))
 	for i, v := range vals {
-		members[i] = ID{Kind: KindCustomer, Num: int64(v &^ taggedBit)}
+		members[i] = gid.ID{Type: gid.Customer, Num: int64(v &^ taggedBit)}
 		tagged[i] = v&taggedBit != 0
 	}
 	return members, tagged

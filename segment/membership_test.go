@@ -8,7 +8,9 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/shopcrm/shopcrm/gid"
 	"github.com/shopcrm/shopcrm/money"
+	"github.com/shopcrm/shopcrm/ratio"
 )
 
 // shop is a small store whose figures are worked out by hand in
@@ -160,14 +162,14 @@ func TestMetricsDerived(t *testing.T) {
 		t.Fatal(err)
 	}
 	type derived struct {
-		Repeat, WindowRepeat, PerCustomer Ratio
+		Repeat, WindowRepeat, PerCustomer ratio.Ratio
 		LTV, AOV                          []money.Amount
 	}
 	want := map[string]derived{
-		"first":  {Ratio{0, 2}, Ratio{0, 1}, Ratio{2, 2}, []money.Amount{jpy(3500)}, []money.Amount{jpy(3500)}},
-		"repeat": {Ratio{2, 2}, Ratio{1, 2}, Ratio{5, 2}, []money.Amount{jpy(5500)}, []money.Amount{jpy(2200)}},
-		"line":   {Ratio{1, 2}, Ratio{1, 2}, Ratio{4, 2}, []money.Amount{jpy(4000)}, []money.Amount{jpy(2000)}},
-		"coffee": {Ratio{1, 1}, Ratio{0, 1}, Ratio{2, 1}, []money.Amount{jpy(6000)}, []money.Amount{jpy(3000)}},
+		"first":  {ratio.Of(0, 2), ratio.Of(0, 1), ratio.Of(2, 2), []money.Amount{jpy(3500)}, []money.Amount{jpy(3500)}},
+		"repeat": {ratio.Of(2, 2), ratio.Of(1, 2), ratio.Of(5, 2), []money.Amount{jpy(5500)}, []money.Amount{jpy(2200)}},
+		"line":   {ratio.Of(1, 2), ratio.Of(1, 2), ratio.Of(4, 2), []money.Amount{jpy(4000)}, []money.Amount{jpy(2000)}},
+		"coffee": {ratio.Of(1, 1), ratio.Of(0, 1), ratio.Of(2, 1), []money.Amount{jpy(6000)}, []money.Amount{jpy(3000)}},
 	}
 	got := map[string]derived{}
 	for _, s := range res.Segments {
@@ -175,8 +177,8 @@ func TestMetricsDerived(t *testing.T) {
 		got[s.Name] = derived{m.RepeatRate(), m.WindowRepeatRate(), m.OrdersPerCustomer(), m.LTV(), m.AOV()}
 	}
 	diff(t, "derived metrics", want, got)
-	diff(t, "conversion", []Ratio{{1, 2}, {1, 2}, {0, 2}},
-		[]Ratio{res.Sends[0].Conversion(), res.Sends[1].Conversion(), res.Sends[2].Conversion()})
+	diff(t, "conversion", []ratio.Ratio{{Num: 1, Den: 2}, {Num: 1, Den: 2}, {Num: 0, Den: 2}},
+		[]ratio.Ratio{res.Sends[0].Conversion(), res.Sends[1].Conversion(), res.Sends[2].Conversion()})
 }
 
 func TestMetricsMoney(t *testing.T) {
@@ -205,7 +207,7 @@ func TestEmptySegment(t *testing.T) {
 	r := res.Segments[0]
 	want := Report{Name: "none", Tag: "ecp-none", Metrics: Metrics{Window: DefaultRepeatWindow}}
 	diff(t, "empty report", want, r)
-	for _, rt := range []Ratio{r.Metrics.RepeatRate(), r.Metrics.WindowRepeatRate(), r.Metrics.OrdersPerCustomer()} {
+	for _, rt := range []ratio.Ratio{r.Metrics.RepeatRate(), r.Metrics.WindowRepeatRate(), r.Metrics.OrdersPerCustomer()} {
 		if _, ok := rt.Float(); ok || rt.String() != "0/0 (undefined)" {
 			t.Errorf("ratio %v defined on an empty segment", rt)
 		}
@@ -217,15 +219,6 @@ func TestEmptySegment(t *testing.T) {
 	res, err = Evaluate(slices.Values([]Customer(nil)), defs, Options{Now: now})
 	if err != nil || res.Customers != 0 || len(res.Segments[0].Members) != 0 {
 		t.Errorf("empty input: %+v, %v", res, err)
-	}
-}
-
-func TestRatio(t *testing.T) {
-	if f, ok := (Ratio{3, 4}).Float(); !ok || f != 0.75 {
-		t.Errorf("Float = %v, %v", f, ok)
-	}
-	if s := (Ratio{3, 4}).String(); s != "3/4 (75.0%)" {
-		t.Errorf("String = %q", s)
 	}
 }
 
@@ -244,7 +237,7 @@ func TestEvaluateBadInput(t *testing.T) {
 		check func(error) bool
 	}{
 		{"order id as customer", []Customer{{ID: oid(1)}}, inputErr(oid(1), "ID")},
-		{"zero customer id", []Customer{{}}, inputErr(ID{}, "ID")},
+		{"zero customer id", []Customer{{}}, inputErr(gid.ID{}, "ID")},
 		{"customer id as order", []Customer{withOrders(Order{ID: cid(1), Time: now, Total: jpy(1)})}, inputErr(cid(9), "Orders[0].ID")},
 		{"order without time", []Customer{withOrders(Order{ID: oid(1), Total: jpy(1)})}, inputErr(cid(9), "Orders[0].Time")},
 		{"unknown currency", []Customer{withOrders(ord(1, now, money.Amount{Minor: 1, Currency: "ABC"}))},
@@ -271,7 +264,7 @@ func TestEvaluateBadInput(t *testing.T) {
 	}
 }
 
-func inputErr(c ID, field string) func(error) bool {
+func inputErr(c gid.ID, field string) func(error) bool {
 	return func(err error) bool {
 		var ie *InputError
 		return errors.As(err, &ie) && ie.Customer == c && ie.Field == field && ie.Error() != ""
@@ -300,7 +293,7 @@ func TestEvaluatorStickyError(t *testing.T) {
 	}
 
 	e, _ = NewEvaluator(shopDefs(), Options{Now: now})
-	if err := e.Add(nil); !inputErr(ID{}, "customer")(err) {
+	if err := e.Add(nil); !inputErr(gid.ID{}, "customer")(err) {
 		t.Errorf("Add(nil) = %v", err)
 	}
 	e, _ = NewEvaluator(shopDefs(), Options{Now: now})
@@ -359,7 +352,7 @@ func TestNewEvaluatorConfigErrors(t *testing.T) {
 		{"send in the future", []Definition{ok}, Options{Now: now, Sends: []Send{{Segment: "a", At: now.Add(1), Within: day}}}, "Sends[0].At"},
 		{"send without window", []Definition{ok}, Options{Now: now, Sends: []Send{{Segment: "a", At: now}}}, "Sends[0].Within"},
 		{"unsorted recipients", []Definition{ok}, Options{Now: now, Sends: []Send{{Segment: "a", At: now, Within: day, Recipients: cids(2, 1)}}}, "Sends[0].Recipients"},
-		{"order recipients", []Definition{ok}, Options{Now: now, Sends: []Send{{Segment: "a", At: now, Within: day, Recipients: []ID{oid(1)}}}}, "Sends[0].Recipients"},
+		{"order recipients", []Definition{ok}, Options{Now: now, Sends: []Send{{Segment: "a", At: now, Within: day, Recipients: []gid.ID{oid(1)}}}}, "Sends[0].Recipients"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,37 +1,11 @@
 package segment
 
 import (
-	"strconv"
 	"time"
 
 	"github.com/shopcrm/shopcrm/money"
+	"github.com/shopcrm/shopcrm/ratio"
 )
-
-// Ratio is an exact ratio of two counts. Rates are kept as counts so they
-// add up across segments and an empty denominator stays visibly undefined
-// instead of turning into 0 or NaN.
-type Ratio struct {
-	Num, Den int
-}
-
-// Float returns Num/Den, and false when Den is zero (the ratio is
-// undefined, for example the repeat rate of a segment without buyers).
-func (r Ratio) Float() (float64, bool) {
-	if r.Den == 0 {
-		return 0, false
-	}
-	return float64(r.Num) / float64(r.Den), true
-}
-
-// String formats r as "3/4 (75.0%)", or "0/0 (undefined)".
-func (r Ratio) String() string {
-	f, ok := r.Float()
-	s := strconv.Itoa(r.Num) + "/" + strconv.Itoa(r.Den)
-	if !ok {
-		return s + " (undefined)"
-	}
-	return s + " (" + strconv.FormatFloat(100*f, 'f', 1, 64) + "%)"
-}
 
 // DefaultRepeatWindow is the window of [Metrics.WindowRepeatRate] when
 // [Options] sets none.
@@ -59,15 +33,18 @@ type Metrics struct {
 
 // RepeatRate is the all-time repeat rate: members with two or more orders
 // ÷ members with at least one.
-func (m Metrics) RepeatRate() Ratio { return Ratio{m.Repeaters, m.Buyers} }
+func (m Metrics) RepeatRate() ratio.Ratio { return counts(m.Repeaters, m.Buyers) }
 
 // WindowRepeatRate is the repeat rate within the window, both orders inside
 // it (the "repeat purchase rate" of retail reports): members with two or
 // more orders in the window ÷ members with at least one there.
-func (m Metrics) WindowRepeatRate() Ratio { return Ratio{m.WindowRepeaters, m.WindowBuyers} }
+func (m Metrics) WindowRepeatRate() ratio.Ratio { return counts(m.WindowRepeaters, m.WindowBuyers) }
 
 // OrdersPerCustomer is orders ÷ members.
-func (m Metrics) OrdersPerCustomer() Ratio { return Ratio{m.Orders, m.Customers} }
+func (m Metrics) OrdersPerCustomer() ratio.Ratio { return counts(m.Orders, m.Customers) }
+
+// counts is the ratio of two counts.
+func counts(num, den int) ratio.Ratio { return ratio.Of(int64(num), int64(den)) }
 
 // LTV is the historical lifetime value: revenue ÷ members, per currency,
 // rounded half to even in the currency's minor unit. Every member counts in

@@ -5,7 +5,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/shopcrm/shopcrm/gid"
 	"github.com/shopcrm/shopcrm/money"
+	"github.com/shopcrm/shopcrm/tagging"
 )
 
 // Rule decides whether a customer belongs to a segment as of now.
@@ -258,7 +260,7 @@ func days(d time.Duration) string {
 // ProductMatch selects line items for [ProductFan]: every field that is set
 // must match. Type and Vendor compare ignoring case and surrounding spaces.
 type ProductMatch struct {
-	Product ID // a KindProduct id
+	Product gid.ID // a gid.Product id
 	Type    string
 	Vendor  string
 }
@@ -273,7 +275,7 @@ func ProductFan(m ProductMatch, k int) Rule {
 	switch {
 	case m.Product.IsZero() && m.Type == "" && m.Vendor == "":
 		r.err = &RuleError{Rule: "product-fan", Field: "match", Reason: "no product, type or vendor"}
-	case !m.Product.IsZero() && !m.Product.valid(KindProduct):
+	case !m.Product.IsZero() && !m.Product.Is(gid.Product):
 		r.err = &RuleError{Rule: "product-fan", Field: "match.Product", Reason: "not a product id"}
 	case k < 1:
 		r.err = &RuleError{Rule: "product-fan", Field: "k", Reason: "must be at least 1"}
@@ -350,7 +352,7 @@ func (r productFan) String() string {
 // LINE-linked segment.
 func HasTag(tag string) Rule {
 	tag = strings.TrimSpace(tag)
-	return hasTagRule{tag: tag, err: checkTag(tag)}
+	return hasTagRule{tag: tag, err: tagging.Check(tag)}
 }
 
 type hasTagRule struct {
@@ -371,38 +373,90 @@ func (r hasTagRule) matchFacts(f *facts) (bool, error) { return r.Match(f.c, f.n
 
 func (r hasTagRule) String() string { return "has-tag(" + strconv.Quote(r.tag) + ")" }
 
-// DefaultSubscriptionPrefix starts every tag a subscription app puts on its
-// customers ("subscription-123-plan:monthly").
-const DefaultSubscriptionPrefix = "subscription-"
+// The subscription rules read a customer's subscription tags per contract
+// with [tagging.Schema.Contracts], so they follow the schema's grammar
+// (prefix, templates) rather than a tag prefix. A contract is active when
+// its tags show it neither cancelled nor paused. A nil schema means
+// [tagging.Default].
 
-// Subscriber matches customers carrying any tag that starts with prefix,
-// ignoring case and surrounding spaces; "" means
-// [DefaultSubscriptionPrefix].
-func Subscriber(prefix string) Rule {
-	prefix = strings.TrimSpace(prefix)
-	if prefix == "" {
-		prefix = DefaultSubscriptionPrefix
-	}
-	return subscriber{prefix: prefix, err: checkTag(prefix)}
+// Subscriber matches active subscribers: customers with at least one
+// active contract. A customer whose contracts are all cancelled or paused,
+// or who only carries a purchase-count rule tag, is not one.
+func Subscriber(schema *tagging.Schema) Rule {
+	return newSubscription("subscriber", schema, "", (*tagging.Contract).Active, false)
 }
 
-type subscriber struct {
-	prefix string
+// SubscriberOnPlan matches customers with an active contract on plan,
+// compared as tags compare (trimmed, without regard to case).
+func SubscriberOnPlan(schema *tagging.Schema, plan string) Rule {
+	plan = strings.TrimSpace(plan)
+	r := newSubscription("subscriber-on-plan", schema, plan, func(c *tagging.Contract) bool {
+		return c.Active() && strings.EqualFold(c.Plan, plan)
+	}, false)
+	if plan == "" {
+		r.err = &RuleError{Rule: r.name, Field: "plan", Reason: "empty"}
+	}
+	return r
+}
+
+// PausedSubscriber matches customers with a paused contract that is not
+// cancelled.
+func PausedSubscriber(schema *tagging.Schema) Rule {
+	return newSubscription("paused-subscriber", schema, "", func(c *tagging.Contract) bool {
+		return c.Paused && c.Cancelled.IsZero()
+	}, false)
+}
+
+// CancelledSubscriber matches former subscribers, for win-back: customers
+// with contracts, every one of them cancelled.
+func CancelledSubscriber(schema *tagging.Schema) Rule {
+	return newSubscription("cancelled-subscriber", schema, "", func(c *tagging.Contract) bool {
+		return !c.Cancelled.IsZero()
+	}, true)
+}
+
+// subscription is the rule behind the subscriber rules: some contract (or,
+// with all, every contract and at least one) satisfies match.
+type subscription struct {
+	name   string
+	schema *tagging.Schema
+	plan   string // for String
+	match  func(*tagging.Contract) bool
+	all    bool
 	err    error
 }
 
-func (r subscriber) Validate() error { return ruleErr("subscriber", "prefix", r.err) }
-
-func (r subscriber) Match(c *Customer, now time.Time) (bool, error) {
-	if r.err != nil {
-		return false, r.Validate()
+func newSubscription(name string, schema *tagging.Schema, plan string, match func(*tagging.Contract) bool, all bool) subscription {
+	if schema == nil {
+		schema = tagging.Default()
 	}
-	return hasTagPrefix(c.Tags, r.prefix), nil
+	return subscription{name: name, schema: schema, plan: plan, match: match, all: all}
 }
 
-func (r subscriber) matchFacts(f *facts) (bool, error) { return r.Match(f.c, f.now) }
+func (r subscription) Validate() error { return r.err }
 
-func (r subscriber) String() string { return "subscriber(" + strconv.Quote(r.prefix) + ")" }
+func (r subscription) Match(c *Customer, now time.Time) (bool, error) { return matchOnce(r, c, now) }
+
+func (r subscription) matchFacts(f *facts) (bool, error) {
+	if r.err != nil {
+		return false, r.err
+	}
+	cs := f.contracts(r.schema)
+	for i := range cs {
+		if r.match(&cs[i]) != r.all {
+			return !r.all, nil
+		}
+	}
+	return r.all && len(cs) > 0, nil
+}
+
+func (r subscription) String() string {
+	s := r.name + "(" + strconv.Quote(r.schema.Prefix())
+	if r.plan != "" {
+		s += ", " + strconv.Quote(r.plan)
+	}
+	return s + ")"
+}
 
 func ruleErr(rule, field string, err error) error {
 	if err == nil {

@@ -2,11 +2,14 @@ package segment
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/shopcrm/shopcrm/gid"
 	"github.com/shopcrm/shopcrm/money"
+	"github.com/shopcrm/shopcrm/tagging"
 )
 
 func TestBuiltinRules(t *testing.T) {
@@ -36,7 +39,12 @@ func TestBuiltinRules(t *testing.T) {
 		ord(1003, ago(10*day), jpy(100), coffee2, coffee))
 	tagged := cust(11, []string{"vip", " LINE "})
 	sub := cust(12, []string{"Subscription-123-plan:monthly"})
-	notSub := cust(13, []string{"my-subscription-"})
+	notSub := cust(13, []string{"my-subscription-", "subscription-x"})
+	mySub := cust(14, []string{"my-7-plan:weekly"})
+	mySchema, err := tagging.NewSchema(tagging.WithPrefix("my"))
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	loyal := Loyal(5, jpy(50000), 365*day)
 	cases := []struct {
@@ -72,9 +80,10 @@ func TestBuiltinRules(t *testing.T) {
 		{"has-tag/trimmed and folded", HasTag("line"), tagged, true},
 		{"has-tag/absent", HasTag("line"), one, false},
 		{"has-tag/no partial match", HasTag("vi"), tagged, false},
-		{"subscriber/default prefix", Subscriber(""), sub, true},
-		{"subscriber/prefix only at start", Subscriber(""), notSub, false},
-		{"subscriber/custom prefix", Subscriber("my-"), notSub, true},
+		{"subscriber/default schema", Subscriber(nil), sub, true},
+		{"subscriber/not a tag of the schema", Subscriber(nil), notSub, false},
+		{"subscriber/custom schema", Subscriber(mySchema), mySub, true},
+		{"subscriber/custom schema, default tags", Subscriber(mySchema), sub, false},
 		{"lapsed/recent order", Lapsed(90 * day), two, false},
 		{"lapsed/old order", Lapsed(90 * day), oldBig, true},
 		{"lapsed/never ordered", Lapsed(90 * day), none, false},
@@ -124,7 +133,7 @@ func TestRuleErrors(t *testing.T) {
 		{"fan/k", ProductFan(ProductMatch{Type: "x"}, 0), "k", ""},
 		{"has-tag/empty", HasTag(" "), "tag", ""},
 		{"has-tag/comma", HasTag("a,b"), "tag", ""},
-		{"subscriber/comma", Subscriber("a,"), "prefix", ""},
+		{"subscriber-on-plan/empty", SubscriberOnPlan(nil, " "), "plan", ""},
 		{"lapsed/zero", Lapsed(0), "d", ""},
 		{"new/negative", NewBuyer(-day), "d", ""},
 		{"and/empty", And(), "rules", ""},
@@ -204,13 +213,75 @@ func TestLogicShortCircuitAndErrors(t *testing.T) {
 func TestRuleStrings(t *testing.T) {
 	r := And(Or(FirstTimeBuyer(), RepeatBuyer()), Not(HasTag("line")),
 		Loyal(5, jpy(50000), 365*day), ProductFan(ProductMatch{Product: pid(9), Type: "Coffee"}, 3),
-		Subscriber(""), Lapsed(90*day), NewBuyer(36*time.Hour))
+		Subscriber(nil), SubscriberOnPlan(nil, "Gold"), Lapsed(90*day), NewBuyer(36*time.Hour))
 	want := `and(or(first-time-buyer, repeat-buyer), not(has-tag("line")), loyal(orders>=5 or spent>=50000 JPY within 365d), ` +
-		`product-fan(product=9 type="Coffee" x3), subscriber("subscription-"), lapsed(90d), new-buyer(36h0m0s))`
+		`product-fan(product=9 type="Coffee" x3), subscriber("subscription"), subscriber-on-plan("subscription", "Gold"), lapsed(90d), new-buyer(36h0m0s))`
 	if got := r.(interface{ String() string }).String(); got != want {
 		t.Errorf("String =\n%s\nwant\n%s", got, want)
 	}
 	if !strings.Contains(And(nil).(interface{ String() string }).String(), "nil") {
 		t.Error("String of a nil child does not say nil")
 	}
+}
+
+// The subscription rules read contracts from tagging's schema: a customer
+// whose only contract is cancelled, or who only carries a purchase-count
+// rule tag, is not an active subscriber.
+func TestSubscriptionRules(t *testing.T) {
+	schema, err := tagging.NewSchema(tagging.WithRules(tagging.Rule{At: 3, Tag: "3回目購入"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	active := cust(1, []string{"line", "subscription-1-plan:Gold", "subscription-1-product:Beans"})
+	cancelled := cust(2, []string{"subscription-2-plan:Gold", "subscription-2-cancel:2024-01-01"})
+	ruleTagOnly := cust(3, []string{"3回目購入"})
+	paused := cust(4, []string{"subscription-4-plan:Gold", "subscription-4-pause:2024-01-01"})
+	pausedThenCancelled := cust(5, []string{"subscription-5-plan:Gold", "subscription-5-pause:2024-01-01", "subscription-5-cancel:2024-02-01"})
+	mixed := cust(6, []string{"subscription-6-plan:Silver", "subscription-6-cancel:2024-01-01", "subscription-7-plan:gold"})
+	skipsOnly := cust(7, []string{"subscription-8-skip-count:2"}) // a contract whose plan tag is missing
+	none := cust(8, []string{"subscription-x", "VIP"})
+
+	rules := []Rule{Subscriber(schema), SubscriberOnPlan(schema, "Gold"), PausedSubscriber(schema), CancelledSubscriber(schema)}
+	for _, tc := range []struct {
+		name string
+		c    Customer
+		want [4]bool // Subscriber, on Gold, paused, cancelled
+	}{
+		{"active", active, [4]bool{true, true, false, false}},
+		{"cancelled", cancelled, [4]bool{false, false, false, true}},
+		{"rule tag only", ruleTagOnly, [4]bool{false, false, false, false}},
+		{"paused", paused, [4]bool{false, false, true, false}},
+		{"paused then cancelled", pausedThenCancelled, [4]bool{false, false, false, true}},
+		{"one cancelled, one active", mixed, [4]bool{true, true, false, false}},
+		{"skips only", skipsOnly, [4]bool{true, false, false, false}},
+		{"no contract", none, [4]bool{false, false, false, false}},
+	} {
+		for i, r := range rules {
+			got, err := r.Match(&tc.c, now)
+			if err != nil || got != tc.want[i] {
+				t.Errorf("%s: %v = %v, %v; want %v", tc.name, r, got, err, tc.want[i])
+			}
+		}
+	}
+
+	// Through an evaluation, the rules share one reading of the tags.
+	res, err := Evaluate(slices.Values([]Customer{active, cancelled, ruleTagOnly, paused, mixed}), []Definition{
+		{Name: "subscribers", Tag: "ecp-sub", Rule: rules[0]},
+		{Name: "gold", Tag: "ecp-gold", Rule: rules[1]},
+		{Name: "paused", Tag: "ecp-paused", Rule: rules[2]},
+		{Name: "win-back", Tag: "ecp-winback", Rule: And(rules[3], Not(rules[0]))},
+	}, Options{Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string][]gid.ID{}
+	for _, s := range res.Segments {
+		got[s.Name] = s.Members
+	}
+	diff(t, "members", map[string][]gid.ID{
+		"subscribers": {cid(1), cid(6)},
+		"gold":        {cid(1), cid(6)},
+		"paused":      {cid(4)},
+		"win-back":    {cid(2)},
+	}, got)
 }

@@ -15,7 +15,9 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/shopcrm/shopcrm"
+	"github.com/shopcrm/shopcrm/gid"
 	"github.com/shopcrm/shopcrm/money"
+	"github.com/shopcrm/shopcrm/segment"
 	"github.com/shopcrm/shopcrm/shopcrmtest"
 	"github.com/shopcrm/shopcrm/shopify"
 	"github.com/shopcrm/shopcrm/shopify/shopifytest"
@@ -545,20 +547,20 @@ func TestConcurrentClientUse(t *testing.T) {
 }
 
 // tagsOf returns the tags the fake holds for a customer or order GID.
-func tagsOf(srv *shopifytest.Server, gid string) []string {
-	g, err := shopify.ParseGID(gid)
+func tagsOf(srv *shopifytest.Server, id string) []string {
+	g, err := gid.Parse(id)
 	if err != nil {
 		panic(err)
 	}
-	if g.Type == "Order" {
-		return srv.OrderTags(g.ID)
+	if g.Type == gid.Order {
+		return srv.OrderTags(g.Num)
 	}
-	return srv.CustomerTags(g.ID)
+	return srv.CustomerTags(g.Num)
 }
 
-// mustQuery is shopify.TagQuery for tags known to be valid.
+// mustQuery is segment.Query for tags known to be valid.
 func mustQuery(tag string) string {
-	q, err := shopify.TagQuery(tag)
+	q, err := segment.Query(tag)
 	if err != nil {
 		panic(err)
 	}

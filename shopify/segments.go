@@ -3,12 +3,12 @@ package shopify
 import (
 	"context"
 	"fmt"
-	"github.com/shopcrm/shopcrm/segment"
 	"iter"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/shopcrm/shopcrm/gid"
 	"github.com/shopcrm/shopcrm/money"
 )
 
@@ -25,12 +25,6 @@ type Segment struct {
 }
 
 const segmentFields = `id name query creationDate lastEditDate`
-
-// TagQuery returns the segment query selecting customers that carry tag,
-// customer_tags CONTAINS 'tag'. It is segment.Query: a tag holding ' or \ is
-// refused, because the quoting rules of Shopify's segment language are not
-// confirmed.
-func TagQuery(tag string) (string, error) { return segment.Query(tag) }
 
 type segmentPayload struct {
 	Segment    *Segment    `json:"segment"`
@@ -195,7 +189,7 @@ type Member struct {
 // the two).
 type MembersOptions struct {
 	SegmentID string
-	Query     string // segment query language, e.g. TagQuery("vip")
+	Query     string // segment query language, e.g. segment.Query("vip")
 	// PageSize is the number per request; 0 picks the largest that keeps a
 	// page under the query cost limit. Shopify allows up to 1000.
 	PageSize int
@@ -294,9 +288,9 @@ func (s *SegmentsService) Members(ctx context.Context, opts MembersOptions) iter
 // memberCustomerID maps a CustomerSegmentMember GID to the customer's GID
 // (same number).
 func memberCustomerID(id string) string {
-	g, err := ParseGID(id)
-	if err != nil || g.Type != "CustomerSegmentMember" {
+	g, err := gid.Parse(id)
+	if err != nil || g.Type != gid.CustomerSegmentMember {
 		return id
 	}
-	return CustomerGID(g.ID)
+	return gid.New(gid.Customer, g.Num).String()
 }

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 	"unsafe"
+
+	"github.com/shopcrm/shopcrm/calendar"
 )
 
 // Benchmarks report their speed-ups against baselines measured in the same
@@ -105,12 +107,14 @@ func (p *regexpParser) parse(tag string) (Tag, bool) {
 	return Tag{}, false
 }
 
-func regexpDate(y, m, d string) (Date, bool) {
+func regexpDate(y, m, d string) (calendar.Date, bool) {
 	yy, _ := strconv.Atoi(y)
 	mm, _ := strconv.Atoi(m)
 	dd, _ := strconv.Atoi(d)
-	date := Date{Year: yy, Month: time.Month(mm), Day: dd}
-	return date, date.Valid()
+	if yy < 1 || mm < 1 || mm > 12 || dd < 1 || dd > calendar.DaysIn(yy, time.Month(mm)) {
+		return 0, false
+	}
+	return calendar.NewDate(yy, time.Month(mm), dd), true
 }
 
 // parseCorpus returns n tags of every kind in turn, with ASCII and Japanese
@@ -122,7 +126,7 @@ func parseCorpus(n int) []string {
 	var b []byte
 	for i := 0; len(tags) < n; i++ {
 		id := strconv.Itoa(1_000_000_000 + i*7919%9_000_000)
-		date := Date{Year: 2024 + i%3, Month: time.Month(1 + i%12), Day: 1 + i%28}
+		date := calendar.NewDate(2024+i%3, time.Month(1+i%12), 1+i%28)
 		var t Tag
 		switch Kind(1 + i%int(numKinds-1)) {
 		case KindPlan:

@@ -29,9 +29,9 @@
 // defaults that [WithTemplate] replaces.
 //
 // Plan and product names, ranks, statuses and time slots are free text,
-// Japanese included, kept byte for byte. Free text cannot hold a comma or a
-// control character, nor begin or end with whitespace, because Shopify would
-// split or trim it. Literal parts (prefixes, keywords, template text) match
+// Japanese included, kept byte for byte. Free text follows [Check]'s rules:
+// no comma, control or bidi formatting character, no whitespace at either
+// end (Shopify would split or trim it), and something visible. Literal parts (prefixes, keywords, template text) match
 // without regard to ASCII case, as Shopify matches tags.
 //
 // [Schema.Parse] and [Schema.Format] are inverses: a tag Format writes
@@ -49,10 +49,19 @@
 // [Schema.Plan] computes the minimal [Change] from a resource's current tags
 // to the owned tags it should have, and [Schema.PlanAll] does so over many
 // resources without allocating for unchanged ones. [Schema.Apply] turns one
-// lifecycle [Event] on a customer into a Change that touches only that
-// event's contract, so several contracts on one customer never interfere;
-// [Schema.ApplyOrder] writes an order's tags. Change is also what package
-// segment produces and what the Shopify client applies.
+// lifecycle [Event] on a customer (created, plan or product changed, order
+// placed, skipped, paused, cancelled, resumed, rank or status changed,
+// deleted, rules changed) into a Change that touches only that event's
+// contract and kinds of tag, so several contracts on one customer never
+// interfere and a plan change never takes the product tag.
+// [Schema.ApplyOrder] writes an order's tags ([OrderPlaced],
+// [DeliveryChanged]). Change is also what package segment produces and
+// what the Shopify client applies.
+//
+// [Schema.Contracts] reads the tags back per contract: a [Contract] says
+// what the customer's tags of one contract say (plan, product, cancelled,
+// paused, skips, status), and [Schema.ContractTags] lists those tags.
+// Package segment's subscriber rules are built on it.
 //
 // [Set] holds tags with Shopify's semantics: trimmed, matched without regard
 // to case, first spelling kept, insertion order.
@@ -62,7 +71,8 @@
 // Shopify allows [MaxLength] characters per tag and [MaxTags] tags per
 // resource, and splits tags on commas. These are the defaults of every
 // schema, overridden per schema with [WithMaxLength] and [WithMaxTags].
-// Format, Plan and the events check them; [Check] checks one tag.
+// Format, Plan and the events check them; [Check] checks one tag, and is
+// the check package segment and the Shopify client use as well.
 //
 // # Errors
 //
@@ -72,7 +82,8 @@
 // panics. Format returns a [*FormatError] naming the field that cannot be
 // written. A tag that cannot be written as it stands returns a [*TagError]
 // naming the tag, whose Err is [ErrEmpty], [ErrSpace], [ErrComma],
-// [ErrEncoding], [ErrTooLong], [ErrTooMany] or [ErrForeign]. Options that
+// [ErrEncoding], [ErrControl], [ErrBidi], [ErrInvisible], [ErrTooLong],
+// [ErrTooMany] or [ErrForeign]. Options that
 // cannot be used return a [*ConfigError], and an event that cannot be
 // applied for another reason an [*EventError].
 package tagging

@@ -8,20 +8,24 @@ import (
 )
 
 // Reasons a tag cannot be written, carried by [TagError] and matched with
-// [errors.Is].
+// [errors.Is]. [Check] lists the rules behind them.
 var (
-	ErrEmpty    = errors.New("tagging: tag is empty")
-	ErrSpace    = errors.New("tagging: tag has surrounding whitespace")
-	ErrComma    = errors.New("tagging: tag contains a comma")
-	ErrEncoding = errors.New("tagging: tag is not valid UTF-8")
-	ErrTooLong  = errors.New("tagging: tag is too long")
-	ErrTooMany  = errors.New("tagging: too many tags on the resource")
-	ErrForeign  = errors.New("tagging: tag is not owned by the schema")
+	ErrEmpty     = errors.New("tagging: tag is empty")
+	ErrSpace     = errors.New("tagging: tag has surrounding whitespace")
+	ErrComma     = errors.New("tagging: tag contains a comma")
+	ErrEncoding  = errors.New("tagging: tag is not valid UTF-8")
+	ErrControl   = errors.New("tagging: tag contains a control character")                  // C0, DEL or C1
+	ErrBidi      = errors.New("tagging: tag contains a bidirectional formatting character") // U+202A-U+202E, U+2066-U+2069
+	ErrInvisible = errors.New("tagging: tag has no visible character")                      // zero-width, format, blank only
+	ErrTooLong   = errors.New("tagging: tag is too long")
+	ErrTooMany   = errors.New("tagging: too many tags on the resource")
+	ErrForeign   = errors.New("tagging: tag is not owned by the schema")
 )
 
 // TagError reports a tag that cannot be written: it breaks one of Shopify's
 // limits, or a plan was asked to add a tag its schema does not own. Err is one
-// of the Err* values above.
+// of the Err* values above, or a reason of the package that refused the tag
+// (such as segment.ErrQueryQuote).
 type TagError struct {
 	ID  string // resource GID, when the tag was part of a change
 	Tag string
@@ -48,7 +52,13 @@ func (e *TagError) Error() string {
 	case nil:
 		b.WriteString("invalid")
 	default:
-		b.WriteString(strings.TrimPrefix(e.Err.Error(), "tagging: tag "))
+		// "tagging: tag is empty" reads "is empty" after the tag; other
+		// packages' reasons ("segment: tag contains ...") likewise.
+		msg := e.Err.Error()
+		if _, rest, ok := strings.Cut(msg, ": tag "); ok {
+			msg = rest
+		}
+		b.WriteString(msg)
 	}
 	return b.String()
 }

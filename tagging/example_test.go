@@ -6,6 +6,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/shopcrm/shopcrm/calendar"
 	"github.com/shopcrm/shopcrm/tagging"
 )
 
@@ -38,7 +39,7 @@ func ExampleParseError() {
 func ExampleFormat() {
 	for _, t := range []tagging.Tag{
 		{Kind: tagging.KindSkipCount, Contract: "1024", Count: 2},
-		{Kind: tagging.KindCancel, Contract: "1024", Date: tagging.DateOf(time.Date(2024, 7, 1, 9, 0, 0, 0, time.UTC))},
+		{Kind: tagging.KindCancel, Contract: "1024", Date: calendar.DateOf(time.Date(2024, 7, 1, 9, 0, 0, 0, time.UTC))},
 		{Kind: tagging.KindSubscriptionID, Value: "0000001024"},
 	} {
 		tag, err := tagging.Format(t)
@@ -108,7 +109,8 @@ func ExampleSchema_Apply() {
 		tagging.Created{Contract: "2", Plan: "定期便B", Product: "紅茶"},
 		tagging.Skipped{Contract: "1"},
 		tagging.Skipped{Contract: "1"},
-		tagging.Cancelled{Contract: "2", On: tagging.Date{Year: 2024, Month: time.July, Day: 1}},
+		tagging.PlanChanged{Contract: "1", Plan: "定期便C"},
+		tagging.Cancelled{Contract: "2", On: calendar.NewDate(2024, time.July, 1)},
 		tagging.Resumed{Contract: "2"},
 	} {
 		c, err := s.Apply(id, tags.Tags(), e)
@@ -124,9 +126,24 @@ func ExampleSchema_Apply() {
 	// tagging.Created: add ["subscription-2-plan:定期便B" "subscription-2-product:紅茶"] remove []
 	// tagging.Skipped: add ["subscription-1-skip-count:1"] remove []
 	// tagging.Skipped: add ["subscription-1-skip-count:2"] remove ["subscription-1-skip-count:1"]
+	// tagging.PlanChanged: add ["subscription-1-plan:定期便C"] remove ["subscription-1-plan:定期便A"]
 	// tagging.Cancelled: add ["subscription-2-cancel:2024-07-01"] remove []
 	// tagging.Resumed: add [] remove ["subscription-2-cancel:2024-07-01"]
-	// line, VIP, subscription-1-plan:定期便A, subscription-1-product:コーヒー, subscription-2-plan:定期便B, subscription-2-product:紅茶, subscription-1-skip-count:2
+	// line, VIP, subscription-1-product:コーヒー, subscription-2-plan:定期便B, subscription-2-product:紅茶, subscription-1-skip-count:2, subscription-1-plan:定期便C
+}
+
+func ExampleSchema_Contracts() {
+	tags := []string{"line", "subscription-1-plan:定期便A", "subscription-1-product:コーヒー",
+		"subscription-1-skip-count:2", "subscription-2-plan:定期便B", "subscription-2-cancel:2024-07-01"}
+	s := tagging.Default()
+	for _, c := range s.Contracts(tags) {
+		fmt.Printf("%s: plan %s, product %q, skips %d, active %v\n", c.ID, c.Plan, c.Product, c.Skips, c.Active())
+	}
+	fmt.Println(s.ContractTags(tags, "2"))
+	// Output:
+	// 1: plan 定期便A, product "コーヒー", skips 2, active true
+	// 2: plan 定期便B, product "", skips 0, active false
+	// [subscription-2-plan:定期便B subscription-2-cancel:2024-07-01]
 }
 
 // A merchant replaces the rule "3rd order: 3回目購入" by "5th order: 常連"
@@ -153,7 +170,7 @@ func ExampleSchema_ApplyOrder() {
 		Contract:       "1024",
 		Count:          3,
 		SubscriptionID: "0000001024",
-		Delivery:       tagging.Date{Year: 2024, Month: time.May, Day: 1},
+		Delivery:       calendar.NewDate(2024, time.May, 1),
 		Time:           "14:00-16:00",
 	})
 	fmt.Printf("%q %v\n", c.Add, err)
@@ -172,7 +189,7 @@ func ExampleSet() {
 }
 
 func ExampleCheck() {
-	for _, tag := range []string{"VIP", "a,b", " padded"} {
+	for _, tag := range []string{"VIP", "a,b", " padded", "a\x01b", "invoice\u202etxt", "\u200b"} {
 		err := tagging.Check(tag)
 		fmt.Println(errors.Is(err, tagging.ErrComma), err)
 	}
@@ -180,4 +197,7 @@ func ExampleCheck() {
 	// false <nil>
 	// true tagging: tag "a,b": contains a comma
 	// false tagging: tag " padded": has surrounding whitespace
+	// false tagging: tag "a\x01b": contains a control character
+	// false tagging: tag "invoice\u202etxt": contains a bidirectional formatting character
+	// false tagging: tag "\u200b": has no visible character
 }

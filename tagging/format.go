@@ -126,7 +126,7 @@ func (s *Schema) appendTag(b []byte, t Tag) ([]byte, error) {
 			b = append(b, t.Value...)
 		case KindCancel:
 			b = append(b, "-cancel:"...)
-			b = t.Date.appendTo(b)
+			b = t.Date.Append(b)
 		case KindSkipCount:
 			b = append(b, "-skip-count:"...)
 			b = strconv.AppendInt(b, int64(t.Count), 10)
@@ -144,7 +144,7 @@ func (s *Schema) appendTag(b []byte, t Tag) ([]byte, error) {
 		b = append(b, '-')
 		b = append(b, t.Contract...)
 		b = append(b, ':')
-		b = t.Date.appendTo(b)
+		b = t.Date.Append(b)
 		if t.Value != "" {
 			b = append(b, ' ')
 			b = append(b, t.Value...)

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"github.com/shopcrm/shopcrm/calendar"
 )
 
 // fuzzSchemas are the grammars the fuzz targets run against: the default
@@ -89,8 +91,11 @@ func FuzzRoundTrip(f *testing.F) {
 	f.Add(uint8(KindDelivery), "7", "14:00-16:00", 2024, 5, 1, 0)
 	schemas := fuzzSchemas(f)
 	f.Fuzz(func(t *testing.T, kind uint8, contract, value string, year, month, day, count int) {
-		tag := Tag{Kind: Kind(kind), Contract: contract, Value: value, Count: count,
-			Date: Date{Year: year, Month: time.Month(month), Day: day}}
+		date := calendar.Date(int32(year)) // any value, valid or not
+		if 1 <= month && month <= 12 && 1 <= day && day <= calendar.DaysIn(year, time.Month(month)) {
+			date = calendar.NewDate(year, time.Month(month), day)
+		}
+		tag := Tag{Kind: Kind(kind), Contract: contract, Value: value, Count: count, Date: date}
 		for _, s := range schemas {
 			out, err := s.Format(tag)
 			if err != nil {

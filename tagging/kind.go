@@ -1,6 +1,10 @@
 package tagging
 
-import "strconv"
+import (
+	"strconv"
+
+	"github.com/shopcrm/shopcrm/calendar"
+)
 
 // Kind is the kind of a subscription tag. Customer kinds describe one
 // subscription contract (or, for the rank, the customer); order kinds
@@ -86,6 +90,6 @@ type Tag struct {
 	Kind     Kind
 	Contract string
 	Value    string
-	Date     Date
+	Date     calendar.Date
 	Count    int
 }

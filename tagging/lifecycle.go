@@ -4,24 +4,48 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/shopcrm/shopcrm/calendar"
 )
 
 // Event is a subscription event on a customer, turned into a tag change by
-// [Schema.Apply]. The events are [Created], [OrderPlaced], [Skipped],
-// [Paused], [Cancelled], [Resumed], [RankChanged], [StatusChanged] and
-// [RulesChanged].
+// [Schema.Apply]. The events are [Created], [PlanChanged],
+// [ProductChanged], [OrderPlaced], [Skipped], [Paused], [Cancelled],
+// [Resumed], [RankChanged], [StatusChanged], [Deleted] and [RulesChanged].
+// [DeliveryChanged] and OrderPlaced also go on orders ([Schema.ApplyOrder]).
 //
-// Each event touches only its own contract's tags (and the rule tags it is
-// about), so events on one contract never disturb another contract of the
-// same customer, nor tags the schema does not own.
+// Each event touches only its own contract's tags of the kinds it is about
+// (and the rule tags it names), so events on one contract never disturb
+// another contract of the same customer, an event about the plan never
+// touches the product tag, and tags the schema does not own are never
+// touched at all.
 type Event interface{ event() }
 
-// Created is a new subscription contract, or a contract that changed plan
-// or product: the contract's plan and product tags are replaced. An empty
-// Plan or Product leaves that tag out.
+// OrderEvent is an event that writes an order's tags, turned into a change
+// by [Schema.ApplyOrder]: [OrderPlaced] or [DeliveryChanged].
+type OrderEvent interface{ orderEvent() }
+
+// Created is a new subscription contract: the contract's plan and product
+// tags are written. An empty Plan or Product writes no such tag and leaves
+// any the contract has alone; use [PlanChanged] and [ProductChanged] for
+// later changes.
 type Created struct {
 	Contract string
 	Plan     string
+	Product  string
+}
+
+// PlanChanged is a contract moved to another plan: its plan tag, and only
+// that, is replaced.
+type PlanChanged struct {
+	Contract string
+	Plan     string
+}
+
+// ProductChanged is a contract that now delivers another product: its
+// product tag, and only that, is replaced.
+type ProductChanged struct {
+	Contract string
 	Product  string
 }
 
@@ -35,8 +59,18 @@ type OrderPlaced struct {
 	Contract       string
 	Count          int
 	SubscriptionID string
-	Delivery       Date
+	Delivery       calendar.Date
 	Time           string
+}
+
+// DeliveryChanged is a new delivery date (and optionally time slot) for the
+// contract's next order. It is an order event: [Schema.ApplyOrder] replaces
+// that order's delivery tag of the contract and leaves its
+// subscription-count and subscription-id tags alone.
+type DeliveryChanged struct {
+	Contract string
+	Delivery calendar.Date
+	Time     string
 }
 
 // Skipped is a skipped delivery: the contract's skip-count tag is replaced
@@ -51,14 +85,14 @@ type Skipped struct {
 // when the pause template has {date}.
 type Paused struct {
 	Contract string
-	On       Date
+	On       calendar.Date
 }
 
 // Cancelled is a cancelled contract: the cancel tag is replaced by one dated
 // On.
 type Cancelled struct {
 	Contract string
-	On       Date
+	On       calendar.Date
 }
 
 // Resumed is a contract that runs again after a pause or a cancellation:
@@ -81,6 +115,14 @@ type StatusChanged struct {
 	Status   string
 }
 
+// Deleted is a contract that no longer exists (deleted, or merged into
+// another): every customer tag of the contract is removed. Rule tags stay,
+// since another contract may have earned them; re-plan them with
+// [RulesChanged].
+type Deleted struct {
+	Contract string
+}
+
 // RulesChanged re-plans the purchase-count rule tags of a customer after the
 // merchant added, changed or removed rules: apply it with a schema that has
 // the new rules. Tags of the new rules that a contract qualifies for are
@@ -96,15 +138,21 @@ type RulesChanged struct {
 	Orders   map[string]int
 }
 
-func (Created) event()       {}
-func (OrderPlaced) event()   {}
-func (Skipped) event()       {}
-func (Paused) event()        {}
-func (Cancelled) event()     {}
-func (Resumed) event()       {}
-func (RankChanged) event()   {}
-func (StatusChanged) event() {}
-func (RulesChanged) event()  {}
+func (Created) event()        {}
+func (PlanChanged) event()    {}
+func (ProductChanged) event() {}
+func (OrderPlaced) event()    {}
+func (Skipped) event()        {}
+func (Paused) event()         {}
+func (Cancelled) event()      {}
+func (Resumed) event()        {}
+func (RankChanged) event()    {}
+func (StatusChanged) event()  {}
+func (Deleted) event()        {}
+func (RulesChanged) event()   {}
+
+func (OrderPlaced) orderEvent()     {}
+func (DeliveryChanged) orderEvent() {}
 
 // Apply returns the change event e makes to a customer whose tags are
 // current. Like [Schema.Plan] it is minimal, matches tags without regard to
@@ -116,14 +164,27 @@ func (s *Schema) Apply(id string, current []string, e Event) (Change, error) {
 	switch e := e.(type) {
 	case Created:
 		b.contract(KindPlan, e.Contract)
-		b.text(Tag{Kind: KindPlan, Contract: e.Contract, Value: e.Plan})
-		b.text(Tag{Kind: KindProduct, Contract: e.Contract, Value: e.Product})
-		sc = scope{kinds: kindBits(KindPlan, KindProduct), contract: e.Contract}
+		sc = scope{contract: e.Contract}
+		if e.Plan != "" {
+			b.tag(Tag{Kind: KindPlan, Contract: e.Contract, Value: e.Plan})
+			sc.kinds |= kindBits(KindPlan)
+		}
+		if e.Product != "" {
+			b.tag(Tag{Kind: KindProduct, Contract: e.Contract, Value: e.Product})
+			sc.kinds |= kindBits(KindProduct)
+		}
+	case PlanChanged:
+		b.tag(Tag{Kind: KindPlan, Contract: e.Contract, Value: e.Plan})
+		sc = scope{kinds: kindBits(KindPlan), contract: e.Contract}
+	case ProductChanged:
+		b.tag(Tag{Kind: KindProduct, Contract: e.Contract, Value: e.Product})
+		sc = scope{kinds: kindBits(KindProduct), contract: e.Contract}
 	case OrderPlaced:
 		b.contract(KindPlan, e.Contract)
 		b.count(e.Count)
 		if b.err == nil {
-			plan := s.contractPlan(current, e.Contract)
+			c, _ := s.Contract(current, e.Contract)
+			plan := c.Plan
 			for i := range s.rules {
 				if r := &s.rules[i]; r.At <= e.Count && planMatches(r.Plan, plan) {
 					b.add(r.Tag)
@@ -134,7 +195,8 @@ func (s *Schema) Apply(id string, current []string, e Event) (Change, error) {
 		b.contract(KindSkipCount, e.Contract)
 		n := e.Count
 		if n == 0 {
-			n = s.skips(current, e.Contract) + 1
+			c, _ := s.Contract(current, e.Contract)
+			n = c.Skips + 1
 		}
 		b.tag(Tag{Kind: KindSkipCount, Contract: e.Contract, Count: n})
 		sc = scope{kinds: kindBits(KindSkipCount), contract: e.Contract}
@@ -163,6 +225,9 @@ func (s *Schema) Apply(id string, current []string, e Event) (Change, error) {
 		b.contract(KindStatus, e.Contract)
 		b.text(Tag{Kind: KindStatus, Contract: e.Contract, Value: e.Status})
 		sc = scope{kinds: kindBits(KindStatus), contract: e.Contract}
+	case Deleted:
+		b.contract(KindPlan, e.Contract)
+		sc = scope{kinds: customerKinds, contract: e.Contract}
 	case RulesChanged:
 		extra, err := s.rulesChanged(&b, current, e)
 		if err != nil {
@@ -178,26 +243,36 @@ func (s *Schema) Apply(id string, current []string, e Event) (Change, error) {
 	return s.plan(id, current, b.ws, &sc)
 }
 
-// ApplyOrder returns the change that writes e's order tags (subscription
-// count, subscription id, delivery) on the order id whose tags are current,
-// replacing any owned order tags that differ.
-func (s *Schema) ApplyOrder(id string, current []string, e OrderPlaced) (Change, error) {
+// ApplyOrder returns the change an order event makes to the order id whose
+// tags are current. [OrderPlaced] writes the order's tags (subscription
+// count, subscription id, delivery), replacing any owned order tags that
+// differ; [DeliveryChanged] replaces only the contract's delivery tag.
+func (s *Schema) ApplyOrder(id string, current []string, e OrderEvent) (Change, error) {
 	b := wants{s: s}
-	b.count(e.Count)
-	b.tag(Tag{Kind: KindOrderCount, Count: e.Count})
-	if e.SubscriptionID != "" {
-		b.tag(Tag{Kind: KindSubscriptionID, Value: e.SubscriptionID})
-	}
-	switch {
-	case !e.Delivery.IsZero():
+	var sc scope
+	switch e := e.(type) {
+	case OrderPlaced:
+		b.count(e.Count)
+		b.tag(Tag{Kind: KindOrderCount, Count: e.Count})
+		if e.SubscriptionID != "" {
+			b.tag(Tag{Kind: KindSubscriptionID, Value: e.SubscriptionID})
+		}
+		switch {
+		case !e.Delivery.IsZero():
+			b.tag(Tag{Kind: KindDelivery, Contract: e.Contract, Date: e.Delivery, Value: e.Time})
+		case e.Time != "":
+			b.fail(&FormatError{Kind: KindDelivery, Field: "Date", Value: e.Delivery.String(), Reason: "a time slot needs a delivery date"})
+		}
+		sc = scope{kinds: kindBits(KindOrderCount, KindSubscriptionID, KindDelivery)}
+	case DeliveryChanged:
 		b.tag(Tag{Kind: KindDelivery, Contract: e.Contract, Date: e.Delivery, Value: e.Time})
-	case e.Time != "":
-		b.fail(&FormatError{Kind: KindDelivery, Field: "Date", Value: e.Delivery.String(), Reason: "a time slot needs a delivery date"})
+		sc = scope{kinds: kindBits(KindDelivery), contract: e.Contract}
+	default:
+		return Change{ID: id}, &EventError{Event: fmt.Sprintf("%T", e), Reason: "unknown order event"}
 	}
 	if b.err != nil {
 		return Change{ID: id}, b.err
 	}
-	sc := scope{kinds: kindBits(KindOrderCount, KindSubscriptionID, KindDelivery)}
 	return s.plan(id, current, b.ws, &sc)
 }
 
@@ -250,27 +325,6 @@ func (b *wants) count(n int) {
 	}
 }
 
-// contractPlan returns the plan named by the contract's plan tag, or "".
-func (s *Schema) contractPlan(current []string, contract string) string {
-	for _, t := range current {
-		if tag, ok := s.parse(trimTag(t), nil); ok && tag.Kind == KindPlan && tag.Contract == contract {
-			return tag.Value
-		}
-	}
-	return ""
-}
-
-// skips returns the highest skip count the contract's tags record.
-func (s *Schema) skips(current []string, contract string) int {
-	n := 0
-	for _, t := range current {
-		if tag, ok := s.parse(trimTag(t), nil); ok && tag.Kind == KindSkipCount && tag.Contract == contract {
-			n = max(n, tag.Count)
-		}
-	}
-	return n
-}
-
 func planMatches(rulePlan, plan string) bool {
 	return rulePlan == "" || strings.EqualFold(rulePlan, plan)
 }
@@ -291,17 +345,11 @@ func (s *Schema) rulesChanged(b *wants, current []string, e RulesChanged) ([]str
 	}
 	// The contracts on the customer and their plans.
 	plans := map[string]string{}
-	for _, t := range current {
-		tag, ok := s.parse(trimTag(t), nil)
-		if !ok || tag.Kind.Order() || tag.Contract == "" {
-			continue
+	for _, c := range s.Contracts(current) {
+		if _, ok := e.Orders[c.ID]; !ok {
+			return nil, bad(c.ID, "has tags on the customer but no order count")
 		}
-		if _, ok := e.Orders[tag.Contract]; !ok {
-			return nil, bad(tag.Contract, "has tags on the customer but no order count")
-		}
-		if tag.Kind == KindPlan {
-			plans[tag.Contract] = tag.Value
-		}
+		plans[c.ID] = c.Plan
 	}
 	var extra []string
 	for _, r := range e.Previous {

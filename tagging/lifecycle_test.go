@@ -93,40 +93,55 @@ func TestLifecycleOneContract(t *testing.T) {
 			Change{Remove: []string{"subscription-1-cancel:2024-10-01"}},
 			[]string{"line", "VIP", "subscription-1-plan:定期便A", "subscription-1-product:コーヒー", "subscription-1-skip-count:2"},
 		},
-		{ // plan change: plan replaced, product dropped
+		{ // Created naming only a plan replaces the plan and keeps the product
 			Created{Contract: "1", Plan: "定期便B"},
-			Change{Add: []string{"subscription-1-plan:定期便B"}, Remove: []string{"subscription-1-plan:定期便A", "subscription-1-product:コーヒー"}},
-			[]string{"line", "VIP", "subscription-1-skip-count:2", "subscription-1-plan:定期便B"},
+			Change{Add: []string{"subscription-1-plan:定期便B"}, Remove: []string{"subscription-1-plan:定期便A"}},
+			[]string{"line", "VIP", "subscription-1-product:コーヒー", "subscription-1-skip-count:2", "subscription-1-plan:定期便B"},
+		},
+		{
+			PlanChanged{Contract: "1", Plan: "定期便C"},
+			Change{Add: []string{"subscription-1-plan:定期便C"}, Remove: []string{"subscription-1-plan:定期便B"}},
+			[]string{"line", "VIP", "subscription-1-product:コーヒー", "subscription-1-skip-count:2", "subscription-1-plan:定期便C"},
+		},
+		{
+			ProductChanged{Contract: "1", Product: "紅茶"},
+			Change{Add: []string{"subscription-1-product:紅茶"}, Remove: []string{"subscription-1-product:コーヒー"}},
+			[]string{"line", "VIP", "subscription-1-skip-count:2", "subscription-1-plan:定期便C", "subscription-1-product:紅茶"},
 		},
 		{
 			RankChanged{Rank: "シルバー"},
 			Change{Add: []string{"subscription-rank:シルバー"}},
-			[]string{"line", "VIP", "subscription-1-skip-count:2", "subscription-1-plan:定期便B", "subscription-rank:シルバー"},
+			[]string{"line", "VIP", "subscription-1-skip-count:2", "subscription-1-plan:定期便C", "subscription-1-product:紅茶", "subscription-rank:シルバー"},
 		},
 		{ // old rank replaced
 			RankChanged{Rank: "ゴールド"},
 			Change{Add: []string{"subscription-rank:ゴールド"}, Remove: []string{"subscription-rank:シルバー"}},
-			[]string{"line", "VIP", "subscription-1-skip-count:2", "subscription-1-plan:定期便B", "subscription-rank:ゴールド"},
+			[]string{"line", "VIP", "subscription-1-skip-count:2", "subscription-1-plan:定期便C", "subscription-1-product:紅茶", "subscription-rank:ゴールド"},
 		},
 		{
 			StatusChanged{Contract: "1", Status: "active"},
 			Change{Add: []string{"subscription-1-status:active"}},
-			[]string{"line", "VIP", "subscription-1-skip-count:2", "subscription-1-plan:定期便B", "subscription-rank:ゴールド", "subscription-1-status:active"},
+			[]string{"line", "VIP", "subscription-1-skip-count:2", "subscription-1-plan:定期便C", "subscription-1-product:紅茶", "subscription-rank:ゴールド", "subscription-1-status:active"},
 		},
 		{
 			StatusChanged{Contract: "1", Status: "paused"},
 			Change{Add: []string{"subscription-1-status:paused"}, Remove: []string{"subscription-1-status:active"}},
-			[]string{"line", "VIP", "subscription-1-skip-count:2", "subscription-1-plan:定期便B", "subscription-rank:ゴールド", "subscription-1-status:paused"},
+			[]string{"line", "VIP", "subscription-1-skip-count:2", "subscription-1-plan:定期便C", "subscription-1-product:紅茶", "subscription-rank:ゴールド", "subscription-1-status:paused"},
 		},
 		{ // empty values remove
 			StatusChanged{Contract: "1"},
 			Change{Remove: []string{"subscription-1-status:paused"}},
-			[]string{"line", "VIP", "subscription-1-skip-count:2", "subscription-1-plan:定期便B", "subscription-rank:ゴールド"},
+			[]string{"line", "VIP", "subscription-1-skip-count:2", "subscription-1-plan:定期便C", "subscription-1-product:紅茶", "subscription-rank:ゴールド"},
 		},
 		{
 			RankChanged{},
 			Change{Remove: []string{"subscription-rank:ゴールド"}},
-			[]string{"line", "VIP", "subscription-1-skip-count:2", "subscription-1-plan:定期便B"},
+			[]string{"line", "VIP", "subscription-1-skip-count:2", "subscription-1-plan:定期便C", "subscription-1-product:紅茶"},
+		},
+		{ // a deleted contract loses all its tags
+			Deleted{Contract: "1"},
+			Change{Remove: []string{"subscription-1-skip-count:2", "subscription-1-plan:定期便C", "subscription-1-product:紅茶"}},
+			[]string{"line", "VIP"},
 		},
 	})
 }
@@ -387,7 +402,7 @@ func TestApplyErrors(t *testing.T) {
 		{Skipped{Contract: "1", Count: -2}, KindSkipCount, "Count"},
 		{Skipped{}, KindSkipCount, "Contract"},
 		{Paused{Contract: "1"}, KindPause, "Date"},
-		{Cancelled{Contract: "1", On: d(2024, 2, 30)}, KindCancel, "Date"},
+		{Cancelled{Contract: "1", On: d(10000, 1, 1)}, KindCancel, "Date"},
 		{Resumed{}, KindCancel, "Contract"},
 		{RankChanged{Rank: " Gold"}, KindRank, "Value"},
 		{StatusChanged{Status: "x"}, KindStatus, "Contract"},
@@ -435,4 +450,79 @@ func TestPauseWithoutDate(t *testing.T) {
 		{Paused{Contract: "1", On: d(2024, 1, 1)}, Change{Add: []string{"subscription-1-paused"}}, []string{"subscription-1-paused"}},
 		{Resumed{Contract: "1"}, Change{Remove: []string{"subscription-1-paused"}}, []string{}},
 	})
+}
+
+// Every event changes only the tags of its kinds and contract: a plan
+// change never takes the product tag, nor anything of contract 2, nor
+// another app's tags.
+func TestEventsTouchOnlyTheirTags(t *testing.T) {
+	current := []string{
+		"line", "VIP",
+		"subscription-1-plan:A", "subscription-1-product:X", "subscription-1-skip-count:2",
+		"subscription-1-pause:2024-06-01", "subscription-1-status:active",
+		"subscription-2-plan:A", "subscription-2-product:Y", "subscription-2-cancel:2024-05-01",
+		"subscription-rank:Gold",
+	}
+	tests := []struct {
+		e    Event
+		want Change
+	}{
+		{Created{Contract: "1", Plan: "B"}, Change{Add: []string{"subscription-1-plan:B"}, Remove: []string{"subscription-1-plan:A"}}},
+		{Created{Contract: "1", Product: "Z"}, Change{Add: []string{"subscription-1-product:Z"}, Remove: []string{"subscription-1-product:X"}}},
+		{Created{Contract: "1"}, Change{}},
+		{PlanChanged{Contract: "1", Plan: "B"}, Change{Add: []string{"subscription-1-plan:B"}, Remove: []string{"subscription-1-plan:A"}}},
+		{PlanChanged{Contract: "1", Plan: "a"}, Change{}}, // tags match without regard to case
+		{ProductChanged{Contract: "1", Product: "Z"}, Change{Add: []string{"subscription-1-product:Z"}, Remove: []string{"subscription-1-product:X"}}},
+		{Skipped{Contract: "1"}, Change{Add: []string{"subscription-1-skip-count:3"}, Remove: []string{"subscription-1-skip-count:2"}}},
+		{Paused{Contract: "1", On: d(2024, 7, 1)}, Change{Add: []string{"subscription-1-pause:2024-07-01"}, Remove: []string{"subscription-1-pause:2024-06-01"}}},
+		{Cancelled{Contract: "1", On: d(2024, 8, 1)}, Change{Add: []string{"subscription-1-cancel:2024-08-01"}}},
+		{Resumed{Contract: "1"}, Change{Remove: []string{"subscription-1-pause:2024-06-01"}}},
+		{Resumed{Contract: "2"}, Change{Remove: []string{"subscription-2-cancel:2024-05-01"}}},
+		{StatusChanged{Contract: "1", Status: "paused"}, Change{Add: []string{"subscription-1-status:paused"}, Remove: []string{"subscription-1-status:active"}}},
+		{RankChanged{Rank: "Silver"}, Change{Add: []string{"subscription-rank:Silver"}, Remove: []string{"subscription-rank:Gold"}}},
+		{Deleted{Contract: "2"}, Change{Remove: []string{"subscription-2-plan:A", "subscription-2-product:Y", "subscription-2-cancel:2024-05-01"}}},
+	}
+	for _, tt := range tests {
+		got, err := Default().Apply(cust, current, tt.e)
+		if err != nil {
+			t.Errorf("%T%+v: %v", tt.e, tt.e, err)
+			continue
+		}
+		want := tt.want
+		want.ID = cust
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("%T%+v: change mismatch (-want +got):\n%s", tt.e, tt.e, diff)
+		}
+	}
+	for _, e := range []Event{PlanChanged{Contract: "1"}, ProductChanged{Contract: "1", Product: "a,b"}, PlanChanged{Plan: "B"}, Deleted{}} {
+		var fe *FormatError
+		if _, err := Default().Apply(cust, current, e); !errors.As(err, &fe) {
+			t.Errorf("%T%+v: error = %v, want a FormatError", e, e, err)
+		}
+	}
+}
+
+// A new delivery date replaces the contract's delivery tag on the order and
+// nothing else.
+func TestDeliveryChanged(t *testing.T) {
+	const order = "gid://shopify/Order/9"
+	current := []string{"gift", "subscription-count:3", "subscription-id:0000000123", "delivery-1:2024-05-01 14:00-16:00", "delivery-2:2024-05-02"}
+	got, err := Default().ApplyOrder(order, current, DeliveryChanged{Contract: "1", Delivery: d(2024, 5, 8), Time: "18:00-20:00"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Change{ID: order, Add: []string{"delivery-1:2024-05-08 18:00-20:00"}, Remove: []string{"delivery-1:2024-05-01 14:00-16:00"}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("change mismatch (-want +got):\n%s", diff)
+	}
+	for _, e := range []OrderEvent{DeliveryChanged{Contract: "1"}, DeliveryChanged{Delivery: d(2024, 5, 8)}, DeliveryChanged{Contract: "1", Delivery: d(2024, 5, 8), Time: " x"}} {
+		var fe *FormatError
+		if _, err := Default().ApplyOrder(order, current, e); !errors.As(err, &fe) {
+			t.Errorf("%+v: error = %v, want a FormatError", e, err)
+		}
+	}
+	var ee *EventError
+	if _, err := Default().ApplyOrder(order, current, nil); !errors.As(err, &ee) {
+		t.Errorf("nil order event: error = %v, want an EventError", err)
+	}
 }

@@ -9,9 +9,11 @@ import (
 	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/shopcrm/shopcrm/calendar"
 )
 
-func d(y int, m time.Month, day int) Date { return Date{Year: y, Month: m, Day: day} }
+func d(y int, m time.Month, day int) calendar.Date { return calendar.NewDate(y, m, day) }
 
 func TestParse(t *testing.T) {
 	tests := []struct {
@@ -66,6 +68,8 @@ func TestParseErrors(t *testing.T) {
 		{"subscription-1-plan:a,b", ParseError{Pos: 21, Kind: KindPlan, Expected: wantNoComma}},
 		{"subscription-1-plan:a\nb", ParseError{Pos: 21, Kind: KindPlan, Expected: wantNoControl}},
 		{"subscription-1-plan:a\xffb", ParseError{Pos: 21, Kind: KindPlan, Expected: wantUTF8}},
+		{"subscription-1-plan:a\u202eb", ParseError{Pos: 21, Kind: KindPlan, Expected: wantNoBidi}},
+		{"subscription-1-plan:\u200b\u200d", ParseError{Pos: 20, Kind: KindPlan, Expected: wantVisible}},
 		{"subscription-1-plan:a\u3000", ParseError{Pos: 21, Kind: KindPlan, Expected: wantNoSpace}},
 		{"subscription-1-plam:x", ParseError{Pos: 18, Expected: `"n:"`}},
 		{"subscription-1-foo:x", ParseError{Pos: 15, Expected: `"plan:", "product:", "cancel:", "skip-count:", "pause:" or "status:"`}},
@@ -119,47 +123,38 @@ func TestParseErrorMessage(t *testing.T) {
 	}
 }
 
-func TestParseDate(t *testing.T) {
+// scanDate reads the dates inside tags, reporting where one stops matching.
+func TestScanDate(t *testing.T) {
 	for _, tt := range []struct {
 		in   string
-		want Date
+		want calendar.Date
 		pos  int // -1: no error
 	}{
 		{"2024-02-29", d(2024, 2, 29), -1},
 		{"0001-01-01", d(1, 1, 1), -1},
 		{"9999-12-31", d(9999, 12, 31), -1},
-		{"2100-02-29", Date{}, 8},
+		{"2100-02-29", 0, 8},
 		{"2000-02-29", d(2000, 2, 29), -1},
-		{"2024-04-31", Date{}, 8},
-		{"2024-00-10", Date{}, 5},
-		{"2024-01-00", Date{}, 8},
-		{"2024-01-01 ", Date{}, 10},
-		{"24-01-01", Date{}, 2},
-		{"", Date{}, 0},
+		{"2024-04-31", 0, 8},
+		{"2024-00-10", 0, 5},
+		{"2024-01-00", 0, 8},
+		{"0000-01-01", 0, 0},
+		{"24-01-01", 0, 2},
+		{"", 0, 0},
 	} {
-		got, err := ParseDate(tt.in)
+		got, pos, want := scanDate(tt.in, 0)
 		if tt.pos < 0 {
-			if err != nil || got != tt.want {
-				t.Errorf("ParseDate(%q) = %v, %v; want %v", tt.in, got, err, tt.want)
+			if want != "" || got != tt.want {
+				t.Errorf("scanDate(%q) = %v, %q; want %v", tt.in, got, want, tt.want)
 			}
 			if got.String() != tt.in {
 				t.Errorf("%v.String() = %q, want %q", got, got.String(), tt.in)
 			}
 			continue
 		}
-		var pe *ParseError
-		if !errors.As(err, &pe) || pe.Pos != tt.pos {
-			t.Errorf("ParseDate(%q) error = %v, want a *ParseError at %d", tt.in, err, tt.pos)
+		if want == "" || pos != tt.pos {
+			t.Errorf("scanDate(%q) = %d, %q; want an error at %d", tt.in, pos, want, tt.pos)
 		}
-	}
-	if got := DateOf(time.Date(2024, 5, 1, 23, 30, 0, 0, time.UTC)); got != d(2024, 5, 1) {
-		t.Errorf("DateOf = %v", got)
-	}
-	if got := d(2024, 5, 1).Time(time.UTC); !got.Equal(time.Date(2024, 5, 1, 0, 0, 0, 0, time.UTC)) {
-		t.Errorf("Time = %v", got)
-	}
-	if got := (Date{Year: 12345, Month: 13}).String(); got != "12345-13-00" {
-		t.Errorf("invalid Date.String() = %q", got)
 	}
 }
 
@@ -214,7 +209,8 @@ func TestFormatErrors(t *testing.T) {
 		{Tag{Kind: KindPlan, Contract: "1", Value: "Gold", Count: 1}, "Count"},
 		{Tag{Kind: KindPlan, Contract: "1", Value: "Gold", Date: d(2024, 1, 1)}, "Date"},
 		{Tag{Kind: KindCancel, Contract: "1"}, "Date"},
-		{Tag{Kind: KindCancel, Contract: "1", Date: d(2023, 2, 29)}, "Date"},
+		{Tag{Kind: KindCancel, Contract: "1", Date: d(10000, 1, 1)}, "Date"},
+		{Tag{Kind: KindCancel, Contract: "1"}, "Date"},
 		{Tag{Kind: KindCancel, Contract: "1", Date: d(10000, 1, 1)}, "Date"},
 		{Tag{Kind: KindSkipCount, Contract: "1", Count: -1}, "Count"},
 		{Tag{Kind: KindOrderCount, Contract: "1", Count: 1}, "Contract"},
@@ -451,11 +447,34 @@ func TestCheck(t *testing.T) {
 	for tag, want := range map[string]error{
 		"VIP":                          nil,
 		"定期便":                          nil,
+		"a b":                          nil,
+		"e\u0301":                      nil,
+		"\U0001F600":                   nil,
+		"a\u200bb":                     nil, // invisible inside visible text
+		"\u200fשלום":                   nil, // a bidi mark, not an override
 		"":                             ErrEmpty,
 		" VIP":                         ErrSpace,
 		"VIP\u3000":                    ErrSpace,
 		"a,b":                          ErrComma,
 		"a\xff":                        ErrEncoding,
+		"a\x01b":                       ErrControl,
+		"a\x00b":                       ErrControl,
+		"a\nb":                         ErrControl,
+		"a\tb":                         ErrControl,
+		"a\x7fb":                       ErrControl,
+		"a\u0085b":                     ErrControl,
+		"a\u009fb":                     ErrControl,
+		"abc\u202Etxt.exe":             ErrBidi,
+		"\u202Aa":                      ErrBidi,
+		"a\u2066b\u2069":               ErrBidi,
+		"\u200b":                       ErrInvisible,
+		"\u200b\u200c\u200d":           ErrInvisible,
+		"\ufeff":                       ErrInvisible,
+		"\u2060\u00ad":                 ErrInvisible,
+		"\u3164":                       ErrInvisible,
+		"\u200b \u200b":                ErrInvisible,
+		"\ufe0f":                       ErrInvisible,
+		"\U000E0041":                   ErrInvisible,
 		strings.Repeat("あ", 255):       nil,
 		strings.Repeat("あ", 256):       ErrTooLong,
 		strings.Repeat("a", MaxLength): nil,
@@ -468,37 +487,43 @@ func TestCheck(t *testing.T) {
 		if err != nil && (!errors.As(err, &te) || te.Tag != tag) {
 			t.Errorf("Check(%.20q) error %v does not name the tag", tag, err)
 		}
+		// Free text follows the same rules (and needs no length limit).
+		if pos, _ := checkText(tag); want != ErrTooLong && (pos < 0) != (want == nil) {
+			t.Errorf("checkText(%.20q) = %d, Check says %v", tag, pos, want)
+		}
 	}
 }
 
-// textOK is checkText's fast path; they must accept exactly the same text.
+// textOK is checkText's fast path: whatever it accepts, checkText accepts,
+// and checkText accepts exactly what the rules allow.
 func TestTextFastPathAgrees(t *testing.T) {
 	for _, s := range []string{
 		"", "a", " ", "a b", " a", "a ", "定期便", "定期便\u3000", "\u3000定期便", "a\u00a0", "\u00a0a", "a\u00a0b",
 		"a\u0085b", "a\u009fb", "a\u00a0", "\xc2", "a\xc2", "a\xc2b", "\xc2\x80", "a\x7fb", "a\tb", "a,b", "，",
 		"\xff", "a\xffb", "\xed\xa0\x80", "\uFFFD", "a\u2028", "\u2028a", "a\u2028b", "\U0001F600", "e\u0301",
+		"a\u202eb", "a\u2069", "\u200b", "a\u200b", "\u200ba", "\u3164", "ていきびん", "テイキ", "a\u2014b", "\u2014",
 	} {
 		pos, _ := checkText(s)
-		if got, want := textOK(s), pos < 0; got != want {
-			t.Errorf("textOK(%q) = %v, checkText says %v", s, got, want)
+		if textOK(s) && pos >= 0 {
+			t.Errorf("textOK(%q) = true, checkText says %d", s, pos)
 		}
 		// checkText without its fast path
-		slow := true
-		if s == "" {
-			slow = false
-		}
+		ok := s != ""
+		visible := false
 		for i, r := range s {
 			switch {
-			case r == ',' || unicode.IsControl(r):
-				slow = false
+			case r == ',' || unicode.IsControl(r) || isBidiControl(r):
+				ok = false
 			case r == utf8.RuneError && !strings.HasPrefix(s[i:], "\uFFFD"):
-				slow = false
+				ok = false
 			case unicode.IsSpace(r) && (i == 0 || i+utf8.RuneLen(r) == len(s)):
-				slow = false
+				ok = false
+			case !isInvisible(r):
+				visible = true
 			}
 		}
-		if slow != textOK(s) {
-			t.Errorf("textOK(%q) = %v, the rules say %v", s, textOK(s), slow)
+		if ok = ok && visible; ok != (pos < 0) {
+			t.Errorf("checkText(%q) = %d, the rules say %v", s, pos, ok)
 		}
 	}
 }

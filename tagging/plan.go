@@ -93,6 +93,10 @@ type scope struct {
 	extra    []string
 }
 
+// customerKinds are the kinds of customer tags that belong to a contract.
+const customerKinds = 1<<KindPlan | 1<<KindProduct | 1<<KindCancel | 1<<KindSkipCount |
+	1<<KindPause | 1<<KindRank | 1<<KindStatus
+
 func kindBits(kinds ...Kind) uint16 {
 	var b uint16
 	for _, k := range kinds {

@@ -4,6 +4,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/shopcrm/shopcrm/calendar"
 )
 
 // Defaults of a [Schema]. The seed documents the prefixes and the layouts of
@@ -264,7 +266,7 @@ func (s *Schema) sample(k Kind) Tag {
 		}
 	}
 	if u.date {
-		t.Date = Date{2006, time.January, 2}
+		t.Date = calendar.NewDate(2006, time.January, 2)
 	}
 	if u.count {
 		t.Count = 3

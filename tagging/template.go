@@ -179,7 +179,7 @@ func (t *template) append(b []byte, tag Tag) []byte {
 		case 'i':
 			b = append(b, tag.Contract...)
 		case 'd':
-			b = tag.Date.appendTo(b)
+			b = tag.Date.Append(b)
 		case 'v':
 			b = append(b, tag.Value...)
 		}

@@ -14,6 +14,7 @@ import (
 	"log"
 	"time"
 
+	"github.com/shopcrm/shopcrm/gid"
 	"github.com/shopcrm/shopcrm/line"
 	"github.com/shopcrm/shopcrm/line/linetest"
 	"github.com/shopcrm/shopcrm/money"
@@ -63,7 +64,7 @@ func main() {
 				fmt.Println("  failed:", r.ID, r.Err)
 			}
 		}
-		q, err := shopify.TagQuery(rep.Tag)
+		q, err := segment.Query(rep.Tag)
 		if err != nil {
 			log.Fatal(err)
 		}
@@ -80,7 +81,7 @@ func main() {
 	var to []string
 	rep, _ := res.Segment("LINE repeat buyers")
 	for _, id := range rep.Members {
-		to = append(to, lineUser[id.GID()])
+		to = append(to, lineUser[id.String()])
 	}
 	chat.AddFollowers(to...)
 	sent, err := chat.Client().Messages.Multicast(ctx, &line.MulticastRequest{
@@ -131,7 +132,7 @@ func load(ctx context.Context, shop *shopify.Client) ([]segment.Customer, error)
 		if err != nil {
 			return nil, err
 		}
-		id, err := segment.ParseGID(c.ID)
+		id, err := gid.Parse(c.ID)
 		if err != nil {
 			return nil, err
 		}
@@ -147,7 +148,7 @@ func load(ctx context.Context, shop *shopify.Client) ([]segment.Customer, error)
 		if !ok {
 			continue // guest orders belong to no segment
 		}
-		oid, err := segment.ParseGID(o.ID)
+		oid, err := gid.Parse(o.ID)
 		if err != nil {
 			return nil, err
 		}

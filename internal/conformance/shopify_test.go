@@ -12,6 +12,7 @@ import (
 
 	"github.com/shopcrm/shopcrm"
 	"github.com/shopcrm/shopcrm/money"
+	"github.com/shopcrm/shopcrm/segment"
 	shopifyapi "github.com/shopcrm/shopcrm/shopify"
 	"github.com/shopcrm/shopcrm/shopify/shopifytest"
 	"github.com/shopcrm/shopcrm/tagging"
@@ -200,9 +201,9 @@ func TestShopifySchemaSubset(t *testing.T) {
 	}
 }
 
-// mustQuery is shopify.TagQuery for tags known to be valid.
+// mustQuery is segment.Query for tags known to be valid.
 func mustQuery(tag string) string {
-	q, err := shopifyapi.TagQuery(tag)
+	q, err := segment.Query(tag)
 	if err != nil {
 		panic(err)
 	}

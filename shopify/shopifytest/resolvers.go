@@ -8,8 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/shopcrm/shopcrm/gid"
 	"github.com/shopcrm/shopcrm/money"
-	"github.com/shopcrm/shopcrm/shopify"
 )
 
 type resolver = func(map[string]any) (any, error)
@@ -58,7 +58,7 @@ func visitObj(v *Visit, id int64) any {
 	var me any
 	if v.MarketingEventType != "" {
 		me = fields("MarketingEvent", map[string]any{
-			"id": shopify.GID{Type: "MarketingEvent", ID: max(v.MarketingEventID, 1)}.String(), "type": v.MarketingEventType,
+			"id": gid.New(gid.MarketingEvent, max(v.MarketingEventID, 1)).String(), "type": v.MarketingEventType,
 			"channelHandle": nil, "remoteId": nil, "utmCampaign": nullable(v.UTMCampaign), "utmMedium": nullable(v.UTMMedium),
 			"utmSource": nullable(v.UTMSource), "sourceAndMedium": strings.Trim(v.UTMSource+" "+v.UTMMedium, " "),
 		})
@@ -73,7 +73,7 @@ func visitObj(v *Visit, id int64) any {
 		src = "direct"
 	}
 	return fields("CustomerVisit", map[string]any{
-		"id": shopify.GID{Type: "CustomerVisit", ID: id}.String(), "occurredAt": ts(v.OccurredAt), "landingPage": nullable(v.LandingPage),
+		"id": gid.New(gid.CustomerVisit, id).String(), "occurredAt": ts(v.OccurredAt), "landingPage": nullable(v.LandingPage),
 		"referrerUrl": nullable(v.ReferrerURL), "referralCode": nil, "source": src, "sourceDescription": nil, "sourceType": nil,
 		"utmParameters": utm, "marketingEvent": me,
 	})
@@ -121,7 +121,7 @@ func memberObj(c *Customer) *obj {
 	return &obj{typ: "CustomerSegmentMember", get: func(f string, args map[string]any) (any, error) {
 		switch f {
 		case "id":
-			return shopify.GID{Type: "CustomerSegmentMember", ID: c.ID}.String(), nil
+			return gid.New(gid.CustomerSegmentMember, c.ID).String(), nil
 		case "defaultEmailAddress":
 			return email, nil
 		case "defaultPhoneNumber":
@@ -146,9 +146,9 @@ func (s *Server) queryRoot() *obj {
 			return nil, nil
 		}),
 		"segment": resolver(func(a map[string]any) (any, error) {
-			g, err := shopify.ParseGID(str(a["id"]))
-			if err == nil && g.Type == "Segment" && s.segments[g.ID] != nil {
-				return segmentObj(s.segments[g.ID]), nil
+			g, err := gid.Parse(str(a["id"]))
+			if err == nil && g.Type == gid.Segment && s.segments[g.Num] != nil {
+				return segmentObj(s.segments[g.Num]), nil
 			}
 			return nil, nil
 		}),
@@ -183,11 +183,11 @@ func (s *Server) queryRoot() *obj {
 			var match func(*Customer) bool
 			switch {
 			case a["segmentId"] != nil:
-				g, err := shopify.ParseGID(str(a["segmentId"]))
-				if err != nil || s.segments[g.ID] == nil {
+				g, err := gid.Parse(str(a["segmentId"]))
+				if err != nil || s.segments[g.Num] == nil {
 					return nil, errors.New("Segment does not exist")
 				}
-				match = s.segments[g.ID].match
+				match = s.segments[g.Num].match
 			case a["query"] != nil:
 				m, err := parseSegmentQuery(str(a["query"]))
 				if err != nil {
@@ -333,8 +333,8 @@ func (s *Server) mutationRoot(now time.Time) *obj {
 			return segPayload("SegmentCreatePayload", g), nil
 		}),
 		"segmentUpdate": resolver(func(a map[string]any) (any, error) {
-			gid, err := shopify.ParseGID(str(a["id"]))
-			g := s.segments[gid.ID]
+			id, err := gid.Parse(str(a["id"]))
+			g := s.segments[id.Num]
 			if err != nil || g == nil {
 				return segPayload("SegmentUpdatePayload", nil, uerr([]string{"id"}, "Segment does not exist")), nil
 			}
@@ -355,11 +355,11 @@ func (s *Server) mutationRoot(now time.Time) *obj {
 			return segPayload("SegmentUpdatePayload", g), nil
 		}),
 		"segmentDelete": resolver(func(a map[string]any) (any, error) {
-			gid, err := shopify.ParseGID(str(a["id"]))
-			if err != nil || s.segments[gid.ID] == nil {
+			id, err := gid.Parse(str(a["id"]))
+			if err != nil || s.segments[id.Num] == nil {
 				return fields("SegmentDeletePayload", map[string]any{"deletedSegmentId": nil, "userErrors": userErrs(uerr([]string{"id"}, "Segment does not exist"))}), nil
 			}
-			delete(s.segments, gid.ID)
+			delete(s.segments, id.Num)
 			return fields("SegmentDeletePayload", map[string]any{"deletedSegmentId": str(a["id"]), "userErrors": []*obj{}}), nil
 		}),
 		"customerEmailMarketingConsentUpdate": consent("CustomerEmailMarketingConsentUpdatePayload", "emailMarketingConsent", true),

@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/shopcrm/shopcrm"
+	"github.com/shopcrm/shopcrm/gid"
 	"github.com/shopcrm/shopcrm/shopcrmtest"
 	"github.com/shopcrm/shopcrm/shopify"
 	"github.com/shopcrm/shopcrm/shopify/shopifytest"
@@ -284,12 +285,12 @@ func TestSeedingIDs(t *testing.T) {
 	if o, ok := srv.Order(oid); !ok || o.CustomerID != cid || srv.OrderTags(oid)[0] != "x" {
 		t.Errorf("order = %+v, %v", o, ok)
 	}
-	if g, ok := srv.Segment(sid); !ok || g.GID() != (shopify.GID{Type: "Segment", ID: sid}).String() {
+	if g, ok := srv.Segment(sid); !ok || g.GID() != gid.New(gid.Segment, sid).String() {
 		t.Errorf("segment = %+v, %v", g, ok)
 	}
 	// The wire carries the same ids as global ids.
 	_, out := post(t, srv, `query($id: ID!, $s: ID!) { order(id: $id) { customer { id } } customerSegmentMembers(first: 5, segmentId: $s) { edges { node { id } } } }`,
-		map[string]any{"id": shopify.OrderGID(oid), "s": shopify.GID{Type: "Segment", ID: sid}.String()})
+		map[string]any{"id": shopify.OrderGID(oid), "s": gid.New(gid.Segment, sid).String()})
 	data := out["data"].(map[string]any)
 	if got := data["order"].(map[string]any)["customer"].(map[string]any)["id"]; got != shopify.CustomerGID(cid) {
 		t.Errorf("order's customer = %v", got)

@@ -10,6 +10,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/shopcrm/shopcrm/gid"
 	"github.com/shopcrm/shopcrm/money"
 	"github.com/shopcrm/shopcrm/shopify"
 )
@@ -275,7 +276,7 @@ func sortedClone(tags []string) []string {
 	return t
 }
 
-func segGID(id int64) string { return shopify.GID{Type: "Segment", ID: id}.String() }
+func segGID(id int64) string { return gid.New(gid.Segment, id).String() }
 
 func sortedKeys[V any](m map[int64]V) []int64 {
 	keys := make([]int64, 0, len(m))
@@ -287,19 +288,19 @@ func sortedKeys[V any](m map[int64]V) []int64 {
 }
 
 func (s *Server) customerByGID(id string) *Customer {
-	g, err := shopify.ParseGID(id)
-	if err != nil || g.Type != "Customer" {
+	g, err := gid.Parse(id)
+	if err != nil || g.Type != gid.Customer {
 		return nil
 	}
-	return s.customers[g.ID]
+	return s.customers[g.Num]
 }
 
 func (s *Server) orderByGID(id string) *Order {
-	g, err := shopify.ParseGID(id)
-	if err != nil || g.Type != "Order" {
+	g, err := gid.Parse(id)
+	if err != nil || g.Type != gid.Order {
 		return nil
 	}
-	return s.orders[g.ID]
+	return s.orders[g.Num]
 }
 
 // splitTags reads tagsAdd/tagsRemove input as Shopify does: every string
