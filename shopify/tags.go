@@ -45,6 +45,12 @@ func tagReason(err error) string {
 		return "contains a comma (Shopify splits tags on commas)"
 	case errors.Is(err, tagging.ErrEncoding):
 		return "not valid UTF-8"
+	case errors.Is(err, tagging.ErrControl):
+		return "contains a control character"
+	case errors.Is(err, tagging.ErrBidi):
+		return "contains a bidirectional override or isolate"
+	case errors.Is(err, tagging.ErrInvisible):
+		return "made only of invisible characters"
 	case errors.Is(err, tagging.ErrTooLong):
 		return fmt.Sprintf("longer than %d characters", tagging.MaxLength)
 	}
