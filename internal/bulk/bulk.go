@@ -11,40 +11,16 @@ import (
 	"github.com/shopcrm/shopcrm"
 )
 
-// Outcome is what became of one item.
-type Outcome uint8
+// Outcome is what became of one item; see [shopcrm.Outcome].
+type Outcome = shopcrm.Outcome
 
-// The outcomes of an item. Only Applied means the write took effect; state
-// a caller keeps (snapshots, send records) must not advance on the others.
+// The outcomes of an item.
 const (
-	// Applied: the platform confirmed the write.
-	Applied Outcome = iota + 1
-	// Failed: the write did not take effect (the platform refused it, or
-	// the engine refused it before sending, e.g. a *WeightError).
-	Failed
-	// Unknown: the request may have acted: its response was lost, or the
-	// context ended while it was in flight. Read the state back, or resend
-	// it if the write is idempotent.
-	Unknown
-	// NotSent: the item never left; Result.Err matches ErrNotSent and
-	// unwraps to the reason (the terminal error, or the context's error).
-	NotSent
+	Applied = shopcrm.Applied
+	Failed  = shopcrm.Failed
+	Unknown = shopcrm.Unknown
+	NotSent = shopcrm.NotSent
 )
-
-// String names the outcome.
-func (o Outcome) String() string {
-	switch o {
-	case Applied:
-		return "applied"
-	case Failed:
-		return "failed"
-	case Unknown:
-		return "unknown"
-	case NotSent:
-		return "not sent"
-	}
-	return "Outcome(" + strconv.Itoa(int(o)) + ")"
-}
 
 // Result is the outcome of one input item.
 type Result[T any] struct {
@@ -92,19 +68,8 @@ type Limits struct {
 	Weight int
 }
 
-// Progress counts what a run has done so far.
-type Progress struct {
-	// Seen counts the items read from the input.
-	Seen int
-	// Applied, Failed, Unknown and NotSent count the items reported with
-	// each outcome.
-	Applied, Failed, Unknown, NotSent int
-	// Chunks counts the chunks whose send has returned.
-	Chunks int
-}
-
-// Done is the number of items reported so far.
-func (p Progress) Done() int { return p.Applied + p.Failed + p.Unknown + p.NotSent }
+// Progress counts what a run has done so far; see [shopcrm.Progress].
+type Progress = shopcrm.Progress
 
 // Class is what an error means for the items it concerns.
 type Class struct {
@@ -142,28 +107,10 @@ func DefaultClassify(err error) Class {
 }
 
 // ErrNotSent matches the error of every item reported NotSent.
-var ErrNotSent = errors.New("not sent")
+var ErrNotSent = shopcrm.ErrNotSent
 
 // NotSentError is the error of an item the engine did not send.
-type NotSentError struct {
-	// Reason is why: the terminal error seen earlier, or the context's
-	// error.
-	Reason error
-}
-
-// Error describes the error.
-func (e *NotSentError) Error() string {
-	if e.Reason == nil {
-		return "not sent"
-	}
-	return "not sent: " + e.Reason.Error()
-}
-
-// Is matches ErrNotSent.
-func (e *NotSentError) Is(target error) bool { return target == ErrNotSent }
-
-// Unwrap returns the reason.
-func (e *NotSentError) Unwrap() error { return e.Reason }
+type NotSentError = shopcrm.NotSentError
 
 // WeightError fails an item that cannot go in any chunk: its weight alone
 // exceeds the chunk's weight limit, or is negative. It matches
