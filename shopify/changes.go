@@ -4,30 +4,39 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"iter"
+	"slices"
 	"strconv"
 	"strings"
-	"sync"
 
+	"github.com/shopcrm/shopcrm"
+	"github.com/shopcrm/shopcrm/internal/bulk"
 	"github.com/shopcrm/shopcrm/tagging"
 )
 
 // ChangeResult is the outcome of one tagging.Change.
 type ChangeResult struct {
-	ID      string
+	ID string
+	// Outcome is what became of the change: shopcrm.Applied, Failed,
+	// Unknown (the request may have acted: read the tags back or apply it
+	// again, which is safe) or NotSent (a terminal error came first).
+	Outcome shopcrm.Outcome
+	// Applied is Outcome == shopcrm.Applied.
 	Applied bool
 	// Err says why the change was not (entirely) applied: an *InputError
-	// (never sent), a *UserErrors, or the error of the request carrying it.
+	// (never sent), a *UserErrors, a *shopcrm.NotSentError, or the error of
+	// the request carrying it.
 	Err error
 }
 
 // ApplyOptions tunes [TagsService.Apply].
 type ApplyOptions struct {
-	// Progress, when set, is called after each request with the number of
-	// changes finished so far and the total. Calls may come from several
-	// goroutines but never concurrently.
-	Progress func(done, total int)
-	// MaxInFlight bounds concurrent requests; 0 means 8. The cost gate
-	// decides how many of them really run at once.
+	// Progress, when set, is called after each request with the counts of
+	// changes so far. Calls come one at a time, in order, never under a
+	// lock of the client.
+	Progress func(shopcrm.Progress)
+	// MaxInFlight bounds concurrent requests; 0 means the client's
+	// (WithMaxInFlight). The cost gate decides how many really run at once.
 	MaxInFlight int
 	// MaxMutationsPerRequest bounds aliased mutations in one document; 0
 	// means as many as the query cost limit and the bucket size allow.
@@ -35,129 +44,119 @@ type ApplyOptions struct {
 }
 
 type tagOp struct {
-	change int
-	op     string // tagsAdd or tagsRemove
-	id     string
-	tags   []string
+	op   string // tagsAdd or tagsRemove
+	id   string
+	tags []string
+}
+
+// ops splits a change into mutations of at most MaxTagsPerCall tags,
+// removals first.
+func ops(ch tagging.Change) []tagOp {
+	var out []tagOp
+	for _, kind := range []struct {
+		op   string
+		tags []string
+	}{{"tagsRemove", ch.Remove}, {"tagsAdd", ch.Add}} {
+		for t := kind.tags; len(t) > 0; {
+			n := min(len(t), MaxTagsPerCall)
+			out = append(out, tagOp{op: kind.op, id: ch.ID, tags: t[:n]})
+			t = t[n:]
+		}
+	}
+	return out
 }
 
 // Apply applies many tag changes with aliased tagsAdd/tagsRemove mutations
 // packed into documents under the query cost limit and the current bucket
-// size, 250 tags per mutation at most, with as many requests in flight as
-// the bucket allows. It returns one result per change, in order. Changes
-// with a bad ID or tag fail without being sent. The error is non-nil only
-// when ctx ended; results are still complete (unsent changes fail with
-// ctx's error).
+// size, 250 tags per mutation at most, with several requests in flight. It
+// returns one result per change, in order. Changes with a bad ID or tag
+// fail without being sent; changes to one resource take effect in input
+// order. The error is the terminal error that stopped the run (a cancelled
+// context, 401/403), after which nothing more was sent; results are
+// complete even then.
 func (s *TagsService) Apply(ctx context.Context, changes []tagging.Change, opts *ApplyOptions) ([]ChangeResult, error) {
+	res := make([]ChangeResult, len(changes))
+	_, err := s.ApplySeq(ctx, slices.Values(changes), opts, func(i int, r ChangeResult) { res[i] = r })
+	return res, err
+}
+
+// ApplySeq is Apply for a stream of changes of any length: each result
+// goes to each (with the change's position in the input) as soon as it is
+// known, one call at a time, so memory stays bounded by the requests in
+// flight.
+func (s *TagsService) ApplySeq(ctx context.Context, changes iter.Seq[tagging.Change], opts *ApplyOptions, each func(int, ChangeResult)) (shopcrm.Progress, error) {
 	if opts == nil {
 		opts = &ApplyOptions{}
 	}
-	res := make([]ChangeResult, len(changes))
-	remaining := make([]int, len(changes))
-	var ops []tagOp
-	for i, ch := range changes {
-		res[i].ID = ch.ID
-		if err := checkChange(ch); err != nil {
-			res[i].Err = err
-			continue
-		}
-		for _, kind := range []struct {
-			op   string
-			tags []string
-		}{{"tagsRemove", ch.Remove}, {"tagsAdd", ch.Add}} {
-			for t := kind.tags; len(t) > 0; {
-				n := min(len(t), MaxTagsPerCall)
-				ops = append(ops, tagOp{change: i, op: kind.op, id: ch.ID, tags: t[:n]})
-				remaining[i]++
-				t = t[n:]
-			}
-		}
-		if remaining[i] == 0 {
-			res[i].Applied = true
-		}
-	}
-
-	// A document may cost up to four fifths of the gate's bucket: the rest
-	// absorbs a request that reaches Shopify late, which would otherwise
-	// leave the server's bucket full and wasting restore while the next
-	// one is already on its way.
-	per := min(MaxQueryCost, s.c.gate.Burst()*4/5) / mutationCost
-	per = max(per, 1)
-	if opts.MaxMutationsPerRequest > 0 && opts.MaxMutationsPerRequest < per {
-		per = opts.MaxMutationsPerRequest
-	}
-	var batches [][]tagOp
-	for len(ops) > 0 {
-		n := min(len(ops), per)
-		batches = append(batches, ops[:n])
-		ops = ops[n:]
-	}
-
-	total := len(changes)
-	var mu sync.Mutex
-	done := 0
-	for i := range res {
-		if remaining[i] == 0 {
-			done++
-		}
-	}
-	finish := func(op tagOp, err error) {
-		if err != nil && res[op.change].Err == nil {
-			res[op.change].Err = err
-		}
-		remaining[op.change]--
-		if remaining[op.change] == 0 {
-			res[op.change].Applied = res[op.change].Err == nil
-			done++
-		}
-	}
-
 	inFlight := opts.MaxInFlight
 	if inFlight <= 0 {
-		inFlight = 8
+		inFlight = s.c.maxInFlight
 	}
-	work := make(chan []tagOp)
-	var wg sync.WaitGroup
-	for range min(inFlight, len(batches)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for b := range work {
-				errs := s.send(ctx, b)
-				mu.Lock()
-				for j, op := range b {
-					finish(op, errs[j])
-				}
-				if opts.Progress != nil {
-					opts.Progress(done, total)
-				}
-				mu.Unlock()
-			}
-		}()
+	maxWeight := MaxQueryCost
+	if m := opts.MaxMutationsPerRequest; m > 0 {
+		maxWeight = min(maxWeight, m*mutationCost)
 	}
-	var ctxErr error
-feed:
-	for i, b := range batches {
-		select {
-		case work <- b:
-		case <-ctx.Done():
-			ctxErr = ctx.Err()
-			mu.Lock()
-			for _, rest := range batches[i:] {
-				for _, op := range rest {
-					finish(op, ctxErr)
-				}
+	w := bulk.Writer[tagging.Change]{
+		Max: bulk.Limits{Items: MaxQueryCost / mutationCost, Weight: maxWeight},
+		// A document may cost up to four fifths of the gate's bucket: the
+		// rest absorbs a request that reaches Shopify late, which would
+		// otherwise leave the server's bucket full and wasting restore
+		// while the next one is already on its way.
+		Limit:    func() bulk.Limits { return bulk.Limits{Weight: max(s.c.gate.Burst()*4/5, mutationCost)} },
+		Weight:   func(ch tagging.Change) int { return max(len(ops(ch)), 1) * mutationCost },
+		Key:      func(ch tagging.Change) string { return ch.ID },
+		InFlight: inFlight,
+		Send:     s.sendChunk,
+		Progress: opts.Progress,
+		OnResult: func(r bulk.Result[tagging.Change]) {
+			if each != nil {
+				each(r.Index, ChangeResult{ID: r.Item.ID, Outcome: r.Outcome, Applied: r.Outcome == shopcrm.Applied, Err: r.Err})
 			}
-			mu.Unlock()
-			break feed
+		},
+	}
+	return w.Run(ctx, changes)
+}
+
+// sendChunk sends one document for a chunk of changes: the valid ones'
+// mutations, in order; invalid changes fail without being sent.
+func (s *TagsService) sendChunk(ctx context.Context, c *bulk.Chunk[tagging.Change]) error {
+	var all []tagOp
+	var owner []int // change of each op, within the chunk
+	for i, ch := range c.Items {
+		if err := checkChange(ch); err != nil {
+			c.Results[i] = bulk.ItemResult{Outcome: shopcrm.Failed, Err: err}
+			continue
+		}
+		for _, op := range ops(ch) {
+			all = append(all, op)
+			owner = append(owner, i)
 		}
 	}
-	close(work)
-	wg.Wait()
-	if ctxErr == nil {
-		ctxErr = ctx.Err()
+	if len(all) == 0 {
+		return nil
 	}
-	return res, ctxErr
+	errs, whole := s.send(ctx, all)
+	if whole != nil {
+		// Errors of the whole document (a validation error) mean nothing
+		// ran; other errors (network, 5xx, cancelled) are the engine's to
+		// classify.
+		res := bulk.ItemResult{Err: whole}
+		if errors.As(whole, new(*GraphQLErrors)) {
+			res.Outcome = shopcrm.Failed
+		}
+		for i := range c.Items {
+			if c.Results[i].Err == nil && slices.Contains(owner, i) {
+				c.Results[i] = res
+			}
+		}
+		return nil
+	}
+	for j, err := range errs {
+		if r := &c.Results[owner[j]]; err != nil && r.Err == nil {
+			*r = bulk.ItemResult{Outcome: shopcrm.Failed, Err: err}
+		}
+	}
+	return nil
 }
 
 func checkChange(ch tagging.Change) error {
@@ -190,8 +189,10 @@ func checkChange(ch tagging.Change) error {
 	return nil
 }
 
-// send runs one document of aliased mutations and returns an error per op.
-func (s *TagsService) send(ctx context.Context, ops []tagOp) []error {
+// send runs one document of aliased mutations. It returns the error of the
+// request when it has no answer to give per mutation (whole), else an
+// error per op: nil when applied, or what refused it.
+func (s *TagsService) send(ctx context.Context, ops []tagOp) (errs []error, whole error) {
 	var b strings.Builder
 	b.WriteString("mutation applyTags(")
 	vars := make(map[string]any, 2*len(ops))
@@ -212,18 +213,13 @@ func (s *TagsService) send(ctx context.Context, ops []tagOp) []error {
 		UserErrors []UserError `json:"userErrors"`
 	}
 	_, err := s.c.do(ctx, &call{query: b.String(), vars: vars, cost: mutationCost * len(ops), retry: idempotent}, &out)
-	errs := make([]error, len(ops))
 	var gqlErrs *GraphQLErrors
 	if err != nil && !errors.As(err, &gqlErrs) {
-		for i := range errs {
-			errs[i] = err
-		}
-		return errs
+		return nil, err
 	}
 	// Errors with a path name the alias they belong to; the others fail
 	// the whole document.
 	byAlias := map[string]error{}
-	var whole error
 	if gqlErrs != nil {
 		for _, ge := range gqlErrs.Errors {
 			if len(ge.Path) > 0 {
@@ -232,14 +228,13 @@ func (s *TagsService) send(ctx context.Context, ops []tagOp) []error {
 					continue
 				}
 			}
-			whole = gqlErrs
+			return nil, gqlErrs
 		}
 	}
+	errs = make([]error, len(ops))
 	for i, op := range ops {
 		alias := "m" + strconv.Itoa(i)
 		switch {
-		case whole != nil:
-			errs[i] = whole
 		case byAlias[alias] != nil:
 			errs[i] = byAlias[alias]
 		case out[alias] == nil:
@@ -248,5 +243,5 @@ func (s *TagsService) send(ctx context.Context, ops []tagOp) []error {
 			errs[i] = userErrors(op.op, out[alias].UserErrors)
 		}
 	}
-	return errs
+	return errs, nil
 }

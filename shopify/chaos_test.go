@@ -7,6 +7,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/shopcrm/shopcrm/shopcrmtest"
 	"github.com/shopcrm/shopcrm/shopify"
 	"github.com/shopcrm/shopcrm/shopify/shopifytest"
 	"github.com/shopcrm/shopcrm/tagging"
@@ -66,4 +67,39 @@ func TestChaos(t *testing.T) {
 		t.Error("no faults injected")
 	}
 	t.Logf("requests %d, faults %d", st.Requests, st.Faults)
+}
+
+// TestApplyKeepsOrderPerResource adds then removes a tag on the same
+// customers in one Apply, under faults and with many requests in flight:
+// the end state must be the input applied in order, whatever order the
+// requests and their retries ran in.
+func TestApplyKeepsOrderPerResource(t *testing.T) {
+	for _, seed := range []uint64{1, 2, 3} {
+		srv, c := setup(t, shopifytest.WithChaos(seed, 0.2, shopcrmtest.FaultStatus, shopcrmtest.FaultDrop, shopcrmtest.FaultLostResponse))
+		var ids []string
+		var changes []tagging.Change
+		for range 200 {
+			ids = append(ids, shopify.CustomerGID(srv.AddCustomer(shopifytest.Customer{})))
+		}
+		for _, id := range ids {
+			changes = append(changes, tagging.Change{ID: id, Add: []string{"promo"}})
+		}
+		for _, id := range ids {
+			changes = append(changes, tagging.Change{ID: id, Remove: []string{"promo"}})
+		}
+		res, err := c.Tags.Apply(context.Background(), changes, &shopify.ApplyOptions{MaxMutationsPerRequest: 7, MaxInFlight: 8})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range res {
+			if !r.Applied {
+				t.Fatalf("seed %d: change %s: %v %v", seed, r.ID, r.Outcome, r.Err)
+			}
+		}
+		for _, id := range ids {
+			if got := tagsOf(srv, id); len(got) != 0 {
+				t.Fatalf("seed %d: %s still has %v", seed, id, got)
+			}
+		}
+	}
 }

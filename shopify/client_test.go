@@ -422,7 +422,7 @@ func TestThrottlePath500Changes(t *testing.T) {
 		changes = append(changes, ch)
 	}
 	var last [2]int
-	res, err := c.Tags.Apply(context.Background(), changes, &shopify.ApplyOptions{Progress: func(done, total int) { last = [2]int{done, total} }})
+	res, err := c.Tags.Apply(context.Background(), changes, &shopify.ApplyOptions{Progress: func(p shopcrm.Progress) { last = [2]int{p.Done(), p.Seen} }})
 	if err != nil {
 		t.Fatal(err)
 	}

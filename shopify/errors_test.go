@@ -70,12 +70,12 @@ func TestApplyCancelled(t *testing.T) {
 	var calls, lastDone int
 	res, err := c.Tags.Apply(ctx, changes, &shopify.ApplyOptions{
 		MaxMutationsPerRequest: 10,
-		Progress: func(done, total int) {
+		Progress: func(p shopcrm.Progress) {
 			calls++
-			if done < lastDone || total != 300 {
-				t.Errorf("progress %d/%d after %d", done, total, lastDone)
+			if p.Done() < lastDone || p.Seen > 300 {
+				t.Errorf("progress %+v after %d", p, lastDone)
 			}
-			lastDone = done
+			lastDone = p.Done()
 			if calls == 3 {
 				cancel()
 			}
