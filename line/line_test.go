@@ -16,6 +16,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/shopcrm/shopcrm"
 	"github.com/shopcrm/shopcrm/line"
 	"github.com/shopcrm/shopcrm/line/linetest"
 	"github.com/shopcrm/shopcrm/shopcrmtest"
@@ -240,17 +241,17 @@ func TestMulticastChunksAndRerun(t *testing.T) {
 	to := users(1203)
 	to = append(to, to[5], to[7]) // duplicates are sent once
 	key := line.KeyFrom("campaign", "spring")
-	var progress []line.MulticastProgress
+	var progress []shopcrm.Progress
 	var mu sync.Mutex
 	res, err := c.Messages.Multicast(ctx, &line.MulticastRequest{To: to, Messages: text("sale"), RetryKey: key,
-		Progress: func(p line.MulticastProgress) { mu.Lock(); progress = append(progress, p); mu.Unlock() }})
+		Progress: func(p shopcrm.Progress) { mu.Lock(); progress = append(progress, p); mu.Unlock() }})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if res.Calls != 3 || res.Recipients != 1203 || res.Duplicates != 0 {
 		t.Errorf("result = calls %d recipients %d duplicates %d", res.Calls, res.Recipients, res.Duplicates)
 	}
-	if last := progress[len(progress)-1]; last.Done != 3 || last.Sent != 1203 || len(progress) != 3 {
+	if last := progress[len(progress)-1]; last.Chunks != 3 || last.Applied != 1203 || len(progress) != 3 {
 		t.Errorf("progress = %+v", progress)
 	}
 	// Reversed order, same key: every chunk is a duplicate; nothing is sent twice.
@@ -279,22 +280,47 @@ func TestMulticastPartialFailureResumes(t *testing.T) {
 	ctx := context.Background()
 	req := &line.MulticastRequest{To: users(1200), Messages: text("x"), RetryKey: line.KeyFrom("resume")}
 	srv.AddFaults(linetest.Fault{Op: "multicast", Kind: shopcrmtest.FaultNone}, linetest.Fault{Op: "multicast", Kind: shopcrmtest.FaultStatus, Status: 500})
+	// A failed chunk does not stop the others.
 	res, err := c.Messages.Multicast(ctx, req)
-	if err == nil || res.Calls != 2 || !errors.Is(res.Chunks[2].Err, line.ErrNotSent) || res.Chunks[0].Err != nil {
+	if err == nil || res.Calls != 3 || res.Chunks[1].Err == nil || res.Chunks[0].Err != nil || res.Chunks[2].Err != nil {
 		t.Fatalf("first run = %+v, %v", res, err)
 	}
 	var ae *line.APIError
-	if !errors.As(err, &ae) || ae.Status != 500 {
+	if !errors.As(err, &ae) || ae.Status != 500 || res.Chunks[1].RetryKey == "" {
 		t.Errorf("err = %v", err)
 	}
 	res, err = c.Messages.Multicast(ctx, req)
-	if err != nil || res.Duplicates != 1 || res.Calls != 3 {
+	if err != nil || res.Duplicates != 2 || res.Calls != 3 {
 		t.Fatalf("second run = %+v, %v", res, err)
 	}
 	for _, u := range users(1200) {
 		if n := len(srv.Messages(u)); n != 1 {
 			t.Fatalf("%s received %d", u, n)
 		}
+	}
+}
+
+// TestMulticastStopsOnTerminalError sends to 20 chunks with the monthly
+// quota used up: after the first quota answer no request starts, and every
+// recipient is either in a sent chunk or listed as not sent.
+func TestMulticastStopsOnTerminalError(t *testing.T) {
+	srv := linetest.NewServer(linetest.WithQuota(0), linetest.WithLatency(20*time.Millisecond))
+	defer srv.Close()
+	c := srv.Client(line.WithMaxInFlight(4))
+	to := users(20 * line.MaxMulticastRecipients)
+	res, err := c.Messages.Multicast(context.Background(), &line.MulticastRequest{To: to, Messages: text("x")})
+	if !errors.Is(err, line.ErrQuotaExceeded) {
+		t.Fatalf("err = %v", err)
+	}
+	if n := srv.Stats().Ops["multicast"].Requests; n > 4 {
+		t.Errorf("%d multicast requests reached the server, want at most the 4 in flight", n)
+	}
+	sent := 0
+	for _, ch := range res.Chunks {
+		sent += ch.Recipients
+	}
+	if sent+len(res.NotSent) != len(to) || res.Progress.NotSent != len(res.NotSent) {
+		t.Errorf("sent %d + not sent %d of %d; progress %+v", sent, len(res.NotSent), len(to), res.Progress)
 	}
 }
 

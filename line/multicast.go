@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+
+	"github.com/shopcrm/shopcrm"
+	"github.com/shopcrm/shopcrm/internal/bulk"
 )
 
 // MaxMulticastRecipients is LINE's limit of user ids per multicast call.
@@ -21,22 +24,16 @@ type MulticastRequest struct {
 	// carries a key derived from it and i, so a rerun with the same key and
 	// recipients sends nothing twice.
 	RetryKey string
-	// Progress, when set, is called after each chunk (from several
-	// goroutines, one call at a time).
-	Progress func(MulticastProgress)
+	// Progress, when set, is called after each chunk with the counts of
+	// recipients so far, one call at a time, never under a lock.
+	Progress func(shopcrm.Progress)
 }
 
-// MulticastProgress reports a multicast's progress.
-type MulticastProgress struct {
-	Chunks, Done, Failed int
-	Recipients, Sent     int // Sent counts recipients of chunks done (duplicates included)
-}
-
-// ChunkResult is the outcome of one chunk of a multicast.
+// ChunkResult is the outcome of one chunk of a multicast that was sent.
 type ChunkResult struct {
 	Index      int
 	Recipients int
-	SendResult       // zero when the chunk was not sent
+	SendResult       // RetryKey is set even when the chunk failed
 	Err        error // nil when sent or already accepted
 }
 
@@ -44,19 +41,28 @@ type ChunkResult struct {
 type MulticastResult struct {
 	RetryKey   string
 	Recipients int // after de-duplication
-	Calls      int // chunks attempted
+	Calls      int // chunks sent
 	Duplicates int // chunks LINE had already accepted
-	Chunks     []ChunkResult
+	// Chunks are the chunks sent, by index.
+	Chunks []ChunkResult
+	// NotSent are the recipients left out because a terminal error
+	// (quota, 401, a cancelled context) stopped the send first.
+	NotSent []string
+	// Progress holds the final counts of recipients by outcome.
+	Progress shopcrm.Progress
 }
 
-// ErrNotSent marks chunks that were not attempted because an earlier chunk
-// failed; running the same send again (same RetryKey) sends them.
-var ErrNotSent = errors.New("line: not sent after an earlier failure")
+// ErrNotSent matches the error of recipients a terminal error kept from
+// being sent.
+var ErrNotSent = shopcrm.ErrNotSent
 
-// Multicast sends messages to r.To in chunks of 500 with bounded concurrency
-// (see WithMaxInFlight). After the first failed chunk no new chunk starts;
-// the returned error joins the chunk errors and the result tells which
-// chunks were sent. Rerunning with the same RetryKey completes the send.
+// Multicast sends messages to r.To in chunks of 500 with several chunks in
+// flight (see WithMaxInFlight). A chunk that fails does not stop the
+// others; a terminal error (the monthly quota, 401, a cancelled context)
+// stops the send at once: no request starts after it, and the recipients
+// not yet sent are listed in NotSent. The error joins the chunk errors.
+// Rerunning with the same RetryKey and recipients completes the send:
+// chunks LINE already accepted come back as duplicates.
 func (s *MessagesService) Multicast(ctx context.Context, r *MulticastRequest) (*MulticastResult, error) {
 	c := s.c
 	if r == nil {
@@ -85,81 +91,46 @@ func (s *MessagesService) Multicast(ctx context.Context, r *MulticastRequest) (*
 	slices.Sort(to)
 	to = slices.Compact(to)
 
-	n := (len(to) + MaxMulticastRecipients - 1) / MaxMulticastRecipients
-	res := &MulticastResult{RetryKey: key, Recipients: len(to), Chunks: make([]ChunkResult, n)}
-	var (
-		mu     sync.Mutex
-		prog   = MulticastProgress{Chunks: n, Recipients: len(to)}
-		failed bool
-		wg     sync.WaitGroup
-		sem    = make(chan struct{}, c.maxInFlight)
-	)
-	for i := range n {
-		lo, hi := i*MaxMulticastRecipients, min((i+1)*MaxMulticastRecipients, len(to))
-		ch := &res.Chunks[i]
-		ch.Index, ch.Recipients = i, hi-lo
-		acquired := false
-		select {
-		case sem <- struct{}{}:
-			acquired = true
-		case <-ctx.Done():
-		}
-		mu.Lock()
-		stop := failed || ctx.Err() != nil
-		mu.Unlock()
-		if stop {
-			if ctx.Err() != nil {
-				ch.Err = ctx.Err()
-			} else {
-				ch.Err = ErrNotSent
-			}
-			if acquired {
-				<-sem
-			}
-			continue
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			k := chunkKey(key, i)
+	res := &MulticastResult{RetryKey: key, Recipients: len(to)}
+	var mu sync.Mutex
+	w := bulk.Writer[string]{
+		Max:      bulk.Limits{Items: MaxMulticastRecipients},
+		InFlight: c.maxInFlight,
+		Progress: r.Progress,
+		Send: func(ctx context.Context, ch *bulk.Chunk[string]) error {
+			k := chunkKey(key, ch.Seq)
 			sr, _, err := c.send(ctx, EndpointMulticast, "/v2/bot/message/multicast", k,
-				&sendBody{To: to[lo:hi], Messages: r.Messages, NotificationDisabled: r.NotificationDisabled, CustomAggregationUnits: u}, nil)
+				&sendBody{To: ch.Items, Messages: r.Messages, NotificationDisabled: r.NotificationDisabled, CustomAggregationUnits: u}, nil)
+			cr := ChunkResult{Index: ch.Seq, Recipients: len(ch.Items), SendResult: SendResult{RetryKey: k}, Err: err}
+			if sr != nil {
+				cr.SendResult = *sr
+			}
 			mu.Lock()
-			defer mu.Unlock()
-			res.Calls++
-			if err != nil {
-				ch.SendResult.RetryKey = k
-				ch.Err = err
-				failed = true
-				prog.Failed++
-			} else {
-				ch.SendResult = *sr
-				if sr.Duplicate {
-					res.Duplicates++
-				}
-				prog.Done++
-				prog.Sent += hi - lo
+			res.Chunks = append(res.Chunks, cr)
+			mu.Unlock()
+			return err
+		},
+		OnResult: func(r bulk.Result[string]) {
+			if r.Outcome == shopcrm.NotSent {
+				res.NotSent = append(res.NotSent, r.Item)
 			}
-			if r.Progress != nil {
-				r.Progress(prog)
-			}
-		}()
+		},
 	}
-	wg.Wait()
+	p, terminal := w.Run(ctx, slices.Values(to))
+	res.Progress = p
+	slices.SortFunc(res.Chunks, func(a, b ChunkResult) int { return a.Index - b.Index })
 	var errs []error
-	for i := range res.Chunks {
-		if e := res.Chunks[i].Err; e != nil && !errors.Is(e, ErrNotSent) {
-			errs = append(errs, fmt.Errorf("chunk %d: %w", i, e))
+	for _, ch := range res.Chunks {
+		res.Calls++
+		if ch.Duplicate {
+			res.Duplicates++
+		}
+		if ch.Err != nil {
+			errs = append(errs, fmt.Errorf("chunk %d: %w", ch.Index, ch.Err))
 		}
 	}
-	if len(errs) == 0 {
-		for i := range res.Chunks {
-			if res.Chunks[i].Err != nil {
-				errs = append(errs, res.Chunks[i].Err)
-				break
-			}
-		}
+	if terminal != nil && len(errs) == 0 {
+		errs = append(errs, terminal)
 	}
 	return res, errors.Join(errs...)
 }
