@@ -127,3 +127,22 @@ type RateLimit struct {
 // answered with a cursor it had already returned: following it would loop
 // forever.
 var ErrCursorStuck = errors.New("pagination cursor did not advance")
+
+// CursorError ends a paginated read whose server answered with a cursor it
+// had already given: following it would fetch the same pages forever. It
+// names page numbers, not the cursor, which may be long and opaque. It
+// matches ErrCursorStuck.
+type CursorError struct {
+	// Page is the page (from 1) whose answer repeated a cursor.
+	Page int
+	// Repeats is the page that was fetched with that cursor before.
+	Repeats int
+}
+
+// Error describes the error.
+func (e *CursorError) Error() string {
+	return fmt.Sprintf("%v: page %d gave the cursor of page %d again", ErrCursorStuck, e.Page, e.Repeats)
+}
+
+// Is matches ErrCursorStuck.
+func (e *CursorError) Is(target error) bool { return target == ErrCursorStuck }

@@ -17,6 +17,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/shopcrm/shopcrm/internal/pager"
 	"github.com/shopcrm/shopcrm/internal/transport"
 )
 
@@ -343,40 +344,27 @@ func (s *AudiencesService) Get(ctx context.Context, audienceGroupID int64) (*Aud
 // AudienceFilter narrows List; zero fields are not sent.
 type AudienceFilter struct {
 	Description string // case-insensitive substring match
-	Status      string
+	Status      AudienceStatus
 }
 
 // List lists audience groups, fetching pages of 40 as the loop goes.
 func (s *AudiencesService) List(ctx context.Context, f AudienceFilter) iter.Seq2[AudienceGroup, error] {
-	c := s.c
-	return func(yield func(AudienceGroup, error) bool) {
-		for page := 1; ; page++ {
-			q := url.Values{"page": {strconv.Itoa(page)}, "size": {strconv.Itoa(audiencePageSize)}}
-			if f.Description != "" {
-				q.Set("description", f.Description)
-			}
-			if f.Status != "" {
-				q.Set("status", f.Status)
-			}
-			var out struct {
-				AudienceGroups []AudienceGroup `json:"audienceGroups"`
-				HasNextPage    bool            `json:"hasNextPage"`
-			}
-			if _, err := c.do(ctx, &call{class: EndpointOther, method: http.MethodGet, path: "/v2/bot/audienceGroup/list",
-				query: q, retry: idempotent, out: &out}); err != nil {
-				yield(AudienceGroup{}, err)
-				return
-			}
-			for _, g := range out.AudienceGroups {
-				if !yield(g, nil) {
-					return
-				}
-			}
-			if !out.HasNextPage || len(out.AudienceGroups) == 0 {
-				return
-			}
+	return pager.From(ctx, f, 1, func(ctx context.Context, f AudienceFilter, page int) ([]AudienceGroup, int, bool, error) {
+		q := url.Values{"page": {strconv.Itoa(page)}, "size": {strconv.Itoa(audiencePageSize)}}
+		if f.Description != "" {
+			q.Set("description", f.Description)
 		}
-	}
+		if f.Status != "" {
+			q.Set("status", string(f.Status))
+		}
+		var out struct {
+			AudienceGroups []AudienceGroup `json:"audienceGroups"`
+			HasNextPage    bool            `json:"hasNextPage"`
+		}
+		_, err := s.c.do(ctx, &call{class: EndpointOther, method: http.MethodGet, path: "/v2/bot/audienceGroup/list",
+			query: q, retry: idempotent, out: &out})
+		return out.AudienceGroups, page + 1, out.HasNextPage && len(out.AudienceGroups) > 0, err
+	})
 }
 
 // Rename changes an audience group's description.

@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -875,5 +876,28 @@ func TestChaos(t *testing.T) {
 		if got := received(srv, u); !cmp.Equal(w, got) {
 			t.Fatalf("%s received %v", u, got)
 		}
+	}
+}
+
+// TestFollowersStuckCursor: a server answering the same "next" cursor again
+// ends the listing with a *shopcrm.CursorError instead of looping.
+func TestFollowersStuckCursor(t *testing.T) {
+	var calls atomic.Int32
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		io.WriteString(w, `{"userIds":["U1"],"next":"same"}`)
+	}))
+	defer hs.Close()
+	c, err := line.New(line.StaticToken("token-for-a-stuck-server"), line.WithBaseURL(hs.URL))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var last error
+	for _, err := range c.Users.Followers(context.Background()) {
+		last = err
+	}
+	var ce *shopcrm.CursorError
+	if !errors.Is(last, shopcrm.ErrCursorStuck) || !errors.As(last, &ce) || calls.Load() > 3 {
+		t.Fatalf("err = %v after %d calls", last, calls.Load())
 	}
 }

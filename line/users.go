@@ -8,6 +8,8 @@ import (
 	"iter"
 	"net/http"
 	"net/url"
+
+	"github.com/shopcrm/shopcrm/internal/pager"
 )
 
 func decodeJSON(r io.Reader, v any) error {
@@ -73,33 +75,18 @@ func (s *UsersService) Profile(ctx context.Context, userID string) (*Profile, *R
 
 // Followers lists the user ids of the account's friends, 1,000 per request.
 func (s *UsersService) Followers(ctx context.Context) iter.Seq2[string, error] {
-	c := s.c
-	return func(yield func(string, error) bool) {
-		start := ""
-		for {
-			q := url.Values{"limit": {"1000"}}
-			if start != "" {
-				q.Set("start", start)
-			}
-			var out struct {
-				UserIDs []string `json:"userIds"`
-				Next    string   `json:"next"`
-			}
-			if _, err := c.do(ctx, &call{class: EndpointOther, method: http.MethodGet, path: "/v2/bot/followers/ids", query: q, retry: idempotent, out: &out}); err != nil {
-				yield("", err)
-				return
-			}
-			for _, id := range out.UserIDs {
-				if !yield(id, nil) {
-					return
-				}
-			}
-			if out.Next == "" {
-				return
-			}
-			start = out.Next
+	return pager.Seq(ctx, s.c, func(ctx context.Context, c *Client, start string) ([]string, string, bool, error) {
+		q := url.Values{"limit": {"1000"}}
+		if start != "" {
+			q.Set("start", start)
 		}
-	}
+		var out struct {
+			UserIDs []string `json:"userIds"`
+			Next    string   `json:"next"`
+		}
+		_, err := c.do(ctx, &call{class: EndpointOther, method: http.MethodGet, path: "/v2/bot/followers/ids", query: q, retry: idempotent, out: &out})
+		return out.UserIDs, out.Next, out.Next != "", err
+	})
 }
 
 // IssueLinkToken issues a link token for linking userID to an account of

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/shopcrm/shopcrm/internal/pager"
 	"github.com/shopcrm/shopcrm/internal/transport"
 )
 
@@ -221,26 +222,10 @@ type pageInfo struct {
 // paginate walks a connection page by page. fetch returns one page's items
 // for the cursor after ("" first).
 func paginate[T any](ctx context.Context, fetch func(ctx context.Context, after string) ([]T, pageInfo, error)) iter.Seq2[T, error] {
-	return func(yield func(T, error) bool) {
-		after := ""
-		for {
-			items, pi, err := fetch(ctx, after)
-			if err != nil {
-				var zero T
-				yield(zero, err)
-				return
-			}
-			for _, it := range items {
-				if !yield(it, nil) {
-					return
-				}
-			}
-			if !pi.HasNextPage || pi.EndCursor == "" {
-				return
-			}
-			after = pi.EndCursor
-		}
-	}
+	return pager.Seq(ctx, struct{}{}, func(ctx context.Context, _ struct{}, after string) ([]T, string, bool, error) {
+		items, pi, err := fetch(ctx, after)
+		return items, pi.EndCursor, pi.HasNextPage && pi.EndCursor != "", err
+	})
 }
 
 // Retry classes of the documents this package sends: reads and tag edits

@@ -14,7 +14,6 @@ package pager
 
 import (
 	"context"
-	"fmt"
 	"iter"
 
 	"github.com/shopcrm/shopcrm"
@@ -109,19 +108,5 @@ func repeat[C comparable](seen []C, n int, start, next C) int {
 }
 
 // StuckError ends a listing whose server answered with a cursor it had
-// already given: following it would fetch the same pages forever. It
-// names page numbers, not the cursor, which may be long and opaque.
-type StuckError struct {
-	// Page is the page (from 1) whose answer repeated a cursor.
-	Page int
-	// Repeats is the page that was fetched with that cursor before.
-	Repeats int
-}
-
-// Error describes the error.
-func (e *StuckError) Error() string {
-	return fmt.Sprintf("%v: page %d gave the cursor of page %d again", shopcrm.ErrCursorStuck, e.Page, e.Repeats)
-}
-
-// Is matches shopcrm.ErrCursorStuck.
-func (e *StuckError) Is(target error) bool { return target == shopcrm.ErrCursorStuck }
+// already given; see [shopcrm.CursorError].
+type StuckError = shopcrm.CursorError
