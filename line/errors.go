@@ -42,9 +42,6 @@ type InputError = shopcrm.InputError
 // the wait and unwraps to the last *APIError.
 type RateLimitError = shopcrm.RateLimitError
 
-// monthlyLimitMessage is the message LINE sends with a monthly-quota 429.
-const monthlyLimitMessage = "You have reached your monthly limit."
-
 // ErrorDetail is one entry of the details of a LINE error body.
 type ErrorDetail struct {
 	Message  string `json:"message"`

@@ -566,3 +566,30 @@ func mustQuery(tag string) string {
 	}
 	return q
 }
+
+// TestConsentStatesShopifySets: REDACTED and INVALID are Shopify's to set;
+// the client refuses them before any request.
+func TestConsentStatesShopifySets(t *testing.T) {
+	srv, c := setup(t)
+	id := shopify.CustomerGID(srv.AddCustomer(shopifytest.Customer{Email: "a@example.com", Phone: "+81300000000"}))
+	ctx := context.Background()
+	for _, st := range []shopify.MarketingState{shopify.Redacted, shopify.Invalid} {
+		if _, err := c.Customers.UpdateEmailConsent(ctx, id, shopify.EmailConsent{State: st}); !errors.Is(err, shopify.ErrInvalidInput) {
+			t.Errorf("email %s: %v", st, err)
+		}
+		if _, err := c.Customers.UpdateSMSConsent(ctx, id, shopify.SMSConsentInput{State: st}); !errors.Is(err, shopify.ErrInvalidInput) {
+			t.Errorf("sms %s: %v", st, err)
+		}
+	}
+	if n := srv.Stats().Requests; n != 0 {
+		t.Errorf("%d requests sent", n)
+	}
+}
+
+// TestBareShopName: "myshop" means myshop.myshopify.com.
+func TestBareShopName(t *testing.T) {
+	c, err := shopify.New("myshop", shopify.StaticToken("shpat_x"))
+	if err != nil || c.Shop() != "myshop.myshopify.com" {
+		t.Fatalf("New(myshop) = %v, %v", c, err)
+	}
+}

@@ -85,27 +85,8 @@ func consentVars(customerID, key string, state MarketingState, level OptInLevel,
 //
 //spec:graphql mutation customerEmailMarketingConsentUpdate
 func (s *CustomersService) UpdateEmailConsent(ctx context.Context, customerID string, c EmailConsent) (*Response, error) {
-	if err := checkID("customerID", customerID, "Customer"); err != nil {
-		return nil, err
-	}
-	if err := oneOf("State", c.State, settable, true); err != nil {
-		return nil, err
-	}
-	if err := oneOf("OptInLevel", c.OptInLevel, optInLevels, false); err != nil {
-		return nil, err
-	}
-	q := `mutation emailConsent($input: CustomerEmailMarketingConsentUpdateInput!) {
-  customerEmailMarketingConsentUpdate(input: $input) { customer { id } userErrors { field message code } } }`
-	var out struct {
-		P struct {
-			UserErrors []UserError `json:"userErrors"`
-		} `json:"customerEmailMarketingConsentUpdate"`
-	}
-	resp, err := s.c.do(ctx, &call{query: q, vars: consentVars(customerID, "emailMarketingConsent", c.State, c.OptInLevel, c.UpdatedAt), cost: mutationCost, retry: idempotent}, &out)
-	if err != nil {
-		return resp, err
-	}
-	return resp, userErrors("customerEmailMarketingConsentUpdate", out.P.UserErrors)
+	return s.updateConsent(ctx, "emailConsent", "customerEmailMarketingConsentUpdate", "CustomerEmailMarketingConsentUpdateInput",
+		"emailMarketingConsent", customerID, c.State, c.OptInLevel, c.UpdatedAt)
 }
 
 // UpdateSMSConsent records a customer's SMS marketing consent. The customer
@@ -113,25 +94,30 @@ func (s *CustomersService) UpdateEmailConsent(ctx context.Context, customerID st
 //
 //spec:graphql mutation customerSmsMarketingConsentUpdate
 func (s *CustomersService) UpdateSMSConsent(ctx context.Context, customerID string, c SMSConsentInput) (*Response, error) {
+	return s.updateConsent(ctx, "smsConsent", "customerSmsMarketingConsentUpdate", "CustomerSmsMarketingConsentUpdateInput",
+		"smsMarketingConsent", customerID, c.State, c.OptInLevel, c.UpdatedAt)
+}
+
+// updateConsent runs one of the two consent mutations, which differ only
+// in their names.
+func (s *CustomersService) updateConsent(ctx context.Context, name, mutation, inputType, key, customerID string, state MarketingState, level OptInLevel, at time.Time) (*Response, error) {
 	if err := checkID("customerID", customerID, "Customer"); err != nil {
 		return nil, err
 	}
-	if err := oneOf("State", c.State, settable, true); err != nil {
+	if err := oneOf("State", state, settable, true); err != nil {
 		return nil, err
 	}
-	if err := oneOf("OptInLevel", c.OptInLevel, optInLevels, false); err != nil {
+	if err := oneOf("OptInLevel", level, optInLevels, false); err != nil {
 		return nil, err
 	}
-	q := `mutation smsConsent($input: CustomerSmsMarketingConsentUpdateInput!) {
-  customerSmsMarketingConsentUpdate(input: $input) { customer { id } userErrors { field message code } } }`
-	var out struct {
-		P struct {
-			UserErrors []UserError `json:"userErrors"`
-		} `json:"customerSmsMarketingConsentUpdate"`
+	q := `mutation ` + name + `($input: ` + inputType + `!) {
+  ` + mutation + `(input: $input) { customer { id } userErrors { field message code } } }`
+	var out map[string]struct {
+		UserErrors []UserError `json:"userErrors"`
 	}
-	resp, err := s.c.do(ctx, &call{query: q, vars: consentVars(customerID, "smsMarketingConsent", c.State, c.OptInLevel, c.UpdatedAt), cost: mutationCost, retry: idempotent}, &out)
+	resp, err := s.c.do(ctx, &call{query: q, vars: consentVars(customerID, key, state, level, at), cost: mutationCost, retry: idempotent}, &out)
 	if err != nil {
 		return resp, err
 	}
-	return resp, userErrors("customerSmsMarketingConsentUpdate", out.P.UserErrors)
+	return resp, userErrors(mutation, out[mutation].UserErrors)
 }
