@@ -102,8 +102,16 @@ func (s *TagsService) ApplySeq(ctx context.Context, changes iter.Seq[tagging.Cha
 		// rest absorbs a request that reaches Shopify late, which would
 		// otherwise leave the server's bucket full and wasting restore
 		// while the next one is already on its way.
-		Limit:    func() bulk.Limits { return bulk.Limits{Weight: max(s.c.gate.Burst()*4/5, mutationCost)} },
-		Weight:   func(ch tagging.Change) int { return max(len(ops(ch)), 1) * mutationCost },
+		Limit: func() bulk.Limits { return bulk.Limits{Weight: max(s.c.gate.Burst()*4/5, mutationCost)} },
+		// A valid change is at most two mutations (a resource holds at most
+		// 250 tags); an invalid one weighs one and fails in sendChunk
+		// without being sent.
+		Weight: func(ch tagging.Change) int {
+			if n := len(ops(ch)); n == 2 {
+				return 2 * mutationCost
+			}
+			return mutationCost
+		},
 		Key:      func(ch tagging.Change) string { return ch.ID },
 		InFlight: inFlight,
 		Send:     s.sendChunk,
@@ -185,6 +193,9 @@ func checkChange(ch tagging.Change) error {
 	}
 	if n := len(ch.Add); n > tagging.MaxTags {
 		return &InputError{Field: "Add", Reason: fmt.Sprintf("more than %d tags", tagging.MaxTags)}
+	}
+	if n := len(ch.Remove); n > tagging.MaxTags {
+		return &InputError{Field: "Remove", Reason: fmt.Sprintf("more than %d tags (no resource holds more)", tagging.MaxTags)}
 	}
 	return nil
 }
