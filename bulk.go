@@ -43,6 +43,25 @@ func (o Outcome) String() string {
 	return "Outcome(" + strconv.Itoa(int(o)) + ")"
 }
 
+// MarshalText encodes the outcome by name, so stored records read well.
+func (o Outcome) MarshalText() ([]byte, error) {
+	if o < Applied || o > NotSent {
+		return nil, errors.New("shopcrm: cannot encode " + o.String())
+	}
+	return []byte(o.String()), nil
+}
+
+// UnmarshalText decodes an outcome name.
+func (o *Outcome) UnmarshalText(b []byte) error {
+	for v := Applied; v <= NotSent; v++ {
+		if string(b) == v.String() {
+			*o = v
+			return nil
+		}
+	}
+	return errors.New("shopcrm: unknown outcome " + strconv.Quote(string(b)))
+}
+
 // Progress counts what a bulk write has done so far. Callbacks receive it
 // from one goroutine at a time, never under a lock of the client.
 type Progress struct {

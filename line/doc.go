@@ -31,11 +31,16 @@
 // Every send (push, multicast, narrowcast, broadcast) carries an
 // X-Line-Retry-Key. The caller may supply one (see [KeyFrom] to derive it from
 // an order id); otherwise one is generated and returned in the result. A
-// multicast to more than 500 users is split into chunks over the sorted,
-// de-duplicated recipients and each chunk gets a key derived from the send
-// key and the chunk index, so running the same send again reuses the same
-// keys and LINE answers 409 for chunks it already accepted. Such a 409 is
-// reported as success with Duplicate set.
+// send that failed after going out returns a [*SendError] carrying its key,
+// so a resend with that key never delivers twice; LINE answers 409 for a
+// key it already accepted, which is reported as success with Duplicate set.
+//
+// A multicast to more than 500 users is split into chunks, each with its
+// own key derived from the send key. A rerun usually re-reads its
+// recipients, so the list changes between runs; the [SendRecord] a
+// multicast returns (and can save before it sends anything) says which
+// recipients went out under which chunk key, and a rerun given the record
+// sends to each current recipient once: see [MessagesService.Multicast].
 //
 // # Retries and rate limits
 //

@@ -20,18 +20,48 @@ type MulticastRequest struct {
 	Messages              []Message
 	NotificationDisabled  bool
 	CustomAggregationUnit string // optional, ^[a-zA-Z0-9_]{1,30}$
-	// RetryKey is the key of the whole send (generated when empty). Chunk i
-	// carries a key derived from it and i, so a rerun with the same key and
-	// recipients sends nothing twice.
+	// RetryKey is the key of the whole send (generated when empty; taken
+	// from Record when it has one). Each chunk carries a key derived from
+	// it and the chunk's place in the record.
 	RetryKey string
+	// Record, when set, is the send record of an earlier run of this send:
+	// Multicast resumes from it and updates it in place. Persist it after
+	// the call (it marshals to JSON), and in Save for crash safety.
+	Record *SendRecord
+	// Save, when set, is called with the record once the chunks are
+	// planned and before any request goes out; an error from it ends the
+	// call with nothing sent. Persisting the record here means that even a
+	// process killed mid-send can be resumed without a duplicate.
+	Save func(*SendRecord) error
 	// Progress, when set, is called after each chunk with the counts of
 	// recipients so far, one call at a time, never under a lock.
 	Progress func(shopcrm.Progress)
 }
 
-// ChunkResult is the outcome of one chunk of a multicast that was sent.
+// SendRecord is what a multicast sent: which recipients went out under
+// which chunk retry key, and with what outcome. It is what makes a rerun
+// over a changed recipient list safe: the list is re-read between runs, so
+// keys derived from chunk contents or positions would shift with every
+// edit.
+type SendRecord struct {
+	RetryKey string        `json:"retryKey"`
+	Chunks   []RecordChunk `json:"chunks"`
+}
+
+// RecordChunk is one chunk of a send record.
+type RecordChunk struct {
+	RetryKey string   `json:"retryKey"`
+	To       []string `json:"to"`
+	// Outcome is Applied (LINE accepted the chunk: its recipients got the
+	// message), Failed (LINE refused it: nobody did), Unknown (the answer
+	// was lost), or zero while planned and not yet answered.
+	Outcome   shopcrm.Outcome `json:"outcome,omitempty"`
+	RequestID string          `json:"requestId,omitempty"`
+}
+
+// ChunkResult is the outcome of one chunk request of a multicast.
 type ChunkResult struct {
-	Index      int
+	Index      int // the chunk's place in the send record
 	Recipients int
 	SendResult       // RetryKey is set even when the chunk failed
 	Err        error // nil when sent or already accepted
@@ -41,13 +71,25 @@ type ChunkResult struct {
 type MulticastResult struct {
 	RetryKey   string
 	Recipients int // after de-duplication
-	Calls      int // chunks sent
+	Calls      int // chunk requests made
 	Duplicates int // chunks LINE had already accepted
-	// Chunks are the chunks sent, by index.
+	// Chunks are the chunk requests made, by index.
 	Chunks []ChunkResult
+	// AlreadySent are the recipients an earlier run of the send reached
+	// (per the record); nothing was sent to them now.
+	AlreadySent []string
+	// Failed are the recipients of chunks LINE refused: they did not get
+	// the message; a rerun with the record sends to them under new keys.
+	Failed []string
+	// Unknown are the recipients of chunks whose answer was lost: a rerun
+	// with the record resends those chunks under their old keys, which
+	// LINE accepts at most once.
+	Unknown []string
 	// NotSent are the recipients left out because a terminal error
 	// (quota, 401, a cancelled context) stopped the send first.
 	NotSent []string
+	// Record is the send record, updated (the request's, or a new one).
+	Record *SendRecord
 	// Progress holds the final counts of recipients by outcome.
 	Progress shopcrm.Progress
 }
@@ -56,13 +98,33 @@ type MulticastResult struct {
 // being sent.
 var ErrNotSent = shopcrm.ErrNotSent
 
+// job is one chunk request to make: a chunk of the record, whole or, for a
+// chunk whose answer was lost, restricted to the current recipients.
+type job struct {
+	chunk int
+	to    []string
+}
+
 // Multicast sends messages to r.To in chunks of 500 with several chunks in
-// flight (see WithMaxInFlight). A chunk that fails does not stop the
-// others; a terminal error (the monthly quota, 401, a cancelled context)
-// stops the send at once: no request starts after it, and the recipients
-// not yet sent are listed in NotSent. The error joins the chunk errors.
-// Rerunning with the same RetryKey and recipients completes the send:
-// chunks LINE already accepted come back as duplicates.
+// flight (see WithMaxInFlight).
+//
+// A chunk that fails does not stop the others; a terminal error (the
+// monthly quota, 401, a cancelled context) stops the send at once: no
+// request starts after it. Every recipient of r.To ends up in exactly one
+// place: a chunk LINE accepted (now or, per the record, before), or one of
+// the result's AlreadySent, Failed, Unknown and NotSent lists. The error
+// joins the chunk errors.
+//
+// Reruns: run the same send again with the record of the previous run
+// (r.Record, or the result's Record, persisted in between) and the
+// recipient list as it is now. No recipient whose chunk LINE accepted gets
+// the message twice, whatever was added, removed or reordered: accepted
+// chunks are skipped; a chunk whose answer was lost is resent under its
+// own key, restricted to the recipients still listed (LINE answers 409 if
+// it had accepted it, so nobody gets it twice); refused chunks and new
+// recipients go out in new chunks with new keys. Without a record, chunk
+// keys come from the send key and the chunk's position in the sorted list,
+// so only a rerun over the same list is safe.
 func (s *MessagesService) Multicast(ctx context.Context, r *MulticastRequest) (*MulticastResult, error) {
 	c := s.c
 	if r == nil {
@@ -83,41 +145,106 @@ func (s *MessagesService) Multicast(ctx context.Context, r *MulticastRequest) (*
 	if err != nil {
 		return nil, err
 	}
-	key, err := retryKey(r.RetryKey)
+	rec := r.Record
+	if rec == nil {
+		rec = &SendRecord{}
+	}
+	if rec.RetryKey != "" && r.RetryKey != "" && rec.RetryKey != r.RetryKey {
+		return nil, invalid("RetryKey", "differs from the record's %s", rec.RetryKey)
+	}
+	keyIn := r.RetryKey
+	if rec.RetryKey != "" {
+		keyIn = rec.RetryKey
+	}
+	key, err := retryKey(keyIn)
 	if err != nil {
 		return nil, err
 	}
+	rec.RetryKey = key
 	to := slices.Clone(r.To)
 	slices.Sort(to)
 	to = slices.Compact(to)
 
-	res := &MulticastResult{RetryKey: key, Recipients: len(to)}
-	var mu sync.Mutex
-	w := bulk.Writer[string]{
-		Max:      bulk.Limits{Items: MaxMulticastRecipients},
+	res := &MulticastResult{RetryKey: key, Recipients: len(to), Record: rec}
+	jobs, err := plan(rec, to, res)
+	if err != nil {
+		return nil, err
+	}
+	if r.Save != nil {
+		if err := r.Save(rec); err != nil {
+			return nil, fmt.Errorf("line: saving the send record: %w", err)
+		}
+	}
+	var (
+		mu   sync.Mutex
+		prog = shopcrm.Progress{Seen: len(to) - len(res.AlreadySent)}
+	)
+	// settle records a chunk request's outcome in the record and the
+	// result, and returns the counts so far.
+	settle := func(br bulk.Result[job]) shopcrm.Progress {
+		j := br.Item
+		mu.Lock()
+		defer mu.Unlock()
+		rc := &rec.Chunks[j.chunk]
+		switch br.Outcome {
+		case shopcrm.Applied:
+			prog.Applied += len(j.to)
+		case shopcrm.Failed:
+			rc.Outcome = shopcrm.Failed
+			res.Failed = append(res.Failed, j.to...)
+			prog.Failed += len(j.to)
+		case shopcrm.Unknown:
+			rc.Outcome = shopcrm.Unknown
+			res.Unknown = append(res.Unknown, j.to...)
+			prog.Unknown += len(j.to)
+		case shopcrm.NotSent:
+			res.NotSent = append(res.NotSent, j.to...)
+			prog.NotSent += len(j.to)
+		}
+		prog.Chunks++
+		return prog
+	}
+	w := bulk.Writer[job]{
+		Max:      bulk.Limits{Items: 1},
 		InFlight: c.maxInFlight,
-		Progress: r.Progress,
-		Send: func(ctx context.Context, ch *bulk.Chunk[string]) error {
-			k := chunkKey(key, ch.Seq)
+		Send: func(ctx context.Context, ch *bulk.Chunk[job]) error {
+			j := ch.Items[0]
+			mu.Lock()
+			k := rec.Chunks[j.chunk].RetryKey
+			mu.Unlock()
 			sr, _, err := c.send(ctx, EndpointMulticast, "/v2/bot/message/multicast", k,
-				&sendBody{To: ch.Items, Messages: r.Messages, NotificationDisabled: r.NotificationDisabled, CustomAggregationUnits: u}, nil)
-			cr := ChunkResult{Index: ch.Seq, Recipients: len(ch.Items), SendResult: SendResult{RetryKey: k}, Err: err}
+				&sendBody{To: j.to, Messages: r.Messages, NotificationDisabled: r.NotificationDisabled, CustomAggregationUnits: u}, nil)
+			cr := ChunkResult{Index: j.chunk, Recipients: len(j.to), SendResult: SendResult{RetryKey: k}, Err: err}
 			if sr != nil {
 				cr.SendResult = *sr
 			}
 			mu.Lock()
 			res.Chunks = append(res.Chunks, cr)
+			rc := &rec.Chunks[j.chunk]
+			switch {
+			case err != nil:
+			case sr.Duplicate:
+				// LINE had accepted this key: the chunk as first sent went
+				// out, to all of its recipients.
+				rc.Outcome, rc.RequestID = shopcrm.Applied, sr.AcceptedRequestID
+			default:
+				rc.Outcome, rc.RequestID, rc.To = shopcrm.Applied, sr.RequestID, j.to
+			}
 			mu.Unlock()
 			return err
 		},
-		OnResult: func(r bulk.Result[string]) {
-			if r.Outcome == shopcrm.NotSent {
-				res.NotSent = append(res.NotSent, r.Item)
+		OnResult: func(br bulk.Result[job]) {
+			p := settle(br)
+			if r.Progress != nil {
+				r.Progress(p)
 			}
 		},
 	}
-	p, terminal := w.Run(ctx, slices.Values(to))
-	res.Progress = p
+	_, terminal := w.Run(ctx, slices.Values(jobs))
+	res.Progress = prog
+	for _, l := range [][]string{res.AlreadySent, res.Failed, res.Unknown, res.NotSent} {
+		slices.Sort(l)
+	}
 	slices.SortFunc(res.Chunks, func(a, b ChunkResult) int { return a.Index - b.Index })
 	var errs []error
 	for _, ch := range res.Chunks {
@@ -133,4 +260,60 @@ func (s *MessagesService) Multicast(ctx context.Context, r *MulticastRequest) (*
 		errs = append(errs, terminal)
 	}
 	return res, errors.Join(errs...)
+}
+
+// plan reads the record against the current recipients to (sorted) and
+// returns the chunk requests to make, appending new chunks to rec. It
+// fills res.AlreadySent.
+func plan(rec *SendRecord, to []string, res *MulticastResult) ([]job, error) {
+	want := make(map[string]bool, len(to))
+	for _, u := range to {
+		want[u] = true
+	}
+	covered := make(map[string]bool)
+	var jobs []job
+	for i := range rec.Chunks {
+		rc := &rec.Chunks[i]
+		if !ValidRetryKey(rc.RetryKey) {
+			return nil, invalid(fmt.Sprintf("Record.Chunks[%d].RetryKey", i), "%q is not a hyphenated hex UUID", rc.RetryKey)
+		}
+		switch rc.Outcome {
+		case shopcrm.Applied:
+			for _, u := range rc.To {
+				if want[u] && !covered[u] {
+					covered[u] = true
+					res.AlreadySent = append(res.AlreadySent, u)
+				}
+			}
+		case shopcrm.Failed:
+			// Nobody got it: its recipients go out again in new chunks.
+		case 0, shopcrm.Unknown:
+			var still []string
+			for _, u := range rc.To {
+				if want[u] && !covered[u] {
+					covered[u] = true
+					still = append(still, u)
+				}
+			}
+			if len(still) > 0 {
+				jobs = append(jobs, job{chunk: i, to: still})
+			}
+		default:
+			return nil, invalid(fmt.Sprintf("Record.Chunks[%d].Outcome", i), "%v is not a chunk outcome", rc.Outcome)
+		}
+	}
+	var fresh []string
+	for _, u := range to {
+		if !covered[u] {
+			fresh = append(fresh, u)
+		}
+	}
+	for len(fresh) > 0 {
+		n := min(len(fresh), MaxMulticastRecipients)
+		i := len(rec.Chunks)
+		rec.Chunks = append(rec.Chunks, RecordChunk{RetryKey: chunkKey(rec.RetryKey, i), To: slices.Clone(fresh[:n])})
+		jobs = append(jobs, job{chunk: i, to: rec.Chunks[i].To})
+		fresh = fresh[n:]
+	}
+	return jobs, nil
 }
