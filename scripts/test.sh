@@ -10,7 +10,13 @@ for mod in . internal/conformance; do
     cd "$mod"
     go mod tidy -diff
     go vet ./...
-    go test -race ./...
+    # -v, filtered: the package results plus any skipped test, so that a
+    # missing ../shared shows instead of passing quietly.
+    if ! out=$(go test -race -v ./... 2>&1); then
+      echo "$out" | grep -vE '^(=== (RUN|PAUSE|CONT|NAME)|--- PASS|PASS$)' | grep -vE '^\s+--- PASS'
+      exit 1
+    fi
+    echo "$out" | grep -E '^(ok|FAIL|\?)\s|--- SKIP|skipping' || true
   )
 done
 
