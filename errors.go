@@ -146,3 +146,21 @@ func (e *CursorError) Error() string {
 
 // Is matches ErrCursorStuck.
 func (e *CursorError) Is(target error) bool { return target == ErrCursorStuck }
+
+// ErrBodyTooLarge matches a response body longer than the client reads.
+var ErrBodyTooLarge = errors.New("response body too large")
+
+// BodyTooLargeError reports a response body cut off at the client's cap:
+// a server answering more than any real answer holds is refused rather
+// than read into memory. It matches ErrBodyTooLarge.
+type BodyTooLargeError struct {
+	Limit int64 // bytes read before giving up
+}
+
+// Error describes the error.
+func (e *BodyTooLargeError) Error() string {
+	return fmt.Sprintf("%v: more than %d bytes", ErrBodyTooLarge, e.Limit)
+}
+
+// Is matches ErrBodyTooLarge.
+func (e *BodyTooLargeError) Is(target error) bool { return target == ErrBodyTooLarge }

@@ -3,8 +3,12 @@ package shopcrm_test
 import (
 	"context"
 	"errors"
+	"io"
+	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -286,5 +290,50 @@ func TestExportedErrorTypes(t *testing.T) {
 		if errors.As(err, target) {
 			t.Errorf("errors.As matched %T on an unrelated error", target)
 		}
+	}
+}
+
+// TestHostileServers points every client at servers that misbehave: a
+// redirect to another host must not take the credential along, and a body
+// past the cap ends the call with a typed error instead of filling memory.
+func TestHostileServers(t *testing.T) {
+	for _, cl := range clients {
+		t.Run(cl.name+"/redirect", func(t *testing.T) {
+			var leaked atomic.Int32
+			other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				leaked.Add(1)
+			}))
+			defer other.Close()
+			redirect := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				http.Redirect(w, r, other.URL+r.URL.Path, http.StatusTemporaryRedirect)
+			}))
+			defer redirect.Close()
+			c := cl.open(t, redirect.URL)
+			err := c.call(context.Background())
+			if st, _ := c.apiStatus(err); st != http.StatusTemporaryRedirect {
+				t.Errorf("err = %v, want the 307 as an APIError", err)
+			}
+			if n := leaked.Load(); n != 0 {
+				t.Errorf("the other host received %d requests", n)
+			}
+		})
+		t.Run(cl.name+"/huge body", func(t *testing.T) {
+			huge := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "application/json")
+				io.WriteString(w, `{"data":"`)
+				chunk := strings.Repeat("x", 1<<20)
+				for range 40 {
+					if _, err := io.WriteString(w, chunk); err != nil {
+						return
+					}
+				}
+				io.WriteString(w, `"}`)
+			}))
+			defer huge.Close()
+			c := cl.open(t, huge.URL)
+			if err := c.call(context.Background()); !errors.Is(err, shopcrm.ErrBodyTooLarge) {
+				t.Errorf("err = %v, want ErrBodyTooLarge", err)
+			}
+		})
 	}
 }

@@ -47,6 +47,10 @@ type Config struct {
 	Redactor        *Redactor    // nil: a new one
 	Gate            *Gate        // nil: no client-side pacing
 	RequestIDHeader string       // response header holding the request id
+	// MaxBody caps every response body read through the client; reading
+	// past it fails with a *shopcrm.BodyTooLargeError. Zero means
+	// DefaultMaxBody.
+	MaxBody int64
 }
 
 // Client sends requests with retries, pacing and redaction. It is safe for
@@ -72,6 +76,9 @@ func New(cfg Config) *Client {
 	}
 	if cfg.CheckRetry == nil {
 		c.cfg.CheckRetry = DefaultCheckRetry
+	}
+	if cfg.MaxBody <= 0 {
+		c.cfg.MaxBody = DefaultMaxBody
 	}
 	if cfg.WrapError == nil {
 		c.cfg.WrapError = func(e *APIError) error { return e }

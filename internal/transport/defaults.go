@@ -20,6 +20,9 @@ const (
 	DefaultTimeout = 60 * time.Second
 	// DefaultMaxInFlight is how many requests a bulk write keeps in flight.
 	DefaultMaxInFlight = 16
+	// DefaultMaxBody caps a response body: far above any page the clients
+	// ask for, far below what would hurt a process.
+	DefaultMaxBody = 32 << 20
 )
 
 // DefaultRetryPolicy is [shopcrm.DefaultRetryPolicy].

@@ -3,9 +3,12 @@ package transport
 import (
 	"context"
 	"errors"
+	"io"
 	"math/rand/v2"
 	"net/http"
 	"time"
+
+	"github.com/shopcrm/shopcrm"
 )
 
 // attempt is the per-call state the retryablehttp hooks share through the
@@ -197,5 +200,35 @@ func (t *gateTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 			return nil, err
 		}
 	}
-	return t.next.RoundTrip(req)
+	resp, err := t.next.RoundTrip(req)
+	if resp != nil && resp.Body != nil {
+		resp.Body = &capBody{rc: resp.Body, left: t.c.cfg.MaxBody, limit: t.c.cfg.MaxBody}
+	}
+	return resp, err
 }
+
+// capBody fails a read that would go past the body cap, so that no answer,
+// however long, is read whole into memory.
+type capBody struct {
+	rc          io.ReadCloser
+	left, limit int64
+}
+
+func (b *capBody) Read(p []byte) (int, error) {
+	if b.left <= 0 {
+		// One byte more tells a body of exactly the cap from a longer one.
+		var one [1]byte
+		if n, _ := b.rc.Read(one[:]); n > 0 {
+			return 0, &shopcrm.BodyTooLargeError{Limit: b.limit}
+		}
+		return 0, io.EOF
+	}
+	if int64(len(p)) > b.left {
+		p = p[:b.left]
+	}
+	n, err := b.rc.Read(p)
+	b.left -= int64(n)
+	return n, err
+}
+
+func (b *capBody) Close() error { return b.rc.Close() }
