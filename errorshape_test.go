@@ -1,9 +1,13 @@
 package shopcrm_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -31,6 +35,7 @@ var policy = shopcrm.RetryPolicy{MaxRetries: 2, MinBackoff: time.Millisecond, Ma
 
 // conn is one client against its fake, as the error-shape table needs it.
 type conn struct {
+	client   any // the client, for printing
 	faults   func(...shopcrmtest.Fault)
 	requests func() int
 	call     func(context.Context) error // one retried call, answered by the fake
@@ -48,23 +53,28 @@ type conn struct {
 type client struct {
 	name string
 	// open starts the fake and returns the client pointed at base (the
-	// fake's URL when empty).
-	open func(t *testing.T, base string) conn
+	// fake's URL when empty), authenticating with token (the fake's when
+	// empty).
+	open func(t *testing.T, base, token string) conn
 }
 
 var clients = []client{
-	{"shopify", func(t *testing.T, base string) conn {
+	{"shopify", func(t *testing.T, base, token string) conn {
 		srv := shopifytest.NewServer()
 		t.Cleanup(srv.Close)
 		if base == "" {
 			base = srv.URL()
 		}
-		c, err := shopify.New(shopifytest.Shop, tokens{shopifytest.DefaultToken}, shopify.WithBaseURL(base), shopify.WithRetryPolicy(policy))
+		if token == "" {
+			token = shopifytest.DefaultToken
+		}
+		c, err := shopify.New(shopifytest.Shop, tokens{token}, shopify.WithBaseURL(base), shopify.WithRetryPolicy(policy))
 		if err != nil {
 			t.Fatal(err)
 		}
 		id := shopify.CustomerGID(srv.AddCustomer(shopifytest.Customer{Email: "a@example.com"}))
 		return conn{
+			client:   c,
 			faults:   func(f ...shopcrmtest.Fault) { srv.AddFaults(f...) },
 			requests: func() int { return srv.Stats().Requests },
 			call:     func(ctx context.Context) error { _, _, err := c.Customers.Get(ctx, id); return err },
@@ -86,13 +96,16 @@ var clients = []client{
 			},
 		}
 	}},
-	{"line", func(t *testing.T, base string) conn {
+	{"line", func(t *testing.T, base, token string) conn {
 		srv := linetest.NewServer()
 		t.Cleanup(srv.Close)
 		if base == "" {
 			base = srv.URL()
 		}
-		c, err := line.New(tokens{linetest.DefaultToken}, line.WithBaseURL(base), line.WithDataURL(base), line.WithRetryPolicy(policy))
+		if token == "" {
+			token = linetest.DefaultToken
+		}
+		c, err := line.New(tokens{token}, line.WithBaseURL(base), line.WithDataURL(base), line.WithRetryPolicy(policy))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -101,6 +114,7 @@ var clients = []client{
 			return err
 		}
 		return conn{
+			client:   c,
 			faults:   func(f ...shopcrmtest.Fault) { srv.AddFaults(f...) },
 			requests: func() int { return srv.Stats().Requests },
 			call:     func(ctx context.Context) error { return push(ctx, "U00000000000000000000000000000001") },
@@ -209,7 +223,7 @@ func TestErrorShapes(t *testing.T) {
 				if cond.closed {
 					base = closed.URL
 				}
-				c := cl.open(t, base)
+				c := cl.open(t, base, "")
 				c.faults(cond.faults...)
 				ctx := context.Background()
 				if cond.cancel > 0 {
@@ -308,7 +322,7 @@ func TestHostileServers(t *testing.T) {
 				http.Redirect(w, r, other.URL+r.URL.Path, http.StatusTemporaryRedirect)
 			}))
 			defer redirect.Close()
-			c := cl.open(t, redirect.URL)
+			c := cl.open(t, redirect.URL, "")
 			err := c.call(context.Background())
 			if st, _ := c.apiStatus(err); st != http.StatusTemporaryRedirect {
 				t.Errorf("err = %v, want the 307 as an APIError", err)
@@ -330,9 +344,40 @@ func TestHostileServers(t *testing.T) {
 				io.WriteString(w, `"}`)
 			}))
 			defer huge.Close()
-			c := cl.open(t, huge.URL)
+			c := cl.open(t, huge.URL, "")
 			if err := c.call(context.Background()); !errors.Is(err, shopcrm.ErrBodyTooLarge) {
 				t.Errorf("err = %v, want ErrBodyTooLarge", err)
+			}
+		})
+	}
+}
+
+// TestSecretsNeverPrint runs every client against a server that echoes the
+// credential back in its error body, headers and cookies, and scans every
+// rendering of the client and the error (fmt verbs, JSON, slog) for it.
+func TestSecretsNeverPrint(t *testing.T) {
+	const secret = "sk-never-print-4f2a9c7e1b"
+	echo := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Set-Cookie", "session="+secret)
+		w.Header().Set("X-Debug-Token", secret)
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusUnauthorized)
+		fmt.Fprintf(w, `{"errors":"invalid token %[1]s","message":"invalid token %[1]s"}`, secret)
+	}))
+	defer echo.Close()
+	for _, cl := range clients {
+		t.Run(cl.name, func(t *testing.T) {
+			var logs bytes.Buffer
+			c := cl.open(t, echo.URL, secret)
+			err := c.call(context.Background())
+			if !errors.Is(err, shopcrm.ErrUnauthorized) {
+				t.Fatalf("err = %v", err)
+			}
+			slog.New(slog.NewJSONHandler(&logs, nil)).Info("call", "client", c.client, "err", err, "token", shopcrm.NewSecret(secret))
+			js, _ := json.Marshal(map[string]any{"client": c.client, "err": err, "secret": shopcrm.NewSecret(secret)})
+			all := fmt.Sprintf("%v %+v %#v %s | %v %+v %#v %s | %s | %s", c.client, c.client, c.client, c.client, err, err, err, err, js, logs.String())
+			if strings.Contains(all, secret) {
+				t.Errorf("the secret printed:\n%s", all)
 			}
 		})
 	}
