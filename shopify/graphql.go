@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"iter"
 	"log/slog"
@@ -105,7 +106,7 @@ func (c *Client) do(ctx context.Context, cl *call, out any) (*Response, error) {
 	}
 	tok, err := c.token.Token(ctx)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("shopify: access token: %w", c.tr.Redactor().Error(err))
 	}
 	if tok.IsZero() {
 		return nil, &InputError{Field: "token", Reason: "token source returned an empty token"}
