@@ -277,3 +277,16 @@ func TestJSON(t *testing.T) {
 		t.Error("Unmarshal of inexact JPY succeeded")
 	}
 }
+
+func TestTotalsRefusesUnknownCurrency(t *testing.T) {
+	var tot Totals
+	for _, c := range []Currency{"", "XXX1", "usd"} {
+		var ue *UnknownCurrencyError
+		if err := tot.Add(Amount{Minor: 1, Currency: c}); !errors.As(err, &ue) {
+			t.Errorf("Add in %q: err = %v", c, err)
+		}
+	}
+	if tot.Len() != 0 {
+		t.Errorf("totals kept %d currencies", tot.Len())
+	}
+}

@@ -14,8 +14,8 @@ type Totals struct {
 // Add adds a to the total of its currency. An amount with no currency is an
 // [*UnknownCurrencyError]; overflow is [ErrOverflow] and leaves t unchanged.
 func (t *Totals) Add(a Amount) error {
-	if a.Currency == "" {
-		return &UnknownCurrencyError{}
+	if !a.Currency.Known() {
+		return &UnknownCurrencyError{Code: string(a.Currency)}
 	}
 	if t.m == nil {
 		t.m = make(map[Currency]int64, 1)
