@@ -2,6 +2,7 @@ package segment
 
 import (
 	"context"
+	"iter"
 	"slices"
 	"strconv"
 	"strings"
@@ -100,7 +101,7 @@ func checkSnapshot(segment string, snap Snapshot) error {
 // Source says where a plan's previous membership came from.
 type Source uint8
 
-// The two checkpoint sources.
+// The sources of a plan's previous membership.
 const (
 	// SourceTags: the customers carrying the tag when they were read. A
 	// failed change leaves the tag as it was, so it reappears in the next
@@ -108,15 +109,21 @@ const (
 	SourceTags Source = iota + 1
 	// SourceSnapshot: a stored [Snapshot], advanced only by applied changes.
 	SourceSnapshot
+	// SourceCarriers: every customer Shopify reports carrying the tag, read
+	// for [Report.Reconcile]; the snapshot, if there is a store, is rebuilt
+	// from them.
+	SourceCarriers
 )
 
-// String returns "tags" or "snapshot".
+// String returns "tags", "snapshot" or "carriers".
 func (s Source) String() string {
 	switch s {
 	case SourceTags:
 		return "tags"
 	case SourceSnapshot:
 		return "snapshot"
+	case SourceCarriers:
+		return "carriers"
 	}
 	return "Source(" + strconv.Itoa(int(s)) + ")"
 }
@@ -124,15 +131,17 @@ func (s Source) String() string {
 // Plan is one segment's sync: the delta against the previous membership and
 // the tag changes that mirror it.
 type Plan struct {
-	Segment  string
-	Tag      string
-	Source   Source
-	FirstRun bool // no snapshot yet: every member joins
-	Previous int  // members before
-	Current  int  // members now
+	Segment string
+	Tag     string
+	Source  Source
+	// FirstRun: the store held no snapshot. From a snapshot every member
+	// then joins; a reconciliation also removes the strays.
+	FirstRun bool
+	Previous int // members before (carriers, for a reconciliation)
+	Current  int // members now
 	Delta    Delta
 
-	store Store
+	store Store    // nil: Commit records nothing
 	prev  []gid.ID // the snapshot as committed so far
 }
 
@@ -152,31 +161,18 @@ func (r *Report) FromTags() *Plan {
 }
 
 // FromSnapshot plans the sync against the snapshot store holds for the
-// segment. Without one, this is a first run: every member joins. A
-// snapshot recorded for another tag is a [*SnapshotError]; delete it to
-// start over with the new tag.
+// segment. Without one every member joins, but customers who already
+// carry the tag without being members keep it: a new installation's first
+// run should be a [Report.Reconcile] instead. A snapshot recorded for
+// another tag is a [*SnapshotError]; delete it to start over with the new
+// tag.
 func (r *Report) FromSnapshot(ctx context.Context, store Store) (*Plan, error) {
-	if err := tagging.Check(r.Tag); err != nil {
-		return nil, &ConfigError{Field: "Report.Tag", Reason: "invalid", Err: err}
-	}
-	if err := checkSorted("Report.Members", r.Members); err != nil {
-		return nil, &ConfigError{Field: "Report.Members", Reason: "invalid", Err: err}
-	}
-	if len(r.Members) > 0 && r.Members[0].Type != gid.Customer {
-		return nil, &ConfigError{Field: "Report.Members", Reason: "not customer ids"}
-	}
-	snap, ok, err := store.Load(ctx, r.Name)
-	if err != nil {
+	if err := r.check(); err != nil {
 		return nil, err
 	}
-	if ok {
-		if !strings.EqualFold(snap.Tag, r.Tag) {
-			return nil, &SnapshotError{Segment: r.Name, Reason: "recorded for tag " + strconv.Quote(snap.Tag) + ", segment now uses " + strconv.Quote(r.Tag)}
-		}
-		// A store written by other code may not hold its promises.
-		if err := checkSnapshot(r.Name, snap); err != nil {
-			return nil, err
-		}
+	snap, ok, err := r.load(ctx, store)
+	if err != nil {
+		return nil, err
 	}
 	return &Plan{
 		Segment:  r.Name,
@@ -189,6 +185,103 @@ func (r *Report) FromSnapshot(ctx context.Context, store Store) (*Plan, error) {
 		store:    store,
 		prev:     snap.Members,
 	}, nil
+}
+
+// Reconcile plans the sync against the truth instead of a checkpoint:
+// carriers are the customers who carry the segment's tag in Shopify
+// (customer_tags CONTAINS the tag, see [Query]; the Shopify client's
+// SegmentsService.TaggedCustomers reads them), in any order. Members
+// missing the tag join; every carrier who is not a member is a stray and
+// leaves, however it came by the tag (by hand, by another tool, by a run
+// whose snapshot was lost). See [Reconcile] for the diff itself.
+//
+// A new installation's first run reconciles, and so can any run, to
+// repair drift. With a store, [Plan.Commit] saves the carriers plus the
+// applied joins minus the applied leaves as the segment's snapshot,
+// replacing what was stored, so the next [Report.FromSnapshot] starts
+// from what Shopify holds; a change that failed shows up in it again. A
+// snapshot recorded for another tag is a [*SnapshotError], as for
+// FromSnapshot. With a nil store nothing is recorded.
+//
+// The carriers are held in memory, 16 bytes each; a duplicate, an
+// invalid id or an id that is not a customer's is an error, as is an
+// error from carriers itself, and nothing is planned.
+func (r *Report) Reconcile(ctx context.Context, store Store, carriers iter.Seq2[gid.ID, error]) (*Plan, error) {
+	if err := r.check(); err != nil {
+		return nil, err
+	}
+	var prev []gid.ID
+	var typ gid.Type
+	chk := seqCheck{input: reconcileSides.prev, typ: &typ}
+	for id, err := range carriers {
+		if err == nil {
+			err = chk.check(id)
+		}
+		if err != nil {
+			return nil, err
+		}
+		prev = append(prev, id)
+	}
+	if typ != 0 && typ != gid.Customer {
+		return nil, &SequenceError{Input: reconcileSides.prev, Index: 0, Prev: gid.ID{Type: gid.Customer}, ID: prev[0], Problem: MixedTypes}
+	}
+	slices.SortFunc(prev, gid.ID.Compare)
+	for i := 1; i < len(prev); i++ {
+		if prev[i] == prev[i-1] {
+			return nil, dupErr(reconcileSides.prev, typ, uint64(prev[i].Num))
+		}
+	}
+	firstRun := false
+	if store != nil {
+		_, ok, err := r.load(ctx, store)
+		if err != nil {
+			return nil, err
+		}
+		firstRun = !ok
+	}
+	return &Plan{
+		Segment:  r.Name,
+		Tag:      r.Tag,
+		Source:   SourceCarriers,
+		FirstRun: firstRun,
+		Previous: len(prev),
+		Current:  len(r.Members),
+		Delta:    diffIDs(prev, r.Members),
+		store:    store,
+		prev:     prev,
+	}, nil
+}
+
+// check rejects a report a plan could not trust: a bad tag, members not
+// strictly ascending or not customers.
+func (r *Report) check() error {
+	if err := tagging.Check(r.Tag); err != nil {
+		return &ConfigError{Field: "Report.Tag", Reason: "invalid", Err: err}
+	}
+	if err := checkSorted("Report.Members", r.Members); err != nil {
+		return &ConfigError{Field: "Report.Members", Reason: "invalid", Err: err}
+	}
+	if len(r.Members) > 0 && r.Members[0].Type != gid.Customer {
+		return &ConfigError{Field: "Report.Members", Reason: "not customer ids"}
+	}
+	return nil
+}
+
+// load returns the segment's snapshot in store, checked: recorded for the
+// report's tag and well formed.
+func (r *Report) load(ctx context.Context, store Store) (Snapshot, bool, error) {
+	snap, ok, err := store.Load(ctx, r.Name)
+	if err != nil || !ok {
+		return Snapshot{}, false, err
+	}
+	if !strings.EqualFold(snap.Tag, r.Tag) {
+		return Snapshot{}, false, &SnapshotError{Segment: r.Name, Reason: "recorded for tag " + strconv.Quote(snap.Tag) + ", segment now uses " + strconv.Quote(r.Tag)}
+	}
+	// A store written by other code may not hold its promises.
+	if err := checkSnapshot(r.Name, snap); err != nil {
+		return Snapshot{}, false, err
+	}
+	return snap, true, nil
 }
 
 // Changes returns the tag changes to send: the tag added to every joined
@@ -236,15 +329,17 @@ func (s Summary) String() string {
 	return b.String()
 }
 
-// Commit records the changes Shopify reported applied. For a snapshot plan
-// the stored snapshot becomes the previous one plus the applied joins minus
-// the applied leaves, so a change that failed, or was never sent, shows up
-// again in the next plan. Commit may be called once per batch as results
-// come in; each call saves everything committed so far.
+// Commit records the changes Shopify reported applied. For a snapshot plan,
+// or a reconciliation with a store, the stored snapshot becomes the
+// previous membership (the carriers, for a reconciliation) plus the applied
+// joins minus the applied leaves, so a change that failed, or was never
+// sent, shows up again in the next plan. Commit may be called once per
+// batch as results come in; each call saves everything committed so far.
 //
 // Every applied change must be one of [Plan.Changes] (same customer, the
 // plan's tag, same direction), otherwise Commit returns a [*CommitError]
-// and saves nothing. For a tags plan Commit only performs that check.
+// and saves nothing. For a tags plan, or a reconciliation without a store,
+// Commit only performs that check.
 func (p *Plan) Commit(ctx context.Context, applied []tagging.Change) error {
 	var joins, leaves []gid.ID
 	for i, ch := range applied {
@@ -265,7 +360,7 @@ func (p *Plan) Commit(ctx context.Context, applied []tagging.Change) error {
 			return &CommitError{Index: i, ID: ch.ID, Reason: "not in the plan"}
 		}
 	}
-	if p.Source != SourceSnapshot {
+	if p.store == nil {
 		return nil
 	}
 	next := applyMoves(p.prev, joins, leaves)

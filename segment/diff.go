@@ -123,10 +123,21 @@ func (s *seqCheck) check(id gid.ID) error {
 // yielded as the error and ends the sequence; moves yielded before it are
 // correct but the diff is incomplete, so stop applying them.
 func DiffSorted(prev, cur iter.Seq2[gid.ID, error]) iter.Seq2[Move, error] {
+	return diffSorted(prev, cur, diffSides)
+}
+
+// sides names the two inputs of a diff in its errors.
+type sides struct{ prev, cur string }
+
+// diffSides are the names of [Diff]'s and [DiffSorted]'s inputs.
+var diffSides = sides{prev: "previous", cur: "current"}
+
+// diffSorted is DiffSorted with the inputs named in errors as names says.
+func diffSorted(prev, cur iter.Seq2[gid.ID, error], names sides) iter.Seq2[Move, error] {
 	return func(yield func(Move, error) bool) {
 		var typ gid.Type
-		pc := seqCheck{input: "previous", sorted: true, typ: &typ}
-		cc := seqCheck{input: "current", sorted: true, typ: &typ}
+		pc := seqCheck{input: names.prev, sorted: true, typ: &typ}
+		cc := seqCheck{input: names.cur, sorted: true, typ: &typ}
 		next, stop := iter.Pull2(batches(prev))
 		defer stop()
 		pp := puller{next: next, check: &pc}
@@ -251,20 +262,21 @@ func (p *puller) get() (gid.ID, bool, error) {
 // A duplicate within one side, ids of two resource types, an invalid id
 // or an error from either input is returned as the error.
 func Diff(prev, cur iter.Seq2[gid.ID, error]) (Delta, error) {
-	return diffChunked(prev, cur, minChunk)
+	return diffChunked(prev, cur, minChunk, diffSides)
 }
 
 // diffChunked is Diff with the smallest chunk as a parameter, so tests can
-// cross chunk boundaries with few ids.
-func diffChunked(prev, cur iter.Seq2[gid.ID, error], minChunk int) (Delta, error) {
+// cross chunk boundaries with few ids, and the inputs named in errors as
+// names says.
+func diffChunked(prev, cur iter.Seq2[gid.ID, error], minChunk int, names sides) (Delta, error) {
 	var typ gid.Type
 	var a, scratch nums
-	if err := collect(prev, &seqCheck{input: "previous", typ: &typ}, &a); err != nil {
+	if err := collect(prev, &seqCheck{input: names.prev, typ: &typ}, &a); err != nil {
 		return Delta{}, err
 	}
 	p, free := radixSort(&a, &scratch)
 	if v, ok := p.firstDup(); ok {
-		return Delta{}, dupErr("previous", typ, v)
+		return Delta{}, dupErr(names.prev, typ, v)
 	}
 
 	// The block set the sort left free holds each chunk and its scratch.
@@ -273,7 +285,7 @@ func diffChunked(prev, cur iter.Seq2[gid.ID, error], minChunk int) (Delta, error
 	chunk := nums{blocks: free.blocks[:half:half]}
 	chunkScratch := nums{blocks: free.blocks[half:len(free.blocks):len(free.blocks)]}
 	limit := max(half*maxBlock, minChunk)
-	chk := seqCheck{input: "current", typ: &typ}
+	chk := seqCheck{input: names.cur, typ: &typ}
 	for id, err := range cur {
 		if err == nil {
 			err = chk.check(id)
@@ -284,14 +296,14 @@ func diffChunked(prev, cur iter.Seq2[gid.ID, error], minChunk int) (Delta, error
 		chunk.add(uint64(id.Num))
 		if chunk.n == limit {
 			if v, dup := w.walk(&chunk, &chunkScratch); dup {
-				return Delta{}, dupErr("current", typ, v)
+				return Delta{}, dupErr(names.cur, typ, v)
 			}
 		}
 	}
 	if v, dup := w.walk(&chunk, &chunkScratch); dup {
-		return Delta{}, dupErr("current", typ, v)
+		return Delta{}, dupErr(names.cur, typ, v)
 	}
-	return w.delta(typ)
+	return w.delta(typ, names.cur)
 }
 
 // minChunk is the smallest chunk of current ids Diff sorts at a time, for
@@ -366,7 +378,7 @@ func (w *walker) walk(chunk, scratch *nums) (dup uint64, found bool) {
 // delta finishes the diff: joined ids from different chunks are sorted
 // together (a duplicate across chunks shows up here), leavers are the
 // previous ids never found.
-func (w *walker) delta(k gid.Type) (Delta, error) {
+func (w *walker) delta(k gid.Type, cur string) (Delta, error) {
 	joined := w.joined.slice()
 	slices.Sort(joined)
 	var d Delta
@@ -375,7 +387,7 @@ func (w *walker) delta(k gid.Type) (Delta, error) {
 	}
 	for i, v := range joined {
 		if i > 0 && v == joined[i-1] {
-			return Delta{}, dupErr("current", k, v)
+			return Delta{}, dupErr(cur, k, v)
 		}
 		d.Joined[i] = gid.ID{Type: k, Num: int64(v)}
 	}

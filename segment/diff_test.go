@@ -85,7 +85,7 @@ func TestDiffLarge(t *testing.T) {
 	diff(t, "Delta", want, got)
 	// Chunks as large as the sort of the previous ids leaves room for:
 	// here, a block, so the current ids take two chunks.
-	chunked, err := diffChunked(IDs(prev), IDs(cur), 1)
+	chunked, err := diffChunked(IDs(prev), IDs(cur), 1, diffSides)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -382,7 +382,7 @@ func TestDiffChunks(t *testing.T) {
 		}
 		r.Shuffle(len(cur), func(i, j int) { cur[i], cur[j] = cur[j], cur[i] })
 		want := diffBoth(t, prev, cur)
-		got, err := diffChunked(IDs(prev), IDs(cur), 1+r.IntN(64))
+		got, err := diffChunked(IDs(prev), IDs(cur), 1+r.IntN(64), diffSides)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -395,12 +395,12 @@ func TestDiffChunks(t *testing.T) {
 	}{
 		{cids(5, 1, 5), 10}, {cids(5, 1, 5), 1}, {cids(9, 1, 9), 10}, {cids(9, 1, 9), 1}, {cids(9, 1, 9), 2},
 	} {
-		_, err := diffChunked(IDs(cids(1, 5)), IDs(tc.cur), tc.chunk)
+		_, err := diffChunked(IDs(cids(1, 5)), IDs(tc.cur), tc.chunk, diffSides)
 		if !seqIs("current", -1, Duplicate)(err) {
 			t.Errorf("cur %v in chunks of %d: %v", tc.cur, tc.chunk, err)
 		}
 	}
-	if _, err := diffChunked(IDs(cids(3, 1, 3)), IDs(nil), 1); !seqIs("previous", -1, Duplicate)(err) {
+	if _, err := diffChunked(IDs(cids(3, 1, 3)), IDs(nil), 1, diffSides); !seqIs("previous", -1, Duplicate)(err) {
 		t.Errorf("duplicate previous id: %v", err)
 	}
 }

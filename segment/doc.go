@@ -44,10 +44,30 @@
 // back in tomorrow's diff by itself. With [Report.FromSnapshot] it is a
 // [Snapshot] in a [Store] ([MemoryStore], [FileStore]); the snapshot
 // advances only by the changes [Plan.Commit] is told were applied, so a
-// failed change reappears in the next plan, and the first run, with no
-// snapshot, treats every member as joined. [Plan.Summary] gives the counts
-// before anything is sent. [Query] returns the Shopify segment query that
-// selects a tag's customers.
+// failed change reappears in the next plan, and a run with no snapshot
+// treats every member as joined. [Plan.Summary] gives the counts before
+// anything is sent. [Query] returns the Shopify segment query that selects
+// a tag's customers.
+//
+// # First run and repair: reconciliation
+//
+// Both checkpoints see only the customers they know of: a snapshot those
+// it recorded, the tags those that were read. A customer who carries the
+// segment's tag without being a member, tagged by hand, by an earlier
+// tool or by a run whose snapshot was lost, would keep it for good.
+// A reconciliation starts instead from who actually carries the tag in
+// Shopify, the members of the segment query [Query] returns (read with the
+// Shopify client's SegmentsService.TaggedCustomers): members missing the
+// tag get it, and every other carrier, a stray, loses it.
+//
+// The first run of a new installation reconciles, with
+// [Report.Reconcile]; so can any later run, to repair drift. Its plan
+// commits like a snapshot plan, rebuilding the snapshot from the carriers
+// and the applied changes, so the next daily [Report.FromSnapshot] diff
+// starts from what Shopify holds. [Reconcile] and [ReconcileSorted] are
+// the same comparison without a checkpoint, for ids in any order and for
+// ascending ids streamed in constant memory: they are [Diff] and
+// [DiffSorted] with the carriers in place of the previous membership.
 //
 // # Metrics and analyses
 //

@@ -136,6 +136,71 @@ func ExampleReport_FromSnapshot() {
 	// line (tag ecp-line, snapshot): 1 -> 2 members, +1 -0, 1 unchanged
 }
 
+// A new installation's first run reconciles: it starts from the customers
+// who carry the tag in Shopify (the Shopify client's
+// SegmentsService.TaggedCustomers reads them, in any order), so a customer
+// tagged by hand or by an earlier tool loses a tag no checkpoint knew of.
+// The snapshot it records makes the next daily diff start from the truth.
+// Any later run can reconcile the same way to repair drift.
+func ExampleReport_Reconcile() {
+	ctx := context.Background()
+	store := &segment.MemoryStore{}
+	res, _ := segment.Evaluate(customers, definitions, segment.Options{Now: today})
+	first, _ := res.Segment("first")
+
+	// Shopify says customers 8 (tagged by hand, never evaluated), 3 and 2
+	// carry ecp-first.
+	carriers := []gid.ID{{Type: gid.Customer, Num: 8}, {Type: gid.Customer, Num: 3}, {Type: gid.Customer, Num: 2}}
+	plan, err := first.Reconcile(ctx, store, segment.IDs(carriers))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(plan.Summary())
+	for _, c := range plan.Changes() {
+		fmt.Println(c.ID, "add", c.Add, "remove", c.Remove)
+	}
+	// Shopify reported every change applied (see shopify.TagsService.Apply).
+	if err := plan.Commit(ctx, plan.Changes()); err != nil {
+		fmt.Println(err)
+		return
+	}
+
+	next, _ := first.FromSnapshot(ctx, store)
+	fmt.Println(next.Summary())
+	// Output:
+	// first (tag ecp-first, carriers, first run): 3 -> 2 members, +1 -2, 1 unchanged
+	// gid://shopify/Customer/1 add [ecp-first] remove []
+	// gid://shopify/Customer/2 add [] remove [ecp-first]
+	// gid://shopify/Customer/8 add [] remove [ecp-first]
+	// first (tag ecp-first, snapshot): 2 -> 2 members, +0 -0, 2 unchanged
+}
+
+// Reconciling ascending ids streams in constant memory, whatever their
+// number: each move is known as soon as both inputs pass its id.
+func ExampleReconcileSorted() {
+	id := func(n int64) gid.ID { return gid.ID{Type: gid.Customer, Num: n} }
+	members := []gid.ID{id(3), id(5), id(9)}
+	carriers := []gid.ID{id(3), id(4), id(9)} // 4 is a stray
+	var add, strays []gid.ID
+	for m, err := range segment.ReconcileSorted(segment.IDs(members), segment.IDs(carriers)) {
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		if m.Joined {
+			add = append(add, m.ID)
+		} else {
+			strays = append(strays, m.ID)
+		}
+	}
+	fmt.Println("add the tag to", add)
+	fmt.Println("remove it from", strays)
+	// Output:
+	// add the tag to [gid://shopify/Customer/5]
+	// remove it from [gid://shopify/Customer/4]
+}
+
 func ExampleFileStore() {
 	dir, err := os.MkdirTemp("", "segments")
 	if err != nil {

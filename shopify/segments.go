@@ -2,6 +2,7 @@ package shopify
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"iter"
 	"strconv"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/shopcrm/shopcrm/gid"
 	"github.com/shopcrm/shopcrm/money"
+	"github.com/shopcrm/shopcrm/segment"
 )
 
 // SegmentsService manages customer segments and reads their members.
@@ -202,8 +204,44 @@ amountSpent { amount currencyCode } numberOfOrders`
 
 const memberCost = 4
 
+// maxMemberPage is the most members Shopify returns per page.
+const maxMemberPage = 1000
+
+type wireMember struct {
+	ID                  string  `json:"id"`
+	FirstName           *string `json:"firstName"`
+	LastName            *string `json:"lastName"`
+	DisplayName         string  `json:"displayName"`
+	DefaultEmailAddress *struct {
+		EmailAddress   string `json:"emailAddress"`
+		MarketingState string `json:"marketingState"`
+	} `json:"defaultEmailAddress"`
+	DefaultPhoneNumber *struct {
+		PhoneNumber    string `json:"phoneNumber"`
+		MarketingState string `json:"marketingState"`
+	} `json:"defaultPhoneNumber"`
+	AmountSpent    *money.Amount `json:"amountSpent"`
+	NumberOfOrders *string       `json:"numberOfOrders"`
+}
+
+func (n *wireMember) member() (*Member, error) {
+	m := &Member{ID: memberCustomerID(n.ID), FirstName: str(n.FirstName), LastName: str(n.LastName), DisplayName: n.DisplayName, AmountSpent: n.AmountSpent}
+	if d := n.DefaultEmailAddress; d != nil {
+		m.Email, m.EmailState = d.EmailAddress, d.MarketingState
+	}
+	if d := n.DefaultPhoneNumber; d != nil {
+		m.Phone, m.SMSState = d.PhoneNumber, d.MarketingState
+	}
+	if n.NumberOfOrders != nil {
+		m.NumberOfOrders, _ = strconv.ParseInt(*n.NumberOfOrders, 10, 64)
+	}
+	return m, nil
+}
+
 // Members returns the members of a segment, or of a segment query, page by
-// page.
+// page. A segment larger than Shopify's pagination reaches
+// ([MaxPaginatedObjects]) is a [*PaginationLimitError], never a shorter
+// list.
 //
 //spec:graphql query customerSegmentMembers
 func (s *SegmentsService) Members(ctx context.Context, opts MembersOptions) iter.Seq2[*Member, error] {
@@ -214,75 +252,125 @@ func (s *SegmentsService) Members(ctx context.Context, opts MembersOptions) iter
 	case opts.SegmentID != "":
 		err = checkID("SegmentID", opts.SegmentID, "Segment")
 	}
-	limit := min(1000, (MaxQueryCost-2)/memberCost)
+	limit := min(maxMemberPage, (MaxQueryCost-2)/memberCost)
 	first := opts.PageSize
 	if first == 0 {
 		first = limit
 	} else if first < 0 || first > limit {
 		err = &InputError{Field: "PageSize", Value: strconv.Itoa(first), Reason: fmt.Sprintf("must be between 1 and %d", limit)}
 	}
-	return paginate(ctx, func(ctx context.Context, after string) ([]*Member, pageInfo, error) {
-		if err != nil {
-			return nil, pageInfo{}, err
+	return members(ctx, s.c, memberRead{segmentID: opts.SegmentID, query: opts.Query, first: first, fields: memberFields, nodeCost: memberCost, err: err}, (*wireMember).member)
+}
+
+// TaggedCustomers returns the ids of the customers who carry tag in
+// Shopify: the members of the segment query [segment.Query] builds
+// (customer_tags CONTAINS 'tag'; the 2025-01 customers search has no tag
+// filter), 998 per request, in Shopify's order (ascending by its default
+// sort key, which it does not name: [segment.Reconcile] takes any order).
+// They are what [segment.Report.Reconcile] compares a segment's members
+// with.
+//
+// A tag [segment.Query] refuses is an [*InputError] before any request.
+// When more customers carry the tag than Shopify's pagination reaches
+// ([MaxPaginatedObjects]), the sequence ends with a [*PaginationLimitError]
+// instead of a shorter list: a reconciliation must see every carrier.
+//
+//spec:graphql query customerSegmentMembers
+func (s *SegmentsService) TaggedCustomers(ctx context.Context, tag string) iter.Seq2[gid.ID, error] {
+	q, err := segment.Query(tag)
+	if err != nil {
+		err = &InputError{Field: "tag", Value: short(tag), Reason: tagReason(err), Err: err}
+	}
+	const idCost = 1 // a member object with only its id
+	read := memberRead{query: q, first: min(maxMemberPage, (MaxQueryCost-2)/idCost), fields: "id", nodeCost: idCost, err: err}
+	return members(ctx, s.c, read, func(n *struct {
+		ID string `json:"id"`
+	}) (gid.ID, error) {
+		id, err := gid.Parse(n.ID)
+		if err == nil && id.Type != gid.CustomerSegmentMember && id.Type != gid.Customer {
+			err = &gid.Error{Input: n.ID, Reason: "not a customer segment member"}
 		}
-		q := `query Members($first: Int!, $after: String, $segmentId: ID, $query: String) {
+		return gid.ID{Type: gid.Customer, Num: id.Num}, err
+	})
+}
+
+// memberRead is one listing of customerSegmentMembers.
+type memberRead struct {
+	segmentID, query string
+	first            int    // page size
+	fields           string // selection of a member
+	nodeCost         int    // what a member costs
+	err              error  // bad input: the listing fails at once
+}
+
+// members lists customerSegmentMembers with the connection's totalCount,
+// converting each node with conv, and fails with a *PaginationLimitError
+// rather than end short: when the count is beyond MaxPaginatedObjects, before
+// a request past it, and when the last page leaves the count unread.
+func members[N, T any](ctx context.Context, c *Client, r memberRead, conv func(*N) (T, error)) iter.Seq2[T, error] {
+	const op = "customerSegmentMembers"
+	q := `query Members($first: Int!, $after: String, $segmentId: ID, $query: String) {
   customerSegmentMembers(first: $first, after: $after, segmentId: $segmentId, query: $query) {
+    totalCount
     pageInfo { hasNextPage endCursor }
-    edges { node { ` + memberFields + ` } }
+    edges { node { ` + r.fields + ` } }
   }
 }`
-		vars := map[string]any{"first": first}
-		if after != "" {
-			vars["after"] = after
-		}
-		if opts.SegmentID != "" {
-			vars["segmentId"] = opts.SegmentID
-		} else {
-			vars["query"] = opts.Query
-		}
-		var out struct {
-			M struct {
-				PageInfo pageInfo `json:"pageInfo"`
-				Edges    []struct {
-					Node struct {
-						ID                  string  `json:"id"`
-						FirstName           *string `json:"firstName"`
-						LastName            *string `json:"lastName"`
-						DisplayName         string  `json:"displayName"`
-						DefaultEmailAddress *struct {
-							EmailAddress   string `json:"emailAddress"`
-							MarketingState string `json:"marketingState"`
-						} `json:"defaultEmailAddress"`
-						DefaultPhoneNumber *struct {
-							PhoneNumber    string `json:"phoneNumber"`
-							MarketingState string `json:"marketingState"`
-						} `json:"defaultPhoneNumber"`
-						AmountSpent    *money.Amount `json:"amountSpent"`
-						NumberOfOrders *string       `json:"numberOfOrders"`
-					} `json:"node"`
-				} `json:"edges"`
-			} `json:"customerSegmentMembers"`
-		}
-		if _, err := s.c.do(ctx, &call{query: q, vars: vars, cost: 2 + first*memberCost, retry: idempotent}, &out); err != nil {
-			return nil, pageInfo{}, err
-		}
-		res := make([]*Member, len(out.M.Edges))
-		for i, e := range out.M.Edges {
-			n := e.Node
-			m := &Member{ID: memberCustomerID(n.ID), FirstName: str(n.FirstName), LastName: str(n.LastName), DisplayName: n.DisplayName, AmountSpent: n.AmountSpent}
-			if d := n.DefaultEmailAddress; d != nil {
-				m.Email, m.EmailState = d.EmailAddress, d.MarketingState
+	return func(yield func(T, error) bool) {
+		read, count := 0, 0 // per listing: each range starts again
+		pages := paginate(ctx, func(ctx context.Context, after string) ([]T, pageInfo, error) {
+			if r.err != nil {
+				return nil, pageInfo{}, r.err
 			}
-			if d := n.DefaultPhoneNumber; d != nil {
-				m.Phone, m.SMSState = d.PhoneNumber, d.MarketingState
+			if read >= MaxPaginatedObjects {
+				return nil, pageInfo{}, &PaginationLimitError{Field: op, Read: read, Count: count}
 			}
-			if n.NumberOfOrders != nil {
-				m.NumberOfOrders, _ = strconv.ParseInt(*n.NumberOfOrders, 10, 64)
+			vars := map[string]any{"first": r.first}
+			if after != "" {
+				vars["after"] = after
 			}
-			res[i] = m
+			if r.segmentID != "" {
+				vars["segmentId"] = r.segmentID
+			} else {
+				vars["query"] = r.query
+			}
+			var out struct {
+				M struct {
+					TotalCount int      `json:"totalCount"`
+					PageInfo   pageInfo `json:"pageInfo"`
+					Edges      []struct {
+						Node N `json:"node"`
+					} `json:"edges"`
+				} `json:"customerSegmentMembers"`
+			}
+			if _, err := c.do(ctx, &call{query: q, vars: vars, cost: 2 + r.first*r.nodeCost, retry: idempotent}, &out); err != nil {
+				return nil, pageInfo{}, err
+			}
+			count = out.M.TotalCount
+			if after == "" && count > MaxPaginatedObjects {
+				return nil, pageInfo{}, &PaginationLimitError{Field: op, Read: read, Count: count}
+			}
+			read += len(out.M.Edges)
+			pi := out.M.PageInfo
+			if (!pi.HasNextPage || pi.EndCursor == "") && read < count {
+				return nil, pageInfo{}, &PaginationLimitError{Field: op, Read: read, Count: count}
+			}
+			res := make([]T, len(out.M.Edges))
+			for i := range out.M.Edges {
+				v, err := conv(&out.M.Edges[i].Node)
+				if err != nil {
+					return nil, pageInfo{}, err
+				}
+				res[i] = v
+			}
+			return res, pi, nil
+		})
+		for v, err := range pages {
+			if !yield(v, err) {
+				return
+			}
 		}
-		return res, out.M.PageInfo, nil
-	})
+	}
 }
 
 // memberCustomerID maps a CustomerSegmentMember GID to the customer's GID
@@ -294,3 +382,36 @@ func memberCustomerID(id string) string {
 	}
 	return gid.New(gid.Customer, g.Num).String()
 }
+
+// MaxPaginatedObjects is how many objects of one connection Shopify's
+// pagination reaches (https://shopify.dev/api/usage/limits): paging stops
+// there, and counts stop at MaxPaginatedObjects+1, meaning "more".
+const MaxPaginatedObjects = 25000
+
+// ErrPaginationLimit matches a [*PaginationLimitError].
+var ErrPaginationLimit = errors.New("shopify: beyond the pagination limit")
+
+// PaginationLimitError ends a listing that Shopify's pagination cannot read
+// whole: the connection counts more objects than paging reaches
+// ([MaxPaginatedObjects] in Shopify; the fake's limit can be set lower). The
+// items already yielded are correct but not all of them: treat the list as
+// unread. Reading such a set takes a bulk operation export, which this
+// package does not offer yet. It matches [ErrPaginationLimit].
+type PaginationLimitError struct {
+	Field string // the connection, e.g. "customerSegmentMembers"
+	Read  int    // objects read when the listing stopped
+	Count int    // the connection's count (Shopify's stops at MaxPaginatedObjects+1)
+}
+
+// Error names the connection, what was read, the limit and the way out.
+func (e *PaginationLimitError) Error() string {
+	of := strconv.Itoa(e.Count)
+	if e.Count <= e.Read {
+		of = "more than " + strconv.Itoa(e.Read)
+	}
+	return fmt.Sprintf("shopify: %s: %d of %s objects read: Shopify's pagination stops at %d objects of a connection; read a set this large with a bulk operation export",
+		e.Field, e.Read, of, MaxPaginatedObjects)
+}
+
+// Is matches ErrPaginationLimit.
+func (e *PaginationLimitError) Is(target error) bool { return target == ErrPaginationLimit }

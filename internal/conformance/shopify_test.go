@@ -69,6 +69,9 @@ func TestShopifyDocuments(t *testing.T) {
 	for _, err := range c.Segments.Members(ctx, shopifyapi.MembersOptions{Query: mustQuery("line"), PageSize: 100}) {
 		must(err)
 	}
+	for _, err := range c.Segments.TaggedCustomers(ctx, "ecp-first") {
+		must(err)
+	}
 	_, err = c.Segments.Delete(ctx, seg.ID)
 	must(err)
 	_, err = c.Customers.UpdateEmailConsent(ctx, cust, shopifyapi.EmailConsent{State: "SUBSCRIBED", OptInLevel: "CONFIRMED_OPT_IN", UpdatedAt: time.Now()})

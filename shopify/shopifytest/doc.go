@@ -21,6 +21,12 @@
 //     segment queries of the form customer_tags CONTAINS 'x' (with NOT, AND,
 //     OR, parentheses, and email_subscription_status = 'STATE') are
 //     evaluated for real;
+//   - stops pagination where Shopify does: a connection pages through its
+//     first 25,000 objects ([DefaultPaginationLimit]; [WithPaginationLimit]
+//     lowers it for tests), the page holding the last of them says there
+//     is no next page, a cursor beyond them is an error in errors[] (the
+//     message is the fake's own), and customerSegmentMembers' totalCount
+//     stops at the limit plus one;
 //   - injects faults on demand, scripted ([WithFaults], [Server.AddFaults])
 //     or seeded ([WithChaos]), in the vocabulary every bundled fake shares
 //     (package shopcrmtest): a status such as 503 or 401, a 429 with
@@ -44,7 +50,7 @@
 // search terms other than email, id, phone and updated_at for customers and
 // created_at, processed_at, tag, tag_not, customer_id and email for orders
 // (others are ignored); segment query language beyond the forms above;
-// the 25,000-object pagination limit; HTTP 429s other than injected ones
+// HTTP 429s other than injected ones
 // (Shopify throttles GraphQL with THROTTLED); webhooks; bulk operations;
 // REST.
 package shopifytest

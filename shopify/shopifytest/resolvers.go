@@ -160,7 +160,7 @@ func (s *Server) queryRoot() *obj {
 					list = append(list, c)
 				}
 			}
-			return connection("Customer", list, a, 250, customerObj, nil)
+			return connection("Customer", list, a, 250, s.cfg.pageLimit, customerObj, nil)
 		}),
 		"orders": resolver(func(a map[string]any) (any, error) {
 			var list []*Order
@@ -170,14 +170,14 @@ func (s *Server) queryRoot() *obj {
 				}
 			}
 			slices.SortStableFunc(list, func(x, y *Order) int { return x.ProcessedAt.Compare(y.ProcessedAt) })
-			return connection("Order", list, a, 250, s.orderObj, nil)
+			return connection("Order", list, a, 250, s.cfg.pageLimit, s.orderObj, nil)
 		}),
 		"segments": resolver(func(a map[string]any) (any, error) {
 			var list []*segment
 			for _, id := range sortedKeys(s.segments) {
 				list = append(list, s.segments[id])
 			}
-			return connection("Segment", list, a, 250, segmentObj, nil)
+			return connection("Segment", list, a, 250, s.cfg.pageLimit, segmentObj, nil)
 		}),
 		"customerSegmentMembers": resolver(func(a map[string]any) (any, error) {
 			var match func(*Customer) bool
@@ -203,7 +203,9 @@ func (s *Server) queryRoot() *obj {
 					list = append(list, c)
 				}
 			}
-			return connection("CustomerSegmentMember", list, a, 1000, memberObj, map[string]any{"totalCount": len(list)})
+			// Counts stop one past the pagination limit: "more than that".
+			count := min(len(list), s.cfg.pageLimit+1)
+			return connection("CustomerSegmentMember", list, a, 1000, s.cfg.pageLimit, memberObj, map[string]any{"totalCount": count})
 		}),
 	})
 }

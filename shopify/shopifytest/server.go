@@ -67,9 +67,10 @@ type Server struct {
 
 type config struct {
 	fake.Config
-	token   string
-	limit   shopcrm.RateLimit
-	version string
+	token     string
+	limit     shopcrm.RateLimit
+	version   string
+	pageLimit int
 }
 
 // Option configures a Server.
@@ -101,6 +102,16 @@ func WithToken(tok string) Option { return func(c *config) { c.token = tok } }
 // has a bucket (give a large PerSecond to keep out of its way).
 func WithRateLimit(l shopcrm.RateLimit) Option { return func(c *config) { c.limit = l } }
 
+// DefaultPaginationLimit is how many objects of one connection the fake
+// pages through unless [WithPaginationLimit] says otherwise: Shopify's
+// limit, [shopify.MaxPaginatedObjects].
+const DefaultPaginationLimit = shopify.MaxPaginatedObjects
+
+// WithPaginationLimit sets how many objects of one connection pagination
+// reaches (default [DefaultPaginationLimit]), so that a test can cross it
+// with a few customers. n must be positive.
+func WithPaginationLimit(n int) Option { return func(c *config) { c.pageLimit = n } }
+
 // WithLatency delays every request by d before it is handled, like a
 // round trip to Shopify. A client hanging up during the wait is noticed.
 func WithLatency(d time.Duration) Option { return func(c *config) { c.Latency = d } }
@@ -130,9 +141,12 @@ func WithNow(t time.Time) Option { return func(c *config) { c.Now = t } }
 // NewServer starts a fake Admin API. Close it when done. It panics on
 // options it cannot carry out.
 func NewServer(opts ...Option) *Server {
-	cfg := config{token: DefaultToken, limit: shopcrm.RateLimit{PerSecond: 100, Burst: 1000}}
+	cfg := config{token: DefaultToken, limit: shopcrm.RateLimit{PerSecond: 100, Burst: 1000}, pageLimit: DefaultPaginationLimit}
 	for _, o := range opts {
 		o(&cfg)
+	}
+	if cfg.pageLimit <= 0 {
+		panic(fmt.Sprintf("shopifytest: WithPaginationLimit(%d): must be positive", cfg.pageLimit))
 	}
 	if !(cfg.limit.PerSecond > 0) || cfg.limit.Burst <= 0 {
 		panic(fmt.Sprintf("shopifytest: WithRateLimit(%+v): PerSecond and Burst must be positive", cfg.limit))

@@ -369,7 +369,10 @@ func decodeCursor(c string) (int, error) {
 }
 
 // connection pages items per first/after and builds the connection object.
-func connection[T any](typ string, items []T, args map[string]any, maxFirst int, node func(T) *obj, extra map[string]any) (any, error) {
+// Pagination reaches the first limit items only, as Shopify's stops at
+// 25,000: the page holding the last of them says there is no next page,
+// and a cursor beyond them is an error.
+func connection[T any](typ string, items []T, args map[string]any, maxFirst, limit int, node func(T) *obj, extra map[string]any) (any, error) {
 	if args["last"] != nil || args["before"] != nil {
 		return nil, errors.New("the fake supports only forward pagination (first, after)")
 	}
@@ -391,6 +394,12 @@ func connection[T any](typ string, items []T, args map[string]any, maxFirst int,
 			return nil, err
 		}
 		start = i + 1
+	}
+	if len(items) > limit {
+		if start >= limit {
+			return nil, fmt.Errorf("Pagination is limited to %d objects; use a bulk operation to read more.", limit)
+		}
+		items = items[:limit]
 	}
 	start = min(start, len(items))
 	end := min(start+first, len(items))
