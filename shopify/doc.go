@@ -51,7 +51,9 @@
 // [*APIError] for a 429, a [*ThrottledError] for THROTTLED). Top-level
 // errors[] are a [*GraphQLErrors] holding [*GraphQLError]s with their code,
 // path and locations; a mutation's userErrors a [*UserErrors]; a null
-// resource a [*NotFoundError]. Use errors.Is with [ErrRateLimited],
+// resource a [*NotFoundError]; a segment whose members run past Shopify's
+// pagination limit of 25,000 objects a [*PaginationLimitError] (read such a
+// segment with a bulk export instead). Use errors.Is with [ErrRateLimited],
 // [ErrUnauthorized], [ErrNotFound], [ErrConflict], [ErrMaxCostExceeded] and
 // [ErrInvalidInput].
 //
@@ -65,7 +67,7 @@
 //
 // Lists ask for as many items per page as Shopify allows and the query cost
 // limit leaves room for: customers 250, orders 50 (each order brings its
-// journey), segment members 249 (Shopify accepts up to 1000, but with the
+// journey), a tag's carriers 998 (ids only), segment members 249 (Shopify accepts up to 1000, but with the
 // email, phone and amount objects a page of 1000 would cost more than 1000
 // points). ListOptions.PageSize and MembersOptions.PageSize change them.
 //
