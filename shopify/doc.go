@@ -67,9 +67,10 @@
 //
 // Lists ask for as many items per page as Shopify allows and the query cost
 // limit leaves room for: customers 250, orders 50 (each order brings its
-// journey), a tag's carriers 998 (ids only), segment members 249 (Shopify accepts up to 1000, but with the
-// email, phone and amount objects a page of 1000 would cost more than 1000
-// points). ListOptions.PageSize and MembersOptions.PageSize change them.
+// journey), a tag's carriers 998 (ids only), segment members 249 (Shopify
+// accepts up to 1000, but with the email, phone and amount objects a page
+// of 1000 would cost more than 1000 points). ListOptions.PageSize and
+// MembersOptions.PageSize change them.
 //
 // # API version
 //
