@@ -135,11 +135,32 @@ func invalid(field, format string, args ...any) error {
 	return &InputError{Field: field, Reason: fmt.Sprintf(format, args...)}
 }
 
-// NarrowcastError is returned by WaitNarrowcast when the narrowcast failed.
+// NarrowcastErrorCode is LINE's errorCode of a narrowcast that failed
+// after it was accepted.
+type NarrowcastErrorCode int64
+
+// LINE's narrowcast error codes.
+const (
+	NarrowcastInternalError NarrowcastErrorCode = 1 // an internal error occurred
+	// NarrowcastNotEnoughRecipients: there weren't enough recipients.
+	NarrowcastNotEnoughRecipients NarrowcastErrorCode = 2
+	// NarrowcastRetryKeyAccepted: a request with the same retry key was
+	// already accepted. Wait reports it as a duplicate, not as an error.
+	NarrowcastRetryKeyAccepted NarrowcastErrorCode = 3
+	// NarrowcastAudienceTooSmall: an audience of fewer than 50 recipients
+	// is included as a condition of sending.
+	NarrowcastAudienceTooSmall NarrowcastErrorCode = 4
+	// NarrowcastPartialDeliveryCanceled: delivery was canceled to prevent
+	// messages reaching only part of the target (Limit.ForbidPartialDelivery).
+	NarrowcastPartialDeliveryCanceled NarrowcastErrorCode = 5
+)
+
+// NarrowcastError is returned by WaitNarrowcast and NarrowcastResult.Wait
+// when a narrowcast LINE had accepted failed.
 type NarrowcastError struct {
 	RequestID   string
-	ErrorCode   int64 // 1 internal error, 2 not enough recipients, 3 retry key already accepted, 4 audience too small, 5 canceled to prevent partial delivery
-	Description string
+	ErrorCode   NarrowcastErrorCode
+	Description string // LINE's failedDescription
 }
 
 // Error gives the request id, LINE's error code and description.

@@ -456,23 +456,23 @@ func TestQuotaExceeded(t *testing.T) {
 func TestNarrowcast(t *testing.T) {
 	srv, c := newFake(t)
 	ctx := context.Background()
-	all := users(10)
+	all := users(120)
 	srv.AddFollowers(all...)
-	g, _, err := c.Audiences.Create(ctx, "vip", all[:6])
+	g, _, err := c.Audiences.Create(ctx, "vip", all[:60])
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := c.Audiences.WaitReady(ctx, g.AudienceGroupID, time.Millisecond); err != nil {
 		t.Fatal(err)
 	}
-	g2, _, err := c.Audiences.Create(ctx, "recent", all[4:8])
+	g2, _, err := c.Audiences.Create(ctx, "recent", all[50:110])
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := c.Audiences.WaitReady(ctx, g2.AudienceGroupID, time.Millisecond); err != nil {
 		t.Fatal(err)
 	}
-	max := int32(5)
+	max := int32(40)
 	f := line.AllOf(line.AgeFilter("age_20", ""), line.NoneOf(line.GenderFilter("male")))
 	if want := `{"and":[{"gte":"age_20","type":"age"},{"not":{"oneOf":["male"],"type":"gender"},"type":"operator"}],"type":"operator"}`; string(f) != want {
 		t.Errorf("filter = %s, want %s", f, want)
@@ -490,10 +490,10 @@ func TestNarrowcast(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.Phase != line.PhaseSucceeded || *p.SuccessCount != 4 || p.CompletedTime == nil {
+	if p.Phase != line.PhaseSucceeded || *p.SuccessCount != 40 || p.CompletedTime == nil {
 		t.Errorf("progress = %+v", p)
 	}
-	if diff := cmp.Diff(all[:4], srv.Recipients()); diff != "" {
+	if diff := cmp.Diff(all[:40], srv.Recipients()); diff != "" {
 		t.Errorf("recipients (-want +got):\n%s", diff)
 	}
 
@@ -507,6 +507,65 @@ func TestNarrowcast(t *testing.T) {
 	if !errors.As(err, &ne) || ne.ErrorCode != 2 || p.Phase != line.PhaseFailed {
 		t.Errorf("wait = %+v, %v", p, err)
 	}
+}
+
+// TestNarrowcastSmallAudience: LINE accepts a narrowcast including an
+// audience of fewer than 50 recipients and then fails it with error code 4;
+// the fake does so by default, and Wait reports a *NarrowcastError.
+func TestNarrowcastSmallAudience(t *testing.T) {
+	srv, c := newFake(t)
+	all := users(60)
+	srv.AddFollowers(all...)
+	small, fifty := readyAudience(t, c, "forty-nine", all[:49]), readyAudience(t, c, "fifty", all[:50])
+	for name, r := range map[string]line.Recipient{
+		"alone":          line.AudienceRecipient{AudienceGroupID: small},
+		"in an operator": line.And(line.AudienceRecipient{AudienceGroupID: fifty}, line.Not(line.AudienceRecipient{AudienceGroupID: small})),
+	} {
+		p, err := narrowcastAndWait(t, c, r)
+		var ne *line.NarrowcastError
+		if !errors.As(err, &ne) || ne.ErrorCode != line.NarrowcastAudienceTooSmall || ne.RequestID == "" || p.Phase != line.PhaseFailed {
+			t.Errorf("%s: %+v, %v", name, p, err)
+		}
+	}
+	if n := len(srv.Recipients()); n != 0 {
+		t.Errorf("%d users received a failed narrowcast", n)
+	}
+	if p, err := narrowcastAndWait(t, c, line.AudienceRecipient{AudienceGroupID: fifty}); err != nil || *p.SuccessCount != 50 {
+		t.Errorf("50 recipients: %+v, %v", p, err)
+	}
+
+	relaxed, rc := newFake(t, linetest.WithMinNarrowcastAudience(0))
+	relaxed.AddFollowers(all[:3]...)
+	three := readyAudience(t, rc, "three", all[:3])
+	if p, err := narrowcastAndWait(t, rc, line.AudienceRecipient{AudienceGroupID: three}); err != nil || *p.SuccessCount != 3 {
+		t.Errorf("minimum off: %+v, %v", p, err)
+	}
+}
+
+// readyAudience creates an audience of ids and waits until it is ready.
+func readyAudience(t *testing.T, c *line.Client, name string, ids []string) int64 {
+	t.Helper()
+	ctx := context.Background()
+	g, _, err := c.Audiences.Create(ctx, name, ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Audiences.WaitReady(ctx, g.AudienceGroupID, time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	return g.AudienceGroupID
+}
+
+// narrowcastAndWait narrowcasts to r, which LINE must accept with 202, and
+// waits for the outcome.
+func narrowcastAndWait(t *testing.T, c *line.Client, r line.Recipient) (*line.NarrowcastProgress, error) {
+	t.Helper()
+	ctx := context.Background()
+	res, resp, err := c.Messages.Narrowcast(ctx, &line.NarrowcastRequest{Messages: text("hi"), Recipient: r})
+	if err != nil || resp.Status != http.StatusAccepted {
+		t.Fatalf("narrowcast = %v, %v", resp, err)
+	}
+	return res.Wait(ctx, time.Millisecond)
 }
 
 func TestNarrowcastUpToRemainingQuota(t *testing.T) {

@@ -327,7 +327,7 @@ func (s *MessagesService) WaitNarrowcast(ctx context.Context, requestID string, 
 		if p.Phase == PhaseFailed {
 			ne := &NarrowcastError{RequestID: requestID, Description: p.FailedDescription}
 			if p.ErrorCode != nil {
-				ne.ErrorCode = *p.ErrorCode
+				ne.ErrorCode = NarrowcastErrorCode(*p.ErrorCode)
 			}
 			return p, ne
 		}

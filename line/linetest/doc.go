@@ -7,7 +7,9 @@
 // short-lived and a long-lived one), stores retry keys for 24 hours of its
 // own clock (409 with x-line-accepted-request-id on reuse, 400 when a key is
 // sent to an endpoint that does not take one), moves narrowcasts from
-// waiting to sending to succeeded (or failed, when seeded) and audiences
+// waiting to sending to succeeded (or failed: when seeded, and with error
+// code 4 when the narrowcast includes an audience of fewer than 50
+// recipients, as LINE does; see [WithMinNarrowcastAudience]) and audiences
 // from IN_PROGRESS to READY as they are polled, enforces per-endpoint rate
 // limits ([WithRateLimit]) and a monthly quota with LINE's 429 bodies, and
 // counts what it did ([Server.Stats]: requests, throttled, faults and
@@ -32,8 +34,6 @@
 // checked against LINE's U + 32 hex form), the reply endpoint and reply
 // tokens, rich menus, groups and rooms, insight, message content download,
 // the 2 MB request size limit (bodies up to 64 MB are read, larger ones are
-// answered 413), concurrency-limit 429s, LINE's 50-recipient minimum for
-// audience narrowcasts (off by default, see WithMinNarrowcastAudience),
-// audience expiry after 180 days, v2.1 JWT-assertion tokens, and the exact
+// answered 413), concurrency-limit 429s, audience expiry after 180 days, v2.1 JWT-assertion tokens, and the exact
 // wording of LINE's error messages where LINE does not publish it.
 package linetest

@@ -240,8 +240,9 @@ func (s *Server) narrowcast(w http.ResponseWriter, body []byte, reqID string) {
 		return
 	}
 	targets := map[string]bool{}
+	small := false // an audience under the minimum is included
 	if len(req.Recipient) > 0 && string(req.Recipient) != "null" {
-		set, detail := s.evalRecipient("recipient", req.Recipient)
+		set, detail := s.evalRecipient("recipient", req.Recipient, &small)
 		if detail != nil {
 			writeError(w, http.StatusBadRequest, detail.Message, *detail)
 			return
@@ -280,11 +281,11 @@ func (s *Server) narrowcast(w http.ResponseWriter, body []byte, reqID string) {
 	}
 	switch {
 	case nc.failCode != 0:
+	case small:
+		nc.failCode, nc.failDesc = 4, fmt.Sprintf("An audience of less than %d recipients is included as a condition of sending.", s.cfg.minAudience)
 	case len(s.ncFail) > 0:
 		nc.failCode, nc.failDesc = s.ncFail[0].failCode, s.ncFail[0].failDesc
 		s.ncFail = s.ncFail[1:]
-	case s.cfg.minAudience > 0 && len(to) < s.cfg.minAudience:
-		nc.failCode, nc.failDesc = 4, fmt.Sprintf("audience must contain at least %d recipients", s.cfg.minAudience)
 	}
 	if nc.failCode == 0 {
 		if !s.charge(w, len(to)) {
@@ -296,7 +297,9 @@ func (s *Server) narrowcast(w http.ResponseWriter, body []byte, reqID string) {
 	fake.WriteJSON(w, http.StatusAccepted, map[string]any{})
 }
 
-func (s *Server) evalRecipient(prop string, raw json.RawMessage) (map[string]bool, *errorDetail) {
+// evalRecipient returns the users a recipient object selects; small is set
+// when it includes an audience under the minimum size.
+func (s *Server) evalRecipient(prop string, raw json.RawMessage, small *bool) (map[string]bool, *errorDetail) {
 	var r struct {
 		Type            string            `json:"type"`
 		AudienceGroupID int64             `json:"audienceGroupId"`
@@ -316,6 +319,9 @@ func (s *Server) evalRecipient(prop string, raw json.RawMessage) (map[string]boo
 		}
 		if a.group.Status != "READY" {
 			return nil, &errorDetail{"audience group is not ready", prop + ".audienceGroupId"}
+		}
+		if s.cfg.minAudience > 0 && len(a.members) < s.cfg.minAudience {
+			*small = true
 		}
 		out := map[string]bool{}
 		for m := range a.members {
@@ -337,7 +343,7 @@ func (s *Server) evalRecipient(prop string, raw json.RawMessage) (map[string]boo
 		case len(r.And) > 0:
 			var acc map[string]bool
 			for i, x := range r.And {
-				set, d := s.evalRecipient(fmt.Sprintf("%s.and[%d]", prop, i), x)
+				set, d := s.evalRecipient(fmt.Sprintf("%s.and[%d]", prop, i), x, small)
 				if d != nil {
 					return nil, d
 				}
@@ -355,7 +361,7 @@ func (s *Server) evalRecipient(prop string, raw json.RawMessage) (map[string]boo
 		case len(r.Or) > 0:
 			acc := map[string]bool{}
 			for i, x := range r.Or {
-				set, d := s.evalRecipient(fmt.Sprintf("%s.or[%d]", prop, i), x)
+				set, d := s.evalRecipient(fmt.Sprintf("%s.or[%d]", prop, i), x, small)
 				if d != nil {
 					return nil, d
 				}
@@ -365,7 +371,7 @@ func (s *Server) evalRecipient(prop string, raw json.RawMessage) (map[string]boo
 			}
 			return acc, nil
 		case len(r.Not) > 0:
-			set, d := s.evalRecipient(prop+".not", r.Not)
+			set, d := s.evalRecipient(prop+".not", r.Not, small)
 			if d != nil {
 				return nil, d
 			}

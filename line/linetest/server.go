@@ -114,9 +114,16 @@ func WithChaos(seed uint64, rate float64, kinds ...FaultKind) Option {
 	return func(c *config) { c.Chaos = fake.Chaos{Seed: seed, Rate: rate, Kinds: kinds} }
 }
 
-// WithMinNarrowcastAudience makes narrowcasts to fewer than n recipients
-// fail with error code 4, as LINE does for n = 50 (default 0: off).
-func WithMinNarrowcastAudience(n int) Option { return func(c *config) { c.minAudience = n } }
+// DefaultMinNarrowcastAudience is LINE's smallest audience a narrowcast may
+// include: a narrowcast with an audience of fewer recipients is accepted
+// (202) and then fails with error code 4.
+const DefaultMinNarrowcastAudience = 50
+
+// WithMinNarrowcastAudience sets the smallest audience a narrowcast may
+// include (default [DefaultMinNarrowcastAudience], as LINE); n ≤ 0 turns
+// the check off. A narrowcast including a smaller audience is accepted and
+// then fails with error code 4.
+func WithMinNarrowcastAudience(n int) Option { return func(c *config) { c.minAudience = max(n, 0) } }
 
 // WithNow starts the server's clock at t (it then runs at real speed).
 func WithNow(t time.Time) Option { return func(c *config) { c.Now = t } }
@@ -193,7 +200,7 @@ type Server struct {
 // cannot carry out.
 func NewServer(opts ...Option) *Server {
 	cfg := config{channelID: DefaultChannelID, secret: DefaultChannelSecret, token: DefaultToken,
-		limits: DefaultLimits(), quota: -1, polls: 1}
+		limits: DefaultLimits(), quota: -1, polls: 1, minAudience: DefaultMinNarrowcastAudience}
 	for _, o := range opts {
 		o(&cfg)
 	}
