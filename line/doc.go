@@ -26,6 +26,13 @@
 // Use errors.Is with [ErrRateLimited], [ErrQuotaExceeded],
 // [ErrUnauthorized], [ErrNotFound], [ErrConflict] and [ErrInvalidInput].
 //
+// # User ids
+//
+// A LINE user id is "U" and 32 lowercase hex digits, scoped to the LINE
+// provider. The client sends ids as given: LINE answers a malformed one with
+// 400 (an [*APIError]; in a multicast, the chunk that carried it fails), so
+// check ids that come from another system with [ValidUserID] before a send.
+//
 // # Retry keys
 //
 // Every send (push, multicast, narrowcast, broadcast) carries an

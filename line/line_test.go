@@ -35,13 +35,16 @@ func newFake(t *testing.T, opts ...linetest.Option) (*linetest.Server, *line.Cli
 		line.WithEndpointLimit(line.EndpointAudience, line.RateLimit{PerSecond: 0}))
 }
 
+// users returns n well-formed user ids, the first being u1.
 func users(n int) []string {
 	out := make([]string, n)
 	for i := range out {
-		out[i] = fmt.Sprintf("U%032x", i+1)
+		out[i] = linetest.UserID(uint64(i + 1))
 	}
 	return out
 }
+
+var u1 = linetest.UserID(1)
 
 func text(s string) []line.Message { return []line.Message{line.TextMessage{Text: s}} }
 
@@ -112,7 +115,7 @@ func TestValidateMessages(t *testing.T) {
 	if _, err := c.Messages.Validate(ctx, line.EndpointAudience, ok); !errors.As(err, &ve) || ve.Field != "kind" {
 		t.Errorf("bad kind: %v", err)
 	}
-	if len(srv.Messages("U1")) != 0 {
+	if len(srv.Messages(u1)) != 0 {
 		t.Error("validation delivered messages")
 	}
 }
@@ -127,42 +130,42 @@ func TestValidation(t *testing.T) {
 		call  func() error
 		field string
 	}{
-		{"no messages", func() error { _, _, err := c.Messages.Push(ctx, &line.PushRequest{To: "U1"}); return err }, "Messages"},
+		{"no messages", func() error { _, _, err := c.Messages.Push(ctx, &line.PushRequest{To: u1}); return err }, "Messages"},
 		{"six messages", func() error {
-			_, _, err := c.Messages.Push(ctx, &line.PushRequest{To: "U1", Messages: append(text("1"), text("2")[0], text("3")[0], text("4")[0], text("5")[0], text("6")[0])})
+			_, _, err := c.Messages.Push(ctx, &line.PushRequest{To: u1, Messages: append(text("1"), text("2")[0], text("3")[0], text("4")[0], text("5")[0], text("6")[0])})
 			return err
 		}, "Messages"},
 		{"empty text", func() error {
-			_, _, err := c.Messages.Push(ctx, &line.PushRequest{To: "U1", Messages: text("")})
+			_, _, err := c.Messages.Push(ctx, &line.PushRequest{To: u1, Messages: text("")})
 			return err
 		}, "Messages[0].Text"},
 		{"long text", func() error {
-			_, _, err := c.Messages.Push(ctx, &line.PushRequest{To: "U1", Messages: text(long)})
+			_, _, err := c.Messages.Push(ctx, &line.PushRequest{To: u1, Messages: text(long)})
 			return err
 		}, "Messages[0].Text"},
 		{"no recipient", func() error { _, _, err := c.Messages.Push(ctx, &line.PushRequest{Messages: text("x")}); return err }, "To"},
 		{"bad key", func() error {
-			_, _, err := c.Messages.Push(ctx, &line.PushRequest{To: "U1", Messages: text("x"), RetryKey: "order-1"})
+			_, _, err := c.Messages.Push(ctx, &line.PushRequest{To: u1, Messages: text("x"), RetryKey: "order-1"})
 			return err
 		}, "RetryKey"},
 		{"bad unit", func() error {
-			_, _, err := c.Messages.Push(ctx, &line.PushRequest{To: "U1", Messages: text("x"), CustomAggregationUnit: "a-b"})
+			_, _, err := c.Messages.Push(ctx, &line.PushRequest{To: u1, Messages: text("x"), CustomAggregationUnit: "a-b"})
 			return err
 		}, "CustomAggregationUnit"},
 		{"http image", func() error {
-			_, _, err := c.Messages.Push(ctx, &line.PushRequest{To: "U1", Messages: []line.Message{line.ImageMessage{OriginalContentURL: "http://x/a", PreviewImageURL: "https://x/b"}}})
+			_, _, err := c.Messages.Push(ctx, &line.PushRequest{To: u1, Messages: []line.Message{line.ImageMessage{OriginalContentURL: "http://x/a", PreviewImageURL: "https://x/b"}}})
 			return err
 		}, "Messages[0].OriginalContentURL"},
 		{"flex not a container", func() error {
-			_, _, err := c.Messages.Push(ctx, &line.PushRequest{To: "U1", Messages: []line.Message{line.FlexMessage{AltText: "a", Contents: []byte(`{"type":"box"}`)}}})
+			_, _, err := c.Messages.Push(ctx, &line.PushRequest{To: u1, Messages: []line.Message{line.FlexMessage{AltText: "a", Contents: []byte(`{"type":"box"}`)}}})
 			return err
 		}, "Messages[0].Contents"},
 		{"raw without type", func() error {
-			_, _, err := c.Messages.Push(ctx, &line.PushRequest{To: "U1", Messages: []line.Message{line.RawMessage(`{"text":"x"}`)}})
+			_, _, err := c.Messages.Push(ctx, &line.PushRequest{To: u1, Messages: []line.Message{line.RawMessage(`{"text":"x"}`)}})
 			return err
 		}, "Messages[0].type"},
 		{"multicast empty id", func() error {
-			_, err := c.Messages.Multicast(ctx, &line.MulticastRequest{To: []string{"U1", ""}, Messages: text("x")})
+			_, err := c.Messages.Multicast(ctx, &line.MulticastRequest{To: []string{u1, ""}, Messages: text("x")})
 			return err
 		}, "To[1]"},
 		{"narrowcast empty operator", func() error {
@@ -183,8 +186,49 @@ func TestValidation(t *testing.T) {
 	if n := len(srv.Requests()); n != 0 {
 		t.Errorf("%d requests sent for bad input", n)
 	}
-	if _, _, err := c.Messages.Push(ctx, &line.PushRequest{To: "U1", Messages: text(fine)}); err != nil {
+	if _, _, err := c.Messages.Push(ctx, &line.PushRequest{To: u1, Messages: text(fine)}); err != nil {
 		t.Errorf("5,000 units: %v", err)
+	}
+}
+
+// TestUserIDs: the fake answers a malformed user id as LINE does (400, the
+// property named in the message); the client passes ids through and
+// ValidUserID checks the form.
+func TestUserIDs(t *testing.T) {
+	srv, c := newFake(t)
+	ctx := context.Background()
+	hexy := linetest.UserID(0xabcdef)
+	for _, tt := range []struct {
+		name string
+		call func() error
+		prop string
+	}{
+		{"push", func() error {
+			_, _, err := c.Messages.Push(ctx, &line.PushRequest{To: "U1", Messages: text("x")})
+			return err
+		}, "'to'"},
+		{"multicast", func() error {
+			_, err := c.Messages.Multicast(ctx, &line.MulticastRequest{To: []string{u1, "U2"}, Messages: text("x")})
+			return err
+		}, "'to[1]'"},
+		{"audience", func() error {
+			_, _, err := c.Audiences.Create(ctx, "a", []string{u1, strings.ToUpper(hexy)})
+			return err
+		}, "'audiences[1].id'"},
+	} {
+		err := tt.call()
+		var ae *line.APIError
+		if !errors.As(err, &ae) || ae.Status != http.StatusBadRequest || !strings.Contains(ae.Message, tt.prop) {
+			t.Errorf("%s: %v; want a 400 naming %s", tt.name, err, tt.prop)
+		}
+	}
+	if got := srv.Recipients(); len(got) != 0 {
+		t.Errorf("delivered to %v", got)
+	}
+	for id, want := range map[string]bool{u1: true, hexy: true, "U1": false, strings.ToUpper(hexy): false, "C" + u1[1:]: false, u1 + "0": false, "": false} {
+		if line.ValidUserID(id) != want {
+			t.Errorf("ValidUserID(%q) = %v", id, !want)
+		}
 	}
 }
 
@@ -675,7 +719,7 @@ func TestFollowersProfileLink(t *testing.T) {
 	if diff := cmp.Diff(&line.Profile{UserID: users(1)[0], DisplayName: "Taro", Language: "ja"}, p); err != nil || diff != "" {
 		t.Errorf("profile %v (-want +got):\n%s", err, diff)
 	}
-	if _, _, err := c.Users.Profile(ctx, "Unobody"); !errors.Is(err, line.ErrNotFound) {
+	if _, _, err := c.Users.Profile(ctx, linetest.UserID(1<<40)); !errors.Is(err, line.ErrNotFound) {
 		t.Errorf("unknown profile: %v", err)
 	}
 	tok, _, err := c.Users.IssueLinkToken(ctx, users(1)[0])
@@ -791,10 +835,10 @@ func TestHostsAndUserAgent(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	if _, _, err := c.Audiences.CreateFromFile(ctx, "f", strings.NewReader("U1\n")); err != nil {
+	if _, _, err := c.Audiences.CreateFromFile(ctx, "f", strings.NewReader(u1+"\n")); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := c.Audiences.Create(ctx, "j", []string{"U1"}); err != nil {
+	if _, _, err := c.Audiences.Create(ctx, "j", []string{u1}); err != nil {
 		t.Fatal(err)
 	}
 	if _, _, err := c.Messages.Quota(ctx); err != nil {
@@ -841,7 +885,7 @@ func TestSecretsNeverPrinted(t *testing.T) {
 	defer srv.Close()
 	c := srv.Client(line.WithSleep(noSleep), line.WithLogger(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
 	srv.AddFaults(linetest.Fault{Op: "push", Kind: shopcrmtest.FaultStatus, Status: 500})
-	if _, _, err := c.Messages.Push(context.Background(), &line.PushRequest{To: "U1", Messages: text("x")}); err != nil {
+	if _, _, err := c.Messages.Push(context.Background(), &line.PushRequest{To: u1, Messages: text("x")}); err != nil {
 		t.Fatal(err)
 	}
 	bad, _ := line.New(line.StaticToken("super-secret-token-456"), line.WithBaseURL(srv.URL()), line.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))

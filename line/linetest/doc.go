@@ -2,6 +2,13 @@
 // and example programs, in the manner of net/http/httptest.
 //
 // A Server serves api.line.me and api-data.line.me routes from one address.
+// It checks user ids as LINE does: "U" and 32 lowercase hex digits ([UserID]
+// makes them) in push and multicast recipients (push also takes group "C"
+// and room "R" ids), in audience uploads (JSON and file; IFA audiences are
+// not checked) and when seeding followers. A malformed id is answered 400
+// {"message":"The property, 'to[3]', in the request body is invalid (line:
+// -, column: -)"}, LINE's answer to a malformed push recipient; that LINE
+// answers multicast and audience uploads with the same message is assumed.
 // It keeps followers and profiles seeded by the test, records every message
 // delivered per user, issues and verifies channel access tokens (stateless,
 // short-lived and a long-lived one), stores retry keys for 24 hours of its
@@ -30,8 +37,8 @@
 // Not modelled: demographic filters (accepted, validated as JSON, ignored:
 // every follower matches), message content beyond the checks of the send
 // endpoints (Flex contents are not checked), whether a push or multicast
-// recipient is a friend (any id receives the message; user ids are not
-// checked against LINE's U + 32 hex form), the reply endpoint and reply
+// recipient is a friend (any well-formed id receives the message), the
+// reply endpoint and reply
 // tokens, rich menus, groups and rooms, insight, message content download,
 // the 2 MB request size limit (bodies up to 64 MB are read, larger ones are
 // answered 413), concurrency-limit 429s, audience expiry after 180 days, v2.1 JWT-assertion tokens, and the exact

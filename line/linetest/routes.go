@@ -185,6 +185,10 @@ func (s *Server) push(w http.ResponseWriter, body []byte, reqID string) {
 		badBody(w, errorDetail{"May not be empty", "to"})
 		return
 	}
+	if !validRecipient(to) {
+		invalidProperty(w, "to")
+		return
+	}
 	if !s.charge(w, 1) {
 		return
 	}
@@ -197,6 +201,40 @@ func (s *Server) push(w http.ResponseWriter, body []byte, reqID string) {
 }
 
 func (s *Server) nextSeq() int64 { s.nextID++; return s.nextID }
+
+// invalidProperty answers a malformed value, such as a user id that is not
+// "U" and 32 lowercase hex digits, as LINE answers a push to one.
+func invalidProperty(w http.ResponseWriter, prop string) {
+	writeError(w, http.StatusBadRequest, fmt.Sprintf("The property, '%s', in the request body is invalid (line: -, column: -)", prop))
+}
+
+// validRecipient reports whether id is a user, group ("C") or room ("R")
+// id: a letter and 32 lowercase hex digits.
+func validRecipient(id string) bool {
+	if id != "" && (id[0] == 'C' || id[0] == 'R') {
+		id = "U" + id[1:]
+	}
+	return line.ValidUserID(id)
+}
+
+// invalidAudienceID answers the first id of an upload that is not a user id
+// and reports whether there was one. IFA audiences are not checked.
+func invalidAudienceID(w http.ResponseWriter, ids []string, ifa bool, prop func(i int) string) bool {
+	if ifa {
+		return false
+	}
+	for i, id := range ids {
+		if !line.ValidUserID(id) {
+			invalidProperty(w, prop(i))
+			return true
+		}
+	}
+	return false
+}
+
+func audienceProp(i int) string { return fmt.Sprintf("audiences[%d].id", i) }
+
+func fileProp(int) string { return "file" }
 
 func (s *Server) multicast(w http.ResponseWriter, body []byte, reqID string) {
 	req, ok := decodeSend(w, body)
@@ -211,6 +249,10 @@ func (s *Server) multicast(w http.ResponseWriter, body []byte, reqID string) {
 	for i, u := range to {
 		if u == "" {
 			badBody(w, errorDetail{"May not be empty", fmt.Sprintf("to[%d]", i)})
+			return
+		}
+		if !line.ValidUserID(u) {
+			invalidProperty(w, fmt.Sprintf("to[%d]", i))
 			return
 		}
 	}
@@ -475,7 +517,7 @@ func (s *Server) audienceRoute(w http.ResponseWriter, r *http.Request, body []by
 		for i, a := range req.Audiences {
 			ids[i] = a.ID
 		}
-		s.createAudience(w, req.Description, ids, 10000)
+		s.createAudience(w, req.Description, ids, req.IsIfaAudience, 10000, audienceProp)
 	case p == "upload" && r.Method == http.MethodPut:
 		var req struct {
 			AudienceGroupID int64 `json:"audienceGroupId"`
@@ -496,8 +538,15 @@ func (s *Server) audienceRoute(w http.ResponseWriter, r *http.Request, body []by
 			notFoundAudience(w)
 			return
 		}
-		for _, x := range req.Audiences {
-			a.members[x.ID] = true
+		ids := make([]string, len(req.Audiences))
+		for i, x := range req.Audiences {
+			ids[i] = x.ID
+		}
+		if invalidAudienceID(w, ids, a.group.IsIfaAudience, audienceProp) {
+			return
+		}
+		for _, id := range ids {
+			a.members[id] = true
 		}
 		a.addJob(s, len(req.Audiences))
 		fake.WriteJSON(w, http.StatusAccepted, map[string]any{})
@@ -560,13 +609,16 @@ func (a *audience) addJob(s *Server, n int) {
 	}
 }
 
-func (s *Server) createAudience(w http.ResponseWriter, description string, ids []string, maxIDs int) {
+func (s *Server) createAudience(w http.ResponseWriter, description string, ids []string, ifa bool, maxIDs int, prop func(int) string) {
 	if description == "" || len([]rune(description)) > 120 {
 		badBody(w, errorDetail{"Length must be between 1 and 120", "description"})
 		return
 	}
 	if len(ids) > maxIDs {
 		badBody(w, errorDetail{fmt.Sprintf("Size must be between 0 and %d", maxIDs), "audiences"})
+		return
+	}
+	if invalidAudienceID(w, ids, ifa, prop) {
 		return
 	}
 	for _, a := range s.audiences {
@@ -578,13 +630,13 @@ func (s *Server) createAudience(w http.ResponseWriter, description string, ids [
 	id := s.nextSeq()
 	now := s.now().Truncate(time.Second)
 	a := &audience{members: map[string]bool{}, group: line.AudienceGroup{AudienceGroupID: id, Type: "UPLOAD", Description: description,
-		Status: "IN_PROGRESS", Created: now, Permission: "READ_WRITE", CreateRoute: "MESSAGING_API"}}
+		Status: "IN_PROGRESS", Created: now, IsIfaAudience: ifa, Permission: "READ_WRITE", CreateRoute: "MESSAGING_API"}}
 	for _, m := range ids {
 		a.members[m] = true
 	}
 	s.audiences[id] = a
 	fake.WriteJSON(w, http.StatusAccepted, map[string]any{"audienceGroupId": id, "createRoute": "MESSAGING_API", "type": "UPLOAD",
-		"description": description, "created": now.Unix(), "permission": "READ_WRITE", "expireTimestamp": now.Unix() + 180*24*3600, "isIfaAudience": false})
+		"description": description, "created": now.Unix(), "permission": "READ_WRITE", "expireTimestamp": now.Unix() + 180*24*3600, "isIfaAudience": ifa})
 }
 
 func (s *Server) audienceFile(w http.ResponseWriter, r *http.Request, body []byte) {
@@ -628,7 +680,7 @@ func (s *Server) audienceFile(w http.ResponseWriter, r *http.Request, body []byt
 		return
 	}
 	if r.Method == http.MethodPost {
-		s.createAudience(w, fields["description"], ids, 1_500_000)
+		s.createAudience(w, fields["description"], ids, fields["isIfaAudience"] == "true", 1_500_000, fileProp)
 		return
 	}
 	id, err := strconv.ParseInt(fields["audienceGroupId"], 10, 64)
@@ -639,6 +691,9 @@ func (s *Server) audienceFile(w http.ResponseWriter, r *http.Request, body []byt
 	a, ok := s.audiences[id]
 	if !ok {
 		notFoundAudience(w)
+		return
+	}
+	if invalidAudienceID(w, ids, a.group.IsIfaAudience, fileProp) {
 		return
 	}
 	for _, m := range ids {

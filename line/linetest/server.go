@@ -277,8 +277,19 @@ func (s *Server) Advance(d time.Duration) { s.base.Advance(d) }
 // SetNow sets the server's clock to t.
 func (s *Server) SetNow(t time.Time) { s.base.SetNow(t) }
 
-// AddFollowers adds friends of the account, each with a default profile.
+// UserID returns a well-formed LINE user id numbered n: "U" and n in 32
+// lowercase hex digits. The server refuses user ids of any other form, as
+// LINE does.
+func UserID(n uint64) string { return fmt.Sprintf("U%032x", n) }
+
+// AddFollowers adds friends of the account, each with a default profile. It
+// panics on an id that is not a LINE user id (see [UserID]).
 func (s *Server) AddFollowers(userIDs ...string) {
+	for _, id := range userIDs {
+		if !line.ValidUserID(id) {
+			panic(fmt.Sprintf("linetest: AddFollowers: %q is not a LINE user id (U and 32 lowercase hex digits)", id))
+		}
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, id := range userIDs {
@@ -290,7 +301,8 @@ func (s *Server) AddFollowers(userIDs ...string) {
 	}
 }
 
-// SetProfile adds or replaces a follower's profile.
+// SetProfile adds or replaces a follower's profile. It panics on a
+// malformed user id, as AddFollowers does.
 func (s *Server) SetProfile(p line.Profile) {
 	s.AddFollowers(p.UserID)
 	s.mu.Lock()

@@ -55,7 +55,7 @@ func TestServerRejects(t *testing.T) {
 	srv := linetest.NewServer()
 	defer srv.Close()
 	tok := srv.Token()
-	push := `{"to":"U1","messages":[{"type":"text","text":"hi"}]}`
+	push := `{"to":"U00000000000000000000000000000001","messages":[{"type":"text","text":"hi"}]}`
 	tests := []struct {
 		name    string
 		method  string
@@ -70,10 +70,10 @@ func TestServerRejects(t *testing.T) {
 		{"unknown token", "GET", "/v2/bot/message/quota", "nope-nope", nil, "", 401, "Authentication failed"},
 		{"retry key elsewhere", "GET", "/v2/bot/message/quota", tok, map[string]string{"X-Line-Retry-Key": key}, "", 400, "not supported"},
 		{"malformed key", "POST", "/v2/bot/message/push", tok, map[string]string{"X-Line-Retry-Key": "order-1"}, push, 400, "invalid"},
-		{"no messages", "POST", "/v2/bot/message/push", tok, nil, `{"to":"U1","messages":[]}`, 400, "1 error(s)"},
-		{"long text", "POST", "/v2/bot/message/push", tok, nil, `{"to":"U1","messages":[{"type":"text","text":"` + strings.Repeat("a", 5001) + `"}]}`, 400, "1 error(s)"},
-		{"unknown type", "POST", "/v2/bot/message/push", tok, nil, `{"to":"U1","messages":[{"type":"hologram"}]}`, 400, "1 error(s)"},
-		{"501 recipients", "POST", "/v2/bot/message/multicast", tok, nil, `{"to":[` + strings.Repeat(`"U1",`, 500) + `"U1"],"messages":[{"type":"text","text":"x"}]}`, 400, "1 error(s)"},
+		{"no messages", "POST", "/v2/bot/message/push", tok, nil, `{"to":"U00000000000000000000000000000001","messages":[]}`, 400, "1 error(s)"},
+		{"long text", "POST", "/v2/bot/message/push", tok, nil, `{"to":"U00000000000000000000000000000001","messages":[{"type":"text","text":"` + strings.Repeat("a", 5001) + `"}]}`, 400, "1 error(s)"},
+		{"unknown type", "POST", "/v2/bot/message/push", tok, nil, `{"to":"U00000000000000000000000000000001","messages":[{"type":"hologram"}]}`, 400, "1 error(s)"},
+		{"501 recipients", "POST", "/v2/bot/message/multicast", tok, nil, `{"to":[` + strings.Repeat(`"U00000000000000000000000000000001",`, 500) + `"U00000000000000000000000000000001"],"messages":[{"type":"text","text":"x"}]}`, 400, "1 error(s)"},
 		{"missing audience", "GET", "/v2/bot/audienceGroup/77", tok, nil, "", 400, "audience group not found"},
 	}
 	for _, tt := range tests {
@@ -88,15 +88,69 @@ func TestServerRejects(t *testing.T) {
 			}
 		})
 	}
-	if got := srv.Messages("U1"); len(got) != 0 {
+	if got := srv.Messages("U00000000000000000000000000000001"); len(got) != 0 {
 		t.Errorf("rejected sends delivered %d messages", len(got))
 	}
+}
+
+// TestServerUserIDs: user ids are "U" and 32 lowercase hex digits in every
+// send and upload (push also takes group and room ids); the server answers
+// others with LINE's 400 and refuses to seed them.
+func TestServerUserIDs(t *testing.T) {
+	srv := linetest.NewServer()
+	defer srv.Close()
+	u := linetest.UserID(0xfeed)
+	h := map[string]string{"Content-Type": "application/json"}
+	send := func(path, to string) answer {
+		return do(t, srv, "POST", path, srv.Token(), h, strings.NewReader(`{"to":`+to+`,"messages":[{"type":"text","text":"x"}]}`))
+	}
+	for _, tt := range []struct {
+		path, to string
+		status   int
+		message  string
+	}{
+		{"/v2/bot/message/push", `"` + u + `"`, 200, ""},
+		{"/v2/bot/message/push", `"C` + u[1:] + `"`, 200, ""},
+		{"/v2/bot/message/push", `"R` + u[1:] + `"`, 200, ""},
+		{"/v2/bot/message/push", `"U1"`, 400, "The property, 'to', in the request body is invalid"},
+		{"/v2/bot/message/push", `"` + strings.ToUpper(u) + `"`, 400, "'to'"},
+		{"/v2/bot/message/push", `"X` + u[1:] + `"`, 400, "'to'"},
+		{"/v2/bot/message/multicast", `["` + u + `","` + u + `0"]`, 400, "'to[1]'"},
+		{"/v2/bot/message/multicast", `["C` + u[1:] + `"]`, 400, "'to[0]'"},
+	} {
+		a := send(tt.path, tt.to)
+		msg, _ := a.Body["message"].(string)
+		if a.Status != tt.status || !strings.Contains(msg, tt.message) {
+			t.Errorf("%s to %s = %d %v; want %d %q", tt.path, tt.to, a.Status, a.Body, tt.status, tt.message)
+		}
+	}
+	if n := len(srv.Messages(u)); n != 1 {
+		t.Errorf("%s received %d messages, want 1", u, n)
+	}
+	create := do(t, srv, "POST", "/v2/bot/audienceGroup/upload", srv.Token(), h,
+		strings.NewReader(`{"description":"bad","audiences":[{"id":"`+u+`"},{"id":"nobody"}]}`))
+	if msg, _ := create.Body["message"].(string); create.Status != 400 || !strings.Contains(msg, "'audiences[1].id'") {
+		t.Errorf("audience with a bad id = %d %v", create.Status, create.Body)
+	}
+	ifa := do(t, srv, "POST", "/v2/bot/audienceGroup/upload", srv.Token(), h,
+		strings.NewReader(`{"description":"ifa","isIfaAudience":true,"audiences":[{"id":"123e4567-e89b-12d3-a456-426614174000"}]}`))
+	if ifa.Status != 202 {
+		t.Errorf("IFA audience = %d %v", ifa.Status, ifa.Body)
+	}
+	func() {
+		defer func() {
+			if recover() == nil {
+				t.Error("AddFollowers accepted a malformed id")
+			}
+		}()
+		srv.AddFollowers(u, "U1")
+	}()
 }
 
 func TestServerRetryKeyWindow(t *testing.T) {
 	srv := linetest.NewServer()
 	defer srv.Close()
-	body := `{"to":"U1","messages":[{"type":"text","text":"hi"}]}`
+	body := `{"to":"U00000000000000000000000000000001","messages":[{"type":"text","text":"hi"}]}`
 	h := map[string]string{"X-Line-Retry-Key": key, "Content-Type": "application/json"}
 	first := do(t, srv, "POST", "/v2/bot/message/push", srv.Token(), h, strings.NewReader(body))
 	second := do(t, srv, "POST", "/v2/bot/message/push", srv.Token(), h, strings.NewReader(body))
@@ -111,7 +165,7 @@ func TestServerRetryKeyWindow(t *testing.T) {
 	if a := do(t, srv, "POST", "/v2/bot/message/push", srv.Token(), h, strings.NewReader(body)); a.Status != 200 {
 		t.Errorf("after 25h: %d", a.Status)
 	}
-	if n := len(srv.Messages("U1")); n != 2 {
+	if n := len(srv.Messages("U00000000000000000000000000000001")); n != 2 {
 		t.Errorf("delivered %d", n)
 	}
 }
@@ -161,7 +215,7 @@ func TestServerAudienceFilePartType(t *testing.T) {
 		ph.Set("Content-Disposition", `form-data; name="file"; filename="ids.txt"`)
 		ph.Set("Content-Type", ct)
 		w, _ := mw.CreatePart(ph)
-		io.WriteString(w, "U1\nU2\n")
+		io.WriteString(w, "U00000000000000000000000000000001\nU00000000000000000000000000000002\n")
 		mw.Close()
 		a := do(t, srv, "POST", "/v2/bot/audienceGroup/upload/byFile", srv.Token(), map[string]string{"Content-Type": mw.FormDataContentType()}, &buf)
 		want := 400
@@ -179,7 +233,7 @@ func TestServerLimitsAndClock(t *testing.T) {
 	defer srv.Close()
 	c := srv.Client(line.WithEndpointLimit(line.EndpointBroadcast, line.RateLimit{}), line.WithRetryPolicy(noRetry()))
 	ctx := context.Background()
-	srv.AddFollowers("U1")
+	srv.AddFollowers("U00000000000000000000000000000001")
 	msg := []line.Message{line.TextMessage{Text: "x"}}
 	for i := 0; i < 60; i++ {
 		srv.AddFaults(linetest.Fault{Op: "broadcast", Kind: shopcrmtest.FaultStatus, Status: 500}) // not acting keeps the quota
@@ -205,7 +259,7 @@ func TestServerLimitsAndClock(t *testing.T) {
 		t.Errorf("usage in a new month = %d", got)
 	}
 	var got []string
-	for _, r := range srv.Messages("U1") {
+	for _, r := range srv.Messages("U00000000000000000000000000000001") {
 		got = append(got, r.Endpoint.String())
 	}
 	if diff := cmp.Diff([]string{"broadcast", "broadcast"}, got); diff != "" {
@@ -219,7 +273,7 @@ func TestServerFaultsByClassAndPath(t *testing.T) {
 		linetest.Fault{Op: "push", Kind: shopcrmtest.FaultRateLimit, RetryAfter: "0.01"},
 	))
 	defer srv.Close()
-	push := `{"to":"U1","messages":[{"type":"text","text":"hi"}]}`
+	push := `{"to":"U00000000000000000000000000000001","messages":[{"type":"text","text":"hi"}]}`
 	h := map[string]string{"Content-Type": "application/json"}
 	if a := do(t, srv, "GET", "/v2/bot/message/quota", srv.Token(), nil, nil); a.Status != 401 || !strings.Contains(a.Body["message"].(string), "Authentication failed") {
 		t.Errorf("quota = %d %v", a.Status, a.Body)
