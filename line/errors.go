@@ -167,3 +167,19 @@ type NarrowcastError struct {
 func (e *NarrowcastError) Error() string {
 	return fmt.Sprintf("line: narrowcast %s failed: code %d: %s", e.RequestID, e.ErrorCode, e.Description)
 }
+
+// AudienceError is returned by WaitReady when an audience group, or one of
+// its upload jobs, failed.
+type AudienceError struct {
+	AudienceGroupID int64
+	JobID           int64  // the failed job's audienceGroupJobId; 0 when the group failed
+	FailedType      string // LINE's failedType: AUDIENCE_GROUP_AUDIENCE_INSUFFICIENT, INTERNAL_ERROR
+}
+
+// Error names the group, the job when a job failed, and LINE's failed type.
+func (e *AudienceError) Error() string {
+	if e.JobID != 0 {
+		return fmt.Sprintf("line: audience group %d: upload job %d failed: %s", e.AudienceGroupID, e.JobID, e.FailedType)
+	}
+	return fmt.Sprintf("line: audience group %d failed: %s", e.AudienceGroupID, e.FailedType)
+}

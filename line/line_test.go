@@ -32,7 +32,8 @@ func newFake(t *testing.T, opts ...linetest.Option) (*linetest.Server, *line.Cli
 	return srv, srv.Client(line.WithSleep(noSleep),
 		line.WithEndpointLimit(line.EndpointNarrowcast, line.RateLimit{PerSecond: 0}),
 		line.WithEndpointLimit(line.EndpointBroadcast, line.RateLimit{PerSecond: 0}),
-		line.WithEndpointLimit(line.EndpointAudience, line.RateLimit{PerSecond: 0}))
+		line.WithEndpointLimit(line.EndpointAudience, line.RateLimit{PerSecond: 0}),
+		line.WithEndpointLimit(line.EndpointAudienceRead, line.RateLimit{PerSecond: 0}))
 }
 
 // users returns n well-formed user ids, the first being u1.
@@ -649,20 +650,19 @@ func TestAudiences(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	members, ok := srv.AudienceMembers(rep.NewID)
-	if !ok || len(members) != 25000 {
-		t.Fatalf("members = %d", len(members))
-	}
 	if err := rep.Commit(ctx); err != nil {
 		t.Errorf("commit with a missing old group: %v", err)
 	}
 	d, _, err := c.Audiences.Get(ctx, rep.NewID)
-	if err != nil || d.AudienceGroup.Status != "IN_PROGRESS" || len(d.Jobs) != 2 {
+	if err != nil || d.AudienceGroup.Status != "IN_PROGRESS" || len(d.Jobs) != 3 || d.Ready() {
 		t.Errorf("audience = %+v, %v", d, err)
 	}
 	g, err := c.Audiences.WaitReady(ctx, rep.NewID, time.Millisecond)
 	if err != nil || g.AudienceCount != 25000 {
 		t.Fatalf("ready = %+v, %v", g, err)
+	}
+	if members, ok := srv.AudienceMembers(rep.NewID); !ok || len(members) != 25000 {
+		t.Fatalf("members = %d", len(members))
 	}
 	if _, err := c.Audiences.Rename(ctx, rep.NewID, "segment v2"); err != nil {
 		t.Fatal(err)
@@ -672,6 +672,9 @@ func TestAudiences(t *testing.T) {
 		t.Fatal(err)
 	}
 	if _, err := c.Audiences.AddFromFile(ctx, file.AudienceGroupID, strings.NewReader(strings.Join(ids[100:150], "\r\n"))); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Audiences.WaitReady(ctx, file.AudienceGroupID, time.Millisecond); err != nil {
 		t.Fatal(err)
 	}
 	if m, _ := srv.AudienceMembers(file.AudienceGroupID); !cmp.Equal(m, ids[:150]) {
@@ -696,6 +699,116 @@ func TestAudiences(t *testing.T) {
 	for _, r := range srv.Requests() {
 		if r.Path == "/v2/bot/audienceGroup/upload/byFile" && r.Status != 202 {
 			t.Errorf("byFile status %d", r.Status)
+		}
+	}
+}
+
+// TestAudienceJobs: uploads are jobs (QUEUED, WORKING, FINISHED or FAILED);
+// WaitReady returns only when the group is READY and no job is still
+// running, and reports a failed job as an *AudienceError; more running jobs
+// than LINE allows per audience are answered 429.
+func TestAudienceJobs(t *testing.T) {
+	srv, c := newFake(t, linetest.WithAudienceJobs(2))
+	ctx := context.Background()
+	ids := users(80)
+	g, _, err := c.Audiences.Create(ctx, "jobs", ids[:60])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Audiences.WaitReady(ctx, g.AudienceGroupID, time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	// The group is READY while the job adding ten more users runs.
+	if err := c.Audiences.Add(ctx, g.AudienceGroupID, ids[60:70]); err != nil {
+		t.Fatal(err)
+	}
+	d, _, err := c.Audiences.Get(ctx, g.AudienceGroupID)
+	if err != nil || d.AudienceGroup.Status != line.AudienceReady || d.Ready() || d.Jobs[1].JobStatus != line.JobQueued {
+		t.Fatalf("after Add: %+v, %v", d, err)
+	}
+	ready, err := c.Audiences.WaitReady(ctx, g.AudienceGroupID, time.Millisecond)
+	if err != nil || ready.AudienceCount != 70 {
+		t.Fatalf("WaitReady = %+v, %v", ready, err)
+	}
+	if m, _ := srv.AudienceMembers(g.AudienceGroupID); len(m) != 70 {
+		t.Errorf("WaitReady returned with %d of 70 members in the audience", len(m))
+	}
+
+	// A failed job is a typed error naming it.
+	srv.FailNextAudienceJob("INTERNAL_ERROR")
+	if err := c.Audiences.Add(ctx, g.AudienceGroupID, ids[70:75]); err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.Audiences.WaitReady(ctx, g.AudienceGroupID, time.Millisecond)
+	var ae *line.AudienceError
+	if !errors.As(err, &ae) || ae.AudienceGroupID != g.AudienceGroupID || ae.JobID == 0 || ae.FailedType != "INTERNAL_ERROR" {
+		t.Errorf("failed job: %v", err)
+	}
+	if m, _ := srv.AudienceMembers(g.AudienceGroupID); len(m) != 70 {
+		t.Errorf("a failed job added users: %d members", len(m))
+	}
+	srv.FailNextAudienceJob("AUDIENCE_GROUP_AUDIENCE_INSUFFICIENT")
+	f, _, err := c.Audiences.Create(ctx, "fails", ids[:60])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Audiences.WaitReady(ctx, f.AudienceGroupID, time.Millisecond); !errors.As(err, &ae) || ae.JobID != 0 ||
+		ae.FailedType != "AUDIENCE_GROUP_AUDIENCE_INSUFFICIENT" {
+		t.Errorf("failed group: %v", err)
+	}
+
+	// Two jobs running on one audience: a third upload is answered 429.
+	h, _, err := c.Audiences.Create(ctx, "busy", ids[:60])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Audiences.Add(ctx, h.AudienceGroupID, ids[60:65]); err != nil {
+		t.Fatal(err)
+	}
+	err = c.Audiences.Add(ctx, h.AudienceGroupID, ids[65:70])
+	var api *line.APIError
+	if !errors.Is(err, line.ErrRateLimited) || !errors.As(err, &api) || api.Status != http.StatusTooManyRequests || api.Message == "" {
+		t.Fatalf("third job: %v", err)
+	}
+	if n := srv.Stats().Ops["audience"].Throttled; n != 1 {
+		t.Errorf("throttled %d audience uploads, want 1", n)
+	}
+	srv.Advance(linetest.DefaultAudienceJobDuration) // the jobs finish by the clock
+	if err := c.Audiences.Add(ctx, h.AudienceGroupID, ids[65:70]); err != nil {
+		t.Errorf("after the jobs finished: %v", err)
+	}
+}
+
+// TestAudienceReadsPaced: audience reads are in LINE's 60-a-minute tier,
+// gated apart from the 2,000/s endpoints.
+func TestAudienceReadsPaced(t *testing.T) {
+	srv := linetest.NewServer()
+	defer srv.Close()
+	c := srv.Client()
+	if l := c.EndpointLimit(line.EndpointAudienceRead); l.PerSecond != 1 {
+		t.Errorf("audience read gate = %+v, want 1/s", l)
+	}
+	ctx := context.Background()
+	g, _, err := c.Audiences.Create(ctx, "paced", users(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < line.DefaultLimits()[line.EndpointAudienceRead].Burst; i++ {
+		if _, _, err := c.Audiences.Get(ctx, g.AudienceGroupID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	short, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+	defer cancel()
+	if _, _, err := c.Audiences.Get(short, g.AudienceGroupID); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("read past the burst = %v; want the gate to hold it", err)
+	}
+	if _, _, err := c.Messages.Quota(short); err != nil {
+		t.Errorf("other endpoints share the audience gate: %v", err)
+	}
+	for _, r := range srv.Requests() {
+		if r.Method == http.MethodGet && strings.HasPrefix(r.Path, "/v2/bot/audienceGroup/") && r.Endpoint != line.EndpointAudienceRead {
+			t.Errorf("%s %s counted as %s", r.Method, r.Path, r.Endpoint)
 		}
 	}
 }

@@ -46,7 +46,7 @@ func TestLineClientAgainstSpecs(t *testing.T) {
 	c, err := line.New(srv.TokenIssuer(line.Stateless, line.WithTokenHTTPClient(hc)),
 		line.WithBaseURL(srv.URL()), line.WithDataURL(srv.URL()), line.WithHTTPClient(hc), line.WithSleep(noSleep),
 		line.WithEndpointLimit(line.EndpointNarrowcast, line.RateLimit{}), line.WithEndpointLimit(line.EndpointBroadcast, line.RateLimit{}),
-		line.WithEndpointLimit(line.EndpointAudience, line.RateLimit{}))
+		line.WithEndpointLimit(line.EndpointAudience, line.RateLimit{}), line.WithEndpointLimit(line.EndpointAudienceRead, line.RateLimit{}))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,8 +16,14 @@
 // sent to an endpoint that does not take one), moves narrowcasts from
 // waiting to sending to succeeded (or failed: when seeded, and with error
 // code 4 when the narrowcast includes an audience of fewer than 50
-// recipients, as LINE does; see [WithMinNarrowcastAudience]) and audiences
-// from IN_PROGRESS to READY as they are polled, enforces per-endpoint rate
+// recipients, as LINE does; see [WithMinNarrowcastAudience]), runs every
+// audience upload as a job moving from QUEUED to WORKING to FINISHED (or
+// FAILED, when seeded with [Server.FailNextAudienceJob]) as its group is
+// read or the clock advances, its users joining the audience only when it
+// finishes, with a group IN_PROGRESS until its first job finished, answers
+// 429 to an upload while 10 jobs of the same audience run
+// ([WithAudienceJobs]; the figure and the message are not from LINE's own
+// documents), enforces per-endpoint rate
 // limits ([WithRateLimit]) and a monthly quota with LINE's 429 bodies, and
 // counts what it did ([Server.Stats]: requests, throttled, faults and
 // accepted, per endpoint class).
@@ -41,6 +47,6 @@
 // reply endpoint and reply
 // tokens, rich menus, groups and rooms, insight, message content download,
 // the 2 MB request size limit (bodies up to 64 MB are read, larger ones are
-// answered 413), concurrency-limit 429s, audience expiry after 180 days, v2.1 JWT-assertion tokens, and the exact
+// answered 413), audience expiry after 180 days, v2.1 JWT-assertion tokens, and the exact
 // wording of LINE's error messages where LINE does not publish it.
 package linetest

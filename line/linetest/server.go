@@ -31,7 +31,8 @@ const (
 
 // Fault is a scripted failure; see [shopcrmtest.Fault]. Its Op is an
 // endpoint class ("push", "multicast", "narrowcast", "broadcast",
-// "audience", "other", the values of line.Endpoint) or a request path
+// "audience", "audience-read", "other", the values of line.Endpoint) or a
+// request path
 // ("/v2/bot/message/push").
 type Fault = shopcrmtest.Fault
 
@@ -40,8 +41,8 @@ type Fault = shopcrmtest.Fault
 type FaultKind = shopcrmtest.FaultKind
 
 // Stats counts what the server did; see [shopcrmtest.Stats]. Its ops are
-// the endpoint classes, and 429s of the enforced per-endpoint limits count
-// as throttled (monthly-quota 429s do not).
+// the endpoint classes, and 429s of the enforced per-endpoint limits and of
+// the audience job limit count as throttled (monthly-quota 429s do not).
 type Stats = shopcrmtest.Stats
 
 // OpStats counts what the server did for one endpoint class.
@@ -49,15 +50,16 @@ type OpStats = shopcrmtest.OpStats
 
 // DefaultLimits are LINE's documented limits with a small burst to absorb
 // network jitter (multicast 200/s, narrowcast and broadcast 60/hour,
-// audience writes 60/min, others 2,000/s).
+// audience writes and reads 60/min, others 2,000/s).
 func DefaultLimits() map[line.Endpoint]shopcrm.RateLimit {
 	return map[line.Endpoint]shopcrm.RateLimit{
-		line.EndpointPush:       {PerSecond: 2000, Burst: 200},
-		line.EndpointMulticast:  {PerSecond: 200, Burst: 20},
-		line.EndpointNarrowcast: {PerSecond: 60.0 / 3600, Burst: 60},
-		line.EndpointBroadcast:  {PerSecond: 60.0 / 3600, Burst: 60},
-		line.EndpointAudience:   {PerSecond: 1, Burst: 60},
-		line.EndpointOther:      {PerSecond: 2000, Burst: 200},
+		line.EndpointPush:         {PerSecond: 2000, Burst: 200},
+		line.EndpointMulticast:    {PerSecond: 200, Burst: 20},
+		line.EndpointNarrowcast:   {PerSecond: 60.0 / 3600, Burst: 60},
+		line.EndpointBroadcast:    {PerSecond: 60.0 / 3600, Burst: 60},
+		line.EndpointAudience:     {PerSecond: 1, Burst: 60},
+		line.EndpointAudienceRead: {PerSecond: 1, Burst: 60},
+		line.EndpointOther:        {PerSecond: 2000, Burst: 200},
 	}
 }
 
@@ -68,6 +70,8 @@ type config struct {
 	quota                    int64 // <0: none
 	polls                    int
 	minAudience              int
+	audienceJobs             int
+	jobDuration              time.Duration
 }
 
 // Option configures a Server.
@@ -104,7 +108,8 @@ func WithQuota(n int64) Option { return func(c *config) { c.quota = n } }
 func WithFaults(f ...Fault) Option { return func(c *config) { c.Faults = append(c.Faults, f...) } }
 
 // WithProgressPolls sets how many progress reads a narrowcast spends in each
-// of waiting and sending, and an audience in IN_PROGRESS (default 1).
+// of waiting and sending, and how many reads of its group an audience job
+// spends in each of QUEUED and WORKING (default 1). 0 finishes them at once.
 func WithProgressPolls(n int) Option { return func(c *config) { c.polls = max(n, 0) } }
 
 // WithChaos makes each request that no scripted fault matched fail with
@@ -166,13 +171,6 @@ type narrowcast struct {
 	failDesc            string
 }
 
-type audience struct {
-	group   line.AudienceGroup
-	members map[string]bool
-	jobs    []line.AudienceJob
-	polls   int
-}
-
 // Server is a fake LINE API server.
 type Server struct {
 	srv  *httptest.Server
@@ -193,6 +191,7 @@ type Server struct {
 	usage       int64
 	usageMonth  string
 	ncFail      []narrowcast
+	jobFail     []string
 	eventSeq    uint64
 }
 
@@ -200,7 +199,8 @@ type Server struct {
 // cannot carry out.
 func NewServer(opts ...Option) *Server {
 	cfg := config{channelID: DefaultChannelID, secret: DefaultChannelSecret, token: DefaultToken,
-		limits: DefaultLimits(), quota: -1, polls: 1, minAudience: DefaultMinNarrowcastAudience}
+		limits: DefaultLimits(), quota: -1, polls: 1, minAudience: DefaultMinNarrowcastAudience,
+		audienceJobs: DefaultAudienceJobs, jobDuration: DefaultAudienceJobDuration}
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -370,7 +370,8 @@ func (s *Server) Requests() []Request {
 func (s *Server) Stats() Stats { return s.base.Stats() }
 
 // AudienceMembers returns the members of an audience group, sorted, and
-// whether it exists.
+// whether it exists: the users of its finished upload jobs, those a
+// narrowcast to it reaches.
 func (s *Server) AudienceMembers(id int64) ([]string, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -378,6 +379,7 @@ func (s *Server) AudienceMembers(id int64) ([]string, bool) {
 	if !ok {
 		return nil, false
 	}
+	s.refresh(a)
 	out := make([]string, 0, len(a.members))
 	for m := range a.members {
 		out = append(out, m)
@@ -452,6 +454,8 @@ func classify(method, path string) (e line.Endpoint, send bool) {
 		return line.EndpointBroadcast, true
 	case strings.HasPrefix(path, "/v2/bot/audienceGroup/") && method != http.MethodGet:
 		return line.EndpointAudience, false
+	case strings.HasPrefix(path, "/v2/bot/audienceGroup/"):
+		return line.EndpointAudienceRead, false
 	}
 	return line.EndpointOther, false
 }
@@ -499,7 +503,7 @@ const (
 func validOp(op string) error {
 	switch line.Endpoint(op) {
 	case line.EndpointPush, line.EndpointMulticast, line.EndpointNarrowcast, line.EndpointBroadcast,
-		line.EndpointAudience, line.EndpointOther:
+		line.EndpointAudience, line.EndpointAudienceRead, line.EndpointOther:
 		return nil
 	}
 	if strings.HasPrefix(op, "/v2/bot/") || isTokenPath(op) {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"mime/multipart"
 	"net/http"
@@ -145,6 +146,60 @@ func TestServerUserIDs(t *testing.T) {
 		}()
 		srv.AddFollowers(u, "U1")
 	}()
+}
+
+// TestServerAudienceJobs: an upload job is QUEUED, WORKING, then FINISHED,
+// moved by reads of its group or by the clock; its users join the audience
+// when it finishes; too many running jobs on one audience get a 429 in
+// LINE's shape.
+func TestServerAudienceJobs(t *testing.T) {
+	srv := linetest.NewServer(linetest.WithAudienceJobs(1))
+	defer srv.Close()
+	h := map[string]string{"Content-Type": "application/json"}
+	u := linetest.UserID(1)
+	a := do(t, srv, "POST", "/v2/bot/audienceGroup/upload", srv.Token(), h,
+		strings.NewReader(`{"description":"jobs","audiences":[{"id":"`+u+`"}]}`))
+	if a.Status != 202 {
+		t.Fatalf("create = %d %v", a.Status, a.Body)
+	}
+	id := fmt.Sprint(int64(a.Body["audienceGroupId"].(float64)))
+	path := "/v2/bot/audienceGroup/" + id
+	state := func() string {
+		g := do(t, srv, "GET", path, srv.Token(), nil, nil)
+		group := g.Body["audienceGroup"].(map[string]any)
+		jobs := g.Body["jobs"].([]any)
+		count, _ := group["audienceCount"].(float64) // omitted when 0
+		return fmt.Sprintf("%v %v %v", group["status"], jobs[len(jobs)-1].(map[string]any)["jobStatus"], count)
+	}
+	add := func(user string) answer {
+		return do(t, srv, "PUT", "/v2/bot/audienceGroup/upload", srv.Token(), h,
+			strings.NewReader(`{"audienceGroupId":`+id+`,"audiences":[{"id":"`+user+`"}]}`))
+	}
+	var got []string
+	for range 3 {
+		got = append(got, state())
+	}
+	if a := add(linetest.UserID(2)); a.Status != 202 {
+		t.Fatalf("add = %d %v", a.Status, a.Body)
+	}
+	busy := add(linetest.UserID(3))
+	if msg, _ := busy.Body["message"].(string); busy.Status != 429 || msg == "" || busy.Body["details"] != nil {
+		t.Errorf("second running job = %d %v", busy.Status, busy.Body)
+	}
+	srv.Advance(linetest.DefaultAudienceJobDuration / 2)
+	got = append(got, state())
+	srv.Advance(linetest.DefaultAudienceJobDuration / 2)
+	got = append(got, state())
+	want := []string{"IN_PROGRESS QUEUED 0", "IN_PROGRESS WORKING 0", "READY FINISHED 1", "READY WORKING 1", "READY FINISHED 2"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("states (-want +got):\n%s", diff)
+	}
+	if a := add(linetest.UserID(3)); a.Status != 202 {
+		t.Errorf("add after the job finished = %d %v", a.Status, a.Body)
+	}
+	if n := srv.Stats().Ops["audience"].Throttled; n != 1 {
+		t.Errorf("throttled = %d", n)
+	}
 }
 
 func TestServerRetryKeyWindow(t *testing.T) {
