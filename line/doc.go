@@ -42,7 +42,10 @@
 // de-duplicated recipients and each chunk gets a key derived from the send
 // key and the chunk index, so running the same send again reuses the same
 // keys and LINE answers 409 for chunks it already accepted. Such a 409 is
-// reported as success with Duplicate set.
+// reported as success with Duplicate set. A narrowcast retry can instead be
+// accepted and then fail with error code 3 (LINE found the key taken after
+// accepting the retry); [NarrowcastResult.Wait] reports it as a duplicate
+// and follows the original request, never as a failure to resend.
 //
 // # Retries and rate limits
 //

@@ -554,6 +554,48 @@ func TestNarrowcast(t *testing.T) {
 	}
 }
 
+// TestNarrowcastRetryAlreadyAccepted: the first attempt of a narrowcast is
+// accepted but its answer lost; the retry, with the same key, is accepted
+// too and then fails with error code 3. Wait reports a duplicate of the
+// first request, named, with the first request's progress, not a failure.
+func TestNarrowcastRetryAlreadyAccepted(t *testing.T) {
+	srv, c := newFake(t)
+	ctx := context.Background()
+	srv.AddFollowers(users(3)...)
+	srv.AddFaults(linetest.Fault{Op: "narrowcast", Kind: shopcrmtest.FaultLostResponse})
+	res, _, err := c.Messages.Narrowcast(ctx, &line.NarrowcastRequest{Messages: text("once")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reqs := srv.Requests()
+	if len(reqs) != 2 || reqs[0].RetryKey != reqs[1].RetryKey || reqs[1].RequestID != res.RequestID || res.Duplicate {
+		t.Fatalf("requests = %+v, result %+v", reqs, res.SendResult)
+	}
+	original := reqs[0].RequestID
+
+	// Asked by request id alone, the retry is a duplicate, not an error.
+	p, err := c.Messages.WaitNarrowcast(ctx, res.RequestID, time.Millisecond)
+	if err != nil || !p.Duplicate || p.ErrorCode == nil || *p.ErrorCode != 3 || p.RequestID != res.RequestID {
+		t.Fatalf("WaitNarrowcast = %+v, %v", p, err)
+	}
+
+	p, err = res.Wait(ctx, time.Millisecond)
+	if err != nil {
+		t.Fatalf("Wait: %v", err)
+	}
+	if !p.Duplicate || p.AcceptedRequestID != original || p.RequestID != original || p.Phase != line.PhaseSucceeded || *p.SuccessCount != 3 {
+		t.Errorf("progress = %+v; want the original %s's success, marked duplicate", p, original)
+	}
+	if !res.Duplicate || res.AcceptedRequestID != original || res.ProgressID() != original {
+		t.Errorf("result = %+v", res.SendResult)
+	}
+	for _, u := range users(3) {
+		if n := len(srv.Messages(u)); n != 1 {
+			t.Errorf("%s received %d messages", u, n)
+		}
+	}
+}
+
 // TestNarrowcastSmallAudience: LINE accepts a narrowcast including an
 // audience of fewer than 50 recipients and then fails it with error code 4;
 // the fake does so by default, and Wait reports a *NarrowcastError.

@@ -13,7 +13,9 @@
 // delivered per user, issues and verifies channel access tokens (stateless,
 // short-lived and a long-lived one), stores retry keys for 24 hours of its
 // own clock (409 with x-line-accepted-request-id on reuse, 400 when a key is
-// sent to an endpoint that does not take one), moves narrowcasts from
+// sent to an endpoint that does not take one; the first retry of a
+// narrowcast within [NarrowcastRaceWindow] is accepted and then fails with
+// error code 3 instead, as when LINE finds the conflict late), moves narrowcasts from
 // waiting to sending to succeeded (or failed: when seeded, and with error
 // code 4 when the narrowcast includes an audience of fewer than 50
 // recipients, as LINE does; see [WithMinNarrowcastAudience]), runs every

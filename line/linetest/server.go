@@ -156,7 +156,20 @@ type Request struct {
 type keyEntry struct {
 	requestID string
 	at        time.Time
+	raced     bool // a narrowcast retry was already accepted and failed with error code 3
 }
+
+// NarrowcastRaceWindow is how long after a narrowcast was accepted the
+// first retry with its key is itself accepted (202) and then fails with
+// error code 3, as when LINE detects the conflict after accepting the
+// retry; any other retry within 24 hours is answered 409. LINE does not
+// document when it answers which; this is the fake's model.
+const NarrowcastRaceWindow = time.Minute
+
+// msgRetryAccepted is the failedDescription of a narrowcast retry found to
+// conflict after it was accepted (error code 3); LINE's wording is not
+// documented, this is the OpenAPI description of the code.
+const msgRetryAccepted = "A conflict error of requests occurs because a request that has already been accepted is retried."
 
 type tokenInfo struct {
 	expires time.Time // zero: never
@@ -543,7 +556,7 @@ func (s *Server) dispatch(w *httptest.ResponseRecorder, r *http.Request, body []
 			s.tokenEndpoint(w, r, body)
 			return
 		}
-		s.act(w, r, body, reqID, send, key)
+		s.act(w, r, body, reqID, class, send, key)
 	})
 	return fault
 }
@@ -575,10 +588,19 @@ func (s *Server) admit(w http.ResponseWriter, r *http.Request, class line.Endpoi
 }
 
 // act carries out an admitted request: a send whose retry key was accepted
-// in the last 24 hours answers 409 with the first request's id.
-func (s *Server) act(w *httptest.ResponseRecorder, r *http.Request, body []byte, reqID string, send bool, key string) {
+// in the last 24 hours answers 409 with the first request's id, except the
+// first narrowcast retry within NarrowcastRaceWindow, accepted and then
+// failed with error code 3.
+func (s *Server) act(w *httptest.ResponseRecorder, r *http.Request, body []byte, reqID string, class line.Endpoint, send bool, key string) {
 	if send && key != "" {
 		if e, ok := s.keys[key]; ok && s.now().Sub(e.at) < 24*time.Hour {
+			if class == line.EndpointNarrowcast && !e.raced && s.now().Sub(e.at) < NarrowcastRaceWindow {
+				e.raced = true
+				s.keys[key] = e
+				s.narrowcasts[reqID] = &narrowcast{accepted: s.now(), failCode: 3, failDesc: msgRetryAccepted}
+				fake.WriteJSON(w, http.StatusAccepted, map[string]any{})
+				return
+			}
 			w.Header().Set("x-line-accepted-request-id", e.requestID)
 			writeError(w, http.StatusConflict, "The retry key is already accepted")
 			return

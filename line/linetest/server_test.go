@@ -202,6 +202,50 @@ func TestServerAudienceJobs(t *testing.T) {
 	}
 }
 
+// TestServerNarrowcastRetryConflict: the first narrowcast retry within
+// NarrowcastRaceWindow of the original is accepted and fails with error code
+// 3; later retries get 409 naming the original; sends nothing twice.
+func TestServerNarrowcastRetryConflict(t *testing.T) {
+	srv := linetest.NewServer()
+	defer srv.Close()
+	srv.AddFollowers(linetest.UserID(1))
+	h := map[string]string{"X-Line-Retry-Key": key, "Content-Type": "application/json"}
+	post := func() answer {
+		return do(t, srv, "POST", "/v2/bot/message/narrowcast", srv.Token(), h, strings.NewReader(`{"messages":[{"type":"text","text":"x"}]}`))
+	}
+	progress := func(id string) map[string]any {
+		var a answer
+		for range 3 {
+			a = do(t, srv, "GET", "/v2/bot/message/progress/narrowcast?requestId="+id, srv.Token(), nil, nil)
+		}
+		return a.Body
+	}
+	first, retry := post(), post()
+	if first.Status != 202 || retry.Status != 202 {
+		t.Fatalf("first %d, retry %d", first.Status, retry.Status)
+	}
+	if p := progress(retry.Header.Get("x-line-request-id")); p["phase"] != "failed" || p["errorCode"] != float64(3) {
+		t.Errorf("retry progress = %v", p)
+	}
+	if p := progress(first.Header.Get("x-line-request-id")); p["phase"] != "succeeded" {
+		t.Errorf("original progress = %v", p)
+	}
+	again := post()
+	if again.Status != 409 || again.Header.Get("x-line-accepted-request-id") != first.Header.Get("x-line-request-id") {
+		t.Errorf("second retry = %d %v", again.Status, again.Header)
+	}
+	if n := len(srv.Messages(linetest.UserID(1))); n != 1 {
+		t.Errorf("delivered %d times", n)
+	}
+	// Past the window, the first retry of another key is answered 409.
+	h["X-Line-Retry-Key"] = "123e4567-e89b-12d3-a456-426614174001"
+	post()
+	srv.Advance(linetest.NarrowcastRaceWindow)
+	if late := post(); late.Status != 409 {
+		t.Errorf("retry after the window = %d", late.Status)
+	}
+}
+
 func TestServerRetryKeyWindow(t *testing.T) {
 	srv := linetest.NewServer()
 	defer srv.Close()
