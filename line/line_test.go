@@ -952,6 +952,105 @@ func TestTokenIssuer(t *testing.T) {
 	}
 }
 
+// TestTokenIssuerWithoutExpiry: an answer without a positive expires_in
+// makes the issuer use the kind's documented lifetime, not issue a token
+// per call.
+func TestTokenIssuerWithoutExpiry(t *testing.T) {
+	for _, body := range []string{`{"access_token":"tok-%d","token_type":"Bearer","expires_in":0}`, `{"access_token":"tok-%d","token_type":"Bearer"}`} {
+		var issued atomic.Int32
+		hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			n := issued.Add(1)
+			w.Header().Set("Content-Type", "application/json")
+			fmt.Fprintf(w, body, n)
+		}))
+		now := time.Now()
+		iss, err := line.NewTokenIssuer(line.ShortLived, "1234567890", line.NewSecret("channel-secret"), line.WithTokenBaseURL(hs.URL),
+			line.WithTokenClock(func() time.Time { return now }))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for range 3 {
+			if tok, err := iss.Token(context.Background()); err != nil || tok.Reveal() != "tok-1" {
+				t.Errorf("%s: token %v, %v", body, tok.Reveal(), err)
+			}
+		}
+		now = now.Add(line.ShortLivedLifetime - 10*time.Minute) // still well before the documented expiry
+		if tok, _ := iss.Token(context.Background()); tok.Reveal() != "tok-1" || issued.Load() != 1 {
+			t.Errorf("%s: %d tokens issued", body, issued.Load())
+		}
+		now = now.Add(6 * time.Minute) // within the margin
+		if tok, _ := iss.Token(context.Background()); tok.Reveal() != "tok-2" {
+			t.Errorf("%s: not replaced near the documented expiry", body)
+		}
+		hs.Close()
+	}
+}
+
+// memStore is a TokenStore in memory, standing for a file or a database
+// shared by processes.
+type memStore struct {
+	mu    sync.Mutex
+	tok   line.IssuedToken
+	saves int
+}
+
+func (m *memStore) Load(context.Context) (line.IssuedToken, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.tok, nil
+}
+
+func (m *memStore) Save(_ context.Context, t line.IssuedToken) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.tok = t
+	m.saves++
+	return nil
+}
+
+// TestTokenIssuerSharedStore: processes sharing a store share one
+// short-lived token until it nears expiry, instead of issuing one each.
+func TestTokenIssuerSharedStore(t *testing.T) {
+	srv := linetest.NewServer()
+	defer srv.Close()
+	ctx := context.Background()
+	store := &memStore{}
+	issuers := []*line.TokenIssuer{srv.TokenIssuer(line.ShortLived, line.WithTokenStore(store)), srv.TokenIssuer(line.ShortLived, line.WithTokenStore(store))}
+	issued := func() int {
+		n := 0
+		for _, r := range srv.Requests() {
+			if r.Path == "/v2/oauth/accessToken" {
+				n++
+			}
+		}
+		return n
+	}
+	var toks []string
+	for _, iss := range issuers {
+		c, err := line.New(iss, line.WithBaseURL(srv.URL()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := c.Messages.Quota(ctx); err != nil {
+			t.Fatal(err)
+		}
+		tok, _ := iss.Token(ctx)
+		toks = append(toks, tok.Reveal())
+	}
+	if toks[0] != toks[1] || issued() != 1 {
+		t.Errorf("two processes: tokens %v, %d issued; want one shared", toks, issued())
+	}
+	srv.Advance(line.ShortLivedLifetime - time.Minute) // within the refresh margin
+	fresh, _ := issuers[1].Token(ctx)
+	again, _ := issuers[0].Token(ctx)
+	if fresh.Reveal() == toks[0] || again.Reveal() != fresh.Reveal() || issued() != 2 {
+		t.Errorf("near expiry: %d issued, shared = %v", issued(), again.Reveal() == fresh.Reveal())
+	}
+	if err := issuers[0].Revoke(ctx); err != nil || !store.tok.Token.IsZero() {
+		t.Errorf("revoke: %v, store still holds a token", err)
+	}
+}
+
 // rotating is a caller-written TokenSource.
 type rotating struct {
 	mu   sync.Mutex

@@ -11,7 +11,8 @@
 // answers multicast and audience uploads with the same message is assumed.
 // It keeps followers and profiles seeded by the test, records every message
 // delivered per user, issues and verifies channel access tokens (stateless,
-// short-lived and a long-lived one), stores retry keys for 24 hours of its
+// short-lived, at most [MaxShortLivedTokens] valid at once, and a
+// long-lived one), stores retry keys for 24 hours of its
 // own clock (409 with x-line-accepted-request-id on reuse, 400 when a key is
 // sent to an endpoint that does not take one; the first retry of a
 // narrowcast within [NarrowcastRaceWindow] is accepted and then fails with

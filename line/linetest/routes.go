@@ -496,6 +496,11 @@ func (s *Server) tokenEndpoint(w http.ResponseWriter, r *http.Request, body []by
 		life, kind := 900, "stateless"
 		if r.URL.Path == "/v2/oauth/accessToken" {
 			life, kind = 30*24*3600, "short-lived"
+			if s.liveTokens(kind) >= MaxShortLivedTokens {
+				tokenError(w, http.StatusBadRequest, "invalid_request",
+					fmt.Sprintf("the channel already has %d valid short-lived channel access tokens", MaxShortLivedTokens))
+				return
+			}
 		}
 		tok := "lt-" + kind + "-" + strings.ReplaceAll(newID(), "-", "")
 		s.tokens[tok] = tokenInfo{expires: s.now().Add(time.Duration(life) * time.Second), kind: kind}
@@ -521,6 +526,23 @@ func (s *Server) tokenEndpoint(w http.ResponseWriter, r *http.Request, body []by
 	default:
 		tokenError(w, http.StatusNotFound, "not_found", "no such endpoint")
 	}
+}
+
+// MaxShortLivedTokens is how many short-lived tokens may be valid at once
+// for a channel; the server refuses to issue more (400 invalid_request, in
+// the token endpoints' error shape; LINE's wording is not documented).
+// Expired and revoked tokens do not count.
+const MaxShortLivedTokens = 30
+
+// liveTokens counts the tokens of kind that have not expired.
+func (s *Server) liveTokens(kind string) int {
+	n := 0
+	for _, ti := range s.tokens {
+		if ti.kind == kind && (ti.expires.IsZero() || s.now().Before(ti.expires)) {
+			n++
+		}
+	}
+	return n
 }
 
 func parseForm(r *http.Request, body []byte) (url.Values, error) {

@@ -303,6 +303,45 @@ func TestServerTokens(t *testing.T) {
 	}
 }
 
+// TestServerShortLivedTokenLimit: at most 30 short-lived tokens are valid
+// at once for a channel; revoked and expired ones do not count.
+func TestServerShortLivedTokenLimit(t *testing.T) {
+	srv := linetest.NewServer()
+	defer srv.Close()
+	form := url.Values{"grant_type": {"client_credentials"}, "client_id": {srv.ChannelID()}, "client_secret": {srv.ChannelSecret().Reveal()}}
+	h := map[string]string{"Content-Type": "application/x-www-form-urlencoded"}
+	issue := func() answer {
+		return do(t, srv, "POST", "/v2/oauth/accessToken", "", h, strings.NewReader(form.Encode()))
+	}
+	var first string
+	for i := range linetest.MaxShortLivedTokens {
+		a := issue()
+		if a.Status != 200 {
+			t.Fatalf("token %d: %d %v", i+1, a.Status, a.Body)
+		}
+		if i == 0 {
+			first = a.Body["access_token"].(string)
+		}
+	}
+	if a := issue(); a.Status != 400 || a.Body["error"] != "invalid_request" || a.Body["error_description"] == nil {
+		t.Fatalf("31st token = %d %v", a.Status, a.Body)
+	}
+	do(t, srv, "POST", "/v2/oauth/revoke", "", h, strings.NewReader(url.Values{"access_token": {first}}.Encode()))
+	if a := issue(); a.Status != 200 {
+		t.Errorf("after a revoke: %d %v", a.Status, a.Body)
+	}
+	if a := issue(); a.Status != 400 {
+		t.Errorf("31 valid tokens: %d", a.Status)
+	}
+	if a := do(t, srv, "POST", "/oauth2/v3/token", "", h, strings.NewReader(form.Encode())); a.Status != 200 {
+		t.Errorf("stateless tokens are not limited: %d", a.Status)
+	}
+	srv.Advance(30 * 24 * time.Hour)
+	if a := issue(); a.Status != 200 {
+		t.Errorf("after they expired: %d %v", a.Status, a.Body)
+	}
+}
+
 func TestServerAudienceFilePartType(t *testing.T) {
 	srv := linetest.NewServer()
 	defer srv.Close()
