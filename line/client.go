@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net/http"
 	"net/url"
 	"time"
@@ -141,7 +142,8 @@ func WithRetryPolicy(p RetryPolicy) Option {
 
 // WithEndpointLimit overrides the client-side gate of one endpoint class
 // (defaults: [DefaultLimits]). A PerSecond of 0 or less disables pacing
-// for it.
+// for it. For a class limited per hour or minute (see [Endpoint.Window])
+// the gate also holds any window to PerSecond × Window requests.
 func WithEndpointLimit(e Endpoint, l RateLimit) Option {
 	return func(c *config) error {
 		if _, ok := c.limits[e]; !ok {
@@ -199,7 +201,7 @@ func New(tokens TokenSource, opts ...Option) (*Client, error) {
 		maxInFlight: cfg.MaxInFlight,
 	}
 	for e, l := range cfg.limits {
-		c.gates[e] = transport.NewGate(l.PerSecond, l.Burst)
+		c.gates[e] = newGate(e, l)
 	}
 	tc := cfg.Config("line")
 	tc.CheckRetry = checkRetry
@@ -229,7 +231,7 @@ func redactURL(s string) string {
 func (c *Client) String() string { return fmt.Sprint(c) }
 
 // EndpointLimit reports the client-side gate of an endpoint class as it
-// stands now.
+// stands now (its window check aside; see [Endpoint.Window]).
 func (c *Client) EndpointLimit(e Endpoint) RateLimit {
 	g := c.gates[e]
 	if g == nil {
@@ -352,3 +354,33 @@ func (c *Client) do(ctx context.Context, cl *call) (*Response, error) {
 
 // String returns the endpoint class name.
 func (e Endpoint) String() string { return string(e) }
+
+// Window is the span over which LINE counts the class's limit: an hour for
+// narrowcast and broadcast (60 an hour), a minute for the audience classes
+// (60 a minute), zero for the classes limited per second. For a class with
+// a window, the client's gate never lets more than PerSecond × Window
+// requests through in any span of the window (plus a second's margin for
+// network delay), whatever the burst: a burst only lets the first requests
+// go without waiting.
+func (e Endpoint) Window() time.Duration {
+	switch e {
+	case EndpointNarrowcast, EndpointBroadcast:
+		return time.Hour
+	case EndpointAudience, EndpointAudienceRead:
+		return time.Minute
+	}
+	return 0
+}
+
+// windowMargin lengthens the client's windows so that requests sent a
+// window apart do not arrive less than one apart.
+const windowMargin = time.Second
+
+// newGate builds the gate of class e at limit l.
+func newGate(e Endpoint, l RateLimit) *transport.Gate {
+	g := transport.NewGate(l.PerSecond, l.Burst)
+	if w := e.Window(); w > 0 && l.PerSecond > 0 {
+		g.SetWindow(max(int(math.Round(l.PerSecond*w.Seconds())), 1), w+windowMargin)
+	}
+	return g
+}

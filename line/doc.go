@@ -55,7 +55,11 @@
 // per hour) are never retried, nor is any other 4xx. Each endpoint class has
 // its own client-side rate gate with LINE's documented limits as defaults
 // (see [DefaultLimits]); the mapping of endpoints to limits is not fully
-// documented by LINE and can be overridden with [WithEndpointLimit].
+// documented by LINE and can be overridden with [WithEndpointLimit]. For
+// the limits LINE counts per hour or per minute (narrowcast, broadcast,
+// audiences; see [Endpoint.Window]) the gate also holds every window to the
+// count: a burst lets the first requests go at once, never a 61st into the
+// hour.
 //
 // The fake in package linetest serves the same API for tests.
 package line

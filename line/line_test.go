@@ -466,6 +466,37 @@ func TestGateHonoursContext(t *testing.T) {
 	}
 }
 
+// TestHourlyWindow: a gate of 60 an hour with a burst of 100 (a token
+// bucket would let 100 + 60 through the first hour) never lets a 61st
+// request into the hour; the fake, counting 60 an hour as LINE does,
+// throttles nothing.
+func TestHourlyWindow(t *testing.T) {
+	srv := linetest.NewServer()
+	defer srv.Close()
+	c := srv.Client(line.WithEndpointLimit(line.EndpointBroadcast, line.RateLimit{PerSecond: 60.0 / 3600, Burst: 100}))
+	srv.AddFollowers(u1)
+	ctx := context.Background()
+	for i := range 60 {
+		if _, _, err := c.Messages.Broadcast(ctx, &line.BroadcastRequest{Messages: text("x")}); err != nil {
+			t.Fatalf("broadcast %d: %v", i+1, err)
+		}
+	}
+	short, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+	defer cancel()
+	if _, _, err := c.Messages.Broadcast(short, &line.BroadcastRequest{Messages: text("x")}); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("61st broadcast in the hour = %v; want the gate to hold it", err)
+	}
+	if st := srv.Stats().Ops["broadcast"]; st.Requests != 60 || st.Throttled != 0 {
+		t.Errorf("the fake saw %+v", st)
+	}
+	for e, w := range map[line.Endpoint]time.Duration{line.EndpointNarrowcast: time.Hour, line.EndpointBroadcast: time.Hour,
+		line.EndpointAudience: time.Minute, line.EndpointAudienceRead: time.Minute, line.EndpointMulticast: 0} {
+		if e.Window() != w {
+			t.Errorf("%s window = %v, want %v", e, e.Window(), w)
+		}
+	}
+}
+
 func TestQuotaExceeded(t *testing.T) {
 	srv, c := newFake(t, linetest.WithQuota(3))
 	ctx := context.Background()

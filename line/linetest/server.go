@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"sort"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/shopcrm/shopcrm"
 	"github.com/shopcrm/shopcrm/internal/fake"
+	"github.com/shopcrm/shopcrm/internal/transport"
 	"github.com/shopcrm/shopcrm/line"
 	"github.com/shopcrm/shopcrm/shopcrmtest"
 )
@@ -48,17 +50,20 @@ type Stats = shopcrmtest.Stats
 // OpStats counts what the server did for one endpoint class.
 type OpStats = shopcrmtest.OpStats
 
-// DefaultLimits are LINE's documented limits with a small burst to absorb
-// network jitter (multicast 200/s, narrowcast and broadcast 60/hour,
-// audience writes and reads 60/min, others 2,000/s).
+// DefaultLimits are LINE's documented limits (multicast 200/s, narrowcast
+// and broadcast 60/hour, audience writes and reads 60/min, others 2,000/s).
+// The per-second ones are token buckets with a small burst to absorb
+// network jitter; for the classes LINE counts per hour or minute (see
+// line.Endpoint.Window) the server admits PerSecond × Window requests in any
+// window of its clock, and Burst is not used.
 func DefaultLimits() map[line.Endpoint]shopcrm.RateLimit {
 	return map[line.Endpoint]shopcrm.RateLimit{
 		line.EndpointPush:         {PerSecond: 2000, Burst: 200},
 		line.EndpointMulticast:    {PerSecond: 200, Burst: 20},
-		line.EndpointNarrowcast:   {PerSecond: 60.0 / 3600, Burst: 60},
-		line.EndpointBroadcast:    {PerSecond: 60.0 / 3600, Burst: 60},
-		line.EndpointAudience:     {PerSecond: 1, Burst: 60},
-		line.EndpointAudienceRead: {PerSecond: 1, Burst: 60},
+		line.EndpointNarrowcast:   {PerSecond: 60.0 / 3600},
+		line.EndpointBroadcast:    {PerSecond: 60.0 / 3600},
+		line.EndpointAudience:     {PerSecond: 1},
+		line.EndpointAudienceRead: {PerSecond: 1},
 		line.EndpointOther:        {PerSecond: 2000, Burst: 200},
 	}
 }
@@ -87,7 +92,9 @@ func WithChannel(id, secret string) Option {
 func WithToken(tok string) Option { return func(c *config) { c.token = tok } }
 
 // WithRateLimit sets the enforced limit of an endpoint class: PerSecond
-// requests per second with bursts of Burst. PerSecond ≤ 0 disables it.
+// requests per second with bursts of Burst, or, for a class LINE counts per
+// hour or minute, PerSecond × line.Endpoint.Window requests in any window.
+// PerSecond ≤ 0 disables it.
 func WithRateLimit(e line.Endpoint, l shopcrm.RateLimit) Option {
 	return func(c *config) { c.limits[e] = l }
 }
@@ -201,6 +208,7 @@ type Server struct {
 	audiences   map[int64]*audience
 	nextID      int64
 	limiters    map[line.Endpoint]*rate.Limiter
+	windows     map[line.Endpoint]*transport.Window
 	usage       int64
 	usageMonth  string
 	ncFail      []narrowcast
@@ -232,9 +240,14 @@ func NewServer(opts ...Option) *Server {
 		audiences:   map[int64]*audience{},
 		nextID:      1000000000,
 		limiters:    map[line.Endpoint]*rate.Limiter{},
+		windows:     map[line.Endpoint]*transport.Window{},
 	}
 	for e, l := range cfg.limits {
-		if l.PerSecond > 0 {
+		switch w := e.Window(); {
+		case l.PerSecond <= 0:
+		case w > 0:
+			s.windows[e] = transport.NewWindow(max(int(math.Round(l.PerSecond*w.Seconds())), 1), w)
+		default:
 			s.limiters[e] = rate.NewLimiter(rate.Limit(l.PerSecond), max(l.Burst, 1))
 		}
 	}
@@ -438,6 +451,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	if !isTokenPath(r.URL.Path) {
 		s.mu.Lock()
 		if lim := s.limiters[class]; lim != nil && !lim.AllowN(s.now(), 1) {
+			limited = true
+		}
+		if win := s.windows[class]; win != nil && !win.Allow(s.now()) {
 			limited = true
 		}
 		s.mu.Unlock()

@@ -373,7 +373,7 @@ func TestServerLimitsAndClock(t *testing.T) {
 	ctx := context.Background()
 	srv.AddFollowers("U00000000000000000000000000000001")
 	msg := []line.Message{line.TextMessage{Text: "x"}}
-	for i := 0; i < 60; i++ {
+	for i := 0; i < 60; i++ { // all at once: the fake counts 60 an hour, not a bucket
 		srv.AddFaults(linetest.Fault{Op: "broadcast", Kind: shopcrmtest.FaultStatus, Status: 500}) // not acting keeps the quota
 		_, _, _ = c.Messages.Broadcast(ctx, &line.BroadcastRequest{Messages: msg})
 	}
@@ -381,7 +381,13 @@ func TestServerLimitsAndClock(t *testing.T) {
 	if !errors.Is(err, line.ErrRateLimited) || srv.Stats().Ops["broadcast"].Throttled != 1 {
 		t.Fatalf("61st broadcast in an hour: %v, throttled %d", err, srv.Stats().Ops["broadcast"].Throttled)
 	}
-	srv.Advance(time.Hour)
+	// Half an hour on, the hour still holds 60: a bucket would have let 30
+	// more through, LINE's window does not.
+	srv.Advance(30 * time.Minute)
+	if _, _, err := c.Messages.Broadcast(ctx, &line.BroadcastRequest{Messages: msg}); !errors.Is(err, line.ErrRateLimited) {
+		t.Fatalf("after half an hour: %v", err)
+	}
+	srv.Advance(30 * time.Minute)
 	if _, _, err := c.Messages.Broadcast(ctx, &line.BroadcastRequest{Messages: msg}); err != nil {
 		t.Fatalf("after an hour: %v", err)
 	}
