@@ -10,7 +10,9 @@ import (
 	"math"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
+	"unicode"
 
 	"github.com/shopcrm/shopcrm"
 	"github.com/shopcrm/shopcrm/internal/transport"
@@ -45,8 +47,30 @@ type RetryPolicy = shopcrm.RetryPolicy
 // RateLimit is a rate: PerSecond requests per second with a burst.
 type RateLimit = shopcrm.RateLimit
 
-// StaticToken is a TokenSource for a long-lived channel access token.
-func StaticToken(token string) TokenSource { return shopcrm.StaticToken(token) }
+// StaticToken is a TokenSource for a long-lived channel access token. New
+// refuses it, with an *InputError, when token is empty or holds whitespace
+// or control characters (a token read from a file with its newline), which
+// would otherwise fail only at the first call.
+func StaticToken(token string) TokenSource { return staticToken{NewSecret(token)} }
+
+// staticToken is StaticToken's source, recognisable by New, which cannot
+// call an arbitrary TokenSource.
+type staticToken struct{ tok Secret }
+
+// Token returns the token.
+func (s staticToken) Token(context.Context) (Secret, error) { return s.tok, nil }
+
+// check refuses a token LINE would refuse at every call. The error never
+// shows the token.
+func (s staticToken) check() error {
+	if s.tok.IsZero() {
+		return invalid("tokens", "StaticToken: empty channel access token")
+	}
+	if strings.IndexFunc(s.tok.Reveal(), func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) >= 0 {
+		return invalid("tokens", "StaticToken: the channel access token holds whitespace or control characters")
+	}
+	return nil
+}
 
 // Endpoint names a class of endpoints sharing one rate limit.
 type Endpoint string
@@ -183,6 +207,11 @@ func WithMaxInFlight(n int) Option {
 func New(tokens TokenSource, opts ...Option) (*Client, error) {
 	if tokens == nil {
 		return nil, invalid("tokens", "nil TokenSource")
+	}
+	if st, ok := tokens.(staticToken); ok {
+		if err := st.check(); err != nil {
+			return nil, err
+		}
 	}
 	cfg := config{
 		Options: transport.DefaultOptions(),

@@ -1164,6 +1164,27 @@ func TestCustomTokenSource(t *testing.T) {
 	}
 }
 
+// TestStaticTokenChecked: New refuses a static token LINE would refuse at
+// every call, without showing it.
+func TestStaticTokenChecked(t *testing.T) {
+	for _, tok := range []string{"", "   ", "very-secret-token-42\n", "very-secret\ttoken"} {
+		c, err := line.New(line.StaticToken(tok))
+		var ie *line.InputError
+		if c != nil || !errors.As(err, &ie) || ie.Field != "tokens" || !errors.Is(err, line.ErrInvalidInput) {
+			t.Errorf("New(StaticToken(%q)) = %v, %v", tok, c, err)
+		}
+		if err != nil && strings.Contains(err.Error(), "very-secret") {
+			t.Errorf("the error shows the token: %v", err)
+		}
+	}
+	if _, err := line.New(line.StaticToken("very-secret-token-42")); err != nil {
+		t.Errorf("a good token: %v", err)
+	}
+	if s := fmt.Sprintf("%v %+v %#v", line.StaticToken("very-secret-token-42"), line.StaticToken("very-secret-token-42"), line.StaticToken("very-secret-token-42")); strings.Contains(s, "very-secret") {
+		t.Errorf("StaticToken prints its token: %s", s)
+	}
+}
+
 func TestSecretsNeverPrinted(t *testing.T) {
 	var logs bytes.Buffer
 	srv := linetest.NewServer(linetest.WithToken("super-secret-token-123"))
