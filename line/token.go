@@ -115,7 +115,9 @@ func WithRefreshMargin(d time.Duration) TokenOption {
 
 // WithTokenStore shares issued tokens through st: Token uses a stored token
 // that is not near expiry before issuing one, and saves each token it
-// issues. Revoke clears it.
+// issues. Revoke clears it. A Load error fails Token rather than issuing:
+// with the store down across restarts, issuing would spend the channel's
+// 30 short-lived tokens.
 func WithTokenStore(st TokenStore) TokenOption {
 	return func(t *TokenIssuer) error {
 		if st == nil {
@@ -185,6 +187,7 @@ func (t *TokenIssuer) Token(ctx context.Context) (Secret, error) {
 			return Secret{}, fmt.Errorf("line: loading the channel access token: %w", t.tr.Redactor().Error(err))
 		}
 		if !it.Token.IsZero() {
+			t.tr.Redactor().AddSecret(it.Token)
 			t.set(it.Token, it.Expires, t.kind.lifetime())
 			if t.fresh() {
 				return t.tok, nil
