@@ -178,7 +178,7 @@ func TestErrorShapes(t *testing.T) {
 	conditions := []struct {
 		name    string
 		faults  []shopcrmtest.Fault
-		closed  bool          // the client points at a closed server
+		closed  bool          // the client points at a server that hangs up
 		cancel  time.Duration // cancel the context after this
 		timeout time.Duration // a context deadline
 		bad     bool          // call with bad input
@@ -213,8 +213,16 @@ func TestErrorShapes(t *testing.T) {
 		{name: "bad input", bad: true,
 			want: shape{input: true, is: []error{shopcrm.ErrInvalidInput}, requests: 0}},
 	}
-	closed := httptest.NewServer(nil)
-	closed.Close()
+	// A server that hangs up on every request: a network error on a
+	// listening port (a closed server's port may be reused by another
+	// test's server meanwhile).
+	closed := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		conn, _, err := w.(http.Hijacker).Hijack()
+		if err == nil {
+			conn.Close()
+		}
+	}))
+	t.Cleanup(closed.Close)
 	for _, cl := range clients {
 		for _, cond := range conditions {
 			t.Run(cl.name+"/"+cond.name, func(t *testing.T) {

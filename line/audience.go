@@ -156,7 +156,37 @@ func fromUnix(s int64) time.Time {
 // AudienceDetail is an audience group with its jobs.
 type AudienceDetail struct {
 	AudienceGroup AudienceGroup `json:"audienceGroup"`
-	Jobs          []AudienceJob `json:"jobs,omitempty"`
+	Jobs          []AudienceJob `json:"jobs,omitempty"` // LINE lists at most 50
+}
+
+// Ready reports whether the group is READY and none of its upload jobs is
+// QUEUED or WORKING: a narrowcast to it then reaches every user uploaded by
+// a finished job.
+func (d *AudienceDetail) Ready() bool {
+	if d.AudienceGroup.Status != AudienceReady {
+		return false
+	}
+	for _, j := range d.Jobs {
+		if j.JobStatus == JobQueued || j.JobStatus == JobWorking {
+			return false
+		}
+	}
+	return true
+}
+
+// Err returns an *AudienceError when the group or one of its listed jobs
+// failed, else nil.
+func (d *AudienceDetail) Err() error {
+	g := &d.AudienceGroup
+	if g.Status == AudienceFailed {
+		return &AudienceError{AudienceGroupID: g.AudienceGroupID, FailedType: g.FailedType}
+	}
+	for _, j := range d.Jobs {
+		if j.JobStatus == JobFailed {
+			return &AudienceError{AudienceGroupID: g.AudienceGroupID, JobID: j.AudienceGroupJobID, FailedType: j.FailedType}
+		}
+	}
+	return nil
 }
 
 type audienceID struct {
@@ -188,7 +218,16 @@ func checkDescription(field, d string, required bool) error {
 }
 
 // AudiencesService manages audience groups, the recipients of
-// narrowcasts. Audience writes share LINE's per-minute audience limit.
+// narrowcasts. Audience writes share one gate (EndpointAudience) and reads
+// another (EndpointAudienceRead), each at LINE's 60 requests a minute.
+//
+// Every upload (a Create with ids, each Add call, CreateFromFile,
+// AddFromFile) is a job that LINE runs asynchronously: QUEUED, WORKING,
+// then FINISHED or FAILED. Its users are in the audience only once it has
+// finished, so wait with WaitReady before a narrowcast. LINE also limits how
+// many jobs may run at once for one audience and answers more with 429
+// (ErrRateLimited); an Add of many ids is better done with AddFromFile, one
+// job for up to 1,500,000 ids, than with a long series of 10,000-id calls.
 type AudiencesService struct{ c *Client }
 
 // Create creates an audience group from at most 10,000 user ids (more can
@@ -333,7 +372,7 @@ func (s *AudiencesService) Get(ctx context.Context, audienceGroupID int64) (*Aud
 		return nil, nil, invalid("audienceGroupID", "must be positive")
 	}
 	var d AudienceDetail
-	resp, err := s.c.do(ctx, &call{class: EndpointOther, method: http.MethodGet,
+	resp, err := s.c.do(ctx, &call{class: EndpointAudienceRead, method: http.MethodGet,
 		path: "/v2/bot/audienceGroup/" + strconv.FormatInt(audienceGroupID, 10), retry: idempotent, out: &d})
 	if err != nil {
 		return nil, resp, err
@@ -361,7 +400,7 @@ func (s *AudiencesService) List(ctx context.Context, f AudienceFilter) iter.Seq2
 			AudienceGroups []AudienceGroup `json:"audienceGroups"`
 			HasNextPage    bool            `json:"hasNextPage"`
 		}
-		_, err := s.c.do(ctx, &call{class: EndpointOther, method: http.MethodGet, path: "/v2/bot/audienceGroup/list",
+		_, err := s.c.do(ctx, &call{class: EndpointAudienceRead, method: http.MethodGet, path: "/v2/bot/audienceGroup/list",
 			query: q, retry: idempotent, out: &out})
 		return out.AudienceGroups, page + 1, out.HasNextPage && len(out.AudienceGroups) > 0, err
 	})
@@ -389,8 +428,11 @@ func (s *AudiencesService) Delete(ctx context.Context, audienceGroupID int64) (*
 		path: "/v2/bot/audienceGroup/" + strconv.FormatInt(audienceGroupID, 10)})
 }
 
-// WaitReady polls every interval (1 s when ≤ 0) until the group is READY.
-// A FAILED group returns an error naming its failed type.
+// WaitReady polls every interval (1 s when ≤ 0, within LINE's 60 reads a
+// minute) until the group is READY and none of its upload jobs is QUEUED or
+// WORKING (see AudienceDetail.Ready), so that a narrowcast reaches every
+// uploaded user. A FAILED group, or a FAILED job among those LINE lists (the
+// last 50), returns the group as last read and an *AudienceError.
 func (s *AudiencesService) WaitReady(ctx context.Context, audienceGroupID int64, interval time.Duration) (*AudienceGroup, error) {
 	if interval <= 0 {
 		interval = time.Second
@@ -400,11 +442,11 @@ func (s *AudiencesService) WaitReady(ctx context.Context, audienceGroupID int64,
 		if err != nil {
 			return nil, err
 		}
-		switch d.AudienceGroup.Status {
-		case AudienceReady:
+		if err := d.Err(); err != nil {
+			return &d.AudienceGroup, err
+		}
+		if d.Ready() {
 			return &d.AudienceGroup, nil
-		case AudienceFailed:
-			return &d.AudienceGroup, fmt.Errorf("line: audience group %d failed: %s", audienceGroupID, d.AudienceGroup.FailedType)
 		}
 		if err := transport.Sleep(ctx, interval); err != nil {
 			return &d.AudienceGroup, err

@@ -7,9 +7,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
+	"unicode"
 
 	"github.com/shopcrm/shopcrm"
 	"github.com/shopcrm/shopcrm/internal/transport"
@@ -44,8 +47,30 @@ type RetryPolicy = shopcrm.RetryPolicy
 // RateLimit is a rate: PerSecond requests per second with a burst.
 type RateLimit = shopcrm.RateLimit
 
-// StaticToken is a TokenSource for a long-lived channel access token.
-func StaticToken(token string) TokenSource { return shopcrm.StaticToken(token) }
+// StaticToken is a TokenSource for a long-lived channel access token. New
+// refuses it, with an *InputError, when token is empty or holds whitespace
+// or control characters (a token read from a file with its newline), which
+// would otherwise fail only at the first call.
+func StaticToken(token string) TokenSource { return staticToken{NewSecret(token)} }
+
+// staticToken is StaticToken's source, recognisable by New, which cannot
+// call an arbitrary TokenSource.
+type staticToken struct{ tok Secret }
+
+// Token returns the token.
+func (s staticToken) Token(context.Context) (Secret, error) { return s.tok, nil }
+
+// check refuses a token LINE would refuse at every call. The error never
+// shows the token.
+func (s staticToken) check() error {
+	if s.tok.IsZero() {
+		return invalid("tokens", "StaticToken: empty channel access token")
+	}
+	if strings.IndexFunc(s.tok.Reveal(), func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) >= 0 {
+		return invalid("tokens", "StaticToken: the channel access token holds whitespace or control characters")
+	}
+	return nil
+}
 
 // Endpoint names a class of endpoints sharing one rate limit.
 type Endpoint string
@@ -57,22 +82,27 @@ const (
 	EndpointNarrowcast Endpoint = "narrowcast"
 	EndpointBroadcast  Endpoint = "broadcast"
 	EndpointAudience   Endpoint = "audience" // audience create, add, rename, delete (JSON and file)
-	EndpointOther      Endpoint = "other"    // everything else
+	// EndpointAudienceRead is reading audience groups (get, list).
+	EndpointAudienceRead Endpoint = "audience-read"
+	EndpointOther        Endpoint = "other" // everything else
 )
 
 // DefaultLimits returns the client-side gates used unless overridden. LINE
 // documents 200 req/s (multicast), 60 req/hour (narrowcast, broadcast),
-// 60 req/min (audience writes) and 2,000 req/s (others); the mapping of
-// endpoints to these values is LINE's published table as commonly read and
-// not confirmed endpoint by endpoint, hence overridable.
+// 60 req/min (audience writes and reads: create, add, rename, delete, get,
+// list) and 2,000 req/s (others); the mapping of endpoints to these values
+// is LINE's published table as commonly read and not confirmed endpoint by
+// endpoint, hence overridable. LINE counts each endpoint apart; the client
+// gates a class as one, which errs on the side of waiting.
 func DefaultLimits() map[Endpoint]RateLimit {
 	return map[Endpoint]RateLimit{
-		EndpointPush:       {PerSecond: 2000, Burst: 1},
-		EndpointMulticast:  {PerSecond: 200, Burst: 5},
-		EndpointNarrowcast: {PerSecond: 60.0 / 3600, Burst: 5},
-		EndpointBroadcast:  {PerSecond: 60.0 / 3600, Burst: 5},
-		EndpointAudience:   {PerSecond: 1, Burst: 5},
-		EndpointOther:      {PerSecond: 2000, Burst: 1},
+		EndpointPush:         {PerSecond: 2000, Burst: 1},
+		EndpointMulticast:    {PerSecond: 200, Burst: 5},
+		EndpointNarrowcast:   {PerSecond: 60.0 / 3600, Burst: 5},
+		EndpointBroadcast:    {PerSecond: 60.0 / 3600, Burst: 5},
+		EndpointAudience:     {PerSecond: 1, Burst: 5},
+		EndpointAudienceRead: {PerSecond: 1, Burst: 5},
+		EndpointOther:        {PerSecond: 2000, Burst: 1},
 	}
 }
 
@@ -136,7 +166,8 @@ func WithRetryPolicy(p RetryPolicy) Option {
 
 // WithEndpointLimit overrides the client-side gate of one endpoint class
 // (defaults: [DefaultLimits]). A PerSecond of 0 or less disables pacing
-// for it.
+// for it. For a class limited per hour or minute (see [Endpoint.Window])
+// the gate also holds any window to PerSecond × Window requests.
 func WithEndpointLimit(e Endpoint, l RateLimit) Option {
 	return func(c *config) error {
 		if _, ok := c.limits[e]; !ok {
@@ -177,6 +208,11 @@ func New(tokens TokenSource, opts ...Option) (*Client, error) {
 	if tokens == nil {
 		return nil, invalid("tokens", "nil TokenSource")
 	}
+	if st, ok := tokens.(staticToken); ok {
+		if err := st.check(); err != nil {
+			return nil, err
+		}
+	}
 	cfg := config{
 		Options: transport.DefaultOptions(),
 		apiURL:  DefaultAPIURL, dataURL: DefaultDataURL,
@@ -194,7 +230,7 @@ func New(tokens TokenSource, opts ...Option) (*Client, error) {
 		maxInFlight: cfg.MaxInFlight,
 	}
 	for e, l := range cfg.limits {
-		c.gates[e] = transport.NewGate(l.PerSecond, l.Burst)
+		c.gates[e] = newGate(e, l)
 	}
 	tc := cfg.Config("line")
 	tc.CheckRetry = checkRetry
@@ -224,7 +260,7 @@ func redactURL(s string) string {
 func (c *Client) String() string { return fmt.Sprint(c) }
 
 // EndpointLimit reports the client-side gate of an endpoint class as it
-// stands now.
+// stands now (its window check aside; see [Endpoint.Window]).
 func (c *Client) EndpointLimit(e Endpoint) RateLimit {
 	g := c.gates[e]
 	if g == nil {
@@ -347,3 +383,33 @@ func (c *Client) do(ctx context.Context, cl *call) (*Response, error) {
 
 // String returns the endpoint class name.
 func (e Endpoint) String() string { return string(e) }
+
+// Window is the span over which LINE counts the class's limit: an hour for
+// narrowcast and broadcast (60 an hour), a minute for the audience classes
+// (60 a minute), zero for the classes limited per second. For a class with
+// a window, the client's gate never lets more than PerSecond × Window
+// requests through in any span of the window (plus a second's margin for
+// network delay), whatever the burst: a burst only lets the first requests
+// go without waiting.
+func (e Endpoint) Window() time.Duration {
+	switch e {
+	case EndpointNarrowcast, EndpointBroadcast:
+		return time.Hour
+	case EndpointAudience, EndpointAudienceRead:
+		return time.Minute
+	}
+	return 0
+}
+
+// windowMargin lengthens the client's windows so that requests sent a
+// window apart do not arrive less than one apart.
+const windowMargin = time.Second
+
+// newGate builds the gate of class e at limit l.
+func newGate(e Endpoint, l RateLimit) *transport.Gate {
+	g := transport.NewGate(l.PerSecond, l.Burst)
+	if w := e.Window(); w > 0 && l.PerSecond > 0 {
+		g.SetWindow(max(int(math.Round(l.PerSecond*w.Seconds())), 1), w+windowMargin)
+	}
+	return g
+}

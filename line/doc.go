@@ -26,6 +26,13 @@
 // Use errors.Is with [ErrRateLimited], [ErrQuotaExceeded],
 // [ErrUnauthorized], [ErrNotFound], [ErrConflict] and [ErrInvalidInput].
 //
+// # User ids
+//
+// A LINE user id is "U" and 32 lowercase hex digits, scoped to the LINE
+// provider. The client sends ids as given: LINE answers a malformed one with
+// 400 (an [*APIError]; in a multicast, the chunk that carried it fails), so
+// check ids that come from another system with [ValidUserID] before a send.
+//
 // # Retry keys
 //
 // Every send (push, multicast, narrowcast, broadcast) carries an
@@ -41,6 +48,10 @@
 // multicast returns (and can save before it sends anything) says which
 // recipients went out under which chunk key, and a rerun given the record
 // sends to each current recipient once: see [MessagesService.Multicast].
+// A narrowcast retry can instead be accepted and then fail with error code
+// 3 (LINE found the key taken after accepting the retry);
+// [NarrowcastResult.Wait] reports it as a duplicate and follows the
+// original request, never as a failure to resend.
 //
 // # Retries and rate limits
 //
@@ -50,7 +61,11 @@
 // per hour) are never retried, nor is any other 4xx. Each endpoint class has
 // its own client-side rate gate with LINE's documented limits as defaults
 // (see [DefaultLimits]); the mapping of endpoints to limits is not fully
-// documented by LINE and can be overridden with [WithEndpointLimit].
+// documented by LINE and can be overridden with [WithEndpointLimit]. For
+// the limits LINE counts per hour or per minute (narrowcast, broadcast,
+// audiences; see [Endpoint.Window]) the gate also holds every window to the
+// count: a burst lets the first requests go at once, never a 61st into the
+// hour.
 //
 // The fake in package linetest serves the same API for tests.
 package line

@@ -135,14 +135,51 @@ func invalid(field, format string, args ...any) error {
 	return &InputError{Field: field, Reason: fmt.Sprintf(format, args...)}
 }
 
-// NarrowcastError is returned by WaitNarrowcast when the narrowcast failed.
+// NarrowcastErrorCode is LINE's errorCode of a narrowcast that failed
+// after it was accepted.
+type NarrowcastErrorCode int64
+
+// LINE's narrowcast error codes.
+const (
+	NarrowcastInternalError NarrowcastErrorCode = 1 // an internal error occurred
+	// NarrowcastNotEnoughRecipients: there weren't enough recipients.
+	NarrowcastNotEnoughRecipients NarrowcastErrorCode = 2
+	// NarrowcastRetryKeyAccepted: a request with the same retry key was
+	// already accepted. Wait reports it as a duplicate, not as an error.
+	NarrowcastRetryKeyAccepted NarrowcastErrorCode = 3
+	// NarrowcastAudienceTooSmall: an audience of fewer than 50 recipients
+	// is included as a condition of sending.
+	NarrowcastAudienceTooSmall NarrowcastErrorCode = 4
+	// NarrowcastPartialDeliveryCanceled: delivery was canceled to prevent
+	// messages reaching only part of the target (Limit.ForbidPartialDelivery).
+	NarrowcastPartialDeliveryCanceled NarrowcastErrorCode = 5
+)
+
+// NarrowcastError is returned by WaitNarrowcast and NarrowcastResult.Wait
+// when a narrowcast LINE had accepted failed.
 type NarrowcastError struct {
 	RequestID   string
-	ErrorCode   int64 // 1 internal error, 2 not enough recipients, 3 retry key already accepted, 4 audience too small, 5 canceled to prevent partial delivery
-	Description string
+	ErrorCode   NarrowcastErrorCode
+	Description string // LINE's failedDescription
 }
 
 // Error gives the request id, LINE's error code and description.
 func (e *NarrowcastError) Error() string {
 	return fmt.Sprintf("line: narrowcast %s failed: code %d: %s", e.RequestID, e.ErrorCode, e.Description)
+}
+
+// AudienceError is returned by WaitReady when an audience group, or one of
+// its upload jobs, failed.
+type AudienceError struct {
+	AudienceGroupID int64
+	JobID           int64  // the failed job's audienceGroupJobId; 0 when the group failed
+	FailedType      string // LINE's failedType: AUDIENCE_GROUP_AUDIENCE_INSUFFICIENT, INTERNAL_ERROR
+}
+
+// Error names the group, the job when a job failed, and LINE's failed type.
+func (e *AudienceError) Error() string {
+	if e.JobID != 0 {
+		return fmt.Sprintf("line: audience group %d: upload job %d failed: %s", e.AudienceGroupID, e.JobID, e.FailedType)
+	}
+	return fmt.Sprintf("line: audience group %d failed: %s", e.AudienceGroupID, e.FailedType)
 }

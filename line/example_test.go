@@ -66,11 +66,16 @@ func ExampleMessagesService_Multicast() {
 func ExampleMessagesService_Narrowcast() {
 	srv := linetest.NewServer()
 	defer srv.Close()
-	srv.AddFollowers("U00000000000000000000000000000001", "U00000000000000000000000000000002")
+	// LINE narrowcasts only to audiences of at least 50 users.
+	buyers := make([]string, 50)
+	for i := range buyers {
+		buyers[i] = fmt.Sprintf("U%032x", i+1)
+	}
+	srv.AddFollowers(buyers...)
 	c := srv.Client()
 	ctx := context.Background()
 
-	g, _, err := c.Audiences.Create(ctx, "repeat buyers", []string{"U00000000000000000000000000000001"})
+	g, _, err := c.Audiences.Create(ctx, "repeat buyers", buyers)
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -93,7 +98,7 @@ func ExampleMessagesService_Narrowcast() {
 		return
 	}
 	fmt.Println(p.Phase, *p.SuccessCount)
-	// Output: succeeded 1
+	// Output: succeeded 50
 }
 
 func ExampleAPIError() {

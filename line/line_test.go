@@ -32,16 +32,20 @@ func newFake(t *testing.T, opts ...linetest.Option) (*linetest.Server, *line.Cli
 	return srv, srv.Client(line.WithSleep(noSleep),
 		line.WithEndpointLimit(line.EndpointNarrowcast, line.RateLimit{PerSecond: 0}),
 		line.WithEndpointLimit(line.EndpointBroadcast, line.RateLimit{PerSecond: 0}),
-		line.WithEndpointLimit(line.EndpointAudience, line.RateLimit{PerSecond: 0}))
+		line.WithEndpointLimit(line.EndpointAudience, line.RateLimit{PerSecond: 0}),
+		line.WithEndpointLimit(line.EndpointAudienceRead, line.RateLimit{PerSecond: 0}))
 }
 
+// users returns n well-formed user ids, the first being u1.
 func users(n int) []string {
 	out := make([]string, n)
 	for i := range out {
-		out[i] = fmt.Sprintf("U%032x", i+1)
+		out[i] = linetest.UserID(uint64(i + 1))
 	}
 	return out
 }
+
+var u1 = linetest.UserID(1)
 
 func text(s string) []line.Message { return []line.Message{line.TextMessage{Text: s}} }
 
@@ -112,7 +116,7 @@ func TestValidateMessages(t *testing.T) {
 	if _, err := c.Messages.Validate(ctx, line.EndpointAudience, ok); !errors.As(err, &ve) || ve.Field != "kind" {
 		t.Errorf("bad kind: %v", err)
 	}
-	if len(srv.Messages("U1")) != 0 {
+	if len(srv.Messages(u1)) != 0 {
 		t.Error("validation delivered messages")
 	}
 }
@@ -127,42 +131,42 @@ func TestValidation(t *testing.T) {
 		call  func() error
 		field string
 	}{
-		{"no messages", func() error { _, _, err := c.Messages.Push(ctx, &line.PushRequest{To: "U1"}); return err }, "Messages"},
+		{"no messages", func() error { _, _, err := c.Messages.Push(ctx, &line.PushRequest{To: u1}); return err }, "Messages"},
 		{"six messages", func() error {
-			_, _, err := c.Messages.Push(ctx, &line.PushRequest{To: "U1", Messages: append(text("1"), text("2")[0], text("3")[0], text("4")[0], text("5")[0], text("6")[0])})
+			_, _, err := c.Messages.Push(ctx, &line.PushRequest{To: u1, Messages: append(text("1"), text("2")[0], text("3")[0], text("4")[0], text("5")[0], text("6")[0])})
 			return err
 		}, "Messages"},
 		{"empty text", func() error {
-			_, _, err := c.Messages.Push(ctx, &line.PushRequest{To: "U1", Messages: text("")})
+			_, _, err := c.Messages.Push(ctx, &line.PushRequest{To: u1, Messages: text("")})
 			return err
 		}, "Messages[0].Text"},
 		{"long text", func() error {
-			_, _, err := c.Messages.Push(ctx, &line.PushRequest{To: "U1", Messages: text(long)})
+			_, _, err := c.Messages.Push(ctx, &line.PushRequest{To: u1, Messages: text(long)})
 			return err
 		}, "Messages[0].Text"},
 		{"no recipient", func() error { _, _, err := c.Messages.Push(ctx, &line.PushRequest{Messages: text("x")}); return err }, "To"},
 		{"bad key", func() error {
-			_, _, err := c.Messages.Push(ctx, &line.PushRequest{To: "U1", Messages: text("x"), RetryKey: "order-1"})
+			_, _, err := c.Messages.Push(ctx, &line.PushRequest{To: u1, Messages: text("x"), RetryKey: "order-1"})
 			return err
 		}, "RetryKey"},
 		{"bad unit", func() error {
-			_, _, err := c.Messages.Push(ctx, &line.PushRequest{To: "U1", Messages: text("x"), CustomAggregationUnit: "a-b"})
+			_, _, err := c.Messages.Push(ctx, &line.PushRequest{To: u1, Messages: text("x"), CustomAggregationUnit: "a-b"})
 			return err
 		}, "CustomAggregationUnit"},
 		{"http image", func() error {
-			_, _, err := c.Messages.Push(ctx, &line.PushRequest{To: "U1", Messages: []line.Message{line.ImageMessage{OriginalContentURL: "http://x/a", PreviewImageURL: "https://x/b"}}})
+			_, _, err := c.Messages.Push(ctx, &line.PushRequest{To: u1, Messages: []line.Message{line.ImageMessage{OriginalContentURL: "http://x/a", PreviewImageURL: "https://x/b"}}})
 			return err
 		}, "Messages[0].OriginalContentURL"},
 		{"flex not a container", func() error {
-			_, _, err := c.Messages.Push(ctx, &line.PushRequest{To: "U1", Messages: []line.Message{line.FlexMessage{AltText: "a", Contents: []byte(`{"type":"box"}`)}}})
+			_, _, err := c.Messages.Push(ctx, &line.PushRequest{To: u1, Messages: []line.Message{line.FlexMessage{AltText: "a", Contents: []byte(`{"type":"box"}`)}}})
 			return err
 		}, "Messages[0].Contents"},
 		{"raw without type", func() error {
-			_, _, err := c.Messages.Push(ctx, &line.PushRequest{To: "U1", Messages: []line.Message{line.RawMessage(`{"text":"x"}`)}})
+			_, _, err := c.Messages.Push(ctx, &line.PushRequest{To: u1, Messages: []line.Message{line.RawMessage(`{"text":"x"}`)}})
 			return err
 		}, "Messages[0].type"},
 		{"multicast empty id", func() error {
-			_, err := c.Messages.Multicast(ctx, &line.MulticastRequest{To: []string{"U1", ""}, Messages: text("x")})
+			_, err := c.Messages.Multicast(ctx, &line.MulticastRequest{To: []string{u1, ""}, Messages: text("x")})
 			return err
 		}, "To[1]"},
 		{"narrowcast empty operator", func() error {
@@ -183,8 +187,49 @@ func TestValidation(t *testing.T) {
 	if n := len(srv.Requests()); n != 0 {
 		t.Errorf("%d requests sent for bad input", n)
 	}
-	if _, _, err := c.Messages.Push(ctx, &line.PushRequest{To: "U1", Messages: text(fine)}); err != nil {
+	if _, _, err := c.Messages.Push(ctx, &line.PushRequest{To: u1, Messages: text(fine)}); err != nil {
 		t.Errorf("5,000 units: %v", err)
+	}
+}
+
+// TestUserIDs: the fake answers a malformed user id as LINE does (400, the
+// property named in the message); the client passes ids through and
+// ValidUserID checks the form.
+func TestUserIDs(t *testing.T) {
+	srv, c := newFake(t)
+	ctx := context.Background()
+	hexy := linetest.UserID(0xabcdef)
+	for _, tt := range []struct {
+		name string
+		call func() error
+		prop string
+	}{
+		{"push", func() error {
+			_, _, err := c.Messages.Push(ctx, &line.PushRequest{To: "U1", Messages: text("x")})
+			return err
+		}, "'to'"},
+		{"multicast", func() error {
+			_, err := c.Messages.Multicast(ctx, &line.MulticastRequest{To: []string{u1, "U2"}, Messages: text("x")})
+			return err
+		}, "'to[1]'"},
+		{"audience", func() error {
+			_, _, err := c.Audiences.Create(ctx, "a", []string{u1, strings.ToUpper(hexy)})
+			return err
+		}, "'audiences[1].id'"},
+	} {
+		err := tt.call()
+		var ae *line.APIError
+		if !errors.As(err, &ae) || ae.Status != http.StatusBadRequest || !strings.Contains(ae.Message, tt.prop) {
+			t.Errorf("%s: %v; want a 400 naming %s", tt.name, err, tt.prop)
+		}
+	}
+	if got := srv.Recipients(); len(got) != 0 {
+		t.Errorf("delivered to %v", got)
+	}
+	for id, want := range map[string]bool{u1: true, hexy: true, "U1": false, strings.ToUpper(hexy): false, "C" + u1[1:]: false, u1 + "0": false, "": false} {
+		if line.ValidUserID(id) != want {
+			t.Errorf("ValidUserID(%q) = %v", id, !want)
+		}
 	}
 }
 
@@ -421,6 +466,37 @@ func TestGateHonoursContext(t *testing.T) {
 	}
 }
 
+// TestHourlyWindow: a gate of 60 an hour with a burst of 100 (a token
+// bucket would let 100 + 60 through the first hour) never lets a 61st
+// request into the hour; the fake, counting 60 an hour as LINE does,
+// throttles nothing.
+func TestHourlyWindow(t *testing.T) {
+	srv := linetest.NewServer()
+	defer srv.Close()
+	c := srv.Client(line.WithEndpointLimit(line.EndpointBroadcast, line.RateLimit{PerSecond: 60.0 / 3600, Burst: 100}))
+	srv.AddFollowers(u1)
+	ctx := context.Background()
+	for i := range 60 {
+		if _, _, err := c.Messages.Broadcast(ctx, &line.BroadcastRequest{Messages: text("x")}); err != nil {
+			t.Fatalf("broadcast %d: %v", i+1, err)
+		}
+	}
+	short, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+	defer cancel()
+	if _, _, err := c.Messages.Broadcast(short, &line.BroadcastRequest{Messages: text("x")}); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("61st broadcast in the hour = %v; want the gate to hold it", err)
+	}
+	if st := srv.Stats().Ops["broadcast"]; st.Requests != 60 || st.Throttled != 0 {
+		t.Errorf("the fake saw %+v", st)
+	}
+	for e, w := range map[line.Endpoint]time.Duration{line.EndpointNarrowcast: time.Hour, line.EndpointBroadcast: time.Hour,
+		line.EndpointAudience: time.Minute, line.EndpointAudienceRead: time.Minute, line.EndpointMulticast: 0} {
+		if e.Window() != w {
+			t.Errorf("%s window = %v, want %v", e, e.Window(), w)
+		}
+	}
+}
+
 func TestQuotaExceeded(t *testing.T) {
 	srv, c := newFake(t, linetest.WithQuota(3))
 	ctx := context.Background()
@@ -456,23 +532,23 @@ func TestQuotaExceeded(t *testing.T) {
 func TestNarrowcast(t *testing.T) {
 	srv, c := newFake(t)
 	ctx := context.Background()
-	all := users(10)
+	all := users(120)
 	srv.AddFollowers(all...)
-	g, _, err := c.Audiences.Create(ctx, "vip", all[:6])
+	g, _, err := c.Audiences.Create(ctx, "vip", all[:60])
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := c.Audiences.WaitReady(ctx, g.AudienceGroupID, time.Millisecond); err != nil {
 		t.Fatal(err)
 	}
-	g2, _, err := c.Audiences.Create(ctx, "recent", all[4:8])
+	g2, _, err := c.Audiences.Create(ctx, "recent", all[50:110])
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := c.Audiences.WaitReady(ctx, g2.AudienceGroupID, time.Millisecond); err != nil {
 		t.Fatal(err)
 	}
-	max := int32(5)
+	max := int32(40)
 	f := line.AllOf(line.AgeFilter("age_20", ""), line.NoneOf(line.GenderFilter("male")))
 	if want := `{"and":[{"gte":"age_20","type":"age"},{"not":{"oneOf":["male"],"type":"gender"},"type":"operator"}],"type":"operator"}`; string(f) != want {
 		t.Errorf("filter = %s, want %s", f, want)
@@ -490,10 +566,10 @@ func TestNarrowcast(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.Phase != line.PhaseSucceeded || *p.SuccessCount != 4 || p.CompletedTime == nil {
+	if p.Phase != line.PhaseSucceeded || *p.SuccessCount != 40 || p.CompletedTime == nil {
 		t.Errorf("progress = %+v", p)
 	}
-	if diff := cmp.Diff(all[:4], srv.Recipients()); diff != "" {
+	if diff := cmp.Diff(all[:40], srv.Recipients()); diff != "" {
 		t.Errorf("recipients (-want +got):\n%s", diff)
 	}
 
@@ -507,6 +583,107 @@ func TestNarrowcast(t *testing.T) {
 	if !errors.As(err, &ne) || ne.ErrorCode != 2 || p.Phase != line.PhaseFailed {
 		t.Errorf("wait = %+v, %v", p, err)
 	}
+}
+
+// TestNarrowcastRetryAlreadyAccepted: the first attempt of a narrowcast is
+// accepted but its answer lost; the retry, with the same key, is accepted
+// too and then fails with error code 3. Wait reports a duplicate of the
+// first request, named, with the first request's progress, not a failure.
+func TestNarrowcastRetryAlreadyAccepted(t *testing.T) {
+	srv, c := newFake(t)
+	ctx := context.Background()
+	srv.AddFollowers(users(3)...)
+	srv.AddFaults(linetest.Fault{Op: "narrowcast", Kind: shopcrmtest.FaultLostResponse})
+	res, _, err := c.Messages.Narrowcast(ctx, &line.NarrowcastRequest{Messages: text("once")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reqs := srv.Requests()
+	if len(reqs) != 2 || reqs[0].RetryKey != reqs[1].RetryKey || reqs[1].RequestID != res.RequestID || res.Duplicate {
+		t.Fatalf("requests = %+v, result %+v", reqs, res.SendResult)
+	}
+	original := reqs[0].RequestID
+
+	// Asked by request id alone, the retry is a duplicate, not an error.
+	p, err := c.Messages.WaitNarrowcast(ctx, res.RequestID, time.Millisecond)
+	if err != nil || !p.Duplicate || p.ErrorCode == nil || *p.ErrorCode != 3 || p.RequestID != res.RequestID {
+		t.Fatalf("WaitNarrowcast = %+v, %v", p, err)
+	}
+
+	p, err = res.Wait(ctx, time.Millisecond)
+	if err != nil {
+		t.Fatalf("Wait: %v", err)
+	}
+	if !p.Duplicate || p.AcceptedRequestID != original || p.RequestID != original || p.Phase != line.PhaseSucceeded || *p.SuccessCount != 3 {
+		t.Errorf("progress = %+v; want the original %s's success, marked duplicate", p, original)
+	}
+	if !res.Duplicate || res.AcceptedRequestID != original || res.ProgressID() != original {
+		t.Errorf("result = %+v", res.SendResult)
+	}
+	for _, u := range users(3) {
+		if n := len(srv.Messages(u)); n != 1 {
+			t.Errorf("%s received %d messages", u, n)
+		}
+	}
+}
+
+// TestNarrowcastSmallAudience: LINE accepts a narrowcast including an
+// audience of fewer than 50 recipients and then fails it with error code 4;
+// the fake does so by default, and Wait reports a *NarrowcastError.
+func TestNarrowcastSmallAudience(t *testing.T) {
+	srv, c := newFake(t)
+	all := users(60)
+	srv.AddFollowers(all...)
+	small, fifty := readyAudience(t, c, "forty-nine", all[:49]), readyAudience(t, c, "fifty", all[:50])
+	for name, r := range map[string]line.Recipient{
+		"alone":          line.AudienceRecipient{AudienceGroupID: small},
+		"in an operator": line.And(line.AudienceRecipient{AudienceGroupID: fifty}, line.Not(line.AudienceRecipient{AudienceGroupID: small})),
+	} {
+		p, err := narrowcastAndWait(t, c, r)
+		var ne *line.NarrowcastError
+		if !errors.As(err, &ne) || ne.ErrorCode != line.NarrowcastAudienceTooSmall || ne.RequestID == "" || p.Phase != line.PhaseFailed {
+			t.Errorf("%s: %+v, %v", name, p, err)
+		}
+	}
+	if n := len(srv.Recipients()); n != 0 {
+		t.Errorf("%d users received a failed narrowcast", n)
+	}
+	if p, err := narrowcastAndWait(t, c, line.AudienceRecipient{AudienceGroupID: fifty}); err != nil || *p.SuccessCount != 50 {
+		t.Errorf("50 recipients: %+v, %v", p, err)
+	}
+
+	relaxed, rc := newFake(t, linetest.WithMinNarrowcastAudience(0))
+	relaxed.AddFollowers(all[:3]...)
+	three := readyAudience(t, rc, "three", all[:3])
+	if p, err := narrowcastAndWait(t, rc, line.AudienceRecipient{AudienceGroupID: three}); err != nil || *p.SuccessCount != 3 {
+		t.Errorf("minimum off: %+v, %v", p, err)
+	}
+}
+
+// readyAudience creates an audience of ids and waits until it is ready.
+func readyAudience(t *testing.T, c *line.Client, name string, ids []string) int64 {
+	t.Helper()
+	ctx := context.Background()
+	g, _, err := c.Audiences.Create(ctx, name, ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Audiences.WaitReady(ctx, g.AudienceGroupID, time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	return g.AudienceGroupID
+}
+
+// narrowcastAndWait narrowcasts to r, which LINE must accept with 202, and
+// waits for the outcome.
+func narrowcastAndWait(t *testing.T, c *line.Client, r line.Recipient) (*line.NarrowcastProgress, error) {
+	t.Helper()
+	ctx := context.Background()
+	res, resp, err := c.Messages.Narrowcast(ctx, &line.NarrowcastRequest{Messages: text("hi"), Recipient: r})
+	if err != nil || resp.Status != http.StatusAccepted {
+		t.Fatalf("narrowcast = %v, %v", resp, err)
+	}
+	return res.Wait(ctx, time.Millisecond)
 }
 
 func TestNarrowcastUpToRemainingQuota(t *testing.T) {
@@ -546,20 +723,19 @@ func TestAudiences(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	members, ok := srv.AudienceMembers(rep.NewID)
-	if !ok || len(members) != 25000 {
-		t.Fatalf("members = %d", len(members))
-	}
 	if err := rep.Commit(ctx); err != nil {
 		t.Errorf("commit with a missing old group: %v", err)
 	}
 	d, _, err := c.Audiences.Get(ctx, rep.NewID)
-	if err != nil || d.AudienceGroup.Status != "IN_PROGRESS" || len(d.Jobs) != 2 {
+	if err != nil || d.AudienceGroup.Status != "IN_PROGRESS" || len(d.Jobs) != 3 || d.Ready() {
 		t.Errorf("audience = %+v, %v", d, err)
 	}
 	g, err := c.Audiences.WaitReady(ctx, rep.NewID, time.Millisecond)
 	if err != nil || g.AudienceCount != 25000 {
 		t.Fatalf("ready = %+v, %v", g, err)
+	}
+	if members, ok := srv.AudienceMembers(rep.NewID); !ok || len(members) != 25000 {
+		t.Fatalf("members = %d", len(members))
 	}
 	if _, err := c.Audiences.Rename(ctx, rep.NewID, "segment v2"); err != nil {
 		t.Fatal(err)
@@ -569,6 +745,9 @@ func TestAudiences(t *testing.T) {
 		t.Fatal(err)
 	}
 	if _, err := c.Audiences.AddFromFile(ctx, file.AudienceGroupID, strings.NewReader(strings.Join(ids[100:150], "\r\n"))); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Audiences.WaitReady(ctx, file.AudienceGroupID, time.Millisecond); err != nil {
 		t.Fatal(err)
 	}
 	if m, _ := srv.AudienceMembers(file.AudienceGroupID); !cmp.Equal(m, ids[:150]) {
@@ -597,6 +776,116 @@ func TestAudiences(t *testing.T) {
 	}
 }
 
+// TestAudienceJobs: uploads are jobs (QUEUED, WORKING, FINISHED or FAILED);
+// WaitReady returns only when the group is READY and no job is still
+// running, and reports a failed job as an *AudienceError; more running jobs
+// than LINE allows per audience are answered 429.
+func TestAudienceJobs(t *testing.T) {
+	srv, c := newFake(t, linetest.WithAudienceJobs(2))
+	ctx := context.Background()
+	ids := users(80)
+	g, _, err := c.Audiences.Create(ctx, "jobs", ids[:60])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Audiences.WaitReady(ctx, g.AudienceGroupID, time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	// The group is READY while the job adding ten more users runs.
+	if err := c.Audiences.Add(ctx, g.AudienceGroupID, ids[60:70]); err != nil {
+		t.Fatal(err)
+	}
+	d, _, err := c.Audiences.Get(ctx, g.AudienceGroupID)
+	if err != nil || d.AudienceGroup.Status != line.AudienceReady || d.Ready() || d.Jobs[1].JobStatus != line.JobQueued {
+		t.Fatalf("after Add: %+v, %v", d, err)
+	}
+	ready, err := c.Audiences.WaitReady(ctx, g.AudienceGroupID, time.Millisecond)
+	if err != nil || ready.AudienceCount != 70 {
+		t.Fatalf("WaitReady = %+v, %v", ready, err)
+	}
+	if m, _ := srv.AudienceMembers(g.AudienceGroupID); len(m) != 70 {
+		t.Errorf("WaitReady returned with %d of 70 members in the audience", len(m))
+	}
+
+	// A failed job is a typed error naming it.
+	srv.FailNextAudienceJob("INTERNAL_ERROR")
+	if err := c.Audiences.Add(ctx, g.AudienceGroupID, ids[70:75]); err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.Audiences.WaitReady(ctx, g.AudienceGroupID, time.Millisecond)
+	var ae *line.AudienceError
+	if !errors.As(err, &ae) || ae.AudienceGroupID != g.AudienceGroupID || ae.JobID == 0 || ae.FailedType != "INTERNAL_ERROR" {
+		t.Errorf("failed job: %v", err)
+	}
+	if m, _ := srv.AudienceMembers(g.AudienceGroupID); len(m) != 70 {
+		t.Errorf("a failed job added users: %d members", len(m))
+	}
+	srv.FailNextAudienceJob("AUDIENCE_GROUP_AUDIENCE_INSUFFICIENT")
+	f, _, err := c.Audiences.Create(ctx, "fails", ids[:60])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Audiences.WaitReady(ctx, f.AudienceGroupID, time.Millisecond); !errors.As(err, &ae) || ae.JobID != 0 ||
+		ae.FailedType != "AUDIENCE_GROUP_AUDIENCE_INSUFFICIENT" {
+		t.Errorf("failed group: %v", err)
+	}
+
+	// Two jobs running on one audience: a third upload is answered 429.
+	h, _, err := c.Audiences.Create(ctx, "busy", ids[:60])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Audiences.Add(ctx, h.AudienceGroupID, ids[60:65]); err != nil {
+		t.Fatal(err)
+	}
+	err = c.Audiences.Add(ctx, h.AudienceGroupID, ids[65:70])
+	var api *line.APIError
+	if !errors.Is(err, line.ErrRateLimited) || !errors.As(err, &api) || api.Status != http.StatusTooManyRequests || api.Message == "" {
+		t.Fatalf("third job: %v", err)
+	}
+	if n := srv.Stats().Ops["audience"].Throttled; n != 1 {
+		t.Errorf("throttled %d audience uploads, want 1", n)
+	}
+	srv.Advance(linetest.DefaultAudienceJobDuration) // the jobs finish by the clock
+	if err := c.Audiences.Add(ctx, h.AudienceGroupID, ids[65:70]); err != nil {
+		t.Errorf("after the jobs finished: %v", err)
+	}
+}
+
+// TestAudienceReadsPaced: audience reads are in LINE's 60-a-minute tier,
+// gated apart from the 2,000/s endpoints.
+func TestAudienceReadsPaced(t *testing.T) {
+	srv := linetest.NewServer()
+	defer srv.Close()
+	c := srv.Client()
+	if l := c.EndpointLimit(line.EndpointAudienceRead); l.PerSecond != 1 {
+		t.Errorf("audience read gate = %+v, want 1/s", l)
+	}
+	ctx := context.Background()
+	g, _, err := c.Audiences.Create(ctx, "paced", users(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < line.DefaultLimits()[line.EndpointAudienceRead].Burst; i++ {
+		if _, _, err := c.Audiences.Get(ctx, g.AudienceGroupID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	short, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+	defer cancel()
+	if _, _, err := c.Audiences.Get(short, g.AudienceGroupID); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("read past the burst = %v; want the gate to hold it", err)
+	}
+	if _, _, err := c.Messages.Quota(short); err != nil {
+		t.Errorf("other endpoints share the audience gate: %v", err)
+	}
+	for _, r := range srv.Requests() {
+		if r.Method == http.MethodGet && strings.HasPrefix(r.Path, "/v2/bot/audienceGroup/") && r.Endpoint != line.EndpointAudienceRead {
+			t.Errorf("%s %s counted as %s", r.Method, r.Path, r.Endpoint)
+		}
+	}
+}
+
 func TestFollowersProfileLink(t *testing.T) {
 	srv, c := newFake(t)
 	ctx := context.Background()
@@ -616,7 +905,7 @@ func TestFollowersProfileLink(t *testing.T) {
 	if diff := cmp.Diff(&line.Profile{UserID: users(1)[0], DisplayName: "Taro", Language: "ja"}, p); err != nil || diff != "" {
 		t.Errorf("profile %v (-want +got):\n%s", err, diff)
 	}
-	if _, _, err := c.Users.Profile(ctx, "Unobody"); !errors.Is(err, line.ErrNotFound) {
+	if _, _, err := c.Users.Profile(ctx, linetest.UserID(1<<40)); !errors.Is(err, line.ErrNotFound) {
 		t.Errorf("unknown profile: %v", err)
 	}
 	tok, _, err := c.Users.IssueLinkToken(ctx, users(1)[0])
@@ -694,6 +983,105 @@ func TestTokenIssuer(t *testing.T) {
 	}
 }
 
+// TestTokenIssuerWithoutExpiry: an answer without a positive expires_in
+// makes the issuer use the kind's documented lifetime, not issue a token
+// per call.
+func TestTokenIssuerWithoutExpiry(t *testing.T) {
+	for _, body := range []string{`{"access_token":"tok-%d","token_type":"Bearer","expires_in":0}`, `{"access_token":"tok-%d","token_type":"Bearer"}`} {
+		var issued atomic.Int32
+		hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			n := issued.Add(1)
+			w.Header().Set("Content-Type", "application/json")
+			fmt.Fprintf(w, body, n)
+		}))
+		now := time.Now()
+		iss, err := line.NewTokenIssuer(line.ShortLived, "1234567890", line.NewSecret("channel-secret"), line.WithTokenBaseURL(hs.URL),
+			line.WithTokenClock(func() time.Time { return now }))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for range 3 {
+			if tok, err := iss.Token(context.Background()); err != nil || tok.Reveal() != "tok-1" {
+				t.Errorf("%s: token %v, %v", body, tok.Reveal(), err)
+			}
+		}
+		now = now.Add(line.ShortLivedLifetime - 10*time.Minute) // still well before the documented expiry
+		if tok, _ := iss.Token(context.Background()); tok.Reveal() != "tok-1" || issued.Load() != 1 {
+			t.Errorf("%s: %d tokens issued", body, issued.Load())
+		}
+		now = now.Add(6 * time.Minute) // within the margin
+		if tok, _ := iss.Token(context.Background()); tok.Reveal() != "tok-2" {
+			t.Errorf("%s: not replaced near the documented expiry", body)
+		}
+		hs.Close()
+	}
+}
+
+// memStore is a TokenStore in memory, standing for a file or a database
+// shared by processes.
+type memStore struct {
+	mu    sync.Mutex
+	tok   line.IssuedToken
+	saves int
+}
+
+func (m *memStore) Load(context.Context) (line.IssuedToken, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.tok, nil
+}
+
+func (m *memStore) Save(_ context.Context, t line.IssuedToken) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.tok = t
+	m.saves++
+	return nil
+}
+
+// TestTokenIssuerSharedStore: processes sharing a store share one
+// short-lived token until it nears expiry, instead of issuing one each.
+func TestTokenIssuerSharedStore(t *testing.T) {
+	srv := linetest.NewServer()
+	defer srv.Close()
+	ctx := context.Background()
+	store := &memStore{}
+	issuers := []*line.TokenIssuer{srv.TokenIssuer(line.ShortLived, line.WithTokenStore(store)), srv.TokenIssuer(line.ShortLived, line.WithTokenStore(store))}
+	issued := func() int {
+		n := 0
+		for _, r := range srv.Requests() {
+			if r.Path == "/v2/oauth/accessToken" {
+				n++
+			}
+		}
+		return n
+	}
+	var toks []string
+	for _, iss := range issuers {
+		c, err := line.New(iss, line.WithBaseURL(srv.URL()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := c.Messages.Quota(ctx); err != nil {
+			t.Fatal(err)
+		}
+		tok, _ := iss.Token(ctx)
+		toks = append(toks, tok.Reveal())
+	}
+	if toks[0] != toks[1] || issued() != 1 {
+		t.Errorf("two processes: tokens %v, %d issued; want one shared", toks, issued())
+	}
+	srv.Advance(line.ShortLivedLifetime - time.Minute) // within the refresh margin
+	fresh, _ := issuers[1].Token(ctx)
+	again, _ := issuers[0].Token(ctx)
+	if fresh.Reveal() == toks[0] || again.Reveal() != fresh.Reveal() || issued() != 2 {
+		t.Errorf("near expiry: %d issued, shared = %v", issued(), again.Reveal() == fresh.Reveal())
+	}
+	if err := issuers[0].Revoke(ctx); err != nil || !store.tok.Token.IsZero() {
+		t.Errorf("revoke: %v, store still holds a token", err)
+	}
+}
+
 // rotating is a caller-written TokenSource.
 type rotating struct {
 	mu   sync.Mutex
@@ -732,10 +1120,10 @@ func TestHostsAndUserAgent(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	if _, _, err := c.Audiences.CreateFromFile(ctx, "f", strings.NewReader("U1\n")); err != nil {
+	if _, _, err := c.Audiences.CreateFromFile(ctx, "f", strings.NewReader(u1+"\n")); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := c.Audiences.Create(ctx, "j", []string{"U1"}); err != nil {
+	if _, _, err := c.Audiences.Create(ctx, "j", []string{u1}); err != nil {
 		t.Fatal(err)
 	}
 	if _, _, err := c.Messages.Quota(ctx); err != nil {
@@ -776,13 +1164,34 @@ func TestCustomTokenSource(t *testing.T) {
 	}
 }
 
+// TestStaticTokenChecked: New refuses a static token LINE would refuse at
+// every call, without showing it.
+func TestStaticTokenChecked(t *testing.T) {
+	for _, tok := range []string{"", "   ", "very-secret-token-42\n", "very-secret\ttoken"} {
+		c, err := line.New(line.StaticToken(tok))
+		var ie *line.InputError
+		if c != nil || !errors.As(err, &ie) || ie.Field != "tokens" || !errors.Is(err, line.ErrInvalidInput) {
+			t.Errorf("New(StaticToken(%q)) = %v, %v", tok, c, err)
+		}
+		if err != nil && strings.Contains(err.Error(), "very-secret") {
+			t.Errorf("the error shows the token: %v", err)
+		}
+	}
+	if _, err := line.New(line.StaticToken("very-secret-token-42")); err != nil {
+		t.Errorf("a good token: %v", err)
+	}
+	if s := fmt.Sprintf("%v %+v %#v", line.StaticToken("very-secret-token-42"), line.StaticToken("very-secret-token-42"), line.StaticToken("very-secret-token-42")); strings.Contains(s, "very-secret") {
+		t.Errorf("StaticToken prints its token: %s", s)
+	}
+}
+
 func TestSecretsNeverPrinted(t *testing.T) {
 	var logs bytes.Buffer
 	srv := linetest.NewServer(linetest.WithToken("super-secret-token-123"))
 	defer srv.Close()
 	c := srv.Client(line.WithSleep(noSleep), line.WithLogger(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
 	srv.AddFaults(linetest.Fault{Op: "push", Kind: shopcrmtest.FaultStatus, Status: 500})
-	if _, _, err := c.Messages.Push(context.Background(), &line.PushRequest{To: "U1", Messages: text("x")}); err != nil {
+	if _, _, err := c.Messages.Push(context.Background(), &line.PushRequest{To: u1, Messages: text("x")}); err != nil {
 		t.Fatal(err)
 	}
 	bad, _ := line.New(line.StaticToken("super-secret-token-456"), line.WithBaseURL(srv.URL()), line.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))

@@ -213,7 +213,8 @@ type NarrowcastRequest struct {
 // NarrowcastResult is an accepted narrowcast.
 type NarrowcastResult struct {
 	SendResult
-	s *MessagesService
+	s    *MessagesService
+	body *sendBody // to ask LINE, with the same key, which request it accepted
 }
 
 // ProgressID is the request id to poll: the accepted request's id on a
@@ -227,9 +228,36 @@ func (r *NarrowcastResult) ProgressID() string {
 
 // Wait polls the narrowcast's progress every interval until it succeeded
 // or failed; see MessagesService.WaitNarrowcast.
+//
+// A retried narrowcast (the client retries on a lost answer, with the same
+// retry key) can be accepted again and then fail with error code 3: LINE
+// had already accepted the request under the key. That is not a failure:
+// Wait then posts the request once more with the same key, which LINE
+// answers 409 with the id of the request it accepted (nothing is sent),
+// records it in r (Duplicate, AcceptedRequestID) and waits for that
+// request instead. The progress returned is the original's, with Duplicate
+// and AcceptedRequestID set. Should LINE not name the original, the
+// progress is the retry's own (phase failed, error code 3) with Duplicate
+// set, AcceptedRequestID empty and a nil error: the messages went out under
+// the original request, so sending them again would deliver twice.
 func (r *NarrowcastResult) Wait(ctx context.Context, interval time.Duration) (*NarrowcastProgress, error) {
-	return r.s.WaitNarrowcast(ctx, r.ProgressID(), interval)
+	p, err := r.s.WaitNarrowcast(ctx, r.ProgressID(), interval)
+	if err != nil || !p.Duplicate || r.Duplicate || r.body == nil {
+		return p, err
+	}
+	again, _, err := r.s.c.send(ctx, EndpointNarrowcast, narrowcastPath, r.RetryKey, r.body, nil)
+	if err != nil || !again.Duplicate {
+		return p, ctx.Err() // the original stays unknown; only a cancelled context is an error
+	}
+	r.Duplicate, r.AcceptedRequestID = true, again.AcceptedRequestID
+	orig, err := r.s.WaitNarrowcast(ctx, again.AcceptedRequestID, interval)
+	if orig != nil {
+		orig.Duplicate, orig.AcceptedRequestID = true, again.AcceptedRequestID
+	}
+	return orig, err
 }
+
+const narrowcastPath = "/v2/bot/message/narrowcast"
 
 // Narrowcast sends messages asynchronously. LINE accepts it with 202; the
 // result's request id is what WaitNarrowcast polls. A 429 is not retried.
@@ -265,11 +293,11 @@ func (s *MessagesService) Narrowcast(ctx context.Context, r *NarrowcastRequest) 
 	if err != nil {
 		return nil, nil, err
 	}
-	res, resp, err := s.c.send(ctx, EndpointNarrowcast, "/v2/bot/message/narrowcast", key, body, nil)
+	res, resp, err := s.c.send(ctx, EndpointNarrowcast, narrowcastPath, key, body, nil)
 	if err != nil {
 		return nil, resp, err
 	}
-	return &NarrowcastResult{SendResult: *res, s: s}, resp, nil
+	return &NarrowcastResult{SendResult: *res, s: s, body: body}, resp, nil
 }
 
 // NarrowcastPhase is the phase of a narrowcast.
@@ -293,6 +321,15 @@ type NarrowcastProgress struct {
 	ErrorCode         *int64          `json:"errorCode,omitempty"`
 	AcceptedTime      time.Time       `json:"acceptedTime"`
 	CompletedTime     *time.Time      `json:"completedTime,omitempty"`
+
+	// RequestID is the request this progress is of.
+	RequestID string `json:"-"`
+	// Duplicate is set when the narrowcast waited for was a retry LINE had
+	// already accepted under another request (error code 3); nothing was
+	// sent under it. AcceptedRequestID is that original request, when
+	// known, and the progress is then the original's.
+	Duplicate         bool   `json:"-"`
+	AcceptedRequestID string `json:"-"`
 }
 
 // Done reports whether the narrowcast succeeded or failed.
@@ -314,7 +351,11 @@ func (s *MessagesService) NarrowcastProgress(ctx context.Context, requestID stri
 
 // WaitNarrowcast polls every interval (1 s when ≤ 0) until the narrowcast
 // succeeded or failed. A failed narrowcast returns its progress and a
-// *NarrowcastError.
+// *NarrowcastError, except error code 3 (a retry of a request LINE had
+// already accepted under the same key): that returns the progress with
+// Duplicate set and no error, since the messages went out under the
+// original request. Only NarrowcastResult.Wait can find which request that
+// was.
 func (s *MessagesService) WaitNarrowcast(ctx context.Context, requestID string, interval time.Duration) (*NarrowcastProgress, error) {
 	if interval <= 0 {
 		interval = time.Second
@@ -324,10 +365,15 @@ func (s *MessagesService) WaitNarrowcast(ctx context.Context, requestID string, 
 		if err != nil {
 			return nil, err
 		}
+		p.RequestID = requestID
+		if p.Phase == PhaseFailed && p.ErrorCode != nil && NarrowcastErrorCode(*p.ErrorCode) == NarrowcastRetryKeyAccepted {
+			p.Duplicate = true
+			return p, nil
+		}
 		if p.Phase == PhaseFailed {
 			ne := &NarrowcastError{RequestID: requestID, Description: p.FailedDescription}
 			if p.ErrorCode != nil {
-				ne.ErrorCode = *p.ErrorCode
+				ne.ErrorCode = NarrowcastErrorCode(*p.ErrorCode)
 			}
 			return p, ne
 		}

@@ -22,13 +22,50 @@ const (
 	// (POST /oauth2/v3/token).
 	Stateless TokenKind = iota
 	// ShortLived tokens last 30 days; at most 30 exist per channel
-	// (POST /v2/oauth/accessToken).
+	// (POST /v2/oauth/accessToken). Issue one and share it (see
+	// WithTokenStore) rather than one per process.
 	ShortLived
 )
 
+// Documented lifetimes of issued tokens. A TokenIssuer takes the lifetime
+// from the answer's expires_in and uses these when it is missing or not
+// positive, so that a strange answer never makes it issue a token per call.
+const (
+	StatelessLifetime  = 15 * time.Minute
+	ShortLivedLifetime = 30 * 24 * time.Hour
+)
+
+func (k TokenKind) lifetime() time.Duration {
+	if k == ShortLived {
+		return ShortLivedLifetime
+	}
+	return StatelessLifetime
+}
+
+// IssuedToken is a channel access token with the time it expires.
+type IssuedToken struct {
+	Token   Secret
+	Expires time.Time
+}
+
+// TokenStore keeps the token a TokenIssuer issued where other processes,
+// or this one after a restart, find it, so that a channel's processes share
+// one short-lived token (at most 30 exist per channel) until it nears
+// expiry. It is a cache, not a lock: processes that find it empty at the
+// same moment each issue one. Load returns the zero IssuedToken when it
+// holds none. Implementations keep the token secret (it is a Secret: it
+// never prints) and must be safe for concurrent use.
+type TokenStore interface {
+	Load(ctx context.Context) (IssuedToken, error)
+	Save(ctx context.Context, t IssuedToken) error
+}
+
 // TokenIssuer is a TokenSource that issues tokens from a channel id and
-// secret and caches each until shortly before it expires. It is safe for
-// concurrent use; the secret and tokens never print.
+// secret and uses each until shortly before it expires, however often
+// Token is called. It is safe for concurrent use; the secret and tokens
+// never print. Each process holding its own issuer issues its own token;
+// share one through a TokenStore (WithTokenStore), which matters for
+// short-lived tokens, limited to 30 per channel.
 type TokenIssuer struct {
 	kind      TokenKind
 	channelID string
@@ -39,9 +76,12 @@ type TokenIssuer struct {
 	opts      transport.Options
 	tr        *transport.Client
 
-	mu      sync.Mutex
-	tok     Secret
-	expires time.Time
+	store     TokenStore
+	mu        sync.Mutex
+	tok       Secret
+	expires   time.Time // when the token expires
+	refreshAt time.Time // when it is replaced: expires less the margin
+	unsaved   bool      // the store's Save failed; tried again on use
 }
 
 // TokenOption configures a TokenIssuer. A nil TokenOption is skipped.
@@ -69,6 +109,21 @@ func WithRefreshMargin(d time.Duration) TokenOption {
 			return invalid("WithRefreshMargin", "must not be negative")
 		}
 		t.margin = d
+		return nil
+	}
+}
+
+// WithTokenStore shares issued tokens through st: Token uses a stored token
+// that is not near expiry before issuing one, and saves each token it
+// issues. Revoke clears it. A Load error fails Token rather than issuing:
+// with the store down across restarts, issuing would spend the channel's
+// 30 short-lived tokens.
+func WithTokenStore(st TokenStore) TokenOption {
+	return func(t *TokenIssuer) error {
+		if st == nil {
+			return invalid("WithTokenStore", "must not be nil")
+		}
+		t.store = st
 		return nil
 	}
 }
@@ -114,13 +169,30 @@ func (t *TokenIssuer) Format(f fmt.State, _ rune) {
 	fmt.Fprintf(f, "line.TokenIssuer{channel: %s}", t.channelID)
 }
 
-// Token returns a cached token, issuing a new one when it is missing or
-// about to expire.
+// Token returns the cached token, else a stored one (WithTokenStore), and
+// issues a new one only when neither is there or both are about to
+// expire.
 func (t *TokenIssuer) Token(ctx context.Context) (Secret, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if !t.tok.IsZero() && t.now().Before(t.expires) {
+	if t.fresh() {
+		if t.unsaved {
+			t.save(ctx)
+		}
 		return t.tok, nil
+	}
+	if t.store != nil {
+		it, err := t.store.Load(ctx)
+		if err != nil {
+			return Secret{}, fmt.Errorf("line: loading the channel access token: %w", t.tr.Redactor().Error(err))
+		}
+		if !it.Token.IsZero() {
+			t.tr.Redactor().AddSecret(it.Token)
+			t.set(it.Token, it.Expires, t.kind.lifetime())
+			if t.fresh() {
+				return t.tok, nil
+			}
+		}
 	}
 	path, form := "/oauth2/v3/token", url.Values{}
 	if t.kind == ShortLived {
@@ -145,16 +217,41 @@ func (t *TokenIssuer) Token(ctx context.Context) (Secret, error) {
 	}
 	t.tr.Redactor().Add(out.AccessToken)
 	life := time.Duration(out.ExpiresIn) * time.Second
+	if out.ExpiresIn <= 0 || out.ExpiresIn > int64(10*ShortLivedLifetime/time.Second) {
+		life = t.kind.lifetime() // missing, zero or absurd: the documented lifetime
+	}
+	t.set(NewSecret(out.AccessToken), t.now().Add(life), life)
+	t.save(ctx)
+	return t.tok, nil
+}
+
+// fresh reports whether the cached token is there and not yet due for
+// replacement.
+func (t *TokenIssuer) fresh() bool { return !t.tok.IsZero() && t.now().Before(t.refreshAt) }
+
+// set caches tok expiring at expires, to be replaced a margin before: the
+// WithRefreshMargin one, else a tenth of life, at most 5 minutes.
+func (t *TokenIssuer) set(tok Secret, expires time.Time, life time.Duration) {
 	margin := t.margin
 	if margin < 0 {
 		margin = min(life/10, 5*time.Minute)
 	}
-	t.tok, t.expires = NewSecret(out.AccessToken), t.now().Add(life-margin)
-	return t.tok, nil
+	t.tok, t.expires, t.refreshAt = tok, expires, expires.Add(-margin)
+}
+
+// save stores the cached token. A failed Save does not fail Token: the
+// token was issued and counts against the channel's limit, so it is used
+// and saving is tried again on its next use.
+func (t *TokenIssuer) save(ctx context.Context) {
+	if t.store == nil {
+		return
+	}
+	t.unsaved = t.store.Save(ctx, IssuedToken{Token: t.tok, Expires: t.expires}) != nil
 }
 
 // Revoke revokes the cached short-lived token (POST /v2/oauth/revoke) and
-// forgets it, so the next Token call issues a new one. At most 30
+// forgets it, clearing the store too, so the next Token call issues a new
+// one. At most 30
 // short-lived tokens exist per channel, so a program that stops for good
 // should revoke its own. Stateless tokens cannot be revoked; for them Revoke
 // only forgets the cached token.
@@ -173,7 +270,12 @@ func (t *TokenIssuer) Revoke(ctx context.Context) error {
 		}
 		resp.Body.Close()
 	}
-	t.tok, t.expires = Secret{}, time.Time{}
+	t.tok, t.expires, t.refreshAt, t.unsaved = Secret{}, time.Time{}, time.Time{}, false
+	if t.store != nil {
+		if err := t.store.Save(ctx, IssuedToken{}); err != nil {
+			return fmt.Errorf("line: clearing the stored channel access token: %w", t.tr.Redactor().Error(err))
+		}
+	}
 	return nil
 }
 

@@ -47,6 +47,25 @@ func (s *MessagesService) Consumption(ctx context.Context) (int64, *Response, er
 	return out.TotalUsage, resp, nil
 }
 
+// ValidUserID reports whether s has the form of a LINE user id: "U"
+// followed by 32 lowercase hexadecimal digits. A user id is scoped to the
+// LINE provider; the same person has another id under another provider.
+//
+// The client passes user ids through as given (LINE answers a malformed one
+// with 400); use ValidUserID to check ids from another system before a
+// send.
+func ValidUserID(s string) bool {
+	if len(s) != 33 || s[0] != 'U' {
+		return false
+	}
+	for _, c := range s[1:] {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
 // UsersService reads the account's friends and their profiles, and links
 // their LINE accounts to accounts of the caller's service.
 type UsersService struct{ c *Client }

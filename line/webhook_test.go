@@ -125,8 +125,8 @@ func TestWebhookHandler(t *testing.T) {
 	defer hs.Close()
 	ctx := context.Background()
 
-	follow := srv.FollowEvent("U1")
-	resp, err := srv.SendWebhook(ctx, hs.URL, follow, srv.TextMessageEvent("U1", "hi"))
+	follow := srv.FollowEvent(linetest.UserID(1))
+	resp, err := srv.SendWebhook(ctx, hs.URL, follow, srv.TextMessageEvent(linetest.UserID(1), "hi"))
 	if err != nil || resp.StatusCode != 200 {
 		t.Fatalf("signed webhook: %v %v", resp, err)
 	}

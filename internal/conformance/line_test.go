@@ -46,7 +46,7 @@ func TestLineClientAgainstSpecs(t *testing.T) {
 	c, err := line.New(srv.TokenIssuer(line.Stateless, line.WithTokenHTTPClient(hc)),
 		line.WithBaseURL(srv.URL()), line.WithDataURL(srv.URL()), line.WithHTTPClient(hc), line.WithSleep(noSleep),
 		line.WithEndpointLimit(line.EndpointNarrowcast, line.RateLimit{}), line.WithEndpointLimit(line.EndpointBroadcast, line.RateLimit{}),
-		line.WithEndpointLimit(line.EndpointAudience, line.RateLimit{}))
+		line.WithEndpointLimit(line.EndpointAudience, line.RateLimit{}), line.WithEndpointLimit(line.EndpointAudienceRead, line.RateLimit{}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,7 +55,7 @@ func TestLineClientAgainstSpecs(t *testing.T) {
 	for i := range users {
 		users[i] = lineUser(i + 1)
 	}
-	srv.AddFollowers(users[:30]...)
+	srv.AddFollowers(users[:60]...)
 	srv.SetProfile(line.Profile{UserID: users[0], DisplayName: "Taro", Language: "ja", PictureURL: "https://example.com/p.png"})
 
 	msgs := []line.Message{
@@ -84,9 +84,9 @@ func TestLineClientAgainstSpecs(t *testing.T) {
 	_, _, err = c.Messages.Broadcast(ctx, &line.BroadcastRequest{Messages: msgs[:2]})
 	must("broadcast", err)
 
-	g, _, err := c.Audiences.Create(ctx, "conformance", users[:20])
+	g, _, err := c.Audiences.Create(ctx, "conformance", users[:50])
 	must("create audience", err)
-	must("add to audience", c.Audiences.Add(ctx, g.AudienceGroupID, users[20:25]))
+	must("add to audience", c.Audiences.Add(ctx, g.AudienceGroupID, users[50:60]))
 	_, err = c.Audiences.WaitReady(ctx, g.AudienceGroupID, time.Millisecond)
 	must("wait audience", err)
 	fg, _, err := c.Audiences.CreateFromFile(ctx, "conformance file", strings.NewReader(strings.Join(users[:10], "\n")))

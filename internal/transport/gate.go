@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -22,10 +23,21 @@ import (
 // debiting the difference; it never credits, which errs on the side of
 // waiting. A cost above the burst is clamped to the burst, because WaitN
 // fails outright when n exceeds it.
+//
+// A gate can also hold a Window (SetWindow): no span of the window's length
+// then sees more than its count of requests, whatever the burst.
 type Gate struct {
 	mu  sync.Mutex // serialises Reconcile's read-then-debit
 	lim *rate.Limiter
+	win atomic.Pointer[Window]
 }
+
+// SetWindow adds a window check: at most n requests in any span of per
+// (each attempt counts its cost). n or per not positive removes it.
+func (g *Gate) SetWindow(n int, per time.Duration) { g.win.Store(NewWindow(n, per)) }
+
+// Window reports the window check (zeros when there is none).
+func (g *Gate) Window() (n int, per time.Duration) { return g.win.Load().Limit() }
 
 // NewGate returns a gate refilling perSecond tokens per second up to burst.
 // perSecond <= 0 or +Inf means no limit.
@@ -70,11 +82,15 @@ func (g *Gate) Wait(ctx context.Context, n int) error {
 		return &WaitError{N: n, Burst: g.lim.Burst()}
 	}
 	d := r.DelayFrom(now)
-	if d == 0 {
+	win := g.win.Load()
+	at := win.Reserve(now.Add(d), n)
+	d = at.Sub(now)
+	if d <= 0 {
 		return nil
 	}
 	if dl, ok := ctx.Deadline(); ok && now.Add(d).After(dl) {
 		r.CancelAt(now)
+		win.Cancel(at, n)
 		return &WaitError{N: n, Burst: g.lim.Burst(), Delay: d, Deadline: true}
 	}
 	t := time.NewTimer(d)
@@ -84,6 +100,7 @@ func (g *Gate) Wait(ctx context.Context, n int) error {
 		return nil
 	case <-ctx.Done():
 		r.Cancel()
+		win.Cancel(at, n)
 		return ctx.Err()
 	}
 }

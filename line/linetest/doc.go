@@ -3,15 +3,42 @@
 //
 // A Server serves api.line.me and api-data.line.me routes from one address.
 // It keeps followers and profiles seeded by the test, records every message
-// delivered per user, issues and verifies channel access tokens (stateless,
-// short-lived and a long-lived one), stores retry keys for 24 hours of its
-// own clock (409 with x-line-accepted-request-id on reuse, 400 when a key is
-// sent to an endpoint that does not take one), moves narrowcasts from
-// waiting to sending to succeeded (or failed, when seeded) and audiences
-// from IN_PROGRESS to READY as they are polled, enforces per-endpoint rate
-// limits ([WithRateLimit]) and a monthly quota with LINE's 429 bodies, and
-// counts what it did ([Server.Stats]: requests, throttled, faults and
-// accepted, per endpoint class).
+// delivered per user, and counts what it did ([Server.Stats]: requests,
+// throttled, faults and accepted, per endpoint class).
+//
+// # What it enforces, as LINE does
+//
+//   - User ids: "U" and 32 lowercase hex digits ([UserID] makes them), in
+//     push and multicast recipients (push also takes group "C" and room "R"
+//     ids), in audience uploads (JSON and file; IFA audiences are not
+//     checked) and when seeding followers. A malformed id is answered 400
+//     {"message":"The property, 'to[3]', in the request body is invalid
+//     (line: -, column: -)"}, LINE's answer to a malformed push recipient;
+//     that LINE answers multicast and audience uploads alike is assumed.
+//   - Retry keys, stored for 24 hours of the server's clock: 409 with
+//     x-line-accepted-request-id on reuse, 400 when a key is sent to an
+//     endpoint that does not take one. The first retry of a narrowcast within
+//     [NarrowcastRaceWindow] is accepted instead and then fails with error
+//     code 3, as when LINE finds the conflict after accepting the retry.
+//   - Narrowcasts move from waiting to sending to succeeded as their
+//     progress is read, or fail: when seeded ([Server.FailNextNarrowcast]),
+//     and with error code 4 when they include an audience of fewer than 50
+//     recipients ([WithMinNarrowcastAudience]).
+//   - Every audience upload is a job moving from QUEUED to WORKING to
+//     FINISHED (or FAILED, when seeded with [Server.FailNextAudienceJob]) as
+//     its group is read or the clock advances; its users join the audience
+//     only when it finishes, and a group is IN_PROGRESS until the job of its
+//     creation finished. An upload while 10 jobs of the same audience run is
+//     answered 429 ([WithAudienceJobs]; the figure and the message are not
+//     from LINE's own documents).
+//   - Channel access tokens: stateless, short-lived (at most
+//     [MaxShortLivedTokens] valid at once) and a long-lived one, issued,
+//     verified and revoked.
+//   - Per-endpoint rate limits ([WithRateLimit]): token buckets for the
+//     per-second ones, windows of the server's clock for those LINE counts
+//     per hour or minute; and a monthly quota, with LINE's 429 bodies.
+//
+// # Faults
 //
 // Faults are injected in the vocabulary every bundled fake shares (package
 // shopcrmtest), scripted ([WithFaults], [Server.AddFaults]) or seeded
@@ -21,19 +48,21 @@
 // "multicast", ...) or a request path. A webhook emitter signs bodies with
 // the channel secret.
 //
-// Time: the server's clock is real time plus an offset that Advance and
-// SetNow move, so slow things (24 h keys, hourly limits, months) can be
-// skipped while per-second limits still run in real time.
+// # Time
 //
-// Not modelled: demographic filters (accepted, validated as JSON, ignored:
-// every follower matches), message content beyond the checks of the send
-// endpoints (Flex contents are not checked), whether a push or multicast
-// recipient is a friend (any id receives the message; user ids are not
-// checked against LINE's U + 32 hex form), the reply endpoint and reply
-// tokens, rich menus, groups and rooms, insight, message content download,
-// the 2 MB request size limit (bodies up to 64 MB are read, larger ones are
-// answered 413), concurrency-limit 429s, LINE's 50-recipient minimum for
-// audience narrowcasts (off by default, see WithMinNarrowcastAudience),
-// audience expiry after 180 days, v2.1 JWT-assertion tokens, and the exact
-// wording of LINE's error messages where LINE does not publish it.
+// The server's clock is real time plus an offset that Advance and SetNow
+// move, so slow things (24 h keys, hourly limits, audience jobs, months) can
+// be skipped while per-second limits still run in real time.
+//
+// # Not modelled
+//
+// Demographic filters (accepted, validated as JSON, ignored: every follower
+// matches), message content beyond the checks of the send endpoints (Flex
+// contents are not checked), whether a push or multicast recipient is a
+// friend (any well-formed id receives the message), the reply endpoint and
+// reply tokens, rich menus, groups and rooms, insight, message content
+// download, the 2 MB request size limit (bodies up to 64 MB are read,
+// larger ones are answered 413), audience expiry after 180 days, v2.1
+// JWT-assertion tokens, and the exact wording of LINE's error messages
+// where LINE does not publish it.
 package linetest

@@ -49,8 +49,8 @@ func ExampleServer_Stats() {
 	c := srv.Client(line.WithEndpointLimit(line.EndpointPush, line.RateLimit{}), line.WithRetryPolicy(noRetry()))
 	ctx := context.Background()
 	msg := []line.Message{line.TextMessage{Text: "hi"}}
-	_, _, err1 := c.Messages.Push(ctx, &line.PushRequest{To: "U1", Messages: msg})
-	_, _, err2 := c.Messages.Push(ctx, &line.PushRequest{To: "U1", Messages: msg})
+	_, _, err1 := c.Messages.Push(ctx, &line.PushRequest{To: linetest.UserID(1), Messages: msg})
+	_, _, err2 := c.Messages.Push(ctx, &line.PushRequest{To: linetest.UserID(1), Messages: msg})
 	fmt.Println(err1 == nil, errors.Is(err2, line.ErrRateLimited), srv.Stats().Ops["push"].Throttled)
 	// Output: true true 1
 }

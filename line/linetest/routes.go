@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"mime"
-	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -185,6 +183,10 @@ func (s *Server) push(w http.ResponseWriter, body []byte, reqID string) {
 		badBody(w, errorDetail{"May not be empty", "to"})
 		return
 	}
+	if !validRecipient(to) {
+		invalidProperty(w, "to")
+		return
+	}
 	if !s.charge(w, 1) {
 		return
 	}
@@ -197,6 +199,21 @@ func (s *Server) push(w http.ResponseWriter, body []byte, reqID string) {
 }
 
 func (s *Server) nextSeq() int64 { s.nextID++; return s.nextID }
+
+// invalidProperty answers a malformed value, such as a user id that is not
+// "U" and 32 lowercase hex digits, as LINE answers a push to one.
+func invalidProperty(w http.ResponseWriter, prop string) {
+	writeError(w, http.StatusBadRequest, fmt.Sprintf("The property, '%s', in the request body is invalid (line: -, column: -)", prop))
+}
+
+// validRecipient reports whether id is a user, group ("C") or room ("R")
+// id: a letter and 32 lowercase hex digits.
+func validRecipient(id string) bool {
+	if id != "" && (id[0] == 'C' || id[0] == 'R') {
+		id = "U" + id[1:]
+	}
+	return line.ValidUserID(id)
+}
 
 func (s *Server) multicast(w http.ResponseWriter, body []byte, reqID string) {
 	req, ok := decodeSend(w, body)
@@ -211,6 +228,10 @@ func (s *Server) multicast(w http.ResponseWriter, body []byte, reqID string) {
 	for i, u := range to {
 		if u == "" {
 			badBody(w, errorDetail{"May not be empty", fmt.Sprintf("to[%d]", i)})
+			return
+		}
+		if !line.ValidUserID(u) {
+			invalidProperty(w, fmt.Sprintf("to[%d]", i))
 			return
 		}
 	}
@@ -240,8 +261,9 @@ func (s *Server) narrowcast(w http.ResponseWriter, body []byte, reqID string) {
 		return
 	}
 	targets := map[string]bool{}
+	small := false // an audience under the minimum is included
 	if len(req.Recipient) > 0 && string(req.Recipient) != "null" {
-		set, detail := s.evalRecipient("recipient", req.Recipient)
+		set, detail := s.evalRecipient("recipient", req.Recipient, &small)
 		if detail != nil {
 			writeError(w, http.StatusBadRequest, detail.Message, *detail)
 			return
@@ -280,11 +302,11 @@ func (s *Server) narrowcast(w http.ResponseWriter, body []byte, reqID string) {
 	}
 	switch {
 	case nc.failCode != 0:
+	case small:
+		nc.failCode, nc.failDesc = 4, fmt.Sprintf("An audience of less than %d recipients is included as a condition of sending.", s.cfg.minAudience)
 	case len(s.ncFail) > 0:
 		nc.failCode, nc.failDesc = s.ncFail[0].failCode, s.ncFail[0].failDesc
 		s.ncFail = s.ncFail[1:]
-	case s.cfg.minAudience > 0 && len(to) < s.cfg.minAudience:
-		nc.failCode, nc.failDesc = 4, fmt.Sprintf("audience must contain at least %d recipients", s.cfg.minAudience)
 	}
 	if nc.failCode == 0 {
 		if !s.charge(w, len(to)) {
@@ -296,7 +318,9 @@ func (s *Server) narrowcast(w http.ResponseWriter, body []byte, reqID string) {
 	fake.WriteJSON(w, http.StatusAccepted, map[string]any{})
 }
 
-func (s *Server) evalRecipient(prop string, raw json.RawMessage) (map[string]bool, *errorDetail) {
+// evalRecipient returns the users a recipient object selects; small is set
+// when it includes an audience under the minimum size.
+func (s *Server) evalRecipient(prop string, raw json.RawMessage, small *bool) (map[string]bool, *errorDetail) {
 	var r struct {
 		Type            string            `json:"type"`
 		AudienceGroupID int64             `json:"audienceGroupId"`
@@ -316,6 +340,9 @@ func (s *Server) evalRecipient(prop string, raw json.RawMessage) (map[string]boo
 		}
 		if a.group.Status != "READY" {
 			return nil, &errorDetail{"audience group is not ready", prop + ".audienceGroupId"}
+		}
+		if s.cfg.minAudience > 0 && len(a.members) < s.cfg.minAudience {
+			*small = true
 		}
 		out := map[string]bool{}
 		for m := range a.members {
@@ -337,7 +364,7 @@ func (s *Server) evalRecipient(prop string, raw json.RawMessage) (map[string]boo
 		case len(r.And) > 0:
 			var acc map[string]bool
 			for i, x := range r.And {
-				set, d := s.evalRecipient(fmt.Sprintf("%s.and[%d]", prop, i), x)
+				set, d := s.evalRecipient(fmt.Sprintf("%s.and[%d]", prop, i), x, small)
 				if d != nil {
 					return nil, d
 				}
@@ -355,7 +382,7 @@ func (s *Server) evalRecipient(prop string, raw json.RawMessage) (map[string]boo
 		case len(r.Or) > 0:
 			acc := map[string]bool{}
 			for i, x := range r.Or {
-				set, d := s.evalRecipient(fmt.Sprintf("%s.or[%d]", prop, i), x)
+				set, d := s.evalRecipient(fmt.Sprintf("%s.or[%d]", prop, i), x, small)
 				if d != nil {
 					return nil, d
 				}
@@ -365,7 +392,7 @@ func (s *Server) evalRecipient(prop string, raw json.RawMessage) (map[string]boo
 			}
 			return acc, nil
 		case len(r.Not) > 0:
-			set, d := s.evalRecipient(prop+".not", r.Not)
+			set, d := s.evalRecipient(prop+".not", r.Not, small)
 			if d != nil {
 				return nil, d
 			}
@@ -443,238 +470,6 @@ func (s *Server) followersIDs(w http.ResponseWriter, r *http.Request) {
 	fake.WriteJSON(w, 200, out)
 }
 
-// audiences
-
-func notFoundAudience(w http.ResponseWriter) {
-	writeError(w, http.StatusBadRequest, "audience group not found", errorDetail{Message: "AUDIENCE_GROUP_NOT_FOUND"})
-}
-
-func (s *Server) audienceRoute(w http.ResponseWriter, r *http.Request, body []byte) {
-	p := strings.TrimPrefix(r.URL.Path, "/v2/bot/audienceGroup/")
-	switch {
-	case p == "upload" && r.Method == http.MethodPost:
-		var req struct {
-			Description       string `json:"description"`
-			UploadDescription string `json:"uploadDescription"`
-			IsIfaAudience     bool   `json:"isIfaAudience"`
-			Audiences         []struct {
-				ID string `json:"id"`
-			} `json:"audiences"`
-		}
-		if json.Unmarshal(body, &req) != nil {
-			writeError(w, http.StatusBadRequest, "The request body is not valid JSON")
-			return
-		}
-		ids := make([]string, len(req.Audiences))
-		for i, a := range req.Audiences {
-			ids[i] = a.ID
-		}
-		s.createAudience(w, req.Description, ids, 10000)
-	case p == "upload" && r.Method == http.MethodPut:
-		var req struct {
-			AudienceGroupID int64 `json:"audienceGroupId"`
-			Audiences       []struct {
-				ID string `json:"id"`
-			} `json:"audiences"`
-		}
-		if json.Unmarshal(body, &req) != nil {
-			writeError(w, http.StatusBadRequest, "The request body is not valid JSON")
-			return
-		}
-		if len(req.Audiences) > 10000 {
-			badBody(w, errorDetail{"Size must be between 0 and 10000", "audiences"})
-			return
-		}
-		a, ok := s.audiences[req.AudienceGroupID]
-		if !ok {
-			notFoundAudience(w)
-			return
-		}
-		for _, x := range req.Audiences {
-			a.members[x.ID] = true
-		}
-		a.addJob(s, len(req.Audiences))
-		fake.WriteJSON(w, http.StatusAccepted, map[string]any{})
-	case p == "upload/byFile" && (r.Method == http.MethodPost || r.Method == http.MethodPut):
-		s.audienceFile(w, r, body)
-	case p == "list" && r.Method == http.MethodGet:
-		s.listAudiences(w, r)
-	case strings.HasSuffix(p, "/updateDescription") && r.Method == http.MethodPut:
-		id, _ := strconv.ParseInt(strings.TrimSuffix(p, "/updateDescription"), 10, 64)
-		a, ok := s.audiences[id]
-		if !ok {
-			notFoundAudience(w)
-			return
-		}
-		var req struct {
-			Description string `json:"description"`
-		}
-		if json.Unmarshal(body, &req) != nil || req.Description == "" || len([]rune(req.Description)) > 120 {
-			badBody(w, errorDetail{"Length must be between 1 and 120", "description"})
-			return
-		}
-		a.group.Description = req.Description
-		fake.WriteJSON(w, 200, map[string]any{})
-	default:
-		id, err := strconv.ParseInt(p, 10, 64)
-		if err != nil {
-			writeError(w, http.StatusNotFound, "Not found")
-			return
-		}
-		a, ok := s.audiences[id]
-		if !ok {
-			notFoundAudience(w)
-			return
-		}
-		switch r.Method {
-		case http.MethodGet:
-			a.polls++
-			if a.group.Status == "IN_PROGRESS" && a.polls > s.cfg.polls {
-				a.group.Status = "READY"
-				for i := range a.jobs {
-					a.jobs[i].JobStatus = "FINISHED"
-				}
-			}
-			a.group.AudienceCount = int64(len(a.members))
-			fake.WriteJSON(w, 200, map[string]any{"audienceGroup": a.group, "jobs": a.jobs})
-		case http.MethodDelete:
-			delete(s.audiences, id)
-			fake.WriteJSON(w, 200, map[string]any{})
-		default:
-			writeError(w, http.StatusMethodNotAllowed, "Method not allowed")
-		}
-	}
-}
-
-func (a *audience) addJob(s *Server, n int) {
-	a.jobs = append(a.jobs, line.AudienceJob{AudienceGroupJobID: s.nextSeq(), AudienceGroupID: a.group.AudienceGroupID,
-		Type: "DIFF_ADD", JobStatus: "QUEUED", AudienceCount: int64(n), Created: s.now().Truncate(time.Second)})
-	if a.group.Status == "READY" {
-		a.jobs[len(a.jobs)-1].JobStatus = "FINISHED"
-	}
-}
-
-func (s *Server) createAudience(w http.ResponseWriter, description string, ids []string, maxIDs int) {
-	if description == "" || len([]rune(description)) > 120 {
-		badBody(w, errorDetail{"Length must be between 1 and 120", "description"})
-		return
-	}
-	if len(ids) > maxIDs {
-		badBody(w, errorDetail{fmt.Sprintf("Size must be between 0 and %d", maxIDs), "audiences"})
-		return
-	}
-	for _, a := range s.audiences {
-		if strings.EqualFold(a.group.Description, description) {
-			writeError(w, http.StatusBadRequest, "An audience group with the same description already exists")
-			return
-		}
-	}
-	id := s.nextSeq()
-	now := s.now().Truncate(time.Second)
-	a := &audience{members: map[string]bool{}, group: line.AudienceGroup{AudienceGroupID: id, Type: "UPLOAD", Description: description,
-		Status: "IN_PROGRESS", Created: now, Permission: "READ_WRITE", CreateRoute: "MESSAGING_API"}}
-	for _, m := range ids {
-		a.members[m] = true
-	}
-	s.audiences[id] = a
-	fake.WriteJSON(w, http.StatusAccepted, map[string]any{"audienceGroupId": id, "createRoute": "MESSAGING_API", "type": "UPLOAD",
-		"description": description, "created": now.Unix(), "permission": "READ_WRITE", "expireTimestamp": now.Unix() + 180*24*3600, "isIfaAudience": false})
-}
-
-func (s *Server) audienceFile(w http.ResponseWriter, r *http.Request, body []byte) {
-	mt, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if err != nil || mt != "multipart/form-data" {
-		writeError(w, http.StatusUnsupportedMediaType, "Content-Type must be multipart/form-data")
-		return
-	}
-	mr := multipart.NewReader(bytes.NewReader(body), params["boundary"])
-	fields := map[string]string{}
-	var ids []string
-	files := 0
-	for {
-		part, err := mr.NextPart()
-		if err != nil {
-			break
-		}
-		var buf bytes.Buffer
-		_, _ = buf.ReadFrom(part)
-		if part.FormName() != "file" {
-			fields[part.FormName()] = buf.String()
-			continue
-		}
-		files++
-		if ct, _, _ := mime.ParseMediaType(part.Header.Get("Content-Type")); ct != "text/plain" {
-			badBody(w, errorDetail{"The file part must be text/plain", "file"})
-			return
-		}
-		for _, l := range strings.Split(buf.String(), "\n") {
-			if l = strings.TrimSpace(l); l != "" {
-				ids = append(ids, l)
-			}
-		}
-	}
-	if files != 1 {
-		badBody(w, errorDetail{"Exactly one file is required", "file"})
-		return
-	}
-	if len(ids) > 1_500_000 {
-		badBody(w, errorDetail{"At most 1500000 ids", "file"})
-		return
-	}
-	if r.Method == http.MethodPost {
-		s.createAudience(w, fields["description"], ids, 1_500_000)
-		return
-	}
-	id, err := strconv.ParseInt(fields["audienceGroupId"], 10, 64)
-	if err != nil {
-		badBody(w, errorDetail{"Must be a number", "audienceGroupId"})
-		return
-	}
-	a, ok := s.audiences[id]
-	if !ok {
-		notFoundAudience(w)
-		return
-	}
-	for _, m := range ids {
-		a.members[m] = true
-	}
-	a.addJob(s, len(ids))
-	fake.WriteJSON(w, http.StatusAccepted, map[string]any{})
-}
-
-func (s *Server) listAudiences(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	page, err := strconv.Atoi(q.Get("page"))
-	if err != nil || page < 1 {
-		writeError(w, http.StatusBadRequest, "Invalid page", errorDetail{"Must be greater than or equal to 1", "page"})
-		return
-	}
-	size := 20
-	if v := q.Get("size"); v != "" {
-		if size, err = strconv.Atoi(v); err != nil || size < 1 || size > 40 {
-			writeError(w, http.StatusBadRequest, "Invalid size", errorDetail{"Must be between 1 and 40", "size"})
-			return
-		}
-	}
-	var all []line.AudienceGroup
-	for _, a := range s.audiences {
-		g := a.group
-		g.AudienceCount = int64(len(a.members))
-		if d := q.Get("description"); d != "" && !strings.Contains(strings.ToLower(g.Description), strings.ToLower(d)) {
-			continue
-		}
-		if st := q.Get("status"); st != "" && string(g.Status) != st {
-			continue
-		}
-		all = append(all, g)
-	}
-	sort.Slice(all, func(i, j int) bool { return all[i].AudienceGroupID < all[j].AudienceGroupID })
-	lo := min((page-1)*size, len(all))
-	hi := min(lo+size, len(all))
-	fake.WriteJSON(w, 200, map[string]any{"audienceGroups": append([]line.AudienceGroup{}, all[lo:hi]...), "hasNextPage": hi < len(all),
-		"totalCount": len(all), "readWriteAudienceGroupTotalCount": len(all), "page": page, "size": size})
-}
-
 // tokens
 
 func tokenError(w http.ResponseWriter, status int, code, desc string) {
@@ -701,6 +496,11 @@ func (s *Server) tokenEndpoint(w http.ResponseWriter, r *http.Request, body []by
 		life, kind := 900, "stateless"
 		if r.URL.Path == "/v2/oauth/accessToken" {
 			life, kind = 30*24*3600, "short-lived"
+			if s.liveTokens(kind) >= MaxShortLivedTokens {
+				tokenError(w, http.StatusBadRequest, "invalid_request",
+					fmt.Sprintf("the channel already has %d valid short-lived channel access tokens", MaxShortLivedTokens))
+				return
+			}
 		}
 		tok := "lt-" + kind + "-" + strings.ReplaceAll(newID(), "-", "")
 		s.tokens[tok] = tokenInfo{expires: s.now().Add(time.Duration(life) * time.Second), kind: kind}
@@ -726,6 +526,23 @@ func (s *Server) tokenEndpoint(w http.ResponseWriter, r *http.Request, body []by
 	default:
 		tokenError(w, http.StatusNotFound, "not_found", "no such endpoint")
 	}
+}
+
+// MaxShortLivedTokens is how many short-lived tokens may be valid at once
+// for a channel; the server refuses to issue more (400 invalid_request, in
+// the token endpoints' error shape; LINE's wording is not documented).
+// Expired and revoked tokens do not count.
+const MaxShortLivedTokens = 30
+
+// liveTokens counts the tokens of kind that have not expired.
+func (s *Server) liveTokens(kind string) int {
+	n := 0
+	for _, ti := range s.tokens {
+		if ti.kind == kind && (ti.expires.IsZero() || s.now().Before(ti.expires)) {
+			n++
+		}
+	}
+	return n
 }
 
 func parseForm(r *http.Request, body []byte) (url.Values, error) {

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"sort"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/shopcrm/shopcrm"
 	"github.com/shopcrm/shopcrm/internal/fake"
+	"github.com/shopcrm/shopcrm/internal/transport"
 	"github.com/shopcrm/shopcrm/line"
 	"github.com/shopcrm/shopcrm/shopcrmtest"
 )
@@ -31,7 +33,8 @@ const (
 
 // Fault is a scripted failure; see [shopcrmtest.Fault]. Its Op is an
 // endpoint class ("push", "multicast", "narrowcast", "broadcast",
-// "audience", "other", the values of line.Endpoint) or a request path
+// "audience", "audience-read", "other", the values of line.Endpoint) or a
+// request path
 // ("/v2/bot/message/push").
 type Fault = shopcrmtest.Fault
 
@@ -40,24 +43,28 @@ type Fault = shopcrmtest.Fault
 type FaultKind = shopcrmtest.FaultKind
 
 // Stats counts what the server did; see [shopcrmtest.Stats]. Its ops are
-// the endpoint classes, and 429s of the enforced per-endpoint limits count
-// as throttled (monthly-quota 429s do not).
+// the endpoint classes, and 429s of the enforced per-endpoint limits and of
+// the audience job limit count as throttled (monthly-quota 429s do not).
 type Stats = shopcrmtest.Stats
 
 // OpStats counts what the server did for one endpoint class.
 type OpStats = shopcrmtest.OpStats
 
-// DefaultLimits are LINE's documented limits with a small burst to absorb
-// network jitter (multicast 200/s, narrowcast and broadcast 60/hour,
-// audience writes 60/min, others 2,000/s).
+// DefaultLimits are LINE's documented limits (multicast 200/s, narrowcast
+// and broadcast 60/hour, audience writes and reads 60/min, others 2,000/s).
+// The per-second ones are token buckets with a small burst to absorb
+// network jitter; for the classes LINE counts per hour or minute (see
+// line.Endpoint.Window) the server admits PerSecond × Window requests in any
+// window of its clock, and Burst is not used.
 func DefaultLimits() map[line.Endpoint]shopcrm.RateLimit {
 	return map[line.Endpoint]shopcrm.RateLimit{
-		line.EndpointPush:       {PerSecond: 2000, Burst: 200},
-		line.EndpointMulticast:  {PerSecond: 200, Burst: 20},
-		line.EndpointNarrowcast: {PerSecond: 60.0 / 3600, Burst: 60},
-		line.EndpointBroadcast:  {PerSecond: 60.0 / 3600, Burst: 60},
-		line.EndpointAudience:   {PerSecond: 1, Burst: 60},
-		line.EndpointOther:      {PerSecond: 2000, Burst: 200},
+		line.EndpointPush:         {PerSecond: 2000, Burst: 200},
+		line.EndpointMulticast:    {PerSecond: 200, Burst: 20},
+		line.EndpointNarrowcast:   {PerSecond: 60.0 / 3600},
+		line.EndpointBroadcast:    {PerSecond: 60.0 / 3600},
+		line.EndpointAudience:     {PerSecond: 1},
+		line.EndpointAudienceRead: {PerSecond: 1},
+		line.EndpointOther:        {PerSecond: 2000, Burst: 200},
 	}
 }
 
@@ -68,6 +75,8 @@ type config struct {
 	quota                    int64 // <0: none
 	polls                    int
 	minAudience              int
+	audienceJobs             int
+	jobDuration              time.Duration
 }
 
 // Option configures a Server.
@@ -83,7 +92,9 @@ func WithChannel(id, secret string) Option {
 func WithToken(tok string) Option { return func(c *config) { c.token = tok } }
 
 // WithRateLimit sets the enforced limit of an endpoint class: PerSecond
-// requests per second with bursts of Burst. PerSecond ≤ 0 disables it.
+// requests per second with bursts of Burst, or, for a class LINE counts per
+// hour or minute, PerSecond × line.Endpoint.Window requests in any window.
+// PerSecond ≤ 0 disables it.
 func WithRateLimit(e line.Endpoint, l shopcrm.RateLimit) Option {
 	return func(c *config) { c.limits[e] = l }
 }
@@ -104,7 +115,8 @@ func WithQuota(n int64) Option { return func(c *config) { c.quota = n } }
 func WithFaults(f ...Fault) Option { return func(c *config) { c.Faults = append(c.Faults, f...) } }
 
 // WithProgressPolls sets how many progress reads a narrowcast spends in each
-// of waiting and sending, and an audience in IN_PROGRESS (default 1).
+// of waiting and sending, and how many reads of its group an audience job
+// spends in each of QUEUED and WORKING (default 1). 0 finishes them at once.
 func WithProgressPolls(n int) Option { return func(c *config) { c.polls = max(n, 0) } }
 
 // WithChaos makes each request that no scripted fault matched fail with
@@ -114,9 +126,16 @@ func WithChaos(seed uint64, rate float64, kinds ...FaultKind) Option {
 	return func(c *config) { c.Chaos = fake.Chaos{Seed: seed, Rate: rate, Kinds: kinds} }
 }
 
-// WithMinNarrowcastAudience makes narrowcasts to fewer than n recipients
-// fail with error code 4, as LINE does for n = 50 (default 0: off).
-func WithMinNarrowcastAudience(n int) Option { return func(c *config) { c.minAudience = n } }
+// DefaultMinNarrowcastAudience is LINE's smallest audience a narrowcast may
+// include: a narrowcast with an audience of fewer recipients is accepted
+// (202) and then fails with error code 4.
+const DefaultMinNarrowcastAudience = 50
+
+// WithMinNarrowcastAudience sets the smallest audience a narrowcast may
+// include (default [DefaultMinNarrowcastAudience], as LINE); n ≤ 0 turns
+// the check off. A narrowcast including a smaller audience is accepted and
+// then fails with error code 4.
+func WithMinNarrowcastAudience(n int) Option { return func(c *config) { c.minAudience = max(n, 0) } }
 
 // WithNow starts the server's clock at t (it then runs at real speed).
 func WithNow(t time.Time) Option { return func(c *config) { c.Now = t } }
@@ -144,7 +163,20 @@ type Request struct {
 type keyEntry struct {
 	requestID string
 	at        time.Time
+	raced     bool // a narrowcast retry was already accepted and failed with error code 3
 }
+
+// NarrowcastRaceWindow is how long after a narrowcast was accepted the
+// first retry with its key is itself accepted (202) and then fails with
+// error code 3, as when LINE detects the conflict after accepting the
+// retry; any other retry within 24 hours is answered 409. LINE does not
+// document when it answers which; this is the fake's model.
+const NarrowcastRaceWindow = time.Minute
+
+// msgRetryAccepted is the failedDescription of a narrowcast retry found to
+// conflict after it was accepted (error code 3); LINE's wording is not
+// documented, this is the OpenAPI description of the code.
+const msgRetryAccepted = "A conflict error of requests occurs because a request that has already been accepted is retried."
 
 type tokenInfo struct {
 	expires time.Time // zero: never
@@ -157,13 +189,6 @@ type narrowcast struct {
 	polls               int
 	failCode            int64
 	failDesc            string
-}
-
-type audience struct {
-	group   line.AudienceGroup
-	members map[string]bool
-	jobs    []line.AudienceJob
-	polls   int
 }
 
 // Server is a fake LINE API server.
@@ -183,9 +208,11 @@ type Server struct {
 	audiences   map[int64]*audience
 	nextID      int64
 	limiters    map[line.Endpoint]*rate.Limiter
+	windows     map[line.Endpoint]*transport.Window
 	usage       int64
 	usageMonth  string
 	ncFail      []narrowcast
+	jobFail     []string
 	eventSeq    uint64
 }
 
@@ -193,7 +220,8 @@ type Server struct {
 // cannot carry out.
 func NewServer(opts ...Option) *Server {
 	cfg := config{channelID: DefaultChannelID, secret: DefaultChannelSecret, token: DefaultToken,
-		limits: DefaultLimits(), quota: -1, polls: 1}
+		limits: DefaultLimits(), quota: -1, polls: 1, minAudience: DefaultMinNarrowcastAudience,
+		audienceJobs: DefaultAudienceJobs, jobDuration: DefaultAudienceJobDuration}
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -212,9 +240,14 @@ func NewServer(opts ...Option) *Server {
 		audiences:   map[int64]*audience{},
 		nextID:      1000000000,
 		limiters:    map[line.Endpoint]*rate.Limiter{},
+		windows:     map[line.Endpoint]*transport.Window{},
 	}
 	for e, l := range cfg.limits {
-		if l.PerSecond > 0 {
+		switch w := e.Window(); {
+		case l.PerSecond <= 0:
+		case w > 0:
+			s.windows[e] = transport.NewWindow(max(int(math.Round(l.PerSecond*w.Seconds())), 1), w)
+		default:
 			s.limiters[e] = rate.NewLimiter(rate.Limit(l.PerSecond), max(l.Burst, 1))
 		}
 	}
@@ -270,8 +303,19 @@ func (s *Server) Advance(d time.Duration) { s.base.Advance(d) }
 // SetNow sets the server's clock to t.
 func (s *Server) SetNow(t time.Time) { s.base.SetNow(t) }
 
-// AddFollowers adds friends of the account, each with a default profile.
+// UserID returns a well-formed LINE user id numbered n: "U" and n in 32
+// lowercase hex digits. The server refuses user ids of any other form, as
+// LINE does.
+func UserID(n uint64) string { return fmt.Sprintf("U%032x", n) }
+
+// AddFollowers adds friends of the account, each with a default profile. It
+// panics on an id that is not a LINE user id (see [UserID]).
 func (s *Server) AddFollowers(userIDs ...string) {
+	for _, id := range userIDs {
+		if !line.ValidUserID(id) {
+			panic(fmt.Sprintf("linetest: AddFollowers: %q is not a LINE user id (U and 32 lowercase hex digits)", id))
+		}
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, id := range userIDs {
@@ -283,7 +327,8 @@ func (s *Server) AddFollowers(userIDs ...string) {
 	}
 }
 
-// SetProfile adds or replaces a follower's profile.
+// SetProfile adds or replaces a follower's profile. It panics on a
+// malformed user id, as AddFollowers does.
 func (s *Server) SetProfile(p line.Profile) {
 	s.AddFollowers(p.UserID)
 	s.mu.Lock()
@@ -351,7 +396,8 @@ func (s *Server) Requests() []Request {
 func (s *Server) Stats() Stats { return s.base.Stats() }
 
 // AudienceMembers returns the members of an audience group, sorted, and
-// whether it exists.
+// whether it exists: the users of its finished upload jobs, those a
+// narrowcast to it reaches.
 func (s *Server) AudienceMembers(id int64) ([]string, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -359,6 +405,7 @@ func (s *Server) AudienceMembers(id int64) ([]string, bool) {
 	if !ok {
 		return nil, false
 	}
+	s.refresh(a)
 	out := make([]string, 0, len(a.members))
 	for m := range a.members {
 		out = append(out, m)
@@ -406,6 +453,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		if lim := s.limiters[class]; lim != nil && !lim.AllowN(s.now(), 1) {
 			limited = true
 		}
+		if win := s.windows[class]; win != nil && !win.Allow(s.now()) {
+			limited = true
+		}
 		s.mu.Unlock()
 	}
 	body, _, ok := s.base.Receive(w, r)
@@ -433,6 +483,8 @@ func classify(method, path string) (e line.Endpoint, send bool) {
 		return line.EndpointBroadcast, true
 	case strings.HasPrefix(path, "/v2/bot/audienceGroup/") && method != http.MethodGet:
 		return line.EndpointAudience, false
+	case strings.HasPrefix(path, "/v2/bot/audienceGroup/"):
+		return line.EndpointAudienceRead, false
 	}
 	return line.EndpointOther, false
 }
@@ -480,7 +532,7 @@ const (
 func validOp(op string) error {
 	switch line.Endpoint(op) {
 	case line.EndpointPush, line.EndpointMulticast, line.EndpointNarrowcast, line.EndpointBroadcast,
-		line.EndpointAudience, line.EndpointOther:
+		line.EndpointAudience, line.EndpointAudienceRead, line.EndpointOther:
 		return nil
 	}
 	if strings.HasPrefix(op, "/v2/bot/") || isTokenPath(op) {
@@ -520,7 +572,7 @@ func (s *Server) dispatch(w *httptest.ResponseRecorder, r *http.Request, body []
 			s.tokenEndpoint(w, r, body)
 			return
 		}
-		s.act(w, r, body, reqID, send, key)
+		s.act(w, r, body, reqID, class, send, key)
 	})
 	return fault
 }
@@ -552,10 +604,19 @@ func (s *Server) admit(w http.ResponseWriter, r *http.Request, class line.Endpoi
 }
 
 // act carries out an admitted request: a send whose retry key was accepted
-// in the last 24 hours answers 409 with the first request's id.
-func (s *Server) act(w *httptest.ResponseRecorder, r *http.Request, body []byte, reqID string, send bool, key string) {
+// in the last 24 hours answers 409 with the first request's id, except the
+// first narrowcast retry within NarrowcastRaceWindow, accepted and then
+// failed with error code 3.
+func (s *Server) act(w *httptest.ResponseRecorder, r *http.Request, body []byte, reqID string, class line.Endpoint, send bool, key string) {
 	if send && key != "" {
 		if e, ok := s.keys[key]; ok && s.now().Sub(e.at) < 24*time.Hour {
+			if class == line.EndpointNarrowcast && !e.raced && s.now().Sub(e.at) < NarrowcastRaceWindow {
+				e.raced = true
+				s.keys[key] = e
+				s.narrowcasts[reqID] = &narrowcast{accepted: s.now(), failCode: 3, failDesc: msgRetryAccepted}
+				fake.WriteJSON(w, http.StatusAccepted, map[string]any{})
+				return
+			}
 			w.Header().Set("x-line-accepted-request-id", e.requestID)
 			writeError(w, http.StatusConflict, "The retry key is already accepted")
 			return

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"mime/multipart"
 	"net/http"
@@ -55,7 +56,7 @@ func TestServerRejects(t *testing.T) {
 	srv := linetest.NewServer()
 	defer srv.Close()
 	tok := srv.Token()
-	push := `{"to":"U1","messages":[{"type":"text","text":"hi"}]}`
+	push := `{"to":"U00000000000000000000000000000001","messages":[{"type":"text","text":"hi"}]}`
 	tests := []struct {
 		name    string
 		method  string
@@ -70,10 +71,10 @@ func TestServerRejects(t *testing.T) {
 		{"unknown token", "GET", "/v2/bot/message/quota", "nope-nope", nil, "", 401, "Authentication failed"},
 		{"retry key elsewhere", "GET", "/v2/bot/message/quota", tok, map[string]string{"X-Line-Retry-Key": key}, "", 400, "not supported"},
 		{"malformed key", "POST", "/v2/bot/message/push", tok, map[string]string{"X-Line-Retry-Key": "order-1"}, push, 400, "invalid"},
-		{"no messages", "POST", "/v2/bot/message/push", tok, nil, `{"to":"U1","messages":[]}`, 400, "1 error(s)"},
-		{"long text", "POST", "/v2/bot/message/push", tok, nil, `{"to":"U1","messages":[{"type":"text","text":"` + strings.Repeat("a", 5001) + `"}]}`, 400, "1 error(s)"},
-		{"unknown type", "POST", "/v2/bot/message/push", tok, nil, `{"to":"U1","messages":[{"type":"hologram"}]}`, 400, "1 error(s)"},
-		{"501 recipients", "POST", "/v2/bot/message/multicast", tok, nil, `{"to":[` + strings.Repeat(`"U1",`, 500) + `"U1"],"messages":[{"type":"text","text":"x"}]}`, 400, "1 error(s)"},
+		{"no messages", "POST", "/v2/bot/message/push", tok, nil, `{"to":"U00000000000000000000000000000001","messages":[]}`, 400, "1 error(s)"},
+		{"long text", "POST", "/v2/bot/message/push", tok, nil, `{"to":"U00000000000000000000000000000001","messages":[{"type":"text","text":"` + strings.Repeat("a", 5001) + `"}]}`, 400, "1 error(s)"},
+		{"unknown type", "POST", "/v2/bot/message/push", tok, nil, `{"to":"U00000000000000000000000000000001","messages":[{"type":"hologram"}]}`, 400, "1 error(s)"},
+		{"501 recipients", "POST", "/v2/bot/message/multicast", tok, nil, `{"to":[` + strings.Repeat(`"U00000000000000000000000000000001",`, 500) + `"U00000000000000000000000000000001"],"messages":[{"type":"text","text":"x"}]}`, 400, "1 error(s)"},
 		{"missing audience", "GET", "/v2/bot/audienceGroup/77", tok, nil, "", 400, "audience group not found"},
 	}
 	for _, tt := range tests {
@@ -88,15 +89,167 @@ func TestServerRejects(t *testing.T) {
 			}
 		})
 	}
-	if got := srv.Messages("U1"); len(got) != 0 {
+	if got := srv.Messages("U00000000000000000000000000000001"); len(got) != 0 {
 		t.Errorf("rejected sends delivered %d messages", len(got))
+	}
+}
+
+// TestServerUserIDs: user ids are "U" and 32 lowercase hex digits in every
+// send and upload (push also takes group and room ids); the server answers
+// others with LINE's 400 and refuses to seed them.
+func TestServerUserIDs(t *testing.T) {
+	srv := linetest.NewServer()
+	defer srv.Close()
+	u := linetest.UserID(0xfeed)
+	h := map[string]string{"Content-Type": "application/json"}
+	send := func(path, to string) answer {
+		return do(t, srv, "POST", path, srv.Token(), h, strings.NewReader(`{"to":`+to+`,"messages":[{"type":"text","text":"x"}]}`))
+	}
+	for _, tt := range []struct {
+		path, to string
+		status   int
+		message  string
+	}{
+		{"/v2/bot/message/push", `"` + u + `"`, 200, ""},
+		{"/v2/bot/message/push", `"C` + u[1:] + `"`, 200, ""},
+		{"/v2/bot/message/push", `"R` + u[1:] + `"`, 200, ""},
+		{"/v2/bot/message/push", `"U1"`, 400, "The property, 'to', in the request body is invalid"},
+		{"/v2/bot/message/push", `"` + strings.ToUpper(u) + `"`, 400, "'to'"},
+		{"/v2/bot/message/push", `"X` + u[1:] + `"`, 400, "'to'"},
+		{"/v2/bot/message/multicast", `["` + u + `","` + u + `0"]`, 400, "'to[1]'"},
+		{"/v2/bot/message/multicast", `["C` + u[1:] + `"]`, 400, "'to[0]'"},
+	} {
+		a := send(tt.path, tt.to)
+		msg, _ := a.Body["message"].(string)
+		if a.Status != tt.status || !strings.Contains(msg, tt.message) {
+			t.Errorf("%s to %s = %d %v; want %d %q", tt.path, tt.to, a.Status, a.Body, tt.status, tt.message)
+		}
+	}
+	if n := len(srv.Messages(u)); n != 1 {
+		t.Errorf("%s received %d messages, want 1", u, n)
+	}
+	create := do(t, srv, "POST", "/v2/bot/audienceGroup/upload", srv.Token(), h,
+		strings.NewReader(`{"description":"bad","audiences":[{"id":"`+u+`"},{"id":"nobody"}]}`))
+	if msg, _ := create.Body["message"].(string); create.Status != 400 || !strings.Contains(msg, "'audiences[1].id'") {
+		t.Errorf("audience with a bad id = %d %v", create.Status, create.Body)
+	}
+	ifa := do(t, srv, "POST", "/v2/bot/audienceGroup/upload", srv.Token(), h,
+		strings.NewReader(`{"description":"ifa","isIfaAudience":true,"audiences":[{"id":"123e4567-e89b-12d3-a456-426614174000"}]}`))
+	if ifa.Status != 202 {
+		t.Errorf("IFA audience = %d %v", ifa.Status, ifa.Body)
+	}
+	func() {
+		defer func() {
+			if recover() == nil {
+				t.Error("AddFollowers accepted a malformed id")
+			}
+		}()
+		srv.AddFollowers(u, "U1")
+	}()
+}
+
+// TestServerAudienceJobs: an upload job is QUEUED, WORKING, then FINISHED,
+// moved by reads of its group or by the clock; its users join the audience
+// when it finishes; too many running jobs on one audience get a 429 in
+// LINE's shape.
+func TestServerAudienceJobs(t *testing.T) {
+	srv := linetest.NewServer(linetest.WithAudienceJobs(1))
+	defer srv.Close()
+	h := map[string]string{"Content-Type": "application/json"}
+	u := linetest.UserID(1)
+	a := do(t, srv, "POST", "/v2/bot/audienceGroup/upload", srv.Token(), h,
+		strings.NewReader(`{"description":"jobs","audiences":[{"id":"`+u+`"}]}`))
+	if a.Status != 202 {
+		t.Fatalf("create = %d %v", a.Status, a.Body)
+	}
+	id := fmt.Sprint(int64(a.Body["audienceGroupId"].(float64)))
+	path := "/v2/bot/audienceGroup/" + id
+	state := func() string {
+		g := do(t, srv, "GET", path, srv.Token(), nil, nil)
+		group := g.Body["audienceGroup"].(map[string]any)
+		jobs := g.Body["jobs"].([]any)
+		count, _ := group["audienceCount"].(float64) // omitted when 0
+		return fmt.Sprintf("%v %v %v", group["status"], jobs[len(jobs)-1].(map[string]any)["jobStatus"], count)
+	}
+	add := func(user string) answer {
+		return do(t, srv, "PUT", "/v2/bot/audienceGroup/upload", srv.Token(), h,
+			strings.NewReader(`{"audienceGroupId":`+id+`,"audiences":[{"id":"`+user+`"}]}`))
+	}
+	var got []string
+	for range 3 {
+		got = append(got, state())
+	}
+	if a := add(linetest.UserID(2)); a.Status != 202 {
+		t.Fatalf("add = %d %v", a.Status, a.Body)
+	}
+	busy := add(linetest.UserID(3))
+	if msg, _ := busy.Body["message"].(string); busy.Status != 429 || msg == "" || busy.Body["details"] != nil {
+		t.Errorf("second running job = %d %v", busy.Status, busy.Body)
+	}
+	srv.Advance(linetest.DefaultAudienceJobDuration / 2)
+	got = append(got, state())
+	srv.Advance(linetest.DefaultAudienceJobDuration / 2)
+	got = append(got, state())
+	want := []string{"IN_PROGRESS QUEUED 0", "IN_PROGRESS WORKING 0", "READY FINISHED 1", "READY WORKING 1", "READY FINISHED 2"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("states (-want +got):\n%s", diff)
+	}
+	if a := add(linetest.UserID(3)); a.Status != 202 {
+		t.Errorf("add after the job finished = %d %v", a.Status, a.Body)
+	}
+	if n := srv.Stats().Ops["audience"].Throttled; n != 1 {
+		t.Errorf("throttled = %d", n)
+	}
+}
+
+// TestServerNarrowcastRetryConflict: the first narrowcast retry within
+// NarrowcastRaceWindow of the original is accepted and fails with error code
+// 3; later retries get 409 naming the original; sends nothing twice.
+func TestServerNarrowcastRetryConflict(t *testing.T) {
+	srv := linetest.NewServer()
+	defer srv.Close()
+	srv.AddFollowers(linetest.UserID(1))
+	h := map[string]string{"X-Line-Retry-Key": key, "Content-Type": "application/json"}
+	post := func() answer {
+		return do(t, srv, "POST", "/v2/bot/message/narrowcast", srv.Token(), h, strings.NewReader(`{"messages":[{"type":"text","text":"x"}]}`))
+	}
+	progress := func(id string) map[string]any {
+		var a answer
+		for range 3 {
+			a = do(t, srv, "GET", "/v2/bot/message/progress/narrowcast?requestId="+id, srv.Token(), nil, nil)
+		}
+		return a.Body
+	}
+	first, retry := post(), post()
+	if first.Status != 202 || retry.Status != 202 {
+		t.Fatalf("first %d, retry %d", first.Status, retry.Status)
+	}
+	if p := progress(retry.Header.Get("x-line-request-id")); p["phase"] != "failed" || p["errorCode"] != float64(3) {
+		t.Errorf("retry progress = %v", p)
+	}
+	if p := progress(first.Header.Get("x-line-request-id")); p["phase"] != "succeeded" {
+		t.Errorf("original progress = %v", p)
+	}
+	again := post()
+	if again.Status != 409 || again.Header.Get("x-line-accepted-request-id") != first.Header.Get("x-line-request-id") {
+		t.Errorf("second retry = %d %v", again.Status, again.Header)
+	}
+	if n := len(srv.Messages(linetest.UserID(1))); n != 1 {
+		t.Errorf("delivered %d times", n)
+	}
+	// Past the window, the first retry of another key is answered 409.
+	h["X-Line-Retry-Key"] = "123e4567-e89b-12d3-a456-426614174001"
+	post()
+	srv.Advance(linetest.NarrowcastRaceWindow)
+	if late := post(); late.Status != 409 {
+		t.Errorf("retry after the window = %d", late.Status)
 	}
 }
 
 func TestServerRetryKeyWindow(t *testing.T) {
 	srv := linetest.NewServer()
 	defer srv.Close()
-	body := `{"to":"U1","messages":[{"type":"text","text":"hi"}]}`
+	body := `{"to":"U00000000000000000000000000000001","messages":[{"type":"text","text":"hi"}]}`
 	h := map[string]string{"X-Line-Retry-Key": key, "Content-Type": "application/json"}
 	first := do(t, srv, "POST", "/v2/bot/message/push", srv.Token(), h, strings.NewReader(body))
 	second := do(t, srv, "POST", "/v2/bot/message/push", srv.Token(), h, strings.NewReader(body))
@@ -111,7 +264,7 @@ func TestServerRetryKeyWindow(t *testing.T) {
 	if a := do(t, srv, "POST", "/v2/bot/message/push", srv.Token(), h, strings.NewReader(body)); a.Status != 200 {
 		t.Errorf("after 25h: %d", a.Status)
 	}
-	if n := len(srv.Messages("U1")); n != 2 {
+	if n := len(srv.Messages("U00000000000000000000000000000001")); n != 2 {
 		t.Errorf("delivered %d", n)
 	}
 }
@@ -150,6 +303,45 @@ func TestServerTokens(t *testing.T) {
 	}
 }
 
+// TestServerShortLivedTokenLimit: at most 30 short-lived tokens are valid
+// at once for a channel; revoked and expired ones do not count.
+func TestServerShortLivedTokenLimit(t *testing.T) {
+	srv := linetest.NewServer()
+	defer srv.Close()
+	form := url.Values{"grant_type": {"client_credentials"}, "client_id": {srv.ChannelID()}, "client_secret": {srv.ChannelSecret().Reveal()}}
+	h := map[string]string{"Content-Type": "application/x-www-form-urlencoded"}
+	issue := func() answer {
+		return do(t, srv, "POST", "/v2/oauth/accessToken", "", h, strings.NewReader(form.Encode()))
+	}
+	var first string
+	for i := range linetest.MaxShortLivedTokens {
+		a := issue()
+		if a.Status != 200 {
+			t.Fatalf("token %d: %d %v", i+1, a.Status, a.Body)
+		}
+		if i == 0 {
+			first = a.Body["access_token"].(string)
+		}
+	}
+	if a := issue(); a.Status != 400 || a.Body["error"] != "invalid_request" || a.Body["error_description"] == nil {
+		t.Fatalf("31st token = %d %v", a.Status, a.Body)
+	}
+	do(t, srv, "POST", "/v2/oauth/revoke", "", h, strings.NewReader(url.Values{"access_token": {first}}.Encode()))
+	if a := issue(); a.Status != 200 {
+		t.Errorf("after a revoke: %d %v", a.Status, a.Body)
+	}
+	if a := issue(); a.Status != 400 {
+		t.Errorf("31 valid tokens: %d", a.Status)
+	}
+	if a := do(t, srv, "POST", "/oauth2/v3/token", "", h, strings.NewReader(form.Encode())); a.Status != 200 {
+		t.Errorf("stateless tokens are not limited: %d", a.Status)
+	}
+	srv.Advance(30 * 24 * time.Hour)
+	if a := issue(); a.Status != 200 {
+		t.Errorf("after they expired: %d %v", a.Status, a.Body)
+	}
+}
+
 func TestServerAudienceFilePartType(t *testing.T) {
 	srv := linetest.NewServer()
 	defer srv.Close()
@@ -161,7 +353,7 @@ func TestServerAudienceFilePartType(t *testing.T) {
 		ph.Set("Content-Disposition", `form-data; name="file"; filename="ids.txt"`)
 		ph.Set("Content-Type", ct)
 		w, _ := mw.CreatePart(ph)
-		io.WriteString(w, "U1\nU2\n")
+		io.WriteString(w, "U00000000000000000000000000000001\nU00000000000000000000000000000002\n")
 		mw.Close()
 		a := do(t, srv, "POST", "/v2/bot/audienceGroup/upload/byFile", srv.Token(), map[string]string{"Content-Type": mw.FormDataContentType()}, &buf)
 		want := 400
@@ -179,9 +371,9 @@ func TestServerLimitsAndClock(t *testing.T) {
 	defer srv.Close()
 	c := srv.Client(line.WithEndpointLimit(line.EndpointBroadcast, line.RateLimit{}), line.WithRetryPolicy(noRetry()))
 	ctx := context.Background()
-	srv.AddFollowers("U1")
+	srv.AddFollowers("U00000000000000000000000000000001")
 	msg := []line.Message{line.TextMessage{Text: "x"}}
-	for i := 0; i < 60; i++ {
+	for i := 0; i < 60; i++ { // all at once: the fake counts 60 an hour, not a bucket
 		srv.AddFaults(linetest.Fault{Op: "broadcast", Kind: shopcrmtest.FaultStatus, Status: 500}) // not acting keeps the quota
 		_, _, _ = c.Messages.Broadcast(ctx, &line.BroadcastRequest{Messages: msg})
 	}
@@ -189,7 +381,13 @@ func TestServerLimitsAndClock(t *testing.T) {
 	if !errors.Is(err, line.ErrRateLimited) || srv.Stats().Ops["broadcast"].Throttled != 1 {
 		t.Fatalf("61st broadcast in an hour: %v, throttled %d", err, srv.Stats().Ops["broadcast"].Throttled)
 	}
-	srv.Advance(time.Hour)
+	// Half an hour on, the hour still holds 60: a bucket would have let 30
+	// more through, LINE's window does not.
+	srv.Advance(30 * time.Minute)
+	if _, _, err := c.Messages.Broadcast(ctx, &line.BroadcastRequest{Messages: msg}); !errors.Is(err, line.ErrRateLimited) {
+		t.Fatalf("after half an hour: %v", err)
+	}
+	srv.Advance(30 * time.Minute)
 	if _, _, err := c.Messages.Broadcast(ctx, &line.BroadcastRequest{Messages: msg}); err != nil {
 		t.Fatalf("after an hour: %v", err)
 	}
@@ -205,7 +403,7 @@ func TestServerLimitsAndClock(t *testing.T) {
 		t.Errorf("usage in a new month = %d", got)
 	}
 	var got []string
-	for _, r := range srv.Messages("U1") {
+	for _, r := range srv.Messages("U00000000000000000000000000000001") {
 		got = append(got, r.Endpoint.String())
 	}
 	if diff := cmp.Diff([]string{"broadcast", "broadcast"}, got); diff != "" {
@@ -219,7 +417,7 @@ func TestServerFaultsByClassAndPath(t *testing.T) {
 		linetest.Fault{Op: "push", Kind: shopcrmtest.FaultRateLimit, RetryAfter: "0.01"},
 	))
 	defer srv.Close()
-	push := `{"to":"U1","messages":[{"type":"text","text":"hi"}]}`
+	push := `{"to":"U00000000000000000000000000000001","messages":[{"type":"text","text":"hi"}]}`
 	h := map[string]string{"Content-Type": "application/json"}
 	if a := do(t, srv, "GET", "/v2/bot/message/quota", srv.Token(), nil, nil); a.Status != 401 || !strings.Contains(a.Body["message"].(string), "Authentication failed") {
 		t.Errorf("quota = %d %v", a.Status, a.Body)
