@@ -1310,3 +1310,19 @@ func TestFollowersStuckCursor(t *testing.T) {
 		t.Fatalf("err = %v after %d calls", last, calls.Load())
 	}
 }
+
+// TestBadInputNoPanic: inputs that used to panic are refused with an
+// *InputError naming the field.
+func TestBadInputNoPanic(t *testing.T) {
+	_, c := newFake(t)
+	ctx := context.Background()
+	var nilText *line.TextMessage
+	_, _, err := c.Messages.Push(ctx, &line.PushRequest{To: linetest.UserID(1), Messages: []line.Message{nilText}})
+	var ie *line.InputError
+	if !errors.As(err, &ie) || ie.Field != "Messages[0]" {
+		t.Errorf("typed nil message: %v", err)
+	}
+	if _, err := line.AccountLinkURL("javascript:alert(1)", "tok", "nonce"); !errors.As(err, &ie) || ie.Field != "base" {
+		t.Errorf("javascript base: %v", err)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"reflect"
 	"unicode/utf16"
 )
 
@@ -189,6 +190,11 @@ func validateMessages(msgs []Message) error {
 		f := fmt.Sprintf("Messages[%d]", i)
 		if m == nil {
 			return invalid(f, "nil")
+		}
+		// A nil *TextMessage and the like is a Message too; calling it
+		// would panic.
+		if v := reflect.ValueOf(m); v.Kind() == reflect.Pointer && v.IsNil() {
+			return invalid(f, "nil %T", m)
 		}
 		if err := m.validate(f); err != nil {
 			return err

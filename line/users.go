@@ -144,8 +144,8 @@ func AccountLinkURL(base, linkToken, nonce string) (string, error) {
 		return "", invalid("nonce", "empty")
 	}
 	u, err := url.Parse(base)
-	if err != nil || u.Scheme == "" {
-		return "", invalid("base", "%q is not an absolute URL", base)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return "", invalid("base", "%q is not an absolute http(s) URL", base)
 	}
 	q := u.Query()
 	q.Set("linkToken", linkToken)

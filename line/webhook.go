@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"sync"
 	"time"
 )
 
@@ -217,11 +218,39 @@ func parseEvent(raw json.RawMessage) Event {
 
 // WebhookHandler is an http.Handler for LINE webhooks: it reads at most
 // MaxBody bytes, answers 413 beyond, 401 on a bad signature, 400 on a bad
-// body, calls Handle and answers 200 (500 when Handle fails).
+// body, drops events it has handled before, calls Handle with the rest and
+// answers 200 (500 when Handle fails).
+//
+// LINE redelivers an event whose delivery failed (with isRedelivery set),
+// and anyone who captured a signed body can replay it: the signature has
+// no timestamp. Events are therefore deduplicated on their webhookEventId
+// through Dedupe; an event whose handling fails is released, so that LINE's
+// redelivery is handled again. A webhook whose events were all handled
+// already is answered 200 without calling Handle.
 type WebhookHandler struct {
 	Secrets []Secret // the channel secret; two during a rotation
 	MaxBody int64    // DefaultMaxWebhookBody when 0
 	Handle  func(ctx context.Context, cb *Callback) error
+	// Dedupe remembers handled events; nil means an in-process
+	// MemoryDedupe created on first use. Share a store between processes
+	// that serve the same channel.
+	Dedupe DedupeStore
+	// MaxAge, when positive, drops events older than this (by their
+	// timestamp). Redelivered events keep their original timestamp, so a
+	// short MaxAge also drops legitimate redeliveries; it is off by
+	// default and dedupe alone stops replays within the store's memory.
+	MaxAge time.Duration
+
+	once sync.Once
+	mem  *MemoryDedupe
+}
+
+func (h *WebhookHandler) store() DedupeStore {
+	if h.Dedupe != nil {
+		return h.Dedupe
+	}
+	h.once.Do(func() { h.mem = NewMemoryDedupe(0, 0) })
+	return h.mem
 }
 
 // ServeHTTP implements http.Handler.
@@ -252,11 +281,52 @@ func (h *WebhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "bad body", http.StatusBadRequest)
 		return
 	}
+	ctx := r.Context()
+	fresh, claimed, err := h.claim(ctx, cb.Events)
+	if err != nil {
+		http.Error(w, "dedupe store failed", http.StatusInternalServerError)
+		return
+	}
+	if len(cb.Events) > 0 && len(fresh) == 0 {
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	cb.Events = fresh
 	if h.Handle != nil {
-		if err := h.Handle(r.Context(), cb); err != nil {
+		if err := h.Handle(ctx, cb); err != nil {
+			for _, k := range claimed {
+				_ = h.store().Release(context.WithoutCancel(ctx), k)
+			}
 			http.Error(w, "handler failed", http.StatusInternalServerError)
 			return
 		}
 	}
 	w.WriteHeader(http.StatusOK)
+}
+
+// claim keeps the events not handled before and not too old, and returns
+// the keys it claimed for them.
+func (h *WebhookHandler) claim(ctx context.Context, events []Event) (fresh []Event, claimed []string, err error) {
+	for _, e := range events {
+		b := e.Base()
+		if h.MaxAge > 0 && time.Since(b.Timestamp) > h.MaxAge {
+			continue
+		}
+		if b.WebhookEventID == "" {
+			fresh = append(fresh, e)
+			continue
+		}
+		ok, err := h.store().Claim(ctx, b.WebhookEventID)
+		if err != nil {
+			for _, k := range claimed {
+				_ = h.store().Release(context.WithoutCancel(ctx), k)
+			}
+			return nil, nil, err
+		}
+		if ok {
+			fresh = append(fresh, e)
+			claimed = append(claimed, b.WebhookEventID)
+		}
+	}
+	return fresh, claimed, nil
 }

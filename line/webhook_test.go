@@ -4,10 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -164,5 +166,69 @@ func TestWebhookHandler(t *testing.T) {
 	big := `{"events":[],"pad":"` + strings.Repeat("x", 5000) + `"}`
 	if code := post(big, line.Sign([]byte(big), srv.ChannelSecret())); code != 413 {
 		t.Errorf("large body = %d, want 413", code)
+	}
+}
+
+// TestWebhookHandlerDedupe: a replayed body and LINE's redelivery of a
+// handled event reach Handle once; an event whose handling failed is
+// handled again when LINE redelivers it.
+func TestWebhookHandlerDedupe(t *testing.T) {
+	srv := linetest.NewServer()
+	defer srv.Close()
+	var handled []string
+	fail := true
+	h := &line.WebhookHandler{Secrets: []line.Secret{srv.ChannelSecret()},
+		Handle: func(_ context.Context, cb *line.Callback) error {
+			for _, e := range cb.Events {
+				if e.Base().Type == "message" && fail {
+					fail = false
+					return errors.New("database down")
+				}
+				handled = append(handled, e.Base().Type)
+			}
+			return nil
+		}}
+	hs := httptest.NewServer(h)
+	defer hs.Close()
+	post := func(events ...linetest.Event) int {
+		resp, err := srv.SendWebhook(context.Background(), hs.URL, events...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	follow := srv.FollowEvent(linetest.UserID(1))
+	msg := srv.TextMessageEvent(linetest.UserID(1), "hi")
+	if code := post(follow); code != 200 {
+		t.Fatalf("first delivery = %d", code)
+	}
+	if code := post(follow); code != 200 {
+		t.Fatalf("replay = %d", code)
+	}
+	if code := post(linetest.Redelivery(follow)); code != 200 {
+		t.Fatalf("redelivery = %d", code)
+	}
+	if code := post(msg); code != 500 {
+		t.Fatalf("failing handler = %d, want 500", code)
+	}
+	if code := post(linetest.Redelivery(msg)); code != 200 {
+		t.Fatalf("redelivery after failure = %d", code)
+	}
+	if diff := cmp.Diff([]string{"follow", "message"}, handled); diff != "" {
+		t.Errorf("handled (-want +got):\n%s", diff)
+	}
+}
+
+func TestMemoryDedupeBounded(t *testing.T) {
+	d := line.NewMemoryDedupe(time.Hour, 10)
+	ctx := context.Background()
+	for i := range 100 {
+		if ok, err := d.Claim(ctx, fmt.Sprint(i)); !ok || err != nil {
+			t.Fatalf("claim %d: %v %v", i, ok, err)
+		}
+	}
+	if ok, _ := d.Claim(ctx, "99"); ok {
+		t.Error("a recent key was claimed twice")
 	}
 }
