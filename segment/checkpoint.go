@@ -141,8 +141,9 @@ type Plan struct {
 	Current  int // members now
 	Delta    Delta
 
-	store Store    // nil: Commit records nothing
-	prev  []gid.ID // the snapshot as committed so far
+	mu    sync.Mutex // serialises commits, which read and replace prev
+	store Store      // nil: Commit records nothing
+	prev  []gid.ID   // the snapshot as committed so far
 }
 
 // FromTags plans the sync with the tags customers carried when they were
@@ -340,6 +341,11 @@ func (s Summary) String() string {
 // plan's tag, same direction), otherwise Commit returns a [*CommitError]
 // and saves nothing. For a tags plan, or a reconciliation without a store,
 // Commit only performs that check.
+//
+// Commit is safe to call from several goroutines (bulk results arrive
+// concurrently): the calls are serialised and none is lost. Two plans for
+// one segment must not be committed in overlap, since each saves its own
+// view: run one sync per segment at a time.
 func (p *Plan) Commit(ctx context.Context, applied []tagging.Change) error {
 	var joins, leaves []gid.ID
 	for i, ch := range applied {
@@ -363,6 +369,8 @@ func (p *Plan) Commit(ctx context.Context, applied []tagging.Change) error {
 	if p.store == nil {
 		return nil
 	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	next := applyMoves(p.prev, joins, leaves)
 	if err := p.store.Save(ctx, p.Segment, Snapshot{Tag: p.Tag, Members: next}); err != nil {
 		return err

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/shopcrm/shopcrm/gid"
@@ -314,5 +315,36 @@ func TestSummaryString(t *testing.T) {
 	}
 	if Source(9).String() != "Source(9)" || SourceTags.String() != "tags" {
 		t.Error("Source.String")
+	}
+}
+
+// TestCommitConcurrent commits a plan's changes one by one from many
+// goroutines: every one is in the saved snapshot.
+func TestCommitConcurrent(t *testing.T) {
+	ctx := context.Background()
+	var store MemoryStore
+	members := make([]gid.ID, 400)
+	for i := range members {
+		members[i] = gid.New(gid.Customer, int64(i+1))
+	}
+	r := &Report{Name: "vip", Tag: "vip", Members: members}
+	p, err := r.FromSnapshot(ctx, &store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for _, ch := range p.Changes() {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := p.Commit(ctx, []tagging.Change{ch}); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	snap, ok, err := store.Load(ctx, "vip")
+	if err != nil || !ok || len(snap.Members) != 400 {
+		t.Fatalf("snapshot holds %d members (%v, %v), want 400", len(snap.Members), ok, err)
 	}
 }
