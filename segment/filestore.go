@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/shopcrm/shopcrm/gid"
 	"github.com/shopcrm/shopcrm/tagging"
@@ -95,6 +96,7 @@ func (s *FileStore) Save(ctx context.Context, segment string, snap Snapshot) (er
 	fail := func(reason string, err error) error {
 		return &SnapshotError{Segment: segment, Path: path, Reason: reason, Err: err}
 	}
+	s.removeStaleTemps(path)
 	f, err := os.CreateTemp(s.Dir, "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
 		return fail("create temporary file", err)
@@ -129,6 +131,28 @@ func (s *FileStore) Save(ctx context.Context, segment string, snap Snapshot) (er
 		d.Close()
 	}
 	return nil
+}
+
+// staleTemp is the age past which a temporary file of a save is taken to
+// be left over from a process that died while saving: no save takes that
+// long, and a younger file may belong to a save running right now in
+// another process.
+const staleTemp = time.Hour
+
+// removeStaleTemps deletes the temporary files earlier saves of the
+// snapshot at path left behind when their process died mid-save.
+func (s *FileStore) removeStaleTemps(path string) {
+	olds, _ := filepath.Glob(filepath.Join(s.Dir, "."+globEscape(filepath.Base(path))+".tmp-*"))
+	for _, old := range olds {
+		if fi, err := os.Stat(old); err == nil && time.Since(fi.ModTime()) > staleTemp {
+			_ = os.Remove(old)
+		}
+	}
+}
+
+// globEscape escapes the characters filepath.Match treats specially.
+func globEscape(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `*`, `\*`, `?`, `\?`, `[`, `\[`).Replace(s)
 }
 
 // Delete implements [Store].

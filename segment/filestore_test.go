@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestFileStoreRoundTrip(t *testing.T) {
@@ -144,5 +145,33 @@ func TestFileStoreErrors(t *testing.T) {
 	}
 	if err := s.Delete(cancelled, "x"); !errors.Is(err, context.Canceled) {
 		t.Errorf("Delete with a cancelled context = %v", err)
+	}
+}
+
+// TestFileStoreRemovesStaleTemps: a temporary file left by a process that
+// died mid-save is removed by the next save; a recent one (perhaps a save
+// running elsewhere) is left alone.
+func TestFileStoreRemovesStaleTemps(t *testing.T) {
+	dir := t.TempDir()
+	s := &FileStore{Dir: dir}
+	stale := filepath.Join(dir, ".segment-vip.snapshot.tmp-123")
+	recent := filepath.Join(dir, ".segment-vip.snapshot.tmp-456")
+	for _, f := range []string{stale, recent} {
+		if err := os.WriteFile(f, []byte("partial"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	old := time.Now().Add(-2 * time.Hour)
+	if err := os.Chtimes(stale, old, old); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Save(context.Background(), "vip", Snapshot{Tag: "vip"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(stale); !os.IsNotExist(err) {
+		t.Errorf("stale temp file still there: %v", err)
+	}
+	if _, err := os.Stat(recent); err != nil {
+		t.Errorf("recent temp file removed: %v", err)
 	}
 }
