@@ -164,3 +164,35 @@ func (e *BodyTooLargeError) Error() string {
 
 // Is matches ErrBodyTooLarge.
 func (e *BodyTooLargeError) Is(target error) bool { return target == ErrBodyTooLarge }
+
+// ErrMalformedResponse matches a 2xx answer the client could not use: a
+// body that does not decode, or one that lacks what the call must return
+// (the profile of a user, the payload of a mutation). The server may have
+// acted: treat the outcome as unknown.
+var ErrMalformedResponse = errors.New("malformed response")
+
+// ResponseError is a 2xx answer the client could not use. It matches
+// ErrMalformedResponse and unwraps to the decoding error, if any.
+type ResponseError struct {
+	Op     string // the call, e.g. "GET /v2/bot/profile" or "tagsAdd"
+	Reason string
+	Err    error
+}
+
+// Error describes the error.
+func (e *ResponseError) Error() string {
+	s := "malformed response to " + e.Op
+	if e.Reason != "" {
+		s += ": " + e.Reason
+	}
+	if e.Err != nil {
+		s += ": " + e.Err.Error()
+	}
+	return s
+}
+
+// Is matches ErrMalformedResponse.
+func (e *ResponseError) Is(target error) bool { return target == ErrMalformedResponse }
+
+// Unwrap returns the decoding error.
+func (e *ResponseError) Unwrap() error { return e.Err }

@@ -368,11 +368,11 @@ func (c *Client) do(ctx context.Context, cl *call) (*Response, error) {
 	if cl.out != nil {
 		b, err := io.ReadAll(resp.Body)
 		if err != nil {
-			return r, fmt.Errorf("line: read response: %w", err)
+			return r, &shopcrm.ResponseError{Op: cl.method + " " + cl.path, Reason: "reading the body", Err: err}
 		}
 		if len(bytes.TrimSpace(b)) > 0 {
 			if err := json.Unmarshal(b, cl.out); err != nil {
-				return r, fmt.Errorf("line: decode %s response: %w", cl.path, err)
+				return r, &shopcrm.ResponseError{Op: cl.method + " " + cl.path, Err: err}
 			}
 		}
 	} else {

@@ -1326,3 +1326,20 @@ func TestBadInputNoPanic(t *testing.T) {
 		t.Errorf("javascript base: %v", err)
 	}
 }
+
+// TestEmptyAnswers: a 200 that does not carry what the call returns is a
+// *shopcrm.ResponseError, not a success.
+func TestEmptyAnswers(t *testing.T) {
+	for _, body := range []string{`null`, `{}`, ``} {
+		hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, body) }))
+		c, err := line.New(line.StaticToken("token-for-an-empty-server"), line.WithBaseURL(hs.URL))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var re *shopcrm.ResponseError
+		if _, _, err := c.Users.Profile(context.Background(), linetest.UserID(1)); !errors.As(err, &re) || !errors.Is(err, shopcrm.ErrMalformedResponse) {
+			t.Errorf("Profile on %q: %v", body, err)
+		}
+		hs.Close()
+	}
+}

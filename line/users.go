@@ -3,18 +3,18 @@ package line
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"iter"
 	"net/http"
 	"net/url"
 
+	"github.com/shopcrm/shopcrm"
 	"github.com/shopcrm/shopcrm/internal/pager"
 )
 
 func decodeJSON(r io.Reader, v any) error {
 	if err := json.NewDecoder(r).Decode(v); err != nil && err != io.EOF {
-		return fmt.Errorf("line: decode response: %w", err)
+		return &shopcrm.ResponseError{Op: "audience upload", Err: err}
 	}
 	return nil
 }
@@ -88,6 +88,9 @@ func (s *UsersService) Profile(ctx context.Context, userID string) (*Profile, *R
 	resp, err := s.c.do(ctx, &call{class: EndpointOther, method: http.MethodGet, path: "/v2/bot/profile/" + url.PathEscape(userID), retry: idempotent, out: &p})
 	if err != nil {
 		return nil, resp, err
+	}
+	if p.UserID == "" {
+		return nil, resp, &shopcrm.ResponseError{Op: "GET /v2/bot/profile", Reason: "no userId in the answer"}
 	}
 	return &p, resp, nil
 }
