@@ -309,6 +309,12 @@ func (c *Client) uploadFile(ctx context.Context, method string, fields [][2]stri
 	mw := multipart.NewWriter(pw)
 	h.Set("Content-Type", mw.FormDataContentType())
 	go func() { pw.CloseWithError(writeAudienceForm(mw, fields, r)) }()
+	// The HTTP transport waits for the body it is writing, and the body
+	// waits for the caller's reader: end both when ctx ends, however long
+	// that reader stalls. (The goroutine above stays blocked in r.Read
+	// until the reader returns; it owns nothing else.)
+	stop := context.AfterFunc(ctx, func() { pr.CloseWithError(ctx.Err()) })
+	defer stop()
 	resp, err := c.tr.DoStream(ctx, &transport.StreamRequest{
 		Method: method,
 		URL:    c.endpointURL(true, "/v2/bot/audienceGroup/upload/byFile", nil),
