@@ -24,4 +24,13 @@
 //   - a network failure: the *url.Error of net/http, unwrapped as is;
 //   - a cancelled or expired context: an error matching context.Canceled or
 //     context.DeadlineExceeded.
+//
+// # Programming errors
+//
+// As in the standard library, a nil context.Context and a client not made
+// by its package's New are programming errors: they panic, the way a nil
+// context panics in net/http, rather than returning an error nobody
+// checks for. Everything a caller can get wrong with valid code (bad input,
+// a nil request pointer, a nil message, a nil option, which is skipped) is
+// an *InputError or is handled.
 package shopcrm
