@@ -151,7 +151,7 @@ func TestTagRoundTrip(t *testing.T) {
 func TestTagsBadInputNeverSent(t *testing.T) {
 	srv, c := setup(t)
 	id := shopify.CustomerGID(srv.AddCustomer(shopifytest.Customer{}))
-	for _, tags := range [][]string{nil, {"a,b"}, {" a"}, {strings.Repeat("x", 256)}, {""}} {
+	for _, tags := range [][]string{{"a,b"}, {" a"}, {strings.Repeat("x", 256)}, {""}} {
 		_, err := c.Tags.Add(context.Background(), id, tags)
 		var ie *shopify.InputError
 		if !errors.As(err, &ie) || !strings.HasPrefix(ie.Field, "tags") {
@@ -160,6 +160,34 @@ func TestTagsBadInputNeverSent(t *testing.T) {
 	}
 	if n := srv.Stats().Requests; n != 0 {
 		t.Errorf("%d requests sent for bad input", n)
+	}
+}
+
+// TestTagsEmptyIsNoOp: adding or removing no tags sends nothing and is
+// not an error.
+func TestTagsEmptyIsNoOp(t *testing.T) {
+	srv, c := setup(t)
+	num := srv.AddCustomer(shopifytest.Customer{Tags: []string{"keep"}})
+	id := shopify.CustomerGID(num)
+	for name, edit := range map[string]func(context.Context, string, []string) (*shopify.Response, error){
+		"Add": c.Tags.Add, "Remove": c.Tags.Remove,
+	} {
+		for _, tags := range [][]string{nil, {}} {
+			resp, err := edit(context.Background(), id, tags)
+			if err != nil || resp != nil {
+				t.Errorf("%s(%q) = %v, %v; want nil, nil", name, tags, resp, err)
+			}
+		}
+	}
+	if n := srv.Stats().Requests; n != 0 {
+		t.Errorf("%d requests sent for no tags", n)
+	}
+	if diff := cmp.Diff([]string{"keep"}, srv.CustomerTags(num)); diff != "" {
+		t.Errorf("tags (-want +got):\n%s", diff)
+	}
+	// The id is still checked.
+	if _, err := c.Tags.Add(context.Background(), "123", nil); !errors.Is(err, shopify.ErrInvalidInput) {
+		t.Errorf("bad id with no tags: err = %v", err)
 	}
 }
 
