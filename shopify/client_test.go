@@ -5,10 +5,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -435,6 +439,46 @@ func TestThrottledRetried(t *testing.T) {
 	}
 	if srv.Stats().Throttled == 0 {
 		t.Error("expected some THROTTLED answers")
+	}
+}
+
+// TestThrottledWithoutCostBacksOff: a THROTTLED answer that carries no
+// extensions.cost names no wait, so the client backs off exponentially
+// instead of hammering the server every millisecond.
+func TestThrottledWithoutCostBacksOff(t *testing.T) {
+	var n atomic.Int32
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n.Add(1)
+		io.WriteString(w, `{"errors":[{"message":"Throttled","extensions":{"code":"THROTTLED"}}]}`)
+	}))
+	defer hs.Close()
+	var mu sync.Mutex
+	var waits []time.Duration
+	c, err := shopify.New("shop", shopify.StaticToken("shpat_x"), shopify.WithBaseURL(hs.URL),
+		shopify.WithRetryPolicy(shopify.RetryPolicy{MaxRetries: 5, MinBackoff: 100 * time.Millisecond, MaxBackoff: 10 * time.Second, MaxWait: time.Minute}),
+		shopify.WithSleep(func(ctx context.Context, d time.Duration) error {
+			mu.Lock()
+			defer mu.Unlock()
+			waits = append(waits, d)
+			return ctx.Err()
+		}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.Do(context.Background(), `{ shop { name } }`, nil, nil)
+	if !errors.Is(err, shopify.ErrRateLimited) || !errors.As(err, new(*shopify.ThrottledError)) {
+		t.Fatalf("err = %v, want a rate-limit error wrapping THROTTLED", err)
+	}
+	if n.Load() != 6 || len(waits) != 5 {
+		t.Fatalf("%d attempts, waits %v; want 6 attempts", n.Load(), waits)
+	}
+	// Exponential with equal jitter: attempt k waits within [d/2, d] for
+	// d = 100ms·2^(k-1), so each wait is at least the one before.
+	for i, w := range waits {
+		lo, hi := 50*time.Millisecond<<i, 100*time.Millisecond<<i
+		if w < lo || w > hi {
+			t.Errorf("wait %d = %v, want in [%v, %v] (all waits %v)", i+1, w, lo, hi, waits)
+		}
 	}
 }
 

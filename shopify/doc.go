@@ -23,10 +23,10 @@
 // quarter), so that a call reaching Shopify earlier than the one before it
 // still finds its cost there; after a THROTTLED answer the gate's rate is
 // lowered and then recovers call by call. A THROTTLED answer (HTTP 200) is
-// retried after
-// (requested - available) / restoreRate plus jitter; a 429 after its
-// Retry-After. MAX_COST_EXCEEDED is never retried. [Response] reports each
-// call's cost.
+// retried after (requested - available) / restoreRate plus jitter, or after
+// the retry policy's exponential backoff when it carries no cost
+// information; a 429 after its Retry-After. MAX_COST_EXCEEDED is never
+// retried. [Response] reports each call's cost.
 //
 // Queries, tagsAdd and tagsRemove (idempotent) and consent updates are also
 // retried on network errors and 5xx; segment creation and deletion only on
