@@ -482,6 +482,34 @@ func TestThrottledWithoutCostBacksOff(t *testing.T) {
 	}
 }
 
+// TestRefused429sCostNothing: a 429 means Shopify did not run the
+// document, so the cost gate does not charge the refused attempts and the
+// retry that gets through does not wait for them.
+func TestRefused429sCostNothing(t *testing.T) {
+	// A slow restore: were the three refusals charged, the fourth attempt
+	// would wait more than a second for its 302 points.
+	srv, c := setup(t, shopifytest.WithRateLimit(shopcrm.RateLimit{PerSecond: 200, Burst: 1000}))
+	for range 3 {
+		srv.AddFaults(shopifytest.Fault{Op: "customers", Kind: shopcrmtest.FaultStatus, Status: 429, RetryAfter: "0.01"})
+	}
+	start := time.Now()
+	for _, err := range c.Customers.List(context.Background(), &shopify.ListOptions{PageSize: 100}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if st := srv.Stats(); st.Requests != 4 || st.Faults != 3 {
+		t.Fatalf("stats %+v, want 4 requests and 3 faults", st)
+	}
+	if d := time.Since(start); d > 700*time.Millisecond {
+		t.Errorf("took %v: the refused attempts were charged", d)
+	}
+	_, burst, avail := c.RateLimit()
+	if want := float64(burst - 302 - 10); avail < want {
+		t.Errorf("gate holds %.0f of %d points, want at least %.0f (one page charged)", avail, burst, want)
+	}
+}
+
 func TestThrottlePath500Changes(t *testing.T) {
 	srv, c := setup(t, shopifytest.WithRateLimit(shopcrm.RateLimit{PerSecond: 2000, Burst: 1000}))
 	var changes []tagging.Change

@@ -25,8 +25,11 @@
 // lowered and then recovers call by call. A THROTTLED answer (HTTP 200) is
 // retried after (requested - available) / restoreRate plus jitter, or after
 // the retry policy's exponential backoff when it carries no cost
-// information; a 429 after its Retry-After. MAX_COST_EXCEEDED is never
-// retried. [Response] reports each call's cost.
+// information; a 429 after its Retry-After. A 429 neither ran the document
+// nor charged the bucket, so the gate gives the attempt's points back (a
+// THROTTLED answer reports the bucket's level, which the gate takes
+// instead). MAX_COST_EXCEEDED is never retried. [Response] reports each
+// call's cost.
 //
 // Queries, tagsAdd and tagsRemove (idempotent) and consent updates are also
 // retried on network errors and 5xx; segment creation and deletion only on
