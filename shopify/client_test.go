@@ -412,6 +412,29 @@ func TestVersionMismatchLogged(t *testing.T) {
 	}
 }
 
+// TestDefaultsFollowStandardPlan: a client's first guess of the bucket is
+// the Standard plan, so the first answer from such a shop changes nothing.
+func TestDefaultsFollowStandardPlan(t *testing.T) {
+	srv := shopifytest.NewServer()
+	defer srv.Close()
+	c, err := shopify.New(shopifytest.Shop, shopify.StaticToken(shopifytest.DefaultToken), shopify.WithBaseURL(srv.URL()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rate, burst, _ := c.RateLimit()
+	resp, err := c.Do(context.Background(), `{ segments(first: 1) { nodes { id } } }`, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := resp.Cost.ThrottleStatus
+	if ts.RestoreRate != shopify.DefaultRestoreRate || ts.MaximumAvailable != shopify.DefaultBucketSize {
+		t.Errorf("Standard shop reports %v/s and %v, defaults are %v/s and %v", ts.RestoreRate, ts.MaximumAvailable, shopify.DefaultRestoreRate, shopify.DefaultBucketSize)
+	}
+	if rate2, burst2, _ := c.RateLimit(); rate2 != rate || burst2 != burst {
+		t.Errorf("gate retuned from %v/s, %d to %v/s, %d by a Standard shop's answer", rate, burst, rate2, burst2)
+	}
+}
+
 func TestThrottledRetried(t *testing.T) {
 	srv, c := setup(t, shopifytest.WithRateLimit(shopcrm.RateLimit{PerSecond: 2000, Burst: 100}))
 	ids := make([]string, 50)

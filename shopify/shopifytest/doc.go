@@ -10,8 +10,9 @@
 //     token is answered 401;
 //   - computes the requested cost like Shopify (objects 1, connections 2 +
 //     first x the cost of a node, mutations 10 per field, at most 1000, else
-//     MAX_COST_EXCEEDED) and keeps a leaky bucket (default 1000 points
-//     restoring 100 per second, see [WithRateLimit]) that answers THROTTLED
+//     MAX_COST_EXCEEDED) and keeps a leaky bucket (default [PlanStandard]:
+//     2000 points restoring 100 per second; see [WithRateLimit] and the
+//     other plans) that answers THROTTLED
 //     with HTTP 200 and extensions.cost.throttleStatus; the actual cost of a
 //     query counts the nodes its connections returned instead of first, and
 //     the difference is refunded to the bucket, as Shopify does;

@@ -95,10 +95,23 @@ type OpStats = shopcrmtest.OpStats
 // WithToken sets the access token the server accepts.
 func WithToken(tok string) Option { return func(c *config) { c.token = tok } }
 
+// Shopify's plans as cost buckets, for [WithRateLimit]. The restore rates
+// are shopify.dev's (points per second: Standard 100, Advanced 200, Plus
+// 1000, Commerce Components 2000). The docs give no bucket size; the sizes
+// here, 20 times the restore rate, are the maximumAvailable that real
+// responses report.
+var (
+	PlanStandard   = shopcrm.RateLimit{PerSecond: 100, Burst: 2000}
+	PlanAdvanced   = shopcrm.RateLimit{PerSecond: 200, Burst: 4000}
+	PlanPlus       = shopcrm.RateLimit{PerSecond: 1000, Burst: 20000}
+	PlanEnterprise = shopcrm.RateLimit{PerSecond: 2000, Burst: 40000}
+)
+
 // WithRateLimit sets the cost bucket: Burst points at most, restoring
-// PerSecond points per second. The default is Shopify's standard bucket,
-// {PerSecond: 100, Burst: 1000}. Both must be positive: Shopify always
-// has a bucket (give a large PerSecond to keep out of its way).
+// PerSecond points per second. The default is [PlanStandard]; the Plan
+// variables hold Shopify's other plans. Both must be positive: Shopify
+// always has a bucket (give a large PerSecond to keep out of its way). A
+// single document still costs at most 1000 points, whatever the bucket.
 func WithRateLimit(l shopcrm.RateLimit) Option { return func(c *config) { c.limit = l } }
 
 // WithLatency delays every request by d before it is handled, like a
@@ -130,7 +143,7 @@ func WithNow(t time.Time) Option { return func(c *config) { c.Now = t } }
 // NewServer starts a fake Admin API. Close it when done. It panics on
 // options it cannot carry out.
 func NewServer(opts ...Option) *Server {
-	cfg := config{token: DefaultToken, limit: shopcrm.RateLimit{PerSecond: 100, Burst: 1000}}
+	cfg := config{token: DefaultToken, limit: PlanStandard}
 	for _, o := range opts {
 		o(&cfg)
 	}

@@ -355,3 +355,28 @@ func TestFaultsAndStatsPerOp(t *testing.T) {
 		t.Errorf("stats (-want +got):\n%s", diff)
 	}
 }
+
+// TestPlans: the default bucket is Shopify's Standard plan, and every plan
+// preset is a bucket of 20 times its restore rate, as responses report.
+func TestPlans(t *testing.T) {
+	srv := shopifytest.NewServer()
+	defer srv.Close()
+	_, out := post(t, srv, `{ segments(first: 1) { nodes { id } } }`, nil)
+	if _, ts := costOf(t, out); ts["maximumAvailable"] != 2000.0 || ts["restoreRate"] != 100.0 {
+		t.Errorf("default throttleStatus = %v, want the Standard plan's 2000 restoring 100/s", ts)
+	}
+	for name, tt := range map[string]struct {
+		plan shopcrm.RateLimit
+		rate float64
+	}{
+		"standard": {shopifytest.PlanStandard, 100}, "advanced": {shopifytest.PlanAdvanced, 200},
+		"plus": {shopifytest.PlanPlus, 1000}, "enterprise": {shopifytest.PlanEnterprise, 2000},
+	} {
+		s := shopifytest.NewServer(shopifytest.WithRateLimit(tt.plan))
+		_, size, rate := s.Bucket()
+		s.Close()
+		if rate != tt.rate || size != 20*tt.rate {
+			t.Errorf("%s: bucket %v restoring %v/s, want %v restoring %v/s", name, size, rate, 20*tt.rate, tt.rate)
+		}
+	}
+}
