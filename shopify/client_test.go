@@ -101,9 +101,12 @@ func TestCustomersRoundTrip(t *testing.T) {
 	srv, c := setup(t)
 	ctx := context.Background()
 	created := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
-	id := shopify.CustomerGID(srv.AddCustomer(shopifytest.Customer{FirstName: "Aino", LastName: "Virtanen", Email: "aino@example.com",
-		Phone: "+358401234567", Tags: []string{"line", "vip"}, NumberOfOrders: 3,
-		AmountSpent: money.MustParse("120.50", "EUR"), CreatedAt: created}))
+	num := srv.AddCustomer(shopifytest.Customer{FirstName: "Aino", LastName: "Virtanen", Email: "aino@example.com",
+		Phone: "+358401234567", Tags: []string{"line", "vip"}, CreatedAt: created})
+	id := shopify.CustomerGID(num)
+	for _, total := range []string{"40.00", "50.00", "30.50"} {
+		srv.AddOrder(shopifytest.Order{CustomerID: num, Total: money.MustParse(total, "EUR")})
+	}
 	got, _, err := c.Customers.Get(ctx, id)
 	if err != nil {
 		t.Fatal(err)
@@ -295,6 +298,14 @@ func TestOrders(t *testing.T) {
 		MarketingEvent: &shopify.MarketingEvent{ID: "gid://shopify/MarketingEvent/5", Type: "NEWSLETTER", UTMCampaign: "spring", UTMMedium: "email", UTMSource: "klaviyo", SourceAndMedium: "klaviyo email"}}
 	if diff := cmp.Diff(wantVisit, o.Journey.FirstVisit); diff != "" {
 		t.Errorf("first visit (-want +got):\n%s", diff)
+	}
+	// The customer's second order, a day after the first visit.
+	if o.Journey.CustomerOrderIndex != 2 || o.Journey.DaysToConversion != 1 {
+		t.Errorf("journey: order index %d, days to conversion %d; want 2 and 1", o.Journey.CustomerOrderIndex, o.Journey.DaysToConversion)
+	}
+	// A search term the fake does not model is an error, not every order.
+	if _, err := firstErr(c.Orders.List(context.Background(), &shopify.ListOptions{Query: "financial_status:paid"})); !errors.As(err, new(*shopify.GraphQLErrors)) {
+		t.Errorf("unmodelled search term: err = %v", err)
 	}
 }
 

@@ -30,7 +30,7 @@ func TestShopifyDocuments(t *testing.T) {
 
 	cust := shopifyapi.CustomerGID(srv.AddCustomer(shopifytest.Customer{FirstName: "A", Email: "a@example.com", Phone: "+15555550100", Tags: []string{"line"}}))
 	srv.AddCustomer(shopifytest.Customer{FirstName: "B", Tags: []string{"ecp-first"}})
-	visit := &shopifytest.Visit{OccurredAt: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC), UTMSource: "klaviyo", MarketingEventType: "NEWSLETTER"}
+	visit := &shopifytest.Visit{OccurredAt: srv.Now().AddDate(0, 0, -2), UTMSource: "klaviyo", MarketingEventType: "NEWSLETTER"}
 	order := shopifyapi.OrderGID(srv.AddOrder(shopifytest.Order{CustomerID: 1001, Total: money.MustParse("10.00", "USD"), FirstVisit: visit, LastVisit: visit}))
 
 	must := func(err error) {

@@ -86,8 +86,9 @@ func (s *Server) orderObj(o *Order) *obj {
 	}
 	var journey any
 	if o.FirstVisit != nil || o.LastVisit != nil {
+		index, days := s.journey(o)
 		journey = fields("CustomerJourneySummary", map[string]any{
-			"ready": true, "customerOrderIndex": nil, "daysToConversion": nil,
+			"ready": true, "customerOrderIndex": index, "daysToConversion": days,
 			"firstVisit": visitObj(o.FirstVisit, o.ID*10+1), "lastVisit": visitObj(o.LastVisit, o.ID*10+2),
 		})
 	}
@@ -153,29 +154,35 @@ func (s *Server) queryRoot() *obj {
 			return nil, nil
 		}),
 		"customers": resolver(func(a map[string]any) (any, error) {
-			var list []*Customer
-			for _, id := range sortedKeys(s.customers) {
-				c := s.customers[id]
-				if matchCustomer(c, str(a["query"])) {
-					list = append(list, c)
-				}
+			list, err := filter("customers", str(a["query"]), customerSearch, sortedValues(s.customers))
+			if err == nil {
+				err = sortBy(list, str(a["sortKey"]), customerSorts, func(c *Customer) int64 { return c.ID })
+			}
+			if err != nil {
+				return nil, err
 			}
 			return connection("Customer", list, a, 250, customerObj, nil)
 		}),
 		"orders": resolver(func(a map[string]any) (any, error) {
-			var list []*Order
-			for _, id := range sortedKeys(s.orders) {
-				if o := s.orders[id]; s.matchOrder(o, str(a["query"])) {
-					list = append(list, o)
-				}
+			if a["savedSearchId"] != nil {
+				return nil, errors.New("savedSearchId is not modelled by the fake")
 			}
-			slices.SortStableFunc(list, func(x, y *Order) int { return x.ProcessedAt.Compare(y.ProcessedAt) })
+			list, err := filter("orders", str(a["query"]), orderSearch, sortedValues(s.orders))
+			if err == nil {
+				err = sortBy(list, str(a["sortKey"]), orderSorts, func(o *Order) int64 { return o.ID })
+			}
+			if err != nil {
+				return nil, err
+			}
 			return connection("Order", list, a, 250, s.orderObj, nil)
 		}),
 		"segments": resolver(func(a map[string]any) (any, error) {
-			var list []*segment
-			for _, id := range sortedKeys(s.segments) {
-				list = append(list, s.segments[id])
+			if str(a["query"]) != "" {
+				return nil, errors.New("segments(query:) is not modelled by the fake")
+			}
+			list := sortedValues(s.segments)
+			if err := sortBy(list, str(a["sortKey"]), segmentSorts, func(g *segment) int64 { return g.id }); err != nil {
+				return nil, err
 			}
 			return connection("Segment", list, a, 250, segmentObj, nil)
 		}),
@@ -365,126 +372,6 @@ func (s *Server) mutationRoot(now time.Time) *obj {
 		"customerEmailMarketingConsentUpdate": consent("CustomerEmailMarketingConsentUpdatePayload", "emailMarketingConsent", true),
 		"customerSmsMarketingConsentUpdate":   consent("CustomerSmsMarketingConsentUpdatePayload", "smsMarketingConsent", false),
 	})
-}
-
-// matchCustomer applies the customers(query:) filters of 2025-01: email,
-// id, phone and updated_at; other terms are ignored.
-func matchCustomer(c *Customer, q string) bool {
-	for _, term := range strings.Fields(q) {
-		k, v, ok := strings.Cut(term, ":")
-		if !ok {
-			continue
-		}
-		switch k {
-		case "email":
-			if v != "*" && !strings.EqualFold(c.Email, v) || v == "*" && c.Email == "" {
-				return false
-			}
-		case "phone":
-			if c.Phone != v {
-				return false
-			}
-		case "id":
-			if !cmpInt(c.ID, v) {
-				return false
-			}
-		case "updated_at":
-			if !cmpTime(c.UpdatedAt, strings.Trim(v, `'"`)) {
-				return false
-			}
-		}
-	}
-	return true
-}
-
-func cmpInt(have int64, v string) bool {
-	op, rest := splitOp(v)
-	n, err := strconv.ParseInt(rest, 10, 64)
-	if err != nil {
-		return false
-	}
-	switch op {
-	case ">=":
-		return have >= n
-	case "<=":
-		return have <= n
-	case ">":
-		return have > n
-	case "<":
-		return have < n
-	}
-	return have == n
-}
-
-func splitOp(v string) (string, string) {
-	for _, op := range []string{">=", "<=", ">", "<"} {
-		if rest, ok := strings.CutPrefix(v, op); ok {
-			return op, rest
-		}
-	}
-	return "", v
-}
-
-// matchOrder applies order search terms: created_at, processed_at with
-// comparison operators (dates or RFC 3339 times), tag, tag_not, customer_id
-// and email. Other terms are ignored.
-func (s *Server) matchOrder(o *Order, q string) bool {
-	for _, term := range strings.Fields(q) {
-		k, v, ok := strings.Cut(term, ":")
-		if !ok {
-			continue
-		}
-		v = strings.Trim(v, `'"`)
-		switch k {
-		case "tag":
-			if !hasTag(o.Tags, v) {
-				return false
-			}
-		case "tag_not":
-			if hasTag(o.Tags, v) {
-				return false
-			}
-		case "customer_id":
-			if !cmpInt(o.CustomerID, v) {
-				return false
-			}
-		case "email":
-			if !strings.EqualFold(o.Email, v) {
-				return false
-			}
-		case "created_at", "processed_at":
-			t := o.CreatedAt
-			if k == "processed_at" {
-				t = o.ProcessedAt
-			}
-			if !cmpTime(t, v) {
-				return false
-			}
-		}
-	}
-	return true
-}
-
-func cmpTime(have time.Time, v string) bool {
-	op, rest := splitOp(v)
-	want, err := time.Parse(time.RFC3339, rest)
-	if err != nil {
-		want, err = time.Parse(time.DateOnly, rest)
-		if err != nil {
-			return false
-		}
-	}
-	switch op {
-	case ">=":
-		return !have.Before(want)
-	case "<=":
-		return !have.After(want)
-	case ">":
-		return have.After(want)
-	case "<":
-		return have.Before(want)
-	}
-	return have.Equal(want)
 }
 
 // parseSegmentQuery understands the part of the segment query language the

@@ -58,6 +58,7 @@ type Server struct {
 	bucket    bucket
 	customers map[int64]*Customer
 	orders    map[int64]*Order
+	totals    map[int64]*orderTotals // per customer id
 	segments  map[int64]*segment
 	nextID    int64
 	docs      []string
@@ -164,6 +165,7 @@ func NewServer(opts ...Option) *Server {
 		base:      base,
 		customers: map[int64]*Customer{},
 		orders:    map[int64]*Order{},
+		totals:    map[int64]*orderTotals{},
 		segments:  map[int64]*segment{},
 		nextID:    1000,
 		ops:       map[string]int{},

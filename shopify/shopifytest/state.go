@@ -1,6 +1,7 @@
 package shopifytest
 
 import (
+	"cmp"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -23,36 +24,46 @@ const (
 
 // Customer is a customer held by the fake.
 type Customer struct {
-	ID             int64 // 0: assigned by AddCustomer
-	FirstName      string
-	LastName       string
-	Email          string
-	Phone          string
-	Tags           []string     // trimmed and deduplicated case-insensitively when seeded
-	NumberOfOrders int64        // as reported, not counted from the orders
-	AmountSpent    money.Amount // zero value: 0 USD
-	EmailState     string       // CustomerEmailMarketingState; "" with an email: NOT_SUBSCRIBED
-	SMSState       string       // CustomerSmsMarketingState
-	CreatedAt      time.Time    // zero: the server's clock when seeded
-	UpdatedAt      time.Time    // zero: CreatedAt
+	ID        int64 // 0: assigned by AddCustomer
+	FirstName string
+	LastName  string
+	Email     string
+	Phone     string
+	Tags      []string // trimmed and deduplicated case-insensitively when seeded
+	// NumberOfOrders and AmountSpent are kept by the fake from the seeded
+	// orders naming the customer: their count and the sum of their totals
+	// (a customer without orders has spent 0 in the currency seeded here,
+	// or USD). Seeding other values panics: add orders instead.
+	NumberOfOrders int64
+	AmountSpent    money.Amount
+	EmailState     string    // CustomerEmailMarketingState; "" with an email: NOT_SUBSCRIBED
+	SMSState       string    // CustomerSmsMarketingState
+	CreatedAt      time.Time // zero: the server's clock when seeded
+	UpdatedAt      time.Time // zero: CreatedAt
 }
 
 // GID returns the customer's global id.
 func (c Customer) GID() string { return shopify.CustomerGID(c.ID) }
 
-// Order is an order held by the fake.
+// Order is an order held by the fake. Its customer journey reports the
+// order's position among the customer's orders (by creation time) and the
+// whole days from the first visit to the order's creation.
 type Order struct {
 	ID          int64 // 0: assigned by AddOrder
 	Name        string
-	CustomerID  int64 // 0: no customer
+	CustomerID  int64 // 0: no customer; else counted in that customer's NumberOfOrders and AmountSpent
 	Email       string
 	Tags        []string     // trimmed and deduplicated case-insensitively when seeded
 	CreatedAt   time.Time    // zero: the server's clock when seeded
 	ProcessedAt time.Time    // zero: CreatedAt
 	Total       money.Amount // zero value: 0 USD
 	SourceName  string       // "web", "pos", ...
-	FirstVisit  *Visit       // nil: no customer journey
-	LastVisit   *Visit
+	// FirstVisit and LastVisit make the customer journey; both nil: none.
+	// Shopify attributes sessions of the 30 days before an order, so
+	// AddOrder panics on a visit after the order was created or more than
+	// 30 days before, or a last visit before the first.
+	FirstVisit *Visit
+	LastVisit  *Visit
 }
 
 // GID returns the order's global id.
@@ -60,7 +71,7 @@ func (o Order) GID() string { return shopify.OrderGID(o.ID) }
 
 // Visit is a session in an order's customer journey.
 type Visit struct {
-	OccurredAt  time.Time
+	OccurredAt  time.Time // zero: when the order was created
 	Source      string
 	LandingPage string
 	ReferrerURL string
@@ -105,6 +116,9 @@ func (s *Server) seedID(id int64) int64 {
 func (s *Server) AddCustomer(c Customer) int64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if c.NumberOfOrders != 0 || !c.AmountSpent.IsZero() {
+		panic("shopifytest: AddCustomer: NumberOfOrders and AmountSpent follow the customer's orders; seed orders instead")
+	}
 	c.ID = s.seedID(c.ID)
 	if c.AmountSpent.Currency == "" {
 		c.AmountSpent = money.Zero("USD")
@@ -123,6 +137,7 @@ func (s *Server) AddCustomer(c Customer) int64 {
 	}
 	c.Tags, _ = addTags(nil, c.Tags)
 	s.customers[c.ID] = &c
+	s.syncTotals(c.ID)
 	return c.ID
 }
 
@@ -144,9 +159,104 @@ func (s *Server) AddOrder(o Order) int64 {
 	if o.Total.Currency == "" {
 		o.Total = money.Zero("USD")
 	}
+	if err := checkJourney(&o); err != nil {
+		panic("shopifytest: AddOrder: " + err.Error())
+	}
 	o.Tags, _ = addTags(nil, o.Tags)
+	if old := s.orders[o.ID]; old != nil {
+		s.countOrder(old, -1)
+	}
+	s.countOrder(&o, 1)
 	s.orders[o.ID] = &o
 	return o.ID
+}
+
+// attributionWindow is how far back Shopify looks for an order's sessions.
+const attributionWindow = 30 * 24 * time.Hour
+
+// checkJourney fills the visits' times and refuses a journey Shopify could
+// not report.
+func checkJourney(o *Order) error {
+	for _, v := range []*Visit{o.FirstVisit, o.LastVisit} {
+		if v == nil {
+			continue
+		}
+		if v.OccurredAt.IsZero() {
+			v.OccurredAt = o.CreatedAt
+		}
+		if v.OccurredAt.After(o.CreatedAt) {
+			return fmt.Errorf("a visit at %s is after the order was created (%s)", v.OccurredAt.Format(time.RFC3339), o.CreatedAt.Format(time.RFC3339))
+		}
+		if o.CreatedAt.Sub(v.OccurredAt) > attributionWindow {
+			return fmt.Errorf("a visit at %s is more than 30 days before the order (%s): Shopify attributes the 30 days before an order", v.OccurredAt.Format(time.RFC3339), o.CreatedAt.Format(time.RFC3339))
+		}
+	}
+	if f, l := o.FirstVisit, o.LastVisit; f != nil && l != nil && l.OccurredAt.Before(f.OccurredAt) {
+		return errors.New("the last visit is before the first")
+	}
+	return nil
+}
+
+// orderTotals are a customer's orders: their count and total.
+type orderTotals struct {
+	n     int64
+	spent money.Amount
+}
+
+// countOrder adds o (sign 1) to its customer's totals or takes it away
+// (sign -1) (s.mu held). Shopify sums amountSpent in the shop's currency,
+// so one customer's orders in two currencies panic.
+func (s *Server) countOrder(o *Order, sign int64) {
+	if o.CustomerID == 0 {
+		return
+	}
+	t := s.totals[o.CustomerID]
+	if t == nil || t.n == 0 {
+		t = &orderTotals{spent: money.Zero(o.Total.Currency)}
+		s.totals[o.CustomerID] = t
+	}
+	amt := o.Total
+	if sign < 0 {
+		amt, _ = amt.Neg()
+	}
+	sum, err := t.spent.Add(amt)
+	if err != nil {
+		panic(fmt.Sprintf("shopifytest: AddOrder: customer %d has orders in %s and %s; Shopify sums amountSpent in the shop's currency", o.CustomerID, t.spent.Currency, o.Total.Currency))
+	}
+	t.n, t.spent = t.n+sign, sum
+	s.syncTotals(o.CustomerID)
+}
+
+// syncTotals copies a customer's order totals onto its record (s.mu held).
+func (s *Server) syncTotals(id int64) {
+	c := s.customers[id]
+	if c == nil {
+		return
+	}
+	if t := s.totals[id]; t != nil && t.n > 0 {
+		c.NumberOfOrders, c.AmountSpent = t.n, t.spent
+		return
+	}
+	c.NumberOfOrders, c.AmountSpent = 0, money.Zero(c.AmountSpent.Currency)
+}
+
+// journey returns an order's position among its customer's orders (by
+// creation time, then id) and the whole days from its first visit to its
+// creation; nil for what Shopify would report as null (s.mu held).
+func (s *Server) journey(o *Order) (index, days any) {
+	if o.CustomerID != 0 {
+		n := 1
+		for _, x := range s.orders {
+			if x.CustomerID == o.CustomerID && (x.CreatedAt.Before(o.CreatedAt) || x.CreatedAt.Equal(o.CreatedAt) && x.ID < o.ID) {
+				n++
+			}
+		}
+		index = n
+	}
+	if v := cmp.Or(o.FirstVisit, o.LastVisit); v != nil {
+		days = int(o.CreatedAt.Sub(v.OccurredAt) / (24 * time.Hour))
+	}
+	return index, days
 }
 
 // AddSegment seeds a saved segment and returns its id. It panics when the
@@ -277,6 +387,15 @@ func sortedClone(tags []string) []string {
 }
 
 func segGID(id int64) string { return gid.New(gid.Segment, id).String() }
+
+// sortedValues returns m's values ordered by key.
+func sortedValues[V any](m map[int64]V) []V {
+	out := make([]V, 0, len(m))
+	for _, k := range sortedKeys(m) {
+		out = append(out, m[k])
+	}
+	return out
+}
 
 func sortedKeys[V any](m map[int64]V) []int64 {
 	keys := make([]int64, 0, len(m))
