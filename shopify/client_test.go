@@ -114,7 +114,8 @@ func TestCustomersRoundTrip(t *testing.T) {
 	want := &shopify.Customer{ID: id, FirstName: "Aino", LastName: "Virtanen", DisplayName: "Aino Virtanen",
 		Email: "aino@example.com", Phone: "+358401234567", Tags: []string{"line", "vip"}, NumberOfOrders: 3,
 		AmountSpent: money.MustParse("120.50", "EUR"), State: "ENABLED", CreatedAt: created, UpdatedAt: created,
-		SMSConsent: &shopify.SMSConsent{State: "NOT_SUBSCRIBED", OptInLevel: "SINGLE_OPT_IN"}}
+		EmailConsent: &shopify.EmailConsent{State: "NOT_SUBSCRIBED", OptInLevel: "SINGLE_OPT_IN"},
+		SMSConsent:   &shopify.SMSConsent{State: "NOT_SUBSCRIBED", OptInLevel: "SINGLE_OPT_IN"}}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("customer (-want +got):\n%s", diff)
 	}
@@ -306,6 +307,104 @@ func TestOrders(t *testing.T) {
 	// A search term the fake does not model is an error, not every order.
 	if _, err := firstErr(c.Orders.List(context.Background(), &shopify.ListOptions{Query: "financial_status:paid"})); !errors.As(err, new(*shopify.GraphQLErrors)) {
 		t.Errorf("unmodelled search term: err = %v", err)
+	}
+}
+
+// TestEmailConsentRead: a customer's email marketing consent is read back
+// as recorded; a customer without email has none.
+func TestEmailConsentRead(t *testing.T) {
+	srv, c := setup(t)
+	ctx := context.Background()
+	id := shopify.CustomerGID(srv.AddCustomer(shopifytest.Customer{Email: "a@example.com"}))
+	at := time.Date(2025, 5, 1, 8, 30, 0, 0, time.UTC)
+	if _, err := c.Customers.UpdateEmailConsent(ctx, id, shopify.EmailConsent{State: shopify.Subscribed, OptInLevel: shopify.ConfirmedOptIn, UpdatedAt: at}); err != nil {
+		t.Fatal(err)
+	}
+	got, _, err := c.Customers.Get(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(&shopify.EmailConsent{State: shopify.Subscribed, OptInLevel: shopify.ConfirmedOptIn, UpdatedAt: at}, got.EmailConsent); diff != "" {
+		t.Errorf("email consent (-want +got):\n%s", diff)
+	}
+	none := shopify.CustomerGID(srv.AddCustomer(shopifytest.Customer{Phone: "+81300000000"}))
+	if got, _, err := c.Customers.Get(ctx, none); err != nil || got.EmailConsent != nil || got.SMSConsent == nil {
+		t.Errorf("customer without email: %+v, %v", got, err)
+	}
+}
+
+// TestOrderLineItems: orders bring their first line items, say when there
+// are more, and LineItems pages through all of them, every document under
+// the query cost limit.
+func TestOrderLineItems(t *testing.T) {
+	srv, c := setup(t)
+	ctx := context.Background()
+	var lines []shopifytest.LineItem
+	for i := range 7 {
+		lines = append(lines, shopifytest.LineItem{ProductID: int64(100 + i), VariantID: int64(200 + i), Title: fmt.Sprintf("Tea %d", i),
+			VariantTitle: "100 g", SKU: fmt.Sprintf("TEA-%d", i), Quantity: i + 1, Price: money.MustParse("1200", "JPY"), DiscountedPrice: money.MustParse("1000", "JPY")})
+	}
+	lines = append(lines, shopifytest.LineItem{Title: "Gift wrap", Quantity: 1, Price: money.MustParse("300", "JPY")})
+	oid := srv.AddOrder(shopifytest.Order{LineItems: lines})
+	srv.AddOrder(shopifytest.Order{LineItems: lines[:1]})
+	want := make([]shopify.LineItem, len(lines))
+	for i, l := range lines {
+		want[i] = shopify.LineItem{ID: gid.New(gid.LineItem, oid*1000+int64(i)+1).String(), Title: l.Title, VariantTitle: l.VariantTitle, SKU: l.SKU,
+			Quantity: l.Quantity, UnitPrice: l.Price, DiscountedUnitPrice: l.DiscountedPrice}
+		if l.ProductID != 0 {
+			want[i].ProductID, want[i].VariantID = gid.New(gid.Product, l.ProductID).String(), gid.New(gid.ProductVariant, l.VariantID).String()
+		}
+	}
+	want[7].DiscountedUnitPrice = want[7].UnitPrice
+
+	var orders []*shopify.Order
+	for o, err := range c.Orders.List(ctx, nil) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		orders = append(orders, o)
+	}
+	if len(orders) != 2 || !orders[0].MoreLineItems || orders[1].MoreLineItems || len(orders[1].LineItems) != 1 {
+		t.Fatalf("orders %+v", orders)
+	}
+	if diff := cmp.Diff(want[:shopify.DefaultLineItems], orders[0].LineItems); diff != "" {
+		t.Errorf("listed line items (-want +got):\n%s", diff)
+	}
+	if orders[0].TotalPrice != money.MustParse("28300", "JPY") {
+		t.Errorf("total %v, want the line items' 28300 JPY", orders[0].TotalPrice)
+	}
+	var all []shopify.LineItem
+	for li, err := range c.Orders.LineItems(ctx, shopify.OrderGID(oid)) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, li)
+	}
+	if diff := cmp.Diff(want, all); diff != "" {
+		t.Errorf("all line items (-want +got):\n%s", diff)
+	}
+	if o, _, err := c.Orders.Get(ctx, shopify.OrderGID(oid)); err != nil || len(o.LineItems) != shopify.DefaultLineItems || !o.MoreLineItems {
+		t.Errorf("Get: %+v, %v", o, err)
+	}
+	// No line items; as many as fit; too many.
+	for o, err := range c.Orders.List(ctx, &shopify.ListOptions{LineItems: -1}) {
+		if err != nil || o.LineItems != nil || o.MoreLineItems {
+			t.Fatalf("LineItems -1: %+v, %v", o, err)
+		}
+	}
+	for o, err := range c.Orders.List(ctx, &shopify.ListOptions{LineItems: shopify.MaxLineItems}) {
+		if err != nil || len(o.LineItems) == 0 || o.MoreLineItems {
+			t.Fatalf("LineItems max: %+v, %v", o, err)
+		}
+	}
+	if _, err := firstErr(c.Orders.List(ctx, &shopify.ListOptions{LineItems: shopify.MaxLineItems + 1})); !errors.Is(err, shopify.ErrInvalidInput) {
+		t.Errorf("too many line items: %v", err)
+	}
+	if _, err := firstErr(c.Customers.List(ctx, &shopify.ListOptions{LineItems: 3})); !errors.Is(err, shopify.ErrInvalidInput) {
+		t.Errorf("customers with line items: %v", err)
+	}
+	if _, err := firstErr(c.Orders.LineItems(ctx, shopify.OrderGID(1))); !errors.Is(err, shopify.ErrNotFound) {
+		t.Errorf("line items of a missing order: %v", err)
 	}
 }
 
@@ -520,8 +619,8 @@ func TestThrottledWithoutCostBacksOff(t *testing.T) {
 // document, so the cost gate does not charge the refused attempts and the
 // retry that gets through does not wait for them.
 func TestRefused429sCostNothing(t *testing.T) {
-	// A slow restore: were the three refusals charged, the fourth attempt
-	// would wait more than a second for its 302 points.
+	// A slow restore: were the three refusals charged, the third attempt
+	// would wait more than a second for its 402 points.
 	srv, c := setup(t, shopifytest.WithRateLimit(shopcrm.RateLimit{PerSecond: 200, Burst: 1000}))
 	for range 3 {
 		srv.AddFaults(shopifytest.Fault{Op: "customers", Kind: shopcrmtest.FaultStatus, Status: 429, RetryAfter: "0.01"})
@@ -539,7 +638,7 @@ func TestRefused429sCostNothing(t *testing.T) {
 		t.Errorf("took %v: the refused attempts were charged", d)
 	}
 	_, burst, avail := c.RateLimit()
-	if want := float64(burst - 302 - 10); avail < want {
+	if want := float64(burst - 402 - 10); avail < want {
 		t.Errorf("gate holds %.0f of %d points, want at least %.0f (one page charged)", avail, burst, want)
 	}
 }

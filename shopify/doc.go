@@ -1,7 +1,7 @@
 // Package shopify is a client for Shopify's Admin GraphQL API, covering
-// what marketing integrations need: customers, orders with their customer
-// journey, tags, customer segments and their members, and marketing
-// consent.
+// what marketing integrations need: customers with their marketing
+// consent, orders with their line items and customer journey, tags,
+// customer segments and their members.
 //
 // # Client
 //
@@ -67,10 +67,14 @@
 // # Page sizes
 //
 // Lists ask for as many items per page as Shopify allows and the query cost
-// limit leaves room for: customers 250, orders 50 (each order brings its
-// journey), segment members 249 (Shopify accepts up to 1000, but with the
-// email, phone and amount objects a page of 1000 would cost more than 1000
-// points). ListOptions.PageSize and MembersOptions.PageSize change them.
+// limit leaves room for: customers 249 (each brings three objects: amount
+// spent, email and SMS consent), orders 20 with their first
+// [DefaultLineItems] line items each (50 without line items; each order
+// brings its journey), segment members 249 (Shopify accepts up to 1000, but
+// with the email, phone and amount objects a page of 1000 would cost more
+// than 1000 points). ListOptions.PageSize, ListOptions.LineItems and
+// MembersOptions.PageSize change them; [OrdersService.LineItems] reads all
+// of an order's line items.
 //
 // # API version
 //

@@ -12,16 +12,19 @@
 //     first x the cost of a node, mutations 10 per field, at most 1000, else
 //     MAX_COST_EXCEEDED) and keeps a leaky bucket (default [PlanStandard]:
 //     2000 points restoring 100 per second; see [WithRateLimit] and the
-//     other plans) that answers THROTTLED
-//     with HTTP 200 and extensions.cost.throttleStatus; the actual cost of a
-//     query counts the nodes its connections returned instead of first, and
+//     other plans) that answers THROTTLED with HTTP 200 and
+//     extensions.cost.throttleStatus; the actual cost of a query counts the
+//     nodes its connections returned (nested ones too) instead of first, and
 //     the difference is refunded to the bucket, as Shopify does;
 //   - holds customers, orders and segments in memory: tags added through it
 //     are there when read back, trimmed, split on commas, compared
 //     case-insensitively, limited to 255 characters and 250 per resource;
-//     a customer's numberOfOrders and amountSpent are the count and sum of
-//     its seeded orders; an order's customer journey reports its position
-//     among the customer's orders and the days from its first visit;
+//     email and SMS consent recorded through it are read back with their
+//     opt-in level and time; orders hold line items, paged like any
+//     connection; a customer's numberOfOrders and amountSpent are the count
+//     and sum of its seeded orders; an order's customer journey reports its
+//     position among the customer's orders and the days from its first
+//     visit;
 //     segment queries of the form customer_tags CONTAINS 'x' (with NOT, AND,
 //     OR, parentheses, and email_subscription_status = 'STATE') are
 //     evaluated for real;

@@ -1,6 +1,7 @@
 package shopifytest
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"slices"
@@ -37,17 +38,23 @@ func customerObj(c *Customer) *obj {
 	if display == "" {
 		display = c.Email
 	}
-	var sms any
+	var email, sms any
+	if c.Email != "" {
+		email = fields("CustomerEmailMarketingConsentState", map[string]any{
+			"marketingState": c.EmailState, "marketingOptInLevel": cmp.Or(c.EmailOptInLevel, "SINGLE_OPT_IN"), "consentUpdatedAt": ts(c.EmailConsentAt),
+		})
+	}
 	if c.Phone != "" {
 		sms = fields("CustomerSmsMarketingConsentState", map[string]any{
-			"marketingState": c.SMSState, "marketingOptInLevel": "SINGLE_OPT_IN", "consentUpdatedAt": nil, "consentCollectedFrom": "OTHER",
+			"marketingState": c.SMSState, "marketingOptInLevel": cmp.Or(c.SMSOptInLevel, "SINGLE_OPT_IN"), "consentUpdatedAt": ts(c.SMSConsentAt),
+			"consentCollectedFrom": "OTHER",
 		})
 	}
 	return fields("Customer", map[string]any{
 		"id": c.GID(), "firstName": nullable(c.FirstName), "lastName": nullable(c.LastName), "displayName": display,
 		"email": nullable(c.Email), "phone": nullable(c.Phone), "tags": slices.Clone(c.Tags),
 		"numberOfOrders": strconv.FormatInt(c.NumberOfOrders, 10), "amountSpent": moneyObj(c.AmountSpent),
-		"createdAt": ts(c.CreatedAt), "updatedAt": ts(c.UpdatedAt), "state": "ENABLED", "smsMarketingConsent": sms,
+		"createdAt": ts(c.CreatedAt), "updatedAt": ts(c.UpdatedAt), "state": "ENABLED", "emailMarketingConsent": email, "smsMarketingConsent": sms,
 	})
 }
 
@@ -92,11 +99,39 @@ func (s *Server) orderObj(o *Order) *obj {
 			"firstVisit": visitObj(o.FirstVisit, o.ID*10+1), "lastVisit": visitObj(o.LastVisit, o.ID*10+2),
 		})
 	}
+	lines := make([]int, len(o.LineItems))
+	for i := range lines {
+		lines[i] = i
+	}
 	return fields("Order", map[string]any{
+		"lineItems": resolver(func(a map[string]any) (any, error) {
+			return connection("LineItem", lines, a, 250, func(i int) *obj { return lineItemObj(o, i) }, nil)
+		}),
 		"id": o.GID(), "name": o.Name, "tags": slices.Clone(o.Tags), "customer": cust, "email": nullable(o.Email),
 		"createdAt": ts(o.CreatedAt), "processedAt": ts(o.ProcessedAt), "cancelledAt": nil, "test": false,
 		"currencyCode": string(o.Total.Currency), "sourceName": nullable(o.SourceName), "customerJourneySummary": journey,
 		"totalPriceSet": fields("MoneyBag", map[string]any{"shopMoney": moneyObj(o.Total), "presentmentMoney": moneyObj(o.Total)}),
+	})
+}
+
+// lineItemObj is the i-th line item of o.
+func lineItemObj(o *Order, i int) *obj {
+	li := &o.LineItems[i]
+	var product, variant any
+	if li.ProductID != 0 {
+		product = fields("Product", map[string]any{"id": gid.New(gid.Product, li.ProductID).String(), "title": li.Title})
+	}
+	if li.VariantID != 0 {
+		variant = fields("ProductVariant", map[string]any{"id": gid.New(gid.ProductVariant, li.VariantID).String(),
+			"title": cmp.Or(li.VariantTitle, "Default Title"), "sku": nullable(li.SKU)})
+	}
+	bag := func(a money.Amount) *obj {
+		return fields("MoneyBag", map[string]any{"shopMoney": moneyObj(a), "presentmentMoney": moneyObj(a)})
+	}
+	return fields("LineItem", map[string]any{
+		"id": gid.New(gid.LineItem, o.ID*1000+int64(i)+1).String(), "title": li.Title, "variantTitle": nullable(li.VariantTitle),
+		"sku": nullable(li.SKU), "quantity": li.Quantity, "product": product, "variant": variant,
+		"originalUnitPriceSet": bag(li.Price), "discountedUnitPriceSet": bag(li.DiscountedPrice),
 	})
 }
 
@@ -314,10 +349,17 @@ func (s *Server) mutationRoot(now time.Time) *obj {
 			case !email && c.Phone == "":
 				return errp([]string{"input", "customerId"}, "Customer must have a phone number", "INVALID"), nil
 			}
+			at := now
+			if t, err := time.Parse(time.RFC3339, str(cons["consentUpdatedAt"])); err == nil {
+				at = t.UTC()
+			}
+			state, level, when := &c.SMSState, &c.SMSOptInLevel, &c.SMSConsentAt
 			if email {
-				c.EmailState = str(cons["marketingState"])
-			} else {
-				c.SMSState = str(cons["marketingState"])
+				state, level, when = &c.EmailState, &c.EmailOptInLevel, &c.EmailConsentAt
+			}
+			*state, *when = str(cons["marketingState"]), at
+			if l := str(cons["marketingOptInLevel"]); l != "" {
+				*level = l
 			}
 			c.UpdatedAt = now
 			return fields(typ, map[string]any{"customer": customerObj(c), "userErrors": []*obj{}}), nil

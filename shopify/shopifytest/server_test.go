@@ -59,6 +59,7 @@ func TestCost(t *testing.T) {
 		{`{ customers(first: 10) { pageInfo { hasNextPage } edges { cursor node { id amountSpent { amount } } } } }`, 22},
 		{`{ orders(first: 5) { nodes { id customer { id } totalPriceSet { shopMoney { amount } } } } }`, 2 + 5*4},
 		{`{ customerSegmentMembers(first: 100, query: "customer_tags CONTAINS 'a'") { edges { node { id defaultEmailAddress { emailAddress } } } } }`, 202},
+		{`{ orders(first: 5) { nodes { id lineItems(first: 3) { nodes { id product { id } } } } } }`, 2 + 5*(1+2+3*2)},
 		{`mutation { a: tagsAdd(id: "gid://shopify/Customer/1", tags: ["x"]) { userErrors { message } } b: tagsRemove(id: "gid://shopify/Customer/1", tags: ["x"]) { userErrors { message } } }`, 20},
 	}
 	for _, tt := range tests {
@@ -555,6 +556,42 @@ func TestJourneyCounts(t *testing.T) {
 		"last before first":     {CreatedAt: day(9), FirstVisit: &shopifytest.Visit{OccurredAt: day(8)}, LastVisit: &shopifytest.Visit{OccurredAt: day(7)}},
 	} {
 		if !panics(func() { srv.AddOrder(v) }) {
+			t.Errorf("%s: seeded", name)
+		}
+	}
+}
+
+// TestLineItemsAndNestedRefund: an order's line items page like any
+// connection, and the actual cost counts the nested nodes returned.
+func TestLineItemsAndNestedRefund(t *testing.T) {
+	srv := shopifytest.NewServer(shopifytest.WithRateLimit(shopcrm.RateLimit{PerSecond: 1e-9, Burst: 1000}))
+	defer srv.Close()
+	jpy := func(s string) money.Amount { return money.MustParse(s, "JPY") }
+	oid := srv.AddOrder(shopifytest.Order{LineItems: []shopifytest.LineItem{
+		{ProductID: 1, VariantID: 2, Title: "Tea", Quantity: 2, Price: jpy("1200"), DiscountedPrice: jpy("1000")},
+		{Title: "Wrap", Quantity: 1, Price: jpy("300")},
+	}})
+	if o, _ := srv.Order(oid); o.Total != jpy("2300") {
+		t.Errorf("total %v, want the line items' 2300 JPY", o.Total)
+	}
+	_, out := post(t, srv, `{ orders(first: 10) { nodes { id lineItems(first: 5) { pageInfo { hasNextPage } nodes { quantity product { id } } } } } }`, nil)
+	cost := out["extensions"].(map[string]any)["cost"].(map[string]any)
+	// Requested 2 + 10 x (1 + 2 + 5 x 2); returned one order with two line
+	// items, each 1 and its product 1 (a null object is charged as
+	// requested): 2 + (1 + 2 + 2 x 2).
+	if cost["requestedQueryCost"] != 132.0 || cost["actualQueryCost"] != 9.0 {
+		t.Errorf("cost = %v", cost)
+	}
+	li := out["data"].(map[string]any)["orders"].(map[string]any)["nodes"].([]any)[0].(map[string]any)["lineItems"].(map[string]any)
+	if n := len(li["nodes"].([]any)); n != 2 || li["pageInfo"].(map[string]any)["hasNextPage"] != false {
+		t.Errorf("line items %v", li)
+	}
+	for name, o := range map[string]shopifytest.Order{
+		"no quantity":         {LineItems: []shopifytest.LineItem{{Price: jpy("1")}}},
+		"mixed currencies":    {LineItems: []shopifytest.LineItem{{Quantity: 1, Price: jpy("1")}, {Quantity: 1, Price: money.MustParse("1", "USD")}}},
+		"total in a currency": {Total: money.MustParse("1", "USD"), LineItems: []shopifytest.LineItem{{Quantity: 1, Price: jpy("1")}}},
+	} {
+		if !panics(func() { srv.AddOrder(o) }) {
 			t.Errorf("%s: seeded", name)
 		}
 	}

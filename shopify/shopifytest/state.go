@@ -36,10 +36,16 @@ type Customer struct {
 	// or USD). Seeding other values panics: add orders instead.
 	NumberOfOrders int64
 	AmountSpent    money.Amount
-	EmailState     string    // CustomerEmailMarketingState; "" with an email: NOT_SUBSCRIBED
-	SMSState       string    // CustomerSmsMarketingState
-	CreatedAt      time.Time // zero: the server's clock when seeded
-	UpdatedAt      time.Time // zero: CreatedAt
+	EmailState     string // CustomerEmailMarketingState; "" with an email: NOT_SUBSCRIBED
+	SMSState       string // CustomerSmsMarketingState; "" with a phone: NOT_SUBSCRIBED
+	// EmailOptInLevel and SMSOptInLevel are CustomerMarketingOptInLevel
+	// values ("": SINGLE_OPT_IN); EmailConsentAt and SMSConsentAt when the
+	// consent was last recorded (zero: unknown, read as null). The consent
+	// mutations set them.
+	EmailOptInLevel, SMSOptInLevel string
+	EmailConsentAt, SMSConsentAt   time.Time
+	CreatedAt                      time.Time // zero: the server's clock when seeded
+	UpdatedAt                      time.Time // zero: CreatedAt
 }
 
 // GID returns the customer's global id.
@@ -53,11 +59,16 @@ type Order struct {
 	Name        string
 	CustomerID  int64 // 0: no customer; else counted in that customer's NumberOfOrders and AmountSpent
 	Email       string
-	Tags        []string     // trimmed and deduplicated case-insensitively when seeded
-	CreatedAt   time.Time    // zero: the server's clock when seeded
-	ProcessedAt time.Time    // zero: CreatedAt
-	Total       money.Amount // zero value: 0 USD
-	SourceName  string       // "web", "pos", ...
+	Tags        []string  // trimmed and deduplicated case-insensitively when seeded
+	CreatedAt   time.Time // zero: the server's clock when seeded
+	ProcessedAt time.Time // zero: CreatedAt
+	// Total is the order's total in the shop's currency; zero value: the
+	// line items' discounted prices times their quantities, or 0 USD
+	// without line items.
+	Total      money.Amount
+	SourceName string // "web", "pos", ...
+	// LineItems are the products ordered, in one currency (the Total's).
+	LineItems []LineItem
 	// FirstVisit and LastVisit make the customer journey; both nil: none.
 	// Shopify attributes sessions of the 30 days before an order, so
 	// AddOrder panics on a visit after the order was created or more than
@@ -68,6 +79,22 @@ type Order struct {
 
 // GID returns the order's global id.
 func (o Order) GID() string { return shopify.OrderGID(o.ID) }
+
+// LineItem is a product line of an order held by the fake. Its id is the
+// order's id times 1000 plus its position from 1, so an order holds at most
+// 999 of them.
+type LineItem struct {
+	ProductID    int64 // 0: a deleted product (null)
+	VariantID    int64 // 0: a deleted variant (null)
+	Title        string
+	VariantTitle string
+	SKU          string
+	Quantity     int          // at least 1
+	Price        money.Amount // one unit before discounts
+	// DiscountedPrice is one unit after this line's discounts; zero value:
+	// Price.
+	DiscountedPrice money.Amount
+}
 
 // Visit is a session in an order's customer journey.
 type Visit struct {
@@ -156,6 +183,9 @@ func (s *Server) AddOrder(o Order) int64 {
 	if o.ProcessedAt.IsZero() {
 		o.ProcessedAt = o.CreatedAt
 	}
+	if err := checkLineItems(&o); err != nil {
+		panic("shopifytest: AddOrder: " + err.Error())
+	}
 	if o.Total.Currency == "" {
 		o.Total = money.Zero("USD")
 	}
@@ -169,6 +199,44 @@ func (s *Server) AddOrder(o Order) int64 {
 	s.countOrder(&o, 1)
 	s.orders[o.ID] = &o
 	return o.ID
+}
+
+// checkLineItems fills the line items' discounted prices and the order's
+// total from them when it was not given, and refuses line items Shopify
+// could not hold.
+func checkLineItems(o *Order) error {
+	if len(o.LineItems) > 999 {
+		return errors.New("the fake holds at most 999 line items per order")
+	}
+	o.LineItems = slices.Clone(o.LineItems)
+	cur := o.Total.Currency
+	sum := money.Zero(cur)
+	for i := range o.LineItems {
+		li := &o.LineItems[i]
+		if li.Quantity < 1 {
+			return fmt.Errorf("line item %d: quantity %d, want at least 1", i, li.Quantity)
+		}
+		if li.DiscountedPrice.Currency == "" {
+			li.DiscountedPrice = li.Price
+		}
+		if cur == "" {
+			cur, sum = li.Price.Currency, money.Zero(li.Price.Currency)
+		}
+		if li.Price.Currency != cur || li.DiscountedPrice.Currency != cur {
+			return fmt.Errorf("line item %d: prices in %s and %s, the order is in %s", i, li.Price.Currency, li.DiscountedPrice.Currency, cur)
+		}
+		line, err := li.DiscountedPrice.MulDiv(int64(li.Quantity), 1)
+		if err == nil {
+			sum, err = sum.Add(line)
+		}
+		if err != nil {
+			return fmt.Errorf("line item %d: %v", i, err)
+		}
+	}
+	if o.Total.Currency == "" && len(o.LineItems) > 0 {
+		o.Total = sum
+	}
+	return nil
 }
 
 // attributionWindow is how far back Shopify looks for an order's sessions.
@@ -306,6 +374,7 @@ func (s *Server) Order(id int64) (Order, bool) {
 	}
 	cp := *o
 	cp.Tags = slices.Clone(o.Tags)
+	cp.LineItems = slices.Clone(o.LineItems)
 	return cp, true
 }
 
@@ -341,6 +410,7 @@ func (s *Server) Orders() []Order {
 	for _, id := range sortedKeys(s.orders) {
 		o := *s.orders[id]
 		o.Tags = slices.Clone(o.Tags)
+		o.LineItems = slices.Clone(o.LineItems)
 		out = append(out, o)
 	}
 	return out
