@@ -408,6 +408,56 @@ func TestOrderLineItems(t *testing.T) {
 	}
 }
 
+// TestReadAllOrdersScope: without read_all_orders Shopify serves only the
+// last 60 days of orders, quietly; RequireScopes says so up front.
+func TestReadAllOrdersScope(t *testing.T) {
+	now := time.Date(2025, 9, 1, 0, 0, 0, 0, time.UTC)
+	ctx := context.Background()
+	seed := func(srv *shopifytest.Server) (recent, old string) {
+		return shopify.OrderGID(srv.AddOrder(shopifytest.Order{CreatedAt: now.AddDate(0, 0, -10)})),
+			shopify.OrderGID(srv.AddOrder(shopifytest.Order{CreatedAt: now.AddDate(0, 0, -90)}))
+	}
+	list := func(c *shopify.Client) []string {
+		var ids []string
+		for o, err := range c.Orders.List(ctx, nil) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			ids = append(ids, o.ID)
+		}
+		return ids
+	}
+
+	// An app without the scope.
+	srv, c := setup(t, shopifytest.WithNow(now), shopifytest.WithAccessScopes(shopify.ScopeWriteCustomers, shopify.ScopeWriteOrders))
+	recent, old := seed(srv)
+	if diff := cmp.Diff([]string{recent}, list(c)); diff != "" {
+		t.Errorf("orders without read_all_orders (-want +got):\n%s", diff)
+	}
+	if _, _, err := c.Orders.Get(ctx, old); !errors.Is(err, shopify.ErrNotFound) {
+		t.Errorf("old order without read_all_orders: %v", err)
+	}
+	err := c.RequireScopes(ctx, shopify.ScopeReadCustomers, shopify.ScopeReadOrders, shopify.ScopeReadAllOrders)
+	var ms *shopify.MissingScopesError
+	if !errors.As(err, &ms) || !errors.Is(err, shopify.ErrUnauthorized) || !cmp.Equal(ms.Missing, []string{shopify.ScopeReadAllOrders}) {
+		t.Errorf("RequireScopes: %v, want read_all_orders missing", err)
+	}
+
+	// The default: everything the package needs.
+	srv2, c2 := setup(t, shopifytest.WithNow(now))
+	recent, old = seed(srv2)
+	if diff := cmp.Diff([]string{old, recent}, list(c2)); diff != "" {
+		t.Errorf("orders with read_all_orders (-want +got):\n%s", diff)
+	}
+	granted, _, err := c2.AccessScopes(ctx)
+	if err != nil || !cmp.Equal(granted, shopifytest.DefaultAccessScopes()) {
+		t.Errorf("AccessScopes = %v, %v", granted, err)
+	}
+	if err := c2.RequireScopes(ctx, granted...); err != nil {
+		t.Errorf("RequireScopes(all granted): %v", err)
+	}
+}
+
 func TestSegments(t *testing.T) {
 	srv, c := setup(t)
 	ctx := context.Background()

@@ -58,6 +58,15 @@
 // [ErrUnauthorized], [ErrNotFound], [ErrConflict], [ErrMaxCostExceeded] and
 // [ErrInvalidInput].
 //
+// # Access scopes
+//
+// What the app may read and write is the access scopes the shop granted
+// it ([ScopeReadCustomers] and its kin). [Client.AccessScopes] lists them and
+// [Client.RequireScopes] fails with a [*MissingScopesError] when some are
+// missing. Shopify withholds orders older than 60 days from an app without
+// read_all_orders without an error, so a program that needs every order
+// should require [ScopeReadAllOrders] before it starts.
+//
 // # Tags in bulk
 //
 // [TagsService.Apply] applies many [tagging.Change]s with aliased

@@ -294,7 +294,8 @@ func (w *wireOrder) order() *Order {
 }
 
 // Get reads one order by GID, with its first DefaultLineItems line items;
-// one that does not exist is a *NotFoundError.
+// one that does not exist is a *NotFoundError, and so is one older than 60
+// days without the read_all_orders access scope.
 //
 //spec:graphql query order
 func (s *OrdersService) Get(ctx context.Context, id string) (*Order, *Response, error) {
@@ -319,6 +320,11 @@ func (s *OrdersService) Get(ctx context.Context, id string) (*Order, *Response, 
 // first line items (see ListOptions.LineItems). opts.Query takes Shopify's
 // order search syntax: "created_at:>=2025-01-01", "tag:vip",
 // "tag_not:test", "customer_id:123", joined by spaces.
+//
+// "Every order" needs the read_all_orders access scope: without it Shopify
+// returns only orders of the last 60 days, with no error. Call
+// [Client.RequireScopes] with [ScopeReadAllOrders] first to fail early
+// instead.
 //
 //spec:graphql query orders
 func (s *OrdersService) List(ctx context.Context, opts *ListOptions) iter.Seq2[*Order, error] {

@@ -40,6 +40,7 @@ func TestShopifyDocuments(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	must(c.RequireScopes(ctx, shopifyapi.ScopeReadAllOrders))
 	_, _, err := c.Customers.Get(ctx, cust)
 	must(err)
 	for _, err := range c.Customers.List(ctx, &shopifyapi.ListOptions{Query: "email:a@example.com", SortKey: "UPDATED_AT", Reverse: true, PageSize: 10}) {

@@ -38,6 +38,10 @@
 //     or orders(savedSearchId:) is an error on the field (errors[] with its
 //     path), where Shopify would ignore an unknown search field and return
 //     everything;
+//   - reports the access scopes granted to the app
+//     (currentAppInstallation.accessScopes; default
+//     [DefaultAccessScopes], see [WithAccessScopes]) and, without
+//     read_all_orders, serves only the orders of the last 60 days;
 //   - injects faults on demand, scripted ([WithFaults], [Server.AddFaults])
 //     or seeded ([WithChaos]), in the vocabulary every bundled fake shares
 //     (package shopcrmtest): a status such as 503 or 401, a 429 with

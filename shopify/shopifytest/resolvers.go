@@ -176,7 +176,7 @@ func (s *Server) queryRoot() *obj {
 			return nil, nil
 		}),
 		"order": resolver(func(a map[string]any) (any, error) {
-			if o := s.orderByGID(str(a["id"])); o != nil {
+			if o := s.orderByGID(str(a["id"])); o != nil && s.readable(o) {
 				return s.orderObj(o), nil
 			}
 			return nil, nil
@@ -202,7 +202,7 @@ func (s *Server) queryRoot() *obj {
 			if a["savedSearchId"] != nil {
 				return nil, errors.New("savedSearchId is not modelled by the fake")
 			}
-			list, err := filter("orders", str(a["query"]), orderSearch, sortedValues(s.orders))
+			list, err := filter("orders", str(a["query"]), orderSearch, slices.DeleteFunc(sortedValues(s.orders), func(o *Order) bool { return !s.readable(o) }))
 			if err == nil {
 				err = sortBy(list, str(a["sortKey"]), orderSorts, func(o *Order) int64 { return o.ID })
 			}
@@ -220,6 +220,9 @@ func (s *Server) queryRoot() *obj {
 				return nil, err
 			}
 			return connection("Segment", list, a, 250, segmentObj, nil)
+		}),
+		"currentAppInstallation": fields("AppInstallation", map[string]any{
+			"id": "gid://shopify/AppInstallation/1", "accessScopes": s.accessScopes(),
 		}),
 		"customerSegmentMembers": resolver(func(a map[string]any) (any, error) {
 			var match func(*Customer) bool

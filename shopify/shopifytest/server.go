@@ -71,6 +71,7 @@ type config struct {
 	token   string
 	limit   shopcrm.RateLimit
 	version string
+	scopes  []string
 }
 
 // Option configures a Server.
@@ -115,6 +116,26 @@ var (
 // single document still costs at most 1000 points, whatever the bucket.
 func WithRateLimit(l shopcrm.RateLimit) Option { return func(c *config) { c.limit = l } }
 
+// DefaultAccessScopes returns the access scopes the fake grants unless
+// WithAccessScopes says otherwise: all that package shopify needs,
+// read_all_orders included, listed as Shopify lists them (a write scope and
+// its read scope both).
+func DefaultAccessScopes() []string {
+	return []string{shopify.ScopeReadCustomers, shopify.ScopeWriteCustomers, shopify.ScopeReadOrders, shopify.ScopeWriteOrders, shopify.ScopeReadAllOrders}
+}
+
+// WithAccessScopes sets the access scopes the shop granted the app, which
+// currentAppInstallation.accessScopes reports. The fake models the absence
+// of read_all_orders: orders created more than 60 days before its clock
+// are then left out of orders and read as null by order (Shopify's
+// documentation says "the last 60 days' worth of orders"; that it counts
+// from the creation time is an assumption). It does not model the absence
+// of the other scopes package shopify needs, so NewServer panics when one
+// is missing (a write scope stands for its read scope).
+func WithAccessScopes(handles ...string) Option {
+	return func(c *config) { c.scopes = slices.Clone(handles) }
+}
+
 // WithLatency delays every request by d before it is handled, like a
 // round trip to Shopify. A client hanging up during the wait is noticed.
 func WithLatency(d time.Duration) Option { return func(c *config) { c.Latency = d } }
@@ -144,9 +165,14 @@ func WithNow(t time.Time) Option { return func(c *config) { c.Now = t } }
 // NewServer starts a fake Admin API. Close it when done. It panics on
 // options it cannot carry out.
 func NewServer(opts ...Option) *Server {
-	cfg := config{token: DefaultToken, limit: PlanStandard}
+	cfg := config{token: DefaultToken, limit: PlanStandard, scopes: DefaultAccessScopes()}
 	for _, o := range opts {
 		o(&cfg)
+	}
+	for _, need := range []string{shopify.ScopeWriteCustomers, shopify.ScopeWriteOrders} {
+		if !slices.Contains(cfg.scopes, need) {
+			panic(fmt.Sprintf("shopifytest: WithAccessScopes%q: the fake does not model an app without %s", cfg.scopes, need))
+		}
 	}
 	if !(cfg.limit.PerSecond > 0) || cfg.limit.Burst <= 0 {
 		panic(fmt.Sprintf("shopifytest: WithRateLimit(%+v): PerSecond and Burst must be positive", cfg.limit))

@@ -324,6 +324,7 @@ func TestFaultsRefusedAtStart(t *testing.T) {
 		"status on drop":  shopifytest.WithFaults(shopifytest.Fault{Kind: shopcrmtest.FaultDrop, Status: 500}),
 		"chaos rate":      shopifytest.WithChaos(1, 2),
 		"no restore rate": shopifytest.WithRateLimit(shopcrm.RateLimit{Burst: 1000}),
+		"no write_orders": shopifytest.WithAccessScopes(shopify.ScopeReadCustomers, shopify.ScopeWriteCustomers, shopify.ScopeReadOrders),
 	} {
 		if !panics(func() { shopifytest.NewServer(opt).Close() }) {
 			t.Errorf("%s: accepted", name)

@@ -484,6 +484,26 @@ func (s *Server) customerByGID(id string) *Customer {
 	return s.customers[g.Num]
 }
 
+// unscopedOrders is how far back an app without read_all_orders sees
+// orders.
+const unscopedOrders = 60 * 24 * time.Hour
+
+// readable reports whether the app may read o: without read_all_orders,
+// only orders of the last 60 days (s.mu held).
+func (s *Server) readable(o *Order) bool {
+	return slices.Contains(s.cfg.scopes, shopify.ScopeReadAllOrders) || !o.CreatedAt.Before(s.base.Now().Add(-unscopedOrders))
+}
+
+// accessScopes are the granted scopes as AccessScope objects.
+func (s *Server) accessScopes() []*obj {
+	out := make([]*obj, len(s.cfg.scopes))
+	for i, h := range s.cfg.scopes {
+		action, resource, _ := strings.Cut(h, "_")
+		out[i] = fields("AccessScope", map[string]any{"handle": h, "description": action + " " + strings.ReplaceAll(resource, "_", " ")})
+	}
+	return out
+}
+
 func (s *Server) orderByGID(id string) *Order {
 	g, err := gid.Parse(id)
 	if err != nil || g.Type != gid.Order {
