@@ -12,8 +12,9 @@ import (
 	"github.com/shopcrm/shopcrm/tagging"
 )
 
-// Benchmark settings: Shopify's bucket of 1000 points, a restore rate
-// scaled up so that a run lasts seconds, and a round trip of 100ms.
+// Benchmark settings: a bucket of 1000 points (half the Standard plan's,
+// so less room for bursts), a restore rate scaled up so that a run lasts
+// seconds, and a round trip of 100ms.
 const (
 	benchCustomers = 10000
 	benchBucket    = 1000

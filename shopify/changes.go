@@ -175,9 +175,6 @@ func checkChange(ch tagging.Change) error {
 		name string
 		tags []string
 	}{{"Add", ch.Add}, {"Remove", ch.Remove}} {
-		if len(f.tags) == 0 {
-			continue
-		}
 		if err := checkTags(f.name, f.tags); err != nil {
 			return err
 		}

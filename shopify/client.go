@@ -20,12 +20,14 @@ import (
 const DefaultAPIVersion = "2026-07"
 
 // Defaults for the cost gate before the first response reports the real
-// bucket. Shopify documents a restore rate of 100 points per second on the
-// Standard plan; the bucket size of 1000 is an assumption. Both are retuned
-// from every response's throttleStatus.
+// bucket: Shopify's Standard plan. Its restore rate of 100 points per
+// second is documented; the bucket size is not, and 2000 (20 times the
+// restore rate) is what responses report as maximumAvailable. Both are
+// retuned from every response's throttleStatus, and [WithRateLimit]
+// overrides them (e.g. 1000/s and 20000 for Shopify Plus).
 const (
 	DefaultRestoreRate = 100.0
-	DefaultBucketSize  = 1000
+	DefaultBucketSize  = 2000
 )
 
 // MaxQueryCost is the highest requested cost Shopify accepts for one

@@ -5,10 +5,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -97,9 +101,12 @@ func TestCustomersRoundTrip(t *testing.T) {
 	srv, c := setup(t)
 	ctx := context.Background()
 	created := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
-	id := shopify.CustomerGID(srv.AddCustomer(shopifytest.Customer{FirstName: "Aino", LastName: "Virtanen", Email: "aino@example.com",
-		Phone: "+358401234567", Tags: []string{"line", "vip"}, NumberOfOrders: 3,
-		AmountSpent: money.MustParse("120.50", "EUR"), CreatedAt: created}))
+	num := srv.AddCustomer(shopifytest.Customer{FirstName: "Aino", LastName: "Virtanen", Email: "aino@example.com",
+		Phone: "+358401234567", Tags: []string{"line", "vip"}, CreatedAt: created})
+	id := shopify.CustomerGID(num)
+	for _, total := range []string{"40.00", "50.00", "30.50"} {
+		srv.AddOrder(shopifytest.Order{CustomerID: num, Total: money.MustParse(total, "EUR")})
+	}
 	got, _, err := c.Customers.Get(ctx, id)
 	if err != nil {
 		t.Fatal(err)
@@ -107,7 +114,8 @@ func TestCustomersRoundTrip(t *testing.T) {
 	want := &shopify.Customer{ID: id, FirstName: "Aino", LastName: "Virtanen", DisplayName: "Aino Virtanen",
 		Email: "aino@example.com", Phone: "+358401234567", Tags: []string{"line", "vip"}, NumberOfOrders: 3,
 		AmountSpent: money.MustParse("120.50", "EUR"), State: "ENABLED", CreatedAt: created, UpdatedAt: created,
-		SMSConsent: &shopify.SMSConsent{State: "NOT_SUBSCRIBED", OptInLevel: "SINGLE_OPT_IN"}}
+		EmailConsent: &shopify.EmailConsent{State: "NOT_SUBSCRIBED", OptInLevel: "SINGLE_OPT_IN"},
+		SMSConsent:   &shopify.SMSConsent{State: "NOT_SUBSCRIBED", OptInLevel: "SINGLE_OPT_IN"}}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("customer (-want +got):\n%s", diff)
 	}
@@ -151,7 +159,7 @@ func TestTagRoundTrip(t *testing.T) {
 func TestTagsBadInputNeverSent(t *testing.T) {
 	srv, c := setup(t)
 	id := shopify.CustomerGID(srv.AddCustomer(shopifytest.Customer{}))
-	for _, tags := range [][]string{nil, {"a,b"}, {" a"}, {strings.Repeat("x", 256)}, {""}} {
+	for _, tags := range [][]string{{"a,b"}, {" a"}, {strings.Repeat("x", 256)}, {""}} {
 		_, err := c.Tags.Add(context.Background(), id, tags)
 		var ie *shopify.InputError
 		if !errors.As(err, &ie) || !strings.HasPrefix(ie.Field, "tags") {
@@ -160,6 +168,34 @@ func TestTagsBadInputNeverSent(t *testing.T) {
 	}
 	if n := srv.Stats().Requests; n != 0 {
 		t.Errorf("%d requests sent for bad input", n)
+	}
+}
+
+// TestTagsEmptyIsNoOp: adding or removing no tags sends nothing and is
+// not an error.
+func TestTagsEmptyIsNoOp(t *testing.T) {
+	srv, c := setup(t)
+	num := srv.AddCustomer(shopifytest.Customer{Tags: []string{"keep"}})
+	id := shopify.CustomerGID(num)
+	for name, edit := range map[string]func(context.Context, string, []string) (*shopify.Response, error){
+		"Add": c.Tags.Add, "Remove": c.Tags.Remove,
+	} {
+		for _, tags := range [][]string{nil, {}} {
+			resp, err := edit(context.Background(), id, tags)
+			if err != nil || resp != nil {
+				t.Errorf("%s(%q) = %v, %v; want nil, nil", name, tags, resp, err)
+			}
+		}
+	}
+	if n := srv.Stats().Requests; n != 0 {
+		t.Errorf("%d requests sent for no tags", n)
+	}
+	if diff := cmp.Diff([]string{"keep"}, srv.CustomerTags(num)); diff != "" {
+		t.Errorf("tags (-want +got):\n%s", diff)
+	}
+	// The id is still checked.
+	if _, err := c.Tags.Add(context.Background(), "123", nil); !errors.Is(err, shopify.ErrInvalidInput) {
+		t.Errorf("bad id with no tags: err = %v", err)
 	}
 }
 
@@ -263,6 +299,162 @@ func TestOrders(t *testing.T) {
 		MarketingEvent: &shopify.MarketingEvent{ID: "gid://shopify/MarketingEvent/5", Type: "NEWSLETTER", UTMCampaign: "spring", UTMMedium: "email", UTMSource: "klaviyo", SourceAndMedium: "klaviyo email"}}
 	if diff := cmp.Diff(wantVisit, o.Journey.FirstVisit); diff != "" {
 		t.Errorf("first visit (-want +got):\n%s", diff)
+	}
+	// The customer's second order, a day after the first visit.
+	if o.Journey.CustomerOrderIndex != 2 || o.Journey.DaysToConversion != 1 {
+		t.Errorf("journey: order index %d, days to conversion %d; want 2 and 1", o.Journey.CustomerOrderIndex, o.Journey.DaysToConversion)
+	}
+	// A search term the fake does not model is an error, not every order.
+	if _, err := firstErr(c.Orders.List(context.Background(), &shopify.ListOptions{Query: "financial_status:paid"})); !errors.As(err, new(*shopify.GraphQLErrors)) {
+		t.Errorf("unmodelled search term: err = %v", err)
+	}
+}
+
+// TestEmailConsentRead: a customer's email marketing consent is read back
+// as recorded; a customer without email has none.
+func TestEmailConsentRead(t *testing.T) {
+	srv, c := setup(t)
+	ctx := context.Background()
+	id := shopify.CustomerGID(srv.AddCustomer(shopifytest.Customer{Email: "a@example.com"}))
+	at := time.Date(2025, 5, 1, 8, 30, 0, 0, time.UTC)
+	if _, err := c.Customers.UpdateEmailConsent(ctx, id, shopify.EmailConsent{State: shopify.Subscribed, OptInLevel: shopify.ConfirmedOptIn, UpdatedAt: at}); err != nil {
+		t.Fatal(err)
+	}
+	got, _, err := c.Customers.Get(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(&shopify.EmailConsent{State: shopify.Subscribed, OptInLevel: shopify.ConfirmedOptIn, UpdatedAt: at}, got.EmailConsent); diff != "" {
+		t.Errorf("email consent (-want +got):\n%s", diff)
+	}
+	none := shopify.CustomerGID(srv.AddCustomer(shopifytest.Customer{Phone: "+81300000000"}))
+	if got, _, err := c.Customers.Get(ctx, none); err != nil || got.EmailConsent != nil || got.SMSConsent == nil {
+		t.Errorf("customer without email: %+v, %v", got, err)
+	}
+}
+
+// TestOrderLineItems: orders bring their first line items, say when there
+// are more, and LineItems pages through all of them, every document under
+// the query cost limit.
+func TestOrderLineItems(t *testing.T) {
+	srv, c := setup(t)
+	ctx := context.Background()
+	var lines []shopifytest.LineItem
+	for i := range 7 {
+		lines = append(lines, shopifytest.LineItem{ProductID: int64(100 + i), VariantID: int64(200 + i), Title: fmt.Sprintf("Tea %d", i),
+			VariantTitle: "100 g", SKU: fmt.Sprintf("TEA-%d", i), Quantity: i + 1, Price: money.MustParse("1200", "JPY"), DiscountedPrice: money.MustParse("1000", "JPY")})
+	}
+	lines = append(lines, shopifytest.LineItem{Title: "Gift wrap", Quantity: 1, Price: money.MustParse("300", "JPY")})
+	oid := srv.AddOrder(shopifytest.Order{LineItems: lines})
+	srv.AddOrder(shopifytest.Order{LineItems: lines[:1]})
+	want := make([]shopify.LineItem, len(lines))
+	for i, l := range lines {
+		want[i] = shopify.LineItem{ID: gid.New(gid.LineItem, oid*1000+int64(i)+1).String(), Title: l.Title, VariantTitle: l.VariantTitle, SKU: l.SKU,
+			Quantity: l.Quantity, UnitPrice: l.Price, DiscountedUnitPrice: l.DiscountedPrice}
+		if l.ProductID != 0 {
+			want[i].ProductID, want[i].VariantID = gid.New(gid.Product, l.ProductID).String(), gid.New(gid.ProductVariant, l.VariantID).String()
+		}
+	}
+	want[7].DiscountedUnitPrice = want[7].UnitPrice
+
+	var orders []*shopify.Order
+	for o, err := range c.Orders.List(ctx, nil) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		orders = append(orders, o)
+	}
+	if len(orders) != 2 || !orders[0].MoreLineItems || orders[1].MoreLineItems || len(orders[1].LineItems) != 1 {
+		t.Fatalf("orders %+v", orders)
+	}
+	if diff := cmp.Diff(want[:shopify.DefaultLineItems], orders[0].LineItems); diff != "" {
+		t.Errorf("listed line items (-want +got):\n%s", diff)
+	}
+	if orders[0].TotalPrice != money.MustParse("28300", "JPY") {
+		t.Errorf("total %v, want the line items' 28300 JPY", orders[0].TotalPrice)
+	}
+	var all []shopify.LineItem
+	for li, err := range c.Orders.LineItems(ctx, shopify.OrderGID(oid)) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, li)
+	}
+	if diff := cmp.Diff(want, all); diff != "" {
+		t.Errorf("all line items (-want +got):\n%s", diff)
+	}
+	if o, _, err := c.Orders.Get(ctx, shopify.OrderGID(oid)); err != nil || len(o.LineItems) != shopify.DefaultLineItems || !o.MoreLineItems {
+		t.Errorf("Get: %+v, %v", o, err)
+	}
+	// No line items; as many as fit; too many.
+	for o, err := range c.Orders.List(ctx, &shopify.ListOptions{LineItems: -1}) {
+		if err != nil || o.LineItems != nil || o.MoreLineItems {
+			t.Fatalf("LineItems -1: %+v, %v", o, err)
+		}
+	}
+	for o, err := range c.Orders.List(ctx, &shopify.ListOptions{LineItems: shopify.MaxLineItems}) {
+		if err != nil || len(o.LineItems) == 0 || o.MoreLineItems {
+			t.Fatalf("LineItems max: %+v, %v", o, err)
+		}
+	}
+	if _, err := firstErr(c.Orders.List(ctx, &shopify.ListOptions{LineItems: shopify.MaxLineItems + 1})); !errors.Is(err, shopify.ErrInvalidInput) {
+		t.Errorf("too many line items: %v", err)
+	}
+	if _, err := firstErr(c.Customers.List(ctx, &shopify.ListOptions{LineItems: 3})); !errors.Is(err, shopify.ErrInvalidInput) {
+		t.Errorf("customers with line items: %v", err)
+	}
+	if _, err := firstErr(c.Orders.LineItems(ctx, shopify.OrderGID(1))); !errors.Is(err, shopify.ErrNotFound) {
+		t.Errorf("line items of a missing order: %v", err)
+	}
+}
+
+// TestReadAllOrdersScope: without read_all_orders Shopify serves only the
+// last 60 days of orders, quietly; RequireScopes says so up front.
+func TestReadAllOrdersScope(t *testing.T) {
+	now := time.Date(2025, 9, 1, 0, 0, 0, 0, time.UTC)
+	ctx := context.Background()
+	seed := func(srv *shopifytest.Server) (recent, old string) {
+		return shopify.OrderGID(srv.AddOrder(shopifytest.Order{CreatedAt: now.AddDate(0, 0, -10)})),
+			shopify.OrderGID(srv.AddOrder(shopifytest.Order{CreatedAt: now.AddDate(0, 0, -90)}))
+	}
+	list := func(c *shopify.Client) []string {
+		var ids []string
+		for o, err := range c.Orders.List(ctx, nil) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			ids = append(ids, o.ID)
+		}
+		return ids
+	}
+
+	// An app without the scope.
+	srv, c := setup(t, shopifytest.WithNow(now), shopifytest.WithAccessScopes(shopify.ScopeWriteCustomers, shopify.ScopeWriteOrders))
+	recent, old := seed(srv)
+	if diff := cmp.Diff([]string{recent}, list(c)); diff != "" {
+		t.Errorf("orders without read_all_orders (-want +got):\n%s", diff)
+	}
+	if _, _, err := c.Orders.Get(ctx, old); !errors.Is(err, shopify.ErrNotFound) {
+		t.Errorf("old order without read_all_orders: %v", err)
+	}
+	err := c.RequireScopes(ctx, shopify.ScopeReadCustomers, shopify.ScopeReadOrders, shopify.ScopeReadAllOrders)
+	var ms *shopify.MissingScopesError
+	if !errors.As(err, &ms) || !errors.Is(err, shopify.ErrUnauthorized) || !cmp.Equal(ms.Missing, []string{shopify.ScopeReadAllOrders}) {
+		t.Errorf("RequireScopes: %v, want read_all_orders missing", err)
+	}
+
+	// The default: everything the package needs.
+	srv2, c2 := setup(t, shopifytest.WithNow(now))
+	recent, old = seed(srv2)
+	if diff := cmp.Diff([]string{old, recent}, list(c2)); diff != "" {
+		t.Errorf("orders with read_all_orders (-want +got):\n%s", diff)
+	}
+	granted, _, err := c2.AccessScopes(ctx)
+	if err != nil || !cmp.Equal(granted, shopifytest.DefaultAccessScopes()) {
+		t.Errorf("AccessScopes = %v, %v", granted, err)
+	}
+	if err := c2.RequireScopes(ctx, granted...); err != nil {
+		t.Errorf("RequireScopes(all granted): %v", err)
 	}
 }
 
@@ -380,6 +572,29 @@ func TestVersionMismatchLogged(t *testing.T) {
 	}
 }
 
+// TestDefaultsFollowStandardPlan: a client's first guess of the bucket is
+// the Standard plan, so the first answer from such a shop changes nothing.
+func TestDefaultsFollowStandardPlan(t *testing.T) {
+	srv := shopifytest.NewServer()
+	defer srv.Close()
+	c, err := shopify.New(shopifytest.Shop, shopify.StaticToken(shopifytest.DefaultToken), shopify.WithBaseURL(srv.URL()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rate, burst, _ := c.RateLimit()
+	resp, err := c.Do(context.Background(), `{ segments(first: 1) { nodes { id } } }`, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := resp.Cost.ThrottleStatus
+	if ts.RestoreRate != shopify.DefaultRestoreRate || ts.MaximumAvailable != shopify.DefaultBucketSize {
+		t.Errorf("Standard shop reports %v/s and %v, defaults are %v/s and %v", ts.RestoreRate, ts.MaximumAvailable, shopify.DefaultRestoreRate, shopify.DefaultBucketSize)
+	}
+	if rate2, burst2, _ := c.RateLimit(); rate2 != rate || burst2 != burst {
+		t.Errorf("gate retuned from %v/s, %d to %v/s, %d by a Standard shop's answer", rate, burst, rate2, burst2)
+	}
+}
+
 func TestThrottledRetried(t *testing.T) {
 	srv, c := setup(t, shopifytest.WithRateLimit(shopcrm.RateLimit{PerSecond: 2000, Burst: 100}))
 	ids := make([]string, 50)
@@ -407,6 +622,74 @@ func TestThrottledRetried(t *testing.T) {
 	}
 	if srv.Stats().Throttled == 0 {
 		t.Error("expected some THROTTLED answers")
+	}
+}
+
+// TestThrottledWithoutCostBacksOff: a THROTTLED answer that carries no
+// extensions.cost names no wait, so the client backs off exponentially
+// instead of hammering the server every millisecond.
+func TestThrottledWithoutCostBacksOff(t *testing.T) {
+	var n atomic.Int32
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n.Add(1)
+		io.WriteString(w, `{"errors":[{"message":"Throttled","extensions":{"code":"THROTTLED"}}]}`)
+	}))
+	defer hs.Close()
+	var mu sync.Mutex
+	var waits []time.Duration
+	c, err := shopify.New("shop", shopify.StaticToken("shpat_x"), shopify.WithBaseURL(hs.URL),
+		shopify.WithRetryPolicy(shopify.RetryPolicy{MaxRetries: 5, MinBackoff: 100 * time.Millisecond, MaxBackoff: 10 * time.Second, MaxWait: time.Minute}),
+		shopify.WithSleep(func(ctx context.Context, d time.Duration) error {
+			mu.Lock()
+			defer mu.Unlock()
+			waits = append(waits, d)
+			return ctx.Err()
+		}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.Do(context.Background(), `{ shop { name } }`, nil, nil)
+	if !errors.Is(err, shopify.ErrRateLimited) || !errors.As(err, new(*shopify.ThrottledError)) {
+		t.Fatalf("err = %v, want a rate-limit error wrapping THROTTLED", err)
+	}
+	if n.Load() != 6 || len(waits) != 5 {
+		t.Fatalf("%d attempts, waits %v; want 6 attempts", n.Load(), waits)
+	}
+	// Exponential with equal jitter: attempt k waits within [d/2, d] for
+	// d = 100ms·2^(k-1), so each wait is at least the one before.
+	for i, w := range waits {
+		lo, hi := 50*time.Millisecond<<i, 100*time.Millisecond<<i
+		if w < lo || w > hi {
+			t.Errorf("wait %d = %v, want in [%v, %v] (all waits %v)", i+1, w, lo, hi, waits)
+		}
+	}
+}
+
+// TestRefused429sCostNothing: a 429 means Shopify did not run the
+// document, so the cost gate does not charge the refused attempts and the
+// retry that gets through does not wait for them.
+func TestRefused429sCostNothing(t *testing.T) {
+	// A slow restore: were the three refusals charged, the third attempt
+	// would wait more than a second for its 402 points.
+	srv, c := setup(t, shopifytest.WithRateLimit(shopcrm.RateLimit{PerSecond: 200, Burst: 1000}))
+	for range 3 {
+		srv.AddFaults(shopifytest.Fault{Op: "customers", Kind: shopcrmtest.FaultStatus, Status: 429, RetryAfter: "0.01"})
+	}
+	start := time.Now()
+	for _, err := range c.Customers.List(context.Background(), &shopify.ListOptions{PageSize: 100}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if st := srv.Stats(); st.Requests != 4 || st.Faults != 3 {
+		t.Fatalf("stats %+v, want 4 requests and 3 faults", st)
+	}
+	if d := time.Since(start); d > 700*time.Millisecond {
+		t.Errorf("took %v: the refused attempts were charged", d)
+	}
+	_, burst, avail := c.RateLimit()
+	if want := float64(burst - 402 - 10); avail < want {
+		t.Errorf("gate holds %.0f of %d points, want at least %.0f (one page charged)", avail, burst, want)
 	}
 }
 

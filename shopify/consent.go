@@ -31,14 +31,17 @@ const (
 	UnknownOptIn   OptInLevel = "UNKNOWN"
 )
 
-// EmailConsent is the email marketing consent to record for a customer.
+// EmailConsent is a customer's email marketing consent: read on
+// [Customer], and recorded by [CustomersService.UpdateEmailConsent].
 type EmailConsent struct {
-	// State is required: NotSubscribed, Pending, Subscribed or
-	// Unsubscribed (Redacted and Invalid are Shopify's to set).
+	// State is required when recording: NotSubscribed, Pending, Subscribed
+	// or Unsubscribed (Redacted and Invalid are Shopify's to set, and may be
+	// read).
 	State MarketingState
-	// OptInLevel is optional.
+	// OptInLevel is optional; empty when Shopify has none.
 	OptInLevel OptInLevel
-	// UpdatedAt is when consent was given or withdrawn; zero: now.
+	// UpdatedAt is when consent was given or withdrawn; zero: now when
+	// recording, unknown when read.
 	UpdatedAt time.Time
 }
 

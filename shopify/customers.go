@@ -27,6 +27,10 @@ type Customer struct {
 	State          CustomerState
 	CreatedAt      time.Time
 	UpdatedAt      time.Time
+	// EmailConsent is the customer's email marketing consent; nil when the
+	// customer has no email address. Its State may be Redacted or Invalid,
+	// which Shopify sets.
+	EmailConsent *EmailConsent
 	// SMSConsent is nil when the customer has no phone number.
 	SMSConsent *SMSConsent
 }
@@ -49,32 +53,52 @@ type SMSConsent struct {
 	UpdatedAt  time.Time
 }
 
-// customerFields is the selection for a Customer: cost 3 (the customer,
-// amountSpent, smsMarketingConsent).
+// customerFields is the selection for a Customer: cost 4 (the customer,
+// amountSpent, emailMarketingConsent, smsMarketingConsent). 2025-01
+// deprecates Customer.emailMarketingConsent for defaultEmailAddress, which
+// it does not have yet.
 const customerFields = `id firstName lastName displayName email phone tags numberOfOrders
 amountSpent { amount currencyCode } state createdAt updatedAt
+emailMarketingConsent { marketingState marketingOptInLevel consentUpdatedAt }
 smsMarketingConsent { marketingState marketingOptInLevel consentUpdatedAt }`
 
-const customerCost = 3
+const customerCost = 4
+
+// wireConsent is a CustomerEmailMarketingConsentState or
+// CustomerSmsMarketingConsentState.
+type wireConsent struct {
+	MarketingState      MarketingState `json:"marketingState"`
+	MarketingOptInLevel *OptInLevel    `json:"marketingOptInLevel"`
+	ConsentUpdatedAt    *time.Time     `json:"consentUpdatedAt"`
+}
+
+func (w *wireConsent) consent() (MarketingState, OptInLevel, time.Time) {
+	var level OptInLevel
+	if w.MarketingOptInLevel != nil {
+		level = *w.MarketingOptInLevel
+	}
+	var at time.Time
+	if w.ConsentUpdatedAt != nil {
+		at = *w.ConsentUpdatedAt
+	}
+	return w.MarketingState, level, at
+}
 
 type wireCustomer struct {
-	ID                  string        `json:"id"`
-	FirstName           *string       `json:"firstName"`
-	LastName            *string       `json:"lastName"`
-	DisplayName         string        `json:"displayName"`
-	Email               *string       `json:"email"`
-	Phone               *string       `json:"phone"`
-	Tags                []string      `json:"tags"`
-	NumberOfOrders      string        `json:"numberOfOrders"`
-	AmountSpent         money.Amount  `json:"amountSpent"`
-	State               CustomerState `json:"state"`
-	CreatedAt           time.Time     `json:"createdAt"`
-	UpdatedAt           time.Time     `json:"updatedAt"`
-	SmsMarketingConsent *struct {
-		MarketingState      MarketingState `json:"marketingState"`
-		MarketingOptInLevel OptInLevel     `json:"marketingOptInLevel"`
-		ConsentUpdatedAt    *time.Time     `json:"consentUpdatedAt"`
-	} `json:"smsMarketingConsent"`
+	ID                    string        `json:"id"`
+	FirstName             *string       `json:"firstName"`
+	LastName              *string       `json:"lastName"`
+	DisplayName           string        `json:"displayName"`
+	Email                 *string       `json:"email"`
+	Phone                 *string       `json:"phone"`
+	Tags                  []string      `json:"tags"`
+	NumberOfOrders        string        `json:"numberOfOrders"`
+	AmountSpent           money.Amount  `json:"amountSpent"`
+	State                 CustomerState `json:"state"`
+	CreatedAt             time.Time     `json:"createdAt"`
+	UpdatedAt             time.Time     `json:"updatedAt"`
+	EmailMarketingConsent *wireConsent  `json:"emailMarketingConsent"`
+	SmsMarketingConsent   *wireConsent  `json:"smsMarketingConsent"`
 }
 
 func str(p *string) string {
@@ -94,11 +118,13 @@ func (w *wireCustomer) customer() *Customer {
 	if c.Tags == nil {
 		c.Tags = []string{}
 	}
+	if e := w.EmailMarketingConsent; e != nil {
+		c.EmailConsent = &EmailConsent{}
+		c.EmailConsent.State, c.EmailConsent.OptInLevel, c.EmailConsent.UpdatedAt = e.consent()
+	}
 	if s := w.SmsMarketingConsent; s != nil {
-		c.SMSConsent = &SMSConsent{State: s.MarketingState, OptInLevel: s.MarketingOptInLevel}
-		if s.ConsentUpdatedAt != nil {
-			c.SMSConsent.UpdatedAt = *s.ConsentUpdatedAt
-		}
+		c.SMSConsent = &SMSConsent{}
+		c.SMSConsent.State, c.SMSConsent.OptInLevel, c.SMSConsent.UpdatedAt = s.consent()
 	}
 	return c
 }
@@ -147,13 +173,20 @@ type ListOptions struct {
 	// default.
 	SortKey string
 	Reverse bool
+	// LineItems, for orders only, is how many line items each order brings
+	// along: 0 means DefaultLineItems, a negative number none (pages of
+	// orders are then larger), at most MaxLineItems. An order with more
+	// says so (Order.MoreLineItems); OrdersService.LineItems reads them all.
+	LineItems int
 }
 
+// pageSize is opts' page size: def when unset, at most 250 and what keeps
+// a page of nodes costing nodeCost each under the query cost limit.
 func (o *ListOptions) pageSize(def, nodeCost int) (int, error) {
-	if o == nil || o.PageSize == 0 {
-		return def, nil
-	}
 	limit := min(250, (MaxQueryCost-2)/nodeCost)
+	if o == nil || o.PageSize == 0 {
+		return min(def, limit), nil
+	}
 	if o.PageSize < 0 || o.PageSize > limit {
 		return 0, &InputError{Field: "PageSize", Value: strconv.Itoa(o.PageSize), Reason: fmt.Sprintf("must be between 1 and %d", limit)}
 	}
@@ -189,6 +222,9 @@ func (s *CustomersService) List(ctx context.Context, opts *ListOptions) iter.Seq
 	}
 	if err == nil {
 		err = checkSortKey(sortKey, "CREATED_AT", "ID", "LOCATION", "NAME", "RELEVANCE", "UPDATED_AT")
+	}
+	if err == nil && opts != nil && opts.LineItems != 0 {
+		err = &InputError{Field: "LineItems", Value: strconv.Itoa(opts.LineItems), Reason: "customers have no line items"}
 	}
 	return paginate(ctx, func(ctx context.Context, after string) ([]*Customer, pageInfo, error) {
 		if err != nil {

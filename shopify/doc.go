@@ -1,7 +1,7 @@
 // Package shopify is a client for Shopify's Admin GraphQL API, covering
-// what marketing integrations need: customers, orders with their customer
-// journey, tags, customer segments and their members, and marketing
-// consent.
+// what marketing integrations need: customers with their marketing
+// consent, orders with their line items and customer journey, tags,
+// customer segments and their members.
 //
 // # Client
 //
@@ -23,9 +23,12 @@
 // quarter), so that a call reaching Shopify earlier than the one before it
 // still finds its cost there; after a THROTTLED answer the gate's rate is
 // lowered and then recovers call by call. A THROTTLED answer (HTTP 200) is
-// retried after
-// (requested - available) / restoreRate plus jitter; a 429 after its
-// Retry-After. MAX_COST_EXCEEDED is never retried. [Response] reports each
+// retried after (requested - available) / restoreRate plus jitter, or after
+// the retry policy's exponential backoff when it carries no cost
+// information; a 429 after its Retry-After. A 429 neither ran the document
+// nor charged the bucket, so the gate gives the attempt's points back (a
+// THROTTLED answer reports the bucket's level, which the gate takes
+// instead). MAX_COST_EXCEEDED is never retried. [Response] reports each
 // call's cost.
 //
 // Queries, tagsAdd and tagsRemove (idempotent) and consent updates are also
@@ -57,6 +60,15 @@
 // [ErrUnauthorized], [ErrNotFound], [ErrConflict], [ErrMaxCostExceeded] and
 // [ErrInvalidInput].
 //
+// # Access scopes
+//
+// What the app may read and write is the access scopes the shop granted
+// it ([ScopeReadCustomers] and its kin). [Client.AccessScopes] lists them and
+// [Client.RequireScopes] fails with a [*MissingScopesError] when some are
+// missing. Shopify withholds orders older than 60 days from an app without
+// read_all_orders without an error, so a program that needs every order
+// should require [ScopeReadAllOrders] before it starts.
+//
 // # Tags in bulk
 //
 // [TagsService.Apply] applies many [tagging.Change]s with aliased
@@ -66,11 +78,14 @@
 // # Page sizes
 //
 // Lists ask for as many items per page as Shopify allows and the query cost
-// limit leaves room for: customers 250, orders 50 (each order brings its
-// journey), a tag's carriers 998 (ids only), segment members 249 (Shopify
-// accepts up to 1000, but with the email, phone and amount objects a page
-// of 1000 would cost more than 1000 points). ListOptions.PageSize and
-// MembersOptions.PageSize change them.
+// limit leaves room for: customers 249 (each brings three objects: amount
+// spent, email and SMS consent), a tag's carriers 998 (ids only), orders 20 with their first
+// [DefaultLineItems] line items each (50 without line items; each order
+// brings its journey), segment members 249 (Shopify accepts up to 1000, but
+// with the email, phone and amount objects a page of 1000 would cost more
+// than 1000 points). ListOptions.PageSize, ListOptions.LineItems and
+// MembersOptions.PageSize change them; [OrdersService.LineItems] reads all
+// of an order's line items.
 //
 // # API version
 //

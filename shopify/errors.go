@@ -202,8 +202,11 @@ func (e *GraphQLErrors) Unwrap() []error {
 type ThrottledError struct {
 	RequestedCost int
 	Throttle      ThrottleStatus
-	Wait          time.Duration // (requested - available) / restoreRate
-	Errors        *GraphQLErrors
+	// Wait is (requested - available) / restoreRate; zero when the answer
+	// carried no cost information or a bucket that should have held the
+	// cost, and the retry policy's backoff applies.
+	Wait   time.Duration
+	Errors *GraphQLErrors
 }
 
 // Error describes the error.
@@ -212,7 +215,8 @@ func (e *ThrottledError) Error() string {
 		e.RequestedCost, e.Throttle.CurrentlyAvailable, e.Throttle.MaximumAvailable, e.Throttle.RestoreRate)
 }
 
-// RetryAfter is the wait before the bucket holds the requested cost.
+// RetryAfter is the wait before the bucket holds the requested cost; zero
+// lets the retry policy's exponential backoff decide.
 func (e *ThrottledError) RetryAfter() time.Duration { return e.Wait }
 
 // Is matches ErrRateLimited.

@@ -2,7 +2,9 @@ package shopify
 
 import (
 	"context"
+	"fmt"
 	"iter"
+	"strconv"
 	"time"
 
 	"github.com/shopcrm/shopcrm/money"
@@ -33,6 +35,109 @@ type Order struct {
 	CustomerName string
 	// Journey is nil when Shopify has no journey for the order.
 	Journey *Journey
+	// LineItems are the order's first line items, as many as were asked
+	// for (ListOptions.LineItems; Get brings up to DefaultLineItems); nil
+	// when none were. MoreLineItems reports that the order has more, which
+	// OrdersService.LineItems reads.
+	LineItems     []LineItem
+	MoreLineItems bool
+}
+
+// LineItem is a product line of an order.
+type LineItem struct {
+	ID           string // GID
+	Title        string // the product's title when the order was placed
+	VariantTitle string
+	SKU          string
+	Quantity     int
+	// ProductID and VariantID are GIDs; empty when the product or variant
+	// has since been deleted.
+	ProductID string
+	VariantID string
+	// UnitPrice is the price of one unit before discounts, and
+	// DiscountedUnitPrice after the discounts on this line (not those on
+	// the whole order), both in the shop's currency.
+	UnitPrice           money.Amount
+	DiscountedUnitPrice money.Amount
+}
+
+// Bounds of the line items read with orders. DefaultLineItems come with
+// each order unless ListOptions.LineItems says otherwise; MaxLineItems is
+// the most one order can bring and keep its document under the query cost
+// limit (a page then holds one order).
+const (
+	DefaultLineItems = 5
+	MaxLineItems     = (MaxQueryCost - 2 - orderCost - 2) / lineItemCost
+)
+
+const lineItemFields = `id title variantTitle sku quantity product { id } variant { id }
+originalUnitPriceSet { shopMoney { amount currencyCode } }
+discountedUnitPriceSet { shopMoney { amount currencyCode } }`
+
+// lineItemCost: the line item, product, variant, and two MoneyBags with
+// their shopMoney.
+const lineItemCost = 1 + 1 + 1 + 2*2
+
+type wireLineItem struct {
+	ID           string  `json:"id"`
+	Title        string  `json:"title"`
+	VariantTitle *string `json:"variantTitle"`
+	SKU          *string `json:"sku"`
+	Quantity     int     `json:"quantity"`
+	Product      *struct {
+		ID string `json:"id"`
+	} `json:"product"`
+	Variant *struct {
+		ID string `json:"id"`
+	} `json:"variant"`
+	OriginalUnitPriceSet struct {
+		ShopMoney money.Amount `json:"shopMoney"`
+	} `json:"originalUnitPriceSet"`
+	DiscountedUnitPriceSet struct {
+		ShopMoney money.Amount `json:"shopMoney"`
+	} `json:"discountedUnitPriceSet"`
+}
+
+func (w *wireLineItem) lineItem() LineItem {
+	li := LineItem{ID: w.ID, Title: w.Title, VariantTitle: str(w.VariantTitle), SKU: str(w.SKU), Quantity: w.Quantity,
+		UnitPrice: w.OriginalUnitPriceSet.ShopMoney, DiscountedUnitPrice: w.DiscountedUnitPriceSet.ShopMoney}
+	if w.Product != nil {
+		li.ProductID = w.Product.ID
+	}
+	if w.Variant != nil {
+		li.VariantID = w.Variant.ID
+	}
+	return li
+}
+
+// wireLineItems is a page of a LineItemConnection.
+type wireLineItems struct {
+	PageInfo pageInfo       `json:"pageInfo"`
+	Nodes    []wireLineItem `json:"nodes"`
+}
+
+func (w *wireLineItems) items() []LineItem {
+	out := make([]LineItem, len(w.Nodes))
+	for i := range w.Nodes {
+		out[i] = w.Nodes[i].lineItem()
+	}
+	return out
+}
+
+// lineItemsSelection selects an order's first n line items; cost
+// lineItemsCost(n).
+func lineItemsSelection(n int) string {
+	if n <= 0 {
+		return ""
+	}
+	return "\nlineItems(first: " + strconv.Itoa(n) + ") { pageInfo { hasNextPage endCursor } nodes { " + lineItemFields + " } }"
+}
+
+func lineItemsCost(n int) int {
+	if n <= 0 {
+		return 0
+	}
+	return 2 + n*lineItemCost
 }
 
 // Journey is an order's customerJourneySummary.
@@ -90,7 +195,8 @@ customerJourneySummary { ready customerOrderIndex daysToConversion
   lastVisit { ` + visitFields + ` } }`
 
 // orderCost: order, totalPriceSet, shopMoney, presentmentMoney, customer,
-// journey, and per visit the visit, utmParameters and marketingEvent.
+// journey, and per visit the visit, utmParameters and marketingEvent;
+// without line items.
 const orderCost = 1 + 3 + 1 + 1 + 2*3
 
 type wireVisit struct {
@@ -159,6 +265,7 @@ type wireOrder struct {
 		FirstVisit         *wireVisit `json:"firstVisit"`
 		LastVisit          *wireVisit `json:"lastVisit"`
 	} `json:"customerJourneySummary"`
+	LineItems *wireLineItems `json:"lineItems"`
 }
 
 func (w *wireOrder) order() *Order {
@@ -180,10 +287,15 @@ func (w *wireOrder) order() *Order {
 			o.Journey.DaysToConversion = *j.DaysToConversion
 		}
 	}
+	if w.LineItems != nil {
+		o.LineItems, o.MoreLineItems = w.LineItems.items(), w.LineItems.PageInfo.HasNextPage
+	}
 	return o
 }
 
-// Get reads one order by GID; one that does not exist is a *NotFoundError.
+// Get reads one order by GID, with its first DefaultLineItems line items;
+// one that does not exist is a *NotFoundError, and so is one older than 60
+// days without the read_all_orders access scope.
 //
 //spec:graphql query order
 func (s *OrdersService) Get(ctx context.Context, id string) (*Order, *Response, error) {
@@ -193,8 +305,8 @@ func (s *OrdersService) Get(ctx context.Context, id string) (*Order, *Response, 
 	var out struct {
 		Order *wireOrder `json:"order"`
 	}
-	q := `query Order($id: ID!) { order(id: $id) { ` + orderFields + ` } }`
-	resp, err := s.c.do(ctx, &call{query: q, vars: map[string]any{"id": id}, cost: orderCost, retry: idempotent}, &out)
+	q := `query Order($id: ID!) { order(id: $id) { ` + orderFields + lineItemsSelection(DefaultLineItems) + ` } }`
+	resp, err := s.c.do(ctx, &call{query: q, vars: map[string]any{"id": id}, cost: orderCost + lineItemsCost(DefaultLineItems), retry: idempotent}, &out)
 	if err != nil {
 		return nil, resp, err
 	}
@@ -204,16 +316,33 @@ func (s *OrdersService) Get(ctx context.Context, id string) (*Order, *Response, 
 	return out.Order.order(), resp, nil
 }
 
-// List returns every order matching opts, page by page. opts.Query takes
-// Shopify's order search syntax: "created_at:>=2025-01-01", "tag:vip",
+// List returns every order matching opts, page by page, each with its
+// first line items (see ListOptions.LineItems). opts.Query takes Shopify's
+// order search syntax: "created_at:>=2025-01-01", "tag:vip",
 // "tag_not:test", "customer_id:123", joined by spaces.
+//
+// "Every order" needs the read_all_orders access scope: without it Shopify
+// returns only orders of the last 60 days, with no error. Call
+// [Client.RequireScopes] with [ScopeReadAllOrders] first to fail early
+// instead.
 //
 //spec:graphql query orders
 func (s *OrdersService) List(ctx context.Context, opts *ListOptions) iter.Seq2[*Order, error] {
-	first, err := opts.pageSize(50, orderCost)
-	sortKey := ""
+	sortKey, lineItems := "", DefaultLineItems
 	if opts != nil {
 		sortKey = opts.SortKey
+		if opts.LineItems != 0 {
+			lineItems = max(opts.LineItems, 0)
+		}
+	}
+	var err error
+	if lineItems > MaxLineItems {
+		err = &InputError{Field: "LineItems", Value: strconv.Itoa(lineItems), Reason: fmt.Sprintf("at most %d line items fit in one order's document", MaxLineItems)}
+	}
+	nodeCost := orderCost + lineItemsCost(lineItems)
+	first, perr := opts.pageSize(50, nodeCost)
+	if err == nil {
+		err = perr
 	}
 	if err == nil {
 		err = checkSortKey(sortKey, "CREATED_AT", "CUSTOMER_NAME", "DESTINATION", "FINANCIAL_STATUS", "FULFILLMENT_STATUS", "ID",
@@ -226,7 +355,7 @@ func (s *OrdersService) List(ctx context.Context, opts *ListOptions) iter.Seq2[*
 		q := `query Orders($first: Int!, $after: String, $query: String, $reverse: Boolean) {
   orders(first: $first, after: $after, query: $query, reverse: $reverse` + sortArg(sortKey) + `) {
     pageInfo { hasNextPage endCursor }
-    nodes { ` + orderFields + ` }
+    nodes { ` + orderFields + lineItemsSelection(lineItems) + ` }
   }
 }`
 		var out struct {
@@ -235,7 +364,7 @@ func (s *OrdersService) List(ctx context.Context, opts *ListOptions) iter.Seq2[*
 				Nodes    []wireOrder `json:"nodes"`
 			} `json:"orders"`
 		}
-		if _, err := s.c.do(ctx, &call{query: q, vars: listVars(opts, first, after), cost: 2 + first*orderCost, retry: idempotent}, &out); err != nil {
+		if _, err := s.c.do(ctx, &call{query: q, vars: listVars(opts, first, after), cost: 2 + first*nodeCost, retry: idempotent}, &out); err != nil {
 			return nil, pageInfo{}, err
 		}
 		res := make([]*Order, len(out.Orders.Nodes))
@@ -243,5 +372,41 @@ func (s *OrdersService) List(ctx context.Context, opts *ListOptions) iter.Seq2[*
 			res[i] = out.Orders.Nodes[i].order()
 		}
 		return res, out.Orders.PageInfo, nil
+	})
+}
+
+// LineItems returns every line item of the order id (a GID), page by page,
+// as many per request as the query cost limit allows. An order that does
+// not exist is a *NotFoundError.
+//
+//spec:graphql query order
+func (s *OrdersService) LineItems(ctx context.Context, id string) iter.Seq2[LineItem, error] {
+	err := checkID("id", id, "Order")
+	first := min(250, (MaxQueryCost-1-2)/lineItemCost)
+	return paginate(ctx, func(ctx context.Context, after string) ([]LineItem, pageInfo, error) {
+		if err != nil {
+			return nil, pageInfo{}, err
+		}
+		q := `query OrderLineItems($id: ID!, $first: Int!, $after: String) {
+  order(id: $id) {
+    lineItems(first: $first, after: $after) { pageInfo { hasNextPage endCursor } nodes { ` + lineItemFields + ` } }
+  }
+}`
+		vars := map[string]any{"id": id, "first": first}
+		if after != "" {
+			vars["after"] = after
+		}
+		var out struct {
+			Order *struct {
+				LineItems wireLineItems `json:"lineItems"`
+			} `json:"order"`
+		}
+		if _, err := s.c.do(ctx, &call{query: q, vars: vars, cost: 1 + lineItemsCost(first), retry: idempotent}, &out); err != nil {
+			return nil, pageInfo{}, err
+		}
+		if out.Order == nil {
+			return nil, pageInfo{}, &NotFoundError{ID: id}
+		}
+		return out.Order.LineItems.items(), out.Order.LineItems.PageInfo, nil
 	})
 }

@@ -19,13 +19,10 @@ const MaxTagsPerCall = 250
 // tagTypes are the resources whose tags this package edits.
 var tagTypes = []string{"Customer", "Order"}
 
-// checkTags validates tags the way Shopify would accept them unchanged: not
-// empty, no comma, no surrounding whitespace, at most tagging.MaxLength
-// characters.
+// checkTags validates tags the way Shopify would accept them unchanged: no
+// empty tag, no comma, no surrounding whitespace, at most tagging.MaxLength
+// characters. An empty list passes: there is nothing to send.
 func checkTags(field string, tags []string) error {
-	if len(tags) == 0 {
-		return &InputError{Field: field, Reason: "must hold at least one tag"}
-	}
 	for i, t := range tags {
 		if err := tagging.Check(t); err != nil {
 			return &InputError{Field: field + "[" + strconv.Itoa(i) + "]", Value: short(t), Reason: tagReason(err), Err: err}
@@ -67,14 +64,16 @@ func short(s string) string {
 // Add adds tags to the customer or order id (a GID). Tags already there
 // are left as they are; Shopify compares them case-insensitively. A refusal
 // is a *UserErrors. More than 250 tags take several calls; the Response is
-// the last one's.
+// the last one's. No tags is a no-op: no request, a nil Response and a nil
+// error.
 //
 //spec:graphql mutation tagsAdd
 func (s *TagsService) Add(ctx context.Context, id string, tags []string) (*Response, error) {
 	return s.edit(ctx, "tagsAdd", id, tags)
 }
 
-// Remove removes tags from the customer or order id (a GID).
+// Remove removes tags from the customer or order id (a GID). No tags is a
+// no-op, as for Add.
 //
 //spec:graphql mutation tagsRemove
 func (s *TagsService) Remove(ctx context.Context, id string, tags []string) (*Response, error) {

@@ -69,7 +69,10 @@ func gateBurst(size, rate float64) int {
 }
 
 // throttled builds the retryable error for a THROTTLED answer: wait
-// (requested - available) / restoreRate.
+// (requested - available) / restoreRate. Without cost information, or when
+// the bucket should already hold the cost (Shopify may lower its limits for
+// a while), the wait is zero and the retry policy's exponential backoff
+// applies instead: retrying at once would only be throttled again.
 func (c *Client) throttled(cost Cost, errs []*GraphQLError, resp *http.Response) error {
 	ts := cost.ThrottleStatus
 	var wait time.Duration
@@ -79,7 +82,6 @@ func (c *Client) throttled(cost Cost, errs []*GraphQLError, resp *http.Response)
 			wait = time.Duration(math.Ceil(need / ts.RestoreRate * float64(time.Second)))
 		}
 	}
-	wait = max(wait, time.Millisecond)
 	return &ThrottledError{
 		RequestedCost: cost.RequestedQueryCost,
 		Throttle:      ts,

@@ -30,8 +30,9 @@ func TestShopifyDocuments(t *testing.T) {
 
 	cust := shopifyapi.CustomerGID(srv.AddCustomer(shopifytest.Customer{FirstName: "A", Email: "a@example.com", Phone: "+15555550100", Tags: []string{"line"}}))
 	srv.AddCustomer(shopifytest.Customer{FirstName: "B", Tags: []string{"ecp-first"}})
-	visit := &shopifytest.Visit{OccurredAt: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC), UTMSource: "klaviyo", MarketingEventType: "NEWSLETTER"}
-	order := shopifyapi.OrderGID(srv.AddOrder(shopifytest.Order{CustomerID: 1001, Total: money.MustParse("10.00", "USD"), FirstVisit: visit, LastVisit: visit}))
+	visit := &shopifytest.Visit{OccurredAt: srv.Now().AddDate(0, 0, -2), UTMSource: "klaviyo", MarketingEventType: "NEWSLETTER"}
+	order := shopifyapi.OrderGID(srv.AddOrder(shopifytest.Order{CustomerID: 1001, FirstVisit: visit, LastVisit: visit,
+		LineItems: []shopifytest.LineItem{{ProductID: 1, VariantID: 2, Title: "Tea", SKU: "TEA", Quantity: 2, Price: money.MustParse("5.00", "USD")}}}))
 
 	must := func(err error) {
 		t.Helper()
@@ -39,6 +40,7 @@ func TestShopifyDocuments(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	must(c.RequireScopes(ctx, shopifyapi.ScopeReadAllOrders))
 	_, _, err := c.Customers.Get(ctx, cust)
 	must(err)
 	for _, err := range c.Customers.List(ctx, &shopifyapi.ListOptions{Query: "email:a@example.com", SortKey: "UPDATED_AT", Reverse: true, PageSize: 10}) {
@@ -47,6 +49,12 @@ func TestShopifyDocuments(t *testing.T) {
 	_, _, err = c.Orders.Get(ctx, order)
 	must(err)
 	for _, err := range c.Orders.List(ctx, &shopifyapi.ListOptions{Query: "created_at:>=2025-01-01 tag:x", SortKey: "CREATED_AT"}) {
+		must(err)
+	}
+	for _, err := range c.Orders.List(ctx, &shopifyapi.ListOptions{LineItems: -1}) {
+		must(err)
+	}
+	for _, err := range c.Orders.LineItems(ctx, order) {
 		must(err)
 	}
 	_, err = c.Tags.Add(ctx, cust, []string{"vip"})
@@ -97,7 +105,7 @@ func TestShopifyDocuments(t *testing.T) {
 
 // noReplacement are deprecated fields whose replacement is not in 2025-01
 // (Customer.defaultEmailAddress arrives later).
-var noReplacement = map[string]bool{"Customer.email": true}
+var noReplacement = map[string]bool{"Customer.email": true, "Customer.emailMarketingConsent": true}
 
 // deprecatedUses lists the deprecated fields a document selects.
 func deprecatedUses(schema *ast.Schema, doc string) []string {

@@ -237,6 +237,7 @@ func (c *Client) DoStream(ctx context.Context, r *StreamRequest) (*http.Response
 	if err != nil {
 		return nil, c.red.Error(err)
 	}
+	refundRefused(st, resp, nil)
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return nil, c.statusError(resp)
 	}

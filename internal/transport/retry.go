@@ -19,6 +19,23 @@ type attempt struct {
 	gate *Gate
 	n    int           // attempts sent so far
 	wait time.Duration // wait before the next attempt, set by checkRetry
+	// charged is the gate that let the last attempt through and the
+	// tokens it took, until they are refunded.
+	charged     *Gate
+	chargedCost int
+}
+
+// refundRefused gives the gate back the tokens of an attempt the server
+// refused without acting on it or charging it: a 429. Each attempt is
+// refunded at most once. (A platform answer that says so in a 2xx, like
+// Shopify's THROTTLED, carries the server's level, which the platform
+// client reconciles the gate with instead.)
+func refundRefused(a *attempt, resp *http.Response, err error) {
+	if a == nil || a.charged == nil || err != nil || resp == nil || resp.StatusCode != http.StatusTooManyRequests {
+		return
+	}
+	a.charged.Refund(a.chargedCost)
+	a.charged, a.chargedCost = nil, 0
 }
 
 type attemptKey struct{}
@@ -53,6 +70,7 @@ func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error)
 		return false, ctx.Err()
 	}
 	a := attemptFrom(ctx)
+	refundRefused(a, resp, err)
 	if a == nil || a.req.Retry == RetryNever {
 		return false, nil
 	}
@@ -198,6 +216,9 @@ func (t *gateTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 				req.Body.Close()
 			}
 			return nil, err
+		}
+		if a != nil {
+			a.charged, a.chargedCost = g, min(cost, g.Burst())
 		}
 	}
 	resp, err := t.next.RoundTrip(req)

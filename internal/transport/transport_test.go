@@ -361,6 +361,94 @@ func TestGateAppliesToRetries(t *testing.T) {
 	}
 }
 
+// TestRefusedAttemptsRefunded: attempts the server refused with a 429 give
+// their gate tokens back; one it may have run (503) keeps them.
+func TestRefusedAttemptsRefunded(t *testing.T) {
+	tests := []struct {
+		name  string
+		steps []http.HandlerFunc
+		want  float64 // tokens used
+	}{
+		{"429", []http.HandlerFunc{status(429, "Retry-After", "0"), status(429, "Retry-After", "0"), status(429, "Retry-After", "0"), ok}, 10},
+		{"503 may have run", []http.HandlerFunc{status(503), ok}, 20},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv, n := script(t, tt.steps...)
+			g := NewGate(0.001, 100)
+			c := newTestClient(t, &sleeps{}, func(cfg *Config) { cfg.Gate = g })
+			resp, err := c.Do(context.Background(), &Request{Method: "POST", URL: srv.URL, Retry: RetryIdempotent, Cost: 10})
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if used := 100 - g.Tokens(); int(n.Load()) != len(tt.steps) || used < tt.want-0.5 || used > tt.want+0.5 {
+				t.Errorf("%d attempts used %.2f tokens, want %d attempts and %v tokens", n.Load(), used, len(tt.steps), tt.want)
+			}
+		})
+	}
+	// A refused request that is never retried is refunded too.
+	srv, _ := script(t, status(429))
+	g := NewGate(0.001, 100)
+	c := newTestClient(t, &sleeps{}, func(cfg *Config) { cfg.Gate = g })
+	if _, err := c.Do(context.Background(), &Request{Method: "POST", URL: srv.URL, Retry: RetryNever, Cost: 10}); !errors.Is(err, ErrRateLimited) {
+		t.Fatalf("err = %v", err)
+	}
+	if tok := g.Tokens(); tok < 99.5 {
+		t.Errorf("after a refused unretried request: %.2f tokens, want 100", tok)
+	}
+}
+
+// TestGateRefund: refunds are spent before the limiter's tokens, never lift
+// the gate above its burst, and are debited first by Reconcile.
+func TestGateRefund(t *testing.T) {
+	ctx := context.Background()
+	g := NewGate(0.001, 100)
+	if err := g.Wait(ctx, 60); err != nil {
+		t.Fatal(err)
+	}
+	g.Refund(60)
+	if tok := g.Tokens(); tok < 99.5 || tok > 100 {
+		t.Errorf("after refund: %.2f tokens, want 100", tok)
+	}
+	g.Refund(50)
+	if tok := g.Tokens(); tok > 100 {
+		t.Errorf("refund beyond the burst: %.2f tokens", tok)
+	}
+	// A wait spends the credit without waiting, then the limiter's tokens.
+	for range 2 {
+		wctx, cancel := context.WithTimeout(ctx, time.Second)
+		err := g.Wait(wctx, 50)
+		cancel()
+		if err != nil {
+			t.Fatalf("wait: %v", err)
+		}
+	}
+	if tok := g.Tokens(); tok > 0.5 {
+		t.Errorf("after spending 100: %.2f tokens", tok)
+	}
+	// Reconcile debits the credit first.
+	g2 := NewGate(0.001, 100)
+	_ = g2.Wait(ctx, 100)
+	g2.Refund(100)
+	g2.Reconcile(40)
+	if tok := g2.Tokens(); tok < 39.5 || tok > 40.5 {
+		t.Errorf("after Reconcile(40): %.2f tokens", tok)
+	}
+	// A cancelled wait gives its credit back.
+	g3 := NewGate(0.001, 100)
+	_ = g3.Wait(ctx, 100)
+	g3.Refund(20)
+	cctx, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
+	defer cancel()
+	if err := g3.Wait(cctx, 50); err == nil {
+		t.Fatal("wait for 50 with 20 available succeeded")
+	}
+	if tok := g3.Tokens(); tok < 19.5 || tok > 20.5 {
+		t.Errorf("after a cancelled wait: %.2f tokens, want 20", tok)
+	}
+}
+
 func TestGateClampAndRetune(t *testing.T) {
 	g := NewGate(100, 50)
 	ctx := context.Background()

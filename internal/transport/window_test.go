@@ -39,9 +39,11 @@ func TestGateWindow(t *testing.T) {
 		}
 		times = append(times, time.Now())
 	}
-	// Timers fire late, never early; 2 ms of slack covers the first
-	// calls' own return time.
-	if most := maxInSpan(times, span-2*time.Millisecond); most > n {
+	// Timers fire late, never early, and a loaded machine returns from a
+	// wait late enough to bunch the next call with it; 25 ms of slack
+	// covers that while a gate without the window (4 at once, then one
+	// every 25 ms) still puts 7 in a span of 75 ms.
+	if most := maxInSpan(times, span-25*time.Millisecond); most > n {
 		t.Errorf("%d requests within %v; the window allows %d", most, span, n)
 	}
 	if took := time.Since(start); took < 3*span || took > 10*span {

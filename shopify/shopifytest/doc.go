@@ -10,14 +10,21 @@
 //     token is answered 401;
 //   - computes the requested cost like Shopify (objects 1, connections 2 +
 //     first x the cost of a node, mutations 10 per field, at most 1000, else
-//     MAX_COST_EXCEEDED) and keeps a leaky bucket (default 1000 points
-//     restoring 100 per second, see [WithRateLimit]) that answers THROTTLED
-//     with HTTP 200 and extensions.cost.throttleStatus; the actual cost of a
-//     query counts the nodes its connections returned instead of first, and
+//     MAX_COST_EXCEEDED) and keeps a leaky bucket (default [PlanStandard]:
+//     2000 points restoring 100 per second; see [WithRateLimit] and the
+//     other plans) that answers THROTTLED with HTTP 200 and
+//     extensions.cost.throttleStatus; the actual cost of a query counts the
+//     nodes its connections returned (nested ones too) instead of first, and
 //     the difference is refunded to the bucket, as Shopify does;
 //   - holds customers, orders and segments in memory: tags added through it
 //     are there when read back, trimmed, split on commas, compared
 //     case-insensitively, limited to 255 characters and 250 per resource;
+//     email and SMS consent recorded through it are read back with their
+//     opt-in level and time; orders hold line items, paged like any
+//     connection; a customer's numberOfOrders and amountSpent are the count
+//     and sum of its seeded orders; an order's customer journey reports its
+//     position among the customer's orders and the days from its first
+//     visit;
 //     segment queries of the form customer_tags CONTAINS 'x' (with NOT, AND,
 //     OR, parentheses, and email_subscription_status = 'STATE') are
 //     evaluated for real;
@@ -27,6 +34,20 @@
 //     is no next page, a cursor beyond them is an error in errors[] (the
 //     message is the fake's own), and customerSegmentMembers' totalCount
 //     stops at the limit plus one;
+//   - evaluates search queries of key:value terms joined by AND (values
+//     quoted or not, >, >=, < and <= on ids and times, dates as UTC days):
+//     email, id, phone and updated_at for customers (the 2025-01 list);
+//     tag, tag_not, id, customer_id, email, created_at and processed_at for
+//     orders; and sorts customers by ID, CREATED_AT or UPDATED_AT, orders by
+//     PROCESSED_AT, CREATED_AT or ID, segments by CREATION_DATE, ID or
+//     LAST_EDIT_DATE. Any other term, connective, sort key, segments(query:)
+//     or orders(savedSearchId:) is an error on the field (errors[] with its
+//     path), where Shopify would ignore an unknown search field and return
+//     everything;
+//   - reports the access scopes granted to the app
+//     (currentAppInstallation.accessScopes; default
+//     [DefaultAccessScopes], see [WithAccessScopes]) and, without
+//     read_all_orders, serves only the orders of the last 60 days;
 //   - injects faults on demand, scripted ([WithFaults], [Server.AddFaults])
 //     or seeded ([WithChaos]), in the vocabulary every bundled fake shares
 //     (package shopcrmtest): a status such as 503 or 401, a 429 with
@@ -45,12 +66,10 @@
 // numeric id of a resource; global ids ("gid://shopify/Customer/1001")
 // appear only on the wire, and [Customer.GID] and its kin give them.
 //
-// What it does not model: fields outside its schema subset; backward
-// pagination (last, before); sort keys other than the default order;
-// search terms other than email, id, phone and updated_at for customers and
-// created_at, processed_at, tag, tag_not, customer_id and email for orders
-// (others are ignored); segment query language beyond the forms above;
-// HTTP 429s other than injected ones
+// What it does not model (and refuses): fields outside its schema subset;
+// backward pagination (last, before); search terms and sort keys beyond
+// those above; segment query language beyond the forms above; HTTP 429s
+// other than injected ones
 // (Shopify throttles GraphQL with THROTTLED); webhooks; bulk operations;
 // REST.
 package shopifytest

@@ -4,13 +4,12 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/shopcrm/shopcrm"
 	"github.com/shopcrm/shopcrm/shopify"
 	"github.com/shopcrm/shopcrm/shopify/shopifytest"
 )
 
 func ExampleNewServer() {
-	srv := shopifytest.NewServer(shopifytest.WithRateLimit(shopcrm.RateLimit{PerSecond: 100, Burst: 1000}))
+	srv := shopifytest.NewServer(shopifytest.WithRateLimit(shopifytest.PlanAdvanced))
 	defer srv.Close()
 	id := srv.AddCustomer(shopifytest.Customer{Email: "a@example.com", Tags: []string{"VIP"}})
 

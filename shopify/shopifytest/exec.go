@@ -97,10 +97,7 @@ func (e *executor) collect(ss ast.SelectionSet, o *obj, path []any, out *ordered
 	for _, sel := range ss {
 		switch s := sel.(type) {
 		case *ast.Field:
-			key := s.Alias
-			if key == "" {
-				key = s.Name
-			}
+			key := responseKey(s)
 			if s.Name == "__typename" {
 				out.set(key, o.typ)
 				continue
@@ -309,11 +306,7 @@ func actualSel(schema *ast.Schema, ss ast.SelectionSet, vars map[string]any, dat
 	for _, sel := range ss {
 		switch s := sel.(type) {
 		case *ast.Field:
-			key := s.Alias
-			if key == "" {
-				key = s.Name
-			}
-			total += actualField(schema, s, vars, data.get(key))
+			total += actualField(schema, s, vars, data.get(responseKey(s)))
 		case *ast.InlineFragment:
 			total += actualSel(schema, s.SelectionSet, vars, data)
 		case *ast.FragmentSpread:
@@ -335,23 +328,48 @@ func actualField(schema *ast.Schema, f *ast.Field, vars map[string]any, val any)
 		}
 		return requested
 	}
-	n := 0
-	for _, k := range []string{"nodes", "edges"} {
-		for _, sel := range f.SelectionSet {
-			if g, ok := sel.(*ast.Field); ok && g.Name == k {
-				key := g.Alias
-				if key == "" {
-					key = g.Name
-				}
-				if l, ok := conn.get(key).([]any); ok {
-					n = max(n, len(l))
-				}
+	// Each node returned costs what its own selection returned, nested
+	// connections included; nodes { } and edges { node { } } count once.
+	best := 0
+	for _, sel := range f.SelectionSet {
+		g, ok := sel.(*ast.Field)
+		if !ok || g.Name != "nodes" && g.Name != "edges" {
+			continue
+		}
+		items, _ := conn.get(responseKey(g)).([]any)
+		total := 0
+		for _, it := range items {
+			total += itemCost(schema, g, vars, it)
+		}
+		best = max(best, total)
+	}
+	return 2 + best
+}
+
+// itemCost is the actual cost of one entry of a connection's nodes or
+// edges list g.
+func itemCost(schema *ast.Schema, g *ast.Field, vars map[string]any, it any) int {
+	o, _ := it.(*ordered)
+	if o == nil {
+		return 1
+	}
+	if g.Name == "nodes" {
+		return 1 + actualSel(schema, g.SelectionSet, vars, o)
+	}
+	for _, sel := range g.SelectionSet {
+		if h, ok := sel.(*ast.Field); ok && h.Name == "node" {
+			if n, ok := o.get(responseKey(h)).(*ordered); ok {
+				return 1 + actualSel(schema, h.SelectionSet, vars, n)
 			}
 		}
 	}
-	child, err := nodeCost(schema, f.SelectionSet, vars)
-	if err != nil {
-		return requested
+	return 1
+}
+
+// responseKey is the key of a field in the response: its alias or name.
+func responseKey(f *ast.Field) string {
+	if f.Alias != "" {
+		return f.Alias
 	}
-	return 2 + n*child
+	return f.Name
 }

@@ -1,6 +1,7 @@
 package shopifytest
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"slices"
@@ -37,17 +38,23 @@ func customerObj(c *Customer) *obj {
 	if display == "" {
 		display = c.Email
 	}
-	var sms any
+	var email, sms any
+	if c.Email != "" {
+		email = fields("CustomerEmailMarketingConsentState", map[string]any{
+			"marketingState": c.EmailState, "marketingOptInLevel": cmp.Or(c.EmailOptInLevel, "SINGLE_OPT_IN"), "consentUpdatedAt": ts(c.EmailConsentAt),
+		})
+	}
 	if c.Phone != "" {
 		sms = fields("CustomerSmsMarketingConsentState", map[string]any{
-			"marketingState": c.SMSState, "marketingOptInLevel": "SINGLE_OPT_IN", "consentUpdatedAt": nil, "consentCollectedFrom": "OTHER",
+			"marketingState": c.SMSState, "marketingOptInLevel": cmp.Or(c.SMSOptInLevel, "SINGLE_OPT_IN"), "consentUpdatedAt": ts(c.SMSConsentAt),
+			"consentCollectedFrom": "OTHER",
 		})
 	}
 	return fields("Customer", map[string]any{
 		"id": c.GID(), "firstName": nullable(c.FirstName), "lastName": nullable(c.LastName), "displayName": display,
 		"email": nullable(c.Email), "phone": nullable(c.Phone), "tags": slices.Clone(c.Tags),
 		"numberOfOrders": strconv.FormatInt(c.NumberOfOrders, 10), "amountSpent": moneyObj(c.AmountSpent),
-		"createdAt": ts(c.CreatedAt), "updatedAt": ts(c.UpdatedAt), "state": "ENABLED", "smsMarketingConsent": sms,
+		"createdAt": ts(c.CreatedAt), "updatedAt": ts(c.UpdatedAt), "state": "ENABLED", "emailMarketingConsent": email, "smsMarketingConsent": sms,
 	})
 }
 
@@ -86,16 +93,45 @@ func (s *Server) orderObj(o *Order) *obj {
 	}
 	var journey any
 	if o.FirstVisit != nil || o.LastVisit != nil {
+		index, days := s.journey(o)
 		journey = fields("CustomerJourneySummary", map[string]any{
-			"ready": true, "customerOrderIndex": nil, "daysToConversion": nil,
+			"ready": true, "customerOrderIndex": index, "daysToConversion": days,
 			"firstVisit": visitObj(o.FirstVisit, o.ID*10+1), "lastVisit": visitObj(o.LastVisit, o.ID*10+2),
 		})
 	}
+	lines := make([]int, len(o.LineItems))
+	for i := range lines {
+		lines[i] = i
+	}
 	return fields("Order", map[string]any{
+		"lineItems": resolver(func(a map[string]any) (any, error) {
+			return connection("LineItem", lines, a, 250, s.cfg.pageLimit, func(i int) *obj { return lineItemObj(o, i) }, nil)
+		}),
 		"id": o.GID(), "name": o.Name, "tags": slices.Clone(o.Tags), "customer": cust, "email": nullable(o.Email),
 		"createdAt": ts(o.CreatedAt), "processedAt": ts(o.ProcessedAt), "cancelledAt": nil, "test": false,
 		"currencyCode": string(o.Total.Currency), "sourceName": nullable(o.SourceName), "customerJourneySummary": journey,
 		"totalPriceSet": fields("MoneyBag", map[string]any{"shopMoney": moneyObj(o.Total), "presentmentMoney": moneyObj(o.Total)}),
+	})
+}
+
+// lineItemObj is the i-th line item of o.
+func lineItemObj(o *Order, i int) *obj {
+	li := &o.LineItems[i]
+	var product, variant any
+	if li.ProductID != 0 {
+		product = fields("Product", map[string]any{"id": gid.New(gid.Product, li.ProductID).String(), "title": li.Title})
+	}
+	if li.VariantID != 0 {
+		variant = fields("ProductVariant", map[string]any{"id": gid.New(gid.ProductVariant, li.VariantID).String(),
+			"title": cmp.Or(li.VariantTitle, "Default Title"), "sku": nullable(li.SKU)})
+	}
+	bag := func(a money.Amount) *obj {
+		return fields("MoneyBag", map[string]any{"shopMoney": moneyObj(a), "presentmentMoney": moneyObj(a)})
+	}
+	return fields("LineItem", map[string]any{
+		"id": gid.New(gid.LineItem, o.ID*1000+int64(i)+1).String(), "title": li.Title, "variantTitle": nullable(li.VariantTitle),
+		"sku": nullable(li.SKU), "quantity": li.Quantity, "product": product, "variant": variant,
+		"originalUnitPriceSet": bag(li.Price), "discountedUnitPriceSet": bag(li.DiscountedPrice),
 	})
 }
 
@@ -140,7 +176,7 @@ func (s *Server) queryRoot() *obj {
 			return nil, nil
 		}),
 		"order": resolver(func(a map[string]any) (any, error) {
-			if o := s.orderByGID(str(a["id"])); o != nil {
+			if o := s.orderByGID(str(a["id"])); o != nil && s.readable(o) {
 				return s.orderObj(o), nil
 			}
 			return nil, nil
@@ -153,31 +189,40 @@ func (s *Server) queryRoot() *obj {
 			return nil, nil
 		}),
 		"customers": resolver(func(a map[string]any) (any, error) {
-			var list []*Customer
-			for _, id := range sortedKeys(s.customers) {
-				c := s.customers[id]
-				if matchCustomer(c, str(a["query"])) {
-					list = append(list, c)
-				}
+			list, err := filter("customers", str(a["query"]), customerSearch, sortedValues(s.customers))
+			if err == nil {
+				err = sortBy(list, str(a["sortKey"]), customerSorts, func(c *Customer) int64 { return c.ID })
+			}
+			if err != nil {
+				return nil, err
 			}
 			return connection("Customer", list, a, 250, s.cfg.pageLimit, customerObj, nil)
 		}),
 		"orders": resolver(func(a map[string]any) (any, error) {
-			var list []*Order
-			for _, id := range sortedKeys(s.orders) {
-				if o := s.orders[id]; s.matchOrder(o, str(a["query"])) {
-					list = append(list, o)
-				}
+			if a["savedSearchId"] != nil {
+				return nil, errors.New("savedSearchId is not modelled by the fake")
 			}
-			slices.SortStableFunc(list, func(x, y *Order) int { return x.ProcessedAt.Compare(y.ProcessedAt) })
+			list, err := filter("orders", str(a["query"]), orderSearch, slices.DeleteFunc(sortedValues(s.orders), func(o *Order) bool { return !s.readable(o) }))
+			if err == nil {
+				err = sortBy(list, str(a["sortKey"]), orderSorts, func(o *Order) int64 { return o.ID })
+			}
+			if err != nil {
+				return nil, err
+			}
 			return connection("Order", list, a, 250, s.cfg.pageLimit, s.orderObj, nil)
 		}),
 		"segments": resolver(func(a map[string]any) (any, error) {
-			var list []*segment
-			for _, id := range sortedKeys(s.segments) {
-				list = append(list, s.segments[id])
+			if str(a["query"]) != "" {
+				return nil, errors.New("segments(query:) is not modelled by the fake")
+			}
+			list := sortedValues(s.segments)
+			if err := sortBy(list, str(a["sortKey"]), segmentSorts, func(g *segment) int64 { return g.id }); err != nil {
+				return nil, err
 			}
 			return connection("Segment", list, a, 250, s.cfg.pageLimit, segmentObj, nil)
+		}),
+		"currentAppInstallation": fields("AppInstallation", map[string]any{
+			"id": "gid://shopify/AppInstallation/1", "accessScopes": s.accessScopes(),
 		}),
 		"customerSegmentMembers": resolver(func(a map[string]any) (any, error) {
 			var match func(*Customer) bool
@@ -309,10 +354,17 @@ func (s *Server) mutationRoot(now time.Time) *obj {
 			case !email && c.Phone == "":
 				return errp([]string{"input", "customerId"}, "Customer must have a phone number", "INVALID"), nil
 			}
+			at := now
+			if t, err := time.Parse(time.RFC3339, str(cons["consentUpdatedAt"])); err == nil {
+				at = t.UTC()
+			}
+			state, level, when := &c.SMSState, &c.SMSOptInLevel, &c.SMSConsentAt
 			if email {
-				c.EmailState = str(cons["marketingState"])
-			} else {
-				c.SMSState = str(cons["marketingState"])
+				state, level, when = &c.EmailState, &c.EmailOptInLevel, &c.EmailConsentAt
+			}
+			*state, *when = str(cons["marketingState"]), at
+			if l := str(cons["marketingOptInLevel"]); l != "" {
+				*level = l
 			}
 			c.UpdatedAt = now
 			return fields(typ, map[string]any{"customer": customerObj(c), "userErrors": []*obj{}}), nil
@@ -367,126 +419,6 @@ func (s *Server) mutationRoot(now time.Time) *obj {
 		"customerEmailMarketingConsentUpdate": consent("CustomerEmailMarketingConsentUpdatePayload", "emailMarketingConsent", true),
 		"customerSmsMarketingConsentUpdate":   consent("CustomerSmsMarketingConsentUpdatePayload", "smsMarketingConsent", false),
 	})
-}
-
-// matchCustomer applies the customers(query:) filters of 2025-01: email,
-// id, phone and updated_at; other terms are ignored.
-func matchCustomer(c *Customer, q string) bool {
-	for _, term := range strings.Fields(q) {
-		k, v, ok := strings.Cut(term, ":")
-		if !ok {
-			continue
-		}
-		switch k {
-		case "email":
-			if v != "*" && !strings.EqualFold(c.Email, v) || v == "*" && c.Email == "" {
-				return false
-			}
-		case "phone":
-			if c.Phone != v {
-				return false
-			}
-		case "id":
-			if !cmpInt(c.ID, v) {
-				return false
-			}
-		case "updated_at":
-			if !cmpTime(c.UpdatedAt, strings.Trim(v, `'"`)) {
-				return false
-			}
-		}
-	}
-	return true
-}
-
-func cmpInt(have int64, v string) bool {
-	op, rest := splitOp(v)
-	n, err := strconv.ParseInt(rest, 10, 64)
-	if err != nil {
-		return false
-	}
-	switch op {
-	case ">=":
-		return have >= n
-	case "<=":
-		return have <= n
-	case ">":
-		return have > n
-	case "<":
-		return have < n
-	}
-	return have == n
-}
-
-func splitOp(v string) (string, string) {
-	for _, op := range []string{">=", "<=", ">", "<"} {
-		if rest, ok := strings.CutPrefix(v, op); ok {
-			return op, rest
-		}
-	}
-	return "", v
-}
-
-// matchOrder applies order search terms: created_at, processed_at with
-// comparison operators (dates or RFC 3339 times), tag, tag_not, customer_id
-// and email. Other terms are ignored.
-func (s *Server) matchOrder(o *Order, q string) bool {
-	for _, term := range strings.Fields(q) {
-		k, v, ok := strings.Cut(term, ":")
-		if !ok {
-			continue
-		}
-		v = strings.Trim(v, `'"`)
-		switch k {
-		case "tag":
-			if !hasTag(o.Tags, v) {
-				return false
-			}
-		case "tag_not":
-			if hasTag(o.Tags, v) {
-				return false
-			}
-		case "customer_id":
-			if !cmpInt(o.CustomerID, v) {
-				return false
-			}
-		case "email":
-			if !strings.EqualFold(o.Email, v) {
-				return false
-			}
-		case "created_at", "processed_at":
-			t := o.CreatedAt
-			if k == "processed_at" {
-				t = o.ProcessedAt
-			}
-			if !cmpTime(t, v) {
-				return false
-			}
-		}
-	}
-	return true
-}
-
-func cmpTime(have time.Time, v string) bool {
-	op, rest := splitOp(v)
-	want, err := time.Parse(time.RFC3339, rest)
-	if err != nil {
-		want, err = time.Parse(time.DateOnly, rest)
-		if err != nil {
-			return false
-		}
-	}
-	switch op {
-	case ">=":
-		return !have.Before(want)
-	case "<=":
-		return !have.After(want)
-	case ">":
-		return have.After(want)
-	case "<":
-		return have.Before(want)
-	}
-	return have.Equal(want)
 }
 
 // parseSegmentQuery understands the part of the segment query language the

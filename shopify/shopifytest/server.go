@@ -58,6 +58,7 @@ type Server struct {
 	bucket    bucket
 	customers map[int64]*Customer
 	orders    map[int64]*Order
+	totals    map[int64]*orderTotals // per customer id
 	segments  map[int64]*segment
 	nextID    int64
 	docs      []string
@@ -71,6 +72,7 @@ type config struct {
 	limit     shopcrm.RateLimit
 	version   string
 	pageLimit int
+	scopes    []string
 }
 
 // Option configures a Server.
@@ -96,10 +98,23 @@ type OpStats = shopcrmtest.OpStats
 // WithToken sets the access token the server accepts.
 func WithToken(tok string) Option { return func(c *config) { c.token = tok } }
 
+// Shopify's plans as cost buckets, for [WithRateLimit]. The restore rates
+// are shopify.dev's (points per second: Standard 100, Advanced 200, Plus
+// 1000, Commerce Components 2000). The docs give no bucket size; the sizes
+// here, 20 times the restore rate, are the maximumAvailable that real
+// responses report.
+var (
+	PlanStandard   = shopcrm.RateLimit{PerSecond: 100, Burst: 2000}
+	PlanAdvanced   = shopcrm.RateLimit{PerSecond: 200, Burst: 4000}
+	PlanPlus       = shopcrm.RateLimit{PerSecond: 1000, Burst: 20000}
+	PlanEnterprise = shopcrm.RateLimit{PerSecond: 2000, Burst: 40000}
+)
+
 // WithRateLimit sets the cost bucket: Burst points at most, restoring
-// PerSecond points per second. The default is Shopify's standard bucket,
-// {PerSecond: 100, Burst: 1000}. Both must be positive: Shopify always
-// has a bucket (give a large PerSecond to keep out of its way).
+// PerSecond points per second. The default is [PlanStandard]; the Plan
+// variables hold Shopify's other plans. Both must be positive: Shopify
+// always has a bucket (give a large PerSecond to keep out of its way). A
+// single document still costs at most 1000 points, whatever the bucket.
 func WithRateLimit(l shopcrm.RateLimit) Option { return func(c *config) { c.limit = l } }
 
 // DefaultPaginationLimit is how many objects of one connection the fake
@@ -111,6 +126,26 @@ const DefaultPaginationLimit = shopify.MaxPaginatedObjects
 // reaches (default [DefaultPaginationLimit]), so that a test can cross it
 // with a few customers. n must be positive.
 func WithPaginationLimit(n int) Option { return func(c *config) { c.pageLimit = n } }
+
+// DefaultAccessScopes returns the access scopes the fake grants unless
+// WithAccessScopes says otherwise: all that package shopify needs,
+// read_all_orders included, listed as Shopify lists them (a write scope and
+// its read scope both).
+func DefaultAccessScopes() []string {
+	return []string{shopify.ScopeReadCustomers, shopify.ScopeWriteCustomers, shopify.ScopeReadOrders, shopify.ScopeWriteOrders, shopify.ScopeReadAllOrders}
+}
+
+// WithAccessScopes sets the access scopes the shop granted the app, which
+// currentAppInstallation.accessScopes reports. The fake models the absence
+// of read_all_orders: orders created more than 60 days before its clock
+// are then left out of orders and read as null by order (Shopify's
+// documentation says "the last 60 days' worth of orders"; that it counts
+// from the creation time is an assumption). It does not model the absence
+// of the other scopes package shopify needs, so NewServer panics when one
+// is missing (a write scope stands for its read scope).
+func WithAccessScopes(handles ...string) Option {
+	return func(c *config) { c.scopes = slices.Clone(handles) }
+}
 
 // WithLatency delays every request by d before it is handled, like a
 // round trip to Shopify. A client hanging up during the wait is noticed.
@@ -141,12 +176,17 @@ func WithNow(t time.Time) Option { return func(c *config) { c.Now = t } }
 // NewServer starts a fake Admin API. Close it when done. It panics on
 // options it cannot carry out.
 func NewServer(opts ...Option) *Server {
-	cfg := config{token: DefaultToken, limit: shopcrm.RateLimit{PerSecond: 100, Burst: 1000}, pageLimit: DefaultPaginationLimit}
+	cfg := config{token: DefaultToken, limit: PlanStandard, scopes: DefaultAccessScopes(), pageLimit: DefaultPaginationLimit}
 	for _, o := range opts {
 		o(&cfg)
 	}
 	if cfg.pageLimit <= 0 {
 		panic(fmt.Sprintf("shopifytest: WithPaginationLimit(%d): must be positive", cfg.pageLimit))
+	}
+	for _, need := range []string{shopify.ScopeWriteCustomers, shopify.ScopeWriteOrders} {
+		if !slices.Contains(cfg.scopes, need) {
+			panic(fmt.Sprintf("shopifytest: WithAccessScopes%q: the fake does not model an app without %s", cfg.scopes, need))
+		}
 	}
 	if !(cfg.limit.PerSecond > 0) || cfg.limit.Burst <= 0 {
 		panic(fmt.Sprintf("shopifytest: WithRateLimit(%+v): PerSecond and Burst must be positive", cfg.limit))
@@ -165,6 +205,7 @@ func NewServer(opts ...Option) *Server {
 		base:      base,
 		customers: map[int64]*Customer{},
 		orders:    map[int64]*Order{},
+		totals:    map[int64]*orderTotals{},
 		segments:  map[int64]*segment{},
 		nextID:    1000,
 		ops:       map[string]int{},

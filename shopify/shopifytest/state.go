@@ -1,6 +1,7 @@
 package shopifytest
 
 import (
+	"cmp"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -23,44 +24,81 @@ const (
 
 // Customer is a customer held by the fake.
 type Customer struct {
-	ID             int64 // 0: assigned by AddCustomer
-	FirstName      string
-	LastName       string
-	Email          string
-	Phone          string
-	Tags           []string     // trimmed and deduplicated case-insensitively when seeded
-	NumberOfOrders int64        // as reported, not counted from the orders
-	AmountSpent    money.Amount // zero value: 0 USD
-	EmailState     string       // CustomerEmailMarketingState; "" with an email: NOT_SUBSCRIBED
-	SMSState       string       // CustomerSmsMarketingState
-	CreatedAt      time.Time    // zero: the server's clock when seeded
-	UpdatedAt      time.Time    // zero: CreatedAt
+	ID        int64 // 0: assigned by AddCustomer
+	FirstName string
+	LastName  string
+	Email     string
+	Phone     string
+	Tags      []string // trimmed and deduplicated case-insensitively when seeded
+	// NumberOfOrders and AmountSpent are kept by the fake from the seeded
+	// orders naming the customer: their count and the sum of their totals
+	// (a customer without orders has spent 0 in the currency seeded here,
+	// or USD). Seeding other values panics: add orders instead.
+	NumberOfOrders int64
+	AmountSpent    money.Amount
+	EmailState     string // CustomerEmailMarketingState; "" with an email: NOT_SUBSCRIBED
+	SMSState       string // CustomerSmsMarketingState; "" with a phone: NOT_SUBSCRIBED
+	// EmailOptInLevel and SMSOptInLevel are CustomerMarketingOptInLevel
+	// values ("": SINGLE_OPT_IN); EmailConsentAt and SMSConsentAt when the
+	// consent was last recorded (zero: unknown, read as null). The consent
+	// mutations set them.
+	EmailOptInLevel, SMSOptInLevel string
+	EmailConsentAt, SMSConsentAt   time.Time
+	CreatedAt                      time.Time // zero: the server's clock when seeded
+	UpdatedAt                      time.Time // zero: CreatedAt
 }
 
 // GID returns the customer's global id.
 func (c Customer) GID() string { return shopify.CustomerGID(c.ID) }
 
-// Order is an order held by the fake.
+// Order is an order held by the fake. Its customer journey reports the
+// order's position among the customer's orders (by creation time) and the
+// whole days from the first visit to the order's creation.
 type Order struct {
 	ID          int64 // 0: assigned by AddOrder
 	Name        string
-	CustomerID  int64 // 0: no customer
+	CustomerID  int64 // 0: no customer; else counted in that customer's NumberOfOrders and AmountSpent
 	Email       string
-	Tags        []string     // trimmed and deduplicated case-insensitively when seeded
-	CreatedAt   time.Time    // zero: the server's clock when seeded
-	ProcessedAt time.Time    // zero: CreatedAt
-	Total       money.Amount // zero value: 0 USD
-	SourceName  string       // "web", "pos", ...
-	FirstVisit  *Visit       // nil: no customer journey
-	LastVisit   *Visit
+	Tags        []string  // trimmed and deduplicated case-insensitively when seeded
+	CreatedAt   time.Time // zero: the server's clock when seeded
+	ProcessedAt time.Time // zero: CreatedAt
+	// Total is the order's total in the shop's currency; zero value: the
+	// line items' discounted prices times their quantities, or 0 USD
+	// without line items.
+	Total      money.Amount
+	SourceName string // "web", "pos", ...
+	// LineItems are the products ordered, in one currency (the Total's).
+	LineItems []LineItem
+	// FirstVisit and LastVisit make the customer journey; both nil: none.
+	// Shopify attributes sessions of the 30 days before an order, so
+	// AddOrder panics on a visit after the order was created or more than
+	// 30 days before, or a last visit before the first.
+	FirstVisit *Visit
+	LastVisit  *Visit
 }
 
 // GID returns the order's global id.
 func (o Order) GID() string { return shopify.OrderGID(o.ID) }
 
+// LineItem is a product line of an order held by the fake. Its id is the
+// order's id times 1000 plus its position from 1, so an order holds at most
+// 999 of them.
+type LineItem struct {
+	ProductID    int64 // 0: a deleted product (null)
+	VariantID    int64 // 0: a deleted variant (null)
+	Title        string
+	VariantTitle string
+	SKU          string
+	Quantity     int          // at least 1
+	Price        money.Amount // one unit before discounts
+	// DiscountedPrice is one unit after this line's discounts; zero value:
+	// Price.
+	DiscountedPrice money.Amount
+}
+
 // Visit is a session in an order's customer journey.
 type Visit struct {
-	OccurredAt  time.Time
+	OccurredAt  time.Time // zero: when the order was created
 	Source      string
 	LandingPage string
 	ReferrerURL string
@@ -105,6 +143,9 @@ func (s *Server) seedID(id int64) int64 {
 func (s *Server) AddCustomer(c Customer) int64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if c.NumberOfOrders != 0 || !c.AmountSpent.IsZero() {
+		panic("shopifytest: AddCustomer: NumberOfOrders and AmountSpent follow the customer's orders; seed orders instead")
+	}
 	c.ID = s.seedID(c.ID)
 	if c.AmountSpent.Currency == "" {
 		c.AmountSpent = money.Zero("USD")
@@ -123,6 +164,7 @@ func (s *Server) AddCustomer(c Customer) int64 {
 	}
 	c.Tags, _ = addTags(nil, c.Tags)
 	s.customers[c.ID] = &c
+	s.syncTotals(c.ID)
 	return c.ID
 }
 
@@ -141,12 +183,148 @@ func (s *Server) AddOrder(o Order) int64 {
 	if o.ProcessedAt.IsZero() {
 		o.ProcessedAt = o.CreatedAt
 	}
+	if err := checkLineItems(&o); err != nil {
+		panic("shopifytest: AddOrder: " + err.Error())
+	}
 	if o.Total.Currency == "" {
 		o.Total = money.Zero("USD")
 	}
+	if err := checkJourney(&o); err != nil {
+		panic("shopifytest: AddOrder: " + err.Error())
+	}
 	o.Tags, _ = addTags(nil, o.Tags)
+	if old := s.orders[o.ID]; old != nil {
+		s.countOrder(old, -1)
+	}
+	s.countOrder(&o, 1)
 	s.orders[o.ID] = &o
 	return o.ID
+}
+
+// checkLineItems fills the line items' discounted prices and the order's
+// total from them when it was not given, and refuses line items Shopify
+// could not hold.
+func checkLineItems(o *Order) error {
+	if len(o.LineItems) > 999 {
+		return errors.New("the fake holds at most 999 line items per order")
+	}
+	o.LineItems = slices.Clone(o.LineItems)
+	cur := o.Total.Currency
+	sum := money.Zero(cur)
+	for i := range o.LineItems {
+		li := &o.LineItems[i]
+		if li.Quantity < 1 {
+			return fmt.Errorf("line item %d: quantity %d, want at least 1", i, li.Quantity)
+		}
+		if li.DiscountedPrice.Currency == "" {
+			li.DiscountedPrice = li.Price
+		}
+		if cur == "" {
+			cur, sum = li.Price.Currency, money.Zero(li.Price.Currency)
+		}
+		if li.Price.Currency != cur || li.DiscountedPrice.Currency != cur {
+			return fmt.Errorf("line item %d: prices in %s and %s, the order is in %s", i, li.Price.Currency, li.DiscountedPrice.Currency, cur)
+		}
+		line, err := li.DiscountedPrice.MulDiv(int64(li.Quantity), 1)
+		if err == nil {
+			sum, err = sum.Add(line)
+		}
+		if err != nil {
+			return fmt.Errorf("line item %d: %v", i, err)
+		}
+	}
+	if o.Total.Currency == "" && len(o.LineItems) > 0 {
+		o.Total = sum
+	}
+	return nil
+}
+
+// attributionWindow is how far back Shopify looks for an order's sessions.
+const attributionWindow = 30 * 24 * time.Hour
+
+// checkJourney fills the visits' times and refuses a journey Shopify could
+// not report.
+func checkJourney(o *Order) error {
+	for _, v := range []*Visit{o.FirstVisit, o.LastVisit} {
+		if v == nil {
+			continue
+		}
+		if v.OccurredAt.IsZero() {
+			v.OccurredAt = o.CreatedAt
+		}
+		if v.OccurredAt.After(o.CreatedAt) {
+			return fmt.Errorf("a visit at %s is after the order was created (%s)", v.OccurredAt.Format(time.RFC3339), o.CreatedAt.Format(time.RFC3339))
+		}
+		if o.CreatedAt.Sub(v.OccurredAt) > attributionWindow {
+			return fmt.Errorf("a visit at %s is more than 30 days before the order (%s): Shopify attributes the 30 days before an order", v.OccurredAt.Format(time.RFC3339), o.CreatedAt.Format(time.RFC3339))
+		}
+	}
+	if f, l := o.FirstVisit, o.LastVisit; f != nil && l != nil && l.OccurredAt.Before(f.OccurredAt) {
+		return errors.New("the last visit is before the first")
+	}
+	return nil
+}
+
+// orderTotals are a customer's orders: their count and total.
+type orderTotals struct {
+	n     int64
+	spent money.Amount
+}
+
+// countOrder adds o (sign 1) to its customer's totals or takes it away
+// (sign -1) (s.mu held). Shopify sums amountSpent in the shop's currency,
+// so one customer's orders in two currencies panic.
+func (s *Server) countOrder(o *Order, sign int64) {
+	if o.CustomerID == 0 {
+		return
+	}
+	t := s.totals[o.CustomerID]
+	if t == nil || t.n == 0 {
+		t = &orderTotals{spent: money.Zero(o.Total.Currency)}
+		s.totals[o.CustomerID] = t
+	}
+	amt := o.Total
+	if sign < 0 {
+		amt, _ = amt.Neg()
+	}
+	sum, err := t.spent.Add(amt)
+	if err != nil {
+		panic(fmt.Sprintf("shopifytest: AddOrder: customer %d has orders in %s and %s; Shopify sums amountSpent in the shop's currency", o.CustomerID, t.spent.Currency, o.Total.Currency))
+	}
+	t.n, t.spent = t.n+sign, sum
+	s.syncTotals(o.CustomerID)
+}
+
+// syncTotals copies a customer's order totals onto its record (s.mu held).
+func (s *Server) syncTotals(id int64) {
+	c := s.customers[id]
+	if c == nil {
+		return
+	}
+	if t := s.totals[id]; t != nil && t.n > 0 {
+		c.NumberOfOrders, c.AmountSpent = t.n, t.spent
+		return
+	}
+	c.NumberOfOrders, c.AmountSpent = 0, money.Zero(c.AmountSpent.Currency)
+}
+
+// journey returns an order's position among its customer's orders (by
+// creation time, then id) and the whole days from its first visit to its
+// creation; nil for what Shopify would report as null (s.mu held).
+func (s *Server) journey(o *Order) (index, days any) {
+	if o.CustomerID != 0 {
+		n := 1
+		for _, x := range s.orders {
+			if x.CustomerID == o.CustomerID && (x.CreatedAt.Before(o.CreatedAt) || x.CreatedAt.Equal(o.CreatedAt) && x.ID < o.ID) {
+				n++
+			}
+		}
+		index = n
+	}
+	if v := cmp.Or(o.FirstVisit, o.LastVisit); v != nil {
+		days = int(o.CreatedAt.Sub(v.OccurredAt) / (24 * time.Hour))
+	}
+	return index, days
 }
 
 // AddSegment seeds a saved segment and returns its id. It panics when the
@@ -196,6 +374,7 @@ func (s *Server) Order(id int64) (Order, bool) {
 	}
 	cp := *o
 	cp.Tags = slices.Clone(o.Tags)
+	cp.LineItems = slices.Clone(o.LineItems)
 	return cp, true
 }
 
@@ -231,6 +410,7 @@ func (s *Server) Orders() []Order {
 	for _, id := range sortedKeys(s.orders) {
 		o := *s.orders[id]
 		o.Tags = slices.Clone(o.Tags)
+		o.LineItems = slices.Clone(o.LineItems)
 		out = append(out, o)
 	}
 	return out
@@ -278,6 +458,15 @@ func sortedClone(tags []string) []string {
 
 func segGID(id int64) string { return gid.New(gid.Segment, id).String() }
 
+// sortedValues returns m's values ordered by key.
+func sortedValues[V any](m map[int64]V) []V {
+	out := make([]V, 0, len(m))
+	for _, k := range sortedKeys(m) {
+		out = append(out, m[k])
+	}
+	return out
+}
+
 func sortedKeys[V any](m map[int64]V) []int64 {
 	keys := make([]int64, 0, len(m))
 	for k := range m {
@@ -293,6 +482,26 @@ func (s *Server) customerByGID(id string) *Customer {
 		return nil
 	}
 	return s.customers[g.Num]
+}
+
+// unscopedOrders is how far back an app without read_all_orders sees
+// orders.
+const unscopedOrders = 60 * 24 * time.Hour
+
+// readable reports whether the app may read o: without read_all_orders,
+// only orders of the last 60 days (s.mu held).
+func (s *Server) readable(o *Order) bool {
+	return slices.Contains(s.cfg.scopes, shopify.ScopeReadAllOrders) || !o.CreatedAt.Before(s.base.Now().Add(-unscopedOrders))
+}
+
+// accessScopes are the granted scopes as AccessScope objects.
+func (s *Server) accessScopes() []*obj {
+	out := make([]*obj, len(s.cfg.scopes))
+	for i, h := range s.cfg.scopes {
+		action, resource, _ := strings.Cut(h, "_")
+		out[i] = fields("AccessScope", map[string]any{"handle": h, "description": action + " " + strings.ReplaceAll(resource, "_", " ")})
+	}
+	return out
 }
 
 func (s *Server) orderByGID(id string) *Order {
