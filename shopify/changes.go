@@ -161,7 +161,13 @@ func (s *TagsService) sendChunk(ctx context.Context, c *bulk.Chunk[tagging.Chang
 	}
 	for j, err := range errs {
 		if r := &c.Results[owner[j]]; err != nil && r.Err == nil {
-			*r = bulk.ItemResult{Outcome: shopcrm.Failed, Err: err}
+			// A refusal (userErrors, an error on the alias) means the
+			// mutation did not run; a missing payload leaves the outcome
+			// to the engine's classifier: unknown.
+			*r = bulk.ItemResult{Err: err}
+			if !errors.Is(err, shopcrm.ErrMalformedResponse) {
+				r.Outcome = shopcrm.Failed
+			}
 		}
 	}
 	return nil
@@ -246,7 +252,7 @@ func (s *TagsService) send(ctx context.Context, ops []tagOp) (errs []error, whol
 		case byAlias[alias] != nil:
 			errs[i] = byAlias[alias]
 		case out[alias] == nil:
-			errs[i] = &GraphQLError{Message: "no payload for " + op.op, Path: []any{alias}}
+			errs[i] = &shopcrm.ResponseError{Op: op.op, Reason: "no payload for " + alias}
 		default:
 			errs[i] = userErrors(op.op, out[alias].UserErrors)
 		}

@@ -3,6 +3,9 @@ package shopify_test
 import (
 	"context"
 	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -116,3 +119,37 @@ func TestTokenSourceError(t *testing.T) {
 type tokenFunc func(context.Context) (shopify.Secret, error)
 
 func (f tokenFunc) Token(ctx context.Context) (shopify.Secret, error) { return f(ctx) }
+
+// TestCutOffAnswerRetried: tag edits are safe to repeat, so an answer cut
+// off mid-body is retried, and the edit reported done.
+func TestCutOffAnswerRetried(t *testing.T) {
+	srv, c := setup(t, shopifytest.WithFaults(shopifytest.Fault{Op: "tagsAdd", Kind: shopcrmtest.FaultMalformed}))
+	id := shopify.CustomerGID(srv.AddCustomer(shopifytest.Customer{}))
+	if _, err := c.Tags.Add(context.Background(), id, []string{"vip"}); err != nil {
+		t.Fatalf("err = %v", err)
+	}
+	if got := tagsOf(srv, id); len(got) != 1 || srv.Stats().Faults != 1 {
+		t.Errorf("tags %v, stats %+v", got, srv.Stats())
+	}
+}
+
+// TestEmptyPayloadIsNotSuccess: an answer that does not say the edit was
+// made is a *shopcrm.ResponseError.
+func TestEmptyPayloadIsNotSuccess(t *testing.T) {
+	for _, body := range []string{`{"data":null}`, `{"data":{}}`, `{"data":{"tagsAdd":null}}`} {
+		hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, body) }))
+		c, err := shopify.New("shop", shopify.StaticToken("shpat_empty_answers"), shopify.WithBaseURL(hs.URL))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var re *shopcrm.ResponseError
+		if _, err := c.Tags.Add(context.Background(), shopify.CustomerGID(1), []string{"x"}); !errors.As(err, &re) {
+			t.Errorf("%s: err = %v", body, err)
+		}
+		res, _ := c.Tags.Apply(context.Background(), []tagging.Change{{ID: shopify.CustomerGID(1), Add: []string{"x"}}}, nil)
+		if res[0].Outcome != shopcrm.Unknown || !errors.Is(res[0].Err, shopcrm.ErrMalformedResponse) {
+			t.Errorf("%s: Apply result %+v", body, res[0])
+		}
+		hs.Close()
+	}
+}

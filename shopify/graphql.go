@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"iter"
@@ -11,6 +12,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/shopcrm/shopcrm"
 	"github.com/shopcrm/shopcrm/internal/pager"
 	"github.com/shopcrm/shopcrm/internal/transport"
 )
@@ -132,16 +134,11 @@ func (c *Client) do(ctx context.Context, cl *call, out any) (*Response, error) {
 	handle := func(resp *http.Response) error {
 		b, err := transport.ReadBody(resp)
 		if err != nil {
-			return err
+			return c.badAnswer(cl, "reading the body", err)
 		}
 		env = envelope{}
 		if err := json.Unmarshal(b, &env); err != nil {
-			if cl.retry >= transport.RetryIdempotent {
-				// A cut-off body is worth another attempt when running
-				// the document twice is harmless.
-				return &retryableDecodeError{decodeError{err: err}}
-			}
-			return &decodeError{err: err}
+			return c.badAnswer(cl, "", err)
 		}
 		cost := env.Extensions.Cost.cost()
 		throttled := false
@@ -184,7 +181,7 @@ func (c *Client) do(ctx context.Context, cl *call, out any) (*Response, error) {
 	}
 	if out != nil && len(env.Data) > 0 && !bytes.Equal(env.Data, []byte("null")) {
 		if err := json.Unmarshal(env.Data, out); err != nil {
-			return r, &decodeError{err: err}
+			return r, &shopcrm.ResponseError{Op: "graphql", Reason: "decoding data", Err: err}
 		}
 	}
 	if len(env.Errors) > 0 {
@@ -200,19 +197,25 @@ func (e *GraphQLError) fill() {
 	}
 }
 
-// decodeError is a response body that is not the JSON expected.
-type decodeError struct{ err error }
+// badAnswer is the error for a 2xx answer cut off or not JSON. When
+// running the document twice is harmless, it is worth another attempt
+// (unless the body was too large, which another attempt repeats).
+func (c *Client) badAnswer(cl *call, reason string, err error) error {
+	re := &shopcrm.ResponseError{Op: "graphql", Reason: reason, Err: err}
+	if cl.retry >= transport.RetryIdempotent && !errors.Is(err, shopcrm.ErrBodyTooLarge) {
+		return &retryAnswer{re}
+	}
+	return re
+}
 
-// Error describes the error.
-func (e *decodeError) Error() string { return "shopify: decoding response: " + e.err.Error() }
-
-// Unwrap returns the JSON error.
-func (e *decodeError) Unwrap() error { return e.err }
-
-type retryableDecodeError struct{ decodeError }
+// retryAnswer marks a *shopcrm.ResponseError as worth retrying.
+type retryAnswer struct{ *shopcrm.ResponseError }
 
 // RetryAfter is zero: the retry policy's backoff applies.
-func (e *retryableDecodeError) RetryAfter() time.Duration { return 0 }
+func (e *retryAnswer) RetryAfter() time.Duration { return 0 }
+
+// Unwrap returns the *shopcrm.ResponseError.
+func (e *retryAnswer) Unwrap() error { return e.ResponseError }
 
 // page is the pageInfo of a connection.
 type pageInfo struct {

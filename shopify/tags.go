@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 
+	"github.com/shopcrm/shopcrm"
 	"github.com/shopcrm/shopcrm/tagging"
 )
 
@@ -91,12 +92,17 @@ func (s *TagsService) edit(ctx context.Context, op, id string, tags []string) (*
 	var resp *Response
 	for len(tags) > 0 {
 		n := min(len(tags), MaxTagsPerCall)
-		var out map[string]struct {
+		var out map[string]*struct {
 			UserErrors []UserError `json:"userErrors"`
 		}
 		var err error
 		if resp, err = s.c.do(ctx, &call{query: q, vars: map[string]any{"id": id, "tags": tags[:n]}, cost: mutationCost, retry: idempotent}, &out); err != nil {
 			return resp, err
+		}
+		if out[op] == nil {
+			// An answer that does not say the change was made is not a
+			// success; the edit is safe to send again.
+			return resp, &shopcrm.ResponseError{Op: op, Reason: "no payload in the answer"}
 		}
 		if err := userErrors(op, out[op].UserErrors); err != nil {
 			return resp, err
