@@ -254,7 +254,7 @@ func (s *TagsService) send(ctx context.Context, ops []tagOp) (errs []error, whol
 		case out[alias] == nil:
 			errs[i] = &shopcrm.ResponseError{Op: op.op, Reason: "no payload for " + alias}
 		default:
-			errs[i] = userErrors(op.op, out[alias].UserErrors)
+			errs[i] = s.c.userErrors(op.op, out[alias].UserErrors)
 		}
 	}
 	return errs, nil

@@ -122,5 +122,5 @@ func (s *CustomersService) updateConsent(ctx context.Context, name, mutation, in
 	if err != nil {
 		return resp, err
 	}
-	return resp, userErrors(mutation, out[mutation].UserErrors)
+	return resp, s.c.userErrors(mutation, out[mutation].UserErrors)
 }

@@ -257,9 +257,15 @@ func (e *UserErrors) Error() string {
 	return "shopify: " + e.Mutation + ": " + strings.Join(parts, "; ")
 }
 
-func userErrors(mutation string, errs []UserError) error {
+// userErrors is the error of a mutation's userErrors, nil when there are
+// none. Their messages may quote the input, so secrets are redacted.
+func (c *Client) userErrors(mutation string, errs []UserError) error {
 	if len(errs) == 0 {
 		return nil
+	}
+	red := c.tr.Redactor()
+	for i := range errs {
+		errs[i].Message = red.String(errs[i].Message)
 	}
 	return &UserErrors{Mutation: mutation, Errors: errs}
 }

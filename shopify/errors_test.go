@@ -3,9 +3,11 @@ package shopify_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -149,6 +151,27 @@ func TestEmptyPayloadIsNotSuccess(t *testing.T) {
 		res, _ := c.Tags.Apply(context.Background(), []tagging.Change{{ID: shopify.CustomerGID(1), Add: []string{"x"}}}, nil)
 		if res[0].Outcome != shopcrm.Unknown || !errors.Is(res[0].Err, shopcrm.ErrMalformedResponse) {
 			t.Errorf("%s: Apply result %+v", body, res[0])
+		}
+		hs.Close()
+	}
+}
+
+// TestErrorsFrom200Redacted: errors[] and userErrors of a 200 answer that
+// quote the access token do not carry it into the error.
+func TestErrorsFrom200Redacted(t *testing.T) {
+	const tok = "shpat_quoted_back_7d1e"
+	for _, body := range []string{
+		`{"errors":[{"message":"invalid token ` + tok + `"}]}`,
+		`{"data":{"tagsAdd":{"userErrors":[{"field":["tags"],"message":"tag ` + tok + ` refused"}]}}}`,
+	} {
+		hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, body) }))
+		c, err := shopify.New("shop", shopify.StaticToken(tok), shopify.WithBaseURL(hs.URL))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = c.Tags.Add(context.Background(), shopify.CustomerGID(1), []string{"x"})
+		if err == nil || strings.Contains(fmt.Sprintf("%v %+v %#v", err, err, err), tok) {
+			t.Errorf("err = %#v", err)
 		}
 		hs.Close()
 	}

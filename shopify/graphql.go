@@ -143,7 +143,7 @@ func (c *Client) do(ctx context.Context, cl *call, out any) (*Response, error) {
 		cost := env.Extensions.Cost.cost()
 		throttled := false
 		for _, e := range env.Errors {
-			e.fill()
+			e.fill(c.tr.Redactor())
 			throttled = throttled || e.Code == "THROTTLED"
 		}
 		c.observe(cost.ThrottleStatus, throttled)
@@ -190,11 +190,13 @@ func (c *Client) do(ctx context.Context, cl *call, out any) (*Response, error) {
 	return r, nil
 }
 
-// fill copies extensions.code into Code.
-func (e *GraphQLError) fill() {
+// fill copies extensions.code into Code and redacts the message, which
+// may quote the document's variables.
+func (e *GraphQLError) fill(red *transport.Redactor) {
 	if code, ok := e.Extensions["code"].(string); ok {
 		e.Code = code
 	}
+	e.Message = red.String(e.Message)
 }
 
 // badAnswer is the error for a 2xx answer cut off or not JSON. When

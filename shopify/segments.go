@@ -52,7 +52,7 @@ func (s *SegmentsService) Create(ctx context.Context, name, query string) (*Segm
 	if err != nil {
 		return nil, resp, err
 	}
-	if err := userErrors("segmentCreate", out.P.UserErrors); err != nil {
+	if err := s.c.userErrors("segmentCreate", out.P.UserErrors); err != nil {
 		return nil, resp, err
 	}
 	return out.P.Segment, resp, nil
@@ -84,7 +84,7 @@ func (s *SegmentsService) Update(ctx context.Context, id, name, query string) (*
 	if err != nil {
 		return nil, resp, err
 	}
-	if err := userErrors("segmentUpdate", out.P.UserErrors); err != nil {
+	if err := s.c.userErrors("segmentUpdate", out.P.UserErrors); err != nil {
 		return nil, resp, err
 	}
 	return out.P.Segment, resp, nil
@@ -107,7 +107,7 @@ func (s *SegmentsService) Delete(ctx context.Context, id string) (*Response, err
 	if err != nil {
 		return resp, err
 	}
-	return resp, userErrors("segmentDelete", out.P.UserErrors)
+	return resp, s.c.userErrors("segmentDelete", out.P.UserErrors)
 }
 
 // Get reads one segment; one that does not exist is a *NotFoundError.

@@ -104,7 +104,7 @@ func (s *TagsService) edit(ctx context.Context, op, id string, tags []string) (*
 			// success; the edit is safe to send again.
 			return resp, &shopcrm.ResponseError{Op: op, Reason: "no payload in the answer"}
 		}
-		if err := userErrors(op, out[op].UserErrors); err != nil {
+		if err := s.c.userErrors(op, out[op].UserErrors); err != nil {
 			return resp, err
 		}
 		tags = tags[n:]
