@@ -3,10 +3,13 @@ package line_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/rand/v2"
+	"net/http"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/shopcrm/shopcrm/line"
 	"github.com/shopcrm/shopcrm/line/linetest"
@@ -127,4 +130,50 @@ func TestMulticastResultNamesEveryone(t *testing.T) {
 			t.Fatalf("%s has %d messages", u, n)
 		}
 	}
+}
+
+// TestPushChaos pushes to many users through every kind of fault the fake
+// injects. Each push either succeeds or fails with a *line.SendError
+// carrying its retry key (after a bad body as much as after a lost
+// answer); resending with that key until it succeeds leaves every user
+// with exactly one message.
+func TestPushChaos(t *testing.T) {
+	srv := linetest.NewServer(linetest.WithChaos(7, 0.3, shopcrmtest.FaultStatus, shopcrmtest.FaultRateLimit, shopcrmtest.FaultDrop,
+		shopcrmtest.FaultLostResponse, shopcrmtest.FaultTimeout, shopcrmtest.FaultMalformed))
+	defer srv.Close()
+	c := srv.Client(line.WithSleep(noSleep), line.WithRetryPolicy(line.RetryPolicy{MaxRetries: 1}),
+		line.WithHTTPClient(&http.Client{Timeout: 150 * time.Millisecond}))
+	ctx := context.Background()
+	to := users(150)
+	resent := 0
+	for _, u := range to {
+		req := &line.PushRequest{To: u, Messages: text("hello")}
+		for attempt := 0; ; attempt++ {
+			res, _, err := c.Messages.Push(ctx, req)
+			if err == nil {
+				if res.RetryKey == "" {
+					t.Fatalf("%s: result without its retry key", u)
+				}
+				break
+			}
+			var se *line.SendError
+			if !errors.As(err, &se) || !line.ValidRetryKey(se.RetryKey) {
+				t.Fatalf("%s: %v carries no retry key", u, err)
+			}
+			if attempt == 20 {
+				t.Fatalf("%s: still failing: %v", u, err)
+			}
+			req.RetryKey = se.RetryKey
+			resent++
+		}
+	}
+	for _, u := range to {
+		if n := len(srv.Messages(u)); n != 1 {
+			t.Fatalf("%s has %d messages", u, n)
+		}
+	}
+	if srv.Stats().Faults == 0 || resent == 0 {
+		t.Errorf("no faults met (faults %d, resends %d)", srv.Stats().Faults, resent)
+	}
+	t.Logf("faults %d, resends %d", srv.Stats().Faults, resent)
 }
