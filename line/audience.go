@@ -325,6 +325,11 @@ func (c *Client) uploadFile(ctx context.Context, method string, fields [][2]stri
 	})
 	pr.Close()
 	if err != nil {
+		// The transport may report the closed body rather than the
+		// context that closed it.
+		if cerr := ctx.Err(); cerr != nil && !errors.Is(err, cerr) {
+			err = fmt.Errorf("%w: %w", cerr, err)
+		}
 		return nil, err
 	}
 	defer resp.Body.Close()
