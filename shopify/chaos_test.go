@@ -3,7 +3,9 @@ package shopify_test
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -15,9 +17,10 @@ import (
 
 // chaosRun seeds 300 customers, applies a fixed set of tag changes in bulk
 // and one by one, and returns every customer's final tags.
-func chaosRun(t *testing.T, opts ...shopifytest.Option) (map[string][]string, shopifytest.Stats) {
+func chaosRun(t *testing.T, copts []shopify.Option, opts ...shopifytest.Option) (map[string][]string, shopifytest.Stats) {
 	t.Helper()
-	srv, c := setup(t, opts...)
+	srv, _ := setup(t, opts...)
+	c := srv.Client(append([]shopify.Option{shopify.WithSleep(fastSleep)}, copts...)...)
 	ctx := context.Background()
 	var ids []string
 	var changes []tagging.Change
@@ -57,9 +60,13 @@ func chaosRun(t *testing.T, opts ...shopifytest.Option) (map[string][]string, sh
 	return final, srv.Stats()
 }
 
+// TestChaos runs through every kind of fault the fake injects, answers
+// slower than the client's timeout included.
 func TestChaos(t *testing.T) {
-	want, _ := chaosRun(t)
-	got, st := chaosRun(t, shopifytest.WithChaos(42, 0.25))
+	want, _ := chaosRun(t, nil)
+	got, st := chaosRun(t, []shopify.Option{shopify.WithHTTPClient(&http.Client{Timeout: 200 * time.Millisecond})},
+		shopifytest.WithChaos(42, 0.25, shopcrmtest.FaultStatus, shopcrmtest.FaultRateLimit, shopcrmtest.FaultDrop,
+			shopcrmtest.FaultLostResponse, shopcrmtest.FaultTimeout, shopcrmtest.FaultMalformed))
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("final tags with faults (-fault-free +faulty):\n%s", diff)
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -60,6 +61,10 @@ func TestNewValidates(t *testing.T) {
 		{"shop.myshopify.com", []shopify.Option{shopify.WithAPIVersion("2025-02")}, "WithAPIVersion"},
 		{"shop.myshopify.com", []shopify.Option{shopify.WithBaseURL("ftp://x")}, "WithBaseURL"},
 		{"shop.myshopify.com", []shopify.Option{shopify.WithRateLimit(shopify.RateLimit{Burst: 10})}, "WithRateLimit.PerSecond"},
+		{"shop.myshopify.com", []shopify.Option{shopify.WithRateLimit(shopify.RateLimit{PerSecond: math.NaN(), Burst: 10})}, "WithRateLimit.PerSecond"},
+		{"shop.myshopify.com", []shopify.Option{shopify.WithRateLimit(shopify.RateLimit{PerSecond: math.Inf(1), Burst: 10})}, "WithRateLimit.PerSecond"},
+		{"shop.myshopify.com", []shopify.Option{shopify.WithRetryPolicy(shopify.RetryPolicy{MaxRetries: -1})}, "WithRetryPolicy.MaxRetries"},
+		{"shop.myshopify.com", []shopify.Option{shopify.WithHTTPClient(nil)}, "WithHTTPClient"},
 	}
 	for _, tt := range tests {
 		_, err := shopify.New(tt.shop, shopify.StaticToken("shpat_x"), tt.opts...)

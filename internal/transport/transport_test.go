@@ -608,3 +608,17 @@ func TestRedactorBounded(t *testing.T) {
 		t.Errorf("after Remove: %q", got)
 	}
 }
+
+// TestDefaultHTTPClientBounded: the client every platform gets by default
+// has a timeout and keeps as many idle connections per host as requests in
+// flight, and a caller's client loses its redirects.
+func TestDefaultHTTPClientBounded(t *testing.T) {
+	hc := NewHTTPClient(32)
+	if hc.Timeout != DefaultTimeout || hc.Transport.(*http.Transport).MaxIdleConnsPerHost != 32 {
+		t.Errorf("timeout %v, idle per host %d", hc.Timeout, hc.Transport.(*http.Transport).MaxIdleConnsPerHost)
+	}
+	c := New(Config{Platform: "test", HTTPClient: &http.Client{}})
+	if c.hc.CheckRedirect == nil {
+		t.Error("a caller's client follows redirects")
+	}
+}
