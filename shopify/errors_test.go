@@ -106,6 +106,23 @@ func TestApplyCancelled(t *testing.T) {
 	if applied == 0 || failed == 0 || applied+failed != 300 {
 		t.Errorf("applied %d, failed %d", applied, failed)
 	}
+	// Changes never sent are NotSent and untouched; those in flight when
+	// the context ended are Unknown, never reported as not sent.
+	notSent := 0
+	for i, r := range res {
+		switch r.Outcome {
+		case shopcrm.NotSent:
+			notSent++
+			if !errors.Is(r.Err, shopcrm.ErrNotSent) || len(tagsOf(srv, r.ID)) != 0 {
+				t.Errorf("not-sent change %d: %v, tags %v", i, r.Err, tagsOf(srv, r.ID))
+			}
+		case shopcrm.Failed:
+			t.Errorf("change %d failed after cancellation: %v", i, r.Err)
+		}
+	}
+	if notSent == 0 {
+		t.Error("no change reported not sent")
+	}
 }
 
 func TestTokenSourceError(t *testing.T) {
