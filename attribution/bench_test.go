@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/shopcrm/shopcrm/attribution"
+	"github.com/shopcrm/shopcrm/internal/cputime"
 	"github.com/shopcrm/shopcrm/money"
 )
 
@@ -165,15 +166,15 @@ func BenchmarkRollup10M(b *testing.B) {
 	for range b.N {
 		b.StopTimer()
 		runtime.GC()
-		start := cpuTime()
+		start := cputime.Now()
 		sink += floor(w.input())
-		floorTime += cpuTime() - start
+		floorTime += cputime.Now() - start
 		runtime.GC()
 		b.StartTimer()
 
-		start = cpuTime()
+		start = cputime.Now()
 		res, err := cfg.Rollup(w.input())
-		rollupTime += cpuTime() - start
+		rollupTime += cputime.Now() - start
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/shopcrm/shopcrm/gid"
+	"github.com/shopcrm/shopcrm/internal/cputime"
 	"github.com/shopcrm/shopcrm/money"
 )
 
@@ -170,9 +171,9 @@ func peakHeap(f func()) uint64 {
 // machine may be shared: other processes' load changes wall time between
 // the two measurements, not the work done.
 func timed(d *time.Duration, peak *uint64, f func()) {
-	start := cpuTime()
+	start := cputime.Now()
 	p := peakHeap(f)
-	*d += cpuTime() - start
+	*d += cputime.Now() - start
 	*peak = max(*peak, p)
 }
 
