@@ -39,7 +39,9 @@ func (s Snapshot) clone() Snapshot {
 type Store interface {
 	// Load returns the segment's snapshot, and false when there is none.
 	Load(ctx context.Context, segment string) (Snapshot, bool, error)
-	// Save replaces the segment's snapshot, all or nothing.
+	// Save replaces the segment's snapshot, all or nothing, every field
+	// included: a store that dropped Uncertain would forget changes whose
+	// outcome is unknown, and a stray tag could stay for good.
 	Save(ctx context.Context, segment string, s Snapshot) error
 	// Delete removes the segment's snapshot, if any: the next plan is a
 	// first run, re-adding the tag to every member.
