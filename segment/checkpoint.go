@@ -13,10 +13,24 @@ import (
 )
 
 // Snapshot is a segment's membership as last applied to Shopify: the
-// customers known to carry Tag.
+// customers known to carry Tag, and those whose tag is in doubt.
+//
+// Members advances only by changes reported applied. Uncertain lists the
+// customers a change was sent to whose outcome is unknown (a lost reply, a
+// request in flight at a deadline): Shopify may or may not have made it, so
+// whether such a customer carries Tag is not known, whatever Members says.
+// Every customer outside Uncertain carries Tag in Shopify exactly when it
+// is in Members (unless something else changed the tag: see
+// [Report.Reconcile]). An id may be in both lists.
 type Snapshot struct {
-	Tag     string
-	Members []gid.ID // strictly ascending customer ids
+	Tag       string
+	Members   []gid.ID // strictly ascending customer ids
+	Uncertain []gid.ID // strictly ascending customer ids; nil when none
+}
+
+// clone returns a copy of s sharing no slices with it.
+func (s Snapshot) clone() Snapshot {
+	return Snapshot{Tag: s.Tag, Members: slices.Clone(s.Members), Uncertain: slices.Clone(s.Uncertain)}
 }
 
 // Store keeps one snapshot per segment name. Implementations must be safe
@@ -25,7 +39,9 @@ type Snapshot struct {
 type Store interface {
 	// Load returns the segment's snapshot, and false when there is none.
 	Load(ctx context.Context, segment string) (Snapshot, bool, error)
-	// Save replaces the segment's snapshot, all or nothing.
+	// Save replaces the segment's snapshot, all or nothing, every field
+	// included: a store that dropped Uncertain would forget changes whose
+	// outcome is unknown, and a stray tag could stay for good.
 	Save(ctx context.Context, segment string, s Snapshot) error
 	// Delete removes the segment's snapshot, if any: the next plan is a
 	// first run, re-adding the tag to every member.
@@ -50,7 +66,7 @@ func (s *MemoryStore) Load(ctx context.Context, segment string) (Snapshot, bool,
 	if !ok {
 		return Snapshot{}, false, nil
 	}
-	return Snapshot{Tag: snap.Tag, Members: slices.Clone(snap.Members)}, true, nil
+	return snap.clone(), true, nil
 }
 
 // Save implements [Store]. It checks the snapshot as a [FileStore] would.
@@ -66,7 +82,7 @@ func (s *MemoryStore) Save(ctx context.Context, segment string, snap Snapshot) e
 	if s.m == nil {
 		s.m = make(map[string]Snapshot)
 	}
-	s.m[segment] = Snapshot{Tag: snap.Tag, Members: slices.Clone(snap.Members)}
+	s.m[segment] = snap.clone()
 	return nil
 }
 
@@ -89,11 +105,16 @@ func checkSnapshot(segment string, snap Snapshot) error {
 	if err := tagging.Check(snap.Tag); err != nil {
 		return &SnapshotError{Segment: segment, Reason: "invalid tag", Err: err}
 	}
-	if err := checkSorted("Members", snap.Members); err != nil {
-		return &SnapshotError{Segment: segment, Reason: "invalid members", Err: err}
-	}
-	if len(snap.Members) > 0 && snap.Members[0].Type != gid.Customer {
-		return &SnapshotError{Segment: segment, Reason: "members are not customer ids"}
+	for _, l := range []struct {
+		field, what string
+		ids         []gid.ID
+	}{{"Members", "members", snap.Members}, {"Uncertain", "uncertain ids", snap.Uncertain}} {
+		if err := checkSorted(l.field, l.ids); err != nil {
+			return &SnapshotError{Segment: segment, Reason: "invalid " + l.what, Err: err}
+		}
+		if len(l.ids) > 0 && l.ids[0].Type != gid.Customer {
+			return &SnapshotError{Segment: segment, Reason: l.what + " are not customer ids"}
+		}
 	}
 	return nil
 }
@@ -107,7 +128,8 @@ const (
 	// failed change leaves the tag as it was, so it reappears in the next
 	// diff by itself, and nothing is stored.
 	SourceTags Source = iota + 1
-	// SourceSnapshot: a stored [Snapshot], advanced only by applied changes.
+	// SourceSnapshot: a stored [Snapshot], advanced only by applied
+	// changes; its uncertain customers are sent a change again.
 	SourceSnapshot
 	// SourceCarriers: every customer Shopify reports carrying the tag, read
 	// for [Report.Reconcile]; the snapshot, if there is a store, is rebuilt
@@ -139,11 +161,18 @@ type Plan struct {
 	FirstRun bool
 	Previous int // members before (carriers, for a reconciliation)
 	Current  int // members now
-	Delta    Delta
+	// Delta holds the changes to send. From a snapshot, every customer in
+	// its Uncertain list has one: in Joined when a member now, in Left
+	// otherwise, even when the membership did not change.
+	Delta Delta
+	// Uncertain counts the changes of Delta re-sent because an earlier
+	// outcome was unknown: the snapshot's Uncertain customers.
+	Uncertain int
 
-	mu    sync.Mutex // serialises commits, which read and replace prev
+	mu    sync.Mutex // serialises commits, which read and replace prev and unc
 	store Store      // nil: Commit records nothing
-	prev  []gid.ID   // the snapshot as committed so far
+	prev  []gid.ID   // the snapshot's members as committed so far
+	unc   []gid.ID   // the snapshot's uncertain customers as committed so far
 }
 
 // FromTags plans the sync with the tags customers carried when they were
@@ -162,7 +191,12 @@ func (r *Report) FromTags() *Plan {
 }
 
 // FromSnapshot plans the sync against the snapshot store holds for the
-// segment. Without one every member joins, but customers who already
+// segment: members not in its Members join, Members who are no longer
+// members leave, and every customer in its Uncertain list is sent the
+// change again whichever way membership went, the tag added to a member
+// and removed from anyone else (tag edits are idempotent in Shopify, so a
+// change made once already is harmless). Without a snapshot every member
+// joins, but customers who already
 // carry the tag without being members keep it: a new installation's first
 // run should be a [Report.Reconcile] instead. A snapshot recorded for
 // another tag is a [*SnapshotError]; delete it to start over with the new
@@ -176,15 +210,17 @@ func (r *Report) FromSnapshot(ctx context.Context, store Store) (*Plan, error) {
 		return nil, err
 	}
 	return &Plan{
-		Segment:  r.Name,
-		Tag:      r.Tag,
-		Source:   SourceSnapshot,
-		FirstRun: !ok,
-		Previous: len(snap.Members),
-		Current:  len(r.Members),
-		Delta:    diffIDs(snap.Members, r.Members),
-		store:    store,
-		prev:     snap.Members,
+		Segment:   r.Name,
+		Tag:       r.Tag,
+		Source:    SourceSnapshot,
+		FirstRun:  !ok,
+		Previous:  len(snap.Members),
+		Current:   len(r.Members),
+		Delta:     snapshotDelta(snap, r.Members),
+		Uncertain: len(snap.Uncertain),
+		store:     store,
+		prev:      snap.Members,
+		unc:       snap.Uncertain,
 	}, nil
 }
 
@@ -200,7 +236,10 @@ func (r *Report) FromSnapshot(ctx context.Context, store Store) (*Plan, error) {
 // repair drift. With a store, [Plan.Commit] saves the carriers plus the
 // applied joins minus the applied leaves as the segment's snapshot,
 // replacing what was stored, so the next [Report.FromSnapshot] starts
-// from what Shopify holds; a change that failed shows up in it again. A
+// from what Shopify holds; a change that failed shows up in it again.
+// The stored snapshot's Uncertain list is dropped, the carriers being the
+// truth; changes of this plan recorded with [Plan.CommitUnknown] start a
+// new one. A
 // snapshot recorded for another tag is a [*SnapshotError], as for
 // FromSnapshot. With a nil store nothing is recorded.
 //
@@ -296,10 +335,13 @@ type Summary struct {
 	Source    Source
 	FirstRun  bool
 	Previous  int // members before
-	Current   int // members now
+	Current   int // members now: Unchanged + Joined
 	Joined    int // tags to add
 	Left      int // tags to remove
-	Unchanged int
+	Unchanged int // members before and now whose tag is not in doubt
+	// Uncertain counts the changes among Joined and Left sent again
+	// because an earlier outcome was unknown.
+	Uncertain int
 }
 
 // Summary returns the plan's counts.
@@ -314,11 +356,13 @@ func (p *Plan) Summary() Summary {
 		Joined:    len(p.Delta.Joined),
 		Left:      len(p.Delta.Left),
 		Unchanged: p.Delta.Unchanged,
+		Uncertain: p.Uncertain,
 	}
 }
 
 // String formats s for a log line:
-// "first (tag ecp-first, snapshot): 2 -> 3 members, +2 -1, 1 unchanged".
+// "first (tag ecp-first, snapshot): 2 -> 3 members, +2 -1, 1 unchanged",
+// followed by ", 1 uncertain" when changes are sent again.
 func (s Summary) String() string {
 	var b strings.Builder
 	b.WriteString(s.Segment + " (tag " + s.Tag + ", " + s.Source.String())
@@ -327,31 +371,80 @@ func (s Summary) String() string {
 	}
 	b.WriteString("): " + strconv.Itoa(s.Previous) + " -> " + strconv.Itoa(s.Current) + " members, +" +
 		strconv.Itoa(s.Joined) + " -" + strconv.Itoa(s.Left) + ", " + strconv.Itoa(s.Unchanged) + " unchanged")
+	if s.Uncertain > 0 {
+		b.WriteString(", " + strconv.Itoa(s.Uncertain) + " uncertain")
+	}
 	return b.String()
 }
 
 // Commit records the changes Shopify reported applied. For a snapshot plan,
-// or a reconciliation with a store, the stored snapshot becomes the
-// previous membership (the carriers, for a reconciliation) plus the applied
-// joins minus the applied leaves, so a change that failed, or was never
-// sent, shows up again in the next plan. Commit may be called once per
-// batch as results come in; each call saves everything committed so far.
+// or a reconciliation with a store, the stored snapshot's Members become
+// the previous membership (the carriers, for a reconciliation) plus the
+// applied joins minus the applied leaves, and each customer with an
+// applied change leaves its Uncertain list: its tag is known again.
+// Commit may be called once per batch as results come in; each call saves
+// everything committed so far.
 //
-// Every applied change must be one of [Plan.Changes] (same customer, the
-// plan's tag, same direction), otherwise Commit returns a [*CommitError]
-// and saves nothing. For a tags plan, or a reconciliation without a store,
+// Each outcome of a change (see [github.com/shopcrm/shopcrm.Outcome]) has its place:
+//   - Applied: pass it to Commit.
+//   - Unknown: pass it to [Plan.CommitUnknown], so the next plan sends it
+//     again whichever way membership goes.
+//   - Failed, NotSent, or never sent because the run stopped: pass it
+//     nowhere. The snapshot stays as it was for that customer, so the
+//     change shows up again in the next plan if it is still due.
+//
+// Every change must be one of [Plan.Changes] (same customer, the plan's
+// tag, same direction), otherwise Commit returns a [*CommitError] and
+// saves nothing. For a tags plan, or a reconciliation without a store,
 // Commit only performs that check.
 //
 // Commit is safe to call from several goroutines (bulk results arrive
-// concurrently): the calls are serialised and none is lost. Two plans for
-// one segment must not be committed in overlap, since each saves its own
-// view: run one sync per segment at a time.
+// concurrently), also alongside CommitUnknown: the calls are serialised,
+// none is lost, and for a customer committed twice the later call wins.
+// Two plans for one segment must not be committed in overlap, since each
+// saves its own view: run one sync per segment at a time.
 func (p *Plan) Commit(ctx context.Context, applied []tagging.Change) error {
-	var joins, leaves []gid.ID
-	for i, ch := range applied {
+	joins, leaves, err := p.planned(applied)
+	if err != nil || p.store == nil {
+		return err
+	}
+	done := append(slices.Clone(joins), leaves...)
+	return p.save(ctx, func(prev, unc []gid.ID) ([]gid.ID, []gid.ID) {
+		return applyMoves(prev, joins, leaves), applyMoves(unc, nil, done)
+	})
+}
+
+// CommitUnknown records the changes whose outcome is unknown: Shopify may
+// have made them or not (a lost reply, a request in flight when the
+// context ended). For a snapshot plan, or a reconciliation with a store,
+// each customer joins the stored snapshot's Uncertain list and its
+// Members entry stays as it was, so the next [Report.FromSnapshot] sends
+// the customer the change that matches its membership then: the tag
+// added to a member, removed from anyone else. An unknown join of a
+// customer who has left by then is thus undone, and an unknown leave of
+// one who has come back is redone. A later [Plan.Commit] of the same
+// change, once it is sent again and applied, clears the doubt; so does a
+// [Report.Reconcile], which reads the truth.
+//
+// The checks, concurrency and the calls with no store are as for Commit.
+func (p *Plan) CommitUnknown(ctx context.Context, unknown []tagging.Change) error {
+	joins, leaves, err := p.planned(unknown)
+	if err != nil || p.store == nil {
+		return err
+	}
+	doubt := append(joins, leaves...)
+	return p.save(ctx, func(prev, unc []gid.ID) ([]gid.ID, []gid.ID) {
+		return prev, applyMoves(unc, doubt, nil)
+	})
+}
+
+// planned checks that every change is one of the plan's and returns the
+// customers of its joins and leaves.
+func (p *Plan) planned(changes []tagging.Change) (joins, leaves []gid.ID, err error) {
+	for i, ch := range changes {
 		id, err := gid.ParseAs(ch.ID, gid.Customer)
 		if err != nil {
-			return &CommitError{Index: i, ID: ch.ID, Reason: "bad id", Err: err}
+			return nil, nil, &CommitError{Index: i, ID: ch.ID, Reason: "bad id", Err: err}
 		}
 		var planned []gid.ID
 		switch {
@@ -360,28 +453,61 @@ func (p *Plan) Commit(ctx context.Context, applied []tagging.Change) error {
 		case len(ch.Remove) == 1 && len(ch.Add) == 0 && tagEqual(ch.Remove[0], p.Tag):
 			planned, leaves = p.Delta.Left, append(leaves, id)
 		default:
-			return &CommitError{Index: i, ID: ch.ID, Reason: "not a change of tag " + strconv.Quote(p.Tag)}
+			return nil, nil, &CommitError{Index: i, ID: ch.ID, Reason: "not a change of tag " + strconv.Quote(p.Tag)}
 		}
 		if _, ok := slices.BinarySearchFunc(planned, id, gid.ID.Compare); !ok {
-			return &CommitError{Index: i, ID: ch.ID, Reason: "not in the plan"}
+			return nil, nil, &CommitError{Index: i, ID: ch.ID, Reason: "not in the plan"}
 		}
 	}
-	if p.store == nil {
-		return nil
-	}
+	return joins, leaves, nil
+}
+
+// save stores the snapshot next makes of the one committed so far, and
+// keeps it as the plan's view once stored.
+func (p *Plan) save(ctx context.Context, next func(prev, unc []gid.ID) (members, uncertain []gid.ID)) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	next := applyMoves(p.prev, joins, leaves)
-	if err := p.store.Save(ctx, p.Segment, Snapshot{Tag: p.Tag, Members: next}); err != nil {
+	members, unc := next(p.prev, p.unc)
+	if len(unc) == 0 {
+		unc = nil
+	}
+	if err := p.store.Save(ctx, p.Segment, Snapshot{Tag: p.Tag, Members: members, Uncertain: unc}); err != nil {
 		return err
 	}
-	p.prev = next
+	p.prev, p.unc = members, unc
 	return nil
 }
 
-// applyMoves returns prev (ascending) with joins added and leaves removed.
-// Joins already in prev and leaves not in it change nothing, so a batch
-// committed twice is harmless.
+// snapshotDelta is the delta from snap to the members cur (ascending):
+// the diff of snap.Members and cur, plus a change for every uncertain
+// customer the diff leaves out, a join for a member who was one before
+// and a leave for a non-member who was not.
+func snapshotDelta(snap Snapshot, cur []gid.ID) Delta {
+	d := diffIDs(snap.Members, cur)
+	var joins, leaves []gid.ID
+	for _, id := range snap.Uncertain {
+		_, was := slices.BinarySearchFunc(snap.Members, id, gid.ID.Compare)
+		_, is := slices.BinarySearchFunc(cur, id, gid.ID.Compare)
+		switch {
+		case was && is:
+			joins = append(joins, id)
+		case !was && !is:
+			leaves = append(leaves, id)
+		}
+	}
+	if len(joins) > 0 {
+		d.Joined = applyMoves(d.Joined, joins, nil)
+		d.Unchanged -= len(joins)
+	}
+	if len(leaves) > 0 {
+		d.Left = applyMoves(d.Left, leaves, nil)
+	}
+	return d
+}
+
+// applyMoves returns prev (ascending) with joins added and leaves removed,
+// in a new slice. Joins already in prev and leaves not in it change
+// nothing, so a batch committed twice is harmless.
 func applyMoves(prev, joins, leaves []gid.ID) []gid.ID {
 	slices.SortFunc(joins, gid.ID.Compare)
 	joins = slices.Compact(joins)

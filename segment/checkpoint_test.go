@@ -295,6 +295,12 @@ func TestMemoryStore(t *testing.T) {
 	if err := s.Save(ctx, "x", Snapshot{Tag: "t", Members: cids(2, 2)}); !errors.As(err, &se) {
 		t.Errorf("duplicate members accepted: %v", err)
 	}
+	if err := s.Save(ctx, "x", Snapshot{Tag: "t", Uncertain: cids(3, 2)}); !errors.As(err, &se) || se.Reason != "invalid uncertain ids" {
+		t.Errorf("unsorted uncertain customers accepted: %v", err)
+	}
+	if err := s.Save(ctx, "x", Snapshot{Tag: "t", Uncertain: []gid.ID{oid(1)}}); !errors.As(err, &se) || se.Reason != "uncertain ids are not customer ids" {
+		t.Errorf("uncertain order ids accepted: %v", err)
+	}
 	cancelled, cancel := context.WithCancel(ctx)
 	cancel()
 	if _, _, err := s.Load(cancelled, "x"); !errors.Is(err, context.Canceled) {

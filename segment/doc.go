@@ -42,12 +42,35 @@
 // read (a report records it in Tagged and TaggedNonMembers): nothing is
 // stored, and a change that failed leaves the tag as it was, so it comes
 // back in tomorrow's diff by itself. With [Report.FromSnapshot] it is a
-// [Snapshot] in a [Store] ([MemoryStore], [FileStore]); the snapshot
-// advances only by the changes [Plan.Commit] is told were applied, so a
-// failed change reappears in the next plan, and a run with no snapshot
-// treats every member as joined. [Plan.Summary] gives the counts before
-// anything is sent. [Query] returns the Shopify segment query that selects
-// a tag's customers.
+// [Snapshot] in a [Store] ([MemoryStore], [FileStore]), and a run with no
+// snapshot treats every member as joined. [Plan.Summary] gives the counts
+// before anything is sent. [Query] returns the Shopify segment query that
+// selects a tag's customers.
+//
+// What a snapshot records depends on each change's outcome
+// ([github.com/shopcrm/shopcrm.Outcome]):
+//   - Applied: pass it to [Plan.Commit]. The snapshot's Members advance
+//     (the customer joins or leaves them), and any doubt about the
+//     customer is cleared.
+//   - Failed or NotSent, or never sent because the run stopped: record
+//     nothing. The snapshot stays as it was, so the change reappears in
+//     the next plan if it is still due.
+//   - Unknown (Shopify may have made the change: a lost reply, a request
+//     in flight at a deadline): pass it to [Plan.CommitUnknown]. Members
+//     stay as they were and the customer is added to the snapshot's
+//     Uncertain list. The next plan sends every uncertain customer the
+//     change its membership calls for then, whichever way membership
+//     went: the tag added to a member, removed from anyone else. Tag edits
+//     are idempotent in Shopify, so re-sending one already made is
+//     harmless, and a tag added by an unknown join is removed if the
+//     customer has left since (and one removed by an unknown leave is
+//     added back if the customer has returned). The doubt ends when such
+//     a change is applied, or when a [Report.Reconcile] reads the truth.
+//
+// So the snapshot never drifts from Shopify for good: every customer
+// outside its Uncertain list carries the tag exactly when the snapshot
+// lists it as a member, and every uncertain customer is sent a change on
+// every run until one is applied.
 //
 // # First run and repair: reconciliation
 //

@@ -105,7 +105,8 @@ func ExampleReport_FromTags() {
 }
 
 // A stored snapshot is the checkpoint: it advances only by the changes
-// reported applied, so a failure comes back in the next plan.
+// reported applied, so a failure comes back in the next plan. (Changes
+// with an unknown outcome go to Plan.CommitUnknown.)
 func ExampleReport_FromSnapshot() {
 	ctx := context.Background()
 	store := &segment.MemoryStore{} // or &segment.FileStore{Dir: ...}
@@ -134,6 +135,47 @@ func ExampleReport_FromSnapshot() {
 	// Output:
 	// line (tag ecp-line, snapshot, first run): 0 -> 2 members, +2 -0, 0 unchanged
 	// line (tag ecp-line, snapshot): 1 -> 2 members, +1 -0, 1 unchanged
+}
+
+// A change whose outcome is unknown (the request was in flight at a
+// deadline, or its reply was lost) is recorded as such. The next plan
+// sends the customer a change whichever way membership went, so a tag
+// Shopify may have added is removed once the customer has left.
+func ExamplePlan_CommitUnknown() {
+	ctx := context.Background()
+	store := &segment.MemoryStore{}
+	c1, c2 := gid.New(gid.Customer, 1), gid.New(gid.Customer, 2)
+
+	day1 := &segment.Report{Name: "first", Tag: "ecp-first", Members: []gid.ID{c1, c2}}
+	plan, err := day1.FromSnapshot(ctx, store)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	changes := plan.Changes()
+	// Customer 1's change was applied; customer 2's outcome is unknown.
+	if err := plan.Commit(ctx, changes[:1]); err != nil {
+		fmt.Println(err)
+		return
+	}
+	if err := plan.CommitUnknown(ctx, changes[1:]); err != nil {
+		fmt.Println(err)
+		return
+	}
+
+	day2 := &segment.Report{Name: "first", Tag: "ecp-first", Members: []gid.ID{c1}} // 2 left
+	next, err := day2.FromSnapshot(ctx, store)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(next.Summary())
+	for _, c := range next.Changes() {
+		fmt.Println(c.ID, "add", c.Add, "remove", c.Remove)
+	}
+	// Output:
+	// first (tag ecp-first, snapshot): 1 -> 1 members, +0 -1, 1 unchanged, 1 uncertain
+	// gid://shopify/Customer/2 add [] remove [ecp-first]
 }
 
 // A new installation's first run reconciles: it starts from the customers

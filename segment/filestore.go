@@ -25,13 +25,20 @@ import (
 // [a-z0-9_-] written as %XX, then ".snapshot", so any name is safe (no
 // path separators, no names reserved by the system) and names differing
 // only in case stay apart on case-insensitive file systems. The format is compact (about 3
-// bytes per member for Shopify ids) and checksummed: a damaged file is a
-// [*SnapshotError], never a wrong membership.
+// bytes per member or uncertain customer for Shopify ids) and checksummed:
+// a damaged file is a [*SnapshotError], never a wrong membership. Files of
+// the first format, which had no uncertain customers, still load; every
+// save writes the current one.
 type FileStore struct {
 	Dir string
 }
 
-const snapMagic = "SEGSNAP1"
+// The magics of the two formats: snapMagic is written, both are read.
+// Version 1 had no uncertain customers.
+const (
+	snapMagic   = "SEGSNAP2"
+	snapMagicV1 = "SEGSNAP1"
+)
 
 // snapCustomers is the resource-type byte of a snapshot: members are
 // customer ids, the only type a snapshot holds.
@@ -171,79 +178,115 @@ func (s *FileStore) Delete(ctx context.Context, segment string) error {
 }
 
 // encodeSnapshot lays out: magic, tag (uvarint length + bytes), the type
-// byte [snapCustomers], member count, members as uvarint gaps from the
-// previous id (the first from zero), and a big-endian CRC-32C of everything
-// before it.
+// byte [snapCustomers], the members, the uncertain customers, and a
+// big-endian CRC-32C of everything before it. Each id list is its count,
+// then the ids as uvarint gaps from the previous id (the first from zero).
+// Version 1 ([snapMagicV1]) ends after the members.
 func encodeSnapshot(snap Snapshot) []byte {
-	b := make([]byte, 0, len(snapMagic)+len(snap.Tag)+16+3*len(snap.Members))
+	b := make([]byte, 0, len(snapMagic)+len(snap.Tag)+20+3*(len(snap.Members)+len(snap.Uncertain)))
 	b = append(b, snapMagic...)
 	b = binary.AppendUvarint(b, uint64(len(snap.Tag)))
 	b = append(b, snap.Tag...)
 	b = append(b, snapCustomers)
-	b = binary.AppendUvarint(b, uint64(len(snap.Members)))
-	var last int64
-	for _, id := range snap.Members {
-		b = binary.AppendUvarint(b, uint64(id.Num-last))
-		last = id.Num
-	}
+	b = appendIDs(b, snap.Members)
+	b = appendIDs(b, snap.Uncertain)
 	return binary.BigEndian.AppendUint32(b, crc32.Checksum(b, castagnoli))
 }
 
-// decodeSnapshot reads what encodeSnapshot wrote, trusting nothing: every
-// length is bounded by the bytes left, ids must ascend and stay in range,
-// and the checksum must match.
+// appendIDs appends the count of ids, then the ids (ascending) as gaps.
+func appendIDs(b []byte, ids []gid.ID) []byte {
+	b = binary.AppendUvarint(b, uint64(len(ids)))
+	var last int64
+	for _, id := range ids {
+		b = binary.AppendUvarint(b, uint64(id.Num-last))
+		last = id.Num
+	}
+	return b
+}
+
+// decodeSnapshot reads what encodeSnapshot wrote, in either version,
+// trusting nothing: every length is bounded by the bytes left, ids must
+// ascend and stay in range, and the checksum must match.
 func decodeSnapshot(data []byte) (Snapshot, error) {
-	if len(data) < len(snapMagic)+4 || string(data[:len(snapMagic)]) != snapMagic {
+	if len(data) < len(snapMagic)+4 {
+		return Snapshot{}, errors.New("not a segment snapshot")
+	}
+	v1 := false
+	switch string(data[:len(snapMagic)]) {
+	case snapMagic:
+	case snapMagicV1:
+		v1 = true
+	default:
 		return Snapshot{}, errors.New("not a segment snapshot")
 	}
 	body, sum := data[:len(data)-4], binary.BigEndian.Uint32(data[len(data)-4:])
 	if crc32.Checksum(body, castagnoli) != sum {
 		return Snapshot{}, errors.New("checksum mismatch")
 	}
-	p := body[len(snapMagic):]
-	uvarint := func() (uint64, bool) {
-		v, n := binary.Uvarint(p)
-		if n <= 0 {
-			return 0, false
-		}
-		p = p[n:]
-		return v, true
-	}
-	tagLen, ok := uvarint()
-	if !ok || tagLen > uint64(len(p)) {
+	d := idDecoder{p: body[len(snapMagic):]}
+	tagLen, ok := d.uvarint()
+	if !ok || tagLen > uint64(len(d.p)) {
 		return Snapshot{}, errors.New("bad tag length")
 	}
-	snap := Snapshot{Tag: string(p[:tagLen])}
-	p = p[tagLen:]
+	snap := Snapshot{Tag: string(d.p[:tagLen])}
+	d.p = d.p[tagLen:]
 	if err := tagging.Check(snap.Tag); err != nil {
 		return Snapshot{}, err
 	}
-	if len(p) < 1 {
+	if len(d.p) < 1 {
 		return Snapshot{}, errors.New("missing type")
 	}
-	typ := p[0]
-	p = p[1:]
+	typ := d.p[0]
+	d.p = d.p[1:]
 	if typ != snapCustomers {
 		return Snapshot{}, errors.New("members are not customer ids")
 	}
-	count, ok := uvarint()
-	if !ok || count > uint64(len(p)) { // every member takes at least a byte
-		return Snapshot{}, errors.New("bad member count")
+	var err error
+	if snap.Members, err = d.ids("member"); err != nil {
+		return Snapshot{}, err
 	}
-	if count > 0 {
-		snap.Members = make([]gid.ID, 0, count)
-	}
-	var last uint64
-	for range count {
-		gap, ok := uvarint()
-		if !ok || gap == 0 || gap > 1<<63-1-last {
-			return Snapshot{}, errors.New("bad member id")
+	if !v1 {
+		if snap.Uncertain, err = d.ids("uncertain customer"); err != nil {
+			return Snapshot{}, err
 		}
-		last += gap
-		snap.Members = append(snap.Members, gid.ID{Type: gid.Customer, Num: int64(last)})
 	}
-	if len(p) != 0 {
+	if len(d.p) != 0 {
 		return Snapshot{}, errors.New("trailing bytes")
 	}
 	return snap, nil
+}
+
+// idDecoder reads the fields of a snapshot from p.
+type idDecoder struct{ p []byte }
+
+func (d *idDecoder) uvarint() (uint64, bool) {
+	v, n := binary.Uvarint(d.p)
+	if n <= 0 {
+		return 0, false
+	}
+	d.p = d.p[n:]
+	return v, true
+}
+
+// ids reads a list appendIDs wrote: nil when empty, customer ids strictly
+// ascending and in range otherwise.
+func (d *idDecoder) ids(what string) ([]gid.ID, error) {
+	count, ok := d.uvarint()
+	if !ok || count > uint64(len(d.p)) { // every id takes at least a byte
+		return nil, errors.New("bad " + what + " count")
+	}
+	var out []gid.ID
+	if count > 0 {
+		out = make([]gid.ID, 0, count)
+	}
+	var last uint64
+	for range count {
+		gap, ok := d.uvarint()
+		if !ok || gap == 0 || gap > 1<<63-1-last {
+			return nil, errors.New("bad " + what + " id")
+		}
+		last += gap
+		out = append(out, gid.ID{Type: gid.Customer, Num: int64(last)})
+	}
+	return out, nil
 }

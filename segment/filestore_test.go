@@ -17,6 +17,7 @@ func TestFileStoreRoundTrip(t *testing.T) {
 	cases := map[string]Snapshot{
 		"first":           {Tag: "ecp-first", Members: cids(1, 2, 9, 7012345678901, 1<<63-1)},
 		"Empty":           {Tag: "ecp-empty"},
+		"doubt":           {Tag: "ecp-first", Members: cids(1, 5), Uncertain: cids(5, 6, 1<<63-1)},
 		"../up/and/Away ": {Tag: "定期便"},
 	}
 	for name, snap := range cases {
@@ -40,7 +41,7 @@ func TestFileStoreRoundTrip(t *testing.T) {
 		names = append(names, e.Name())
 	}
 	// Every name maps to one plain file in dir; no temporary files remain.
-	diff(t, "files", []string{"segment-%2E%2E%2Fup%2Fand%2F%41way%20.snapshot", "segment-%45mpty.snapshot", "segment-first.snapshot"}, names)
+	diff(t, "files", []string{"segment-%2E%2E%2Fup%2Fand%2F%41way%20.snapshot", "segment-%45mpty.snapshot", "segment-doubt.snapshot", "segment-first.snapshot"}, names)
 
 	if err := s.Delete(ctx, "first"); err != nil {
 		t.Fatal(err)
@@ -87,7 +88,7 @@ func TestFileStoreReplacesAtomically(t *testing.T) {
 func TestFileStoreCorruption(t *testing.T) {
 	ctx := context.Background()
 	s := &FileStore{Dir: t.TempDir()}
-	if err := s.Save(ctx, "x", Snapshot{Tag: "t", Members: cids(1, 500, 70000)}); err != nil {
+	if err := s.Save(ctx, "x", Snapshot{Tag: "t", Members: cids(1, 500, 70000), Uncertain: cids(2, 500)}); err != nil {
 		t.Fatal(err)
 	}
 	path := filepath.Join(s.Dir, "segment-x.snapshot")
@@ -113,6 +114,56 @@ func TestFileStoreCorruption(t *testing.T) {
 			t.Errorf("truncated to %d bytes: no error", n)
 		}
 	}
+}
+
+// snapshotV1 is a file of the first format, as the code of that format
+// wrote it for Snapshot{Tag: "ecp-first", Members: cids(1, 2, 300,
+// 7012345678901)}.
+const snapshotV1 = "SEGSNAP1\tecp-first\x01\x04\x01\x01\xaa\x02\x89\x96\xfe\x82\x8b\xcc\x01\x82\xb1\xea\xf2"
+
+// TestFileStoreReadsFirstFormat: a snapshot saved before uncertain
+// customers were recorded loads with none, and the next save writes the
+// current format.
+func TestFileStoreReadsFirstFormat(t *testing.T) {
+	ctx := context.Background()
+	s := &FileStore{Dir: t.TempDir()}
+	path := filepath.Join(s.Dir, "segment-first.snapshot")
+	if err := os.WriteFile(path, []byte(snapshotV1), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	want := Snapshot{Tag: "ecp-first", Members: cids(1, 2, 300, 7012345678901)}
+	got, ok, err := s.Load(ctx, "first")
+	if err != nil || !ok {
+		t.Fatalf("Load = %v, %v", ok, err)
+	}
+	diff(t, "first format", want, got)
+	// A damaged file of the first format is caught like any other.
+	bad := []byte(snapshotV1)
+	bad[len(bad)-6] ^= 1
+	if _, err := decodeSnapshot(bad); err == nil {
+		t.Error("damaged first-format file accepted")
+	}
+
+	want.Uncertain = cids(3)
+	if err := s.Save(ctx, "first", want); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(string(data), snapMagic) || snapMagic == snapMagicV1 {
+		t.Errorf("saved as %q, want the current format %q", data[:8], snapMagic)
+	}
+	// The current format adds the uncertain list and nothing else: its
+	// count and one gap here.
+	if len(data) != len(snapshotV1)+2 {
+		t.Errorf("%d bytes, want %d", len(data), len(snapshotV1)+2)
+	}
+	if got, _, err = s.Load(ctx, "first"); err != nil {
+		t.Fatal(err)
+	}
+	diff(t, "current format", want, got)
 }
 
 func TestFileStoreErrors(t *testing.T) {

@@ -4,9 +4,11 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/shopcrm/shopcrm"
 	"github.com/shopcrm/shopcrm/gid"
 	"github.com/shopcrm/shopcrm/segment"
 	"github.com/shopcrm/shopcrm/shopify/shopifytest"
+	"github.com/shopcrm/shopcrm/tagging"
 )
 
 // A reconciliation reads who carries the segment's tag in Shopify and
@@ -33,13 +35,22 @@ func ExampleSegmentsService_TaggedCustomers() {
 		fmt.Println(err)
 		return
 	}
-	var applied = changes[:0:0]
+	// Applied changes advance the snapshot; unknown ones are sent again
+	// next time; failed ones are left out and come back by themselves.
+	var applied, unknown []tagging.Change
 	for i, r := range results {
-		if r.Applied {
+		switch r.Outcome {
+		case shopcrm.Applied:
 			applied = append(applied, changes[i])
+		case shopcrm.Unknown:
+			unknown = append(unknown, changes[i])
 		}
 	}
 	if err := plan.Commit(ctx, applied); err != nil {
+		fmt.Println(err)
+		return
+	}
+	if err := plan.CommitUnknown(ctx, unknown); err != nil {
 		fmt.Println(err)
 		return
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/shopcrm/shopcrm/segment"
 	"github.com/shopcrm/shopcrm/shopify"
 	"github.com/shopcrm/shopcrm/shopify/shopifytest"
+	"github.com/shopcrm/shopcrm/tagging"
 )
 
 func TestTaggedCustomers(t *testing.T) {
@@ -185,13 +186,21 @@ func syncDay(t *testing.T, c *shopify.Client, rep *segment.Report, store segment
 	if err != nil {
 		t.Fatal(err)
 	}
-	var applied = changes[:0:0]
+	// Applied changes advance the snapshot; unknown ones are sent again
+	// next time; failed ones are left out and come back by themselves.
+	var applied, unknown []tagging.Change
 	for i, r := range results {
-		if r.Applied {
+		switch r.Outcome {
+		case shopcrm.Applied:
 			applied = append(applied, changes[i])
+		case shopcrm.Unknown:
+			unknown = append(unknown, changes[i])
 		}
 	}
 	if err := plan.Commit(ctx, applied); err != nil {
+		t.Fatal(err)
+	}
+	if err := plan.CommitUnknown(ctx, unknown); err != nil {
 		t.Fatal(err)
 	}
 	return plan
