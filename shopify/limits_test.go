@@ -66,3 +66,26 @@ func TestApplyFirstGuessTooLow(t *testing.T) {
 		t.Fatalf("default guess took %v, %.2fx the %v with the rate given", guessed, ratio, given)
 	}
 }
+
+// TestApplySmallBucket: on a shop whose bucket (500 points) is smaller
+// than the first guess, the chunks cut before the first answer are too
+// costly for it; they are split and resent rather than failed, and chunks
+// cut after it follow the reported bucket.
+func TestApplySmallBucket(t *testing.T) {
+	small := shopcrm.RateLimit{PerSecond: 5000, Burst: 500}
+	for name, opts := range map[string][]shopify.Option{
+		"default guess": {defaultGuess},
+		"rate given":    nil,
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, st := timeApply(t, small, 0, 600, opts...)
+			t.Logf("%d requests, %d throttled", st.Requests, st.Throttled)
+			// Only chunks cut before the first answer (InFlight+1 at most,
+			// each split once or twice) may meet the small bucket; with
+			// the bucket given, none does.
+			if limit := map[bool]int{true: 0, false: 3 * 17}[opts == nil]; st.Throttled > limit {
+				t.Errorf("%d THROTTLED answers, want at most %d", st.Throttled, limit)
+			}
+		})
+	}
+}

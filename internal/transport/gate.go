@@ -150,6 +150,9 @@ func (g *Gate) rebuild(now time.Time, limit rate.Limit, burst int, drop *waiter)
 			g.pending = slices.DeleteFunc(g.pending, func(x *waiter) bool { return x == drop })
 			continue
 		}
+		// A cost above the new burst is clamped, as in Wait.
+		w.rest = min(w.rest, burst)
+		w.n = min(w.n, burst)
 		g.book(now, w)
 		select {
 		case w.wake <- struct{}{}:
