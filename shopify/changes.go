@@ -144,6 +144,18 @@ func (s *TagsService) sendChunk(ctx context.Context, c *bulk.Chunk[tagging.Chang
 		return nil
 	}
 	errs, whole := s.send(ctx, all)
+	if ob := (*overBucketError)(nil); errors.As(whole, &ob) && len(c.Items) > 1 {
+		// Cut before an answer reported a bucket smaller than the guess:
+		// nothing ran, so send each half on its own.
+		h := len(c.Items) / 2
+		for _, part := range [][2]int{{0, h}, {h, len(c.Items)}} {
+			sub := &bulk.Chunk[tagging.Change]{Seq: c.Seq, Items: c.Items[part[0]:part[1]], Index: c.Index[part[0]:part[1]], Results: c.Results[part[0]:part[1]]}
+			if err := s.sendChunk(ctx, sub); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
 	if whole != nil {
 		// Errors of the whole document (a validation error) mean nothing
 		// ran; other errors (network, 5xx, cancelled) are the engine's to
@@ -228,7 +240,7 @@ func (s *TagsService) send(ctx context.Context, ops []tagOp) (errs []error, whol
 	}
 	_, err := s.c.do(ctx, &call{query: b.String(), vars: vars, cost: mutationCost * len(ops), retry: idempotent}, &out)
 	var gqlErrs *GraphQLErrors
-	if err != nil && !errors.As(err, &gqlErrs) {
+	if err != nil && (!errors.As(err, &gqlErrs) || errors.As(err, new(*overBucketError))) {
 		return nil, err
 	}
 	// Errors with a path name the alias they belong to; the others fail

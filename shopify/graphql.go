@@ -148,7 +148,11 @@ func (c *Client) do(ctx context.Context, cl *call, out any) (*Response, error) {
 		}
 		c.observe(cost.ThrottleStatus, throttled)
 		if throttled {
-			return c.throttled(cost, env.Errors, resp)
+			te := c.throttled(cost, env.Errors, resp)
+			if ts := cost.ThrottleStatus; ts.MaximumAvailable > 0 && float64(cost.RequestedQueryCost) > ts.MaximumAvailable {
+				return &overBucketError{te} // waiting cannot help: not retried
+			}
+			return te
 		}
 		return nil
 	}

@@ -73,7 +73,7 @@ func gateBurst(size, rate float64) int {
 // the bucket should already hold the cost (Shopify may lower its limits for
 // a while), the wait is zero and the retry policy's exponential backoff
 // applies instead: retrying at once would only be throttled again.
-func (c *Client) throttled(cost Cost, errs []*GraphQLError, resp *http.Response) error {
+func (c *Client) throttled(cost Cost, errs []*GraphQLError, resp *http.Response) *ThrottledError {
 	ts := cost.ThrottleStatus
 	var wait time.Duration
 	if ts.RestoreRate > 0 {
@@ -88,6 +88,28 @@ func (c *Client) throttled(cost Cost, errs []*GraphQLError, resp *http.Response)
 		Wait:          wait,
 		Errors:        &GraphQLErrors{Errors: errs, RequestID: resp.Header.Get("X-Request-Id")},
 	}
+}
+
+// overBucketError is a THROTTLED answer for a document costing more than
+// the server's whole bucket, which no wait makes room for. It matches
+// ErrRateLimited but is not retried (it has no RetryAfter); a bulk write
+// splits the document instead.
+type overBucketError struct{ t *ThrottledError }
+
+func (e *overBucketError) Error() string {
+	return e.t.Error() + " (more than the whole bucket)"
+}
+
+// Is matches ErrRateLimited.
+func (e *overBucketError) Is(target error) bool { return target == ErrRateLimited }
+
+// Unwrap returns the errors[] of the answer, not the *ThrottledError: that
+// one is Retryable.
+func (e *overBucketError) Unwrap() error {
+	if e.t.Errors == nil {
+		return nil
+	}
+	return e.t.Errors
 }
 
 // unknownCost is the gate cost of a document never sent before.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -24,6 +25,15 @@ import (
 // waiting. A cost above the burst is clamped to the burst, because WaitN
 // fails outright when n exceeds it.
 //
+// A retune applies to the waits already queued, not only to later ones: a
+// first guess that was too low (a shop on a larger plan) would otherwise
+// keep every queued wait at the old pace. x/time/rate reservations cannot be
+// moved, so a retune builds a new limiter holding the same tokens, less the
+// queued waits' reservations, and books those again in their order at the
+// new rate. Growing the burst adds the new room as tokens: the server's
+// bucket was that much larger all along (Reconcile takes back what the
+// server says is not there).
+//
 // An attempt the server refused with a 429 was not charged there, so
 // [Gate.Refund] gives its tokens back. x/time/rate cannot add tokens either
 // (a Reservation's Cancel restores nothing once its time has passed, and
@@ -34,10 +44,21 @@ import (
 // A gate can also hold a Window (SetWindow): no span of the window's length
 // then sees more than its count of requests, whatever the burst.
 type Gate struct {
-	mu     sync.Mutex // serialises Reconcile's read-then-debit and the credit
-	lim    *rate.Limiter
-	credit float64 // refunded tokens, spent before the limiter's
-	win    atomic.Pointer[Window]
+	mu      sync.Mutex // guards everything but win
+	lim     *rate.Limiter
+	credit  float64   // refunded tokens, spent before the limiter's
+	pending []*waiter // waits not yet due, in the order they were booked
+	win     atomic.Pointer[Window]
+}
+
+// waiter is one queued Wait.
+type waiter struct {
+	n        int       // tokens asked for (clamped)
+	rest     int       // tokens reserved on the limiter (n less the credit)
+	credited float64   // credit spent
+	at       time.Time // when it may go: limiter and window
+	win      *Window   // the window booked at at, if any
+	wake     chan struct{}
 }
 
 // SetWindow adds a window check: at most n requests in any span of per
@@ -61,10 +82,18 @@ func toLimit(perSecond float64) rate.Limit {
 }
 
 // Limit reports tokens per second (+Inf when unlimited).
-func (g *Gate) Limit() float64 { return float64(g.lim.Limit()) }
+func (g *Gate) Limit() float64 {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return float64(g.lim.Limit())
+}
 
 // Burst reports the bucket size.
-func (g *Gate) Burst() int { return g.lim.Burst() }
+func (g *Gate) Burst() int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.lim.Burst()
+}
 
 // Tokens reports the tokens available now, refunds included (negative
 // while reservations are pending).
@@ -76,11 +105,94 @@ func (g *Gate) Tokens() float64 {
 	return g.lim.TokensAt(now) + g.credit
 }
 
-// SetLimit changes the refill rate; perSecond <= 0 means no limit.
-func (g *Gate) SetLimit(perSecond float64) { g.lim.SetLimit(toLimit(perSecond)) }
+// SetLimit changes the refill rate; perSecond <= 0 means no limit. Queued
+// waits are booked again at the new rate.
+func (g *Gate) SetLimit(perSecond float64) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if l := toLimit(perSecond); l != g.lim.Limit() {
+		g.rebuild(time.Now(), l, g.lim.Burst(), nil)
+	}
+}
 
-// SetBurst changes the bucket size (at least 1).
-func (g *Gate) SetBurst(n int) { g.lim.SetBurst(max(n, 1)) }
+// SetBurst changes the bucket size (at least 1). A larger bucket holds its
+// new room as tokens at once; queued waits are booked again.
+func (g *Gate) SetBurst(n int) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if n = max(n, 1); n != g.lim.Burst() {
+		g.rebuild(time.Now(), g.lim.Limit(), n, nil)
+	}
+}
+
+// rebuild replaces the limiter with one at limit and burst holding the same
+// tokens (plus the room a larger burst adds), then books the queued waits
+// again in order, except drop, whose tokens go back (g.mu held). Waits
+// already due keep their booking: their tokens are spent.
+func (g *Gate) rebuild(now time.Time, limit rate.Limit, burst int, drop *waiter) {
+	level := g.lim.TokensAt(now)
+	var queued []*waiter
+	for _, w := range g.pending {
+		if w.at.After(now) {
+			level += float64(w.rest)
+			queued = append(queued, w)
+		}
+	}
+	for i := len(queued) - 1; i >= 0; i-- { // the window books in order: free every slot first
+		queued[i].win.Cancel(queued[i].at, queued[i].n)
+	}
+	if grow := burst - g.lim.Burst(); grow > 0 {
+		level += float64(grow)
+	}
+	g.lim = newLimiterAt(now, limit, burst, level)
+	for _, w := range queued {
+		if w == drop {
+			g.pending = slices.DeleteFunc(g.pending, func(x *waiter) bool { return x == drop })
+			continue
+		}
+		// A cost above the new burst is clamped, as in Wait.
+		w.rest = min(w.rest, burst)
+		w.n = min(w.n, burst)
+		g.book(now, w)
+		select {
+		case w.wake <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// newLimiterAt returns a limiter at limit and burst holding level tokens
+// (at most burst) at now. It debits a full one with reservations made a
+// little before now, so that the fraction of a token left is kept.
+func newLimiterAt(now time.Time, limit rate.Limit, burst int, level float64) *rate.Limiter {
+	lim := rate.NewLimiter(limit, burst)
+	if limit == rate.Inf {
+		return lim
+	}
+	debt := math.Ceil(float64(burst) - min(level, float64(burst)))
+	if debt <= 0 {
+		return lim
+	}
+	frac := debt - (float64(burst) - min(level, float64(burst)))
+	at := now.Add(-time.Duration(frac / float64(limit) * float64(time.Second)))
+	for d := int(debt); d > 0; {
+		k := min(d, burst)
+		lim.ReserveN(at, k)
+		d -= k
+	}
+	return lim
+}
+
+// book reserves w's tokens on the limiter and its slot in the window, and
+// sets when it may go (g.mu held).
+func (g *Gate) book(now time.Time, w *waiter) {
+	t := now
+	if w.rest > 0 {
+		t = now.Add(g.lim.ReserveN(now, w.rest).DelayFrom(now))
+	}
+	w.win = g.win.Load()
+	w.at = w.win.Reserve(t, w.n)
+}
 
 // settle caps the credit so that the gate holds no more than its burst
 // (g.mu held). Without a limit there is nothing to refund.
@@ -107,54 +219,78 @@ func (g *Gate) take(now time.Time, n int) (credited float64, rest int) {
 
 // Wait blocks until n tokens are available, n clamped to [1, Burst]. It
 // returns ctx.Err() as soon as ctx is done, and a *WaitError that matches
-// context.DeadlineExceeded at once when the wait would outlast ctx's deadline.
+// context.DeadlineExceeded at once when the wait would outlast ctx's
+// deadline. A retune while it waits (SetLimit, SetBurst, Reconcile) moves
+// its time to go, earlier or later.
 func (g *Gate) Wait(ctx context.Context, n int) error {
 	if g == nil {
 		return ctx.Err()
 	}
-	n = max(1, min(n, g.lim.Burst()))
-	now := time.Now()
 	g.mu.Lock()
-	credited, rest := g.take(now, n)
-	var r *rate.Reservation
-	if rest > 0 {
-		r = g.lim.ReserveN(now, rest)
+	now := time.Now()
+	w := &waiter{n: max(1, min(n, g.lim.Burst())), wake: make(chan struct{}, 1)}
+	w.credited, w.rest = g.take(now, w.n)
+	g.book(now, w)
+	if !w.at.After(now) {
+		g.mu.Unlock()
+		return nil
 	}
+	g.pending = append(g.pending, w)
+	if err := g.checkDeadline(ctx, now, w); err != nil {
+		g.mu.Unlock()
+		return err
+	}
+	t := time.NewTimer(w.at.Sub(now))
 	g.mu.Unlock()
-	if r != nil && !r.OK() {
-		g.giveBack(credited)
-		return &WaitError{N: n, Burst: g.lim.Burst()}
-	}
-	var d time.Duration
-	if r != nil {
-		d = r.DelayFrom(now)
-	}
-	win := g.win.Load()
-	at := win.Reserve(now.Add(d), n)
-	d = at.Sub(now)
-	if d <= 0 {
-		return nil
-	}
-	undo := func(cancel func()) {
-		if r != nil {
-			cancel()
-		}
-		win.Cancel(at, n)
-		g.giveBack(credited)
-	}
-	if dl, ok := ctx.Deadline(); ok && now.Add(d).After(dl) {
-		undo(func() { r.CancelAt(now) })
-		return &WaitError{N: n, Burst: g.lim.Burst(), Delay: d, Deadline: true}
-	}
-	t := time.NewTimer(d)
 	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		undo(r.Cancel)
-		return ctx.Err()
+	for {
+		select {
+		case <-t.C:
+		case <-w.wake:
+		case <-ctx.Done():
+			g.mu.Lock()
+			g.drop(time.Now(), w)
+			g.mu.Unlock()
+			return ctx.Err()
+		}
+		g.mu.Lock()
+		now := time.Now()
+		if !w.at.After(now) {
+			g.pending = slices.DeleteFunc(g.pending, func(x *waiter) bool { return x == w })
+			g.mu.Unlock()
+			return nil
+		}
+		if err := g.checkDeadline(ctx, now, w); err != nil {
+			g.mu.Unlock()
+			return err
+		}
+		t.Reset(w.at.Sub(now))
+		g.mu.Unlock()
 	}
+}
+
+// checkDeadline gives up w when it would go after ctx's deadline (g.mu
+// held).
+func (g *Gate) checkDeadline(ctx context.Context, now time.Time, w *waiter) error {
+	dl, ok := ctx.Deadline()
+	if !ok || !w.at.After(dl) {
+		return nil
+	}
+	d := w.at.Sub(now)
+	g.drop(now, w)
+	return &WaitError{N: w.n, Burst: g.lim.Burst(), Delay: d, Deadline: true}
+}
+
+// drop gives up a queued wait: its reservation and credit go back unless it
+// was already due (g.mu held).
+func (g *Gate) drop(now time.Time, w *waiter) {
+	if !w.at.After(now) {
+		g.pending = slices.DeleteFunc(g.pending, func(x *waiter) bool { return x == w })
+		return
+	}
+	g.rebuild(now, g.lim.Limit(), g.lim.Burst(), w)
+	g.credit += w.credited
+	g.settle(now)
 }
 
 // giveBack adds n tokens of credit: refunded, or taken by a wait that did
@@ -196,6 +332,9 @@ func (g *Gate) Reconcile(available float64) {
 	g.credit -= fromCredit
 	if debit := int(math.Ceil(excess - fromCredit)); debit > 0 {
 		g.lim.ReserveN(now, min(debit, g.lim.Burst()))
+		if len(g.pending) > 0 { // the server's deficit comes before the queued waits
+			g.rebuild(now, g.lim.Limit(), g.lim.Burst(), nil)
+		}
 	}
 }
 

@@ -622,3 +622,74 @@ func TestDefaultHTTPClientBounded(t *testing.T) {
 		t.Error("a caller's client follows redirects")
 	}
 }
+
+// TestGateRetuneQueuedWaits: waits queued at a low rate go as soon as a
+// retune shows the tokens are there (SetLimit, SetBurst), keep their order,
+// and one given up gives its reservation back.
+func TestGateRetuneQueuedWaits(t *testing.T) {
+	ctx := context.Background()
+	g := NewGate(1, 100)
+	if err := g.Wait(ctx, 100); err != nil { // empties the bucket
+		t.Fatal(err)
+	}
+	done := make(chan int, 3)
+	for i := range 3 {
+		go func() {
+			if err := g.Wait(ctx, 50); err != nil {
+				t.Error(err)
+			}
+			done <- i
+		}()
+		time.Sleep(5 * time.Millisecond) // book in order
+	}
+	time.Sleep(20 * time.Millisecond)
+	start := time.Now()
+	g.SetLimit(100) // 150 tokens owed: 1.5 s at the new rate, 150 s at the old
+	for range 3 {
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			t.Fatal("queued waits kept the old rate")
+		}
+	}
+	if d := time.Since(start); d < time.Second || d > 3*time.Second {
+		t.Errorf("queued waits took %v after SetLimit(100), want ~1.5s", d)
+	}
+
+	// A larger burst is room the server had all along.
+	g = NewGate(1, 100)
+	if err := g.Wait(ctx, 100); err != nil {
+		t.Fatal(err)
+	}
+	go func() { done <- 0; _ = g.Wait(ctx, 100); done <- 1 }()
+	<-done
+	time.Sleep(20 * time.Millisecond)
+	g.SetBurst(1000)
+	select {
+	case <-done:
+	case <-time.After(2 * time.Second):
+		t.Fatal("SetBurst(1000) left the queued wait at the old bucket")
+	}
+	if tok := g.Tokens(); tok < 799 || tok > 802 {
+		t.Errorf("tokens after growing the burst by 900 and waiting 100: %.2f, want ~800", tok)
+	}
+
+	// A wait given up returns its tokens to those queued behind it.
+	g = NewGate(10, 100)
+	if err := g.Wait(ctx, 100); err != nil {
+		t.Fatal(err)
+	}
+	cctx, cancel := context.WithCancel(ctx)
+	go func() { done <- 0; _ = g.Wait(cctx, 100); done <- 1 }()
+	<-done
+	time.Sleep(20 * time.Millisecond)
+	go func() { done <- 0; _ = g.Wait(ctx, 10); done <- 2 }()
+	<-done
+	time.Sleep(20 * time.Millisecond)
+	start = time.Now()
+	cancel()
+	<-done
+	if got := <-done; got != 2 || time.Since(start) > 2*time.Second {
+		t.Errorf("the wait behind a cancelled one took %v", time.Since(start))
+	}
+}
