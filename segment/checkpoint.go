@@ -2,6 +2,7 @@ package segment
 
 import (
 	"context"
+	"errors"
 	"iter"
 	"slices"
 	"strconv"
@@ -22,37 +23,64 @@ import (
 // Every customer outside Uncertain carries Tag in Shopify exactly when it
 // is in Members (unless something else changed the tag: see
 // [Report.Reconcile]). An id may be in both lists.
+//
+// Generation identifies the save that stored the snapshot: a [Store] gives
+// every save of a segment a generation that segment has not had before,
+// also after a Delete, and [Store.Load] returns it. It is 0 for a snapshot
+// never saved, and for no snapshot at all. A plan remembers the generation
+// it was made from, so a commit can tell that the snapshot was replaced
+// in the meantime (see [ErrStalePlan]). Stores ignore the field of the
+// snapshot they are given.
 type Snapshot struct {
-	Tag       string
-	Members   []gid.ID // strictly ascending customer ids
-	Uncertain []gid.ID // strictly ascending customer ids; nil when none
+	Tag        string
+	Members    []gid.ID // strictly ascending customer ids
+	Uncertain  []gid.ID // strictly ascending customer ids; nil when none
+	Generation uint64
 }
 
 // clone returns a copy of s sharing no slices with it.
 func (s Snapshot) clone() Snapshot {
-	return Snapshot{Tag: s.Tag, Members: slices.Clone(s.Members), Uncertain: slices.Clone(s.Uncertain)}
+	return Snapshot{Tag: s.Tag, Members: slices.Clone(s.Members), Uncertain: slices.Clone(s.Uncertain), Generation: s.Generation}
 }
 
 // Store keeps one snapshot per segment name. Implementations must be safe
 // for concurrent use and must not keep the slices they are given or hand
 // out slices they still use.
+//
+// Every save, by Save or SaveIf, gives the stored snapshot a new
+// generation ([Snapshot.Generation]): nonzero, and never one the segment
+// had before, also across a Delete (a counter shared by all segments of
+// the store does it; so does one more than the replaced snapshot's, as
+// long as numbers are not handed out again after a Delete). SaveIf must
+// compare and save atomically with respect to every other call on the
+// store for the segment: this is what keeps two plans committed in
+// overlap from silently overwriting each other.
 type Store interface {
-	// Load returns the segment's snapshot, and false when there is none.
+	// Load returns the segment's snapshot with its generation, and false
+	// when there is none.
 	Load(ctx context.Context, segment string) (Snapshot, bool, error)
 	// Save replaces the segment's snapshot, all or nothing, every field
-	// included: a store that dropped Uncertain would forget changes whose
-	// outcome is unknown, and a stray tag could stay for good.
+	// included (a store that dropped Uncertain would forget changes whose
+	// outcome is unknown, and a stray tag could stay for good), whatever
+	// is stored, under a new generation.
 	Save(ctx context.Context, segment string, s Snapshot) error
+	// SaveIf is Save on condition: it replaces the segment's snapshot only
+	// if the stored one has generation gen (0: only if none is stored),
+	// and returns the new generation. Otherwise it stores nothing and
+	// returns an error matching [ErrStalePlan].
+	SaveIf(ctx context.Context, segment string, gen uint64, s Snapshot) (uint64, error)
 	// Delete removes the segment's snapshot, if any: the next plan is a
 	// first run, re-adding the tag to every member.
 	Delete(ctx context.Context, segment string) error
 }
 
 // MemoryStore is a [Store] in memory, for tests and for programs that keep
-// their own state. The zero value is ready to use.
+// their own state. The zero value is ready to use. Generations count the
+// saves of all segments of the store, starting at 1.
 type MemoryStore struct {
-	mu sync.Mutex
-	m  map[string]Snapshot
+	mu  sync.Mutex
+	m   map[string]Snapshot
+	gen uint64 // the last generation given
 }
 
 // Load implements [Store].
@@ -71,19 +99,37 @@ func (s *MemoryStore) Load(ctx context.Context, segment string) (Snapshot, bool,
 
 // Save implements [Store]. It checks the snapshot as a [FileStore] would.
 func (s *MemoryStore) Save(ctx context.Context, segment string, snap Snapshot) error {
+	_, err := s.save(ctx, segment, 0, false, snap)
+	return err
+}
+
+// SaveIf implements [Store]. It checks the snapshot as a [FileStore] would.
+func (s *MemoryStore) SaveIf(ctx context.Context, segment string, gen uint64, snap Snapshot) (uint64, error) {
+	return s.save(ctx, segment, gen, true, snap)
+}
+
+// save stores snap under a new generation, if cond only when the stored
+// generation is gen.
+func (s *MemoryStore) save(ctx context.Context, segment string, gen uint64, cond bool, snap Snapshot) (uint64, error) {
 	if err := ctx.Err(); err != nil {
-		return err
+		return 0, err
 	}
 	if err := checkSnapshot(segment, snap); err != nil {
-		return err
+		return 0, err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if cond && s.m[segment].Generation != gen {
+		return 0, &StalePlanError{Segment: segment}
+	}
 	if s.m == nil {
 		s.m = make(map[string]Snapshot)
 	}
-	s.m[segment] = snap.clone()
-	return nil
+	s.gen++
+	snap = snap.clone()
+	snap.Generation = s.gen
+	s.m[segment] = snap
+	return s.gen, nil
 }
 
 // Delete implements [Store].
@@ -169,10 +215,11 @@ type Plan struct {
 	// outcome was unknown: the snapshot's Uncertain customers.
 	Uncertain int
 
-	mu    sync.Mutex // serialises commits, which read and replace prev and unc
+	mu    sync.Mutex // serialises commits, which read and replace prev, unc and gen
 	store Store      // nil: Commit records nothing
 	prev  []gid.ID   // the snapshot's members as committed so far
 	unc   []gid.ID   // the snapshot's uncertain customers as committed so far
+	gen   uint64     // the stored snapshot's generation as committed so far; 0: none
 }
 
 // FromTags plans the sync with the tags customers carried when they were
@@ -221,6 +268,7 @@ func (r *Report) FromSnapshot(ctx context.Context, store Store) (*Plan, error) {
 		store:     store,
 		prev:      snap.Members,
 		unc:       snap.Uncertain,
+		gen:       snap.Generation,
 	}, nil
 }
 
@@ -272,12 +320,13 @@ func (r *Report) Reconcile(ctx context.Context, store Store, carriers iter.Seq2[
 		}
 	}
 	firstRun := false
+	var gen uint64
 	if store != nil {
-		_, ok, err := r.load(ctx, store)
+		snap, ok, err := r.load(ctx, store)
 		if err != nil {
 			return nil, err
 		}
-		firstRun = !ok
+		firstRun, gen = !ok, snap.Generation
 	}
 	return &Plan{
 		Segment:  r.Name,
@@ -289,6 +338,7 @@ func (r *Report) Reconcile(ctx context.Context, store Store, carriers iter.Seq2[
 		Delta:    diffIDs(prev, r.Members),
 		store:    store,
 		prev:     prev,
+		gen:      gen,
 	}, nil
 }
 
@@ -401,8 +451,16 @@ func (s Summary) String() string {
 // Commit is safe to call from several goroutines (bulk results arrive
 // concurrently), also alongside CommitUnknown: the calls are serialised,
 // none is lost, and for a customer committed twice the later call wins.
-// Two plans for one segment must not be committed in overlap, since each
-// saves its own view: run one sync per segment at a time.
+//
+// A plan saves its own view of the snapshot: the one it was made from
+// plus its own commits. If the stored snapshot was replaced since the plan
+// was made or last committed (by another plan's commit, a Delete, a
+// reconciliation or any Save), that view would drop the other writer's
+// record, so Commit saves nothing and returns a [*StalePlanError], which
+// matches [ErrStalePlan]; so do all later commits of the plan. Of two
+// plans for one segment made from the same snapshot, only the first to
+// commit can commit at all: run one sync per segment at a time, and make
+// a new plan (or reconcile) after a StalePlanError.
 func (p *Plan) Commit(ctx context.Context, applied []tagging.Change) error {
 	joins, leaves, err := p.planned(applied)
 	if err != nil || p.store == nil {
@@ -462,8 +520,9 @@ func (p *Plan) planned(changes []tagging.Change) (joins, leaves []gid.ID, err er
 	return joins, leaves, nil
 }
 
-// save stores the snapshot next makes of the one committed so far, and
-// keeps it as the plan's view once stored.
+// save stores the snapshot next makes of the one committed so far, if
+// the stored snapshot is still that one, and keeps it as the plan's view
+// once stored.
 func (p *Plan) save(ctx context.Context, next func(prev, unc []gid.ID) (members, uncertain []gid.ID)) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -471,10 +530,14 @@ func (p *Plan) save(ctx context.Context, next func(prev, unc []gid.ID) (members,
 	if len(unc) == 0 {
 		unc = nil
 	}
-	if err := p.store.Save(ctx, p.Segment, Snapshot{Tag: p.Tag, Members: members, Uncertain: unc}); err != nil {
+	gen, err := p.store.SaveIf(ctx, p.Segment, p.gen, Snapshot{Tag: p.Tag, Members: members, Uncertain: unc})
+	if err != nil {
+		if se := (*StalePlanError)(nil); errors.Is(err, ErrStalePlan) && (!errors.As(err, &se) || se.Segment != p.Segment) {
+			err = &StalePlanError{Segment: p.Segment, Err: err}
+		}
 		return err
 	}
-	p.prev, p.unc = members, unc
+	p.prev, p.unc, p.gen = members, unc, gen
 	return nil
 }
 

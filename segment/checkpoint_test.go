@@ -274,7 +274,10 @@ type badStore struct{ snap Snapshot }
 
 func (b badStore) Load(context.Context, string) (Snapshot, bool, error) { return b.snap, true, nil }
 func (b badStore) Save(context.Context, string, Snapshot) error         { return nil }
-func (b badStore) Delete(context.Context, string) error                 { return nil }
+func (b badStore) SaveIf(context.Context, string, uint64, Snapshot) (uint64, error) {
+	return 1, nil
+}
+func (b badStore) Delete(context.Context, string) error { return nil }
 
 func TestMemoryStore(t *testing.T) {
 	ctx := context.Background()

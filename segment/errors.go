@@ -1,6 +1,7 @@
 package segment
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 
@@ -174,3 +175,35 @@ func (e *CommitError) Error() string {
 
 // Unwrap returns the cause, for errors.Is and errors.As.
 func (e *CommitError) Unwrap() error { return e.Err }
+
+// ErrStalePlan is what a [*StalePlanError] matches with errors.Is, and what
+// a [Store]'s SaveIf may return when the stored snapshot is not the one
+// the caller expected.
+var ErrStalePlan = errors.New("segment: stale plan: the stored snapshot changed since the plan was made")
+
+// StalePlanError reports a commit refused because the segment's stored
+// snapshot was replaced since the plan was made, by another plan's
+// commit, a [Store]'s Delete or a reconciliation: saving the plan's view
+// would drop whatever the other writer recorded, so nothing is saved. The
+// changes the plan applied are still in Shopify; a new plan, from a
+// reconciliation ([Report.Reconcile]) if in doubt, takes them into account.
+// It matches [ErrStalePlan]; Err is the store's error, if any.
+type StalePlanError struct {
+	Segment string
+	Err     error
+}
+
+// Error implements error.
+func (e *StalePlanError) Error() string {
+	msg := "segment: snapshot of " + strconv.Quote(e.Segment) + " changed since the plan was made; nothing saved"
+	if e.Err != nil && e.Err != ErrStalePlan {
+		msg += ": " + e.Err.Error()
+	}
+	return msg
+}
+
+// Is reports whether target is [ErrStalePlan].
+func (e *StalePlanError) Is(target error) bool { return target == ErrStalePlan }
+
+// Unwrap returns the store's error, for errors.Is and errors.As.
+func (e *StalePlanError) Unwrap() error { return e.Err }

@@ -5,10 +5,12 @@ import (
 	"encoding/binary"
 	"errors"
 	"hash/crc32"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/shopcrm/shopcrm/gid"
@@ -19,7 +21,19 @@ import (
 // exist. Saves are atomic: the snapshot is written to a temporary file in
 // Dir, synced, and renamed over the old one, so a crash leaves either the
 // old snapshot or the new one, never a mix. A FileStore is safe for
-// concurrent use; the last of two concurrent saves of one segment wins.
+// concurrent use; the last of two concurrent Saves of one segment wins.
+//
+// Generations: a save gives the snapshot one more than the generation it
+// replaces, or the clock's time in nanoseconds if that is more, so a
+// snapshot saved after a Delete does not repeat an earlier generation
+// (unless the clock is set back past it). SaveIf compares the file's
+// generation with the expected one, then, after writing the new file,
+// again just before renaming it into place; saves within one process, by
+// any FileStore of the same directory, are serialised per segment. Two
+// processes saving one segment can still both pass the last check if
+// their renames fall between each other's check and rename, a window of
+// microseconds; to rule that out, do not commit one segment's plans from
+// two processes at once (or lock around them yourself).
 //
 // File names are "segment-" and the segment name with every byte outside
 // [a-z0-9_-] written as %XX, then ".snapshot", so any name is safe (no
@@ -27,18 +41,25 @@ import (
 // only in case stay apart on case-insensitive file systems. The format is compact (about 3
 // bytes per member or uncertain customer for Shopify ids) and checksummed:
 // a damaged file is a [*SnapshotError], never a wrong membership. Files of
-// the first format, which had no uncertain customers, still load; every
-// save writes the current one.
+// the first format, which had no uncertain customers, and of the second,
+// which had no generation, still load, with generation 1; every save
+// writes the current one.
 type FileStore struct {
 	Dir string
 }
 
-// The magics of the two formats: snapMagic is written, both are read.
-// Version 1 had no uncertain customers.
+// The magics of the formats: snapMagic is written, all are read.
+// Version 1 had no uncertain customers, version 2 no generation.
 const (
-	snapMagic   = "SEGSNAP2"
+	snapMagic   = "SEGSNAP3"
+	snapMagicV2 = "SEGSNAP2"
 	snapMagicV1 = "SEGSNAP1"
 )
+
+// legacyGeneration is the generation of a snapshot saved in a format
+// without one: nonzero, since it was saved, and below every generation a
+// save now gives.
+const legacyGeneration = 1
 
 // snapCustomers is the resource-type byte of a snapshot: members are
 // customer ids, the only type a snapshot holds.
@@ -92,21 +113,67 @@ func (s *FileStore) Load(ctx context.Context, segment string) (Snapshot, bool, e
 }
 
 // Save implements [Store].
-func (s *FileStore) Save(ctx context.Context, segment string, snap Snapshot) (err error) {
+func (s *FileStore) Save(ctx context.Context, segment string, snap Snapshot) error {
+	_, err := s.save(ctx, segment, 0, false, snap)
+	return err
+}
+
+// SaveIf implements [Store]. See [FileStore] for what it detects across
+// processes.
+func (s *FileStore) SaveIf(ctx context.Context, segment string, gen uint64, snap Snapshot) (uint64, error) {
+	return s.save(ctx, segment, gen, true, snap)
+}
+
+// fileLocks holds a *sync.Mutex per snapshot file (absolute path) saved by
+// this process, serialising the saves of every FileStore of a directory.
+var fileLocks sync.Map
+
+// lock locks the snapshot file at path for saving and returns the unlock.
+func lock(path string) func() {
+	if abs, err := filepath.Abs(path); err == nil {
+		path = abs
+	}
+	m, _ := fileLocks.LoadOrStore(path, new(sync.Mutex))
+	mu := m.(*sync.Mutex)
+	mu.Lock()
+	return mu.Unlock
+}
+
+// save writes snap under a new generation, if cond only when the file's
+// generation is gen.
+func (s *FileStore) save(ctx context.Context, segment string, gen uint64, cond bool, snap Snapshot) (_ uint64, err error) {
 	if err := ctx.Err(); err != nil {
-		return err
+		return 0, err
 	}
 	if err := checkSnapshot(segment, snap); err != nil {
-		return err
+		return 0, err
 	}
 	path := s.path(segment)
 	fail := func(reason string, err error) error {
 		return &SnapshotError{Segment: segment, Path: path, Reason: reason, Err: err}
 	}
+	defer lock(path)()
+	// check returns the file's generation (0 for a damaged file), failing
+	// on a condition unless it is gen.
+	check := func() (uint64, error) {
+		old, ok, err := fileGeneration(path)
+		if err != nil {
+			return 0, fail("read generation", err)
+		}
+		if cond && (!ok || old != gen) {
+			return 0, &StalePlanError{Segment: segment}
+		}
+		return old, nil
+	}
+	old, err := check()
+	if err != nil {
+		return 0, err
+	}
+	snap.Generation = max(old+1, uint64(time.Now().UnixNano()))
 	s.removeStaleTemps(path)
 	f, err := os.CreateTemp(s.Dir, "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
-		return fail("create temporary file", err)
+		return 0, fail("create temporary file", err)
 	}
 	tmp := f.Name()
 	defer func() {
@@ -116,20 +183,26 @@ func (s *FileStore) Save(ctx context.Context, segment string, snap Snapshot) (er
 		}
 	}()
 	if _, err := f.Write(encodeSnapshot(snap)); err != nil {
-		return fail("write", err)
+		return 0, fail("write", err)
 	}
 	if err := f.Sync(); err != nil {
-		return fail("sync", err)
+		return 0, fail("sync", err)
 	}
 	if err := f.Close(); err != nil {
-		return fail("close", err)
+		return 0, fail("close", err)
 	}
 	// A save cancelled while writing must not replace the snapshot.
 	if err := ctx.Err(); err != nil {
-		return err
+		return 0, err
+	}
+	// Another process may have saved or deleted the snapshot meanwhile.
+	if cond {
+		if _, err := check(); err != nil {
+			return 0, err
+		}
 	}
 	if err := os.Rename(tmp, path); err != nil {
-		return fail("rename", err)
+		return 0, fail("rename", err)
 	}
 	// Make the rename itself durable where the platform allows syncing a
 	// directory; where it does not, the rename is still atomic.
@@ -137,7 +210,40 @@ func (s *FileStore) Save(ctx context.Context, segment string, snap Snapshot) (er
 		_ = d.Sync()
 		d.Close()
 	}
-	return nil
+	return snap.Generation, nil
+}
+
+// fileGeneration returns the generation of the snapshot file at path,
+// read from its header alone: 0 and true when there is no file, false
+// when the file is too damaged to tell (no plan can have been made from
+// it, and Load reports it).
+func fileGeneration(path string) (uint64, bool, error) {
+	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return 0, true, nil
+	}
+	if err != nil {
+		return 0, false, err
+	}
+	defer f.Close()
+	var head [len(snapMagic) + binary.MaxVarintLen64]byte
+	n, err := io.ReadFull(f, head[:])
+	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
+		return 0, false, err
+	}
+	h := head[:n]
+	if len(h) < len(snapMagic) {
+		return 0, false, nil
+	}
+	switch string(h[:len(snapMagic)]) {
+	case snapMagic:
+	case snapMagicV1, snapMagicV2:
+		return legacyGeneration, true, nil
+	default:
+		return 0, false, nil
+	}
+	gen, k := binary.Uvarint(h[len(snapMagic):])
+	return gen, k > 0 && gen != 0, nil
 }
 
 // staleTemp is the age past which a temporary file of a save is taken to
@@ -177,14 +283,17 @@ func (s *FileStore) Delete(ctx context.Context, segment string) error {
 	return nil
 }
 
-// encodeSnapshot lays out: magic, tag (uvarint length + bytes), the type
-// byte [snapCustomers], the members, the uncertain customers, and a
-// big-endian CRC-32C of everything before it. Each id list is its count,
-// then the ids as uvarint gaps from the previous id (the first from zero).
-// Version 1 ([snapMagicV1]) ends after the members.
+// encodeSnapshot lays out: magic, generation (uvarint), tag (uvarint
+// length + bytes), the type byte [snapCustomers], the members, the
+// uncertain customers, and a big-endian CRC-32C of everything before it.
+// Each id list is its count, then the ids as uvarint gaps from the
+// previous id (the first from zero). Version 2 ([snapMagicV2]) has no
+// generation; version 1 ([snapMagicV1]) has none either and ends after
+// the members.
 func encodeSnapshot(snap Snapshot) []byte {
-	b := make([]byte, 0, len(snapMagic)+len(snap.Tag)+20+3*(len(snap.Members)+len(snap.Uncertain)))
+	b := make([]byte, 0, len(snapMagic)+len(snap.Tag)+30+3*(len(snap.Members)+len(snap.Uncertain)))
 	b = append(b, snapMagic...)
+	b = binary.AppendUvarint(b, snap.Generation)
 	b = binary.AppendUvarint(b, uint64(len(snap.Tag)))
 	b = append(b, snap.Tag...)
 	b = append(b, snapCustomers)
@@ -204,18 +313,20 @@ func appendIDs(b []byte, ids []gid.ID) []byte {
 	return b
 }
 
-// decodeSnapshot reads what encodeSnapshot wrote, in either version,
+// decodeSnapshot reads what encodeSnapshot wrote, in any version,
 // trusting nothing: every length is bounded by the bytes left, ids must
 // ascend and stay in range, and the checksum must match.
 func decodeSnapshot(data []byte) (Snapshot, error) {
 	if len(data) < len(snapMagic)+4 {
 		return Snapshot{}, errors.New("not a segment snapshot")
 	}
-	v1 := false
+	v1, legacy := false, false
 	switch string(data[:len(snapMagic)]) {
 	case snapMagic:
+	case snapMagicV2:
+		legacy = true
 	case snapMagicV1:
-		v1 = true
+		v1, legacy = true, true
 	default:
 		return Snapshot{}, errors.New("not a segment snapshot")
 	}
@@ -224,11 +335,18 @@ func decodeSnapshot(data []byte) (Snapshot, error) {
 		return Snapshot{}, errors.New("checksum mismatch")
 	}
 	d := idDecoder{p: body[len(snapMagic):]}
+	gen := uint64(legacyGeneration)
+	if !legacy {
+		var ok bool
+		if gen, ok = d.uvarint(); !ok || gen == 0 {
+			return Snapshot{}, errors.New("bad generation")
+		}
+	}
 	tagLen, ok := d.uvarint()
 	if !ok || tagLen > uint64(len(d.p)) {
 		return Snapshot{}, errors.New("bad tag length")
 	}
-	snap := Snapshot{Tag: string(d.p[:tagLen])}
+	snap := Snapshot{Tag: string(d.p[:tagLen]), Generation: gen}
 	d.p = d.p[tagLen:]
 	if err := tagging.Check(snap.Tag); err != nil {
 		return Snapshot{}, err

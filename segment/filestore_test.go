@@ -2,6 +2,7 @@ package segment
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"os"
 	"path/filepath"
@@ -155,15 +156,18 @@ func TestFileStoreReadsFirstFormat(t *testing.T) {
 	if !strings.HasPrefix(string(data), snapMagic) || snapMagic == snapMagicV1 {
 		t.Errorf("saved as %q, want the current format %q", data[:8], snapMagic)
 	}
-	// The current format adds the uncertain list and nothing else: its
-	// count and one gap here.
-	if len(data) != len(snapshotV1)+2 {
-		t.Errorf("%d bytes, want %d", len(data), len(snapshotV1)+2)
-	}
 	if got, _, err = s.Load(ctx, "first"); err != nil {
 		t.Fatal(err)
 	}
 	diff(t, "current format", want, got)
+	// The current format adds the generation and the uncertain list and
+	// nothing else: the list's count and one gap here.
+	if n := len(snapshotV1) + len(binary.AppendUvarint(nil, got.Generation)) + 2; len(data) != n {
+		t.Errorf("%d bytes, want %d", len(data), n)
+	}
+	if got.Generation <= legacyGeneration {
+		t.Errorf("generation %d after a save over a file of the first format, want more than %d", got.Generation, legacyGeneration)
+	}
 }
 
 func TestFileStoreErrors(t *testing.T) {
