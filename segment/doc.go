@@ -72,6 +72,14 @@
 // lists it as a member, and every uncertain customer is sent a change on
 // every run until one is applied.
 //
+// That holds for one sync per segment at a time. Each plan saves its own
+// view of the snapshot, so plans overlapping for one segment would
+// overwrite each other's record; instead, a commit of a plan whose stored
+// snapshot was replaced since it was made (by another plan's commit, a
+// Delete, a reconciliation) saves nothing and returns a
+// [*StalePlanError]: snapshots carry a generation, and a [Store] saves a
+// plan's snapshot only if the generation is still the plan's.
+//
 // # First run and repair: reconciliation
 //
 // Both checkpoints see only the customers they know of: a snapshot those
