@@ -19,6 +19,7 @@ import (
 	"github.com/shopcrm/shopcrm"
 	"github.com/shopcrm/shopcrm/line"
 	"github.com/shopcrm/shopcrm/line/linetest"
+	"github.com/shopcrm/shopcrm/segment"
 	"github.com/shopcrm/shopcrm/shopcrmtest"
 	"github.com/shopcrm/shopcrm/shopify"
 	"github.com/shopcrm/shopcrm/shopify/shopifytest"
@@ -305,7 +306,7 @@ func TestExportedErrorTypes(t *testing.T) {
 		new(*shopcrm.InputError), new(*shopcrm.RateLimitError), new(*shopcrm.NotSentError), new(*shopcrm.CursorError), new(*shopcrm.BodyTooLargeError), new(*shopcrm.ResponseError),
 		new(*shopify.APIError), new(*shopify.InputError), new(*shopify.RateLimitError), new(*shopify.GraphQLErrors),
 		new(*shopify.GraphQLError), new(*shopify.ThrottledError), new(*shopify.UserErrors), new(*shopify.NotFoundError), new(*shopify.PaginationLimitError),
-		new(*line.APIError), new(*line.InputError), new(*line.RateLimitError), new(*line.SendError), new(*line.NarrowcastError), new(*line.AudienceError),
+		new(*line.APIError), new(*line.InputError), new(*line.RateLimitError), new(*line.SendError), new(*line.NarrowcastError), new(*line.AudienceError), new(*segment.StalePlanError), new(*segment.CommitError),
 	}
 	err := errors.New("unrelated")
 	for _, target := range targets {
