@@ -147,7 +147,7 @@ type Request struct {
 	Gate  *Gate // this request's gate instead of the client's (per-endpoint limits)
 	// Handle inspects a 2xx response before Do returns it, and may restore
 	// its body. An error it returns ends the call, unless the error is
-	// [Retryable] and the request is flagged Retry.
+	// [Retryable] and the request's class allows a retry.
 	Handle func(*http.Response) error
 }
 
