@@ -253,7 +253,36 @@ func (w *wireActivity) activity() *MarketingActivity {
 
 type activityPayload struct {
 	MarketingActivity *wireActivity `json:"marketingActivity"`
-	UserErrors        []UserError   `json:"userErrors"`
+	userErrorsPayload
+}
+
+// userErrorsPayload is the userErrors every mutation payload carries.
+type userErrorsPayload struct {
+	UserErrors []UserError `json:"userErrors"`
+}
+
+func (p *userErrorsPayload) errs() []UserError { return p.UserErrors }
+
+// mutateOne sends a document holding the one mutation op and returns its
+// payload, or the error of the request, of a missing payload or of the
+// payload's userErrors.
+func mutateOne[P any, PP interface {
+	*P
+	errs() []UserError
+}](ctx context.Context, c *Client, op, q string, vars map[string]any, retry transport.RetryClass) (PP, *Response, error) {
+	var out map[string]PP
+	resp, err := c.do(ctx, &call{query: q, vars: vars, cost: mutationCost, retry: retry}, &out)
+	if err != nil {
+		return nil, resp, err
+	}
+	p := out[op]
+	if p == nil {
+		return nil, resp, errNoPayload(op)
+	}
+	if err := c.userErrors(op, p.errs()); err != nil {
+		return nil, resp, err
+	}
+	return p, resp, nil
 }
 
 // Create creates an external activity (marketingActivityCreateExternal).
@@ -328,16 +357,8 @@ func (s *MarketingService) activityCall(ctx context.Context, op, inputType strin
 		args += ", remoteId: $remoteId"
 	}
 	q := "mutation " + op + "(" + params + ") { " + op + "(" + args + ") { " + activitySelection + " } }"
-	var out map[string]*activityPayload
-	resp, err := s.c.do(ctx, &call{query: q, vars: vars, cost: mutationCost, retry: retry}, &out)
+	p, resp, err := mutateOne[activityPayload](ctx, s.c, op, q, vars, retry)
 	if err != nil {
-		return nil, resp, err
-	}
-	p := out[op]
-	if p == nil {
-		return nil, resp, errNoPayload(op)
-	}
-	if err := s.c.userErrors(op, p.UserErrors); err != nil {
 		return nil, resp, err
 	}
 	if p.MarketingActivity == nil {
@@ -361,19 +382,11 @@ func (s *MarketingService) Delete(ctx context.Context, remoteID string) (string,
 	}
 	const op = "marketingActivityDeleteExternal"
 	q := "mutation " + op + "($remoteId: String) { " + op + "(remoteId: $remoteId) { deletedMarketingActivityId userErrors { code field message } } }"
-	var out map[string]*struct {
-		DeletedMarketingActivityID *string     `json:"deletedMarketingActivityId"`
-		UserErrors                 []UserError `json:"userErrors"`
-	}
-	resp, err := s.c.do(ctx, &call{query: q, vars: map[string]any{"remoteId": remoteID}, cost: mutationCost, retry: idempotent}, &out)
+	p, resp, err := mutateOne[struct {
+		DeletedMarketingActivityID *string `json:"deletedMarketingActivityId"`
+		userErrorsPayload
+	}](ctx, s.c, op, q, map[string]any{"remoteId": remoteID}, idempotent)
 	if err != nil {
-		return "", resp, err
-	}
-	p := out[op]
-	if p == nil {
-		return "", resp, errNoPayload(op)
-	}
-	if err := s.c.userErrors(op, p.UserErrors); err != nil {
 		return "", resp, err
 	}
 	return deref(p.DeletedMarketingActivityID), resp, nil

@@ -101,19 +101,11 @@ func (s *MarketingService) DeleteChannelEngagements(ctx context.Context, handle 
 	}
 	const op = "marketingEngagementsDelete"
 	q := "mutation " + op + "($handle: String) { " + op + "(channelHandle: $handle) { result userErrors { code field message } } }"
-	var out map[string]*struct {
-		Result     *string     `json:"result"`
-		UserErrors []UserError `json:"userErrors"`
-	}
-	resp, err := s.c.do(ctx, &call{query: q, vars: map[string]any{"handle": handle}, cost: mutationCost, retry: idempotent}, &out)
+	p, resp, err := mutateOne[struct {
+		Result *string `json:"result"`
+		userErrorsPayload
+	}](ctx, s.c, op, q, map[string]any{"handle": handle}, idempotent)
 	if err != nil {
-		return "", resp, err
-	}
-	p := out[op]
-	if p == nil {
-		return "", resp, errNoPayload(op)
-	}
-	if err := s.c.userErrors(op, p.UserErrors); err != nil {
 		return "", resp, err
 	}
 	if rec != nil {
@@ -152,35 +144,17 @@ func (s *MarketingService) sendEngagements(ctx context.Context, engs []attributi
 		UserErrors []UserError `json:"userErrors"`
 	}
 	resp, err := s.c.do(ctx, &call{query: b.String(), vars: vars, cost: mutationCost * len(engs), retry: ifRefused}, &out)
-	var gqlErrs *GraphQLErrors
-	if err != nil && (!errors.As(err, &gqlErrs) || errors.As(err, new(*overBucketError))) {
-		return nil, resp, err
+	ops := make([]string, len(engs))
+	for i := range ops {
+		ops[i] = op
 	}
-	byAlias := map[string]error{}
-	if gqlErrs != nil {
-		for _, ge := range gqlErrs.Errors {
-			if len(ge.Path) > 0 {
-				if a, ok := ge.Path[0].(string); ok {
-					byAlias[a] = ge
-					continue
-				}
-			}
-			return nil, resp, gqlErrs
+	errs, whole = s.c.perAlias(err, ops, func(alias string) ([]UserError, bool) {
+		if p := out[alias]; p != nil {
+			return p.UserErrors, true
 		}
-	}
-	errs = make([]error, len(engs))
-	for i := range engs {
-		alias := "m" + strconv.Itoa(i)
-		switch p := out[alias]; {
-		case byAlias[alias] != nil:
-			errs[i] = byAlias[alias]
-		case p == nil:
-			errs[i] = &shopcrm.ResponseError{Op: op, Reason: "no payload for " + alias}
-		default:
-			errs[i] = s.c.userErrors(op, p.UserErrors)
-		}
-	}
-	return errs, resp, nil
+		return nil, false
+	})
+	return errs, resp, whole
 }
 
 // DayState is what an [EngagementRecord] knows of one (target, day).

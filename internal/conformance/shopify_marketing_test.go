@@ -68,14 +68,5 @@ func TestShopifyMarketingDocuments(t *testing.T) {
 	if len(docs) < 8 {
 		t.Fatalf("only %d documents recorded", len(docs))
 	}
-	for _, d := range docs {
-		if err := ValidateGraphQL(schema, d); err != nil {
-			t.Errorf("document invalid against the real schema: %v\n%s", err, d)
-		}
-		for _, f := range deprecatedUses(schema, d) {
-			if !noReplacement[f] {
-				t.Errorf("document selects deprecated %s:\n%s", f, d)
-			}
-		}
-	}
+	checkDocuments(t, schema, docs)
 }

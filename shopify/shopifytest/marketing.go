@@ -131,6 +131,14 @@ func (s *Server) withMarketing(root *obj, now time.Time) *obj {
 	}}
 }
 
+// merrs is a payload's userErrors: ue alone, or none when it is nil.
+func merrs(ue *obj) []*obj {
+	if ue == nil {
+		return []*obj{}
+	}
+	return []*obj{ue}
+}
+
 func merr(code string, field []string, msg string) *obj {
 	return fields("MarketingActivityUserError", map[string]any{"code": code, "field": field, "message": msg})
 }
@@ -181,7 +189,7 @@ func activityObj(a *MarketingActivity) *obj {
 // levelRank orders the hierarchy: a parent ranks below its children.
 var levelRank = map[string]int{"CAMPAIGN": 1, "AD_GROUP": 2, "AD": 3}
 
-// fill sets a's fields from an input object; absent optional fields clear
+// fillActivity sets a's fields from an input object; absent optional fields clear
 // the value (upsert's documented behaviour; create starts empty).
 func fillActivity(a *MarketingActivity, in map[string]any) *obj {
 	a.Title, a.RemoteURL, a.Tactic, a.Channel = str(in["title"]), str(in["remoteUrl"]), str(in["tactic"]), str(in["marketingChannelType"])
@@ -208,7 +216,7 @@ func fillActivity(a *MarketingActivity, in map[string]any) *obj {
 	return nil
 }
 
-// checkTracking validates the immutable part of a new activity.
+// checkNew validates the fields of a new activity fixed at creation.
 func (m *marketingState) checkNew(a *MarketingActivity) *obj {
 	if a.UTM != nil && a.URLParameterValue != "" {
 		return merr("INVALID_MARKETING_ACTIVITY_EXTERNAL_ARGUMENTS", []string{"input"}, "Either the UTM or the URL parameter value can be set, not both")
@@ -259,14 +267,11 @@ func (s *Server) marketingMutations(now time.Time) map[string]resolver {
 	m := &s.mkt
 	m.init()
 	actPayload := func(typ string, a *MarketingActivity, ue *obj) *obj {
-		errs := []*obj{}
 		var act any
-		if ue != nil {
-			errs = append(errs, ue)
-		} else if a != nil {
+		if ue == nil && a != nil {
 			act = activityObj(a)
 		}
-		return fields(typ, map[string]any{"marketingActivity": act, "userErrors": errs})
+		return fields(typ, map[string]any{"marketingActivity": act, "userErrors": merrs(ue)})
 	}
 	createOrUpsert := func(typ string, upsert bool) resolver {
 		return func(args map[string]any) (any, error) {
@@ -368,11 +373,7 @@ func (s *Server) marketingMutations(now time.Time) map[string]resolver {
 		},
 		"marketingActivityDeleteExternal": func(args map[string]any) (any, error) {
 			payload := func(id any, ue *obj) *obj {
-				errs := []*obj{}
-				if ue != nil {
-					errs = append(errs, ue)
-				}
-				return fields("MarketingActivityDeleteExternalPayload", map[string]any{"deletedMarketingActivityId": id, "userErrors": errs})
+				return fields("MarketingActivityDeleteExternalPayload", map[string]any{"deletedMarketingActivityId": id, "userErrors": merrs(ue)})
 			}
 			if (str(args["remoteId"]) == "") == (str(args["marketingActivityId"]) == "") {
 				return payload(nil, merr("INVALID_DELETE_ACTIVITY_EXTERNAL_ARGUMENTS", nil, "Either the marketing activity ID or the remote ID must be given")), nil
@@ -392,15 +393,12 @@ func (s *Server) marketingMutations(now time.Time) map[string]resolver {
 		},
 		"marketingEngagementCreate": func(args map[string]any) (any, error) {
 			payload := func(e *MarketingEngagement, ue *obj) *obj {
-				errs := []*obj{}
 				var eng any
-				if ue != nil {
-					errs = append(errs, ue)
-				} else {
+				if ue == nil {
 					eng = fields("MarketingEngagement", map[string]any{"channelHandle": nullable(e.ChannelHandle),
 						"occurredOn": e.OccurredOn, "utcOffset": e.UTCOffset, "isCumulative": e.IsCumulative})
 				}
-				return fields("MarketingEngagementCreatePayload", map[string]any{"marketingEngagement": eng, "userErrors": errs})
+				return fields("MarketingEngagementCreatePayload", map[string]any{"marketingEngagement": eng, "userErrors": merrs(ue)})
 			}
 			n := 0
 			for _, k := range []string{"marketingActivityId", "remoteId", "channelHandle"} {
@@ -454,11 +452,7 @@ func (s *Server) marketingMutations(now time.Time) map[string]resolver {
 		},
 		"marketingEngagementsDelete": func(args map[string]any) (any, error) {
 			payload := func(result any, ue *obj) *obj {
-				errs := []*obj{}
-				if ue != nil {
-					errs = append(errs, ue)
-				}
-				return fields("MarketingEngagementsDeletePayload", map[string]any{"result": result, "userErrors": errs})
+				return fields("MarketingEngagementsDeletePayload", map[string]any{"result": result, "userErrors": merrs(ue)})
 			}
 			h, all := str(args["channelHandle"]), args["deleteEngagementsForAllChannels"] == true
 			if (h == "") == !all {
