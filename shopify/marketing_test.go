@@ -338,6 +338,21 @@ func TestEngagementsNeverTwice(t *testing.T) {
 					if x.Outcome == shopcrm.NotSent && err == nil {
 						t.Errorf("run %d: %+v not sent without a terminal error", run, x)
 					}
+					// What a result says, the record says.
+					switch st := rec.State(x.Target, x.Day); x.Outcome {
+					case shopcrm.Applied:
+						if st != shopify.DayApplied {
+							t.Errorf("run %d: %+v applied, recorded %q", run, x, st)
+						}
+					case shopcrm.Unknown:
+						if st != shopify.DayUnknown {
+							t.Errorf("run %d: %+v unknown, recorded %q", run, x, st)
+						}
+					default:
+						if st != "" {
+							t.Errorf("run %d: %+v %s, recorded %q", run, x, x.Outcome, st)
+						}
+					}
 				}
 				// Persist and reload, as a program would between runs.
 				b, err := json.Marshal(rec)
@@ -385,5 +400,47 @@ func TestEngagementsNeverTwice(t *testing.T) {
 				t.Errorf("only %d of %d days applied after three runs", applied, len(engs))
 			}
 		})
+	}
+}
+
+// TestEngagementsUnknownDayResolvedByChannelDelete: a lost answer leaves a
+// channel day unknown; the rerun reports it without sending it; deleting
+// the channel's data and sending again leaves exactly one engagement.
+func TestEngagementsUnknownDayResolvedByChannelDelete(t *testing.T) {
+	srv, c := setup(t, shopifytest.WithFaults(shopcrmtest.Fault{Op: "marketingEngagementCreate", Kind: shopcrmtest.FaultLostResponse, Times: 1}))
+	ctx := context.Background()
+	var engs []attribution.Engagement
+	for _, e := range engagements(t, 1) {
+		if e.ChannelHandle != "" {
+			engs = append(engs, e)
+		}
+	}
+	rec := &shopify.EngagementRecord{}
+	res, err := c.Marketing.SendEngagements(ctx, rec, engs, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res[0].Outcome != shopcrm.Unknown || res[0].Err == nil {
+		t.Fatalf("lost answer: %+v, want unknown", res[0])
+	}
+	if u := rec.Unknown(); len(u) != 1 || u[0].Target.ChannelHandle != "meta" {
+		t.Fatalf("record unknown days = %+v", u)
+	}
+	res, err = c.Marketing.SendEngagements(ctx, rec, engs, nil)
+	if err != nil || res[0].Outcome != shopcrm.Unknown || !errors.Is(res[0].Err, shopify.ErrDayUnresolved) {
+		t.Fatalf("rerun: %+v, %v; want unknown, not sent", res[0], err)
+	}
+	if n := len(srv.MarketingEngagements()); n != 1 {
+		t.Fatalf("fake holds %d, want the 1 the lost answer applied", n)
+	}
+	if _, _, err := c.Marketing.DeleteChannelEngagements(ctx, "meta", rec); err != nil {
+		t.Fatal(err)
+	}
+	res, err = c.Marketing.SendEngagements(ctx, rec, engs, nil)
+	if err != nil || res[0].Outcome != shopcrm.Applied {
+		t.Fatalf("after delete: %+v, %v", res[0], err)
+	}
+	if n := len(srv.MarketingEngagements()); n != 1 {
+		t.Errorf("fake holds %d after delete and resend, want 1", n)
 	}
 }
