@@ -13,8 +13,8 @@ import (
 // Shopify's MarketingEngagementInput (Admin API 2025-01): the JSON encoding
 // of an Engagement is that input, field for field, and RemoteID or
 // ChannelHandle is the marketingEngagementCreate argument that says where
-// it goes. It is plain data: the shopify package does not send
-// engagements yet, so a caller sends them with shopify.Client.Mutate.
+// it goes. It is plain data; shopify.MarketingService.SendEngagements
+// sends it, keeping any day from being sent twice.
 //
 // Rows are daily and non-cumulative (isCumulative false, which Shopify
 // prefers). Email and SMS counts map as Shopify defines them for message

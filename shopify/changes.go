@@ -239,6 +239,25 @@ func (s *TagsService) send(ctx context.Context, ops []tagOp) (errs []error, whol
 		UserErrors []UserError `json:"userErrors"`
 	}
 	_, err := s.c.do(ctx, &call{query: b.String(), vars: vars, cost: mutationCost * len(ops), retry: idempotent}, &out)
+	names := make([]string, len(ops))
+	for i, op := range ops {
+		names[i] = op.op
+	}
+	return s.c.perAlias(err, names, func(alias string) ([]UserError, bool) {
+		if p := out[alias]; p != nil {
+			return p.UserErrors, true
+		}
+		return nil, false
+	})
+}
+
+// perAlias reads the answer to a document of aliased mutations m0, m1, ...
+// (ops names each one's mutation) whose request ended with err. It returns
+// the error of the request when it has no answer to give per mutation
+// (whole), else an error per mutation: nil when applied, the userErrors or
+// the error on the alias that refused it, or a *shopcrm.ResponseError when
+// the answer holds no payload for it (payload reports false).
+func (c *Client) perAlias(err error, ops []string, payload func(alias string) ([]UserError, bool)) (errs []error, whole error) {
 	var gqlErrs *GraphQLErrors
 	if err != nil && (!errors.As(err, &gqlErrs) || errors.As(err, new(*overBucketError))) {
 		return nil, err
@@ -260,13 +279,14 @@ func (s *TagsService) send(ctx context.Context, ops []tagOp) (errs []error, whol
 	errs = make([]error, len(ops))
 	for i, op := range ops {
 		alias := "m" + strconv.Itoa(i)
+		ues, ok := payload(alias)
 		switch {
 		case byAlias[alias] != nil:
 			errs[i] = byAlias[alias]
-		case out[alias] == nil:
-			errs[i] = &shopcrm.ResponseError{Op: op.op, Reason: "no payload for " + alias}
+		case !ok:
+			errs[i] = &shopcrm.ResponseError{Op: op, Reason: "no payload for " + alias}
 		default:
-			errs[i] = s.c.userErrors(op.op, out[alias].UserErrors)
+			errs[i] = c.userErrors(op, ues)
 		}
 	}
 	return errs, nil

@@ -69,6 +69,9 @@ type Client struct {
 	Tags *TagsService
 	// Segments manages customer segments and reads their members.
 	Segments *SegmentsService
+	// Marketing manages external marketing activities and sends their
+	// daily engagement.
+	Marketing *MarketingService
 
 	shop        string
 	endpoint    string
@@ -215,6 +218,7 @@ func New(shopDomain string, token TokenSource, opts ...Option) (*Client, error) 
 	c.Orders = &OrdersService{c}
 	c.Tags = &TagsService{c}
 	c.Segments = &SegmentsService{c}
+	c.Marketing = &MarketingService{c}
 	return c, nil
 }
 

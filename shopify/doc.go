@@ -1,7 +1,8 @@
 // Package shopify is a client for Shopify's Admin GraphQL API, covering
 // what marketing integrations need: customers with their marketing
 // consent, orders with their line items and customer journey, tags,
-// customer segments and their members.
+// customer segments and their members, and external marketing activities
+// with their daily engagement.
 //
 // # Client
 //
@@ -31,14 +32,15 @@
 // instead). MAX_COST_EXCEEDED is never retried. [Response] reports each
 // call's cost.
 //
-// Queries, tagsAdd and tagsRemove (idempotent) and consent updates are also
-// retried on network errors and 5xx; segment creation and deletion only on
-// throttling.
+// Queries, tagsAdd and tagsRemove (idempotent), consent updates, and
+// marketing activity upserts, updates and deletions (idempotent by remote
+// id) are also retried on network errors and 5xx; segment creation and
+// deletion, marketing activity creation and engagements only on throttling.
 //
 // # Services and responses
 //
 // The client's fields group the API: [Client.Customers], [Client.Orders],
-// [Client.Tags] and [Client.Segments]; [Client.Do] and [Client.Mutate] send
+// [Client.Tags], [Client.Segments] and [Client.Marketing]; [Client.Do] and [Client.Mutate] send
 // any other document. A method that makes one request returns its
 // [*Response] (request id, cost and bucket state, served API version) as
 // its second-to-last result; bulk writes report per change, and iterators
@@ -74,6 +76,25 @@
 // [TagsService.Apply] applies many [tagging.Change]s with aliased
 // tagsAdd/tagsRemove mutations packed under the cost limit and the bucket
 // size, with several requests in flight, and returns one result per change.
+//
+// # Marketing activities and engagement
+//
+// [MarketingService] creates external marketing activities in the tree
+// campaign → ad group → ad ([Activity]: hierarchy level and parent remote
+// id, UTM or URL parameter, budget, ad spend, status) and upserts, updates
+// and deletes them by the app's remote id. The fields Shopify fixes at
+// creation are refused before sending when the previous activity is known
+// ([CheckActivityChange]); Shopify's userErrors codes are
+// [MarketingErrorCode] constants that errors.Is finds in a [*UserErrors].
+//
+// Daily engagement goes to an activity (remote id) or to the app's channel
+// (channel handle) straight from [attribution.Engagement] rows.
+// Shopify adds a second engagement for a day sent twice, and has no way to
+// replace or read back one day, so [MarketingService.SendEngagements]
+// keeps an [EngagementRecord] the caller persists: a day once applied is
+// never sent again, and a day whose answer was lost is reported unknown
+// instead of being resent; the caller deletes and resends the channel's
+// data ([MarketingService.DeleteChannelEngagements]) or leaves it.
 //
 // # Page sizes
 //

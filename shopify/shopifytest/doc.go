@@ -28,6 +28,14 @@
 //     segment queries of the form customer_tags CONTAINS 'x' (with NOT, AND,
 //     OR, parentheses, and email_subscription_status = 'STATE') are
 //     evaluated for real;
+//   - holds external marketing activities and their engagements
+//     ([Server.MarketingActivities], [Server.MarketingActivityByRemoteID],
+//     [Server.MarketingEngagements]): a remote id taken is TAKEN, a change
+//     of hierarchy level, parent, UTM, URL parameter or channel handle an
+//     IMMUTABLE_* userError, an ad group's parent must be a campaign and an
+//     ad's a campaign or ad group, an activity with children cannot be
+//     deleted; every marketingEngagementCreate adds an engagement, also for
+//     a day already there, so a test can count duplicates;
 //   - stops pagination where Shopify does: a connection pages through its
 //     first 25,000 objects ([DefaultPaginationLimit]; [WithPaginationLimit]
 //     lowers it for tests), the page holding the last of them says there
@@ -68,7 +76,8 @@
 //
 // What it does not model (and refuses): fields outside its schema subset;
 // backward pagination (last, before); search terms and sort keys beyond
-// those above; segment query language beyond the forms above; HTTP 429s
+// those above; segment query language beyond the forms above; reading
+// marketing activities and engagements through the API; HTTP 429s
 // other than injected ones
 // (Shopify throttles GraphQL with THROTTLED); webhooks; bulk operations;
 // REST.

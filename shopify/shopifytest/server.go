@@ -30,10 +30,10 @@ import (
 var schemaSDL string
 
 // SchemaSDL returns the SDL of the schema subset the fake serves.
-func SchemaSDL() string { return schemaSDL }
+func SchemaSDL() string { return schemaSDL + "\n" + marketingSDL }
 
 var loadSchema = sync.OnceValues(func() (*ast.Schema, error) {
-	s, err := gqlparser.LoadSchema(&ast.Source{Name: "schema.graphql", Input: schemaSDL})
+	s, err := gqlparser.LoadSchema(&ast.Source{Name: "schema.graphql", Input: SchemaSDL()})
 	if err != nil {
 		return nil, err
 	}
@@ -60,6 +60,7 @@ type Server struct {
 	orders    map[int64]*Order
 	totals    map[int64]*orderTotals // per customer id
 	segments  map[int64]*segment
+	mkt       marketingState
 	nextID    int64
 	docs      []string
 	ops       map[string]int
@@ -500,7 +501,7 @@ func (s *Server) execute(op *ast.OperationDefinition, vars map[string]any, ops [
 	e := &executor{vars: vars}
 	var root *obj
 	if op.Operation == ast.Mutation {
-		root = s.mutationRoot(now)
+		root = s.withMarketing(s.mutationRoot(now), now)
 	} else {
 		root = s.queryRoot()
 	}
