@@ -22,13 +22,13 @@ import (
 // Headers of a webhook delivery. HTTP header names are case-insensitive:
 // Shopify spells the version header X-Shopify-Api-Version on webhooks.
 const (
-	HeaderHmac        = "X-Shopify-Hmac-Sha256"
-	HeaderTopic       = "X-Shopify-Topic"
-	HeaderShopDomain  = "X-Shopify-Shop-Domain"
-	HeaderAPIVersion  = "X-Shopify-API-Version"
-	HeaderWebhookID   = "X-Shopify-Webhook-Id"
-	HeaderEventID     = "X-Shopify-Event-Id"
-	HeaderTriggeredAt = "X-Shopify-Triggered-At"
+	HeaderHmac        = "X-Shopify-Hmac-Sha256"  // base64 HMAC-SHA256 of the raw body
+	HeaderTopic       = "X-Shopify-Topic"        // the topic's wire name
+	HeaderShopDomain  = "X-Shopify-Shop-Domain"  // name.myshopify.com
+	HeaderAPIVersion  = "X-Shopify-API-Version"  // the version the payload follows
+	HeaderWebhookID   = "X-Shopify-Webhook-Id"   // the delivery's id
+	HeaderEventID     = "X-Shopify-Event-Id"     // the event's id: the dedupe key
+	HeaderTriggeredAt = "X-Shopify-Triggered-At" // when the event happened (RFC 3339)
 )
 
 // Webhook topics with a typed payload (the wire names Shopify sends in
@@ -153,10 +153,15 @@ func (w *Webhook) DedupeKey() string {
 	return w.WebhookID
 }
 
-// Payload field names below are those of Shopify's webhook reference; the
-// event-style topics (customer.*) use camelCase GraphQL ids, the others the
-// REST resource shape with numeric ids and admin_graphql_api_id. A field
-// Shopify leaves out stays zero; Webhook.Body keeps everything else.
+// The payload types below model only the fields an integration commonly
+// needs; Webhook.Body keeps the whole delivery, and a field Shopify leaves
+// out stays zero. The REST-shaped topics (customers/*, orders/*,
+// app/uninstalled, bulk_operations/finish and the privacy topics) carry
+// numeric ids and admin_graphql_api_id; the event-style customer.* topics
+// carry camelCase GraphQL ids. The field names follow the sample payloads
+// of Shopify's webhook reference; they are not in the project's checked
+// fact sheet, the customer.* ones least of all, so code that depends on a
+// field this package does not decode should read Webhook.Body.
 
 // CustomerPayload is the body of customers/create and customers/update.
 type CustomerPayload struct {
@@ -199,7 +204,9 @@ type WebhookCustomerRef struct {
 
 // CustomerTagsPayload is the body of customer.tags_added and
 // customer.tags_removed: the tags added or removed, not the customer's
-// whole set.
+// whole set. The field names are unverified (no primary source checked);
+// when they do not match, the fields stay zero and Webhook.Body has the
+// delivery.
 type CustomerTagsPayload struct {
 	CustomerID string    `json:"customerId"` // a Customer GID
 	Tags       []string  `json:"tags"`
@@ -207,7 +214,8 @@ type CustomerTagsPayload struct {
 }
 
 // CustomerSegmentPayload is the body of customer.joined_segment and
-// customer.left_segment.
+// customer.left_segment. The field names are unverified, as for
+// CustomerTagsPayload.
 type CustomerSegmentPayload struct {
 	CustomerID string `json:"customerId"` // a Customer GID
 	SegmentID  string `json:"segmentId"`  // a Segment GID
