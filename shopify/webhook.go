@@ -411,7 +411,8 @@ func decodeOrder(body []byte) (*OrderPayload, error) {
 // at most MaxBody bytes and answers 413 beyond, 401 on a bad signature, 400
 // on a body that is not a JSON object or a delivery without a topic; it
 // drops events it has handled before, calls Handle with the others and
-// answers 200 (500 when Handle fails, so that Shopify retries).
+// answers 200 (500 when Handle fails, so that Shopify retries, and when
+// Secrets holds no usable secret).
 //
 // Shopify retries a failed delivery 8 times over 4 hours with the original
 // payload, sends one delivery per subscription, and anyone who captured a
