@@ -1,7 +1,8 @@
 // Package shopcrm holds what every shopcrm client shares in public: the
 // [Secret] type and the [TokenSource] interface for credentials, the error
 // sentinels matched with errors.Is, and the error types every client returns
-// for the same conditions ([InputError], [RateLimitError]).
+// for the same conditions ([InputError], [RateLimitError]), and the store
+// webhook handlers deduplicate events with ([DedupeStore], [MemoryDedupe]).
 //
 // The platform packages (shopify, line, ...) alias these names, so
 // errors.As(err, &shopify.RateLimitError{}) and errors.As(err,

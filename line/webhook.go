@@ -8,10 +8,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
-	"sync"
 	"time"
+
+	"github.com/shopcrm/shopcrm/internal/transport"
 )
 
 // SignatureHeader is the header carrying a webhook body's signature.
@@ -241,35 +241,15 @@ type WebhookHandler struct {
 	// default and dedupe alone stops replays within the store's memory.
 	MaxAge time.Duration
 
-	once sync.Once
-	mem  *MemoryDedupe
+	dedupe transport.DefaultDedupe
 }
 
-func (h *WebhookHandler) store() DedupeStore {
-	if h.Dedupe != nil {
-		return h.Dedupe
-	}
-	h.once.Do(func() { h.mem = NewMemoryDedupe(0, 0) })
-	return h.mem
-}
+func (h *WebhookHandler) store() DedupeStore { return h.dedupe.Or(h.Dedupe) }
 
 // ServeHTTP implements http.Handler.
 func (h *WebhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost {
-		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
-		return
-	}
-	limit := h.MaxBody
-	if limit <= 0 {
-		limit = DefaultMaxWebhookBody
-	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
-	if err != nil {
-		http.Error(w, "cannot read body", http.StatusBadRequest)
-		return
-	}
-	if int64(len(body)) > limit {
-		http.Error(w, "body too large", http.StatusRequestEntityTooLarge)
+	body, ok := transport.ReadWebhookBody(w, r, h.MaxBody, DefaultMaxWebhookBody)
+	if !ok {
 		return
 	}
 	if err := Verify(body, r.Header.Get(SignatureHeader), h.Secrets...); err != nil {

@@ -115,5 +115,18 @@
 // answers with another version (X-Shopify-API-Version), the client logs it
 // once.
 //
-// The package shopifytest provides a fake Admin API for tests.
+// # Webhooks and app proxies
+//
+// [WebhookHandler] serves Shopify's webhook deliveries: it caps the body
+// ([DefaultMaxWebhookBody]), checks X-Shopify-Hmac-Sha256 on the raw body
+// against one or more client secrets ([VerifyWebhook]; give two during a
+// rotation), decodes the envelope and a typed payload per topic
+// ([ParseWebhook]; unknown topics arrive as raw JSON), drops deliveries
+// whose X-Shopify-Event-Id it has handled before through a
+// [shopcrm.DedupeStore], and releases the event when Handle fails so that
+// Shopify's retry is handled again. [VerifyProxy] and [ProxyVerifier] check
+// the signature and timestamp of requests forwarded by an app proxy.
+//
+// The package shopifytest provides a fake Admin API for tests; it also
+// sends signed webhooks (SendWebhook, Redeliver).
 package shopify

@@ -74,6 +74,7 @@ type config struct {
 	version   string
 	pageLimit int
 	scopes    []string
+	secret    string // client secret signing webhooks; DefaultClientSecret when empty
 }
 
 // Option configures a Server.
