@@ -362,13 +362,6 @@ type restTimes struct {
 	Tags        string     `json:"tags"`
 }
 
-func deref(t *time.Time) time.Time {
-	if t == nil {
-		return time.Time{}
-	}
-	return *t
-}
-
 func decodeCustomer(body []byte) (*CustomerPayload, error) {
 	var p struct {
 		CustomerPayload
