@@ -546,7 +546,7 @@ func (a *App) postToken(ctx context.Context, op, shop string, body map[string]an
 		Retry:  transport.RetryIfRefused,
 	})
 	if err != nil {
-		return nil, err
+		return nil, oauthMessage(err)
 	}
 	defer resp.Body.Close()
 	raw, err := transport.ReadBody(resp)
@@ -578,4 +578,25 @@ func (a *App) postToken(ctx context.Context, op, shop string, body map[string]an
 		t.Online, t.UserID = true, tr.AssociatedUser.ID
 	}
 	return t, nil
+}
+
+// oauthMessage fills an *APIError's message from an OAuth error body
+// (error, error_description; RFC 6749 section 5.2), which the token
+// endpoint may send instead of Shopify's usual "errors".
+func oauthMessage(err error) error {
+	var ae *APIError
+	if !errors.As(err, &ae) || ae.Message != "" {
+		return err
+	}
+	var b struct {
+		Error       string `json:"error"`
+		Description string `json:"error_description"`
+	}
+	if json.Unmarshal(ae.Body, &b) == nil && b.Error != "" {
+		ae.Message = b.Error
+		if b.Description != "" {
+			ae.Message += ": " + b.Description
+		}
+	}
+	return err
 }

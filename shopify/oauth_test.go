@@ -6,10 +6,15 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -371,7 +376,7 @@ func TestInstallEndToEnd(t *testing.T) {
 }
 
 // near compares times on the fake's running clock.
-func near(a, b time.Time) bool { d := a.Sub(b); return d < time.Second && d > -time.Second }
+func near(a, b time.Time) bool { d := a.Sub(b); return d < 5*time.Second && d > -5*time.Second }
 
 func isStatus(err error, status int) bool {
 	var ae *shopify.APIError
@@ -395,7 +400,7 @@ func TestTokenExchange(t *testing.T) {
 		t.Fatalf("expiring = %+v, %v", exp, err)
 	}
 	on, err := app.ExchangeSessionToken(ctx, st, shopify.ExchangeOptions{Online: true})
-	if err != nil || !on.Online || !on.Expiring() {
+	if err != nil || !on.Online || !on.Expiring() || on.UserID != 42 {
 		t.Fatalf("online = %+v, %v", on, err)
 	}
 	// An expired session token is refused before any request.
@@ -424,7 +429,7 @@ func TestTokenEndpointRejectsWrongSecret(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = wrong.Refresh(context.Background(), shopifytest.Shop, shopify.NewSecret("some-refresh-token"))
-	if !isStatus(err, 401) || !errors.Is(err, shopify.ErrUnauthorized) {
+	if !isStatus(err, 401) || !errors.Is(err, shopify.ErrUnauthorized) || !strings.Contains(err.Error(), "invalid_client") {
 		t.Fatalf("wrong secret: %v", err)
 	}
 	if strings.Contains(err.Error(), "wrong-secret") || strings.Contains(err.Error(), "some-refresh-token") {
@@ -486,5 +491,104 @@ func TestNewAppValidates(t *testing.T) {
 	}
 	if _, err := shopify.NewApp("id", shopify.NewSecret("s"), shopify.WithCallbackMaxAge(0)); !errors.As(err, &ie) || ie.Field != "WithCallbackMaxAge" {
 		t.Errorf("max age: %v", err)
+	}
+}
+
+func TestOAuthErrorTypes(t *testing.T) {
+	err := errors.New("unrelated")
+	for _, target := range []any{new(*shopify.CallbackError), new(*shopify.SessionTokenError)} {
+		if errors.As(err, target) {
+			t.Errorf("errors.As matched %T on an unrelated error", target)
+		}
+	}
+	if errors.Is(&shopify.CallbackError{}, shopify.ErrInvalidSessionToken) || errors.Is(&shopify.SessionTokenError{}, shopify.ErrInvalidCallback) {
+		t.Error("the sentinels cross-match")
+	}
+}
+
+func TestTokenSourceRefreshesOnce(t *testing.T) {
+	srv, app := newOAuthFake(t)
+	ctx := context.Background()
+	tok, err := app.ExchangeSessionToken(ctx, shopify.NewSecret(srv.SessionToken("42", time.Minute)), shopify.ExchangeOptions{Expiring: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := shopify.NewMemoryTokenStore()
+	_ = store.Save(ctx, tok)
+	srv.Advance(58 * time.Minute)
+	ts := app.TokenSource(store, shopifytest.Shop)
+	before := srv.Stats().Requests
+	done := make(chan error)
+	for range 8 {
+		go func() { _, err := ts.Token(ctx); done <- err }()
+	}
+	for range 8 {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := srv.Stats().Requests - before; n != 1 {
+		t.Fatalf("%d refresh requests, want 1", n)
+	}
+	// A second source (another process) holding the spent refresh token
+	// takes the token the first one stored.
+	stale := *tok
+	other := &racedStore{MemoryTokenStore: store, first: &stale}
+	srv.Advance(2 * time.Minute) // past the old token's expiry
+	if got, err := app.TokenSource(other, shopifytest.Shop).Token(ctx); err != nil || got.Reveal() != shopifytest.DefaultToken {
+		t.Fatalf("raced refresh: %v", err)
+	}
+}
+
+// racedStore answers the first Load with a stale token, as a store read
+// just before another process refreshed would.
+type racedStore struct {
+	*shopify.MemoryTokenStore
+	first *shopify.AccessToken
+}
+
+func (s *racedStore) Load(ctx context.Context, shop string) (*shopify.AccessToken, error) {
+	if f := s.first; f != nil {
+		s.first = nil
+		return f, nil
+	}
+	return s.MemoryTokenStore.Load(ctx, shop)
+}
+
+// TestTokenEndpointHostile: a token endpoint that echoes the credentials
+// in its error must not get them printed, and one that redirects must not
+// get the request followed to another host.
+func TestTokenEndpointHostile(t *testing.T) {
+	const secret, refresh = "client-secret-never-print", "refresh-never-print-123"
+	echo := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		w.WriteHeader(http.StatusBadRequest)
+		fmt.Fprintf(w, `{"error":"invalid_grant","error_description":%q}`, b)
+	}))
+	defer echo.Close()
+	a, _ := shopify.NewApp("id", shopify.NewSecret(secret), shopify.WithAppBaseURL(echo.URL))
+	_, err := a.Refresh(context.Background(), "a.myshopify.com", shopify.NewSecret(refresh))
+	if !isStatus(err, 400) {
+		t.Fatalf("err = %v", err)
+	}
+	js, _ := json.Marshal(map[string]any{"err": err})
+	all := fmt.Sprintf("%v %+v %#v %s", err, err, err, js)
+	if strings.Contains(all, secret) || strings.Contains(all, refresh) {
+		t.Fatalf("a secret printed: %s", all)
+	}
+
+	var leaked atomic.Int32
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { leaked.Add(1) }))
+	defer other.Close()
+	redirect := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, other.URL+r.URL.Path, http.StatusTemporaryRedirect)
+	}))
+	defer redirect.Close()
+	a, _ = shopify.NewApp("id", shopify.NewSecret(secret), shopify.WithAppBaseURL(redirect.URL))
+	if _, err := a.Refresh(context.Background(), "a.myshopify.com", shopify.NewSecret(refresh)); err == nil {
+		t.Fatal("redirect followed to a token")
+	}
+	if leaked.Load() != 0 {
+		t.Fatal("the redirect was followed")
 	}
 }

@@ -77,8 +77,10 @@ func (s *MemoryTokenStore) Delete(_ context.Context, shop string) error {
 // store, for [New]. An expiring token within the refresh margin of its
 // expiry ([WithRefreshBefore]) is refreshed with [App.Refresh] and the new
 // token saved before it is returned; concurrent calls on one source
-// refresh once. An expired token without a refresh token gives an error
-// matching ErrTokenExpired.
+// refresh once. When the refresh fails, a newer token another process
+// stored meanwhile is used, else the old one while it is still valid. An
+// expired token that cannot be refreshed gives an error matching
+// ErrTokenExpired, or the refresh's error.
 func (a *App) TokenSource(store TokenStore, shop string) TokenSource {
 	return &storeSource{app: a, store: store, shop: strings.ToLower(shop)}
 }
@@ -113,6 +115,11 @@ func (s *storeSource) Token(ctx context.Context) (Secret, error) {
 	}
 	nt, err := s.app.Refresh(ctx, s.shop, t.RefreshToken)
 	if err != nil {
+		// Another process may have refreshed first and spent the refresh
+		// token: take what it stored.
+		if cur, lerr := s.store.Load(ctx, s.shop); lerr == nil && cur.RefreshToken.Reveal() != t.RefreshToken.Reveal() && now.Before(cur.ExpiresAt) {
+			return cur.Token, nil
+		}
 		if now.Before(t.ExpiresAt) {
 			// Still good: use it and try again on the next call.
 			return t.Token, nil

@@ -188,7 +188,10 @@ func oauthError(w http.ResponseWriter, status int, code, desc string) {
 // (code), token exchange (grant_type token-exchange with a session token)
 // and refresh (grant_type refresh_token). Every token it hands out is the
 // one the fake's Admin API accepts ([WithToken]); expiry is reported, not
-// enforced.
+// enforced. An online token reports a 24-hour expires_in (the fake's
+// choice) and the session token's numeric sub as associated_user.id.
+// Refusals are 400 or 401 with an OAuth error body (error,
+// error_description), the fake's choice of shape.
 func (s *Server) serveOAuth(w http.ResponseWriter, r *http.Request, body []byte) {
 	if r.Method != http.MethodPost {
 		fake.WriteJSON(w, http.StatusMethodNotAllowed, errorBody(http.StatusMethodNotAllowed))
@@ -220,7 +223,7 @@ func (s *Server) serveOAuth(w http.ResponseWriter, r *http.Request, body []byte)
 		return
 	}
 	expiring := str("expiring") == "1"
-	online := false
+	online, userID := false, int64(0)
 	switch gt := str("grant_type"); gt {
 	case "":
 		if !s.oauth.take(&s.oauth.codes, str("code")) {
@@ -232,7 +235,8 @@ func (s *Server) serveOAuth(w http.ResponseWriter, r *http.Request, body []byte)
 			oauthError(w, http.StatusBadRequest, "invalid_request", "subject_token_type must be an id_token")
 			return
 		}
-		if _, err := s.App().VerifySessionToken(shopify.NewSecret(str("subject_token"))); err != nil {
+		st, err := s.App().VerifySessionToken(shopify.NewSecret(str("subject_token")))
+		if err != nil {
 			oauthError(w, http.StatusBadRequest, "invalid_subject_token", "the session token is invalid or expired")
 			return
 		}
@@ -240,6 +244,7 @@ func (s *Server) serveOAuth(w http.ResponseWriter, r *http.Request, body []byte)
 		case "urn:shopify:params:oauth:token-type:offline-access-token":
 		case "urn:shopify:params:oauth:token-type:online-access-token":
 			online = true
+			userID, _ = strconv.ParseInt(st.UserID, 10, 64)
 		default:
 			oauthError(w, http.StatusBadRequest, "invalid_request", "unknown requested_token_type")
 			return
@@ -259,7 +264,7 @@ func (s *Server) serveOAuth(w http.ResponseWriter, r *http.Request, body []byte)
 	case online:
 		resp["expires_in"] = int64(24 * time.Hour / time.Second)
 		resp["associated_user_scope"] = resp["scope"]
-		resp["associated_user"] = map[string]any{"id": 1}
+		resp["associated_user"] = map[string]any{"id": userID}
 	case expiring:
 		resp["expires_in"] = int64(ExpiringTokenTTL / time.Second)
 		resp["refresh_token"] = s.oauth.issue(&s.oauth.refresh)
