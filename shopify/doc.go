@@ -71,6 +71,20 @@
 // read_all_orders without an error, so a program that needs every order
 // should require [ScopeReadAllOrders] before it starts.
 //
+// # OAuth and session tokens
+//
+// An [App] holds a public app's client id and secret ([NewApp]). Install:
+// [App.AuthorizeURL] with a [NewState] nonce, [App.VerifyCallback] on the
+// redirect (hmac, shop domain, state, timestamp; a [*CallbackError] names the
+// failing check), then [App.ExchangeCode] for an offline token, expiring on
+// request. Embedded apps: [App.VerifySessionToken] checks an App Bridge
+// session token (HS256 only, exp/nbf with [DefaultSessionTokenLeeway], aud,
+// dest; a [*SessionTokenError] names the check), [App.ExchangeSessionToken]
+// trades it for an offline or online token, and [App.Refresh] renews an
+// expiring one. [App.TokenSource] serves a shop's token from a [TokenStore]
+// (the app's database; [MemoryTokenStore] by default), refreshing it
+// [DefaultRefreshBefore] its expiry. Credentials are [Secret]s throughout.
+//
 // # Tags in bulk
 //
 // [TagsService.Apply] applies many [tagging.Change]s with aliased

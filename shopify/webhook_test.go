@@ -332,7 +332,7 @@ func TestWebhookHandlerRejects(t *testing.T) {
 }
 
 func TestWebhookHandlerRotatedSecretAndMaxAge(t *testing.T) {
-	srv := shopifytest.NewServer(shopifytest.WithClientSecret("previous"), shopifytest.WithNow(time.Now().Add(-5*time.Hour)))
+	srv := shopifytest.NewServer(shopifytest.WithOAuthClient(shopifytest.DefaultClientID, "previous"), shopifytest.WithNow(time.Now().Add(-5*time.Hour)))
 	t.Cleanup(srv.Close)
 	rec := &recorder{}
 	h := &shopify.WebhookHandler{Secrets: []shopcrm.Secret{shopcrm.NewSecret("current"), shopcrm.NewSecret("previous")}, Handle: rec.handle}

@@ -65,6 +65,7 @@ type Server struct {
 	docs      []string
 	ops       map[string]int
 	cost      int
+	oauth     oauthState
 }
 
 type config struct {
@@ -74,7 +75,7 @@ type config struct {
 	version   string
 	pageLimit int
 	scopes    []string
-	secret    string // client secret signing webhooks; DefaultClientSecret when empty
+	oauth     oauthConfig
 }
 
 // Option configures a Server.
@@ -337,6 +338,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("X-Request-Id", "fake-"+strconv.Itoa(n))
+	if r.URL.Path == shopify.AccessTokenPath {
+		s.serveOAuth(w, r, body)
+		return
+	}
 
 	version, ok := strings.CutPrefix(r.URL.Path, "/admin/api/")
 	version, ok2 := strings.CutSuffix(version, "/graphql.json")

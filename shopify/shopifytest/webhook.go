@@ -15,21 +15,12 @@ import (
 	"github.com/shopcrm/shopcrm/shopify"
 )
 
-// DefaultClientSecret is the app client secret the server signs webhooks
-// with unless WithClientSecret says otherwise.
-const DefaultClientSecret = "shpss_fake_0123456789abcdef"
-
-// WithClientSecret sets the app's client secret, which signs the webhooks
-// the server sends.
-func WithClientSecret(secret string) Option { return func(c *config) { c.secret = secret } }
-
-// ClientSecret returns the client secret webhooks are signed with, to give
-// shopify.WebhookHandler or shopify.VerifyWebhook.
+// ClientSecret returns the app's client secret ([WithOAuthClient]), which
+// signs the webhooks the server sends: give it to shopify.WebhookHandler or
+// shopify.VerifyWebhook.
 func (s *Server) ClientSecret() shopcrm.Secret {
-	if s.cfg.secret == "" {
-		return shopcrm.NewSecret(DefaultClientSecret)
-	}
-	return shopcrm.NewSecret(s.cfg.secret)
+	_, secret := s.oauthApp()
+	return shopcrm.NewSecret(secret)
 }
 
 // WebhookTimeout is how long SendWebhook waits for an answer: Shopify's 1

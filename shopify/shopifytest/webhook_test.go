@@ -36,7 +36,7 @@ func TestSendWebhookSignsLikeShopify(t *testing.T) {
 		secret string
 	}{
 		{"default secret", nil, shopifytest.DefaultClientSecret},
-		{"WithClientSecret", []shopifytest.Option{shopifytest.WithClientSecret("shpss_other")}, "shpss_other"},
+		{"WithOAuthClient", []shopifytest.Option{shopifytest.WithOAuthClient("id", "shpss_other")}, "shpss_other"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := shopifytest.NewServer(append(tt.opts, shopifytest.WithNow(now))...)
