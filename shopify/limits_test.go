@@ -82,8 +82,9 @@ func TestApplySmallBucket(t *testing.T) {
 			t.Logf("%d requests, %d throttled", st.Requests, st.Throttled)
 			// Only chunks cut before the first answer (InFlight+1 at most,
 			// each split once or twice) may meet the small bucket; with
-			// the bucket given, none does.
-			if limit := map[bool]int{true: 0, false: 3 * 17}[opts == nil]; st.Throttled > limit {
+			// the bucket given, none does, but for a request or two that a
+			// loaded machine delays past the next one (they are retried).
+			if limit := map[bool]int{true: 2, false: 3 * 17}[opts == nil]; st.Throttled > limit {
 				t.Errorf("%d THROTTLED answers, want at most %d", st.Throttled, limit)
 			}
 		})
