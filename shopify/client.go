@@ -72,6 +72,8 @@ type Client struct {
 	// Marketing manages external marketing activities and sends their
 	// daily engagement.
 	Marketing *MarketingService
+	// Webhooks manages the shop's webhook subscriptions.
+	Webhooks *WebhooksService
 
 	shop        string
 	endpoint    string
@@ -219,6 +221,7 @@ func New(shopDomain string, token TokenSource, opts ...Option) (*Client, error) 
 	c.Tags = &TagsService{c}
 	c.Segments = &SegmentsService{c}
 	c.Marketing = &MarketingService{c}
+	c.Webhooks = &WebhooksService{c}
 	return c, nil
 }
 

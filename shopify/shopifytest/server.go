@@ -30,7 +30,7 @@ import (
 var schemaSDL string
 
 // SchemaSDL returns the SDL of the schema subset the fake serves.
-func SchemaSDL() string { return schemaSDL + "\n" + marketingSDL }
+func SchemaSDL() string { return schemaSDL + "\n" + marketingSDL + "\n" + webhookSubsSDL }
 
 var loadSchema = sync.OnceValues(func() (*ast.Schema, error) {
 	s, err := gqlparser.LoadSchema(&ast.Source{Name: "schema.graphql", Input: SchemaSDL()})
@@ -61,6 +61,7 @@ type Server struct {
 	totals    map[int64]*orderTotals // per customer id
 	segments  map[int64]*segment
 	mkt       marketingState
+	whsubs    map[int64]*WebhookSubscription
 	nextID    int64
 	docs      []string
 	ops       map[string]int
@@ -511,6 +512,7 @@ func (s *Server) execute(op *ast.OperationDefinition, vars map[string]any, ops [
 	} else {
 		root = s.queryRoot()
 	}
+	root = s.withWebhookSubs(op.Operation, root, now)
 	for _, sel := range op.SelectionSet {
 		if f, ok := sel.(*ast.Field); ok {
 			s.ops[f.Name]++
