@@ -36,6 +36,11 @@
 //     ad's a campaign or ad group, an activity with children cannot be
 //     deleted; every marketingEngagementCreate adds an engagement, also for
 //     a day already there, so a test can count duplicates;
+//   - holds webhook subscriptions with HTTP endpoints
+//     ([Server.WebhookSubscriptions]) for webhookSubscriptionCreate,
+//     webhookSubscriptions and webhookSubscriptionDelete: a second
+//     subscription of the same topic and callback URL is refused with
+//     [MsgWebhookSubTaken], as Shopify refuses it;
 //   - stops pagination where Shopify does: a connection pages through its
 //     first 25,000 objects ([DefaultPaginationLimit]; [WithPaginationLimit]
 //     lowers it for tests), the page holding the last of them says there
