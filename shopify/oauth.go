@@ -359,9 +359,7 @@ func verifyQueryHMAC(query url.Values, secret Secret) error {
 	if err != nil || len(got) != sha256.Size {
 		return &CallbackError{Check: CheckHMAC, Reason: "hmac is not 64 hex digits"}
 	}
-	m := hmac.New(sha256.New, []byte(secret.Reveal()))
-	m.Write([]byte(msg))
-	if !hmac.Equal(m.Sum(nil), got) {
+	if !hmac.Equal(hmacSHA256([]byte(msg), secret), got) {
 		return &CallbackError{Check: CheckHMAC, Reason: "signature does not match"}
 	}
 	return nil

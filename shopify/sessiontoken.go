@@ -3,7 +3,6 @@ package shopify
 import (
 	"bytes"
 	"crypto/hmac"
-	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -118,9 +117,7 @@ func verifySessionToken(tok string, secret Secret, clientID string, now time.Tim
 	if err != nil {
 		return bad(CheckFormat, "signature is not base64url")
 	}
-	m := hmac.New(sha256.New, []byte(secret.Reveal()))
-	m.Write([]byte(parts[0] + "." + parts[1]))
-	if !hmac.Equal(m.Sum(nil), sig) {
+	if !hmac.Equal(hmacSHA256([]byte(parts[0]+"."+parts[1]), secret), sig) {
 		return bad(CheckSignature, "signature does not match")
 	}
 	var c jwtClaims

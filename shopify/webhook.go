@@ -69,6 +69,8 @@ func SignWebhook(body []byte, secret Secret) string {
 	return base64.StdEncoding.EncodeToString(hmacSHA256(body, secret))
 }
 
+// hmacSHA256 is the one MAC every Shopify signature uses: webhooks, app
+// proxy requests, OAuth callbacks and session tokens.
 func hmacSHA256(msg []byte, secret Secret) []byte {
 	m := hmac.New(sha256.New, []byte(secret.Reveal()))
 	m.Write(msg)

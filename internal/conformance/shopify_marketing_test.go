@@ -5,12 +5,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/shopcrm/shopcrm"
 	"github.com/shopcrm/shopcrm/attribution"
 	"github.com/shopcrm/shopcrm/calendar"
 	"github.com/shopcrm/shopcrm/money"
 	shopifyapi "github.com/shopcrm/shopcrm/shopify"
-	"github.com/shopcrm/shopcrm/shopify/shopifytest"
 )
 
 // TestShopifyMarketingDocuments runs every marketing operation of the
@@ -18,9 +16,7 @@ import (
 // received against the real 2025-01 Admin schema.
 func TestShopifyMarketingDocuments(t *testing.T) {
 	schema := ShopifySchema(t)
-	srv := shopifytest.NewServer(shopifytest.WithRateLimit(shopcrm.RateLimit{PerSecond: 50000, Burst: 1000}))
-	defer srv.Close()
-	c := srv.Client()
+	srv, c := shopifyFake(t)
 	ctx := context.Background()
 	must := func(err error) {
 		t.Helper()

@@ -18,14 +18,21 @@ import (
 	"github.com/shopcrm/shopcrm/tagging"
 )
 
+// shopifyFake starts the Shopify fake with a restore rate that keeps the
+// suite quick, and a client pointed at it.
+func shopifyFake(t *testing.T) (*shopifytest.Server, *shopifyapi.Client) {
+	t.Helper()
+	srv := shopifytest.NewServer(shopifytest.WithRateLimit(shopcrm.RateLimit{PerSecond: 50000, Burst: 1000}))
+	t.Cleanup(srv.Close)
+	return srv, srv.Client()
+}
+
 // TestShopifyDocuments runs every operation of the Shopify client against the
 // fake and validates each document the fake received against the real
 // 2025-01 Admin schema.
 func TestShopifyDocuments(t *testing.T) {
 	schema := ShopifySchema(t)
-	srv := shopifytest.NewServer(shopifytest.WithRateLimit(shopcrm.RateLimit{PerSecond: 50000, Burst: 1000}))
-	defer srv.Close()
-	c := srv.Client()
+	srv, c := shopifyFake(t)
 	ctx := context.Background()
 
 	cust := shopifyapi.CustomerGID(srv.AddCustomer(shopifytest.Customer{FirstName: "A", Email: "a@example.com", Phone: "+15555550100", Tags: []string{"line"}}))

@@ -4,9 +4,7 @@ import (
 	"context"
 	"testing"
 
-	"github.com/shopcrm/shopcrm"
 	shopifyapi "github.com/shopcrm/shopcrm/shopify"
-	"github.com/shopcrm/shopcrm/shopify/shopifytest"
 )
 
 // TestShopifyWebhookSubscriptionDocuments runs the webhook subscription
@@ -15,9 +13,7 @@ import (
 // checks that every topic the client maps is a WebhookSubscriptionTopic.
 func TestShopifyWebhookSubscriptionDocuments(t *testing.T) {
 	schema := ShopifySchema(t)
-	srv := shopifytest.NewServer(shopifytest.WithRateLimit(shopcrm.RateLimit{PerSecond: 50000, Burst: 1000}))
-	defer srv.Close()
-	c := srv.Client()
+	srv, c := shopifyFake(t)
 	ctx := context.Background()
 	w, _, err := c.Webhooks.Create(ctx, shopifyapi.WebhookSubscriptionInput{Topic: shopifyapi.TopicOrdersCreate, CallbackURL: "https://hooks.example.com/o",
 		Format: shopifyapi.WebhookFormatJSON, IncludeFields: []string{"id"}, MetafieldNamespaces: []string{"crm"}, Filter: "total_price:>100"})
