@@ -109,6 +109,7 @@ type appConfig struct {
 	leeway         time.Duration
 	refreshBefore  time.Duration
 	now            func() time.Time
+	previous       Secret
 }
 
 // AppOption configures an App. A nil AppOption is skipped.
@@ -189,6 +190,21 @@ func WithRefreshBefore(d time.Duration) AppOption {
 	}
 }
 
+// WithPreviousClientSecret also accepts install callbacks and session
+// tokens signed with the secret being rotated out. Shopify signs with the
+// old secret until the rotation is finished, so an app verifying with the
+// new one alone would refuse real requests meanwhile. Token requests always
+// use the current secret.
+func WithPreviousClientSecret(previous Secret) AppOption {
+	return func(c *appConfig) error {
+		if previous.IsZero() {
+			return &InputError{Field: "WithPreviousClientSecret", Reason: "must not be empty"}
+		}
+		c.previous = previous
+		return nil
+	}
+}
+
 // NewApp returns an App for the client id (API key) and client secret
 // shown in the Partner Dashboard.
 func NewApp(clientID string, clientSecret Secret, opts ...AppOption) (*App, error) {
@@ -214,7 +230,17 @@ func NewApp(clientID string, clientSecret Secret, opts ...AppOption) (*App, erro
 	tc.RequestIDHeader = "X-Request-Id"
 	a := &App{clientID: clientID, secret: clientSecret, cfg: cfg, tr: transport.New(tc)}
 	a.tr.Redactor().AddSecret(clientSecret)
+	a.tr.Redactor().AddSecret(cfg.previous)
 	return a, nil
+}
+
+// verifySecrets are the secrets a signature from Shopify may be made with:
+// the current one and, during a rotation, the previous one.
+func (a *App) verifySecrets() []Secret {
+	if a.cfg.previous.IsZero() {
+		return []Secret{a.secret}
+	}
+	return []Secret{a.secret, a.cfg.previous}
 }
 
 // ClientID returns the app's client id.
@@ -327,7 +353,7 @@ func (a *App) VerifyCallback(query url.Values, wantState string) (*Callback, err
 			return nil, &CallbackError{Check: CheckParams, Reason: "missing " + k}
 		}
 	}
-	if err := verifyQueryHMAC(query, a.secret); err != nil {
+	if err := verifyQueryHMAC(query, a.verifySecrets()); err != nil {
 		return nil, err
 	}
 	shop, err := checkInstallShop("shop", query.Get("shop"))
@@ -350,7 +376,7 @@ func (a *App) VerifyCallback(query url.Values, wantState string) (*Callback, err
 
 // verifyQueryHMAC checks the hmac parameter of query against the message
 // built by callbackMessage.
-func verifyQueryHMAC(query url.Values, secret Secret) error {
+func verifyQueryHMAC(query url.Values, secrets []Secret) error {
 	msg, err := callbackMessage(query)
 	if err != nil {
 		return err
@@ -359,7 +385,7 @@ func verifyQueryHMAC(query url.Values, secret Secret) error {
 	if err != nil || len(got) != sha256.Size {
 		return &CallbackError{Check: CheckHMAC, Reason: "hmac is not 64 hex digits"}
 	}
-	if !hmac.Equal(hmacSHA256([]byte(msg), secret), got) {
+	if matchHMAC(got, []byte(msg), secrets) != nil {
 		return &CallbackError{Check: CheckHMAC, Reason: "signature does not match"}
 	}
 	return nil

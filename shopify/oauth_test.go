@@ -592,3 +592,55 @@ func TestTokenEndpointHostile(t *testing.T) {
 		t.Fatal("the redirect was followed")
 	}
 }
+
+// TestClientSecretRotation: during a rotation Shopify may still sign with
+// the old secret; an App given it as the previous secret accepts both,
+// and nothing else.
+func TestClientSecretRotation(t *testing.T) {
+	const fresh = "fresh-secret"
+	now := time.Unix(kaNow, 0)
+	rotating := func(t *testing.T) *shopify.App {
+		t.Helper()
+		a, err := shopify.NewApp(kaClientID, shopify.NewSecret(fresh),
+			shopify.WithAppClock(func() time.Time { return now }),
+			shopify.WithPreviousClientSecret(shopify.NewSecret(kaSecret)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a
+	}
+	signed := func(secret string) url.Values {
+		q := kaQuery()
+		q.Del("hmac")
+		msg := "code=0907a61c0c8d55e99db179b68161bc00&host=c29tZS1zaG9wLm15c2hvcGlmeS5jb20vYWRtaW4&shop=some-shop.myshopify.com&state=0.6784241404160823&timestamp=1337178173"
+		q.Set("hmac", hexHMAC(secret, msg))
+		return q
+	}
+	for _, secret := range []string{fresh, kaSecret} {
+		if _, err := rotating(t).VerifyCallback(signed(secret), "0.6784241404160823"); err != nil {
+			t.Errorf("callback signed with %q: %v", secret, err)
+		}
+		if _, err := rotating(t).VerifySessionToken(shopify.NewSecret(jwt(hs256, payload, secret))); err != nil {
+			t.Errorf("session token signed with %q: %v", secret, err)
+		}
+	}
+	var ce *shopify.CallbackError
+	if _, err := rotating(t).VerifyCallback(signed("third-secret"), "0.6784241404160823"); !errors.As(err, &ce) || ce.Check != shopify.CheckHMAC {
+		t.Errorf("callback signed with an unknown secret: %v", err)
+	}
+	var se *shopify.SessionTokenError
+	if _, err := rotating(t).VerifySessionToken(shopify.NewSecret(jwt(hs256, payload, "third-secret"))); !errors.As(err, &se) || se.Check != shopify.CheckSignature {
+		t.Errorf("session token signed with an unknown secret: %v", err)
+	}
+	// Without the option the old secret is refused.
+	a, err := shopify.NewApp(kaClientID, shopify.NewSecret(fresh), shopify.WithAppClock(func() time.Time { return now }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.VerifyCallback(signed(kaSecret), "0.6784241404160823"); !errors.As(err, &ce) {
+		t.Errorf("old secret accepted without the option: %v", err)
+	}
+	if _, err := shopify.NewApp(kaClientID, shopify.NewSecret(fresh), shopify.WithPreviousClientSecret(shopify.Secret{})); err == nil {
+		t.Error("empty previous secret accepted")
+	}
+}

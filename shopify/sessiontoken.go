@@ -89,10 +89,10 @@ type jwtClaims struct {
 // to the client id and dest https://name.myshopify.com. The first failing
 // check comes back as a *SessionTokenError.
 func (a *App) VerifySessionToken(token Secret) (*SessionToken, error) {
-	return verifySessionToken(token.Reveal(), a.secret, a.clientID, a.cfg.now(), a.cfg.leeway)
+	return verifySessionToken(token.Reveal(), a.verifySecrets(), a.clientID, a.cfg.now(), a.cfg.leeway)
 }
 
-func verifySessionToken(tok string, secret Secret, clientID string, now time.Time, leeway time.Duration) (*SessionToken, error) {
+func verifySessionToken(tok string, secrets []Secret, clientID string, now time.Time, leeway time.Duration) (*SessionToken, error) {
 	bad := func(c SessionTokenCheck, reason string) (*SessionToken, error) {
 		return nil, &SessionTokenError{Check: c, Reason: reason}
 	}
@@ -117,7 +117,7 @@ func verifySessionToken(tok string, secret Secret, clientID string, now time.Tim
 	if err != nil {
 		return bad(CheckFormat, "signature is not base64url")
 	}
-	if !hmac.Equal(hmacSHA256([]byte(parts[0]+"."+parts[1]), secret), sig) {
+	if matchHMAC(sig, []byte(parts[0]+"."+parts[1]), secrets) != nil {
 		return bad(CheckSignature, "signature does not match")
 	}
 	var c jwtClaims
