@@ -644,3 +644,25 @@ func TestClientSecretRotation(t *testing.T) {
 		t.Error("empty previous secret accepted")
 	}
 }
+
+// TestTokenEndpointRefusesUnknownParams: the fake takes only the
+// documented parameters of each grant, so a client that invented one
+// would fail here.
+func TestTokenEndpointRefusesUnknownParams(t *testing.T) {
+	srv := shopifytest.NewServer()
+	defer srv.Close()
+	for _, body := range []string{
+		`{"client_id":"x","client_secret":"y","code":"z","scope":"read_orders"}`,
+		`{"client_id":"x","client_secret":"y","grant_type":"refresh_token","refresh_token":"r","expiring":1}`,
+	} {
+		resp, err := http.Post(srv.URL()+shopify.AccessTokenPath, "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(b), "invalid_request") {
+			t.Errorf("%s: %d %s", body, resp.StatusCode, b)
+		}
+	}
+}

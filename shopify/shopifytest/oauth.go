@@ -10,6 +10,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -179,6 +180,32 @@ func randomToken() string {
 	return hex.EncodeToString(b)
 }
 
+// tokenParams are the parameters each grant of the token endpoint takes,
+// as shopify.md documents them (expiring: the newer libraries' flag for
+// expiring offline tokens).
+var tokenParams = map[string][]string{
+	"": {"client_id", "client_secret", "code", "expiring"},
+	"urn:ietf:params:oauth:grant-type:token-exchange": {"client_id", "client_secret", "grant_type", "subject_token",
+		"subject_token_type", "requested_token_type", "expiring"},
+	"refresh_token": {"client_id", "client_secret", "grant_type", "refresh_token"},
+}
+
+// unknownTokenParam returns a parameter of p its grant does not take, so
+// that a client sending an invented one fails against the fake.
+func unknownTokenParam(p map[string]any) string {
+	gt, _ := p["grant_type"].(string)
+	allowed, ok := tokenParams[gt]
+	if !ok {
+		return "" // the grant_type check answers
+	}
+	for k := range p {
+		if !slices.Contains(allowed, k) {
+			return k
+		}
+	}
+	return ""
+}
+
 // oauthError is the fake's body for a refused token request.
 func oauthError(w http.ResponseWriter, status int, code, desc string) {
 	fake.WriteJSON(w, status, map[string]any{"error": code, "error_description": desc})
@@ -216,6 +243,10 @@ func (s *Server) serveOAuth(w http.ResponseWriter, r *http.Request, body []byte)
 			return strconv.FormatFloat(v, 'f', -1, 64)
 		}
 		return ""
+	}
+	if k := unknownTokenParam(p); k != "" {
+		oauthError(w, http.StatusBadRequest, "invalid_request", "parameter "+strconv.Quote(k)+" is not one this grant takes")
+		return
 	}
 	id, secret := s.oauthApp()
 	if str("client_id") != id || !hmac.Equal([]byte(str("client_secret")), []byte(secret)) {
