@@ -41,6 +41,15 @@
 //     webhookSubscriptions and webhookSubscriptionDelete: a second
 //     subscription of the same topic and callback URL is refused with
 //     [MsgWebhookSubTaken], as Shopify refuses it;
+//   - emits webhooks to those subscriptions when the API changes a
+//     customer: customer.tags_added and customer.tags_removed (the tags
+//     that really changed), customer.joined_segment and
+//     customer.left_segment (for the segments the fake evaluates), signed
+//     like Shopify's, delivered in order outside the request, a failed
+//     delivery retried [DefaultWebhookRetries] times on a compressed
+//     schedule with the same event id ([Server.EmittedWebhooks],
+//     [Server.WaitWebhooks], [WithWebhookClient]); a subscription with a
+//     filter gets a failed delivery, since filters are not evaluated;
 //   - stops pagination where Shopify does: a connection pages through its
 //     first 25,000 objects ([DefaultPaginationLimit]; [WithPaginationLimit]
 //     lowers it for tests), the page holding the last of them says there
@@ -84,6 +93,7 @@
 // those above; segment query language beyond the forms above; reading
 // marketing activities and engagements through the API; HTTP 429s
 // other than injected ones
-// (Shopify throttles GraphQL with THROTTLED); webhooks; bulk operations;
+// (Shopify throttles GraphQL with THROTTLED); webhooks for changes other
+// than the above, and for seeding calls; bulk operations;
 // REST.
 package shopifytest

@@ -302,7 +302,12 @@ func (s *Server) mutationRoot(now time.Time) *obj {
 			var target *[]string
 			var node func() *obj
 			if c := s.customerByGID(id); c != nil {
-				target, node = &c.Tags, func() *obj { c.UpdatedAt = now; return customerObj(c) }
+				old := *c
+				target, node = &c.Tags, func() *obj {
+					c.UpdatedAt = now
+					s.customerChanged(&old, c, now)
+					return customerObj(c)
+				}
 			} else if o := s.orderByGID(id); o != nil {
 				target, node = &o.Tags, func() *obj { return s.orderObj(o) }
 			} else {
@@ -358,6 +363,8 @@ func (s *Server) mutationRoot(now time.Time) *obj {
 			if t, err := time.Parse(time.RFC3339, str(cons["consentUpdatedAt"])); err == nil {
 				at = t.UTC()
 			}
+			old := *c
+			defer s.customerChanged(&old, c, now)
 			state, level, when := &c.SMSState, &c.SMSOptInLevel, &c.SMSConsentAt
 			if email {
 				state, level, when = &c.EmailState, &c.EmailOptInLevel, &c.EmailConsentAt

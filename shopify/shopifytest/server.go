@@ -67,6 +67,7 @@ type Server struct {
 	ops       map[string]int
 	cost      int
 	oauth     oauthState
+	hooks     *emitter
 }
 
 type config struct {
@@ -77,6 +78,10 @@ type config struct {
 	pageLimit int
 	scopes    []string
 	oauth     oauthConfig
+
+	hookClient  *http.Client
+	hookRetries *int
+	hookBackoff time.Duration
 }
 
 // Option configures a Server.
@@ -216,6 +221,7 @@ func NewServer(opts ...Option) *Server {
 	}
 	size := float64(cfg.limit.Burst)
 	s.bucket = bucket{max: size, rate: cfg.limit.PerSecond, avail: size, last: s.base.Now()}
+	s.hooks = newEmitter(cfg)
 	s.hs = httptest.NewServer(http.HandlerFunc(s.serve))
 	return s
 }
@@ -245,8 +251,12 @@ func errorBody(status int) any {
 // URL returns the base URL to give the client (shopify.WithBaseURL).
 func (s *Server) URL() string { return s.hs.URL }
 
-// Close shuts the server down.
-func (s *Server) Close() { s.hs.Close() }
+// Close shuts the server down; emitted webhooks not yet delivered are
+// dropped.
+func (s *Server) Close() {
+	s.hooks.close()
+	s.hs.Close()
+}
 
 // Client returns a real client pointed at the server, with the server's
 // token and bucket as its first guess.

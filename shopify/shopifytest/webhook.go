@@ -36,7 +36,8 @@ type WebhookDelivery struct {
 	TriggeredAt time.Time
 	Header      http.Header // every header sent, the signature included
 	Body        []byte
-	Status      int // the receiver's HTTP status
+	Status      int    // the receiver's HTTP status
+	Err         string // why an emitted delivery got no status
 }
 
 // SendWebhook POSTs a webhook for topic to url, as Shopify does: payload
@@ -45,6 +46,16 @@ type WebhookDelivery struct {
 // (Shop), API version, a new random webhook and event id and the server's
 // clock as triggered-at. A non-2xx answer is not an error: see Status.
 func (s *Server) SendWebhook(ctx context.Context, url, topic string, payload any) (*WebhookDelivery, error) {
+	d, err := s.newDelivery(url, topic, payload)
+	if err != nil {
+		return nil, err
+	}
+	return d, d.send(ctx)
+}
+
+// newDelivery builds a signed delivery of payload for topic to url, with
+// new webhook and event ids.
+func (s *Server) newDelivery(url, topic string, payload any) (*WebhookDelivery, error) {
 	var body []byte
 	switch p := payload.(type) {
 	case []byte:
@@ -73,7 +84,7 @@ func (s *Server) SendWebhook(ctx context.Context, url, topic string, payload any
 	d.Header.Set(shopify.HeaderWebhookID, d.WebhookID)
 	d.Header.Set(shopify.HeaderEventID, d.EventID)
 	d.Header.Set(shopify.HeaderTriggeredAt, d.TriggeredAt.Format(time.RFC3339Nano))
-	return d, d.send(ctx)
+	return d, nil
 }
 
 // Redeliver sends d again with the same body, signature and headers (the
@@ -85,6 +96,10 @@ func (s *Server) Redeliver(ctx context.Context, d *WebhookDelivery) (*WebhookDel
 }
 
 func (d *WebhookDelivery) send(ctx context.Context) error {
+	return d.sendWith(ctx, http.DefaultClient)
+}
+
+func (d *WebhookDelivery) sendWith(ctx context.Context, hc *http.Client) error {
 	ctx, cancel := context.WithTimeout(ctx, WebhookTimeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, d.URL, bytes.NewReader(d.Body))
@@ -92,7 +107,7 @@ func (d *WebhookDelivery) send(ctx context.Context) error {
 		return fmt.Errorf("shopifytest: webhook request: %w", err)
 	}
 	req.Header = d.Header.Clone()
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := hc.Do(req)
 	if err != nil {
 		return fmt.Errorf("shopifytest: webhook delivery: %w", err)
 	}
