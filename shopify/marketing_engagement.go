@@ -319,6 +319,12 @@ type EngagementResult struct {
 	Err error
 }
 
+// saveError is SendOptions.Save's error: nothing of its request was sent.
+type saveError struct{ err error }
+
+func (e *saveError) Error() string { return "shopify: saving the engagement record: " + e.err.Error() }
+func (e *saveError) Unwrap() error { return e.err }
+
 // SendOptions tunes [MarketingService.SendEngagements].
 type SendOptions struct {
 	// Progress, when set, is called after each request with the counts so
@@ -326,6 +332,13 @@ type SendOptions struct {
 	Progress func(shopcrm.Progress)
 	// MaxInFlight bounds concurrent requests; 0 means the client's.
 	MaxInFlight int
+	// Save, when set, persists the record before every request leaves,
+	// with that request's days marked unknown, one call at a time. A
+	// process killed mid-send then finds those days unknown, never
+	// forgotten, so a rerun cannot send one twice. An error from Save
+	// stops the send: that request's days are Failed and not sent, and
+	// no request starts after it.
+	Save func(*EngagementRecord) error
 	// MaxPerRequest bounds engagements per document; 0 means 25. A lost
 	// answer leaves all of a document's engagements unknown, so a smaller
 	// number narrows what has to be resolved after a network failure.
@@ -402,7 +415,25 @@ func (s *MarketingService) SendEngagements(ctx context.Context, rec *EngagementR
 	if inFlight <= 0 {
 		inFlight = s.c.maxInFlight
 	}
+	var saveMu sync.Mutex
+	save := func() error {
+		if opts.Save == nil {
+			return nil
+		}
+		saveMu.Lock()
+		defer saveMu.Unlock()
+		if err := opts.Save(rec); err != nil {
+			return &saveError{err}
+		}
+		return nil
+	}
 	w := bulk.Writer[int]{
+		Classify: func(err error) bulk.Class {
+			if errors.As(err, new(*saveError)) {
+				return bulk.Class{Outcome: shopcrm.Failed, Terminal: true}
+			}
+			return bulk.DefaultClassify(err)
+		},
 		Max:      bulk.Limits{Items: per, Weight: MaxQueryCost},
 		Limit:    func() bulk.Limits { return bulk.Limits{Weight: max(s.c.gate.Burst()*4/5, mutationCost)} },
 		Weight:   func(int) int { return mutationCost },
@@ -412,6 +443,9 @@ func (s *MarketingService) SendEngagements(ctx context.Context, rec *EngagementR
 			for j, i := range c.Items {
 				batch[j] = engs[i]
 				rec.set(dayKey{TargetOf(engs[i]), engs[i].OccurredOn}, DayUnknown)
+			}
+			if err := save(); err != nil {
+				return err // Failed and terminal: see Classify
 			}
 			errs, _, whole := s.sendEngagements(ctx, batch)
 			if whole != nil {

@@ -444,3 +444,57 @@ func TestEngagementsUnknownDayResolvedByChannelDelete(t *testing.T) {
 		t.Errorf("fake holds %d after delete and resend, want 1", n)
 	}
 }
+
+// TestEngagementsSaveBeforeSending: the record is saved with a request's
+// days unknown before the request leaves, so a process killed mid-send
+// never forgets a day it may have sent; a failing save sends nothing.
+func TestEngagementsSaveBeforeSending(t *testing.T) {
+	srv, c := setup(t)
+	ctx := context.Background()
+	tree(t, c)
+	engs := engagements(t, 2)
+	rec := &shopify.EngagementRecord{}
+	var saves int
+	opts := &shopify.SendOptions{MaxPerRequest: 2, Save: func(r *shopify.EngagementRecord) error {
+		saves++
+		if len(r.Unknown()) == 0 {
+			t.Error("saved before a request with no day marked unknown")
+		}
+		// What a killed process would leave: the fake has not yet
+		// counted these days.
+		if got := len(srv.MarketingEngagements()); got != 2*(saves-1) {
+			t.Errorf("save %d sees %d engagements in the fake, want %d", saves, got, 2*(saves-1))
+		}
+		return nil
+	}}
+	opts.MaxInFlight = 1
+	if _, err := c.Marketing.SendEngagements(ctx, rec, engs, opts); err != nil {
+		t.Fatal(err)
+	}
+	if want := (len(engs) + 1) / 2; saves != want {
+		t.Errorf("%d saves, want one per request (%d)", saves, want)
+	}
+	if u := rec.Unknown(); len(u) != 0 {
+		t.Errorf("days left unknown after a clean send: %v", u)
+	}
+
+	srv2, c2 := setup(t)
+	tree(t, c2)
+	boom := errors.New("disk full")
+	rec2 := &shopify.EngagementRecord{}
+	res, err := c2.Marketing.SendEngagements(ctx, rec2, engs, &shopify.SendOptions{Save: func(*shopify.EngagementRecord) error { return boom }})
+	if !errors.Is(err, boom) {
+		t.Fatalf("err = %v, want the save error", err)
+	}
+	for _, r := range res {
+		if r.Outcome != shopcrm.Failed {
+			t.Errorf("result %+v, want Failed", r)
+		}
+	}
+	if n := len(srv2.MarketingEngagements()); n != 0 {
+		t.Errorf("%d engagements sent despite the failed save", n)
+	}
+	if u := rec2.Unknown(); len(u) != 0 {
+		t.Errorf("days left unknown after a failed save: %v", u)
+	}
+}
