@@ -121,9 +121,9 @@ func (c *Client) do(ctx context.Context, cl *call, out any) (*Response, error) {
 	if err != nil {
 		return nil, &InputError{Field: "variables", Reason: "cannot be encoded as JSON", Err: err}
 	}
-	cost := cl.cost
-	if cost <= 0 {
-		cost = c.costs.get(cl.query)
+	estimate := cl.cost
+	if estimate <= 0 {
+		estimate = c.costs.get(cl.query)
 	}
 	h := http.Header{}
 	h.Set("Content-Type", "application/json")
@@ -146,6 +146,14 @@ func (c *Client) do(ctx context.Context, cl *call, out any) (*Response, error) {
 			e.fill(c.tr.Redactor())
 			throttled = throttled || e.Code == "THROTTLED"
 		}
+		// Shopify charges the requested cost up front and gives back
+		// what the call did not use; so does the gate, or a query whose
+		// pages cost far less than their estimate would be paced by the
+		// estimate. Reconcile in observe still keeps the gate no fuller
+		// than the server says.
+		if !throttled && cost.ActualQueryCost >= 0 && cost.ActualQueryCost < estimate {
+			c.gate.Refund(min(estimate, c.gate.Burst()) - cost.ActualQueryCost)
+		}
 		c.observe(cost.ThrottleStatus, throttled)
 		if throttled {
 			te := c.throttled(cost, env.Errors, resp)
@@ -162,7 +170,7 @@ func (c *Client) do(ctx context.Context, cl *call, out any) (*Response, error) {
 		Header: h,
 		Body:   body,
 		Retry:  cl.retry,
-		Cost:   cost,
+		Cost:   estimate,
 		Handle: handle,
 	})
 	if err != nil {

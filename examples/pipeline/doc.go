@@ -1,0 +1,24 @@
+// Package pipeline is the day a Shopify marketing integration runs, as
+// step functions a program, a test or a workflow engine calls:
+//
+//   - [Lifecycle] (W1): the day's subscription events become customer and
+//     order tags;
+//   - [Segments] (W2): customers and orders are read, segments computed,
+//     the segment tags mirrored (joiners get the tag, leavers lose it) and
+//     a Shopify customer segment kept on each tag;
+//   - [SendLINE] (W3): one segment's LINE-linked members get a message;
+//   - [Marketing] (W4, W7): the day's orders are attributed to channels,
+//     the rollup reported, and the app's daily engagements sent back to
+//     Shopify.
+//
+// Every step is safe to run again for the same day: what it writes is
+// either idempotent by nature (tag edits, upserts by remote id) or
+// recorded in the [State] before it is sent, under keys made of the shop,
+// the day, the step and the item, never of anything random. A rerun after
+// a crash or a cancel therefore finishes the day without sending anything
+// twice, and a rerun of a finished day writes nothing.
+//
+// Steps take an [Env]: the shop's [Config], its [Clients] (a nil client
+// skips its step) and its [State]. With Config.Apply false the steps plan
+// and report without writing.
+package pipeline

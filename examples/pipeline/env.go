@@ -1,0 +1,162 @@
+package pipeline
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/shopcrm/shopcrm"
+	"github.com/shopcrm/shopcrm/attribution"
+	"github.com/shopcrm/shopcrm/calendar"
+	"github.com/shopcrm/shopcrm/line"
+	"github.com/shopcrm/shopcrm/segment"
+	"github.com/shopcrm/shopcrm/shopify"
+	"github.com/shopcrm/shopcrm/tagging"
+)
+
+// Clients are the platform clients of one shop. A nil client skips the
+// steps, or the parts of steps, that need it.
+type Clients struct {
+	Shopify *shopify.Client
+	LINE    *line.Client
+}
+
+// Config is what one shop's day is about.
+type Config struct {
+	// Shop is the shop's myshopify domain; it is part of every
+	// idempotency key, so that shops sharing a LINE channel or a state
+	// directory never collide.
+	Shop string
+	// Day is the day being run, in Location.
+	Day      calendar.Date
+	Location *time.Location // nil: UTC
+	// Schema is the subscription tag grammar; nil: tagging.Default().
+	Schema *tagging.Schema
+	// Segments are mirrored to tags by [Segments].
+	Segments []segment.Definition
+	// LINEMessage, when set, is the message [SendLINE] sends.
+	LINEMessage *LINESend
+	// Marketing, when set, is what [Marketing] attributes and sends back.
+	Marketing *MarketingInput
+	// Apply writes; false plans and reports only (a dry run).
+	Apply bool
+	// Progress, when set, hears about long steps as they go.
+	Progress func(step string, p shopcrm.Progress)
+}
+
+// LINESend is the day's LINE message to one segment's members.
+type LINESend struct {
+	Segment  string // a Config.Segments name
+	Messages []line.Message
+	// UserID maps a Shopify customer GID to the customer's LINE user id;
+	// customers without one are skipped. The link is the caller's: LINE
+	// Login, an account-link webhook, or the app that sets the tag "line".
+	UserID func(customer string) (string, bool)
+}
+
+// MarketingInput is the day's marketing data from outside Shopify.
+type MarketingInput struct {
+	// ChannelHandle is the app's marketing channel in Shopify, under which
+	// channel-level engagements are sent.
+	ChannelHandle string
+	// Channels are the attribution channels that are the app's own: their
+	// engagements are sent to Shopify; others are only reported.
+	Channels []string
+	// Activities are upserted (by remote id) before engagements are sent.
+	Activities []shopify.Activity
+	Spend      []attribution.Spend
+	Messages   []attribution.Messages
+	Model      attribution.Model // zero: last non-direct click
+	// Lookback is how far before the day orders are read to attribute the
+	// day's conversions to earlier visits; zero: 30 days.
+	Lookback time.Duration
+}
+
+// Env is everything a step needs.
+type Env struct {
+	Config
+	Clients
+	State *State
+}
+
+// check validates the parts of e every step relies on.
+func (e *Env) check() error {
+	switch {
+	case e.Shop == "":
+		return &shopcrm.InputError{Field: "Config.Shop", Reason: "must not be empty"}
+	case e.Day.IsZero():
+		return &shopcrm.InputError{Field: "Config.Day", Reason: "must be set"}
+	case e.State == nil:
+		return &shopcrm.InputError{Field: "Env.State", Reason: "must be set (NewState)"}
+	}
+	return nil
+}
+
+func (e *Env) loc() *time.Location {
+	if e.Location == nil {
+		return time.UTC
+	}
+	return e.Location
+}
+
+func (e *Env) schema() *tagging.Schema {
+	if e.Schema == nil {
+		return tagging.Default()
+	}
+	return e.Schema
+}
+
+// dayStart is the first instant of the day in the shop's zone.
+func (e *Env) dayStart() time.Time { return e.Day.Start(e.loc()) }
+
+// dayEnd is the last instant of the day: the evaluation time of the day.
+func (e *Env) dayEnd() time.Time { return e.Day.AddDays(1).Start(e.loc()).Add(-time.Nanosecond) }
+
+func (e *Env) progress(step string, p shopcrm.Progress) {
+	if e.Progress != nil {
+		e.Progress(step, p)
+	}
+}
+
+// StepReport is what a step did.
+type StepReport struct {
+	Step    string
+	Skipped string // why the step did not run; empty when it ran
+	DryRun  bool
+	Elapsed time.Duration
+	// Counts are the step's figures by name, in Order.
+	Counts map[string]int
+	Order  []string
+	// Notes are lines worth reading: failures, unknown outcomes.
+	Notes []string
+}
+
+func newStep(name string, dry bool) *StepReport {
+	return &StepReport{Step: name, DryRun: dry, Counts: map[string]int{}}
+}
+
+// add adds n to the count called name.
+func (r *StepReport) add(name string, n int) {
+	if _, ok := r.Counts[name]; !ok {
+		r.Order = append(r.Order, name)
+	}
+	r.Counts[name] += n
+}
+
+func (r *StepReport) notef(format string, args ...any) {
+	r.Notes = append(r.Notes, fmt.Sprintf(format, args...))
+}
+
+// String is one line: the step, its counts and time.
+func (r *StepReport) String() string {
+	if r.Skipped != "" {
+		return r.Step + ": skipped (" + r.Skipped + ")"
+	}
+	s := r.Step + ":"
+	if r.DryRun {
+		s += " [dry run]"
+	}
+	for _, k := range r.Order {
+		s += fmt.Sprintf(" %s=%d", k, r.Counts[k])
+	}
+	return s + fmt.Sprintf(" (%s)", r.Elapsed.Round(time.Millisecond))
+}

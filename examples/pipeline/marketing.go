@@ -1,0 +1,165 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/shopcrm/shopcrm"
+	"github.com/shopcrm/shopcrm/attribution"
+	"github.com/shopcrm/shopcrm/shopify"
+)
+
+// MarketingResult is what [Marketing] computed: the attribution of the
+// day's orders and the engagements it sent.
+type MarketingResult struct {
+	*StepReport
+	Attribution *attribution.Result
+	Engagements []attribution.Engagement
+}
+
+// engagementRecord is the state record of engagements sent: one for all
+// days, since Shopify keeps one engagement per (target, day) and the
+// record is keyed so.
+const engagementRecord = "engagements"
+
+// Marketing (W4, W7) attributes the day's orders to the visits Shopify
+// recorded in their customer journeys, rolls spend, messages and
+// conversions up by channel, campaign, ad group and ad, and sends the
+// app's own channels back to Shopify as daily marketing engagements. The
+// engagement record is saved before every request, so a day is sent at
+// most once however the runs end.
+func Marketing(ctx context.Context, env *Env) (*MarketingResult, error) {
+	res := &MarketingResult{StepReport: newStep("marketing", !env.Apply)}
+	start := time.Now()
+	defer func() { res.Elapsed = time.Since(start) }()
+	if err := env.check(); err != nil {
+		return nil, err
+	}
+	in := env.Marketing
+	if in == nil {
+		res.Skipped = "no marketing input configured"
+		return res, nil
+	}
+	lookback := in.Lookback
+	if lookback <= 0 {
+		lookback = 30 * 24 * time.Hour
+	}
+	var tps []attribution.Touchpoint
+	var convs []attribution.Conversion
+	if env.Shopify != nil {
+		var err error
+		tps, convs, err = journeys(ctx, env, lookback)
+		if err != nil {
+			return nil, fmt.Errorf("marketing: %w", err)
+		}
+	}
+	res.add("conversions", len(convs))
+	res.add("touchpoints", len(tps))
+	cfg := attribution.Config{Model: in.Model, Lookback: lookback, Location: env.loc(), From: env.Day, To: env.Day}
+	out, err := cfg.Rollup(attribution.Input{
+		Touchpoints: slices.Values(tps),
+		Conversions: slices.Values(convs),
+		Spend:       slices.Values(in.Spend),
+		Messages:    slices.Values(in.Messages),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("marketing: %w", err)
+	}
+	res.Attribution = out
+	res.Engagements, err = cfg.Engagements(out.Daily, attribution.EngagementOptions{
+		Levels: []attribution.Level{attribution.ChannelLevel},
+		ChannelHandle: func(ch string) (string, bool) {
+			return in.ChannelHandle, slices.Contains(in.Channels, ch)
+		},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("marketing: %w", err)
+	}
+	res.add("engagements", len(res.Engagements))
+	if !env.Apply || env.Shopify == nil {
+		return res, nil
+	}
+	for _, a := range in.Activities {
+		if _, _, err := env.Shopify.Marketing.Upsert(ctx, a, nil); err != nil {
+			return nil, fmt.Errorf("marketing: activity %s: %w", a.RemoteID, err)
+		}
+	}
+	res.add("activities", len(in.Activities))
+	var rec shopify.EngagementRecord
+	if _, err := env.State.load(engagementRecord, &rec); err != nil {
+		return nil, err
+	}
+	save := func(r *shopify.EngagementRecord) error { return env.State.save(engagementRecord, r) }
+	results, err := env.Shopify.Marketing.SendEngagements(ctx, &rec, res.Engagements, &shopify.SendOptions{Save: save})
+	if serr := save(&rec); serr != nil && err == nil {
+		err = serr
+	}
+	for _, r := range results {
+		res.add("engagements "+r.Outcome.String(), 1)
+		if r.Err != nil && r.Outcome != shopcrm.Applied {
+			res.notef("%s %s: %v", r.Target, r.Day, r.Err)
+		}
+	}
+	if err != nil {
+		return res, fmt.Errorf("marketing: %w", err)
+	}
+	return res, nil
+}
+
+// journeys reads the orders of the lookback window and the day, and
+// returns the touchpoints of their journeys (sorted as Rollup needs) and
+// the conversions of the day.
+func journeys(ctx context.Context, env *Env, lookback time.Duration) ([]attribution.Touchpoint, []attribution.Conversion, error) {
+	from, to := env.dayStart().Add(-lookback), env.dayEnd()
+	q := fmt.Sprintf("processed_at:>='%s' processed_at:<='%s'", from.UTC().Format(time.RFC3339), to.UTC().Format(time.RFC3339))
+	var tps []attribution.Touchpoint
+	var convs []attribution.Conversion
+	for o, err := range env.Shopify.Orders.List(ctx, &shopify.ListOptions{Query: q, LineItems: -1}) {
+		if err != nil {
+			return nil, nil, err
+		}
+		if o.Test || o.CancelledAt != nil || o.ProcessedAt.Before(env.dayStart()) {
+			continue
+		}
+		c := attribution.Conversion{Order: o.ID, Customer: o.CustomerID, Time: o.ProcessedAt, Revenue: o.TotalPrice}
+		if j := o.Journey; j != nil {
+			c.FirstTime = j.CustomerOrderIndex == 1
+			for _, v := range []*shopify.Visit{j.FirstVisit, j.LastVisit} {
+				if v != nil && o.CustomerID != "" {
+					tps = append(tps, touchpoint(o.CustomerID, v))
+				}
+			}
+		}
+		convs = append(convs, c)
+	}
+	attribution.SortTouchpoints(tps)
+	tps = slices.CompactFunc(tps, func(a, b attribution.Touchpoint) bool {
+		return a.Customer == b.Customer && a.Time.Equal(b.Time) && a.UTM == b.UTM
+	})
+	attribution.SortConversions(convs)
+	return tps, convs, nil
+}
+
+// touchpoint reads a visit as a touchpoint: by its UTM medium an email,
+// SMS or message click, else an ad click when it has a UTM source, else a
+// direct visit.
+func touchpoint(customer string, v *shopify.Visit) attribution.Touchpoint {
+	t := attribution.Touchpoint{Customer: customer, Time: v.OccurredAt,
+		UTM: attribution.UTM{Source: v.UTM.Source, Medium: v.UTM.Medium, Campaign: v.UTM.Campaign}}
+	switch m := strings.ToLower(v.UTM.Medium); {
+	case strings.Contains(m, "email"):
+		t.Action = attribution.EmailClicked
+	case strings.Contains(m, "sms"):
+		t.Action = attribution.SMSClicked
+	case strings.Contains(m, "line"), strings.Contains(m, "message"):
+		t.Action = attribution.MessageClicked
+	case v.UTM.Source != "":
+		t.Action = attribution.AdClick
+	default:
+		t.Action = attribution.DirectVisit
+	}
+	return t
+}

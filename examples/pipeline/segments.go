@@ -1,0 +1,154 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/shopcrm/shopcrm"
+	"github.com/shopcrm/shopcrm/segment"
+	"github.com/shopcrm/shopcrm/shopify"
+	"github.com/shopcrm/shopcrm/tagging"
+)
+
+// SegmentsResult is what [Segments] computed: per segment, its members,
+// metrics and analyses, and the plan it synced.
+type SegmentsResult struct {
+	*StepReport
+	Reports []segment.Report
+	Plans   []segment.Summary
+}
+
+// Segments (W2) reads every customer with their orders, evaluates the
+// segments as of the end of the day, and mirrors each into its tag: the
+// first run for a segment reconciles against who carries the tag in
+// Shopify (strays lose it), later runs diff against the stored snapshot.
+// Applied changes advance the snapshot, unknown ones are sent again next
+// run, failed ones come back by themselves. Each segment tag also gets a
+// Shopify customer segment of the same name selecting it.
+func Segments(ctx context.Context, env *Env) (*SegmentsResult, error) {
+	res := &SegmentsResult{StepReport: newStep("segments", !env.Apply)}
+	start := time.Now()
+	defer func() { res.Elapsed = time.Since(start) }()
+	if err := env.check(); err != nil {
+		return nil, err
+	}
+	if env.Shopify == nil {
+		res.Skipped = "no Shopify client"
+		return res, nil
+	}
+	customers, err := Export(ctx, env.Shopify)
+	if err != nil {
+		return nil, fmt.Errorf("segments: export: %w", err)
+	}
+	res.add("customers", len(customers))
+	ev, err := segment.Evaluate(func(yield func(segment.Customer) bool) {
+		for _, c := range customers {
+			if !yield(c) {
+				return
+			}
+		}
+	}, env.Segments, segment.Options{Now: env.dayEnd()})
+	if err != nil {
+		return nil, fmt.Errorf("segments: %w", err)
+	}
+	store := env.State.Segments()
+	for i := range ev.Segments {
+		rep := &ev.Segments[i]
+		plan, err := planSegment(ctx, env, store, rep)
+		if err != nil {
+			return nil, err
+		}
+		sum := plan.Summary()
+		res.Reports = append(res.Reports, *rep)
+		res.Plans = append(res.Plans, sum)
+		res.add("members", len(rep.Members))
+		changes := plan.Changes()
+		res.add("tag changes", len(changes))
+		if !env.Apply {
+			continue
+		}
+		if err := applyPlan(ctx, env, res.StepReport, plan, changes); err != nil {
+			return nil, err
+		}
+		if err := keepShopifySegment(ctx, env.Shopify, rep, res.StepReport); err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+// planSegment diffs rep against its snapshot, or reconciles it against
+// the tag's carriers when there is none yet.
+func planSegment(ctx context.Context, env *Env, store segment.Store, rep *segment.Report) (*segment.Plan, error) {
+	_, ok, err := store.Load(ctx, rep.Name)
+	if err != nil {
+		return nil, fmt.Errorf("segments: %s: %w", rep.Name, err)
+	}
+	var plan *segment.Plan
+	if ok {
+		plan, err = rep.FromSnapshot(ctx, store)
+	} else {
+		plan, err = rep.Reconcile(ctx, store, env.Shopify.Segments.TaggedCustomers(ctx, rep.Tag))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("segments: %s: %w", rep.Name, err)
+	}
+	return plan, nil
+}
+
+// applyPlan sends a plan's changes and commits their outcomes.
+func applyPlan(ctx context.Context, env *Env, rep *StepReport, plan *segment.Plan, changes []tagging.Change) error {
+	if len(changes) == 0 {
+		return nil
+	}
+	results, err := env.Shopify.Tags.Apply(ctx, changes, applyOpts(env, "segments"))
+	countResults(rep, results)
+	var applied, unknown []tagging.Change
+	for i, r := range results {
+		switch r.Outcome {
+		case shopcrm.Applied:
+			applied = append(applied, changes[i])
+		case shopcrm.Unknown:
+			unknown = append(unknown, changes[i])
+		}
+	}
+	// Commit what is known even when the send stopped early: the rest
+	// comes back in the next plan.
+	if cerr := plan.Commit(ctx, applied); cerr != nil {
+		return fmt.Errorf("segments: %s: commit: %w", plan.Segment, cerr)
+	}
+	if cerr := plan.CommitUnknown(ctx, unknown); cerr != nil {
+		return fmt.Errorf("segments: %s: commit: %w", plan.Segment, cerr)
+	}
+	if err != nil {
+		return fmt.Errorf("segments: %s: %w", plan.Segment, err)
+	}
+	return nil
+}
+
+// keepShopifySegment makes sure a Shopify segment named like rep selects
+// its tag.
+func keepShopifySegment(ctx context.Context, c *shopify.Client, rep *segment.Report, sr *StepReport) error {
+	q, err := segment.Query(rep.Tag)
+	if err != nil {
+		return err
+	}
+	seg, err := c.Segments.FindByName(ctx, rep.Name)
+	switch {
+	case err != nil && !errors.Is(err, shopcrm.ErrNotFound):
+		return fmt.Errorf("segments: find %q: %w", rep.Name, err)
+	case seg == nil:
+		if _, _, err := c.Segments.Create(ctx, rep.Name, q); err != nil {
+			return fmt.Errorf("segments: create %q: %w", rep.Name, err)
+		}
+		sr.add("shopify segments created", 1)
+	case seg.Query != q:
+		if _, _, err := c.Segments.Update(ctx, seg.ID, rep.Name, q); err != nil {
+			return fmt.Errorf("segments: update %q: %w", rep.Name, err)
+		}
+		sr.add("shopify segments updated", 1)
+	}
+	return nil
+}
