@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"time"
@@ -82,12 +83,9 @@ func Marketing(ctx context.Context, env *Env) (*MarketingResult, error) {
 	if !env.Apply || env.Shopify == nil {
 		return res, nil
 	}
-	for _, a := range in.Activities {
-		if _, _, err := env.Shopify.Marketing.Upsert(ctx, a, nil); err != nil {
-			return nil, fmt.Errorf("marketing: activity %s: %w", a.RemoteID, err)
-		}
+	if err := upsertActivities(ctx, env, in.Activities, res.StepReport); err != nil {
+		return nil, err
 	}
-	res.add("activities", len(in.Activities))
 	var rec shopify.EngagementRecord
 	if _, err := env.State.load(engagementRecord, &rec); err != nil {
 		return nil, err
@@ -107,6 +105,39 @@ func Marketing(ctx context.Context, env *Env) (*MarketingResult, error) {
 		return res, fmt.Errorf("marketing: %w", err)
 	}
 	return res, nil
+}
+
+// activitiesRecord is the state record of the activities last upserted,
+// by remote id.
+const activitiesRecord = "activities"
+
+// upsertActivities upserts the activities that changed since they were
+// last upserted (all of them the first time), passing the previous
+// version so that immutable fields are checked before sending.
+func upsertActivities(ctx context.Context, env *Env, acts []shopify.Activity, rep *StepReport) error {
+	prev := map[string]shopify.Activity{}
+	if _, err := env.State.load(activitiesRecord, &prev); err != nil {
+		return err
+	}
+	for _, a := range acts {
+		old, seen := prev[a.RemoteID]
+		if seen && reflect.DeepEqual(old, a) {
+			continue
+		}
+		var p *shopify.Activity
+		if seen {
+			p = &old
+		}
+		if _, _, err := env.Shopify.Marketing.Upsert(ctx, a, p); err != nil {
+			return fmt.Errorf("marketing: activity %s: %w", a.RemoteID, err)
+		}
+		prev[a.RemoteID] = a
+		if err := env.State.save(activitiesRecord, prev); err != nil {
+			return err
+		}
+		rep.add("activities upserted", 1)
+	}
+	return nil
 }
 
 // journeys reads the orders of the lookback window and the day, and

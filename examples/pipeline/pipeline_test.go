@@ -1,0 +1,207 @@
+package pipeline_test
+
+import (
+	"context"
+	"slices"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"github.com/shopcrm/shopcrm/calendar"
+	"github.com/shopcrm/shopcrm/examples/pipeline"
+	"github.com/shopcrm/shopcrm/line"
+	"github.com/shopcrm/shopcrm/line/linetest"
+	"github.com/shopcrm/shopcrm/money"
+	"github.com/shopcrm/shopcrm/shopify"
+	"github.com/shopcrm/shopcrm/shopify/shopifytest"
+	"github.com/shopcrm/shopcrm/tagging"
+)
+
+var (
+	jst   = time.FixedZone("JST", 9*60*60)
+	day   = calendar.NewDate(2026, time.November, 23)
+	today = day.Start(jst).Add(10 * time.Hour)
+	u1    = "U00000000000000000000000000000001"
+	u2    = "U00000000000000000000000000000002"
+)
+
+// smallStore is a store small enough to work out its day by hand; the
+// comments say what the day must do to each customer.
+type smallStore struct {
+	srv             *shopifytest.Server
+	chat            *linetest.Server
+	c1, c2, c3, c4  int64
+	c5, c6, c5Today int64
+	lineUsers       map[string]string
+	customerEvents  []pipeline.CustomerEvent
+	orderEvents     []pipeline.OrderEvent
+}
+
+func newSmallStore(t *testing.T) *smallStore {
+	t.Helper()
+	now := day.Start(jst).Add(23 * time.Hour)
+	s := &smallStore{srv: shopifytest.NewServer(shopifytest.WithNow(now)), chat: linetest.NewServer(linetest.WithNow(now))}
+	t.Cleanup(s.srv.Close)
+	t.Cleanup(s.chat.Close)
+	created := day.Start(jst).AddDate(0, -6, 0)
+	order := func(c int64, daysAgo int, visit *shopifytest.Visit) int64 {
+		at := today.AddDate(0, 0, -daysAgo)
+		return s.srv.AddOrder(shopifytest.Order{CustomerID: c, CreatedAt: at, SourceName: "web",
+			Total: money.MustParse("2980", "JPY"), LastVisit: visit})
+	}
+	// c1: one old order, linked to LINE: a first-time buyer.
+	s.c1 = s.srv.AddCustomer(shopifytest.Customer{Email: "c1@example.com", Tags: []string{"line"}, CreatedAt: created})
+	order(s.c1, 40, nil)
+	// c2: two orders (one today, from the LINE message's link), linked to
+	// LINE: a repeat buyer and a LINE repeat buyer, who gets the message.
+	s.c2 = s.srv.AddCustomer(shopifytest.Customer{Email: "c2@example.com", Tags: []string{"line"}, CreatedAt: created})
+	order(s.c2, 50, nil)
+	order(s.c2, 0, &shopifytest.Visit{OccurredAt: today.Add(-time.Hour), UTMSource: "line", UTMMedium: "line", UTMCampaign: "daily"})
+	// c3: three orders, no LINE: a repeat buyer.
+	s.c3 = s.srv.AddCustomer(shopifytest.Customer{Email: "c3@example.com", CreatedAt: created})
+	for _, d := range []int{10, 20, 30} {
+		order(s.c3, d, nil)
+	}
+	// c4: no orders but tagged ecp-first by hand: a stray, loses the tag.
+	s.c4 = s.srv.AddCustomer(shopifytest.Customer{Email: "c4@example.com", Tags: []string{"ecp-first"}, CreatedAt: created})
+	// c5: a subscriber on contract 555 ordering for the first time today,
+	// who changes plan and skips twice.
+	s.c5 = s.srv.AddCustomer(shopifytest.Customer{Email: "c5@example.com", CreatedAt: created,
+		Tags: []string{"subscription-555-plan:monthly", "subscription-555-product:coffee"}})
+	s.c5Today = order(s.c5, 0, nil)
+	// c6: the merchant's VIP with two orders: a repeat buyer; VIP stays.
+	s.c6 = s.srv.AddCustomer(shopifytest.Customer{Email: "c6@example.com", Tags: []string{"VIP"}, CreatedAt: created})
+	order(s.c6, 5, nil)
+	order(s.c6, 15, nil)
+
+	s.lineUsers = map[string]string{shopify.CustomerGID(s.c1): u1, shopify.CustomerGID(s.c2): u2}
+	s.chat.AddFollowers(u1, u2)
+	s.customerEvents = []pipeline.CustomerEvent{
+		{Customer: shopify.CustomerGID(s.c5), Event: tagging.PlanChanged{Contract: "555", Plan: "quarterly"}},
+		{Customer: shopify.CustomerGID(s.c5), Event: tagging.Skipped{Contract: "555", Count: 2}},
+	}
+	s.orderEvents = []pipeline.OrderEvent{
+		{Order: shopify.OrderGID(s.c5Today), Event: tagging.OrderPlaced{Contract: "555", Count: 1, SubscriptionID: "0000000555"}},
+	}
+	return s
+}
+
+func (s *smallStore) env(t *testing.T, state *pipeline.State) *pipeline.Env {
+	schema := tagging.Default()
+	return &pipeline.Env{
+		Config: pipeline.Config{
+			Shop: shopifytest.Shop, Day: day, Location: jst, Schema: schema, Apply: true,
+			Segments: pipeline.DemoSegments(schema),
+			LINEMessage: &pipeline.LINESend{
+				Segment:  "LINE repeat buyers",
+				Messages: []line.Message{line.TextMessage{Text: "Thanks!"}},
+				UserID:   func(c string) (string, bool) { u, ok := s.lineUsers[c]; return u, ok },
+			},
+			Marketing: &pipeline.MarketingInput{
+				ChannelHandle: "shopcrm", Channels: []string{"line"},
+				Activities: []shopify.Activity{{RemoteID: "line-daily", Title: "LINE daily", RemoteURL: "https://example.com/line-daily",
+					Tactic: shopify.TacticMessage, Channel: shopify.ChannelSocial, Status: shopify.StatusActive,
+					HierarchyLevel: shopify.LevelCampaign, UTM: &shopify.UTM{Campaign: "daily", Source: "line", Medium: "line"}}},
+			},
+		},
+		Clients: pipeline.Clients{Shopify: s.srv.Client(), LINE: s.chat.Client()},
+		State:   state,
+	}
+}
+
+// writes counts the requests that change something on either fake.
+func (s *smallStore) writes() int {
+	n := 0
+	for _, op := range []string{"tagsAdd", "tagsRemove", "segmentCreate", "segmentUpdate", "marketingActivityUpsertExternal",
+		"marketingActivityCreateExternal", "marketingActivityUpdateExternal", "marketingActivityDeleteExternal",
+		"marketingEngagementCreate", "marketingEngagementsDelete", "segmentDelete", "customerEmailMarketingConsentUpdate",
+		"customerSmsMarketingConsentUpdate"} {
+		n += s.srv.OpCount(op)
+	}
+	for _, r := range s.chat.Requests() {
+		if r.Method != "GET" {
+			n++
+		}
+	}
+	return n
+}
+
+func sorted(tags []string) []string {
+	out := slices.Clone(tags)
+	sort.Strings(out)
+	return out
+}
+
+func TestDayOnSmallStore(t *testing.T) {
+	s := newSmallStore(t)
+	state, err := pipeline.NewState(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if _, err := pipeline.RunDay(ctx, s.env(t, state), pipeline.Events{Customers: s.customerEvents, Orders: s.orderEvents}); err != nil {
+		t.Fatal(err)
+	}
+
+	// Worked out by hand from the store above.
+	wantTags := map[int64][]string{
+		s.c1: {"ecp-first", "line"},
+		s.c2: {"ecp-line-repeat", "ecp-repeat", "line"},
+		s.c3: {"ecp-repeat"},
+		s.c4: nil,
+		s.c5: {"ecp-first", "ecp-subscriber", "subscription-555-plan:quarterly", "subscription-555-product:coffee", "subscription-555-skip-count:2"},
+		s.c6: {"VIP", "ecp-repeat"},
+	}
+	for id, want := range wantTags {
+		if d := cmp.Diff(want, sorted(s.srv.CustomerTags(id)), cmpopts.EquateEmpty()); d != "" {
+			t.Errorf("customer %d tags (-want +got):\n%s", id, d)
+		}
+	}
+	if d := cmp.Diff([]string{"subscription-count:1", "subscription-id:0000000555"}, sorted(s.srv.OrderTags(s.c5Today))); d != "" {
+		t.Errorf("order tags (-want +got):\n%s", d)
+	}
+	var segs []string
+	for _, g := range s.srv.Segments() {
+		segs = append(segs, g.Name+": "+g.Query)
+	}
+	wantSegs := []string{
+		"Active subscribers: customer_tags CONTAINS 'ecp-subscriber'",
+		"First-time buyers: customer_tags CONTAINS 'ecp-first'",
+		"LINE repeat buyers: customer_tags CONTAINS 'ecp-line-repeat'",
+		"Repeat buyers: customer_tags CONTAINS 'ecp-repeat'",
+	}
+	if d := cmp.Diff(wantSegs, sorted(segs)); d != "" {
+		t.Errorf("Shopify segments (-want +got):\n%s", d)
+	}
+	if got := s.chat.Recipients(); !slices.Equal(got, []string{u2}) {
+		t.Errorf("LINE recipients = %v, want only %s", got, u2)
+	}
+	if n := len(s.chat.Messages(u2)); n != 1 {
+		t.Errorf("%s got %d messages, want 1", u2, n)
+	}
+	engs := s.srv.MarketingEngagements()
+	if len(engs) != 1 {
+		t.Fatalf("%d engagements, want the one LINE channel day: %+v", len(engs), engs)
+	}
+	e := engs[0]
+	if e.ChannelHandle != "shopcrm" || e.OccurredOn != "2026-11-23" || e.UTCOffset != "+09:00" ||
+		e.Sales == nil || e.Sales.String() != money.MustParse("2980", "JPY").String() || e.Orders != "1" {
+		t.Errorf("engagement %+v (sales %v)", e, e.Sales)
+	}
+	if _, ok := s.srv.MarketingActivityByRemoteID("line-daily"); !ok {
+		t.Error("activity line-daily not upserted")
+	}
+
+	// The same day again, from the state the first run left: nothing is
+	// written anywhere.
+	before := s.writes()
+	if _, err := pipeline.RunDay(ctx, s.env(t, state), pipeline.Events{Customers: s.customerEvents, Orders: s.orderEvents}); err != nil {
+		t.Fatal(err)
+	}
+	if n := s.writes() - before; n != 0 {
+		t.Errorf("second run of the day made %d writes, want 0", n)
+	}
+}
