@@ -160,3 +160,14 @@ func TestFoldKeyAgreesWithEqualFold(t *testing.T) {
 }
 
 const utf8RuneError = '\uFFFD'
+
+func TestDiff(t *testing.T) {
+	got := Diff("gid://shopify/Customer/1", []string{"line", " VIP", "old"}, []string{"vip", "LINE", "new"})
+	want := Change{ID: "gid://shopify/Customer/1", Add: []string{"new"}, Remove: []string{"old"}}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("Diff (-want +got):\n%s", d)
+	}
+	if ch := Diff("x", nil, nil); !ch.Empty() {
+		t.Errorf("Diff of nothing = %+v", ch)
+	}
+}

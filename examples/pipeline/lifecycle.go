@@ -115,21 +115,5 @@ func replay[E any](id string, current []string, events []E, apply func([]string,
 		}
 		work.Apply(ch)
 	}
-	return setDiff(id, tagging.NewSet(current...), work), nil
-}
-
-// setDiff is the change that turns from into to.
-func setDiff(id string, from, to *tagging.Set) tagging.Change {
-	ch := tagging.Change{ID: id}
-	for t := range to.All() {
-		if !from.Has(t) {
-			ch.Add = append(ch.Add, t)
-		}
-	}
-	for t := range from.All() {
-		if !to.Has(t) {
-			ch.Remove = append(ch.Remove, t)
-		}
-	}
-	return ch
+	return tagging.Diff(id, current, work.Tags()), nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/shopcrm/shopcrm"
@@ -43,13 +44,7 @@ func Segments(ctx context.Context, env *Env) (*SegmentsResult, error) {
 		return nil, fmt.Errorf("segments: export: %w", err)
 	}
 	res.add("customers", len(customers))
-	ev, err := segment.Evaluate(func(yield func(segment.Customer) bool) {
-		for _, c := range customers {
-			if !yield(c) {
-				return
-			}
-		}
-	}, env.Segments, segment.Options{Now: env.dayEnd()})
+	ev, err := segment.Evaluate(slices.Values(customers), env.Segments, segment.Options{Now: env.dayEnd()})
 	if err != nil {
 		return nil, fmt.Errorf("segments: %w", err)
 	}
