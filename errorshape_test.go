@@ -47,6 +47,9 @@ type conn struct {
 	rateLimit func(error) (time.Duration, bool)
 	// inputField finds the package's *InputError with errors.As.
 	inputField func(error) (string, bool)
+	// answer, when set, recognises the package's typed errors for an
+	// answer other than an HTTP error status (Shopify's GraphQL errors).
+	answer func(error) bool
 }
 
 // client is a row of the table: how to reach one platform's client. A new
@@ -94,6 +97,10 @@ var clients = []client{
 				var e *shopify.InputError
 				ok := errors.As(err, &e)
 				return fieldOf(ok, func() string { return e.Field }), ok
+			},
+			answer: func(err error) bool {
+				var e *shopify.GraphQLErrors
+				return errors.As(err, &e)
 			},
 		}
 	}},

@@ -370,7 +370,12 @@ func (c *Client) do(ctx context.Context, cl *call) (*Response, error) {
 		if err != nil {
 			return r, &shopcrm.ResponseError{Op: cl.method + " " + cl.path, Reason: "reading the body", Err: err}
 		}
-		if len(bytes.TrimSpace(b)) > 0 {
+		if b := bytes.TrimSpace(b); len(b) > 0 {
+			// Every LINE answer with a body is an object; null, an array
+			// or a string would decode into nothing without an error.
+			if b[0] != '{' {
+				return r, &shopcrm.ResponseError{Op: cl.method + " " + cl.path, Reason: "the body is not a JSON object"}
+			}
 			if err := json.Unmarshal(b, cl.out); err != nil {
 				return r, &shopcrm.ResponseError{Op: cl.method + " " + cl.path, Err: err}
 			}

@@ -140,6 +140,11 @@ func (c *Client) do(ctx context.Context, cl *call, out any) (*Response, error) {
 		if err := json.Unmarshal(b, &env); err != nil {
 			return c.badAnswer(cl, "", err)
 		}
+		// A GraphQL answer has data or errors; anything else (null, {},
+		// another service's JSON) is no answer, not an empty result.
+		if (len(env.Data) == 0 || string(env.Data) == "null") && len(env.Errors) == 0 {
+			return c.badAnswer(cl, "neither data nor errors in the answer", nil)
+		}
 		cost := env.Extensions.Cost.cost()
 		throttled := false
 		for _, e := range env.Errors {
