@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"runtime"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -147,4 +149,53 @@ func TestSlowBodies(t *testing.T) {
 			settled(t, base)
 		})
 	}
+}
+
+// FuzzAnswers serves arbitrary statuses and bodies to every client's call:
+// no panic, no hang, and every error typed. The seed corpus holds the
+// hostile answers above and real-shaped ones of each platform.
+func FuzzAnswers(f *testing.F) {
+	for _, h := range hostile {
+		f.Add(uint16(h.status), []byte(h.body))
+	}
+	for _, s := range []struct {
+		status uint16
+		body   string
+	}{
+		{200, `{"data":{"customer":{"id":"gid://shopify/Customer/1","tags":["a"]}},"extensions":{"cost":{"requestedQueryCost":2,"actualQueryCost":2,"throttleStatus":{"maximumAvailable":2000,"currentlyAvailable":1998,"restoreRate":100}}}}`},
+		{200, `{"errors":[{"message":"Throttled","extensions":{"code":"THROTTLED"}}],"extensions":{"cost":{"requestedQueryCost":2,"throttleStatus":{"maximumAvailable":2000,"currentlyAvailable":0,"restoreRate":100}}}}`},
+		{200, `{"sentMessages":[{"id":"461230966842064897","quoteToken":"q"}]}`},
+		{400, `{"message":"The request body has 1 error(s)","details":[{"message":"May not be empty","property":"messages[0].text"}]}`},
+		{429, `{"message":"You have reached your monthly limit."}`},
+		{404, `{"errors":"Not Found"}`},
+	} {
+		f.Add(s.status, []byte(s.body))
+	}
+	var body atomic.Pointer[[]byte]
+	var status atomic.Int32
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(int(status.Load()))
+		w.Write(*body.Load())
+	}))
+	f.Cleanup(hs.Close)
+	var once sync.Once
+	var conns []conn
+	f.Fuzz(func(t *testing.T, st uint16, b []byte) {
+		once.Do(func() {
+			for _, cl := range clients {
+				conns = append(conns, cl.open(t, hs.URL, ""))
+			}
+		})
+		status.Store(int32(200 + int(st)%400)) // 200..599
+		body.Store(&b)
+		for _, c := range conns {
+			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+			err := c.call(ctx)
+			cancel()
+			if err != nil && (!typed(c, err) || errors.Is(err, context.DeadlineExceeded)) {
+				t.Errorf("%d %q: err = %v (%T)", st, b, err, err)
+			}
+		}
+	})
 }
