@@ -3,6 +3,8 @@ package pipeline
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 )
 
 // Events are the day's subscription events (W1), from the subscription
@@ -21,10 +23,18 @@ func RunDay(ctx context.Context, env *Env, ev Events) (*Report, error) {
 		return nil, err
 	}
 	r := &Report{Shop: env.Shop, Day: env.Day}
+	before := env.Meter.Counts()
 	step := func(rep *StepReport, err error) error {
+		after := env.Meter.Counts()
 		if rep != nil {
+			for _, p := range slices.Sorted(maps.Keys(after)) {
+				if n := after[p] - before[p]; n > 0 {
+					rep.add("requests "+p, n)
+				}
+			}
 			r.Steps = append(r.Steps, rep)
 		}
+		before = after
 		if err != nil {
 			return fmt.Errorf("pipeline: day %s: %w", env.Day, err)
 		}

@@ -76,6 +76,10 @@ type Env struct {
 	Config
 	Clients
 	State *State
+	// Meter, when set, counts the clients' requests (their HTTP clients
+	// must come from it); RunDay then reports each step's requests per
+	// platform.
+	Meter *Meter
 }
 
 // check validates the parts of e every step relies on.

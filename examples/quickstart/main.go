@@ -80,7 +80,7 @@ func run(ctx context.Context, customers int, out, stateDir string, apply bool, s
 	if err != nil {
 		return err
 	}
-	env := &pipeline.Env{Config: demo.Config, State: st}
+	env := &pipeline.Env{Config: demo.Config, State: st, Meter: &pipeline.Meter{}}
 	env.Progress = progress()
 	real, err := clients(env, store, chat, apply)
 	if err != nil {
@@ -110,10 +110,11 @@ func run(ctx context.Context, customers int, out, stateDir string, apply bool, s
 // clients points env at the fakes, or at a real platform where its
 // credentials are in the environment; it reports whether any is real.
 func clients(env *pipeline.Env, store *shopifytest.Server, chat *linetest.Server, apply bool) (bool, error) {
-	env.Shopify, env.LINE = store.Client(), chat.Client()
+	env.Shopify = store.Client(shopify.WithHTTPClient(env.Meter.Client("shopify")))
+	env.LINE = chat.Client(line.WithHTTPClient(env.Meter.Client("line")))
 	real := false
 	if shop, tok := os.Getenv("SHOPCRM_SHOPIFY_SHOP"), os.Getenv("SHOPCRM_SHOPIFY_TOKEN"); shop != "" && tok != "" {
-		c, err := shopify.New(shop, shopcrm.StaticToken(tok))
+		c, err := shopify.New(shop, shopcrm.StaticToken(tok), shopify.WithHTTPClient(env.Meter.Client("shopify")))
 		if err != nil {
 			return false, err
 		}
@@ -121,7 +122,7 @@ func clients(env *pipeline.Env, store *shopifytest.Server, chat *linetest.Server
 		fmt.Println("Shopify: the real shop", shop)
 	}
 	if tok := os.Getenv("SHOPCRM_LINE_TOKEN"); tok != "" {
-		c, err := line.New(shopcrm.StaticToken(tok))
+		c, err := line.New(shopcrm.StaticToken(tok), line.WithHTTPClient(env.Meter.Client("line")))
 		if err != nil {
 			return false, err
 		}
