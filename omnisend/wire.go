@@ -75,10 +75,10 @@ func (in *ContactInput) wire() *wireContactIn {
 }
 
 type wireContact struct {
-	ID          string `json:"id"`
-	Email       string `json:"email"`
+	ID          string   `json:"id"`
+	Email       string   `json:"email"`
 	Phone       []string `json:"phone"`
-	Status      Status `json:"status"`
+	Status      Status   `json:"status"`
 	Identifiers []struct {
 		Type     IdentifierType         `json:"type"`
 		ID       string                 `json:"id"`
