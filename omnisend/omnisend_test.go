@@ -131,7 +131,10 @@ func TestBadInputSendsNothing(t *testing.T) {
 		tooMany[i] = email(i)
 	}
 	calls := map[string]func() error{
-		"no identifier": func() error { _, _, _, err := c.Contacts.Upsert(ctx, &omnisend.ContactInput{FirstName: "x"}); return err },
+		"no identifier": func() error {
+			_, _, _, err := c.Contacts.Upsert(ctx, &omnisend.ContactInput{FirstName: "x"})
+			return err
+		},
 		"bad email": func() error {
 			_, _, _, err := c.Contacts.Upsert(ctx, &omnisend.ContactInput{Identifiers: []omnisend.Identifier{omnisend.Email("nope", "")}})
 			return err
@@ -156,12 +159,21 @@ func TestBadInputSendsNothing(t *testing.T) {
 			}
 			return nil
 		},
-		"251 emails":      func() error { _, err := c.Tags.Add(ctx, omnisend.Selector{Emails: tooMany}, []string{"x"}); return err },
-		"no tags":         func() error { _, err := c.Tags.Add(ctx, omnisend.Selector{Emails: tooMany[:1]}, nil); return err },
-		"no selector":     func() error { _, err := c.Tags.Remove(ctx, omnisend.Selector{}, []string{"x"}); return err },
-		"event no name":   func() error { _, err := c.Events.Send(ctx, &omnisend.Event{Contact: omnisend.EventContact{Email: "a@b.c"}}); return err },
-		"event bad id":    func() error { _, err := c.Events.Send(ctx, &omnisend.Event{Name: "x", ID: "1", Contact: omnisend.EventContact{Email: "a@b.c"}}); return err },
-		"historical no t": func() error { _, err := c.Events.Send(ctx, &omnisend.Event{Name: "x", ID: omnisend.EventID("a"), Historical: true, Contact: omnisend.EventContact{Email: "a@b.c"}}); return err },
+		"251 emails":  func() error { _, err := c.Tags.Add(ctx, omnisend.Selector{Emails: tooMany}, []string{"x"}); return err },
+		"no tags":     func() error { _, err := c.Tags.Add(ctx, omnisend.Selector{Emails: tooMany[:1]}, nil); return err },
+		"no selector": func() error { _, err := c.Tags.Remove(ctx, omnisend.Selector{}, []string{"x"}); return err },
+		"event no name": func() error {
+			_, err := c.Events.Send(ctx, &omnisend.Event{Contact: omnisend.EventContact{Email: "a@b.c"}})
+			return err
+		},
+		"event bad id": func() error {
+			_, err := c.Events.Send(ctx, &omnisend.Event{Name: "x", ID: "1", Contact: omnisend.EventContact{Email: "a@b.c"}})
+			return err
+		},
+		"historical no t": func() error {
+			_, err := c.Events.Send(ctx, &omnisend.Event{Name: "x", ID: omnisend.EventID("a"), Historical: true, Contact: omnisend.EventContact{Email: "a@b.c"}})
+			return err
+		},
 		"mirror unowned": func() error {
 			_, err := c.Tags.Mirror(ctx, map[string][]string{"a@b.c": {"vip"}}, omnisend.OwnedPrefix("shopify:"))
 			return err
