@@ -184,16 +184,16 @@ func (s *BatchesService) get(ctx context.Context, op, id, suffix string) (*Batch
 }
 
 // Wait polls a batch every interval until it is finished or stopped, and
-// returns it with its per-item results.
+// returns it with its per-item results. It reads the items endpoint, which
+// carries the status too, so a batch already done costs one request.
 func (s *BatchesService) Wait(ctx context.Context, id string, interval time.Duration) (*Batch, error) {
 	for {
-		b, _, err := s.Get(ctx, id)
+		b, _, err := s.Items(ctx, id)
 		if err != nil {
 			return nil, err
 		}
 		if b.Status.Done() {
-			b, _, err = s.Items(ctx, id)
-			return b, err
+			return b, nil
 		}
 		if err := transport.Sleep(ctx, interval); err != nil {
 			return nil, err

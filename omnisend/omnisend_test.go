@@ -379,3 +379,40 @@ func TestBatchLifecycle(t *testing.T) {
 }
 
 var _ = shopcrmtest.FaultNone
+
+func TestBatchRun(t *testing.T) {
+	srv, c := setup(t, omnisendtest.WithBatchPolls(1))
+	var items []json.RawMessage
+	for i := range 250 {
+		items = append(items, json.RawMessage(fmt.Sprintf(`{"identifiers":[{"type":"email","id":%q}]}`, email(i))))
+	}
+	items[7] = json.RawMessage(`{"identifiers":[{"type":"email","id":"not-an-email"}]}`)
+	res, err := c.Batches.Run(context.Background(), "POST", "contacts", items, omnisend.BatchRunOptions{PollInterval: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	batches := map[string]bool{}
+	for i, r := range res {
+		batches[r.BatchID] = true
+		var ie *omnisend.BatchItemError
+		switch {
+		case i == 7 && (r.Outcome != shopcrm.Failed || !errors.As(r.Err, &ie) || ie.ResponseCode != 400):
+			t.Errorf("bad item: %+v", r)
+		case i != 7 && (r.Outcome != shopcrm.Applied || r.ResponseCode != 201):
+			t.Errorf("item %d: %+v", i, r)
+		}
+	}
+	if len(batches) != 3 || len(srv.Contacts()) != 249 {
+		t.Errorf("%d batches, %d contacts", len(batches), len(srv.Contacts()))
+	}
+	// A larger batch size is refused by the server as Omnisend would.
+	res, err = c.Batches.Run(context.Background(), "POST", "contacts", items, omnisend.BatchRunOptions{BatchSize: 200, PollInterval: time.Millisecond})
+	if err != nil || res[0].Outcome != shopcrm.Failed || !errors.Is(res[0].Err, omnisend.ErrInvalidInput) && res[0].Err == nil {
+		t.Fatalf("batch of 200 against a limit of 100: %v %+v", err, res[0])
+	}
+	srv2, c2 := setup(t, omnisendtest.WithMaxBatchItems(200), omnisendtest.WithBatchPolls(0))
+	res, err = c2.Batches.Run(context.Background(), "POST", "contacts", items, omnisend.BatchRunOptions{BatchSize: 200})
+	if err != nil || res[0].Outcome != shopcrm.Applied || srv2.Stats().Ops["createBatch"].Accepted != 2 {
+		t.Errorf("batches of 200: %v %+v", err, srv2.Stats().Ops)
+	}
+}
