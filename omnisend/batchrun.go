@@ -103,7 +103,7 @@ func (s *BatchesService) Run(ctx context.Context, method, endpoint string, items
 			if errors.As(err, &ie) {
 				return bulk.Class{Outcome: shopcrm.Failed}
 			}
-			return bulk.DefaultClassify(err)
+			return classify(err)
 		},
 		OnResult: func(r bulk.Result[json.RawMessage]) {
 			res[r.Index].Index, res[r.Index].Outcome, res[r.Index].Err = r.Index, r.Outcome, r.Err
@@ -147,4 +147,3 @@ func canonical(raw json.RawMessage) string {
 	b, _ := json.Marshal(v)
 	return string(b)
 }
-

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/shopcrm/shopcrm"
+	"github.com/shopcrm/shopcrm/internal/bulk"
 	"github.com/shopcrm/shopcrm/internal/transport"
 )
 
@@ -158,4 +159,16 @@ func retryAfter(resp *http.Response, now time.Time) (time.Duration, bool) {
 
 func invalid(field, format string, args ...any) error {
 	return &InputError{Field: field, Reason: fmt.Sprintf(format, args...)}
+}
+
+// classify is the bulk classifier of this package: the shared one, plus
+// that a 4xx answer (a validation problem, a 410) was refused without
+// acting.
+func classify(err error) bulk.Class {
+	c := bulk.DefaultClassify(err)
+	var ae *APIError
+	if c.Outcome == shopcrm.Unknown && !c.Terminal && errors.As(err, &ae) && ae.Status >= 400 && ae.Status < 500 {
+		c.Outcome = shopcrm.Failed
+	}
+	return c
 }

@@ -169,7 +169,7 @@ func (s *EventsService) SendAll(ctx context.Context, events []*Event) ([]EventRe
 				// stops the run.
 				return bulk.Class{Outcome: shopcrm.Unknown, Terminal: errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)}
 			}
-			return bulk.DefaultClassify(err)
+			return classify(err)
 		},
 		OnResult: func(r bulk.Result[*Event]) {
 			res[r.Index] = EventResult{Event: r.Item, Outcome: r.Outcome, Err: r.Err}

@@ -159,6 +159,7 @@ func (s *TagsService) Apply(ctx context.Context, changes []TagChange) ([]TagResu
 	w := bulk.Writer[*tagCall]{
 		Max:      bulk.Limits{Items: 1},
 		InFlight: s.c.maxInFlight,
+		Classify: classify,
 		Send: func(ctx context.Context, c *bulk.Chunk[*tagCall]) error {
 			tc := c.Items[0]
 			if tc.remove {
