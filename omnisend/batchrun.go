@@ -147,3 +147,16 @@ func canonical(raw json.RawMessage) string {
 	b, _ := json.Marshal(v)
 	return string(b)
 }
+
+// Contact decodes the item's response as the contact a contacts batch
+// created or updated.
+func (r *BatchItemResult) Contact() (*Contact, error) {
+	var w wireContact
+	if err := json.Unmarshal(r.Response, &w); err != nil {
+		return nil, &shopcrm.ResponseError{Op: "batch item " + strconv.Itoa(r.Index), Err: err}
+	}
+	if w.ID == "" {
+		return nil, &shopcrm.ResponseError{Op: "batch item " + strconv.Itoa(r.Index), Reason: "no contact in the response"}
+	}
+	return w.contact(), nil
+}

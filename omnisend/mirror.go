@@ -51,36 +51,40 @@ type MirrorReport struct {
 // applied is reported and comes back in the next run, whose listing shows
 // what the platform holds.
 func (s *TagsService) Mirror(ctx context.Context, desired map[string][]string, owned Ownership) (*MirrorReport, error) {
-	if owned == nil {
-		return nil, invalid("owned", "nil Ownership")
+	want, err := checkDesired(desired, owned)
+	if err != nil {
+		return nil, err
 	}
-	want := make(map[string][]string, len(desired))
-	for _, email := range slices.Sorted(maps.Keys(desired)) {
-		f := "desired[" + email + "]"
-		if err := checkEmail(f, email); err != nil {
-			return nil, err
-		}
-		tags := desired[email]
-		if err := checkTags(f, tags, MaxTagsPerCall); err != nil {
-			return nil, err
-		}
-		for _, t := range tags {
-			if !owned(t) {
-				return nil, &InputError{Field: f, Value: t, Reason: "tag is not owned: a mirror could never remove it"}
-			}
-		}
-		key := strings.ToLower(email)
-		if _, dup := want[key]; dup {
-			return nil, invalid(f, "the same email, in another case, appears twice")
-		}
-		want[key] = tags
-	}
-	current := map[string]Contact{}
+	var current []Contact
 	for c, err := range s.c.Contacts.List(ctx, ListOptions{}) {
 		if err != nil {
 			return nil, err
 		}
 		if _, ok := want[strings.ToLower(c.Email)]; ok && c.Email != "" {
+			current = append(current, c)
+		}
+	}
+	return s.mirror(ctx, current, want, owned)
+}
+
+// MirrorKnown is Mirror for a caller that already holds the contacts'
+// current tags (the answers of its upserts, a listing of its own): it
+// sends the tag changes without listing. Contacts of desired missing from
+// current are reported Missing. Tags the snapshot does not show are not
+// removed, so a stale snapshot can leave an owned tag behind until the
+// next Mirror, never remove a foreign one.
+func (s *TagsService) MirrorKnown(ctx context.Context, current []Contact, desired map[string][]string, owned Ownership) (*MirrorReport, error) {
+	want, err := checkDesired(desired, owned)
+	if err != nil {
+		return nil, err
+	}
+	return s.mirror(ctx, current, want, owned)
+}
+
+func (s *TagsService) mirror(ctx context.Context, contacts []Contact, want map[string][]string, owned Ownership) (*MirrorReport, error) {
+	current := make(map[string]Contact, len(contacts))
+	for _, c := range contacts {
+		if c.Email != "" && c.ID != "" {
 			current[strings.ToLower(c.Email)] = c
 		}
 	}
@@ -112,4 +116,33 @@ func (s *TagsService) Mirror(ctx context.Context, desired map[string][]string, o
 	res, err := s.Apply(ctx, changes)
 	rep.Results = res
 	return rep, err
+}
+
+// checkDesired validates a mirror's input and keys it by lower-case email.
+func checkDesired(desired map[string][]string, owned Ownership) (map[string][]string, error) {
+	if owned == nil {
+		return nil, invalid("owned", "nil Ownership")
+	}
+	want := make(map[string][]string, len(desired))
+	for _, email := range slices.Sorted(maps.Keys(desired)) {
+		f := "desired[" + email + "]"
+		if err := checkEmail(f, email); err != nil {
+			return nil, err
+		}
+		tags := desired[email]
+		if err := checkTags(f, tags, MaxTagsPerCall); err != nil {
+			return nil, err
+		}
+		for _, t := range tags {
+			if !owned(t) {
+				return nil, &InputError{Field: f, Value: t, Reason: "tag is not owned: a mirror could never remove it"}
+			}
+		}
+		key := strings.ToLower(email)
+		if _, dup := want[key]; dup {
+			return nil, invalid(f, "the same email, in another case, appears twice")
+		}
+		want[key] = tags
+	}
+	return want, nil
 }

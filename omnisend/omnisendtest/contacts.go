@@ -2,6 +2,7 @@ package omnisendtest
 
 import (
 	"encoding/base64"
+	"maps"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -189,6 +190,21 @@ func validPhone(p string) bool {
 		}
 	}
 	return true
+}
+
+// byCreation returns the contacts by creation time and sequence, oldest
+// first, sorting only after contacts were added.
+func (s *Server) byCreation() []*contact {
+	if len(s.created) != len(s.contacts) {
+		s.created = slices.Collect(maps.Values(s.contacts))
+		slices.SortFunc(s.created, func(a, b *contact) int {
+			if c := a.created.Compare(b.created); c != 0 {
+				return c
+			}
+			return a.seq - b.seq
+		})
+	}
+	return s.created
 }
 
 // holder returns the id of the contact holding an identifier, "" when none.
@@ -473,8 +489,40 @@ func (s *Server) listContacts(w *httptest.ResponseRecorder, r *http.Request) {
 		}
 		after = &k
 	}
+	// Contacts ordered as listed; the creation order is kept sorted
+	// between creations, so that paging a large store is cheap.
+	var ordered []*contact
+	if sortBy == "updatedAt" {
+		ordered = slices.Collect(maps.Values(s.contacts))
+	} else {
+		ordered = s.byCreation()
+	}
+	ka := func(c *contact) [2]int64 { return [2]int64{key(c), int64(c.seq)} }
+	if sortBy == "updatedAt" || dir == "asc" {
+		slices.SortFunc(ordered, func(a, b *contact) int {
+			switch {
+			case less(ka(a), ka(b)):
+				return -1
+			case less(ka(b), ka(a)):
+				return 1
+			}
+			return 0
+		})
+	} else {
+		ordered = slices.Clone(ordered)
+		slices.Reverse(ordered)
+	}
+	start := 0
+	if after != nil {
+		start, _ = slices.BinarySearchFunc(ordered, *after, func(c *contact, k [2]int64) int {
+			if less(ka(c), k) || ka(c) == k {
+				return -1
+			}
+			return 1
+		})
+	}
 	var match []*contact
-	for _, c := range s.contacts {
+	for _, c := range ordered[start:] {
 		if (q.Get("email") != "" && !strings.EqualFold(c.Email, q.Get("email"))) ||
 			(q.Get("phone") != "" && !slices.Contains(c.Phone, q.Get("phone"))) ||
 			(q.Get("status") != "" && c.Status != q.Get("status")) ||
@@ -482,21 +530,10 @@ func (s *Server) listContacts(w *httptest.ResponseRecorder, r *http.Request) {
 			(!since.IsZero() && c.updated.Before(since)) {
 			continue
 		}
-		if after != nil && !less(*after, [2]int64{key(c), int64(c.seq)}) {
-			continue
+		if match = append(match, c); len(match) > limit {
+			break
 		}
-		match = append(match, c)
 	}
-	slices.SortFunc(match, func(a, b *contact) int {
-		ka, kb := [2]int64{key(a), int64(a.seq)}, [2]int64{key(b), int64(b.seq)}
-		switch {
-		case less(ka, kb):
-			return -1
-		case less(kb, ka):
-			return 1
-		}
-		return 0
-	})
 	more := len(match) > limit
 	match = match[:min(limit, len(match))]
 	out := make([]contact, len(match))

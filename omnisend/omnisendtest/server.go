@@ -126,6 +126,7 @@ type Server struct {
 	requests []Request
 	seq      int
 	contacts map[string]*contact // by id
+	created  []*contact          // by creation, rebuilt when contacts are added
 	byKey    map[string]string   // "email:<lower>" or "phone:<number>" → id
 	events   []Event
 	seen     map[string]bool // historical eventID|eventTime
