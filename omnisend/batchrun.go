@@ -138,14 +138,15 @@ func (s *BatchesService) match(b *Batch, c *bulk.Chunk[json.RawMessage], res []B
 	}
 }
 
-// canonical re-encodes JSON so that key order and spacing do not matter.
+// canonical compacts JSON so that spacing does not matter. Omnisend
+// echoes each item's request; a server that also reordered keys would
+// leave its items Unknown, never matched to the wrong item.
 func canonical(raw json.RawMessage) string {
-	var v any
-	if json.Unmarshal(raw, &v) != nil {
+	var b bytes.Buffer
+	if json.Compact(&b, raw) != nil {
 		return string(raw)
 	}
-	b, _ := json.Marshal(v)
-	return string(b)
+	return b.String()
 }
 
 // Contact decodes the item's response as the contact a contacts batch

@@ -97,6 +97,13 @@ func BenchmarkUpsertAndMirrorTags(b *testing.B) {
 			}
 		}
 		st := srv.Stats()
+		if testing.Verbose() {
+			reqs := srv.Requests()
+			t0 := reqs[0].At
+			for i := 0; i < len(reqs); i += 100 {
+				b.Logf("req %d %s at %v", i, reqs[i].Op, reqs[i].At.Sub(t0).Round(time.Millisecond))
+			}
+		}
 		srv.Close()
 		def := st.Ops["createBatch"].Requests + st.Ops["getBatchItems"].Requests
 		tag := st.Ops["addTags"].Requests + st.Ops["removeTags"].Requests

@@ -156,7 +156,7 @@ func (s *Server) getBatch(w *httptest.ResponseRecorder, id string, items bool) {
 		return
 	}
 	s.advance(b, true)
-	fake.WriteJSON(w, http.StatusOK, b.wire(items))
+	s.writeLater(w, http.StatusOK, b.wire(items))
 }
 
 // listBatches serves GET /batches, newest first, by offset.

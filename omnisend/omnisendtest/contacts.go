@@ -548,7 +548,7 @@ func (s *Server) listContacts(w *httptest.ResponseRecorder, r *http.Request) {
 	if after != nil && len(match) > 0 {
 		cursors["before"] = cursor(key(match[0]), match[0].seq)
 	}
-	fake.WriteJSON(w, http.StatusOK, map[string]any{"contacts": out,
+	s.writeLater(w, http.StatusOK, map[string]any{"contacts": out,
 		"paging": map[string]any{"limit": limit, "hasMore": more, "cursors": cursors}})
 }
 

@@ -132,6 +132,14 @@ type Server struct {
 	seen     map[string]bool // historical eventID|eventTime
 	batches  map[string]*batch
 	order    []string // batch ids, oldest first
+	post     func()   // encodes the answer of the request being handled once s.mu is released
+}
+
+// writeLater answers v once s.mu is released, so that encoding a large
+// answer does not hold up other requests. v must not be changed
+// afterwards: handlers pass snapshots. Runs under s.mu.
+func (s *Server) writeLater(w http.ResponseWriter, status int, v any) {
+	s.post = func() { fake.WriteJSON(w, status, v) }
 }
 
 // NewServer starts a server. Close it when done. It panics on options it
@@ -279,7 +287,12 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		s.base.Accepted(op)
 	}
 	s.requests = append(s.requests, rq)
+	post := s.post
+	s.post = nil
 	s.mu.Unlock()
+	if post != nil {
+		post()
+	}
 	fake.Deliver(w, r, rec, fault)
 }
 
