@@ -2,8 +2,8 @@ package omnisendtest
 
 import (
 	"encoding/base64"
-	"maps"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"slices"
