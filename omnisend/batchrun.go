@@ -25,6 +25,11 @@ type BatchRunOptions struct {
 	// PollInterval is the wait between reads of an unfinished batch
 	// (default 1 s).
 	PollInterval time.Duration
+	// OnResult, when set, receives each item's result as soon as its batch
+	// is done (in no particular order, from one goroutine at a time), so
+	// that a caller can work on them while later batches wait for the
+	// rate limit.
+	OnResult func(BatchItemResult)
 }
 
 // BatchItemResult is what became of one item of a Run: Applied when the
@@ -107,6 +112,9 @@ func (s *BatchesService) Run(ctx context.Context, method, endpoint string, items
 		},
 		OnResult: func(r bulk.Result[json.RawMessage]) {
 			res[r.Index].Index, res[r.Index].Outcome, res[r.Index].Err = r.Index, r.Outcome, r.Err
+			if opts.OnResult != nil {
+				opts.OnResult(res[r.Index])
+			}
 		},
 	}
 	_, err := w.Run(ctx, slices.Values(items))

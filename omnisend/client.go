@@ -243,16 +243,17 @@ func checkStatic(cred Credentials) error {
 	return nil
 }
 
-// newGate builds a gate holding every span of l.Per to l.Requests: the
-// whole count may go at once, then the window decides. The window is
-// lengthened by a sixtieth (a second a minute) so that requests sent a
-// window apart do not arrive less than one apart.
+// newGate builds a gate holding every span of l.Per to l.Requests, the
+// way Omnisend counts: the whole count may go at once, then each request
+// waits for the one l.Requests before it to leave the window. A token
+// bucket beside it would only add waits the server does not impose. The
+// window is lengthened by a sixtieth (a second a minute) so that requests
+// sent a window apart do not arrive less than one apart.
 func newGate(l Limit) *transport.Gate {
-	if l.Requests <= 0 || l.Per <= 0 {
-		return transport.NewGate(0, 1)
+	g := transport.NewGate(0, 1)
+	if l.Requests > 0 && l.Per > 0 {
+		g.SetWindow(l.Requests, l.Per+l.Per/60)
 	}
-	g := transport.NewGate(float64(l.Requests)/l.Per.Seconds(), l.Requests)
-	g.SetWindow(l.Requests, l.Per+l.Per/60)
 	return g
 }
 

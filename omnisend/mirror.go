@@ -69,7 +69,8 @@ func (s *TagsService) Mirror(ctx context.Context, desired map[string][]string, o
 
 // MirrorKnown is Mirror for a caller that already holds the contacts'
 // current tags (the answers of its upserts, a listing of its own): it
-// sends the tag changes without listing. Contacts of desired missing from
+// sends the tag changes without listing. A contact needs Email and Tags;
+// with an ID the calls name it by id, else by email. Contacts of desired missing from
 // current are reported Missing. Tags the snapshot does not show are not
 // removed, so a stale snapshot can leave an owned tag behind until the
 // next Mirror, never remove a foreign one.
@@ -84,19 +85,22 @@ func (s *TagsService) MirrorKnown(ctx context.Context, current []Contact, desire
 func (s *TagsService) mirror(ctx context.Context, contacts []Contact, want map[string][]string, owned Ownership) (*MirrorReport, error) {
 	current := make(map[string]Contact, len(contacts))
 	for _, c := range contacts {
-		if c.Email != "" && c.ID != "" {
+		if c.Email != "" {
 			current[strings.ToLower(c.Email)] = c
 		}
 	}
 	rep := &MirrorReport{}
 	var changes []TagChange
-	for _, email := range slices.Sorted(maps.Keys(want)) {
+	for _, email := range slices.Sorted(maps.Keys(want)) { // sorted: results in a stable order
 		c, ok := current[email]
 		if !ok {
 			rep.Missing = append(rep.Missing, email)
 			continue
 		}
 		ch := TagChange{ContactID: c.ID}
+		if c.ID == "" {
+			ch.Email = c.Email
+		}
 		for _, t := range want[email] {
 			if !slices.Contains(c.Tags, t) {
 				ch.Add = append(ch.Add, t)
@@ -113,7 +117,11 @@ func (s *TagsService) mirror(ctx context.Context, contacts []Contact, want map[s
 		}
 		changes = append(changes, ch)
 	}
-	res, err := s.Apply(ctx, changes)
+	calls, err := planTags(changes, false) // built from checked input
+	if err != nil {
+		return nil, err
+	}
+	res, err := s.apply(ctx, changes, calls)
 	rep.Results = res
 	return rep, err
 }

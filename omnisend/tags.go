@@ -148,10 +148,15 @@ type tagCall struct {
 // input order, and the terminal error (a 401, a cancelled context) that
 // stopped it, if any.
 func (s *TagsService) Apply(ctx context.Context, changes []TagChange) ([]TagResult, error) {
-	calls, err := planTags(changes)
+	calls, err := planTags(changes, true)
 	if err != nil {
 		return nil, err
 	}
+	return s.apply(ctx, changes, calls)
+}
+
+// apply sends planned calls and folds their outcomes into the changes'.
+func (s *TagsService) apply(ctx context.Context, changes []TagChange, calls []*tagCall) ([]TagResult, error) {
 	res := make([]TagResult, len(changes))
 	for i, ch := range changes {
 		res[i] = TagResult{Change: ch, Outcome: shopcrm.Applied}
@@ -175,7 +180,7 @@ func (s *TagsService) Apply(ctx context.Context, changes []TagChange) ([]TagResu
 			}
 		},
 	}
-	_, err = w.Run(ctx, slices.Values(calls))
+	_, err := w.Run(ctx, slices.Values(calls))
 	return res, err
 }
 
@@ -193,8 +198,9 @@ func merge(r *TagResult, o shopcrm.Outcome, err error) {
 	}
 }
 
-// planTags checks the changes and groups them into calls.
-func planTags(changes []TagChange) ([]*tagCall, error) {
+// planTags groups the changes into calls, checking them first unless
+// they come checked (from a mirror).
+func planTags(changes []TagChange, check bool) ([]*tagCall, error) {
 	seen := map[string]int{}
 	type group struct {
 		remove bool
@@ -204,26 +210,9 @@ func planTags(changes []TagChange) ([]*tagCall, error) {
 	groups := map[string]*group{}
 	var order []string
 	for i, ch := range changes {
-		f := "changes[" + strconv.Itoa(i) + "]"
-		key, err := changeKey(f, ch)
-		if err != nil {
-			return nil, err
-		}
-		if j, dup := seen[key]; dup {
-			return nil, invalid(f, "names the same contact as changes[%d]", j)
-		}
-		seen[key] = i
-		for _, l := range []struct {
-			name string
-			tags []string
-		}{{".Add", ch.Add}, {".Remove", ch.Remove}} {
-			if err := checkTags(f+l.name, l.tags, 1<<30); err != nil {
+		if check {
+			if err := checkChange(i, ch, seen); err != nil {
 				return nil, err
-			}
-		}
-		for _, t := range ch.Add {
-			if slices.Contains(ch.Remove, t) {
-				return nil, &InputError{Field: f, Value: t, Reason: "adds and removes the same tag"}
 			}
 		}
 		for _, op := range []struct {
@@ -297,4 +286,32 @@ func changeKey(f string, ch TagChange) (string, error) {
 		return "email:" + strings.ToLower(ch.Email), checkEmail(f+".Email", ch.Email)
 	}
 	return "phone:" + ch.Phone, checkPhone(f+".Phone", ch.Phone)
+}
+
+// checkChange checks change i: one contact, named once in the input
+// (seen), valid tags, none both added and removed.
+func checkChange(i int, ch TagChange, seen map[string]int) error {
+	f := "changes[" + strconv.Itoa(i) + "]"
+	key, err := changeKey(f, ch)
+	if err != nil {
+		return err
+	}
+	if j, dup := seen[key]; dup {
+		return invalid(f, "names the same contact as changes[%d]", j)
+	}
+	seen[key] = i
+	for _, l := range []struct {
+		name string
+		tags []string
+	}{{".Add", ch.Add}, {".Remove", ch.Remove}} {
+		if err := checkTags(f+l.name, l.tags, 1<<30); err != nil {
+			return err
+		}
+	}
+	for _, t := range ch.Add {
+		if slices.Contains(ch.Remove, t) {
+			return &InputError{Field: f, Value: t, Reason: "adds and removes the same tag"}
+		}
+	}
+	return nil
 }
