@@ -112,6 +112,7 @@ type Client struct {
 	cred          Credentials
 	tr            *transport.Client
 	gates         map[Endpoint]*transport.Gate
+	limits        map[Endpoint]Limit
 	log           *slog.Logger
 	maxInFlight   int
 }
@@ -210,7 +211,7 @@ func New(cred Credentials, opts ...Option) (*Client, error) {
 	if err := transport.Apply(&cfg, opts); err != nil {
 		return nil, err
 	}
-	c := &Client{base: cfg.base, version: cfg.version, cred: cred, gates: map[Endpoint]*transport.Gate{},
+	c := &Client{base: cfg.base, version: cfg.version, cred: cred, gates: map[Endpoint]*transport.Gate{}, limits: cfg.limits,
 		log: cfg.Logger, maxInFlight: cfg.MaxInFlight}
 	for e, l := range cfg.limits {
 		c.gates[e] = newGate(l)
@@ -247,25 +248,24 @@ func checkStatic(cred Credentials) error {
 // way Omnisend counts: the whole count may go at once, then each request
 // waits for the one l.Requests before it to leave the window. A token
 // bucket beside it would only add waits the server does not impose. The
-// window is lengthened by a sixtieth (a second a minute) so that requests
-// sent a window apart do not arrive less than one apart.
+// window is lengthened by windowMargin so that requests sent a window
+// apart do not arrive less than one apart.
 func newGate(l Limit) *transport.Gate {
 	g := transport.NewGate(0, 1)
 	if l.Requests > 0 && l.Per > 0 {
-		g.SetWindow(l.Requests, l.Per+l.Per/60)
+		g.SetWindow(l.Requests, l.Per+windowMargin(l.Per))
 	}
 	return g
 }
 
+// windowMargin is what the client adds to a window: a sixtieth of it (a
+// second a minute), at least 100 ms, against the jitter between a request
+// leaving and the server counting it.
+func windowMargin(per time.Duration) time.Duration { return max(per/60, 100*time.Millisecond) }
+
 // EndpointLimit reports the limit the client holds an endpoint class to
 // (zero when it does not pace it).
-func (c *Client) EndpointLimit(e Endpoint) Limit {
-	n, per := c.gates[e].Window()
-	if n == 0 {
-		return Limit{}
-	}
-	return Limit{Requests: n, Per: per * 60 / 61}
-}
+func (c *Client) EndpointLimit(e Endpoint) Limit { return c.limits[e] }
 
 // Format prints the client without any credential.
 func (c *Client) Format(f fmt.State, _ rune) {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -14,7 +15,6 @@ import (
 	"github.com/shopcrm/shopcrm"
 	"github.com/shopcrm/shopcrm/omnisend"
 	"github.com/shopcrm/shopcrm/omnisend/omnisendtest"
-	"github.com/shopcrm/shopcrm/shopcrmtest"
 )
 
 var fast = omnisend.RetryPolicy{MaxRetries: 8, MinBackoff: time.Millisecond, MaxBackoff: 2 * time.Millisecond, MaxWait: 5 * time.Second}
@@ -378,7 +378,6 @@ func TestBatchLifecycle(t *testing.T) {
 	}
 }
 
-var _ = shopcrmtest.FaultNone
 
 func TestBatchRun(t *testing.T) {
 	srv, c := setup(t, omnisendtest.WithBatchPolls(1))
@@ -414,5 +413,39 @@ func TestBatchRun(t *testing.T) {
 	res, err = c2.Batches.Run(context.Background(), "POST", "contacts", items, omnisend.BatchRunOptions{BatchSize: 200})
 	if err != nil || res[0].Outcome != shopcrm.Applied || srv2.Stats().Ops["createBatch"].Accepted != 2 {
 		t.Errorf("batches of 200: %v %+v", err, srv2.Stats().Ops)
+	}
+}
+
+func TestOptionsAndRaw(t *testing.T) {
+	srv, c := setup(t)
+	if got := c.EndpointLimit(omnisend.EndpointContactTags); got != (omnisend.Limit{Requests: 60, Per: time.Minute}) {
+		t.Errorf("default tag limit %+v", got)
+	}
+	for name, o := range map[string]omnisend.Option{
+		"unknown class": omnisend.WithEndpointLimit("segments", 1, time.Second),
+		"negative":      omnisend.WithEndpointLimit(omnisend.EndpointDefault, -1, time.Second),
+		"base URL":      omnisend.WithBaseURL("ftp://x"),
+		"version":       omnisend.WithVersion(""),
+		"in flight":     omnisend.WithMaxInFlight(0),
+	} {
+		if _, err := omnisend.New(omnisend.APIKey("k"), o); !errors.Is(err, omnisend.ErrInvalidInput) {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	if _, err := omnisend.New(omnisend.Credentials{}); !errors.Is(err, omnisend.ErrInvalidInput) {
+		t.Errorf("no credentials: %v", err)
+	}
+	var out struct {
+		Contacts []json.RawMessage `json:"contacts"`
+	}
+	srv.AddContact(omnisend.ContactInput{Identifiers: []omnisend.Identifier{omnisend.Email("a@example.com", "")}})
+	if _, err := c.Do(context.Background(), &omnisend.RawRequest{Method: "GET", Path: "/contacts"}, &out); err != nil || len(out.Contacts) != 1 {
+		t.Errorf("raw list: %v %d", err, len(out.Contacts))
+	}
+	if _, err := c.Do(context.Background(), &omnisend.RawRequest{Method: "GET", Path: "/contacts?x=1"}, nil); !errors.Is(err, omnisend.ErrInvalidInput) {
+		t.Errorf("raw path with a query: %v", err)
+	}
+	if s := fmt.Sprintf("%v %+v %#v", c, c, c); strings.Contains(s, omnisendtest.DefaultAPIKey) {
+		t.Errorf("the key printed: %s", s)
 	}
 }
