@@ -378,7 +378,6 @@ func TestBatchLifecycle(t *testing.T) {
 	}
 }
 
-
 func TestBatchRun(t *testing.T) {
 	srv, c := setup(t, omnisendtest.WithBatchPolls(1))
 	var items []json.RawMessage
