@@ -12,6 +12,7 @@ import (
 
 	"github.com/shopcrm/shopcrm"
 	"github.com/shopcrm/shopcrm/internal/bulk"
+	"github.com/shopcrm/shopcrm/omnisend/internal/wire"
 )
 
 // BatchRunOptions tune [BatchesService.Run].
@@ -160,12 +161,12 @@ func canonical(raw json.RawMessage) string {
 // Contact decodes the item's response as the contact a contacts batch
 // created or updated.
 func (r *BatchItemResult) Contact() (*Contact, error) {
-	var w wireContact
+	var w wire.Contact
 	if err := json.Unmarshal(r.Response, &w); err != nil {
 		return nil, &shopcrm.ResponseError{Op: "batch item " + strconv.Itoa(r.Index), Err: err}
 	}
 	if w.ID == "" {
 		return nil, &shopcrm.ResponseError{Op: "batch item " + strconv.Itoa(r.Index), Reason: "no contact in the response"}
 	}
-	return w.contact(), nil
+	return contactOf(&w), nil
 }

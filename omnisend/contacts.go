@@ -12,6 +12,7 @@ import (
 	"github.com/shopcrm/shopcrm"
 	"github.com/shopcrm/shopcrm/internal/pager"
 	"github.com/shopcrm/shopcrm/internal/transport"
+	"github.com/shopcrm/shopcrm/omnisend/internal/wire"
 )
 
 // ContactsService creates, reads, updates and lists contacts.
@@ -191,12 +192,12 @@ func (s *ContactsService) Upsert(ctx context.Context, in *ContactInput) (c *Cont
 			retry = transport.RetryIdempotent
 		}
 	}
-	var w wireContact
+	var w wire.Contact
 	r, err = s.c.do(ctx, &call{op: "upsertContact", method: http.MethodPost, path: "/contacts", body: in.wire(), retry: retry, out: &w})
 	if err != nil {
 		return nil, false, r, err
 	}
-	return w.contact(), r.Status == http.StatusCreated, r, nil
+	return contactOf(&w), r.Status == http.StatusCreated, r, nil
 }
 
 // Get reads a contact by id.
@@ -206,12 +207,12 @@ func (s *ContactsService) Get(ctx context.Context, id string) (*Contact, *Respon
 	if err := checkID("id", id); err != nil {
 		return nil, nil, err
 	}
-	var w wireContact
+	var w wire.Contact
 	r, err := s.c.do(ctx, &call{op: "getContact", method: http.MethodGet, path: "/contacts/" + url.PathEscape(id), retry: transport.RetryIdempotent, out: &w})
 	if err != nil {
 		return nil, r, err
 	}
-	return w.contact(), r, nil
+	return contactOf(&w), r, nil
 }
 
 // Update changes the contact with the given id. An identifier another
@@ -241,12 +242,12 @@ func (s *ContactsService) update(ctx context.Context, op, path string, q url.Val
 	if err := checkInput(in, false); err != nil {
 		return nil, nil, err
 	}
-	var w wireContact
+	var w wire.Contact
 	r, err := s.c.do(ctx, &call{op: op, method: http.MethodPatch, path: path, query: q, body: in.wire(), retry: transport.RetryIdempotent, out: &w})
 	if err != nil {
 		return nil, r, err
 	}
-	return w.contact(), r, nil
+	return contactOf(&w), r, nil
 }
 
 // SortField orders a contact listing.
@@ -341,7 +342,7 @@ func (s *ContactsService) ListPage(ctx context.Context, opts ListOptions, after 
 		return nil, nil, err
 	}
 	var w struct {
-		Contacts []wireContact `json:"contacts"`
+		Contacts []wire.Contact `json:"contacts"`
 		Paging   struct {
 			HasMore bool `json:"hasMore"`
 			Cursors struct {
@@ -356,7 +357,7 @@ func (s *ContactsService) ListPage(ctx context.Context, opts ListOptions, after 
 	}
 	p := &ContactPage{HasMore: w.Paging.HasMore, Contacts: make([]Contact, len(w.Contacts))}
 	for i := range w.Contacts {
-		p.Contacts[i] = *w.Contacts[i].contact()
+		p.Contacts[i] = *contactOf(&w.Contacts[i])
 	}
 	if w.Paging.Cursors.After != nil {
 		p.After = *w.Paging.Cursors.After

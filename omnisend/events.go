@@ -13,6 +13,7 @@ import (
 	"github.com/shopcrm/shopcrm"
 	"github.com/shopcrm/shopcrm/internal/bulk"
 	"github.com/shopcrm/shopcrm/internal/transport"
+	"github.com/shopcrm/shopcrm/omnisend/internal/wire"
 )
 
 // EventsService sends customer events.
@@ -56,26 +57,6 @@ type Event struct {
 	// Historical marks an event Omnisend deduplicates by ID and Time;
 	// both must be set.
 	Historical bool
-}
-
-type wireEventContact struct {
-	ID               string         `json:"id,omitempty"`
-	Email            string         `json:"email,omitempty"`
-	Phone            string         `json:"phone,omitempty"`
-	FirstName        string         `json:"firstName,omitempty"`
-	LastName         string         `json:"lastName,omitempty"`
-	Tags             []string       `json:"tags,omitempty"`
-	CustomProperties map[string]any `json:"customProperties,omitempty"`
-}
-
-type wireEvent struct {
-	EventName    string            `json:"eventName"`
-	Origin       string            `json:"origin"`
-	EventVersion string            `json:"eventVersion,omitempty"`
-	EventID      string            `json:"eventID,omitempty"`
-	EventTime    string            `json:"eventTime,omitempty"`
-	Contact      *wireEventContact `json:"contact,omitempty"`
-	Properties   map[string]any    `json:"properties,omitempty"`
 }
 
 // UnknownEventError reports a real-time event that may or may not have
@@ -179,7 +160,7 @@ func (s *EventsService) SendAll(ctx context.Context, events []*Event) ([]EventRe
 	return res, err
 }
 
-func (ev *Event) wire(f string) (*wireEvent, error) {
+func (ev *Event) wire(f string) (*wire.Event, error) {
 	if ev == nil {
 		return nil, invalid(f, "nil")
 	}
@@ -213,9 +194,9 @@ func (ev *Event) wire(f string) (*wireEvent, error) {
 	if origin == "" {
 		origin = "api"
 	}
-	return &wireEvent{
+	return &wire.Event{
 		EventName: ev.Name, Origin: origin, EventVersion: ev.Version, EventID: ev.ID, EventTime: rfc3339(ev.Time),
-		Contact: &wireEventContact{ID: c.ID, Email: c.Email, Phone: c.Phone, FirstName: c.FirstName, LastName: c.LastName,
+		Contact: &wire.EventContact{ID: c.ID, Email: c.Email, Phone: c.Phone, FirstName: c.FirstName, LastName: c.LastName,
 			Tags: c.Tags, CustomProperties: c.CustomProperties},
 		Properties: ev.Properties,
 	}, nil

@@ -10,6 +10,7 @@ import (
 	"github.com/shopcrm/shopcrm"
 	"github.com/shopcrm/shopcrm/internal/bulk"
 	"github.com/shopcrm/shopcrm/internal/transport"
+	"github.com/shopcrm/shopcrm/omnisend/internal/wire"
 )
 
 // Limits of one /contacts/tags call.
@@ -33,14 +34,6 @@ type Selector struct {
 	Emails     []string // at most 250
 	Phones     []string // at most 250, E.164
 	SegmentID  string   // every member of the segment
-}
-
-type wireTags struct {
-	ContactIDs []string `json:"contactIDs,omitempty"`
-	Emails     []string `json:"emails,omitempty"`
-	Phones     []string `json:"phones,omitempty"`
-	SegmentID  string   `json:"segmentID,omitempty"`
-	Tags       []string `json:"tags"`
 }
 
 // Add adds tags to the selected contacts in one call. Omnisend accepts the
@@ -69,7 +62,7 @@ func (s *TagsService) call(ctx context.Context, op, method string, sel Selector,
 	if err := checkTags("tags", tags, MaxTagsPerCall); err != nil {
 		return nil, err
 	}
-	body := &wireTags{ContactIDs: sel.ContactIDs, Emails: sel.Emails, Phones: sel.Phones, SegmentID: sel.SegmentID, Tags: tags}
+	body := &wire.Tags{ContactIDs: sel.ContactIDs, Emails: sel.Emails, Phones: sel.Phones, SegmentID: sel.SegmentID, Tags: tags}
 	return s.c.do(ctx, &call{class: EndpointContactTags, op: op, method: method, path: "/contacts/tags", body: body, retry: transport.RetryIdempotent})
 }
 

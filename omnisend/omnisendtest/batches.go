@@ -3,6 +3,7 @@ package omnisendtest
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/shopcrm/shopcrm/omnisend/internal/wire"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -92,14 +93,14 @@ func (s *Server) process(b *batch) {
 		it := batchItem{ItemID: fmt.Sprintf("%s-%d", b.id, i), Request: raw, Status: "finished"}
 		switch b.endpoint {
 		case "contacts":
-			var in contactIn
+			var in wire.ContactRequest
 			if err := strictJSON(raw, &in); err != nil {
 				it.ResponseCode, it.Response = 400, validationBody(err.Error(), fieldError{"body", "invalid_format", err.Error()})
 			} else {
 				it.ResponseCode, it.Response = s.upsert(&in)
 			}
 		case "events":
-			var in eventIn
+			var in wire.Event
 			if err := strictJSON(raw, &in); err != nil {
 				it.ResponseCode, it.Response = 400, validationBody(err.Error(), fieldError{"body", "invalid_format", err.Error()})
 			} else if errs := s.record(&in); len(errs) > 0 {

@@ -13,99 +13,15 @@ import (
 
 	"github.com/shopcrm/shopcrm/internal/fake"
 	"github.com/shopcrm/shopcrm/omnisend"
+	"github.com/shopcrm/shopcrm/omnisend/internal/wire"
 )
 
-type channel struct {
-	Status          string `json:"status"`
-	StatusChangedAt string `json:"statusChangedAt,omitempty"`
-}
-
-type consentIn struct {
-	CreatedAt string `json:"createdAt,omitempty"`
-	IP        string `json:"ip,omitempty"`
-	Source    string `json:"source,omitempty"`
-	UserAgent string `json:"userAgent,omitempty"`
-}
-
-type identifierIn struct {
-	Type               string             `json:"type"`
-	ID                 string             `json:"id"`
-	Channels           map[string]channel `json:"channels,omitempty"`
-	Consent            *consentIn         `json:"consent,omitempty"`
-	SendWelcomeMessage *bool              `json:"sendWelcomeMessage,omitempty"`
-	Source             string             `json:"source,omitempty"`
-}
-
-// contactIn is ContactRequest.
-type contactIn struct {
-	Identifiers      []identifierIn `json:"identifiers,omitempty"`
-	FirstName        string         `json:"firstName,omitempty"`
-	LastName         string         `json:"lastName,omitempty"`
-	Address          string         `json:"address,omitempty"`
-	City             string         `json:"city,omitempty"`
-	State            string         `json:"state,omitempty"`
-	PostalCode       string         `json:"postalCode,omitempty"`
-	Country          string         `json:"country,omitempty"`
-	CountryCode      string         `json:"countryCode,omitempty"`
-	Birthdate        string         `json:"birthdate,omitempty"`
-	Gender           string         `json:"gender,omitempty"`
-	CreatedAt        string         `json:"createdAt,omitempty"`
-	Tags             []string       `json:"tags,omitempty"`
-	CustomProperties map[string]any `json:"customProperties,omitempty"`
-}
-
-type identifier struct {
-	Type     string             `json:"type"`
-	ID       string             `json:"id"`
-	Channels map[string]channel `json:"channels,omitempty"`
-}
-
-type consentRec struct {
-	Channel   string `json:"channel"`
-	CreatedAt string `json:"createdAt"`
-	IP        string `json:"ip,omitempty"`
-	Source    string `json:"source,omitempty"`
-	UserAgent string `json:"userAgent,omitempty"`
-}
-
-// contact is the stored contact, shaped as ContactResponse.
+// contact is a stored contact: its ContactResponse and the fake's
+// bookkeeping.
 type contact struct {
+	wire.Contact
 	seq              int
-	ID               string         `json:"id"`
-	Email            string         `json:"email,omitempty"`
-	Phone            []string       `json:"phone"`
-	Status           string         `json:"status,omitempty"`
-	Identifiers      []identifier   `json:"identifiers"`
-	FirstName        string         `json:"firstName,omitempty"`
-	LastName         string         `json:"lastName,omitempty"`
-	Address          string         `json:"address,omitempty"`
-	City             string         `json:"city,omitempty"`
-	State            string         `json:"state,omitempty"`
-	PostalCode       string         `json:"postalCode,omitempty"`
-	Country          string         `json:"country,omitempty"`
-	CountryCode      string         `json:"countryCode,omitempty"`
-	Birthdate        string         `json:"birthdate,omitempty"`
-	Gender           string         `json:"gender,omitempty"`
-	Tags             []string       `json:"tags"`
-	CustomProperties map[string]any `json:"customProperties"`
-	Segments         []string       `json:"segments"`
-	Statuses         []statusRec    `json:"statuses"`
-	Consents         []consentRec   `json:"consents"`
-	OptIns           []optIn        `json:"optIns"`
-	CreatedAt        string         `json:"createdAt"`
-	UpdatedAt        string         `json:"updatedAt"`
 	created, updated time.Time
-}
-
-type statusRec struct {
-	Channel         string `json:"channel"`
-	Status          string `json:"status"`
-	StatusChangedAt string `json:"statusChangedAt"`
-}
-
-type optIn struct {
-	Channel string `json:"channel"`
-	OptInAt string `json:"optInAt"`
 }
 
 func idKey(typ, id string) string {
@@ -116,7 +32,7 @@ func idKey(typ, id string) string {
 }
 
 // check validates a ContactRequest the way Omnisend documents it.
-func (in *contactIn) check(create bool) []fieldError {
+func checkContact(in *wire.ContactRequest, create bool) []fieldError {
 	var errs []fieldError
 	bad := func(f, code, msg string) { errs = append(errs, fieldError{f, code, msg}) }
 	if create && len(in.Identifiers) == 0 {
@@ -214,15 +130,15 @@ func (s *Server) holder(typ, id string) string { return s.byKey[idKey(typ, id)] 
 func (s *Server) newContact() *contact {
 	s.seq++
 	now := s.Now().UTC()
-	c := &contact{seq: s.seq, ID: fmt.Sprintf("%08x%016x", now.Unix(), s.seq), created: now, updated: now,
-		CustomProperties: map[string]any{}}
+	c := &contact{seq: s.seq, created: now, updated: now, Contact: wire.Contact{ID: fmt.Sprintf("%08x%016x", now.Unix(), s.seq),
+		Fields: wire.Fields{CustomProperties: map[string]any{}}}}
 	s.contacts[c.ID] = c
 	return c
 }
 
 // apply writes in onto c. Identifiers held by another contact are
 // ignored, or, when strict, refused with the offending identifier.
-func (s *Server) apply(c *contact, in *contactIn, strict bool) (conflict string) {
+func (s *Server) apply(c *contact, in *wire.ContactRequest, strict bool) (conflict string) {
 	now := s.Now().UTC()
 	for _, id := range in.Identifiers {
 		if h := s.holder(id.Type, id.ID); h != "" && h != c.ID {
@@ -236,9 +152,9 @@ func (s *Server) apply(c *contact, in *contactIn, strict bool) (conflict string)
 			continue
 		}
 		s.byKey[idKey(id.Type, id.ID)] = c.ID
-		i := slices.IndexFunc(c.Identifiers, func(x identifier) bool { return idKey(x.Type, x.ID) == idKey(id.Type, id.ID) })
+		i := slices.IndexFunc(c.Identifiers, func(x wire.Identifier) bool { return idKey(x.Type, x.ID) == idKey(id.Type, id.ID) })
 		if i < 0 {
-			c.Identifiers = append(c.Identifiers, identifier{Type: id.Type, ID: id.ID})
+			c.Identifiers = append(c.Identifiers, wire.Identifier{Type: id.Type, ID: id.ID})
 			i = len(c.Identifiers) - 1
 		}
 		ch := map[string]string{"email": "email", "phone": "sms"}[id.Type]
@@ -247,10 +163,10 @@ func (s *Server) apply(c *contact, in *contactIn, strict bool) (conflict string)
 			if at == "" {
 				at = now.Format(time.RFC3339)
 			}
-			c.Identifiers[i].Channels = map[string]channel{ch: {Status: st.Status, StatusChangedAt: at}}
+			c.Identifiers[i].Channels = map[string]wire.Channel{ch: {Status: st.Status, StatusChangedAt: at}}
 			c.setStatus(ch, st.Status, at)
 			if st.Status == "subscribed" {
-				c.OptIns = append(c.OptIns, optIn{Channel: ch, OptInAt: at})
+				c.OptIns = append(c.OptIns, wire.OptIn{Channel: ch, OptInAt: at})
 			}
 		}
 		if cs := id.Consent; cs != nil {
@@ -258,7 +174,7 @@ func (s *Server) apply(c *contact, in *contactIn, strict bool) (conflict string)
 			if at == "" {
 				at = now.Format(time.RFC3339)
 			}
-			c.Consents = append(c.Consents, consentRec{Channel: ch, CreatedAt: at, IP: cs.IP, Source: cs.Source, UserAgent: cs.UserAgent})
+			c.Consents = append(c.Consents, wire.Consent{Channel: ch, CreatedAt: at, IP: cs.IP, Source: cs.Source, UserAgent: cs.UserAgent})
 		}
 	}
 	for _, f := range []struct {
@@ -288,9 +204,9 @@ func (s *Server) apply(c *contact, in *contactIn, strict bool) (conflict string)
 }
 
 func (c *contact) setStatus(ch, status, at string) {
-	i := slices.IndexFunc(c.Statuses, func(x statusRec) bool { return x.Channel == ch })
+	i := slices.IndexFunc(c.Statuses, func(x wire.Status) bool { return x.Channel == ch })
 	if i < 0 {
-		c.Statuses = append(c.Statuses, statusRec{Channel: ch})
+		c.Statuses = append(c.Statuses, wire.Status{Channel: ch})
 		i = len(c.Statuses) - 1
 	}
 	c.Statuses[i].Status, c.Statuses[i].StatusChangedAt = status, at
@@ -321,9 +237,9 @@ func (c *contact) view() contact {
 		v.CustomProperties[k] = x
 	}
 	v.Segments = []string{}
-	v.Statuses = append([]statusRec{}, c.Statuses...)
-	v.Consents = append([]consentRec{}, c.Consents...)
-	v.OptIns = append([]optIn{}, c.OptIns...)
+	v.Statuses = append([]wire.Status{}, c.Statuses...)
+	v.Consents = append([]wire.Consent{}, c.Consents...)
+	v.OptIns = append([]wire.OptIn{}, c.OptIns...)
 	return v
 }
 
@@ -331,8 +247,8 @@ func (c *contact) view() contact {
 // holding its email, else a new one. Identifiers another contact holds
 // are ignored; a new contact left with none is not created. It returns
 // the status and the body to answer.
-func (s *Server) upsert(in *contactIn) (int, any) {
-	if errs := in.check(true); len(errs) > 0 {
+func (s *Server) upsert(in *wire.ContactRequest) (int, any) {
+	if errs := checkContact(in, true); len(errs) > 0 {
 		return http.StatusBadRequest, validationBody("The contact is not valid", errs...)
 	}
 	var c *contact
@@ -364,7 +280,7 @@ func (s *Server) upsert(in *contactIn) (int, any) {
 }
 
 func (s *Server) upsertContact(w *httptest.ResponseRecorder, body []byte) {
-	var in contactIn
+	var in wire.ContactRequest
 	if !decode(w, body, &in) {
 		return
 	}
@@ -392,11 +308,11 @@ func (s *Server) updateContact(w *httptest.ResponseRecorder, r *http.Request, id
 		}
 		c = s.contacts[s.holder("email", email)]
 	}
-	var in contactIn
+	var in wire.ContactRequest
 	if !decode(w, body, &in) {
 		return
 	}
-	if errs := in.check(false); len(errs) > 0 {
+	if errs := checkContact(&in, false); len(errs) > 0 {
 		fake.WriteJSON(w, http.StatusBadRequest, validationBody("The contact is not valid", errs...))
 		return
 	}

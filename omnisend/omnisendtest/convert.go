@@ -5,20 +5,21 @@ import (
 	"time"
 
 	"github.com/shopcrm/shopcrm/omnisend"
+	"github.com/shopcrm/shopcrm/omnisend/internal/wire"
 )
 
 // jsonOf is the ContactRequest a client would send for in.
-func jsonOf(in *omnisend.ContactInput) (*contactIn, error) {
-	out := &contactIn{FirstName: in.FirstName, LastName: in.LastName, Address: in.Address, City: in.City, State: in.State,
-		PostalCode: in.PostalCode, Country: in.Country, CountryCode: in.CountryCode, Birthdate: in.Birthdate,
-		Gender: string(in.Gender), Tags: in.Tags, CustomProperties: in.CustomProperties}
+func jsonOf(in *omnisend.ContactInput) (*wire.ContactRequest, error) {
+	out := &wire.ContactRequest{Fields: wire.Fields{FirstName: in.FirstName, LastName: in.LastName, Address: in.Address, City: in.City,
+		State: in.State, PostalCode: in.PostalCode, Country: in.Country, CountryCode: in.CountryCode, Birthdate: in.Birthdate,
+		Gender: string(in.Gender), Tags: in.Tags, CustomProperties: in.CustomProperties}}
 	if !in.CreatedAt.IsZero() {
 		out.CreatedAt = in.CreatedAt.UTC().Format(time.RFC3339)
 	}
 	for _, id := range in.Identifiers {
-		wi := identifierIn{Type: string(id.Type), ID: id.ID}
+		wi := wire.IdentifierRequest{Type: string(id.Type), ID: id.ID}
 		if id.Status != "" {
-			wi.Channels = map[string]channel{id.Type.Channel(): {Status: string(id.Status)}}
+			wi.Channels = map[string]wire.Channel{id.Type.Channel(): {Status: string(id.Status)}}
 		}
 		out.Identifiers = append(out.Identifiers, wi)
 	}

@@ -2,6 +2,7 @@ package omnisendtest
 
 import (
 	"encoding/json"
+	"github.com/shopcrm/shopcrm/omnisend/internal/wire"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -22,31 +23,11 @@ type Event struct {
 	At         time.Time // the server's clock at arrival
 }
 
-type eventContactIn struct {
-	ID               string         `json:"id,omitempty"`
-	Email            string         `json:"email,omitempty"`
-	Phone            string         `json:"phone,omitempty"`
-	FirstName        string         `json:"firstName,omitempty"`
-	LastName         string         `json:"lastName,omitempty"`
-	Tags             []string       `json:"tags,omitempty"`
-	CustomProperties map[string]any `json:"customProperties,omitempty"`
-}
-
-type eventIn struct {
-	EventName    string          `json:"eventName"`
-	Origin       string          `json:"origin"`
-	EventVersion string          `json:"eventVersion,omitempty"`
-	EventID      string          `json:"eventID,omitempty"`
-	EventTime    string          `json:"eventTime,omitempty"`
-	Contact      *eventContactIn `json:"contact,omitempty"`
-	Properties   map[string]any  `json:"properties,omitempty"`
-}
-
 // record checks and records one event; it returns the field errors.
 // Historical events (eventTime at least HistoricalAge old, with an
 // eventID) are recorded once per eventID and eventTime; every other copy
 // is recorded again, as Omnisend processes real-time events every time.
-func (s *Server) record(in *eventIn) []fieldError {
+func (s *Server) record(in *wire.Event) []fieldError {
 	var errs []fieldError
 	if strings.TrimSpace(in.EventName) == "" {
 		errs = append(errs, fieldError{"eventName", "required", "is required"})
@@ -87,12 +68,12 @@ func (s *Server) record(in *eventIn) []fieldError {
 		s.seen[k] = true
 	}
 	// The event's contact is created or updated from it.
-	ci := &contactIn{FirstName: c.FirstName, LastName: c.LastName, Tags: c.Tags, CustomProperties: c.CustomProperties}
+	ci := &wire.ContactRequest{Fields: wire.Fields{FirstName: c.FirstName, LastName: c.LastName, Tags: c.Tags, CustomProperties: c.CustomProperties}}
 	if c.Email != "" {
-		ci.Identifiers = append(ci.Identifiers, identifierIn{Type: "email", ID: c.Email})
+		ci.Identifiers = append(ci.Identifiers, wire.IdentifierRequest{Type: "email", ID: c.Email})
 	}
 	if c.Phone != "" {
-		ci.Identifiers = append(ci.Identifiers, identifierIn{Type: "phone", ID: c.Phone})
+		ci.Identifiers = append(ci.Identifiers, wire.IdentifierRequest{Type: "phone", ID: c.Phone})
 	}
 	if len(ci.Identifiers) > 0 {
 		s.upsert(ci)
@@ -106,7 +87,7 @@ func (s *Server) record(in *eventIn) []fieldError {
 }
 
 func (s *Server) sendEvent(w *httptest.ResponseRecorder, body []byte) {
-	var in eventIn
+	var in wire.Event
 	if !decode(w, body, &in) {
 		return
 	}
