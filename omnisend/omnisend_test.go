@@ -448,3 +448,33 @@ func TestOptionsAndRaw(t *testing.T) {
 		t.Errorf("the key printed: %s", s)
 	}
 }
+
+// A 401 stops a bulk write: nothing is sent after it and the rest is
+// reported not sent.
+func TestBulkStopsOnUnauthorized(t *testing.T) {
+	srv, _ := setup(t)
+	c, _ := omnisend.New(omnisend.APIKey("revoked"), omnisend.WithBaseURL(srv.URL()), omnisend.WithMaxInFlight(1))
+	var changes []omnisend.TagChange
+	for i := range 3 {
+		changes = append(changes, omnisend.TagChange{Email: email(i), Add: []string{fmt.Sprint("t", i)}})
+	}
+	res, err := c.Tags.Apply(context.Background(), changes)
+	if !errors.Is(err, omnisend.ErrUnauthorized) {
+		t.Fatalf("err = %v", err)
+	}
+	var outcomes []shopcrm.Outcome
+	for _, r := range res {
+		outcomes = append(outcomes, r.Outcome)
+	}
+	if diff := cmp.Diff([]shopcrm.Outcome{shopcrm.Failed, shopcrm.NotSent, shopcrm.NotSent}, outcomes); diff != "" {
+		t.Errorf("outcomes (-want +got):\n%s", diff)
+	}
+	evs := []*omnisend.Event{{Name: "a", Contact: omnisend.EventContact{Email: "a@example.com"}}, {Name: "b", Contact: omnisend.EventContact{Email: "b@example.com"}}}
+	eres, err := c.Events.SendAll(context.Background(), evs)
+	if !errors.Is(err, omnisend.ErrUnauthorized) || eres[0].Outcome != shopcrm.Failed || eres[1].Outcome != shopcrm.NotSent {
+		t.Errorf("events: %v %+v", err, eres)
+	}
+	if n := srv.Stats().Requests; n != 2 {
+		t.Errorf("%d requests, want 2", n)
+	}
+}
