@@ -39,9 +39,6 @@ func NewSecret(s string) Secret { return shopcrm.NewSecret(s) }
 // RetryPolicy bounds retries; see [shopcrm.RetryPolicy].
 type RetryPolicy = shopcrm.RetryPolicy
 
-// RateLimit is a request rate; see [shopcrm.RateLimit].
-type RateLimit = shopcrm.RateLimit
-
 // Credentials say how requests authenticate: with a brand's API key
 // ([APIKey], [APIKeySource]) or with OAuth access tokens of an app
 // ([OAuth]).

@@ -178,8 +178,8 @@ type Contact struct {
 // Upsert creates a contact, or updates the contact holding its email
 // identifier. created reports which (201 or 200). A contact must carry at
 // least one identifier; an input with an email is safe to retry (the
-// retry updates what the first attempt created), one without is retried
-// only when refused with a 429.
+// retry updates what the first attempt created, and then reports an
+// update), one without is retried only when refused with a 429.
 //
 //spec:openapi POST /contacts
 func (s *ContactsService) Upsert(ctx context.Context, in *ContactInput) (c *Contact, created bool, r *Response, err error) {

@@ -60,9 +60,11 @@ type Event struct {
 }
 
 // UnknownEventError reports a real-time event that may or may not have
-// reached Omnisend (its response was lost, or the server failed while
-// handling it). It was sent once and is never resent by the client:
-// Omnisend would not deduplicate a second copy. It unwraps to the cause.
+// reached Omnisend: its response was lost, the server failed (5xx) while
+// handling it, or the connection or the context failed where the client
+// cannot tell whether the request left. It was sent at most once and is
+// never resent by the client: Omnisend would not deduplicate a second
+// copy. It unwraps to the cause.
 type UnknownEventError struct {
 	Name string // the event's name
 	ID   string // its eventID, if it had one
