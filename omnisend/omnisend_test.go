@@ -5,6 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
@@ -476,5 +479,38 @@ func TestBulkStopsOnUnauthorized(t *testing.T) {
 	}
 	if n := srv.Stats().Requests; n != 2 {
 		t.Errorf("%d requests, want 2", n)
+	}
+}
+
+// The longest of the problem's retryAfter, Retry-After and
+// X-Rate-Limit-Reset is the floor.
+func TestRetryAfterSources(t *testing.T) {
+	cases := []struct {
+		header map[string]string
+		body   string
+		want   time.Duration
+	}{
+		{map[string]string{"X-Rate-Limit-Reset": "7"}, `{"status":429}`, 7 * time.Second},
+		{map[string]string{"Retry-After": "3", "X-Rate-Limit-Reset": "2"}, `{"status":429,"retryAfter":5}`, 5 * time.Second},
+		{map[string]string{"Retry-After": "9"}, `{"status":429,"retryAfter":5}`, 9 * time.Second},
+	}
+	for _, tc := range cases {
+		hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			for k, v := range tc.header {
+				w.Header().Set(k, v)
+			}
+			w.Header().Set("Content-Type", "application/problem+json")
+			w.WriteHeader(http.StatusTooManyRequests)
+			io.WriteString(w, tc.body)
+		}))
+		c, _ := omnisend.New(omnisend.APIKey("k"), omnisend.WithBaseURL(hs.URL),
+			omnisend.WithRetryPolicy(omnisend.RetryPolicy{MaxRetries: 3, MaxWait: time.Second}))
+		_, _, err := c.Contacts.Get(context.Background(), "x")
+		var rl *omnisend.RateLimitError
+		var ae *omnisend.APIError
+		if !errors.As(err, &rl) || rl.RetryAfter != tc.want || !errors.As(err, &ae) || ae.RetryAfter != tc.want {
+			t.Errorf("%v %s: err = %v, want a wait of %v", tc.header, tc.body, err, tc.want)
+		}
+		hs.Close()
 	}
 }
