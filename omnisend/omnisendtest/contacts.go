@@ -540,24 +540,52 @@ func (s *Server) tags(w *httptest.ResponseRecorder, remove bool, body []byte) {
 			targets[c.ID] = c
 		}
 	}
-	now := s.Now().UTC()
-	for _, c := range targets {
-		before := len(c.Tags)
-		if remove {
-			c.Tags = slices.DeleteFunc(c.Tags, func(t string) bool { return slices.Contains(in.Tags, t) })
-		} else {
-			for _, t := range in.Tags {
-				if !slices.Contains(c.Tags, t) {
-					c.Tags = append(c.Tags, t)
+	job := tagJob{at: s.Now().Add(s.cfg.tagDelay), remove: remove, tags: in.Tags}
+	for id := range targets {
+		job.ids = append(job.ids, id)
+	}
+	s.tagJobs = append(s.tagJobs, job)
+	s.settle()
+	w.WriteHeader(http.StatusAccepted)
+}
+
+// tagJob is an accepted tag call waiting to take effect.
+type tagJob struct {
+	at     time.Time
+	remove bool
+	ids    []string
+	tags   []string
+}
+
+// settle carries out the tag calls whose time has come, in the order
+// they were accepted (s.mu held).
+func (s *Server) settle() {
+	now := s.Now()
+	n := 0
+	for _, job := range s.tagJobs {
+		if job.at.After(now) {
+			break
+		}
+		n++
+		for _, id := range job.ids {
+			c := s.contacts[id]
+			before := len(c.Tags)
+			if job.remove {
+				c.Tags = slices.DeleteFunc(c.Tags, func(t string) bool { return slices.Contains(job.tags, t) })
+			} else {
+				for _, t := range job.tags {
+					if !slices.Contains(c.Tags, t) {
+						c.Tags = append(c.Tags, t)
+					}
 				}
 			}
-		}
-		if len(c.Tags) != before {
-			c.updated = now
-			c.derive()
+			if len(c.Tags) != before {
+				c.updated = now.UTC()
+				c.derive()
+			}
 		}
 	}
-	w.WriteHeader(http.StatusAccepted)
+	s.tagJobs = s.tagJobs[n:]
 }
 
 // AddContact stores a contact as a create would, for seeding, and returns
@@ -579,6 +607,7 @@ func (s *Server) AddContact(in omnisend.ContactInput) string {
 // Contact returns the contact with an email identifier, as the API would.
 func (s *Server) Contact(email string) (omnisend.Contact, bool) {
 	s.mu.Lock()
+	s.settle()
 	c := s.contacts[s.holder("email", email)]
 	var v contact
 	if c != nil {
@@ -594,6 +623,7 @@ func (s *Server) Contact(email string) (omnisend.Contact, bool) {
 // Contacts returns every contact, oldest first.
 func (s *Server) Contacts() []omnisend.Contact {
 	s.mu.Lock()
+	s.settle()
 	all := make([]contact, 0, len(s.contacts))
 	for _, c := range s.contacts {
 		all = append(all, c.view())

@@ -24,7 +24,8 @@
 //     refusing tag with status and updatedAtFrom with any other filter.
 //   - Tags: POST and DELETE /contacts/tags with up to 250 contact ids,
 //     emails and phones and 1 to 100 tags (202). Omnisend tags
-//     asynchronously; the fake applies the change before it answers.
+//     asynchronously; the fake applies the change before it answers, or
+//     WithTagDelay later on its clock, in the order the calls came.
 //   - Events: POST /events (202) creates or updates the event's contact and
 //     records the event. An event with an eventID and an eventTime at least
 //     WithHistoricalAge (default an hour) old is historical and recorded

@@ -57,6 +57,7 @@ type config struct {
 	polls         int
 	historicalAge time.Duration
 	maxBatch      int
+	tagDelay      time.Duration
 }
 
 // Option configures a Server.
@@ -102,6 +103,12 @@ func WithBatchPolls(n int) Option { return func(c *config) { c.polls = max(n, 0)
 // DefaultHistoricalAge).
 func WithHistoricalAge(d time.Duration) Option { return func(c *config) { c.historicalAge = d } }
 
+// WithTagDelay makes accepted tag calls take effect d later on the
+// server's clock (default 0: before the 202), as Omnisend tags
+// asynchronously; reads before then do not show them. Calls take effect
+// in the order they were accepted.
+func WithTagDelay(d time.Duration) Option { return func(c *config) { c.tagDelay = d } }
+
 // WithMaxBatchItems sets the most items a batch may hold (default 100).
 func WithMaxBatchItems(n int) Option { return func(c *config) { c.maxBatch = n } }
 
@@ -132,6 +139,7 @@ type Server struct {
 	seen     map[string]bool // historical eventID|eventTime
 	batches  map[string]*batch
 	order    []string // batch ids, oldest first
+	tagJobs  []tagJob // accepted tag calls not yet in effect, in order
 	post     func()   // encodes the answer of the request being handled once s.mu is released
 }
 
@@ -301,6 +309,7 @@ func (s *Server) dispatch(w *httptest.ResponseRecorder, r *http.Request, path, o
 	if op != "" {
 		s.base.Seen(op)
 	}
+	s.settle()
 	if !s.authorized(r) {
 		problem(w, http.StatusUnauthorized, "Authentication is missing or invalid")
 		return Fault{}

@@ -119,3 +119,28 @@ func TestUnknownFaultOpPanics(t *testing.T) {
 	}()
 	omnisendtest.NewServer(omnisendtest.WithFaults(omnisendtest.Fault{Op: "sendSMS", Kind: 1}))
 }
+
+func TestTagDelay(t *testing.T) {
+	srv := omnisendtest.NewServer(omnisendtest.WithTagDelay(time.Hour))
+	defer srv.Close()
+	srv.AddContact(omnisend.ContactInput{Identifiers: []omnisend.Identifier{omnisend.Email("a@example.com", "")}})
+	tags := func() []string { c, _ := srv.Contact("a@example.com"); return c.Tags }
+	if st, _ := do(t, srv, "POST", "/contacts/tags", `{"emails":["a@example.com"],"tags":["x"]}`); st != 202 {
+		t.Fatal(st)
+	}
+	if got := tags(); len(got) != 0 {
+		t.Errorf("tags visible at once: %v", got)
+	}
+	srv.Advance(time.Hour)
+	if _, body := do(t, srv, "GET", "/contacts?tag=x", ""); len(body["contacts"].([]any)) != 1 {
+		t.Errorf("tag not in effect an hour later: %v", body)
+	}
+	do(t, srv, "DELETE", "/contacts/tags", `{"emails":["a@example.com"],"tags":["x"]}`)
+	if got := tags(); len(got) != 1 {
+		t.Errorf("removal in effect at once: %v", got)
+	}
+	srv.Advance(time.Hour)
+	if got := tags(); len(got) != 0 {
+		t.Errorf("removal not in effect: %v", got)
+	}
+}
