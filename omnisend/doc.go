@@ -15,12 +15,15 @@
 //     with Omnisend's filters ([ListOptions] says which combine).
 //   - [Client.Tags]: add and remove tags for up to 250 contacts a call,
 //     [TagsService.Apply] for any number of changes at the endpoint's own
-//     limit, and [TagsService.Mirror], which keeps the tags a caller owns
+//     limit, and [TagsService.Mirror] (or [TagsService.MirrorKnown] from
+//     contacts already read), which keeps the tags a caller owns
 //     ([Ownership]) equal to a desired set without touching other tags.
 //   - [Client.Events]: custom and recommended customer events, with
 //     deterministic event ids ([EventID]).
 //   - [Client.Batches]: batch operations of up to 100 items, polled to the
-//     end with their per-item results.
+//     end with their per-item results; [BatchesService.Run] for any number
+//     of items.
+//   - [Client.Do] for the endpoints without typed methods.
 //
 // # Events and retries
 //
