@@ -82,7 +82,6 @@ func BenchmarkUpsertAndMirrorTags(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		ran := time.Now()
 		current := make([]omnisend.Contact, n)
 		for i, r := range res {
 			switch {
@@ -110,17 +109,10 @@ func BenchmarkUpsertAndMirrorTags(b *testing.B) {
 			}
 		}
 		st := srv.Stats()
-		if testing.Verbose() {
-			reqs := srv.Requests()
-			t0 := reqs[0].At
-			for i := 0; i < len(reqs); i += 100 {
-				b.Logf("req %d %s at %v", i, reqs[i].Op, reqs[i].At.Sub(t0).Round(time.Millisecond))
-			}
-			b.Logf("run ended %v, decoded %v", ran.Sub(start), upserted.Sub(start))
-		}
 		srv.Close()
-		def := st.Ops["createBatch"].Requests + st.Ops["getBatchItems"].Requests
-		tag := st.Ops["addTags"].Requests + st.Ops["removeTags"].Requests
+		// The minimum counts the calls that went through, not refused ones.
+		def := st.Ops["createBatch"].Accepted + st.Ops["getBatchItems"].Accepted
+		tag := st.Ops["addTags"].Accepted + st.Ops["removeTags"].Accepted
 		minTime := time.Duration((def-1)/400)*per + time.Duration((tag-1)/60)*per
 		minCalls := 2*((n+99)/100) + (needAdd+249)/250 + (needRemove+249)/250
 		b.ReportMetric(minTime.Seconds()/took.Seconds(), "efficiency")
