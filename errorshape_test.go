@@ -19,6 +19,8 @@ import (
 	"github.com/shopcrm/shopcrm"
 	"github.com/shopcrm/shopcrm/line"
 	"github.com/shopcrm/shopcrm/line/linetest"
+	"github.com/shopcrm/shopcrm/omnisend"
+	"github.com/shopcrm/shopcrm/omnisend/omnisendtest"
 	"github.com/shopcrm/shopcrm/segment"
 	"github.com/shopcrm/shopcrm/shopcrmtest"
 	"github.com/shopcrm/shopcrm/shopify"
@@ -139,6 +141,43 @@ var clients = []client{
 			},
 			inputField: func(err error) (string, bool) {
 				var e *line.InputError
+				ok := errors.As(err, &e)
+				return fieldOf(ok, func() string { return e.Field }), ok
+			},
+		}
+	}},
+	{"omnisend", func(t *testing.T, base, token string) conn {
+		srv := omnisendtest.NewServer()
+		t.Cleanup(srv.Close)
+		if base == "" {
+			base = srv.URL()
+		}
+		if token == "" {
+			token = omnisendtest.DefaultAPIKey
+		}
+		c, err := omnisend.New(omnisend.APIKeySource(tokens{token}), omnisend.WithBaseURL(base), omnisend.WithRetryPolicy(policy))
+		if err != nil {
+			t.Fatal(err)
+		}
+		id := srv.AddContact(omnisend.ContactInput{Identifiers: []omnisend.Identifier{omnisend.Email("a@example.com", "")}})
+		return conn{
+			client:   c,
+			faults:   func(f ...shopcrmtest.Fault) { srv.AddFaults(f...) },
+			requests: func() int { return srv.Stats().Requests },
+			call:     func(ctx context.Context) error { _, _, err := c.Contacts.Get(ctx, id); return err },
+			bad:      func(ctx context.Context) error { _, _, err := c.Contacts.Get(ctx, "a/b"); return err },
+			apiStatus: func(err error) (int, bool) {
+				var e *omnisend.APIError
+				ok := errors.As(err, &e)
+				return statusOf(ok, func() int { return e.Status }), ok
+			},
+			rateLimit: func(err error) (time.Duration, bool) {
+				var e *omnisend.RateLimitError
+				ok := errors.As(err, &e)
+				return waitOf(ok, func() time.Duration { return e.RetryAfter }), ok
+			},
+			inputField: func(err error) (string, bool) {
+				var e *omnisend.InputError
 				ok := errors.As(err, &e)
 				return fieldOf(ok, func() string { return e.Field }), ok
 			},
@@ -313,7 +352,9 @@ func TestExportedErrorTypes(t *testing.T) {
 		new(*shopcrm.InputError), new(*shopcrm.RateLimitError), new(*shopcrm.NotSentError), new(*shopcrm.CursorError), new(*shopcrm.BodyTooLargeError), new(*shopcrm.ResponseError),
 		new(*shopify.APIError), new(*shopify.InputError), new(*shopify.RateLimitError), new(*shopify.GraphQLErrors),
 		new(*shopify.GraphQLError), new(*shopify.ThrottledError), new(*shopify.UserErrors), new(*shopify.NotFoundError), new(*shopify.PaginationLimitError), new(*shopify.CallbackError), new(*shopify.SessionTokenError),
-		new(*line.APIError), new(*line.InputError), new(*line.RateLimitError), new(*line.SendError), new(*line.NarrowcastError), new(*line.AudienceError), new(*segment.StalePlanError), new(*segment.CommitError),
+		new(*line.APIError), new(*line.InputError), new(*line.RateLimitError), new(*line.SendError), new(*line.NarrowcastError), new(*line.AudienceError),
+		new(*omnisend.APIError), new(*omnisend.InputError), new(*omnisend.RateLimitError), new(*omnisend.UnknownEventError),
+		new(*segment.StalePlanError), new(*segment.CommitError),
 	}
 	err := errors.New("unrelated")
 	for _, target := range targets {

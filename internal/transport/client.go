@@ -51,6 +51,11 @@ type Config struct {
 	// past it fails with a *shopcrm.BodyTooLargeError. Zero means
 	// DefaultMaxBody.
 	MaxBody int64
+	// RetryAfter reads the wait a non-2xx answer asks for, for platforms
+	// that name it elsewhere than in Retry-After (Omnisend's problem body
+	// field retryAfter). It may read the body with [ReadBody], which
+	// restores it. Nil reads Retry-After alone ([RetryAfter]).
+	RetryAfter func(resp *http.Response, now time.Time) (time.Duration, bool)
 }
 
 // Client sends requests with retries, pacing and redaction. It is safe for
@@ -259,6 +264,7 @@ func (c *Client) setHeader(dst, src http.Header) {
 // closes it.
 func (c *Client) apiError(resp *http.Response) *APIError {
 	defer resp.Body.Close()
+	wait, hasWait := c.retryAfter(resp) // before the body is read: it may look at it
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, MaxErrorBody+1))
 	e := &APIError{
 		Status: resp.StatusCode,
@@ -275,8 +281,8 @@ func (c *Client) apiError(resp *http.Response) *APIError {
 	if c.cfg.RequestIDHeader != "" {
 		e.RequestID = resp.Header.Get(c.cfg.RequestIDHeader)
 	}
-	if d, ok := RetryAfter(resp, time.Now()); ok {
-		e.RetryAfter = d
+	if hasWait {
+		e.RetryAfter = wait
 	}
 	return e
 }
@@ -306,4 +312,13 @@ func Sleep(ctx context.Context, d time.Duration) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// retryAfter is the wait resp asks for: Config.RetryAfter, else the
+// Retry-After header.
+func (c *Client) retryAfter(resp *http.Response) (time.Duration, bool) {
+	if c.cfg.RetryAfter != nil && resp != nil {
+		return c.cfg.RetryAfter(resp, time.Now())
+	}
+	return RetryAfter(resp, time.Now())
 }

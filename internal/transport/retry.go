@@ -92,7 +92,7 @@ func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error)
 		if !ok {
 			return false, cerr
 		}
-		floor, hasFloor = RetryAfter(resp, time.Now())
+		floor, hasFloor = c.retryAfter(resp)
 	}
 	var wait time.Duration
 	if hasFloor {
