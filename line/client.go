@@ -1,7 +1,6 @@
 package line
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -370,15 +369,8 @@ func (c *Client) do(ctx context.Context, cl *call) (*Response, error) {
 		if err != nil {
 			return r, &shopcrm.ResponseError{Op: cl.method + " " + cl.path, Reason: "reading the body", Err: err}
 		}
-		if b := bytes.TrimSpace(b); len(b) > 0 {
-			// Every LINE answer with a body is an object; null, an array
-			// or a string would decode into nothing without an error.
-			if b[0] != '{' {
-				return r, &shopcrm.ResponseError{Op: cl.method + " " + cl.path, Reason: "the body is not a JSON object"}
-			}
-			if err := json.Unmarshal(b, cl.out); err != nil {
-				return r, &shopcrm.ResponseError{Op: cl.method + " " + cl.path, Err: err}
-			}
+		if err := transport.DecodeObject(cl.method+" "+cl.path, b, cl.out, true); err != nil {
+			return r, err
 		}
 	} else {
 		_, _ = io.Copy(io.Discard, resp.Body)

@@ -1,7 +1,6 @@
 package omnisend
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -344,12 +343,7 @@ func (c *Client) do(ctx context.Context, cl *call) (*Response, error) {
 		return r, &shopcrm.ResponseError{Op: cl.method + " " + cl.path, Reason: "reading the body", Err: err}
 	}
 	if cl.out != nil {
-		if len(bytes.TrimSpace(b)) == 0 {
-			return r, &shopcrm.ResponseError{Op: cl.method + " " + cl.path, Reason: "empty body"}
-		}
-		if err := json.Unmarshal(b, cl.out); err != nil {
-			return r, &shopcrm.ResponseError{Op: cl.method + " " + cl.path, Err: err}
-		}
+		return r, transport.DecodeObject(cl.method+" "+cl.path, b, cl.out, false)
 	}
 	return r, nil
 }

@@ -3,6 +3,7 @@ package transport
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
@@ -321,4 +322,26 @@ func (c *Client) retryAfter(resp *http.Response) (time.Duration, bool) {
 		return c.cfg.RetryAfter(resp, time.Now())
 	}
 	return RetryAfter(resp, time.Now())
+}
+
+// DecodeObject decodes a 2xx body into out for the call op. Every answer
+// the clients decode is a JSON object: null, an array or a string would
+// decode into nothing without an error, so they are a
+// *shopcrm.ResponseError, as is a body that does not decode. An empty
+// body is one too unless emptyOK (some endpoints answer a write with
+// nothing).
+func DecodeObject(op string, b []byte, out any, emptyOK bool) error {
+	t := bytes.TrimSpace(b)
+	switch {
+	case len(t) == 0 && emptyOK:
+		return nil
+	case len(t) == 0:
+		return &shopcrm.ResponseError{Op: op, Reason: "empty body"}
+	case t[0] != '{':
+		return &shopcrm.ResponseError{Op: op, Reason: "the body is not a JSON object"}
+	}
+	if err := json.Unmarshal(t, out); err != nil {
+		return &shopcrm.ResponseError{Op: op, Err: err}
+	}
+	return nil
 }
