@@ -56,6 +56,9 @@ func RunDay(ctx context.Context, env *Env, ev Events) (*Report, error) {
 	if err := step(SendLINE(ctx, env)); err != nil {
 		return r, err
 	}
+	if err := step(SyncOmnisend(ctx, env)); err != nil {
+		return r, err
+	}
 	mkt, err := Marketing(ctx, env)
 	if mkt != nil {
 		r.Marketing = mkt

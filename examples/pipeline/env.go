@@ -8,6 +8,7 @@ import (
 	"github.com/shopcrm/shopcrm/attribution"
 	"github.com/shopcrm/shopcrm/calendar"
 	"github.com/shopcrm/shopcrm/line"
+	"github.com/shopcrm/shopcrm/omnisend"
 	"github.com/shopcrm/shopcrm/segment"
 	"github.com/shopcrm/shopcrm/shopify"
 	"github.com/shopcrm/shopcrm/tagging"
@@ -16,8 +17,9 @@ import (
 // Clients are the platform clients of one shop. A nil client skips the
 // steps, or the parts of steps, that need it.
 type Clients struct {
-	Shopify *shopify.Client
-	LINE    *line.Client
+	Shopify  *shopify.Client
+	LINE     *line.Client
+	Omnisend *omnisend.Client
 }
 
 // Config is what one shop's day is about.

@@ -9,6 +9,7 @@ import (
 	"github.com/shopcrm/shopcrm/calendar"
 	"github.com/shopcrm/shopcrm/examples/pipeline"
 	"github.com/shopcrm/shopcrm/line/linetest"
+	"github.com/shopcrm/shopcrm/omnisend/omnisendtest"
 	"github.com/shopcrm/shopcrm/shopify/shopifytest"
 )
 
@@ -22,8 +23,10 @@ func ExampleRunDay() {
 	defer store.Close()
 	chat := linetest.NewServer(linetest.WithNow(now))
 	defer chat.Close()
+	esp := omnisendtest.NewServer(omnisendtest.WithNow(now))
+	defer esp.Close()
 
-	demo, err := pipeline.SeedDemo(store, chat, pipeline.DemoOptions{Customers: 60, Seed: 7, Day: day, Location: jst})
+	demo, err := pipeline.SeedDemo(pipeline.Fakes{Shopify: store, LINE: chat, Omnisend: esp}, pipeline.DemoOptions{Customers: 60, Seed: 7, Day: day, Location: jst})
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -35,7 +38,7 @@ func ExampleRunDay() {
 		fmt.Println(err)
 		return
 	}
-	env := &pipeline.Env{Config: demo.Config, Clients: pipeline.Clients{Shopify: store.Client(), LINE: chat.Client()}, State: state}
+	env := &pipeline.Env{Config: demo.Config, Clients: pipeline.Clients{Shopify: store.Client(), LINE: chat.Client(), Omnisend: esp.Client()}, State: state}
 	rep, err := pipeline.RunDay(context.Background(), env, demo.Events)
 	if err != nil {
 		fmt.Println(err)
@@ -45,8 +48,9 @@ func ExampleRunDay() {
 		fmt.Println(s.Step, s.Counts)
 	}
 	// Output:
-	// lifecycle map[customer events:1 tag changes:1 tags applied:1]
-	// segments map[customers:60 members:70 shopify segments created:4 tag changes:70 tags applied:70]
-	// line map[LINE-linked:13 already sent:0 calls:1 members:13 sent:13]
-	// marketing map[activities upserted:1 conversions:6 engagements:1 engagements applied:1 touchpoints:5]
+	// lifecycle map[customer events:3 order events:2 tag changes:5 tags applied:5]
+	// segments map[customers:60 members:69 shopify segments created:4 tag changes:69 tags applied:69]
+	// line map[LINE-linked:9 already sent:0 calls:1 members:9 sent:9]
+	// omnisend map[contacts:42 members without a contact:15 tags applied:35 unchanged:0]
+	// marketing map[activities upserted:1 conversions:5 engagements:1 engagements applied:1 touchpoints:5]
 }

@@ -11,25 +11,31 @@ import (
 )
 
 // Export reads every customer with their orders (and the orders' line
-// items) into segment's input, ascending by customer id. Guest orders
-// belong to no customer and are left out.
-func Export(ctx context.Context, c *shopify.Client) ([]segment.Customer, error) {
+// items) into segment's input, ascending by customer id, and the
+// customers' email addresses by GID (for the platforms that know
+// customers by email). Guest orders belong to no customer and are left
+// out.
+func Export(ctx context.Context, c *shopify.Client) ([]segment.Customer, map[string]string, error) {
 	var out []segment.Customer
+	emails := map[string]string{}
 	index := map[string]int{}
 	for cu, err := range c.Customers.List(ctx, &shopify.ListOptions{SortKey: "ID"}) {
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		id, err := gid.ParseAs(cu.ID, gid.Customer)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		index[cu.ID] = len(out)
 		out = append(out, segment.Customer{ID: id, Tags: cu.Tags, Created: cu.CreatedAt})
+		if cu.Email != "" {
+			emails[cu.ID] = cu.Email
+		}
 	}
 	for o, err := range c.Orders.List(ctx, &shopify.ListOptions{SortKey: "ID", LineItems: 5}) {
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		i, ok := index[o.CustomerID]
 		if !ok || o.CancelledAt != nil || o.Test {
@@ -37,11 +43,11 @@ func Export(ctx context.Context, c *shopify.Client) ([]segment.Customer, error) 
 		}
 		so, err := segmentOrder(ctx, c, o)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		out[i].Orders = append(out[i].Orders, so)
 	}
-	return out, nil
+	return out, emails, nil
 }
 
 // segmentOrder converts an order, reading the rest of its line items when

@@ -37,7 +37,7 @@ func killFakes(t *testing.T) (*shopifytest.Server, *linetest.Server, *pipeline.D
 	chat := linetest.NewServer(linetest.WithNow(now))
 	t.Cleanup(store.Close)
 	t.Cleanup(chat.Close)
-	demo, err := pipeline.SeedDemo(store, chat, pipeline.DemoOptions{Customers: killCustomers, Seed: killSeed, Day: day, Location: jst})
+	demo, err := pipeline.SeedDemo(pipeline.Fakes{Shopify: store, LINE: chat}, pipeline.DemoOptions{Customers: killCustomers, Seed: killSeed, Day: day, Location: jst})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,6 +15,8 @@ import (
 	"github.com/shopcrm/shopcrm/line"
 	"github.com/shopcrm/shopcrm/line/linetest"
 	"github.com/shopcrm/shopcrm/money"
+	"github.com/shopcrm/shopcrm/omnisend"
+	"github.com/shopcrm/shopcrm/omnisend/omnisendtest"
 	"github.com/shopcrm/shopcrm/shopify"
 	"github.com/shopcrm/shopcrm/shopify/shopifytest"
 	"github.com/shopcrm/shopcrm/tagging"
@@ -33,6 +35,7 @@ var (
 type smallStore struct {
 	srv             *shopifytest.Server
 	chat            *linetest.Server
+	esp             *omnisendtest.Server
 	c1, c2, c3, c4  int64
 	c5, c6, c5Today int64
 	lineUsers       map[string]string
@@ -44,8 +47,10 @@ func newSmallStore(t *testing.T) *smallStore {
 	t.Helper()
 	now := day.Start(jst).Add(23 * time.Hour)
 	s := &smallStore{srv: shopifytest.NewServer(shopifytest.WithNow(now)), chat: linetest.NewServer(linetest.WithNow(now))}
+	s.esp = omnisendtest.NewServer(omnisendtest.WithNow(now))
 	t.Cleanup(s.srv.Close)
 	t.Cleanup(s.chat.Close)
+	t.Cleanup(s.esp.Close)
 	created := day.Start(jst).AddDate(0, -6, 0)
 	order := func(c int64, daysAgo int, visit *shopifytest.Visit) int64 {
 		at := today.AddDate(0, 0, -daysAgo)
@@ -77,6 +82,16 @@ func newSmallStore(t *testing.T) *smallStore {
 	order(s.c6, 5, nil)
 	order(s.c6, 15, nil)
 
+	// Omnisend contacts: c1 (a first-time buyer: gets ecp-first), c4
+	// (carries a stale ecp-first: loses it), c6 (a repeat buyer with the
+	// merchant's own tag: gets ecp-repeat, keeps its tag). c2, c3 and c5
+	// have no contact.
+	for _, c := range []struct {
+		email string
+		tags  []string
+	}{{"c1@example.com", nil}, {"c4@example.com", []string{"ecp-first"}}, {"c6@example.com", []string{"newsletter-2025"}}} {
+		s.esp.AddContact(omnisend.ContactInput{Identifiers: []omnisend.Identifier{omnisend.Email(c.email, omnisend.Subscribed)}, Tags: c.tags})
+	}
 	s.lineUsers = map[string]string{shopify.CustomerGID(s.c1): u1, shopify.CustomerGID(s.c2): u2}
 	s.chat.AddFollowers(u1, u2)
 	s.customerEvents = []pipeline.CustomerEvent{
@@ -107,7 +122,7 @@ func (s *smallStore) env(t *testing.T, state *pipeline.State) *pipeline.Env {
 					HierarchyLevel: shopify.LevelCampaign, UTM: &shopify.UTM{Campaign: "daily", Source: "line", Medium: "line"}}},
 			},
 		},
-		Clients: pipeline.Clients{Shopify: s.srv.Client(), LINE: s.chat.Client()},
+		Clients: pipeline.Clients{Shopify: s.srv.Client(), LINE: s.chat.Client(), Omnisend: s.esp.Client()},
 		State:   state,
 	}
 }
@@ -122,6 +137,11 @@ func (s *smallStore) writes() int {
 		n += s.srv.OpCount(op)
 	}
 	for _, r := range s.chat.Requests() {
+		if r.Method != "GET" {
+			n++
+		}
+	}
+	for _, r := range s.esp.Requests() {
 		if r.Method != "GET" {
 			n++
 		}
@@ -190,6 +210,23 @@ func TestDayOnSmallStore(t *testing.T) {
 	if e.ChannelHandle != "shopcrm" || e.OccurredOn != "2026-11-23" || e.UTCOffset != "+09:00" ||
 		e.Sales == nil || e.Sales.String() != money.MustParse("2980", "JPY").String() || e.Orders != "1" {
 		t.Errorf("engagement %+v (sales %v)", e, e.Sales)
+	}
+	wantContacts := map[string][]string{
+		"c1@example.com": {"ecp-first"},
+		"c4@example.com": nil,
+		"c6@example.com": {"ecp-repeat", "newsletter-2025"},
+	}
+	for email, want := range wantContacts {
+		c, ok := s.esp.Contact(email)
+		if !ok {
+			t.Fatalf("contact %s gone", email)
+		}
+		if d := cmp.Diff(want, sorted(c.Tags), cmpopts.EquateEmpty()); d != "" {
+			t.Errorf("Omnisend contact %s tags (-want +got):\n%s", email, d)
+		}
+	}
+	if n := len(s.esp.Contacts()); n != 3 {
+		t.Errorf("%d Omnisend contacts, want the 3 seeded: none is created", n)
 	}
 	if _, ok := s.srv.MarketingActivityByRemoteID("line-daily"); !ok {
 		t.Error("activity line-daily not upserted")

@@ -10,6 +10,8 @@ import (
 	"github.com/shopcrm/shopcrm/line"
 	"github.com/shopcrm/shopcrm/line/linetest"
 	"github.com/shopcrm/shopcrm/money"
+	"github.com/shopcrm/shopcrm/omnisend"
+	"github.com/shopcrm/shopcrm/omnisend/omnisendtest"
 	"github.com/shopcrm/shopcrm/segment"
 	"github.com/shopcrm/shopcrm/shopify"
 	"github.com/shopcrm/shopcrm/shopify/shopifytest"
@@ -56,11 +58,21 @@ func DemoSegments(schema *tagging.Schema) []segment.Definition {
 	}
 }
 
+// Fakes are the fakes a demo store is loaded into; a nil one is skipped.
+type Fakes struct {
+	Shopify  *shopifytest.Server
+	LINE     *linetest.Server
+	Omnisend *omnisendtest.Server
+}
+
 // SeedDemo fills the fakes with a generated store (customers with orders,
 // line items and customer journeys; subscription contracts written as
 // tags; LINE-linked customers tagged "line" by another app, following the
-// LINE channel) and returns the day's configuration and events.
-func SeedDemo(store *shopifytest.Server, chat *linetest.Server, o DemoOptions) (*Demo, error) {
+// LINE channel; most customers also Omnisend contacts, a few carrying a
+// stale segment tag or the merchant's own tags) and returns the day's
+// configuration and events.
+func SeedDemo(f Fakes, o DemoOptions) (*Demo, error) {
+	store, chat := f.Shopify, f.LINE
 	if o.Customers <= 0 {
 		o.Customers = 2000
 	}
@@ -106,6 +118,16 @@ func SeedDemo(store *shopifytest.Server, chat *linetest.Server, o DemoOptions) (
 			lineIDs = append(lineIDs, u)
 		}
 		orders := seedOrders(store, rng, id, c.CreatedAt, dayStart)
+		if f.Omnisend != nil && rng.IntN(100) < 70 {
+			in := omnisend.ContactInput{Identifiers: []omnisend.Identifier{omnisend.Email(c.Email, omnisend.Subscribed)}, FirstName: c.FirstName}
+			switch rng.IntN(20) {
+			case 0:
+				in.Tags = []string{"ecp-first"} // stale: removed unless a first-time buyer
+			case 1:
+				in.Tags = []string{"newsletter-2025"} // the merchant's own
+			}
+			f.Omnisend.AddContact(in)
+		}
 		if contract != "" {
 			d.Events.Customers = append(d.Events.Customers, contractEvents(rng, cid, contract, o.Day)...)
 			if n := len(orders); n > 0 && !orders[n-1].before(dayStart) {

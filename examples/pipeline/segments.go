@@ -39,9 +39,13 @@ func Segments(ctx context.Context, env *Env) (*SegmentsResult, error) {
 		res.Skipped = "no Shopify client"
 		return res, nil
 	}
-	customers, err := Export(ctx, env.Shopify)
+	customers, emails, err := Export(ctx, env.Shopify)
 	if err != nil {
 		return nil, fmt.Errorf("segments: export: %w", err)
+	}
+	// The steps that reach customers by email read them from here.
+	if err := env.State.save(emailsRecord, emails); err != nil {
+		return nil, err
 	}
 	res.add("customers", len(customers))
 	ev, err := segment.Evaluate(slices.Values(customers), env.Segments, segment.Options{Now: env.dayEnd()})
@@ -73,6 +77,10 @@ func Segments(ctx context.Context, env *Env) (*SegmentsResult, error) {
 	}
 	return res, nil
 }
+
+// emailsRecord is the state record of the customers' emails by GID, as
+// the last Segments step read them.
+const emailsRecord = "customer-emails"
 
 // planSegment diffs rep against its snapshot, or reconciles it against
 // the tag's carriers when there is none yet.

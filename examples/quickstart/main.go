@@ -8,9 +8,10 @@
 //	go run ./examples/quickstart [-customers 2000] [-out report] [-apply]
 //
 // With SHOPCRM_SHOPIFY_SHOP and SHOPCRM_SHOPIFY_TOKEN set it reads and
-// writes that shop instead of the fake, and with SHOPCRM_LINE_TOKEN it
-// sends through that LINE channel; then nothing is written unless -apply
-// is given (a dry run prints what would change).
+// writes that shop instead of the fake, with SHOPCRM_LINE_TOKEN it sends
+// through that LINE channel, and with SHOPCRM_OMNISEND_API_KEY it tags that
+// Omnisend brand's contacts; then nothing is written unless -apply is
+// given (a dry run prints what would change).
 package main
 
 import (
@@ -26,6 +27,8 @@ import (
 	"github.com/shopcrm/shopcrm/examples/pipeline"
 	"github.com/shopcrm/shopcrm/line"
 	"github.com/shopcrm/shopcrm/line/linetest"
+	"github.com/shopcrm/shopcrm/omnisend"
+	"github.com/shopcrm/shopcrm/omnisend/omnisendtest"
 	"github.com/shopcrm/shopcrm/shopify"
 	"github.com/shopcrm/shopcrm/shopify/shopifytest"
 )
@@ -62,13 +65,15 @@ func run(ctx context.Context, customers int, out, stateDir string, apply bool, s
 	defer store.Close()
 	chat := linetest.NewServer(linetest.WithNow(now))
 	defer chat.Close()
+	esp := omnisendtest.NewServer(omnisendtest.WithNow(now))
+	defer esp.Close()
 	start := time.Now()
-	demo, err := pipeline.SeedDemo(store, chat, pipeline.DemoOptions{Customers: customers, Seed: seed, Day: day, Location: jst})
+	demo, err := pipeline.SeedDemo(pipeline.Fakes{Shopify: store, LINE: chat, Omnisend: esp}, pipeline.DemoOptions{Customers: customers, Seed: seed, Day: day, Location: jst})
 	if err != nil {
 		return err
 	}
-	fmt.Printf("Seeded %d customers, %d orders, %d LINE followers in %s\n",
-		len(store.Customers()), len(store.Orders()), len(demo.LINEUsers), time.Since(start).Round(time.Millisecond))
+	fmt.Printf("Seeded %d customers, %d orders, %d LINE followers, %d Omnisend contacts in %s\n",
+		len(store.Customers()), len(store.Orders()), len(demo.LINEUsers), len(esp.Contacts()), time.Since(start).Round(time.Millisecond))
 
 	if stateDir == "" {
 		if stateDir, err = os.MkdirTemp("", "shopcrm-state-"); err != nil {
@@ -82,7 +87,7 @@ func run(ctx context.Context, customers int, out, stateDir string, apply bool, s
 	}
 	env := &pipeline.Env{Config: demo.Config, State: st, Meter: &pipeline.Meter{}}
 	env.Progress = progress()
-	real, err := clients(env, store, chat, apply)
+	real, err := clients(env, store, chat, esp, apply)
 	if err != nil {
 		return err
 	}
@@ -102,16 +107,18 @@ func run(ctx context.Context, customers int, out, stateDir string, apply bool, s
 	}
 	fmt.Println("\nReport files:", files)
 	if !real {
-		fmt.Printf("Requests: Shopify %d (throttled %d), LINE %d\n", store.Stats().Requests, store.Stats().Throttled, chat.Stats().Requests)
+		fmt.Printf("Requests: Shopify %d (throttled %d), LINE %d, Omnisend %d (throttled %d)\n", store.Stats().Requests,
+			store.Stats().Throttled, chat.Stats().Requests, esp.Stats().Requests, esp.Stats().Throttled)
 	}
 	return nil
 }
 
 // clients points env at the fakes, or at a real platform where its
 // credentials are in the environment; it reports whether any is real.
-func clients(env *pipeline.Env, store *shopifytest.Server, chat *linetest.Server, apply bool) (bool, error) {
+func clients(env *pipeline.Env, store *shopifytest.Server, chat *linetest.Server, esp *omnisendtest.Server, apply bool) (bool, error) {
 	env.Shopify = store.Client(shopify.WithHTTPClient(env.Meter.Client("shopify")))
 	env.LINE = chat.Client(line.WithHTTPClient(env.Meter.Client("line")))
+	env.Omnisend = esp.Client(omnisend.WithHTTPClient(env.Meter.Client("omnisend")))
 	real := false
 	if shop, tok := os.Getenv("SHOPCRM_SHOPIFY_SHOP"), os.Getenv("SHOPCRM_SHOPIFY_TOKEN"); shop != "" && tok != "" {
 		c, err := shopify.New(shop, shopcrm.StaticToken(tok), shopify.WithHTTPClient(env.Meter.Client("shopify")))
@@ -128,6 +135,14 @@ func clients(env *pipeline.Env, store *shopifytest.Server, chat *linetest.Server
 		}
 		env.LINE, real = c, true
 		fmt.Println("LINE: the real channel")
+	}
+	if key := os.Getenv("SHOPCRM_OMNISEND_API_KEY"); key != "" {
+		c, err := omnisend.New(omnisend.APIKey(key), omnisend.WithHTTPClient(env.Meter.Client("omnisend")))
+		if err != nil {
+			return false, err
+		}
+		env.Omnisend, real = c, true
+		fmt.Println("Omnisend: the real brand")
 	}
 	if real && !apply {
 		env.Apply = false
