@@ -1,0 +1,254 @@
+package klaviyo
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/shopcrm/shopcrm/internal/bulk"
+	"github.com/shopcrm/shopcrm/internal/transport"
+	"github.com/shopcrm/shopcrm/money"
+)
+
+// EventsService creates and reads events.
+type EventsService struct{ c *Client }
+
+// Event is an event to record on a profile.
+type Event struct {
+	// Metric is the metric's name ("Placed Order", "Loyalty Points
+	// Earned"); Klaviyo creates the metric on first use.
+	Metric string
+	// Profile identifies the profile (id, email, phone number or external
+	// id) and may set its attributes and patch its properties.
+	Profile ProfileInput
+	// Properties are the event's properties (at most 400).
+	Properties map[string]any
+	// Value is the event's monetary value, sent with its currency.
+	Value *money.Amount
+	// Time is when it happened, truncated to the second; zero is now.
+	Time time.Time
+	// UniqueID makes the event idempotent: Klaviyo records only the first
+	// event with a given unique_id per profile and metric. When empty the
+	// client derives one with [DefaultUniqueID], so that a retried send is
+	// recorded once. Without any unique_id Klaviyo would keep one event per
+	// profile, metric and second and silently drop the others.
+	UniqueID string
+	// Backfill records the event without triggering flows.
+	Backfill bool
+}
+
+// Event limits from the spec.
+const (
+	MaxEventProperties  = 400
+	MaxEventsPerRequest = 1000
+	MaxPayloadBytes     = 5 << 20
+)
+
+var minEventTime = time.Date(1990, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// UniqueID derives a stable unique_id from the parts that make an event
+// what it is (a metric, a profile key, an order id): the same parts give
+// the same id in every process and every run, so a replayed send is
+// recorded once.
+func UniqueID(parts ...string) string {
+	h := sha256.New()
+	for _, p := range parts {
+		fmt.Fprintf(h, "%d:%s;", len(p), p)
+	}
+	return hex.EncodeToString(h.Sum(nil)[:16])
+}
+
+// DefaultUniqueID is the unique_id the client gives an event without one:
+// derived from its metric, profile identifiers, time (to the second),
+// value and properties. Two sends of the same event therefore share it;
+// an event with a zero Time gets the time of the send, so only a resend
+// of the same request (not a rerun of the program) is deduplicated. Set
+// Time or UniqueID for events a program may send again.
+func DefaultUniqueID(e Event) string {
+	props, _ := json.Marshal(e.Properties) // map keys are sorted: stable
+	val := ""
+	if e.Value != nil {
+		val = e.Value.String()
+	}
+	return UniqueID("event", e.Metric, e.Profile.ID, e.Profile.Email, e.Profile.PhoneNumber, e.Profile.ExternalID,
+		formatTime(e.Time), val, string(props))
+}
+
+// prepare checks e and fills its time and unique_id.
+func (e *Event) prepare(field string, now time.Time) error {
+	switch {
+	case e.Metric == "":
+		return invalid(field+".Metric", "", "empty")
+	case len(e.Properties) > MaxEventProperties:
+		return invalid(field+".Properties", "", "%d properties, at most %d", len(e.Properties), MaxEventProperties)
+	}
+	if err := needIdentifier(field+".Profile", &e.Profile); err != nil {
+		return err
+	}
+	if len(e.Profile.Clear) > 0 {
+		return invalid(field+".Profile.Clear", "", "events cannot clear profile attributes")
+	}
+	if e.Value != nil && !e.Value.Currency.Known() {
+		return invalid(field+".Value", string(e.Value.Currency), "unknown currency")
+	}
+	if e.Time.IsZero() {
+		e.Time = now
+	}
+	e.Time = e.Time.UTC().Truncate(time.Second)
+	if e.Time.Before(minEventTime) || e.Time.After(now.AddDate(1, 0, 0)) {
+		return invalid(field+".Time", formatTime(e.Time), "must be after 1990 and at most a year ahead")
+	}
+	if e.UniqueID == "" {
+		e.UniqueID = DefaultUniqueID(*e)
+	}
+	return nil
+}
+
+// attributes are the event's wire attributes without its profile;
+// nestedMeta puts the profile's patch inside its attributes, as POST
+// /api/events wants it.
+func (e *Event) attributes() map[string]any {
+	props := e.Properties
+	if props == nil {
+		props = map[string]any{}
+	}
+	a := map[string]any{
+		"properties": props,
+		"metric":     document[resource[map[string]any]]{resource[map[string]any]{Type: "metric", Attributes: map[string]any{"name": e.Metric}}},
+		"time":       formatTime(e.Time),
+		"unique_id":  e.UniqueID,
+	}
+	if e.Value != nil {
+		a["value"] = json.Number(e.Value.Decimal())
+		a["value_currency"] = string(e.Value.Currency)
+	}
+	if e.Backfill {
+		a["backfill"] = true
+	}
+	return a
+}
+
+func (e *Event) profileResource(metaInAttributes bool) resource[map[string]any] {
+	attrs, _ := e.Profile.attributes("", false)
+	r := resource[map[string]any]{Type: "profile", ID: e.Profile.ID, Attributes: attrs}
+	if m := e.Profile.meta(); m != nil {
+		if metaInAttributes {
+			attrs["meta"] = m
+		} else {
+			r.Meta = m
+		}
+	}
+	return r
+}
+
+// Create records one event (POST /api/events). Klaviyo answers 202 once
+// it has validated and queued the event. The request carries the event's
+// unique_id, so it is retried safely.
+func (s *EventsService) Create(ctx context.Context, e Event) (*Response, error) {
+	if err := e.prepare("Event", time.Now()); err != nil {
+		return nil, err
+	}
+	a := e.attributes()
+	a["profile"] = document[resource[map[string]any]]{e.profileResource(true)}
+	return s.c.do(ctx, &call{ep: EndpointCreateEvent, method: http.MethodPost, path: "/api/events",
+		body: document[resource[map[string]any]]{resource[map[string]any]{Type: "event", Attributes: a}}, retry: transport.RetryKeyed})
+}
+
+// Outcome is what became of one item of a bulk write; see
+// [shopcrm.Outcome].
+type Outcome = bulk.Outcome
+
+// The outcomes of an item.
+const (
+	Applied = bulk.Applied
+	Failed  = bulk.Failed
+	Unknown = bulk.Unknown
+	NotSent = bulk.NotSent
+)
+
+// ItemResult is the outcome of one input item of a bulk write.
+type ItemResult struct {
+	Index   int // the item's position in the input
+	Outcome Outcome
+	Err     error // why it is not Applied
+}
+
+// bulkEvent is one prepared entry of a bulk create.
+type bulkEvent struct {
+	idx  int
+	body json.RawMessage
+}
+
+// BulkCreate records events through bulk create jobs (POST
+// /api/event-bulk-create-jobs): at most 1,000 events and 5 MB per
+// request, several requests in flight. Every event carries a unique_id
+// (derived when empty, see [DefaultUniqueID]), so a retried or replayed
+// request records each event once. It returns one result per event, in
+// input order; Applied means Klaviyo accepted the request (202), which it
+// processes asynchronously. The error is the one that stopped the run
+// early, if any.
+func (s *EventsService) BulkCreate(ctx context.Context, events []Event) ([]ItemResult, error) {
+	now := time.Now()
+	out := make([]ItemResult, len(events))
+	var ready []bulkEvent
+	for i := range events {
+		out[i] = ItemResult{Index: i}
+		e := events[i]
+		if err := e.prepare(fmt.Sprintf("events[%d]", i), now); err != nil {
+			out[i].Outcome, out[i].Err = Failed, err
+			continue
+		}
+		a := e.attributes()
+		entry := resource[map[string]any]{Type: "event-bulk-create", Attributes: map[string]any{
+			"profile": document[resource[map[string]any]]{e.profileResource(false)},
+			"events":  map[string]any{"data": []resource[map[string]any]{{Type: "event", Attributes: a}}},
+		}}
+		b, err := json.Marshal(entry)
+		if err != nil {
+			out[i].Outcome, out[i].Err = Failed, invalid(fmt.Sprintf("events[%d].Properties", i), "", "%v", err)
+			continue
+		}
+		ready = append(ready, bulkEvent{i, b})
+	}
+	w := bulk.Writer[bulkEvent]{
+		Max:      bulk.Limits{Items: MaxEventsPerRequest, Weight: MaxPayloadBytes - envelopeBytes},
+		Weight:   func(b bulkEvent) int { return len(b.body) + 1 },
+		InFlight: s.c.inFlight,
+		Send: func(ctx context.Context, ch *bulk.Chunk[bulkEvent]) error {
+			entries := make([]json.RawMessage, len(ch.Items))
+			for i, it := range ch.Items {
+				entries[i] = it.body
+			}
+			body := document[resource[map[string]any]]{resource[map[string]any]{Type: "event-bulk-create-job",
+				Attributes: map[string]any{"events-bulk-create": map[string]any{"data": entries}}}}
+			_, err := s.c.do(ctx, &call{ep: EndpointBulkCreateEvents, method: http.MethodPost, path: "/api/event-bulk-create-jobs",
+				body: body, retry: transport.RetryKeyed})
+			return err
+		},
+	}
+	return runBulk(ctx, &w, ready, func(b bulkEvent) int { return b.idx }, out)
+}
+
+// envelopeBytes is room kept in a request for the JSON around its items.
+const envelopeBytes = 1 << 10
+
+// runBulk runs w over items and records each result in out at the index
+// idx gives.
+func runBulk[T any](ctx context.Context, w *bulk.Writer[T], items []T, idx func(T) int, out []ItemResult) ([]ItemResult, error) {
+	w.OnResult = func(r bulk.Result[T]) {
+		i := idx(r.Item)
+		out[i] = ItemResult{Index: i, Outcome: r.Outcome, Err: r.Err}
+	}
+	_, err := w.Run(ctx, func(yield func(T) bool) {
+		for _, it := range items {
+			if !yield(it) {
+				return
+			}
+		}
+	})
+	return out, err
+}
