@@ -41,7 +41,9 @@ func allApplied(t *testing.T, what string, res []klaviyo.ItemResult, err error) 
 	}
 }
 
-func requests(srv *klaviyotest.Server, ep klaviyo.Endpoint) int { return srv.Stats().Ops[string(ep)].Requests }
+func requests(srv *klaviyotest.Server, ep klaviyo.Endpoint) int {
+	return srv.Stats().Ops[string(ep)].Requests
+}
 
 func TestNewRefusesBadInput(t *testing.T) {
 	for name, c := range map[string]struct {
