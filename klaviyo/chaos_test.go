@@ -133,7 +133,6 @@ func TestChaosEventsRecordedOnce(t *testing.T) {
 	}
 }
 
-
 // TestChaosListMembership adds and removes list members under faults,
 // rerunning what did not apply, and compares the members with a
 // fault-free run.

@@ -84,6 +84,8 @@ type Client struct {
 	Segments *SegmentsService
 	// Subscriptions subscribes, unsubscribes, suppresses and unsuppresses.
 	Subscriptions *SubscriptionsService
+	// Metrics finds metrics and queries their aggregates.
+	Metrics *MetricsService
 
 	base     string
 	revision string
@@ -229,6 +231,7 @@ func New(creds Credentials, opts ...Option) (*Client, error) {
 	c.Lists = &ListsService{c}
 	c.Segments = &SegmentsService{c}
 	c.Subscriptions = &SubscriptionsService{c}
+	c.Metrics = &MetricsService{c}
 	return c, nil
 }
 

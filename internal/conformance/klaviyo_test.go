@@ -133,7 +133,15 @@ func TestKlaviyoClientAgainstSpec(t *testing.T) {
 	res, err = c.Profiles.Import(ctx, []klaviyo.ProfileInput{{Email: "a@example.com", Properties: map[string]any{"ltv": 310}}},
 		klaviyo.ImportOptions{UpdateOnly: true})
 	mustAll("update-only import", res, err)
-	collectKlaviyo(t, ctx, c, srv, p.ID, l.ID, must)
+	srv.AddEvent(klaviyo.MetricReceivedEmail, p.ID, since, map[string]any{"Subject": "Hi"})
+	_, err = c.Metrics.EmailActivity(ctx, 90, time.Now())
+	must("email activity", err)
+	for _, err := range c.Metrics.All(ctx, klaviyo.Filter{klaviyo.Equals("integration.name", "Klaviyo")}) {
+		must("metrics", err)
+	}
+	for _, err := range c.Events.Since(ctx, klaviyo.EventQuery{After: klaviyo.EventCursor{Time: since}, Until: time.Now(), PageSize: 3}) {
+		must("events since", err)
+	}
 
 	seen := map[string]bool{}
 	for _, ex := range rec.Exchanges() {
@@ -155,15 +163,12 @@ func TestKlaviyoClientAgainstSpec(t *testing.T) {
 		"GET /api/profile-bulk-import-jobs/{id}/import-errors 200", "POST /api/events 202", "POST /api/event-bulk-create-jobs 202",
 		"POST /api/lists/{id}/relationships/profiles 204", "GET /api/lists/{id}/profiles 200", "GET /api/segments/{id}/profiles 200",
 		"POST /api/profile-subscription-bulk-create-jobs 202", "POST /api/profile-subscription-bulk-delete-jobs 202",
-		"POST /api/profile-suppression-bulk-create-jobs 202", "POST /api/profile-suppression-bulk-delete-jobs 202"} {
+		"POST /api/profile-suppression-bulk-create-jobs 202", "POST /api/profile-suppression-bulk-delete-jobs 202",
+		"GET /api/metrics 200", "POST /api/metric-aggregates 200", "GET /api/events 200"} {
 		if !seen[want] {
 			t.Errorf("no exchange %s", want)
 		}
 	}
-}
-
-// collectKlaviyo runs the W5 collect calls, when the client has them.
-var collectKlaviyo = func(t *testing.T, ctx context.Context, c *klaviyo.Client, srv *klaviyotest.Server, profileID, listID string, must func(string, error)) {
 }
 
 // errorExtras are the properties of a JSON:API error object the spec's
