@@ -102,7 +102,6 @@ type config struct {
 	base     string
 	revision string
 	limits   map[Endpoint]Limit
-	pace     float64
 	pollMin  time.Duration
 }
 
@@ -159,20 +158,6 @@ func WithEndpointLimit(e Endpoint, l Limit) Option {
 	}
 }
 
-// WithPace sets the share of each burst limit the client paces at
-// (default [DefaultPace]), between 0.5 and 1: a little below 1 keeps
-// requests that arrive early, after network jitter, inside the server's
-// window.
-func WithPace(f float64) Option {
-	return func(c *config) error {
-		if !(f >= 0.5 && f <= 1) {
-			return invalid("WithPace", fmt.Sprint(f), "must be between 0.5 and 1")
-		}
-		c.pace = f
-		return nil
-	}
-}
-
 // WithPollInterval sets the shortest wait between two reads of a bulk
 // job's status (default 1 s); the endpoint's rate limit may make it longer.
 func WithPollInterval(d time.Duration) Option {
@@ -213,12 +198,12 @@ func New(creds Credentials, opts ...Option) (*Client, error) {
 		return nil, err
 	}
 	cfg := config{Options: transport.DefaultOptions(), base: DefaultBaseURL, revision: DefaultRevision,
-		limits: DefaultLimits(), pace: DefaultPace, pollMin: time.Second}
+		limits: DefaultLimits(), pollMin: time.Second}
 	if err := transport.Apply(&cfg, opts); err != nil {
 		return nil, err
 	}
 	c := &Client{base: cfg.base, revision: cfg.revision, creds: creds, log: cfg.Logger,
-		inFlight: cfg.MaxInFlight, pollMin: cfg.pollMin, limits: newLimiter(cfg.limits, cfg.pace)}
+		inFlight: cfg.MaxInFlight, pollMin: cfg.pollMin, limits: newLimiter(cfg.limits)}
 	tc := cfg.Config("klaviyo")
 	tc.WrapError = wrapAPIError
 	tc.RequestIDHeader = headerRequestID

@@ -56,7 +56,7 @@ func TestNewRefusesBadInput(t *testing.T) {
 		"bad revision":   {klaviyo.PrivateKey("pk_x"), klaviyo.WithRevision("july"), "WithRevision"},
 		"bad base":       {klaviyo.PrivateKey("pk_x"), klaviyo.WithBaseURL("ftp://x"), "WithBaseURL"},
 		"unknown limit":  {klaviyo.PrivateKey("pk_x"), klaviyo.WithEndpointLimit("nope", klaviyo.TierM), "WithEndpointLimit"},
-		"pace":           {klaviyo.PrivateKey("pk_x"), klaviyo.WithPace(2), "WithPace"},
+		"poll":           {klaviyo.PrivateKey("pk_x"), klaviyo.WithPollInterval(0), "WithPollInterval"},
 	} {
 		_, err := klaviyo.New(c.creds, c.opt)
 		var ie *klaviyo.InputError

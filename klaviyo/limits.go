@@ -87,41 +87,44 @@ func DefaultLimits() map[Endpoint]Limit {
 	}
 }
 
-// DefaultPace is the share of an endpoint's burst rate the client paces
-// at: requests go out evenly, 1/(Burst × pace) apart, so no second holds
-// more than Burst of them even when network jitter bunches a few up.
-const DefaultPace = 0.97
+// The client's windows are a little longer than Klaviyo's, so that
+// requests sent a window apart do not arrive less than one apart after
+// network jitter: BurstMargin for the second, SteadyMargin for the minute.
+const (
+	BurstMargin  = 20 * time.Millisecond
+	SteadyMargin = 500 * time.Millisecond
+)
 
-// steadyMargin lengthens the client's minute window so that requests sent
-// a minute apart do not arrive less than one apart.
-const steadyMargin = 500 * time.Millisecond
-
-// limiter holds one gate per endpoint: x/time/rate paces at the burst rate
-// (a bucket of one, so no second sees more than Burst), and a window check
-// on top holds any minute to Steady. Requests that arrive with
+// limiter holds one gate per endpoint: an x/time/rate bucket refilling
+// Burst a second, and on top of it two window checks, so that no span of
+// a second (plus BurstMargin) sees more than Burst requests and no span of
+// a minute (plus SteadyMargin) more than Steady. Answers that carry
 // RateLimit-Limit lower the minute window to what the server says.
 type limiter struct {
-	pace float64
-	mu   sync.Mutex
-	lim  map[Endpoint]Limit
-	g    map[Endpoint]*transport.Gate
+	mu  sync.Mutex
+	lim map[Endpoint]Limit
+	g   map[Endpoint]*transport.Gate
 }
 
-func newLimiter(lim map[Endpoint]Limit, pace float64) *limiter {
-	l := &limiter{pace: pace, lim: lim, g: map[Endpoint]*transport.Gate{}}
+func newLimiter(lim map[Endpoint]Limit) *limiter {
+	l := &limiter{lim: lim, g: map[Endpoint]*transport.Gate{}}
 	for e, v := range lim {
-		l.g[e] = l.gate(v)
+		l.g[e] = gateFor(v)
 	}
 	return l
 }
 
-func (l *limiter) gate(v Limit) *transport.Gate {
-	if v.Burst <= 0 && v.Steady <= 0 {
+func gateFor(v Limit) *transport.Gate {
+	switch {
+	case v.Burst <= 0 && v.Steady <= 0:
 		return nil
+	case v.Burst <= 0:
+		v.Burst = v.Steady
 	}
-	g := transport.NewGate(float64(v.Burst)*l.pace, 1)
+	g := transport.NewGate(float64(v.Burst), v.Burst)
+	g.SetWindow(v.Burst, time.Second+BurstMargin)
 	if v.Steady > 0 {
-		g.SetWindow(v.Steady, time.Minute+steadyMargin)
+		g.SetSecondWindow(v.Steady, time.Minute+SteadyMargin)
 	}
 	return g
 }
@@ -153,8 +156,8 @@ func (l *limiter) observe(e Endpoint, h http.Header) {
 	if g == nil {
 		return
 	}
-	if cur, _ := g.Window(); cur != n && n < cur {
-		g.SetWindow(n, time.Minute+steadyMargin)
+	if cur, _ := g.SecondWindow(); n < cur {
+		g.SetSecondWindow(n, time.Minute+SteadyMargin)
 	}
 }
 
@@ -164,10 +167,8 @@ func (c *Client) Limit(e Endpoint) Limit {
 	if g == nil {
 		return Limit{}
 	}
-	n, _ := g.Window()
-	c.limits.mu.Lock()
-	b := c.limits.lim[e].Burst
-	c.limits.mu.Unlock()
+	b, _ := g.Window()
+	n, _ := g.SecondWindow()
 	return Limit{Burst: b, Steady: n}
 }
 

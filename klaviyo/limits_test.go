@@ -1,0 +1,83 @@
+package klaviyo_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/shopcrm/shopcrm/klaviyo"
+	"github.com/shopcrm/shopcrm/klaviyo/klaviyotest"
+)
+
+// TestPacedUnderTheLimits sends 25 list adds (tier M: 10 a second) to a
+// fake enforcing Klaviyo's limits over sliding windows: none is throttled,
+// and the run takes the two seconds the burst window demands.
+func TestPacedUnderTheLimits(t *testing.T) {
+	t.Parallel()
+	srv := klaviyotest.NewServer()
+	defer srv.Close()
+	c := srv.Client(klaviyo.WithRetryPolicy(fast))
+	list := srv.AddList("L", "")
+	var ids []string
+	for i := range 25 {
+		ids = append(ids, srv.AddProfile(klaviyo.ProfileInput{ExternalID: fmt.Sprint(i)}))
+	}
+	start := time.Now()
+	for _, id := range ids {
+		if _, err := c.Lists.AddProfiles(context.Background(), list, []string{id}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	el := time.Since(start)
+	st := srv.Stats().Ops[string(klaviyo.EndpointAddToList)]
+	if st.Throttled != 0 || st.Requests != 25 {
+		t.Errorf("%+v", st)
+	}
+	if el < 2*time.Second || el > 4*time.Second {
+		t.Errorf("took %v, want about 2 s", el)
+	}
+	if got := c.Limit(klaviyo.EndpointAddToList); got != klaviyo.TierM {
+		t.Errorf("limit %+v", got)
+	}
+}
+
+// TestThrottledWaitsRetryAfter points a client that believes in tier M at
+// a fake allowing 3 a second: the 429s carry Retry-After, the client waits
+// at least that long, and every request goes through in the end.
+func TestThrottledWaitsRetryAfter(t *testing.T) {
+	t.Parallel()
+	srv := klaviyotest.NewServer(klaviyotest.WithRateLimit(klaviyo.EndpointGetProfile, klaviyo.Limit{Burst: 3}))
+	defer srv.Close()
+	c := srv.Client(klaviyo.WithRetryPolicy(fast))
+	id := srv.AddProfile(klaviyo.ProfileInput{Email: "a@example.com"})
+	start := time.Now()
+	for range 6 {
+		if _, _, err := c.Profiles.Get(context.Background(), id, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st := srv.Stats().Ops[string(klaviyo.EndpointGetProfile)]
+	if st.Throttled == 0 || st.Accepted != 6 {
+		t.Errorf("%+v", st)
+	}
+	if el := time.Since(start); el < time.Second {
+		t.Errorf("took %v: the Retry-After of 1 s was not waited", el)
+	}
+}
+
+// TestTunedFromRateLimitHeaders: the fake reports a lower steady limit in
+// RateLimit-Limit than the client's default, and the client adopts it.
+func TestTunedFromRateLimitHeaders(t *testing.T) {
+	srv := klaviyotest.NewServer(klaviyotest.WithRateLimit(klaviyo.EndpointGetProfile, klaviyo.Limit{Burst: 75, Steady: 40}))
+	defer srv.Close()
+	c := srv.Client()
+	id := srv.AddProfile(klaviyo.ProfileInput{Email: "a@example.com"})
+	_, r, err := c.Profiles.Get(context.Background(), id, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.RateLimit.Limit != 40 || c.Limit(klaviyo.EndpointGetProfile).Steady != 40 {
+		t.Errorf("response %+v, client limit %+v", r.RateLimit, c.Limit(klaviyo.EndpointGetProfile))
+	}
+}
