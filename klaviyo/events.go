@@ -193,52 +193,71 @@ type bulkEvent struct {
 // early, if any.
 func (s *EventsService) BulkCreate(ctx context.Context, events []Event) ([]ItemResult, error) {
 	now := time.Now()
-	out := make([]ItemResult, len(events))
-	var ready []bulkEvent
-	for i := range events {
-		out[i] = ItemResult{Index: i}
+	prepare := func(i int) (bulkEvent, error) {
 		e := events[i]
 		if err := e.prepare(fmt.Sprintf("events[%d]", i), now); err != nil {
-			out[i].Outcome, out[i].Err = Failed, err
-			continue
+			return bulkEvent{}, err
 		}
-		a := e.attributes()
 		entry := resource[map[string]any]{Type: "event-bulk-create", Attributes: map[string]any{
 			"profile": document[resource[map[string]any]]{e.profileResource(false)},
-			"events":  map[string]any{"data": []resource[map[string]any]{{Type: "event", Attributes: a}}},
+			"events":  map[string]any{"data": []resource[map[string]any]{{Type: "event", Attributes: e.attributes()}}},
 		}}
 		b, err := json.Marshal(entry)
 		if err != nil {
-			out[i].Outcome, out[i].Err = Failed, invalid(fmt.Sprintf("events[%d].Properties", i), "", "%v", err)
-			continue
+			return bulkEvent{}, invalid(fmt.Sprintf("events[%d].Properties", i), "", "%v", err)
 		}
-		ready = append(ready, bulkEvent{i, b})
+		return bulkEvent{i, b}, nil
 	}
 	w := bulk.Writer[bulkEvent]{
 		Max:      bulk.Limits{Items: MaxEventsPerRequest, Weight: MaxPayloadBytes - envelopeBytes},
 		Weight:   func(b bulkEvent) int { return len(b.body) + 1 },
 		InFlight: s.c.inFlight,
 		Send: func(ctx context.Context, ch *bulk.Chunk[bulkEvent]) error {
-			entries := make([]json.RawMessage, len(ch.Items))
-			for i, it := range ch.Items {
-				entries[i] = it.body
-			}
-			body := document[resource[map[string]any]]{resource[map[string]any]{Type: "event-bulk-create-job",
-				Attributes: map[string]any{"events-bulk-create": map[string]any{"data": entries}}}}
+			// The entries are encoded already: join them rather than
+			// encode (and validate) them again.
+			body := joinRaw(`{"data":{"type":"event-bulk-create-job","attributes":{"events-bulk-create":{"data":[`, ch.Items,
+				func(b bulkEvent) []byte { return b.body }, `]}}}}`)
 			_, err := s.c.do(ctx, &call{ep: EndpointBulkCreateEvents, method: http.MethodPost, path: "/api/event-bulk-create-jobs",
-				body: body, retry: transport.RetryKeyed})
+				raw: body, retry: transport.RetryKeyed})
 			return err
 		},
 	}
-	return runBulk(ctx, &w, ready, func(b bulkEvent) int { return b.idx }, out)
+	return runBulk(ctx, &w, len(events), prepare, func(b bulkEvent) int { return b.idx })
 }
 
 // envelopeBytes is room kept in a request for the JSON around its items.
 const envelopeBytes = 1 << 10
 
-// runBulk runs w over items and records each result in out at the index
-// idx gives.
-func runBulk[T any](ctx context.Context, w *bulk.Writer[T], items []T, idx func(T) int, out []ItemResult) ([]ItemResult, error) {
+// runBulk runs w over n input items, each made ready by prepare as the
+// engine reads it (an item prepare refuses fails without being sent), and
+// returns one result per input item; idx gives an item's input index.
+func runBulk[T any](ctx context.Context, w *bulk.Writer[T], n int, prepare func(i int) (T, error), idx func(T) int) ([]ItemResult, error) {
+	out := make([]ItemResult, n)
+	for i := range out {
+		out[i].Index = i
+	}
+	w.OnResult = func(r bulk.Result[T]) {
+		i := idx(r.Item)
+		out[i] = ItemResult{Index: i, Outcome: r.Outcome, Err: r.Err}
+	}
+	_, err := w.Run(ctx, func(yield func(T) bool) {
+		for i := range n {
+			it, err := prepare(i)
+			if err != nil {
+				out[i].Outcome, out[i].Err = Failed, err
+				continue
+			}
+			if !yield(it) {
+				return
+			}
+		}
+	})
+	return out, err
+}
+
+// runItems runs w over items already made ready, recording each result in
+// out (which holds the refused items' results already) at its input index.
+func runItems[T any](ctx context.Context, w *bulk.Writer[T], items []T, idx func(T) int, out []ItemResult) ([]ItemResult, error) {
 	w.OnResult = func(r bulk.Result[T]) {
 		i := idx(r.Item)
 		out[i] = ItemResult{Index: i, Outcome: r.Outcome, Err: r.Err}
@@ -251,4 +270,21 @@ func runBulk[T any](ctx context.Context, w *bulk.Writer[T], items []T, idx func(
 		}
 	})
 	return out, err
+}
+
+// joinRaw writes head, the items' encodings separated by commas, and tail.
+func joinRaw[T any](head string, items []T, enc func(T) []byte, tail string) []byte {
+	n := len(head) + len(tail) + len(items)
+	for _, it := range items {
+		n += len(enc(it))
+	}
+	b := make([]byte, 0, n)
+	b = append(b, head...)
+	for i, it := range items {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, enc(it)...)
+	}
+	return append(b, tail...)
 }

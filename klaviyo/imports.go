@@ -79,24 +79,6 @@ func (s *ProfilesService) Import(ctx context.Context, profiles []ProfileInput, o
 			return nil, err
 		}
 	}
-	out := make([]ItemResult, len(profiles))
-	var ready []importItem
-	for i, in := range profiles {
-		out[i] = ItemResult{Index: i}
-		it, err := prepareImport(fmt.Sprintf("profiles[%d]", i), in, opts.UpdateOnly)
-		if err != nil {
-			out[i].Outcome, out[i].Err = Failed, err
-			continue
-		}
-		it.idx = i
-		ready = append(ready, it)
-	}
-	if opts.UpdateOnly {
-		var err error
-		if ready, err = s.existing(ctx, ready, out); err != nil {
-			return out, err
-		}
-	}
 	w := bulk.Writer[importItem]{
 		Max:      bulk.Limits{Items: MaxImportProfiles, Weight: MaxPayloadBytes - envelopeBytes},
 		Weight:   func(it importItem) int { return len(it.body) + 1 },
@@ -105,7 +87,30 @@ func (s *ProfilesService) Import(ctx context.Context, profiles []ProfileInput, o
 			return s.runJob(ctx, ch, opts.ListID)
 		},
 	}
-	return runBulk(ctx, &w, ready, func(it importItem) int { return it.idx }, out)
+	prepare := func(i int) (importItem, error) {
+		it, err := prepareImport(fmt.Sprintf("profiles[%d]", i), profiles[i], opts.UpdateOnly)
+		it.idx = i
+		return it, err
+	}
+	if !opts.UpdateOnly {
+		return runBulk(ctx, &w, len(profiles), prepare, func(it importItem) int { return it.idx })
+	}
+	out := make([]ItemResult, len(profiles))
+	var ready []importItem
+	for i := range profiles {
+		out[i] = ItemResult{Index: i}
+		it, err := prepare(i)
+		if err != nil {
+			out[i].Outcome, out[i].Err = Failed, err
+			continue
+		}
+		ready = append(ready, it)
+	}
+	ready, err := s.existing(ctx, ready, out)
+	if err != nil {
+		return out, err
+	}
+	return runItems(ctx, &w, ready, func(it importItem) int { return it.idx }, out)
 }
 
 func prepareImport(field string, in ProfileInput, updateOnly bool) (importItem, error) {
@@ -221,21 +226,22 @@ type jobWire struct {
 // runJob sends one chunk as a job, waits for it and records per-profile
 // outcomes in the chunk.
 func (s *ProfilesService) runJob(ctx context.Context, ch *bulk.Chunk[importItem], listID string) error {
-	entries := make([]json.RawMessage, len(ch.Items))
 	retry := transport.RetryIdempotent // an import is an upsert: sending it twice writes the same
-	for i, it := range ch.Items {
-		entries[i] = it.body
+	for _, it := range ch.Items {
 		if it.append {
 			retry = transport.RetryIfRefused
 		}
 	}
-	r := resource[map[string]any]{Type: "profile-bulk-import-job", Attributes: map[string]any{"profiles": map[string]any{"data": entries}}}
+	tail := `]}}}}`
 	if listID != "" {
-		r.Relationships = map[string]relationship{"lists": relMany("list", listID)}
+		rel, _ := json.Marshal(map[string]relationship{"lists": relMany("list", listID)})
+		tail = `]}},"relationships":` + string(rel) + `}}`
 	}
+	body := joinRaw(`{"data":{"type":"profile-bulk-import-job","attributes":{"profiles":{"data":[`, ch.Items,
+		func(it importItem) []byte { return it.body }, tail)
 	var doc document[resource[jobWire]]
 	if _, err := s.c.do(ctx, &call{ep: EndpointImportProfiles, method: http.MethodPost, path: "/api/profile-bulk-import-jobs",
-		body: document[resource[map[string]any]]{r}, retry: retry, out: &doc}); err != nil {
+		raw: body, retry: retry, out: &doc}); err != nil {
 		return err
 	}
 	job, err := s.WaitImportJob(ctx, doc.Data.ID)
@@ -299,10 +305,13 @@ func (s *ProfilesService) ImportJob(ctx context.Context, id string) (*ImportJob,
 		FailedCount: a.FailedCount, Created: a.CreatedAt.Time, Completed: a.CompletedAt.Time}, r, nil
 }
 
-// WaitImportJob polls a job until it is complete or cancelled, at most
-// once per poll interval (WithPollInterval) and within the endpoint's
-// rate limit.
+// WaitImportJob polls a job until it is complete or cancelled. Once the
+// job reports progress, the next poll waits for the time the rest should
+// take at the pace so far, so a long job is read a few times, not every
+// interval; never sooner than the poll interval (WithPollInterval), at
+// most a minute, and within the endpoint's rate limit.
 func (s *ProfilesService) WaitImportJob(ctx context.Context, id string) (*ImportJob, error) {
+	start := time.Now()
 	for {
 		job, _, err := s.ImportJob(ctx, id)
 		if err != nil {
@@ -311,7 +320,12 @@ func (s *ProfilesService) WaitImportJob(ctx context.Context, id string) (*Import
 		if job.Status == "complete" || job.Status == "cancelled" {
 			return job, nil
 		}
-		if err := transport.Sleep(ctx, s.c.pollMin); err != nil {
+		wait := s.c.pollMin
+		if done := job.CompletedCount + job.FailedCount; done > 0 && done < job.Total {
+			est := time.Duration(float64(time.Since(start)) * float64(job.Total-done) / float64(done))
+			wait = min(max(wait, est), time.Minute)
+		}
+		if err := transport.Sleep(ctx, wait); err != nil {
 			return nil, err
 		}
 	}

@@ -3,6 +3,9 @@ package klaviyo_test
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -79,5 +82,56 @@ func TestTunedFromRateLimitHeaders(t *testing.T) {
 	}
 	if r.RateLimit.Limit != 40 || c.Limit(klaviyo.EndpointGetProfile).Steady != 40 {
 		t.Errorf("response %+v, client limit %+v", r.RateLimit, c.Limit(klaviyo.EndpointGetProfile))
+	}
+}
+
+// wireTimes records when each request leaves the client, after its gate.
+type wireTimes struct {
+	mu   sync.Mutex
+	at   []time.Time
+	next http.RoundTripper
+}
+
+func (w *wireTimes) RoundTrip(r *http.Request) (*http.Response, error) {
+	w.mu.Lock()
+	w.at = append(w.at, time.Now())
+	w.mu.Unlock()
+	return w.next.RoundTrip(r)
+}
+
+// TestNoSecondHoldsMoreThanBurst sends 50 requests at once through the
+// list-add gate set to 20 a second and checks the times they left the
+// client: no span of a second holds more than 20.
+func TestNoSecondHoldsMoreThanBurst(t *testing.T) {
+	t.Parallel()
+	srv := klaviyotest.NewServer(klaviyotest.WithoutRateLimits())
+	defer srv.Close()
+	wt := &wireTimes{next: http.DefaultTransport}
+	c := srv.Client(klaviyo.WithHTTPClient(&http.Client{Transport: wt}),
+		klaviyo.WithEndpointLimit(klaviyo.EndpointAddToList, klaviyo.Limit{Burst: 20, Steady: 1000}), klaviyo.WithMaxInFlight(50))
+	list := srv.AddList("L", "")
+	ids := make([]string, 50)
+	for i := range ids {
+		ids[i] = srv.AddProfile(klaviyo.ProfileInput{ExternalID: fmt.Sprint(i)})
+	}
+	var wg sync.WaitGroup
+	for _, id := range ids {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := c.Lists.AddProfiles(context.Background(), list, []string{id}); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	slices.SortFunc(wt.at, func(a, b time.Time) int { return a.Compare(b) })
+	for i := 20; i < len(wt.at); i++ {
+		if d := wt.at[i].Sub(wt.at[i-20]); d < time.Second {
+			t.Fatalf("requests %d and %d left %v apart: 21 in a second", i-20, i, d)
+		}
+	}
+	if el := wt.at[len(wt.at)-1].Sub(wt.at[0]); el > 2500*time.Millisecond {
+		t.Errorf("50 requests at 20 a second took %v", el)
 	}
 }

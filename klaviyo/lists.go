@@ -192,7 +192,7 @@ func (s *ListsService) members(ctx context.Context, ep Endpoint, method, listID 
 			return err
 		},
 	}
-	return runBulk(ctx, &w, ready, func(x indexed[string]) int { return x.idx }, out)
+	return runItems(ctx, &w, ready, func(x indexed[string]) int { return x.idx }, out)
 }
 
 // SegmentsService reads segments and their members.

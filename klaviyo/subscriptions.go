@@ -273,5 +273,5 @@ func (s *SubscriptionsService) job(ctx context.Context, ep Endpoint, path, typ s
 			return err
 		},
 	}
-	return runBulk(ctx, &w, ready, func(x indexed[map[string]any]) int { return x.idx }, out)
+	return runItems(ctx, &w, ready, func(x indexed[map[string]any]) int { return x.idx }, out)
 }

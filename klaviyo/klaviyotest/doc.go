@@ -10,8 +10,8 @@
 //
 // It answers like Klaviyo: JSON:API documents, JSON:API errors with source
 // pointers, and 429 with Retry-After when an operation goes over its burst
-// (1 s) or steady (1 min) limit, counted over sliding windows, which is
-// stricter than Klaviyo's fixed ones. Limits default to Klaviyo's tiers
+// (1 s) or steady (1 min) limit, counted in fixed windows of its clock as
+// Klaviyo counts them. Limits default to Klaviyo's tiers
 // ([klaviyo.DefaultLimits]). Faults are scripted ([WithFaults],
 // [Server.AddFaults]) or seeded ([WithChaos]) with the shared kinds of
 // package shopcrmtest, including a lost response after the server acted.

@@ -161,65 +161,77 @@ func (s *Server) createEvent(w http.ResponseWriter, body []byte) {
 // MaxBulkEvents is how many events one bulk create request may carry.
 const MaxBulkEvents = 1000
 
-func (s *Server) bulkCreateEvents(w http.ResponseWriter, body []byte) {
-	res, ok := decode(w, body, "event-bulk-create-job")
-	if !ok {
-		return
+// bulkParsed is a bulk event request decoded and validated before the
+// server's lock is taken.
+type bulkParsed struct {
+	evs          []*eventIn
+	pointer, msg string // the first error, if any
+}
+
+// parseBulkEvents decodes and validates a bulk create request; it touches
+// no state, so it runs outside the lock.
+func parseBulkEvents(body []byte, now time.Time) *bulkParsed {
+	fail := func(ptr, format string, args ...any) *bulkParsed {
+		return &bulkParsed{pointer: ptr, msg: fmt.Sprintf(format, args...)}
+	}
+	var d doc
+	if err := json.Unmarshal(body, &d); err != nil || d.Data.Type != "event-bulk-create-job" || d.Data.Attributes == nil {
+		return fail("/data", "Expected an event-bulk-create-job resource.")
 	}
 	var entries struct {
 		Data []resourceIn `json:"data"`
 	}
-	if err := json.Unmarshal(res.Attributes["events-bulk-create"], &entries); err != nil {
-		invalidAt(w, "/data/attributes/events-bulk-create", "This field is required.")
-		return
+	if err := json.Unmarshal(d.Data.Attributes["events-bulk-create"], &entries); err != nil {
+		return fail("/data/attributes/events-bulk-create", "This field is required.")
 	}
-	now := s.base.Now()
 	var evs []*eventIn
 	for i, e := range entries.Data {
 		ptr := fmt.Sprintf("/data/attributes/events-bulk-create/data/%d", i)
 		if e.Type != "event-bulk-create" {
-			invalidAt(w, ptr+"/type", "Expected type event-bulk-create.")
-			return
+			return fail(ptr+"/type", "Expected type event-bulk-create.")
 		}
 		var pd struct {
 			Data *resourceIn `json:"data"`
 		}
 		if err := json.Unmarshal(e.Attributes["profile"], &pd); err != nil || pd.Data == nil || pd.Data.Type != "profile" {
-			invalidAt(w, ptr+"/attributes/profile", "A profile is required.")
-			return
+			return fail(ptr+"/attributes/profile", "A profile is required.")
 		}
 		pw, msg, pp := readProfile(pd.Data.Attributes, nil, pd.Data.id(), ptr+"/attributes/profile/data/attributes", "anonymous_id", "_kx")
 		if pw == nil {
-			invalidAt(w, pp, "%s", msg)
-			return
+			return fail(pp, "%s", msg)
 		}
 		pw.patch = readPatch(pd.Data.Meta)
 		var list struct {
 			Data []resourceIn `json:"data"`
 		}
 		if err := json.Unmarshal(e.Attributes["events"], &list); err != nil || len(list.Data) == 0 {
-			invalidAt(w, ptr+"/attributes/events", "At least one event is required.")
-			return
+			return fail(ptr+"/attributes/events", "At least one event is required.")
 		}
 		for j, x := range list.Data {
 			eptr := fmt.Sprintf("%s/attributes/events/data/%d", ptr, j)
 			if x.Type != "event" {
-				invalidAt(w, eptr+"/type", "Expected type event.")
-				return
+				return fail(eptr+"/type", "Expected type event.")
 			}
 			ev, msg, ep := readEvent(x.Attributes, eptr+"/attributes", pw, now)
 			if ev == nil {
-				invalidAt(w, ep, "%s", msg)
-				return
+				return fail(ep, "%s", msg)
 			}
 			evs = append(evs, ev)
 		}
 	}
 	if len(evs) == 0 || len(evs) > MaxBulkEvents {
-		invalidAt(w, "/data/attributes/events-bulk-create/data", "A request carries 1 to %d events, not %d.", MaxBulkEvents, len(evs))
+		return fail("/data/attributes/events-bulk-create/data", "A request carries 1 to %d events, not %d.", MaxBulkEvents, len(evs))
+	}
+	return &bulkParsed{evs: evs}
+}
+
+func (s *Server) bulkCreateEvents(w http.ResponseWriter, p *bulkParsed) {
+	if p.msg != "" {
+		invalidAt(w, p.pointer, "%s", p.msg)
 		return
 	}
-	for _, ev := range evs {
+	now := s.base.Now()
+	for _, ev := range p.evs {
 		s.st.store(ev, now)
 	}
 	w.WriteHeader(http.StatusAccepted)

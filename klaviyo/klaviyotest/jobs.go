@@ -31,63 +31,84 @@ type importError struct {
 	payload                          json.RawMessage
 }
 
-func (s *Server) createImportJob(w http.ResponseWriter, r *http.Request, body []byte) {
-	res, ok := decode(w, body, "profile-bulk-import-job")
-	if !ok {
-		return
+// importParsed is an import request decoded and validated before the
+// server's lock is taken.
+type importParsed struct {
+	job          *importJob
+	lists        []string
+	pointer, msg string // the first error, if any
+}
+
+// parseImport decodes and validates an import job request; it touches no
+// state, so it runs outside the lock.
+func parseImport(body []byte) *importParsed {
+	fail := func(ptr, format string, args ...any) *importParsed {
+		return &importParsed{pointer: ptr, msg: fmt.Sprintf(format, args...)}
+	}
+	var d doc
+	if err := json.Unmarshal(body, &d); err != nil || d.Data.Type != "profile-bulk-import-job" || d.Data.Attributes == nil {
+		return fail("/data", "Expected a profile-bulk-import-job resource.")
 	}
 	var ps struct {
 		Data []json.RawMessage `json:"data"`
 	}
-	if err := json.Unmarshal(res.Attributes["profiles"], &ps); err != nil || len(ps.Data) == 0 {
-		invalidAt(w, "/data/attributes/profiles", "At least one profile is required.")
-		return
+	if err := json.Unmarshal(d.Data.Attributes["profiles"], &ps); err != nil || len(ps.Data) == 0 {
+		return fail("/data/attributes/profiles", "At least one profile is required.")
 	}
 	if len(ps.Data) > MaxImportProfiles {
-		invalidAt(w, "/data/attributes/profiles/data", "At most %d profiles per job, not %d.", MaxImportProfiles, len(ps.Data))
-		return
+		return fail("/data/attributes/profiles/data", "At most %d profiles per job, not %d.", MaxImportProfiles, len(ps.Data))
 	}
 	job := &importJob{raw: ps.Data}
 	for i, raw := range ps.Data {
 		ptr := fmt.Sprintf("/data/attributes/profiles/data/%d", i)
 		var p resourceIn
 		if err := json.Unmarshal(raw, &p); err != nil || p.Type != "profile" || p.Attributes == nil {
-			invalidAt(w, ptr, "Expected a profile resource.")
-			return
+			return fail(ptr, "Expected a profile resource.")
 		}
 		if len(raw) > 100<<10 {
-			invalidAt(w, ptr, "A profile may not exceed 100KB.")
-			return
+			return fail(ptr, "A profile may not exceed 100KB.")
 		}
 		pw, msg, pp := readProfile(p.Attributes, nil, p.id(), ptr+"/attributes", "_kx")
 		if pw == nil {
-			invalidAt(w, pp, "%s", msg)
-			return
+			return fail(pp, "%s", msg)
 		}
 		pw.patch = readPatch(p.Meta)
 		if pw.who.id == "" && pw.who.email == "" && pw.who.phone == "" && pw.who.extID == "" {
-			invalidAt(w, ptr+"/attributes", "One of id, email, phone_number or external_id is required.")
-			return
+			return fail(ptr+"/attributes", "One of id, email, phone_number or external_id is required.")
 		}
 		job.items = append(job.items, pw)
 	}
-	if rel, ok := res.Relationships["lists"]; ok {
+	out := &importParsed{job: job}
+	if rel, ok := d.Data.Relationships["lists"]; ok {
 		var refs []struct {
 			Type string `json:"type"`
 			ID   string `json:"id"`
 		}
 		if err := json.Unmarshal(rel.Data, &refs); err != nil {
-			invalidAt(w, "/data/relationships/lists", "Expected list identifiers.")
-			return
+			return fail("/data/relationships/lists", "Expected list identifiers.")
 		}
 		for _, x := range refs {
-			if x.Type != "list" || s.st.lists[x.ID] == nil {
-				notFound(w, "List")
-				return
+			if x.Type != "list" {
+				return fail("/data/relationships/lists", "Expected list identifiers.")
 			}
-			job.lists = append(job.lists, x.ID)
+			out.lists = append(out.lists, x.ID)
 		}
 	}
+	return out
+}
+
+func (s *Server) createImportJob(w http.ResponseWriter, r *http.Request, p *importParsed) {
+	if p.msg != "" {
+		invalidAt(w, p.pointer, "%s", p.msg)
+		return
+	}
+	for _, id := range p.lists {
+		if s.st.lists[id] == nil {
+			notFound(w, "List")
+			return
+		}
+	}
+	job := &importJob{raw: p.job.raw, items: p.job.items, lists: p.lists}
 	now := s.base.Now()
 	job.id, job.created, job.due = newUUID(), now, now.Add(s.cfg.jobDuration)
 	s.st.jobs[job.id] = job

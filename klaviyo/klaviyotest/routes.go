@@ -14,8 +14,9 @@ const opToken klaviyo.Endpoint = "oauth_token"
 
 // routed is a request's operation and its path id.
 type routed struct {
-	op klaviyo.Endpoint
-	id string
+	op  klaviyo.Endpoint
+	id  string
+	pre any // the body decoded outside the lock, for the heavy operations
 }
 
 // route maps a request to its operationId; op is empty for a path the
@@ -96,7 +97,7 @@ func (s *Server) act(w *httptest.ResponseRecorder, r *http.Request, body []byte,
 	case klaviyo.EndpointUpsertProfile:
 		s.upsertProfile(w, r, body)
 	case klaviyo.EndpointImportProfiles:
-		s.createImportJob(w, r, body)
+		s.createImportJob(w, r, rt.pre.(*importParsed))
 	case klaviyo.EndpointGetImportJob:
 		s.getImportJob(w, r, rt.id)
 	case klaviyo.EndpointGetImportErrors:
@@ -106,7 +107,7 @@ func (s *Server) act(w *httptest.ResponseRecorder, r *http.Request, body []byte,
 	case klaviyo.EndpointGetEvents:
 		s.listEvents(w, r, q)
 	case klaviyo.EndpointBulkCreateEvents:
-		s.bulkCreateEvents(w, body)
+		s.bulkCreateEvents(w, rt.pre.(*bulkParsed))
 	case klaviyo.EndpointGetLists:
 		s.listLists(w, r, q)
 	case klaviyo.EndpointCreateList:
@@ -141,5 +142,16 @@ func (s *Server) act(w *httptest.ResponseRecorder, r *http.Request, body []byte,
 		s.listWebhookTopics(w, r)
 	default:
 		notFound(w, "Route")
+	}
+}
+
+// preparse decodes the bodies of the heavy operations before the lock is
+// taken, so that one large request does not hold up the others.
+func (s *Server) preparse(rt *routed, body []byte) {
+	switch rt.op {
+	case klaviyo.EndpointBulkCreateEvents:
+		rt.pre = parseBulkEvents(body, s.base.Now())
+	case klaviyo.EndpointImportProfiles:
+		rt.pre = parseImport(body)
 	}
 }

@@ -112,11 +112,12 @@ type Server struct {
 	cfg  config
 	base *fake.Base
 
-	mu       sync.Mutex
+	rateMu   sync.Mutex // guards burst and steady
+	mu       sync.Mutex // guards the rest
 	st       *state
 	requests []Request
-	burst    map[klaviyo.Endpoint]*slide
-	steady   map[klaviyo.Endpoint]*slide
+	burst    map[klaviyo.Endpoint]*fixed
+	steady   map[klaviyo.Endpoint]*fixed
 	oauth    *oauthState
 }
 
@@ -132,14 +133,14 @@ func NewServer(opts ...Option) *Server {
 	if err != nil {
 		panic("klaviyotest: " + err.Error())
 	}
-	s := &Server{cfg: cfg, base: base, st: newState(), burst: map[klaviyo.Endpoint]*slide{},
-		steady: map[klaviyo.Endpoint]*slide{}, oauth: newOAuthState()}
+	s := &Server{cfg: cfg, base: base, st: newState(), burst: map[klaviyo.Endpoint]*fixed{},
+		steady: map[klaviyo.Endpoint]*fixed{}, oauth: newOAuthState()}
 	for e, l := range cfg.limits {
 		if l.Burst > 0 {
-			s.burst[e] = &slide{n: l.Burst, per: time.Second}
+			s.burst[e] = &fixed{n: l.Burst, per: time.Second}
 		}
 		if l.Steady > 0 {
-			s.steady[e] = &slide{n: l.Steady, per: time.Minute}
+			s.steady[e] = &fixed{n: l.Steady, per: time.Minute}
 		}
 	}
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
@@ -217,6 +218,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	s.preparse(&rt, body)
 	rec := httptest.NewRecorder()
 	s.mu.Lock()
 	fault := s.handle(rec, r, body, rt, wait)
@@ -228,10 +230,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 // how long until it would have been admitted (0: admitted).
 func (s *Server) admitRate(op klaviyo.Endpoint) time.Duration {
 	var wait time.Duration
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	now := s.base.Now()
-	for _, w := range []*slide{s.burst[op], s.steady[op]} {
+	now := s.base.Now() // on arrival, before any lock
+	s.rateMu.Lock()
+	defer s.rateMu.Unlock()
+	for _, w := range []*fixed{s.burst[op], s.steady[op]} {
 		if w != nil {
 			wait = max(wait, w.allow(now))
 		}
@@ -239,27 +241,26 @@ func (s *Server) admitRate(op klaviyo.Endpoint) time.Duration {
 	return wait
 }
 
-// slide counts arrivals over a sliding window: stricter than Klaviyo's
-// fixed windows, so that a client it admits is within every window.
-// Refused arrivals are not counted.
-type slide struct {
+// fixed counts arrivals in fixed windows of the clock (each second, each
+// minute), as Klaviyo does. Refused arrivals are not counted.
+type fixed struct {
 	n     int
 	per   time.Duration
-	times []time.Time // admitted arrivals, ascending
+	start time.Time // the current window
+	count int
 }
 
 // allow admits an arrival at now, or returns how long until the window
-// has room.
-func (w *slide) allow(now time.Time) time.Duration {
-	i := 0
-	for i < len(w.times) && !w.times[i].After(now.Add(-w.per)) {
-		i++
+// ends. An arrival timed just before the window began (arrivals are timed
+// before the lock) counts in the current one.
+func (w *fixed) allow(now time.Time) time.Duration {
+	if at := now.Truncate(w.per); at.After(w.start) {
+		w.start, w.count = at, 0
 	}
-	w.times = w.times[i:]
-	if len(w.times) >= w.n {
-		return max(w.times[len(w.times)-w.n].Add(w.per).Sub(now), time.Millisecond)
+	if w.count >= w.n {
+		return max(w.start.Add(w.per).Sub(now), time.Millisecond)
 	}
-	w.times = append(w.times, now)
+	w.count++
 	return 0
 }
 
