@@ -86,6 +86,8 @@ type Client struct {
 	Subscriptions *SubscriptionsService
 	// Metrics finds metrics and queries their aggregates.
 	Metrics *MetricsService
+	// Webhooks manages system webhook subscriptions.
+	Webhooks *WebhooksService
 
 	base     string
 	revision string
@@ -217,6 +219,7 @@ func New(creds Credentials, opts ...Option) (*Client, error) {
 	c.Segments = &SegmentsService{c}
 	c.Subscriptions = &SubscriptionsService{c}
 	c.Metrics = &MetricsService{c}
+	c.Webhooks = &WebhooksService{c}
 	return c, nil
 }
 

@@ -83,20 +83,7 @@ func (s *EventsService) Since(ctx context.Context, q EventQuery) iter.Seq2[Event
 	}
 	seen := slices.Clone(q.After.IDs)
 	at := q.After.Time.UTC().Truncate(time.Second)
-	all := pages(s.c, ctx, EndpointGetEvents, "/api/events", v, func(r resource[eventWire]) EventRecord {
-		e := EventRecord{ID: r.ID, Time: r.Attributes.Datetime.Time, Properties: r.Attributes.EventProperties}
-		if rel, ok := r.Relationships["metric"]; ok {
-			if ids := rel.ids(); len(ids) == 1 {
-				e.MetricID = ids[0]
-			}
-		}
-		if rel, ok := r.Relationships["profile"]; ok {
-			if ids := rel.ids(); len(ids) == 1 {
-				e.ProfileID = ids[0]
-			}
-		}
-		return e
-	})
+	all := pages(s.c, ctx, EndpointGetEvents, "/api/events", v, toEventRecord)
 	return func(yield func(EventRecord, error) bool) {
 		for e, err := range all {
 			if err == nil && e.Time.UTC().Truncate(time.Second).Equal(at) && slices.Contains(seen, e.ID) {
@@ -107,4 +94,19 @@ func (s *EventsService) Since(ctx context.Context, q EventQuery) iter.Seq2[Event
 			}
 		}
 	}
+}
+
+func toEventRecord(r resource[eventWire]) EventRecord {
+	e := EventRecord{ID: r.ID, Time: r.Attributes.Datetime.Time, Properties: r.Attributes.EventProperties}
+	if rel, ok := r.Relationships["metric"]; ok {
+		if ids := rel.ids(); len(ids) == 1 {
+			e.MetricID = ids[0]
+		}
+	}
+	if rel, ok := r.Relationships["profile"]; ok {
+		if ids := rel.ids(); len(ids) == 1 {
+			e.ProfileID = ids[0]
+		}
+	}
+	return e
 }

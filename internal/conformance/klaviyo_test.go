@@ -32,7 +32,9 @@ func TestKlaviyoClientAgainstSpec(t *testing.T) {
 	rec := NewRecorder(nil)
 	hc := &http.Client{Transport: rec, Timeout: 10 * time.Second}
 	c, err := klaviyo.New(klaviyo.PrivateKey(srv.APIKey()), klaviyo.WithBaseURL(srv.URL()), klaviyo.WithHTTPClient(hc),
-		klaviyo.WithPollInterval(5*time.Millisecond))
+		klaviyo.WithPollInterval(5*time.Millisecond), klaviyo.WithEndpointLimit(klaviyo.EndpointGetWebhooks, klaviyo.Limit{}),
+		klaviyo.WithEndpointLimit(klaviyo.EndpointCreateWebhook, klaviyo.Limit{}), klaviyo.WithEndpointLimit(klaviyo.EndpointDeleteWebhook, klaviyo.Limit{}),
+		klaviyo.WithEndpointLimit(klaviyo.EndpointGetWebhookTopics, klaviyo.Limit{}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,6 +135,15 @@ func TestKlaviyoClientAgainstSpec(t *testing.T) {
 	res, err = c.Profiles.Import(ctx, []klaviyo.ProfileInput{{Email: "a@example.com", Properties: map[string]any{"ltv": 310}}},
 		klaviyo.ImportOptions{UpdateOnly: true})
 	mustAll("update-only import", res, err)
+	topics, _, err := c.Webhooks.Topics(ctx)
+	must("webhook topics", err)
+	hook, _, err := c.Webhooks.Create(ctx, klaviyo.WebhookInput{Name: "sync", EndpointURL: "https://app.example.com/k",
+		Secret: klaviyo.NewSecret("whsec"), Topics: topics[:1]})
+	must("create webhook", err)
+	_, _, err = c.Webhooks.All(ctx)
+	must("webhooks", err)
+	_, err = c.Webhooks.Delete(ctx, hook.ID)
+	must("delete webhook", err)
 	srv.AddEvent(klaviyo.MetricReceivedEmail, p.ID, since, map[string]any{"Subject": "Hi"})
 	_, err = c.Metrics.EmailActivity(ctx, 90, time.Now())
 	must("email activity", err)
@@ -164,7 +175,8 @@ func TestKlaviyoClientAgainstSpec(t *testing.T) {
 		"POST /api/lists/{id}/relationships/profiles 204", "GET /api/lists/{id}/profiles 200", "GET /api/segments/{id}/profiles 200",
 		"POST /api/profile-subscription-bulk-create-jobs 202", "POST /api/profile-subscription-bulk-delete-jobs 202",
 		"POST /api/profile-suppression-bulk-create-jobs 202", "POST /api/profile-suppression-bulk-delete-jobs 202",
-		"GET /api/metrics 200", "POST /api/metric-aggregates 200", "GET /api/events 200"} {
+		"GET /api/metrics 200", "POST /api/metric-aggregates 200", "GET /api/events 200",
+		"GET /api/webhook-topics 200", "POST /api/webhooks 201", "GET /api/webhooks 200", "DELETE /api/webhooks/{id} 204"} {
 		if !seen[want] {
 			t.Errorf("no exchange %s", want)
 		}

@@ -142,6 +142,7 @@ func (s *Server) SuppressProfile(profileID string, reason klaviyo.SuppressionRea
 type StoredEvent struct {
 	ID         string
 	Metric     string
+	MetricID   string
 	ProfileID  string
 	Time       time.Time
 	Value      *float64
@@ -155,7 +156,7 @@ func (s *Server) Events() []StoredEvent {
 	defer s.mu.Unlock()
 	out := make([]StoredEvent, 0, len(s.st.events))
 	for _, e := range s.st.events {
-		out = append(out, StoredEvent{ID: e.id, Metric: s.st.metrics[e.metricID].name, ProfileID: e.profileID, Time: e.at,
+		out = append(out, StoredEvent{ID: e.id, Metric: s.st.metrics[e.metricID].name, MetricID: e.metricID, ProfileID: e.profileID, Time: e.at,
 			Value: e.value, Properties: copyMap(e.props), UniqueID: e.uniqueID})
 	}
 	return out

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/shopcrm/shopcrm/internal/fake"
+	"github.com/shopcrm/shopcrm/klaviyo"
 )
 
 // OAuthApp is the OAuth app the server's token endpoint knows.
@@ -130,4 +131,12 @@ func (s *Server) tokenEndpoint(w http.ResponseWriter, r *http.Request, body []by
 	}
 	fake.WriteJSON(w, http.StatusOK, map[string]any{"access_token": access, "token_type": "Bearer",
 		"expires_in": int(AccessTokenTTL.Seconds()), "refresh_token": refresh, "scope": scope})
+}
+
+// OAuthConfig returns the server's app as a client configuration pointed
+// at its token endpoint.
+func (s *Server) OAuthConfig(scopes ...string) klaviyo.OAuthConfig {
+	a := s.cfg.oauth
+	return klaviyo.OAuthConfig{ClientID: a.ClientID, ClientSecret: klaviyo.NewSecret(a.ClientSecret), RedirectURI: a.RedirectURI,
+		Scopes: scopes, AuthorizeURL: s.URL() + "/oauth/authorize", TokenURL: s.URL() + "/oauth/token"}
 }

@@ -1,9 +1,16 @@
 package klaviyotest
 
 import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -132,4 +139,75 @@ func (s *Server) listWebhookTopics(w http.ResponseWriter, r *http.Request) {
 		out[i] = map[string]any{"type": "webhook-topic", "id": t, "links": map[string]any{"self": baseURL(r) + "/api/webhook-topics/" + t + "/"}}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"data": out, "links": map[string]any{"self": baseURL(r) + "/api/webhook-topics/"}})
+}
+
+// AccountID is the klaviyo_account_id of the server's deliveries.
+const AccountID = "KTEST1"
+
+// WebhookEvent is one event of a delivery the server signs.
+type WebhookEvent struct {
+	Topic      string // "event:klaviyo.email_delivered"
+	ExternalID string // the event's id, the receiver's dedupe key
+	Event      StoredEvent
+}
+
+// WebhookDelivery returns the body and headers of a delivery to the
+// webhook with id, signed with its secret_key at the server's clock: the
+// hex HMAC-SHA256 of the body followed by the Klaviyo-Timestamp value (see
+// klaviyo.SignWebhook for what is known of it). ok is false when there is
+// no such webhook.
+func (s *Server) WebhookDelivery(webhookID string, events ...WebhookEvent) (body []byte, h http.Header, ok bool) {
+	s.mu.Lock()
+	hook := s.st.hooks[webhookID]
+	now := s.base.Now()
+	s.mu.Unlock()
+	if hook == nil {
+		return nil, nil, false
+	}
+	data := make([]any, len(events))
+	for i, e := range events {
+		ev := e.Event
+		props := copyMap(ev.Properties)
+		data[i] = map[string]any{"topic": e.Topic, "external_id": e.ExternalID, "payload": map[string]any{"data": map[string]any{
+			"type": "event", "id": ev.ID,
+			"attributes": map[string]any{"timestamp": ev.Time.Unix(), "datetime": timeStr(ev.Time), "event_properties": props, "uuid": ev.ID},
+			"relationships": map[string]any{
+				"profile": map[string]any{"data": map[string]any{"type": "profile", "id": ev.ProfileID}},
+				"metric":  map[string]any{"data": map[string]any{"type": "metric", "id": ev.MetricID}},
+			}}}}
+	}
+	ts := strconv.FormatInt(now.Unix(), 10)
+	body, _ = json.Marshal(map[string]any{"data": data,
+		"meta": map[string]any{"klaviyo_account_id": AccountID, "klaviyo_webhook_id": webhookID, "timestamp": timeStr(now)}})
+	mac := hmac.New(sha256.New, []byte(hook.secret))
+	mac.Write(body)
+	mac.Write([]byte(ts))
+	h = http.Header{"Content-Type": {"application/json"}}
+	h.Set("Klaviyo-Webhook-Id", webhookID)
+	h.Set("Klaviyo-Timestamp", ts)
+	h.Set("Klaviyo-Signature", hex.EncodeToString(mac.Sum(nil)))
+	return body, h, true
+}
+
+// SendWebhook posts a signed delivery to url: a webhook's endpoint_url is
+// https and out of a test's reach, so the receiver under test gives its
+// own.
+func (s *Server) SendWebhook(ctx context.Context, hc *http.Client, url, webhookID string, events ...WebhookEvent) (*http.Response, error) {
+	body, h, ok := s.WebhookDelivery(webhookID, events...)
+	if !ok {
+		return nil, fmt.Errorf("klaviyotest: no webhook %s", webhookID)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	req.Header = h
+	return hc.Do(req)
+}
+
+// Webhooks returns the ids of the webhook subscriptions, oldest first.
+func (s *Server) Webhooks() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.st.hookIDs...)
 }
