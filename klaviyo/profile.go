@@ -286,6 +286,9 @@ func toProfile(r resource[profileWire]) Profile {
 		FirstName: a.FirstName, LastName: a.LastName, Organization: a.Organization, Locale: a.Locale,
 		Title: a.Title, Image: a.Image, Location: a.Location, Properties: a.Properties,
 		Created: a.Created.Time, Updated: a.Updated.Time, LastEventDate: a.LastEventDate.Time, JoinedGroupAt: a.JoinedGroupAt.Time}
+	if p.Location != nil && *p.Location == (Location{}) {
+		p.Location = nil
+	}
 	if s := a.Subscriptions; s != nil {
 		p.Subscriptions = &Subscriptions{}
 		if s.Email != nil && s.Email.Marketing != nil {

@@ -74,22 +74,22 @@ func (s *Server) Profiles() []klaviyo.Profile {
 func (s *Server) export(p *profile) klaviyo.Profile {
 	out := klaviyo.Profile{ID: p.id, Email: p.email, PhoneNumber: p.phone, ExternalID: p.extID, FirstName: p.first,
 		LastName: p.last, Organization: p.org, Locale: p.locale, Title: p.title, Image: p.image,
-		Properties: copyMap(p.props), Created: p.created.UTC(), Updated: p.updated.UTC(), LastEventDate: p.lastEvent.UTC()}
+		Properties: copyMap(p.props), Created: sec(p.created), Updated: sec(p.updated), LastEventDate: sec(p.lastEvent)}
 	if p.location != nil {
 		b, _ := json.Marshal(p.location)
 		out.Location = &klaviyo.Location{}
 		_ = json.Unmarshal(b, out.Location)
 	}
 	e := klaviyo.EmailMarketing{CanReceive: p.email != "" && p.emailConsent == "SUBSCRIBED" && !p.suppressed(),
-		Consent: klaviyo.Consent(p.emailConsent), ConsentTimestamp: p.emailConsentAt.UTC(), Method: p.emailMethod}
+		Consent: klaviyo.Consent(p.emailConsent), ConsentTimestamp: sec(p.emailConsentAt), Method: p.emailMethod}
 	for _, x := range p.suppressions {
-		e.Suppressions = append(e.Suppressions, klaviyo.Suppression{Reason: klaviyo.SuppressionReason(x.reason), Timestamp: x.at.UTC()})
+		e.Suppressions = append(e.Suppressions, klaviyo.Suppression{Reason: klaviyo.SuppressionReason(x.reason), Timestamp: sec(x.at)})
 	}
 	for _, x := range p.listSuppressions {
-		e.ListSuppressions = append(e.ListSuppressions, klaviyo.ListSuppression{ListID: x.listID, Reason: klaviyo.SuppressionReason(x.reason), Timestamp: x.at.UTC()})
+		e.ListSuppressions = append(e.ListSuppressions, klaviyo.ListSuppression{ListID: x.listID, Reason: klaviyo.SuppressionReason(x.reason), Timestamp: sec(x.at)})
 	}
 	out.Subscriptions = &klaviyo.Subscriptions{Email: e, SMS: klaviyo.SMSMarketing{CanReceive: p.phone != "" && p.smsConsent == "SUBSCRIBED",
-		Consent: klaviyo.Consent(p.smsConsent), ConsentTimestamp: p.smsConsentAt.UTC()}}
+		Consent: klaviyo.Consent(p.smsConsent), ConsentTimestamp: sec(p.smsConsentAt)}}
 	return out
 }
 
@@ -187,4 +187,12 @@ func (s *Server) MetricID(name string) (string, bool) {
 	defer s.mu.Unlock()
 	id, ok := s.st.metricBy[name]
 	return id, ok
+}
+
+// sec is a time as the API shows it: UTC, to the second.
+func sec(t time.Time) time.Time {
+	if t.IsZero() {
+		return t
+	}
+	return t.UTC().Truncate(time.Second)
 }

@@ -305,8 +305,13 @@ func (s *Server) dispatch(w *httptest.ResponseRecorder, r *http.Request, body []
 	if wait > 0 {
 		s.base.Throttled(string(rt.op))
 		w.Header().Set("Retry-After", fmt.Sprint(int(math.Ceil(wait.Seconds()))))
+		secs := int(math.Ceil(wait.Seconds()))
+		unit := "seconds"
+		if secs == 1 {
+			unit = "second"
+		}
 		writeError(w, http.StatusTooManyRequests, apiErr{Code: "throttled", Title: "Request was throttled.",
-			Detail: fmt.Sprintf("Request was throttled. Expected available in %d second.", int(math.Ceil(wait.Seconds())))})
+			Detail: fmt.Sprintf("Request was throttled. Expected available in %d %s.", secs, unit)})
 		return Fault{}
 	}
 	fault := s.base.Pick([]string{string(rt.op)}, r.URL.Path)
