@@ -99,9 +99,11 @@ func BenchmarkAddToList100k(b *testing.B) {
 }
 
 // BenchmarkImport100k imports 100,000 profiles: 10 jobs of 10,000, each
-// taking the fake 2 s (jobDuration) to process, polled every 250 ms. Jobs
-// run side by side, so the floor is one job's processing time; the least
-// requests are one create and one final read per job.
+// taking the fake 2 s (jobDuration) on its clock from queued to complete,
+// polled at least 250 ms apart. Imports are bound by jobs, not requests:
+// it reports the requests used against the least (one create and one final
+// read per job) and the seconds until every profile was imported, beside
+// the 2 s a job takes.
 func BenchmarkImport100k(b *testing.B) {
 	const n, jobDuration, poll = 100_000, 2 * time.Second, 250 * time.Millisecond
 	profiles := make([]klaviyo.ProfileInput, n)
@@ -124,7 +126,8 @@ func BenchmarkImport100k(b *testing.B) {
 		jobs := n / klaviyo.MaxImportProfiles
 		sent := st.Ops[string(klaviyo.EndpointImportProfiles)].Requests + st.Ops[string(klaviyo.EndpointGetImportJob)].Requests
 		b.ReportMetric(float64(sent)/float64(2*jobs), "requests/min")
-		b.ReportMetric(float64(jobDuration)/float64(elapsed), "efficiency")
+		b.ReportMetric(elapsed.Seconds(), "s-to-imported")
+		b.ReportMetric(jobDuration.Seconds(), "s-per-job")
 		b.ReportMetric(float64(st.Throttled)/float64(st.Requests), "429-share")
 		srv.Close()
 		b.StartTimer()
