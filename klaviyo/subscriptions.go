@@ -89,16 +89,6 @@ func (s *SubscriptionsService) Subscribe(ctx context.Context, req SubscribeReque
 }
 
 func subscriber(field string, p Subscriber, historical bool, now time.Time) (map[string]any, error) {
-	ch := p.Channels
-	if !ch.Email && !ch.SMS && !ch.SMSTransactional {
-		return nil, invalid(field+".Channels", "", "no channel")
-	}
-	if ch.Email && p.Email == "" {
-		return nil, invalid(field+".Email", "", "needed for the email channel")
-	}
-	if (ch.SMS || ch.SMSTransactional) && p.PhoneNumber == "" {
-		return nil, invalid(field+".PhoneNumber", "", "needed for the SMS channels")
-	}
 	switch {
 	case historical && p.ConsentedAt.IsZero():
 		return nil, invalid(field+".ConsentedAt", "", "required with HistoricalImport")
@@ -107,12 +97,30 @@ func subscriber(field string, p Subscriber, historical bool, now time.Time) (map
 	case !historical && !p.ConsentedAt.IsZero():
 		return nil, invalid(field+".ConsentedAt", formatTime(p.ConsentedAt), "only with HistoricalImport")
 	}
-	consent := func() map[string]any {
+	r, err := consentProfile(field, p.Email, p.PhoneNumber, p.Channels, func() map[string]any {
 		c := map[string]any{"consent": "SUBSCRIBED"}
 		if historical {
 			c["consented_at"] = formatTime(p.ConsentedAt)
 		}
 		return c
+	})
+	if err == nil && p.ID != "" {
+		r["id"] = p.ID
+	}
+	return r, err
+}
+
+// consentProfile is a profile entry of a consent job: its identifiers and,
+// for each channel named, the consent consent() gives.
+func consentProfile(field, email, phone string, ch Channels, consent func() map[string]any) (map[string]any, error) {
+	if !ch.Email && !ch.SMS && !ch.SMSTransactional {
+		return nil, invalid(field+".Channels", "", "no channel")
+	}
+	if ch.Email && email == "" {
+		return nil, invalid(field+".Email", "", "needed for the email channel")
+	}
+	if (ch.SMS || ch.SMSTransactional) && phone == "" {
+		return nil, invalid(field+".PhoneNumber", "", "needed for the SMS channels")
 	}
 	subs := map[string]any{}
 	if ch.Email {
@@ -129,17 +137,13 @@ func subscriber(field string, p Subscriber, historical bool, now time.Time) (map
 		subs["sms"] = sms
 	}
 	attrs := map[string]any{"subscriptions": subs}
-	if p.Email != "" {
-		attrs["email"] = p.Email
+	if email != "" {
+		attrs["email"] = email
 	}
-	if p.PhoneNumber != "" {
-		attrs["phone_number"] = p.PhoneNumber
+	if phone != "" {
+		attrs["phone_number"] = phone
 	}
-	r := map[string]any{"type": "profile", "attributes": attrs}
-	if p.ID != "" {
-		r["id"] = p.ID
-	}
-	return r, nil
+	return map[string]any{"type": "profile", "attributes": attrs}, nil
 }
 
 // Unsubscriber is one profile to unsubscribe, by email or phone number.
@@ -150,39 +154,9 @@ type Unsubscriber struct {
 }
 
 func unsubscriber(field string, p Unsubscriber) (map[string]any, error) {
-	ch := p.Channels
-	if !ch.Email && !ch.SMS && !ch.SMSTransactional {
-		return nil, invalid(field+".Channels", "", "no channel")
-	}
-	if ch.Email && p.Email == "" {
-		return nil, invalid(field+".Email", "", "needed for the email channel")
-	}
-	if (ch.SMS || ch.SMSTransactional) && p.PhoneNumber == "" {
-		return nil, invalid(field+".PhoneNumber", "", "needed for the SMS channels")
-	}
-	unsub := map[string]any{"consent": "UNSUBSCRIBED"}
-	subs := map[string]any{}
-	if ch.Email {
-		subs["email"] = map[string]any{"marketing": unsub}
-	}
-	if ch.SMS || ch.SMSTransactional {
-		sms := map[string]any{}
-		if ch.SMS {
-			sms["marketing"] = unsub
-		}
-		if ch.SMSTransactional {
-			sms["transactional"] = unsub
-		}
-		subs["sms"] = sms
-	}
-	attrs := map[string]any{"subscriptions": subs}
-	if p.Email != "" {
-		attrs["email"] = p.Email
-	}
-	if p.PhoneNumber != "" {
-		attrs["phone_number"] = p.PhoneNumber
-	}
-	return map[string]any{"type": "profile", "attributes": attrs}, nil
+	return consentProfile(field, p.Email, p.PhoneNumber, p.Channels, func() map[string]any {
+		return map[string]any{"consent": "UNSUBSCRIBED"}
+	})
 }
 
 // UnsubscribeFromList unsubscribes profiles from one list's marketing,

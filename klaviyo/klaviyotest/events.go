@@ -247,25 +247,15 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request, q url.Values
 	if !ok {
 		return
 	}
-	var out []*event
-	for _, e := range s.st.events {
-		keep := true
-		for _, t := range terms {
-			var v any
-			switch t.field {
-			case "metric_id":
-				v = e.metricID
-			case "profile_id":
-				v = e.profileID
-			default:
-				v = e.at
-			}
-			keep = keep && t.match(v)
+	out := filterItems(s.st.events, terms, func(e *event, field string) any {
+		switch field {
+		case "metric_id":
+			return e.metricID
+		case "profile_id":
+			return e.profileID
 		}
-		if keep {
-			out = append(out, e)
-		}
-	}
+		return e.at
+	})
 	switch srt := q.Get("sort"); strings.TrimPrefix(srt, "-") {
 	case "":
 	case "datetime", "timestamp":

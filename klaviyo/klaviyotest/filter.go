@@ -176,6 +176,24 @@ func (t term) match(v any) bool {
 	return false
 }
 
+// filterItems keeps the items every term matches; field gives an item's
+// value of a filter field.
+func filterItems[T any](items []T, terms []term, field func(T, string) any) []T {
+	var out []T
+	for _, it := range items {
+		keep := true
+		for _, t := range terms {
+			if keep = t.match(field(it, t.field)); !keep {
+				break
+			}
+		}
+		if keep {
+			out = append(out, it)
+		}
+	}
+	return out
+}
+
 func equalValue(v, want any) bool {
 	switch v := v.(type) {
 	case string:

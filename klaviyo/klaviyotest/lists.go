@@ -30,28 +30,21 @@ func (s *Server) listGroups(w http.ResponseWriter, r *http.Request, q url.Values
 	if !ok {
 		return
 	}
-	var out []*list
-	for _, id := range ids {
-		l := m[id]
-		keep := true
-		for _, t := range terms {
-			var v any
-			switch t.field {
-			case "name":
-				v = l.name
-			case "id":
-				v = l.id
-			case "created":
-				v = l.created
-			case "updated":
-				v = l.updated
-			}
-			keep = keep && t.match(v)
-		}
-		if keep {
-			out = append(out, l)
-		}
+	all := make([]*list, len(ids))
+	for i, id := range ids {
+		all[i] = m[id]
 	}
+	out := filterItems(all, terms, func(l *list, field string) any {
+		switch field {
+		case "name":
+			return l.name
+		case "id":
+			return l.id
+		case "created":
+			return l.created
+		}
+		return l.updated
+	})
 	page(w, r, out, 10, 10, func(l *list) any { return listJSON(r, l, kind) })
 }
 
@@ -144,26 +137,21 @@ func (s *Server) members(w http.ResponseWriter, r *http.Request, l *list, q url.
 		invalidParam(w, "sort", "Invalid sort %q.", srt)
 		return
 	}
-	var out []*profile
+	var all []*profile
 	for _, id := range ids {
-		p := s.st.profiles[id]
-		keep := p != nil
-		for _, t := range terms {
-			if !keep {
-				break
-			}
-			if t.field == "joined_group_at" {
-				keep = t.match(l.members[id])
-			} else if t.field == "profile_id" {
-				keep = t.match(p.id)
-			} else {
-				keep = t.match(profileField(p, t.field))
-			}
-		}
-		if keep {
-			out = append(out, p)
+		if p := s.st.profiles[id]; p != nil {
+			all = append(all, p)
 		}
 	}
+	out := filterItems(all, terms, func(p *profile, field string) any {
+		switch field {
+		case "joined_group_at":
+			return l.members[p.id]
+		case "profile_id":
+			return p.id
+		}
+		return profileField(p, field)
+	})
 	page(w, r, out, 20, 100, func(p *profile) any { return s.profileJSON(r, p, subs, l.members[p.id]) })
 }
 

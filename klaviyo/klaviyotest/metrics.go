@@ -2,6 +2,7 @@ package klaviyotest
 
 import (
 	"encoding/json"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -23,16 +24,7 @@ func (s *Server) listMetrics(w http.ResponseWriter, r *http.Request, q url.Value
 	if !ok {
 		return
 	}
-	var out []*metric
-	for _, m := range s.st.metrics {
-		keep := true
-		for _, t := range terms {
-			keep = keep && t.match(m.integration)
-		}
-		if keep {
-			out = append(out, m)
-		}
-	}
+	out := filterItems(slices.Collect(maps.Values(s.st.metrics)), terms, func(m *metric, _ string) any { return m.integration })
 	sortBy(out, func(m *metric) any { return m.id }, false)
 	page(w, r, out, 200, 200, func(m *metric) any { return metricJSON(r, m) })
 }
