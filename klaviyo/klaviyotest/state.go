@@ -1,12 +1,12 @@
 package klaviyotest
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"maps"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/shopcrm/shopcrm/internal/fake"
 )
 
 // state is everything the fake stores; guarded by Server.mu.
@@ -61,14 +61,7 @@ func (st *state) shortID(prefix byte) string {
 	return string(b)
 }
 
-func newUUID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	h := hex.EncodeToString(b[:])
-	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
-}
+func newUUID() string { return fake.UUID() }
 
 // profile is a stored profile.
 type profile struct {
