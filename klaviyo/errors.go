@@ -31,6 +31,10 @@ var (
 	// ErrInvalidSignature matches a webhook whose signature no secret
 	// verifies.
 	ErrInvalidSignature = errors.New("klaviyo: invalid webhook signature")
+	// ErrNotListMember is the error of a profile UnsubscribeFromList did
+	// not send because it is not in the list: Klaviyo would have
+	// unsubscribed it globally.
+	ErrNotListMember = errors.New("klaviyo: not a member of the list")
 	// ErrProfileNotFound is the error of an item an update-only import
 	// skipped because no profile has its identifiers.
 	ErrProfileNotFound = errors.New("klaviyo: no such profile")

@@ -322,6 +322,17 @@ func TestUnsubscribeFromListIsNotGlobal(t *testing.T) {
 	if members, _ := srv.ListMembers(list); slices.Contains(members, a) {
 		t.Error("still a member")
 	}
+	// A profile not in the list is not sent: Klaviyo would unsubscribe it
+	// globally.
+	srv.AddProfile(klaviyo.ProfileInput{Email: "outsider@example.com"})
+	res, err = c.Subscriptions.UnsubscribeFromList(ctx, list, []klaviyo.Unsubscriber{{Email: "outsider@example.com", Channels: klaviyo.Channels{Email: true}}})
+	if err != nil || res[0].Outcome != klaviyo.Failed || !errors.Is(res[0].Err, klaviyo.ErrNotListMember) {
+		t.Errorf("outsider: %+v %v", res, err)
+	}
+	o, _ := srv.ProfileIDByEmail("outsider@example.com")
+	if po, _ := srv.Profile(o); po.Subscriptions.Email.Consent != klaviyo.ConsentNeverSubscribed {
+		t.Errorf("outsider consent %v", po.Subscriptions.Email.Consent)
+	}
 	if _, err := c.Subscriptions.UnsubscribeFromList(ctx, "", nil); !errors.Is(err, klaviyo.ErrInvalidInput) {
 		t.Errorf("no list id: %v", err)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/shopcrm/shopcrm/internal/bulk"
@@ -162,26 +163,68 @@ func unsubscriber(field string, p Unsubscriber) (map[string]any, error) {
 // UnsubscribeFromList unsubscribes profiles from one list's marketing,
 // 100 per job request. listID is required: an unsubscribe without a list
 // is global, and only UnsubscribeGlobally sends one. Klaviyo unsubscribes
-// globally a profile that is not in the list, so list members only.
+// globally a profile that is not in the list, so the client first reads
+// which of the profiles are members (by email or phone number) and sends
+// only those; the others fail with ErrNotListMember.
 func (s *SubscriptionsService) UnsubscribeFromList(ctx context.Context, listID string, profiles []Unsubscriber) ([]ItemResult, error) {
 	if err := checkID("listID", listID); err != nil {
 		return nil, err
 	}
-	return s.unsubscribe(ctx, listID, profiles)
+	members, err := s.members(ctx, listID, profiles)
+	if err != nil {
+		return nil, err
+	}
+	return s.unsubscribe(ctx, listID, profiles, members)
+}
+
+// members reads which of the profiles are in the list: keys "e:" + lower
+// email and "p:" + phone number.
+func (s *SubscriptionsService) members(ctx context.Context, listID string, profiles []Unsubscriber) (map[string]bool, error) {
+	var emails, phones []string
+	for _, p := range profiles {
+		if p.Email != "" {
+			emails = append(emails, p.Email)
+		} else if p.PhoneNumber != "" {
+			phones = append(phones, p.PhoneNumber)
+		}
+	}
+	found := map[string]bool{}
+	for _, q := range []struct {
+		field, prefix string
+		vals          []string
+	}{{"email", "e:", emails}, {"phone_number", "p:", phones}} {
+		for start := 0; start < len(q.vals); start += 100 {
+			chunk := q.vals[start:min(start+100, len(q.vals))]
+			for p, err := range (&ListsService{s.c}).Members(ctx, listID, MemberOptions{Filter: Filter{Any(q.field, chunk...)}, PageSize: 100}) {
+				if err != nil {
+					return nil, err
+				}
+				found["e:"+strings.ToLower(p.Email)] = p.Email != ""
+				found["p:"+p.PhoneNumber] = p.PhoneNumber != ""
+			}
+		}
+	}
+	return found, nil
 }
 
 // UnsubscribeGlobally unsubscribes profiles from all marketing on the
 // channels named (email consent becomes UNSUBSCRIBED, with an UNSUBSCRIBE
 // suppression), 100 per job request.
 func (s *SubscriptionsService) UnsubscribeGlobally(ctx context.Context, profiles []Unsubscriber) ([]ItemResult, error) {
-	return s.unsubscribe(ctx, "", profiles)
+	return s.unsubscribe(ctx, "", profiles, nil)
 }
 
-func (s *SubscriptionsService) unsubscribe(ctx context.Context, listID string, profiles []Unsubscriber) ([]ItemResult, error) {
+// unsubscribe sends the profiles, only those in members when it is not
+// nil.
+func (s *SubscriptionsService) unsubscribe(ctx context.Context, listID string, profiles []Unsubscriber, members map[string]bool) ([]ItemResult, error) {
 	out := make([]ItemResult, len(profiles))
 	var ready []indexed[map[string]any]
 	for i, p := range profiles {
 		out[i] = ItemResult{Index: i}
+		if members != nil && !members["e:"+strings.ToLower(p.Email)] && !members["p:"+p.PhoneNumber] {
+			out[i].Outcome, out[i].Err = Failed, fmt.Errorf("%w: %s", ErrNotListMember, p.Email+p.PhoneNumber)
+			continue
+		}
 		r, err := unsubscriber(fmt.Sprintf("profiles[%d]", i), p)
 		if err != nil {
 			out[i].Outcome, out[i].Err = Failed, err
