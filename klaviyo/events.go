@@ -108,36 +108,90 @@ func (e *Event) prepare(field string, now time.Time) error {
 	return nil
 }
 
-// attributes are the event's wire attributes without its profile;
-// nestedMeta puts the profile's patch inside its attributes, as POST
-// /api/events wants it.
-func (e *Event) attributes() map[string]any {
-	props := e.Properties
-	if props == nil {
-		props = map[string]any{}
+// The wire shapes of events, as structs: bulk sends encode thousands.
+type (
+	metricDoc struct {
+		Data struct {
+			Type       string `json:"type"`
+			Attributes struct {
+				Name string `json:"name"`
+			} `json:"attributes"`
+		} `json:"data"`
 	}
-	a := map[string]any{
-		"properties": props,
-		"metric":     document[resource[map[string]any]]{resource[map[string]any]{Type: "metric", Attributes: map[string]any{"name": e.Metric}}},
-		"time":       formatTime(e.Time),
-		"unique_id":  e.UniqueID,
+	profileMeta struct {
+		PatchProperties *PatchProperties `json:"patch_properties"`
 	}
+	profileAttrsOut struct {
+		Email        string         `json:"email,omitempty"`
+		PhoneNumber  string         `json:"phone_number,omitempty"`
+		ExternalID   string         `json:"external_id,omitempty"`
+		FirstName    string         `json:"first_name,omitempty"`
+		LastName     string         `json:"last_name,omitempty"`
+		Organization string         `json:"organization,omitempty"`
+		Locale       string         `json:"locale,omitempty"`
+		Title        string         `json:"title,omitempty"`
+		Image        string         `json:"image,omitempty"`
+		Location     *Location      `json:"location,omitempty"`
+		Properties   map[string]any `json:"properties,omitempty"`
+		Meta         *profileMeta   `json:"meta,omitempty"`
+	}
+	profileOut struct {
+		Type       string          `json:"type"`
+		ID         string          `json:"id,omitempty"`
+		Attributes profileAttrsOut `json:"attributes"`
+		Meta       *profileMeta    `json:"meta,omitempty"`
+	}
+	eventAttrsOut struct {
+		Properties    map[string]any        `json:"properties"`
+		Metric        metricDoc             `json:"metric"`
+		Profile       *document[profileOut] `json:"profile,omitempty"`
+		Time          string                `json:"time"`
+		Value         json.Number           `json:"value,omitempty"`
+		ValueCurrency string                `json:"value_currency,omitempty"`
+		UniqueID      string                `json:"unique_id"`
+		Backfill      bool                  `json:"backfill,omitempty"`
+	}
+	eventOut struct {
+		Type       string        `json:"type"`
+		Attributes eventAttrsOut `json:"attributes"`
+	}
+	bulkEntryOut struct {
+		Type       string `json:"type"`
+		Attributes struct {
+			Profile document[profileOut] `json:"profile"`
+			Events  struct {
+				Data []eventOut `json:"data"`
+			} `json:"events"`
+		} `json:"attributes"`
+	}
+)
+
+// attributes are the event's wire attributes without its profile.
+func (e *Event) attributes() eventAttrsOut {
+	a := eventAttrsOut{Properties: e.Properties, Time: formatTime(e.Time), UniqueID: e.UniqueID, Backfill: e.Backfill}
+	if a.Properties == nil {
+		a.Properties = map[string]any{}
+	}
+	a.Metric.Data.Type = "metric"
+	a.Metric.Data.Attributes.Name = e.Metric
 	if e.Value != nil {
-		a["value"] = json.Number(e.Value.Decimal())
-		a["value_currency"] = string(e.Value.Currency)
-	}
-	if e.Backfill {
-		a["backfill"] = true
+		a.Value, a.ValueCurrency = json.Number(e.Value.Decimal()), string(e.Value.Currency)
 	}
 	return a
 }
 
-func (e *Event) profileResource(metaInAttributes bool) resource[map[string]any] {
-	attrs, _ := e.Profile.attributes("", false)
-	r := resource[map[string]any]{Type: "profile", ID: e.Profile.ID, Attributes: attrs}
-	if m := e.Profile.meta(); m != nil {
+// profileResource is the event's profile; metaInAttributes puts its patch
+// inside its attributes, as POST /api/events wants it (bulk entries take
+// it beside them).
+func (e *Event) profileResource(metaInAttributes bool) profileOut {
+	in := &e.Profile
+	r := profileOut{Type: "profile", ID: in.ID, Attributes: profileAttrsOut{Email: in.Email, PhoneNumber: in.PhoneNumber,
+		ExternalID: in.ExternalID, FirstName: in.FirstName, LastName: in.LastName, Organization: in.Organization,
+		Locale: in.Locale, Title: in.Title, Image: in.Image, Location: in.Location, Properties: in.Properties}}
+	if !in.Patch.empty() {
+		m := &profileMeta{PatchProperties: in.Patch}
 		if metaInAttributes {
-			attrs["meta"] = m
+			r.Attributes.Meta = m
 		} else {
 			r.Meta = m
 		}
@@ -153,9 +207,9 @@ func (s *EventsService) Create(ctx context.Context, e Event) (*Response, error) 
 		return nil, err
 	}
 	a := e.attributes()
-	a["profile"] = document[resource[map[string]any]]{e.profileResource(true)}
+	a.Profile = &document[profileOut]{e.profileResource(true)}
 	return s.c.do(ctx, &call{ep: EndpointCreateEvent, method: http.MethodPost, path: "/api/events",
-		body: document[resource[map[string]any]]{resource[map[string]any]{Type: "event", Attributes: a}}, retry: transport.RetryKeyed})
+		body: document[eventOut]{eventOut{Type: "event", Attributes: a}}, retry: transport.RetryKeyed})
 }
 
 // Outcome is what became of one item of a bulk write; see
@@ -198,10 +252,9 @@ func (s *EventsService) BulkCreate(ctx context.Context, events []Event) ([]ItemR
 		if err := e.prepare(fmt.Sprintf("events[%d]", i), now); err != nil {
 			return bulkEvent{}, err
 		}
-		entry := resource[map[string]any]{Type: "event-bulk-create", Attributes: map[string]any{
-			"profile": document[resource[map[string]any]]{e.profileResource(false)},
-			"events":  map[string]any{"data": []resource[map[string]any]{{Type: "event", Attributes: e.attributes()}}},
-		}}
+		entry := bulkEntryOut{Type: "event-bulk-create"}
+		entry.Attributes.Profile.Data = e.profileResource(false)
+		entry.Attributes.Events.Data = []eventOut{{Type: "event", Attributes: e.attributes()}}
 		b, err := json.Marshal(entry)
 		if err != nil {
 			return bulkEvent{}, invalid(fmt.Sprintf("events[%d].Properties", i), "", "%v", err)

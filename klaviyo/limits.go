@@ -91,7 +91,7 @@ func DefaultLimits() map[Endpoint]Limit {
 // requests sent a window apart do not arrive less than one apart after
 // network jitter: BurstMargin for the second, SteadyMargin for the minute.
 const (
-	BurstMargin  = 20 * time.Millisecond
+	BurstMargin  = 50 * time.Millisecond
 	SteadyMargin = 500 * time.Millisecond
 )
 

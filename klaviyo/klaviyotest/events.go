@@ -174,40 +174,53 @@ func parseBulkEvents(body []byte, now time.Time) *bulkParsed {
 	fail := func(ptr, format string, args ...any) *bulkParsed {
 		return &bulkParsed{pointer: ptr, msg: fmt.Sprintf(format, args...)}
 	}
-	var d doc
-	if err := json.Unmarshal(body, &d); err != nil || d.Data.Type != "event-bulk-create-job" || d.Data.Attributes == nil {
+	// One decode of the whole document: the entries' parts stay raw only
+	// where readEvent and readProfile read them.
+	var d struct {
+		Data struct {
+			Type       string `json:"type"`
+			Attributes struct {
+				Entries *struct {
+					Data []struct {
+						Type       string `json:"type"`
+						Attributes struct {
+							Profile struct {
+								Data *resourceIn `json:"data"`
+							} `json:"profile"`
+							Events *struct {
+								Data []resourceIn `json:"data"`
+							} `json:"events"`
+						} `json:"attributes"`
+					} `json:"data"`
+				} `json:"events-bulk-create"`
+			} `json:"attributes"`
+		} `json:"data"`
+	}
+	if err := json.Unmarshal(body, &d); err != nil || d.Data.Type != "event-bulk-create-job" {
 		return fail("/data", "Expected an event-bulk-create-job resource.")
 	}
-	var entries struct {
-		Data []resourceIn `json:"data"`
-	}
-	if err := json.Unmarshal(d.Data.Attributes["events-bulk-create"], &entries); err != nil {
+	if d.Data.Attributes.Entries == nil {
 		return fail("/data/attributes/events-bulk-create", "This field is required.")
 	}
 	var evs []*eventIn
-	for i, e := range entries.Data {
+	for i, e := range d.Data.Attributes.Entries.Data {
 		ptr := fmt.Sprintf("/data/attributes/events-bulk-create/data/%d", i)
 		if e.Type != "event-bulk-create" {
 			return fail(ptr+"/type", "Expected type event-bulk-create.")
 		}
-		var pd struct {
-			Data *resourceIn `json:"data"`
-		}
-		if err := json.Unmarshal(e.Attributes["profile"], &pd); err != nil || pd.Data == nil || pd.Data.Type != "profile" {
+		pd := e.Attributes.Profile.Data
+		if pd == nil || pd.Type != "profile" {
 			return fail(ptr+"/attributes/profile", "A profile is required.")
 		}
-		pw, msg, pp := readProfile(pd.Data.Attributes, nil, pd.Data.id(), ptr+"/attributes/profile/data/attributes", "anonymous_id", "_kx")
+		pw, msg, pp := readProfile(pd.Attributes, nil, pd.id(), ptr+"/attributes/profile/data/attributes", "anonymous_id", "_kx")
 		if pw == nil {
 			return fail(pp, "%s", msg)
 		}
-		pw.patch = readPatch(pd.Data.Meta)
-		var list struct {
-			Data []resourceIn `json:"data"`
-		}
-		if err := json.Unmarshal(e.Attributes["events"], &list); err != nil || len(list.Data) == 0 {
+		pw.patch = readPatch(pd.Meta)
+		if e.Attributes.Events == nil || len(e.Attributes.Events.Data) == 0 {
 			return fail(ptr+"/attributes/events", "At least one event is required.")
 		}
-		for j, x := range list.Data {
+		for j, x := range e.Attributes.Events.Data {
 			eptr := fmt.Sprintf("%s/attributes/events/data/%d", ptr, j)
 			if x.Type != "event" {
 				return fail(eptr+"/type", "Expected type event.")
