@@ -208,6 +208,12 @@ func New(creds Credentials, opts ...Option) (*Client, error) {
 		inFlight: cfg.MaxInFlight, pollMin: cfg.pollMin, limits: newLimiter(cfg.limits)}
 	tc := cfg.Config("klaviyo")
 	tc.WrapError = wrapAPIError
+	tc.CheckRetry = func(ctx context.Context, r *transport.Request, resp *http.Response, err error) (bool, error) {
+		if resp != nil && resp.StatusCode == http.StatusTooManyRequests {
+			c.limits.throttled(Endpoint(r.Op))
+		}
+		return transport.DefaultCheckRetry(ctx, r, resp, err)
+	}
 	tc.RequestIDHeader = headerRequestID
 	c.tr = transport.New(tc)
 	if !creds.key.IsZero() {

@@ -80,6 +80,7 @@ func (c *Client) do(ctx context.Context, cl *call) (*Response, error) {
 	}
 	defer resp.Body.Close()
 	c.limits.observe(cl.ep, resp.Header)
+	c.limits.succeeded(cl.ep)
 	r := &Response{Status: resp.StatusCode, RequestID: resp.Header.Get(headerRequestID), RateLimit: rateLimitState(resp.Header)}
 	op := cl.method + " " + strings.SplitN(cl.path, "?", 2)[0]
 	if cl.out == nil {

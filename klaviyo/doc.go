@@ -49,8 +49,8 @@
 // Klaviyo limits each endpoint with a burst window (1 s) and a steady
 // window (1 min). The client's gate per endpoint lets no second hold more
 // than its burst count and no minute more than its steady count (each
-// window a little longer, [BurstMargin], [SteadyMargin]), with the spec's
-// tiers as defaults ([DefaultLimits], [WithEndpointLimit]); a
+// window a little longer, [BurstMargin], [SteadyMargin]; a 429 lengthens
+// the second), with the spec's tiers as defaults ([DefaultLimits], [WithEndpointLimit]); a
 // RateLimit-Limit header lower than the default lowers the minute window.
 // A 429 waits at least its Retry-After before the retry.
 //

@@ -89,27 +89,32 @@ func DefaultLimits() map[Endpoint]Limit {
 
 // The client's windows are a little longer than Klaviyo's, so that
 // requests sent a window apart do not arrive less than one apart after
-// network jitter: BurstMargin for the second, SteadyMargin for the minute.
+// network jitter: SteadyMargin for the minute, and for the second a margin
+// that starts at BurstMargin, doubles (up to MaxBurstMargin) each time an
+// endpoint is throttled anyway, and shrinks back slowly as answers succeed.
 const (
-	BurstMargin  = 50 * time.Millisecond
-	SteadyMargin = 500 * time.Millisecond
+	BurstMargin    = 20 * time.Millisecond
+	MaxBurstMargin = 400 * time.Millisecond
+	SteadyMargin   = 500 * time.Millisecond
 )
 
 // limiter holds one gate per endpoint: an x/time/rate bucket refilling
 // Burst a second, and on top of it two window checks, so that no span of
-// a second (plus BurstMargin) sees more than Burst requests and no span of
-// a minute (plus SteadyMargin) more than Steady. Answers that carry
-// RateLimit-Limit lower the minute window to what the server says.
+// a second (plus the burst margin) sees more than Burst requests and no
+// span of a minute (plus SteadyMargin) more than Steady. Answers that
+// carry RateLimit-Limit lower the minute window to what the server says.
 type limiter struct {
-	mu  sync.Mutex
-	lim map[Endpoint]Limit
-	g   map[Endpoint]*transport.Gate
+	mu     sync.Mutex
+	lim    map[Endpoint]Limit
+	g      map[Endpoint]*transport.Gate
+	margin map[Endpoint]time.Duration
 }
 
 func newLimiter(lim map[Endpoint]Limit) *limiter {
-	l := &limiter{lim: lim, g: map[Endpoint]*transport.Gate{}}
+	l := &limiter{lim: lim, g: map[Endpoint]*transport.Gate{}, margin: map[Endpoint]time.Duration{}}
 	for e, v := range lim {
 		l.g[e] = gateFor(v)
+		l.margin[e] = BurstMargin
 	}
 	return l
 }
@@ -133,6 +138,28 @@ func (l *limiter) get(e Endpoint) *transport.Gate {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.g[e]
+}
+
+// throttled lengthens e's burst window after a 429: the requests left the
+// client a window apart but did not arrive so.
+func (l *limiter) throttled(e Endpoint) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if g := l.g[e]; g != nil {
+		l.margin[e] = min(2*l.margin[e], MaxBurstMargin)
+		g.ResizeWindows(time.Second+l.margin[e], 0)
+	}
+}
+
+// succeeded shrinks a lengthened burst window back, a little per answer.
+func (l *limiter) succeeded(e Endpoint) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	m := l.margin[e]
+	if g := l.g[e]; g != nil && m > BurstMargin {
+		l.margin[e] = max(BurstMargin, m-max(m/32, time.Millisecond))
+		g.ResizeWindows(time.Second+l.margin[e], 0)
+	}
 }
 
 // observe tunes e's minute window from the RateLimit-Limit header, which

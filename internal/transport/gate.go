@@ -72,6 +72,20 @@ func (g *Gate) SetWindow(n int, per time.Duration) { g.win.Store(NewWindow(n, pe
 // Window reports the window check (zeros when there is none).
 func (g *Gate) Window() (n int, per time.Duration) { return g.win.Load().Limit() }
 
+// ResizeWindows changes the spans of the gate's windows in place, keeping
+// what they have booked (SetWindow and SetSecondWindow start afresh); a
+// zero span leaves that window as it is.
+func (g *Gate) ResizeWindows(per, secondPer time.Duration) {
+	if w := g.win.Load(); w != nil && per > 0 {
+		n, _ := w.Limit()
+		w.Resize(n, per)
+	}
+	if w := g.win2.Load(); w != nil && secondPer > 0 {
+		n, _ := w.Limit()
+		w.Resize(n, secondPer)
+	}
+}
+
 // SetSecondWindow adds a second window check beside SetWindow's: at most n
 // requests in any span of per. n or per not positive removes it.
 func (g *Gate) SetSecondWindow(n int, per time.Duration) { g.win2.Store(NewWindow(n, per)) }

@@ -50,3 +50,19 @@ func TestGateTwoWindows(t *testing.T) {
 		t.Errorf("60 requests in %v: the second window did not hold", el)
 	}
 }
+
+// TestWindowResizeKeepsBookings: a window made longer in place still
+// counts what it booked before.
+func TestWindowResizeKeepsBookings(t *testing.T) {
+	t0 := time.Now()
+	w := NewWindow(2, time.Second)
+	w.Reserve(t0, 1)
+	w.Reserve(t0, 1)
+	w.Resize(2, 2*time.Second)
+	if at := w.Reserve(t0, 1); at.Sub(t0) != 2*time.Second {
+		t.Errorf("third event at +%v, want +2s", at.Sub(t0))
+	}
+	if n, per := w.Limit(); n != 2 || per != 2*time.Second {
+		t.Errorf("Limit = %d, %v", n, per)
+	}
+}
