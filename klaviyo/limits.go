@@ -93,7 +93,7 @@ func DefaultLimits() map[Endpoint]Limit {
 // that starts at BurstMargin, doubles (up to MaxBurstMargin) each time an
 // endpoint is throttled anyway, and shrinks back slowly as answers succeed.
 const (
-	BurstMargin    = 20 * time.Millisecond
+	BurstMargin    = 30 * time.Millisecond
 	MaxBurstMargin = 400 * time.Millisecond
 	SteadyMargin   = 500 * time.Millisecond
 )
