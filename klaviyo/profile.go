@@ -311,7 +311,7 @@ func toProfile(r resource[profileWire]) Profile {
 	return p
 }
 
-// profileKey is a short description of a profile's identity for error
+// describe is a short description of a profile's identity for error
 // values.
 func (in *ProfileInput) describe() string {
 	switch {
