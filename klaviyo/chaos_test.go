@@ -2,6 +2,7 @@ package klaviyo_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -173,5 +174,79 @@ func TestChaosListMembership(t *testing.T) {
 	slices.Sort(want)
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("members (-want +got):\n%s", diff)
+	}
+}
+
+// TestChaosUpdateOnlyImport writes computed properties back with
+// update-only imports under faults (lost responses after a job was
+// created, drops, 503s, 429s, truncated bodies), editing some values
+// between reruns and resending what did not apply or changed. The profiles
+// must end as a fault-free import of the final values leaves them, and no
+// profile may be created.
+func TestChaosUpdateOnlyImport(t *testing.T) {
+	t.Parallel()
+	seed := func(srv *klaviyotest.Server) {
+		for i := range 60 {
+			srv.AddProfile(klaviyo.ProfileInput{Email: fmt.Sprintf("p%d@example.com", i), Properties: map[string]any{"legacy": i}})
+		}
+	}
+	rng := rand.New(rand.NewPCG(5, 5))
+	desired := make([]klaviyo.ProfileInput, 80) // 20 of them have no profile
+	for i := range desired {
+		desired[i] = klaviyo.ProfileInput{Email: fmt.Sprintf("p%d@example.com", i), Properties: map[string]any{"ltv": i, "legacy": nil}}
+	}
+	srv, c := setup(t, klaviyotest.WithChaos(11, 0.3, chaosKinds...))
+	seed(srv)
+	ctx := context.Background()
+	done := make([]bool, len(desired))
+	for round := 0; ; round++ {
+		if round == 20 {
+			t.Fatal("not applied after 20 rounds")
+		}
+		var send []klaviyo.ProfileInput
+		var idx []int
+		for i, d := range desired {
+			if !done[i] {
+				send, idx = append(send, d), append(idx, i)
+			}
+		}
+		if len(send) == 0 && round > 2 {
+			break
+		}
+		res, _ := c.Profiles.Import(ctx, send, klaviyo.ImportOptions{UpdateOnly: true})
+		for _, r := range res {
+			// Applied, or settled as not found: nothing to resend.
+			if r.Outcome == klaviyo.Applied || errors.Is(r.Err, klaviyo.ErrProfileNotFound) {
+				done[idx[r.Index]] = true
+			}
+		}
+		if round < 3 { // edits: new values to write back
+			for range 10 {
+				i := rng.IntN(len(desired))
+				desired[i].Properties = map[string]any{"ltv": 1000*round + i, "legacy": nil}
+				done[i] = false
+			}
+		}
+	}
+	clean, cc := setup(t)
+	seed(clean)
+	if _, err := cc.Profiles.Import(ctx, desired, klaviyo.ImportOptions{UpdateOnly: true}); err != nil {
+		t.Fatal(err)
+	}
+	props := func(s *klaviyotest.Server) map[string]string {
+		out := map[string]string{}
+		for _, p := range s.Profiles() {
+			out[p.Email] = fmt.Sprint(p.Properties)
+		}
+		return out
+	}
+	if diff := cmp.Diff(props(clean), props(srv)); diff != "" {
+		t.Errorf("profiles differ from a fault-free run (-want +got):\n%s", diff)
+	}
+	if n := len(srv.Profiles()); n != 60 {
+		t.Errorf("%d profiles: an update-only import created some", n)
+	}
+	if srv.Stats().Faults == 0 {
+		t.Error("no fault injected")
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/shopcrm/shopcrm"
 	"github.com/shopcrm/shopcrm/internal/bulk"
 	"github.com/shopcrm/shopcrm/internal/transport"
 	"github.com/shopcrm/shopcrm/money"
@@ -305,7 +306,7 @@ func runBulk[T any](ctx context.Context, w *bulk.Writer[T], n int, prepare func(
 			}
 		}
 	})
-	return out, err
+	return notSent(out, err), err
 }
 
 // runItems runs w over items already made ready, recording each result in
@@ -322,7 +323,7 @@ func runItems[T any](ctx context.Context, w *bulk.Writer[T], items []T, idx func
 			}
 		}
 	})
-	return out, err
+	return notSent(out, err), err
 }
 
 // joinRaw writes head, the items' encodings separated by commas, and tail.
@@ -340,4 +341,15 @@ func joinRaw[T any](head string, items []T, enc func(T) []byte, tail string) []b
 		b = append(b, enc(it)...)
 	}
 	return append(b, tail...)
+}
+
+// notSent reports every item without an outcome yet as not sent, for a
+// write that stopped before its first request (a lookup failed).
+func notSent(out []ItemResult, err error) []ItemResult {
+	for i := range out {
+		if out[i].Outcome == 0 {
+			out[i] = ItemResult{Index: i, Outcome: NotSent, Err: &shopcrm.NotSentError{Reason: err}}
+		}
+	}
+	return out
 }

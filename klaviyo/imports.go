@@ -108,7 +108,7 @@ func (s *ProfilesService) Import(ctx context.Context, profiles []ProfileInput, o
 	}
 	ready, err := s.existing(ctx, ready, out)
 	if err != nil {
-		return out, err
+		return notSent(out, err), err
 	}
 	return runItems(ctx, &w, ready, func(it importItem) int { return it.idx }, out)
 }

@@ -172,7 +172,7 @@ func (s *SubscriptionsService) UnsubscribeFromList(ctx context.Context, listID s
 	}
 	members, err := s.members(ctx, listID, profiles)
 	if err != nil {
-		return nil, err
+		return notSent(make([]ItemResult, len(profiles)), err), err
 	}
 	return s.unsubscribe(ctx, listID, profiles, members)
 }
