@@ -321,3 +321,37 @@ func TestKlaviyoStrictCheckCatchesInventedFields(t *testing.T) {
 		t.Fatalf("invented field: %v, want an error naming loyalty_tier", err)
 	}
 }
+
+// TestKlaviyoWebhookPayloads validates the events of the fake's signed
+// system webhook deliveries, which Klaviyo documents as "the same structure
+// as a Get Event API call", against GET /api/events/{id}'s response.
+func TestKlaviyoWebhookPayloads(t *testing.T) {
+	doc := OpenAPI(t, klaviyoSpec)
+	srv := klaviyotest.NewServer(klaviyotest.WithoutRateLimits())
+	defer srv.Close()
+	c := srv.Client(klaviyo.WithEndpointLimit(klaviyo.EndpointCreateWebhook, klaviyo.Limit{}))
+	ctx := context.Background()
+	h, _, err := c.Webhooks.Create(ctx, klaviyo.WebhookInput{Name: "n", EndpointURL: "https://app.example.com/k",
+		Secret: klaviyo.NewSecret("s"), Topics: []string{"event:klaviyo.email_delivered"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := srv.AddProfile(klaviyo.ProfileInput{Email: "a@example.com"})
+	srv.AddEvent("Received Email", p, time.Now(), map[string]any{"Subject": "Hi"})
+	ev := srv.Events()[0]
+	body, _, _ := srv.WebhookDelivery(h.ID, klaviyotest.WebhookEvent{Topic: "event:klaviyo.email_delivered", ExternalID: "x1", Event: ev})
+	var d struct {
+		Data []struct {
+			Payload json.RawMessage `json:"payload"`
+		} `json:"data"`
+	}
+	if err := json.Unmarshal(body, &d); err != nil || len(d.Data) != 1 {
+		t.Fatal(string(body), err)
+	}
+	ex := Exchange{Method: "GET", URL: "http://127.0.0.1:9/api/events/" + ev.ID,
+		RequestHeader: jsonHeader("revision", klaviyo.DefaultRevision), Status: 200,
+		ResponseHeader: http.Header{"Content-Type": {"application/vnd.api+json"}}, ResponseBody: d.Data[0].Payload}
+	if err := errors.Join(ValidateExchange(doc, ex), strictExchange(doc, ex)); err != nil {
+		t.Errorf("payload %s:\n%v", d.Data[0].Payload, err)
+	}
+}

@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/shopcrm/shopcrm/klaviyo"
 )
 
 // webhook is a system webhook subscription.
@@ -174,7 +176,8 @@ func (s *Server) WebhookDelivery(webhookID string, events ...WebhookEvent) (body
 			"relationships": map[string]any{
 				"profile": map[string]any{"data": map[string]any{"type": "profile", "id": ev.ProfileID}},
 				"metric":  map[string]any{"data": map[string]any{"type": "metric", "id": ev.MetricID}},
-			}}}}
+			},
+			"links": map[string]any{"self": klaviyo.DefaultBaseURL + "/api/events/" + ev.ID + "/"}}}}
 	}
 	ts := strconv.FormatInt(now.Unix(), 10)
 	body, _ = json.Marshal(map[string]any{"data": data,
