@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/shopcrm/shopcrm"
+	"github.com/shopcrm/shopcrm/klaviyo"
+	"github.com/shopcrm/shopcrm/klaviyo/klaviyotest"
 	"github.com/shopcrm/shopcrm/line"
 	"github.com/shopcrm/shopcrm/line/linetest"
 	"github.com/shopcrm/shopcrm/omnisend"
@@ -178,6 +180,43 @@ var clients = []client{
 			},
 			inputField: func(err error) (string, bool) {
 				var e *omnisend.InputError
+				ok := errors.As(err, &e)
+				return fieldOf(ok, func() string { return e.Field }), ok
+			},
+		}
+	}},
+	{"klaviyo", func(t *testing.T, base, token string) conn {
+		srv := klaviyotest.NewServer()
+		t.Cleanup(srv.Close)
+		if base == "" {
+			base = srv.URL()
+		}
+		if token == "" {
+			token = klaviyotest.DefaultAPIKey
+		}
+		c, err := klaviyo.New(klaviyo.PrivateKey(token), klaviyo.WithBaseURL(base), klaviyo.WithRetryPolicy(policy))
+		if err != nil {
+			t.Fatal(err)
+		}
+		id := srv.AddProfile(klaviyo.ProfileInput{Email: "a@example.com"})
+		return conn{
+			client:   c,
+			faults:   func(f ...shopcrmtest.Fault) { srv.AddFaults(f...) },
+			requests: func() int { return srv.Stats().Requests },
+			call:     func(ctx context.Context) error { _, _, err := c.Profiles.Get(ctx, id, false); return err },
+			bad:      func(ctx context.Context) error { _, _, err := c.Profiles.Get(ctx, "", false); return err },
+			apiStatus: func(err error) (int, bool) {
+				var e *klaviyo.APIError
+				ok := errors.As(err, &e)
+				return statusOf(ok, func() int { return e.Status }), ok
+			},
+			rateLimit: func(err error) (time.Duration, bool) {
+				var e *klaviyo.RateLimitError
+				ok := errors.As(err, &e)
+				return waitOf(ok, func() time.Duration { return e.RetryAfter }), ok
+			},
+			inputField: func(err error) (string, bool) {
+				var e *klaviyo.InputError
 				ok := errors.As(err, &e)
 				return fieldOf(ok, func() string { return e.Field }), ok
 			},
@@ -354,6 +393,7 @@ func TestExportedErrorTypes(t *testing.T) {
 		new(*shopify.GraphQLError), new(*shopify.ThrottledError), new(*shopify.UserErrors), new(*shopify.NotFoundError), new(*shopify.PaginationLimitError), new(*shopify.CallbackError), new(*shopify.SessionTokenError),
 		new(*line.APIError), new(*line.InputError), new(*line.RateLimitError), new(*line.SendError), new(*line.NarrowcastError), new(*line.AudienceError),
 		new(*omnisend.APIError), new(*omnisend.InputError), new(*omnisend.RateLimitError), new(*omnisend.UnknownEventError),
+		new(*klaviyo.APIError), new(*klaviyo.InputError), new(*klaviyo.RateLimitError), new(*klaviyo.ImportError),
 		new(*segment.StalePlanError), new(*segment.CommitError),
 	}
 	err := errors.New("unrelated")

@@ -41,7 +41,9 @@ import (
 // beside the limiter as a credit that the next waits spend first. The
 // credit never lifts the gate above its burst.
 //
-// A gate can also hold a Window (SetWindow): no span of the window's length
+// A gate can also hold a Window (SetWindow), and a second one
+// (SetSecondWindow) for platforms that count two spans at once (a second
+// and a minute): no span of a window's length
 // then sees more than its count of requests, whatever the burst.
 type Gate struct {
 	mu      sync.Mutex // guards everything but win
@@ -49,6 +51,7 @@ type Gate struct {
 	credit  float64   // refunded tokens, spent before the limiter's
 	pending []*waiter // waits not yet due, in the order they were booked
 	win     atomic.Pointer[Window]
+	win2    atomic.Pointer[Window]
 }
 
 // waiter is one queued Wait.
@@ -58,6 +61,7 @@ type waiter struct {
 	credited float64   // credit spent
 	at       time.Time // when it may go: limiter and window
 	win      *Window   // the window booked at at, if any
+	win2     *Window   // the second window booked at at, if any
 	wake     chan struct{}
 }
 
@@ -67,6 +71,27 @@ func (g *Gate) SetWindow(n int, per time.Duration) { g.win.Store(NewWindow(n, pe
 
 // Window reports the window check (zeros when there is none).
 func (g *Gate) Window() (n int, per time.Duration) { return g.win.Load().Limit() }
+
+// ResizeWindows changes the spans of the gate's windows in place, keeping
+// what they have booked (SetWindow and SetSecondWindow start afresh); a
+// zero span leaves that window as it is.
+func (g *Gate) ResizeWindows(per, secondPer time.Duration) {
+	if w := g.win.Load(); w != nil && per > 0 {
+		n, _ := w.Limit()
+		w.Resize(n, per)
+	}
+	if w := g.win2.Load(); w != nil && secondPer > 0 {
+		n, _ := w.Limit()
+		w.Resize(n, secondPer)
+	}
+}
+
+// SetSecondWindow adds a second window check beside SetWindow's: at most n
+// requests in any span of per. n or per not positive removes it.
+func (g *Gate) SetSecondWindow(n int, per time.Duration) { g.win2.Store(NewWindow(n, per)) }
+
+// SecondWindow reports the second window check (zeros when there is none).
+func (g *Gate) SecondWindow() (n int, per time.Duration) { return g.win2.Load().Limit() }
 
 // NewGate returns a gate refilling perSecond tokens per second up to burst.
 // perSecond <= 0 or +Inf means no limit.
@@ -140,6 +165,7 @@ func (g *Gate) rebuild(now time.Time, limit rate.Limit, burst int, drop *waiter)
 	}
 	for i := len(queued) - 1; i >= 0; i-- { // the window books in order: free every slot first
 		queued[i].win.Cancel(queued[i].at, queued[i].n)
+		queued[i].win2.Cancel(queued[i].at, queued[i].n)
 	}
 	if grow := burst - g.lim.Burst(); grow > 0 {
 		level += float64(grow)
@@ -190,8 +216,14 @@ func (g *Gate) book(now time.Time, w *waiter) {
 	if w.rest > 0 {
 		t = now.Add(g.lim.ReserveN(now, w.rest).DelayFrom(now))
 	}
-	w.win = g.win.Load()
+	w.win, w.win2 = g.win.Load(), g.win2.Load()
 	w.at = w.win.Reserve(t, w.n)
+	if at := w.win2.Reserve(w.at, w.n); at.After(w.at) {
+		// Any time after a feasible one is feasible for the first window
+		// too: book it again where the second one allows.
+		w.win.Cancel(w.at, w.n)
+		w.at = w.win.Reserve(at, w.n)
+	}
 }
 
 // settle caps the credit so that the gate holds no more than its burst

@@ -34,7 +34,22 @@ func (w *Window) Limit() (n int, per time.Duration) {
 	if w == nil {
 		return 0, 0
 	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
 	return w.n, w.per
+}
+
+// Resize changes the window's count and span, keeping the events booked
+// so far, so that a change (a longer span after throttling) never lets a
+// burst through that the old window had held back. n and per must be
+// positive.
+func (w *Window) Resize(n int, per time.Duration) {
+	if w == nil || n <= 0 || per <= 0 {
+		return
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.n, w.per = n, per
 }
 
 // forget drops the events that no span ending at or after t can hold.
@@ -50,9 +65,9 @@ func (w *Window) Reserve(t time.Time, k int) time.Time {
 	if w == nil {
 		return t
 	}
-	k = max(1, min(k, w.n))
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	k = max(1, min(k, w.n))
 	w.forget(t)
 	at := t
 	if len(w.times) > 0 {
