@@ -1,7 +1,6 @@
 package klaviyo
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -91,14 +90,10 @@ func (c *Client) do(ctx context.Context, cl *call) (*Response, error) {
 	if err != nil {
 		return r, &shopcrm.ResponseError{Op: op, Reason: "reading the body", Err: err}
 	}
-	if len(bytes.TrimSpace(b)) == 0 {
-		if r.Status == http.StatusAccepted || r.Status == http.StatusNoContent {
-			return r, nil
-		}
-		return r, &shopcrm.ResponseError{Op: op, Reason: "empty body"}
-	}
-	if err := json.Unmarshal(b, cl.out); err != nil {
-		return r, &shopcrm.ResponseError{Op: op, Err: err}
+	// 202 and 204 may come without a body.
+	emptyOK := r.Status == http.StatusAccepted || r.Status == http.StatusNoContent
+	if err := transport.DecodeObject(op, b, cl.out, emptyOK); err != nil {
+		return r, err
 	}
 	return r, nil
 }

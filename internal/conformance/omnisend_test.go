@@ -184,41 +184,7 @@ func undeclared(doc *openapi3.T, ex Exchange) error {
 	if err := schema.VisitJSON(v); err != nil {
 		return fmt.Errorf("request body: %w", err)
 	}
-	return errors.Join(strictVisit(schema, v, "body")...)
-}
-
-func strictVisit(s *openapi3.Schema, v any, path string) []error {
-	if s == nil {
-		return nil
-	}
-	var errs []error
-	for _, part := range s.AllOf {
-		errs = append(errs, strictVisit(part.Value, v, path)...)
-	}
-	switch v := v.(type) {
-	case map[string]any:
-		if len(s.Properties) > 0 {
-			for k, x := range v {
-				p, ok := s.Properties[k]
-				if !ok {
-					errs = append(errs, fmt.Errorf("%s: property %q not in the schema", path, k))
-					continue
-				}
-				errs = append(errs, strictVisit(p.Value, x, path+"."+k)...)
-			}
-		} else if ap := s.AdditionalProperties.Schema; ap != nil {
-			for k, x := range v {
-				errs = append(errs, strictVisit(ap.Value, x, path+"."+k)...)
-			}
-		}
-	case []any:
-		if s.Items != nil {
-			for i, x := range v {
-				errs = append(errs, strictVisit(s.Items.Value, x, fmt.Sprintf("%s[%d]", path, i))...)
-			}
-		}
-	}
-	return errs
+	return errors.Join(Undeclared(schema, v, "body", nil)...)
 }
 
 func TestOmnisendStrictCheck(t *testing.T) {
