@@ -59,6 +59,9 @@ func RunDay(ctx context.Context, env *Env, ev Events) (*Report, error) {
 	if err := step(SyncOmnisend(ctx, env)); err != nil {
 		return r, err
 	}
+	if err := step(SyncKlaviyo(ctx, env)); err != nil {
+		return r, err
+	}
 	mkt, err := Marketing(ctx, env)
 	if mkt != nil {
 		r.Marketing = mkt

@@ -7,6 +7,7 @@ import (
 	"github.com/shopcrm/shopcrm"
 	"github.com/shopcrm/shopcrm/attribution"
 	"github.com/shopcrm/shopcrm/calendar"
+	"github.com/shopcrm/shopcrm/klaviyo"
 	"github.com/shopcrm/shopcrm/line"
 	"github.com/shopcrm/shopcrm/omnisend"
 	"github.com/shopcrm/shopcrm/segment"
@@ -20,6 +21,7 @@ type Clients struct {
 	Shopify  *shopify.Client
 	LINE     *line.Client
 	Omnisend *omnisend.Client
+	Klaviyo  *klaviyo.Client
 }
 
 // Config is what one shop's day is about.
@@ -37,6 +39,8 @@ type Config struct {
 	Segments []segment.Definition
 	// LINEMessage, when set, is the message [SendLINE] sends.
 	LINEMessage *LINESend
+	// KlaviyoSync, when set, is what [SyncKlaviyo] does.
+	KlaviyoSync *KlaviyoSync
 	// Marketing, when set, is what [Marketing] attributes and sends back.
 	Marketing *MarketingInput
 	// Apply writes; false plans and reports only (a dry run).

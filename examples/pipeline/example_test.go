@@ -8,6 +8,7 @@ import (
 
 	"github.com/shopcrm/shopcrm/calendar"
 	"github.com/shopcrm/shopcrm/examples/pipeline"
+	"github.com/shopcrm/shopcrm/klaviyo/klaviyotest"
 	"github.com/shopcrm/shopcrm/line/linetest"
 	"github.com/shopcrm/shopcrm/omnisend/omnisendtest"
 	"github.com/shopcrm/shopcrm/shopify/shopifytest"
@@ -25,8 +26,10 @@ func ExampleRunDay() {
 	defer chat.Close()
 	esp := omnisendtest.NewServer(omnisendtest.WithNow(now))
 	defer esp.Close()
+	crm := klaviyotest.NewServer(klaviyotest.WithNow(now), klaviyotest.WithJobDuration(0))
+	defer crm.Close()
 
-	demo, err := pipeline.SeedDemo(pipeline.Fakes{Shopify: store, LINE: chat, Omnisend: esp}, pipeline.DemoOptions{Customers: 60, Seed: 7, Day: day, Location: jst})
+	demo, err := pipeline.SeedDemo(pipeline.Fakes{Shopify: store, LINE: chat, Omnisend: esp, Klaviyo: crm}, pipeline.DemoOptions{Customers: 60, Seed: 7, Day: day, Location: jst})
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -38,7 +41,7 @@ func ExampleRunDay() {
 		fmt.Println(err)
 		return
 	}
-	env := &pipeline.Env{Config: demo.Config, Clients: pipeline.Clients{Shopify: store.Client(), LINE: chat.Client(), Omnisend: esp.Client()}, State: state}
+	env := &pipeline.Env{Config: demo.Config, Clients: pipeline.Clients{Shopify: store.Client(), LINE: chat.Client(), Omnisend: esp.Client(), Klaviyo: crm.Client()}, State: state}
 	rep, err := pipeline.RunDay(context.Background(), env, demo.Events)
 	if err != nil {
 		fmt.Println(err)
@@ -48,9 +51,10 @@ func ExampleRunDay() {
 		fmt.Println(s.Step, s.Counts)
 	}
 	// Output:
-	// lifecycle map[customer events:3 order events:2 tag changes:5 tags applied:5]
-	// segments map[customers:60 members:69 shopify segments created:4 tag changes:69 tags applied:69]
+	// lifecycle map[customer events:7 order events:1 tag changes:8 tags applied:8]
+	// segments map[customers:60 members:63 shopify segments created:4 tag changes:63 tags applied:63]
 	// line map[LINE-linked:9 already sent:0 calls:1 members:9 sent:9]
-	// omnisend map[contacts:42 members without a contact:15 tags applied:35 unchanged:0]
-	// marketing map[activities upserted:1 conversions:5 engagements:1 engagements applied:1 touchpoints:5]
+	// omnisend map[contacts:48 members without a contact:9 tags applied:37 unchanged:0]
+	// klaviyo map[events applied:6 imported applied:28 list members to add:28 list members to remove:3 loyalty events:6 properties applied:40 properties to write:46 properties without a profile:6 removed applied:3]
+	// marketing map[activities upserted:1 conversions:6 engagements:1 engagements applied:1 touchpoints:6]
 }

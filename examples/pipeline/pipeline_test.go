@@ -2,6 +2,7 @@ package pipeline_test
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"sort"
 	"testing"
@@ -12,6 +13,8 @@ import (
 
 	"github.com/shopcrm/shopcrm/calendar"
 	"github.com/shopcrm/shopcrm/examples/pipeline"
+	"github.com/shopcrm/shopcrm/klaviyo"
+	"github.com/shopcrm/shopcrm/klaviyo/klaviyotest"
 	"github.com/shopcrm/shopcrm/line"
 	"github.com/shopcrm/shopcrm/line/linetest"
 	"github.com/shopcrm/shopcrm/money"
@@ -36,6 +39,9 @@ type smallStore struct {
 	srv             *shopifytest.Server
 	chat            *linetest.Server
 	esp             *omnisendtest.Server
+	crm             *klaviyotest.Server
+	strayProfile    string
+	listID          string
 	c1, c2, c3, c4  int64
 	c5, c6, c5Today int64
 	lineUsers       map[string]string
@@ -48,6 +54,8 @@ func newSmallStore(t *testing.T) *smallStore {
 	now := day.Start(jst).Add(23 * time.Hour)
 	s := &smallStore{srv: shopifytest.NewServer(shopifytest.WithNow(now)), chat: linetest.NewServer(linetest.WithNow(now))}
 	s.esp = omnisendtest.NewServer(omnisendtest.WithNow(now))
+	s.crm = klaviyotest.NewServer(klaviyotest.WithNow(now), klaviyotest.WithJobDuration(0))
+	t.Cleanup(s.crm.Close)
 	t.Cleanup(s.srv.Close)
 	t.Cleanup(s.chat.Close)
 	t.Cleanup(s.esp.Close)
@@ -92,6 +100,15 @@ func newSmallStore(t *testing.T) *smallStore {
 	}{{"c1@example.com", nil}, {"c4@example.com", []string{"ecp-first"}}, {"c6@example.com", []string{"newsletter-2025"}}} {
 		s.esp.AddContact(omnisend.ContactInput{Identifiers: []omnisend.Identifier{omnisend.Email(c.email, omnisend.Subscribed)}, Tags: c.tags})
 	}
+	// Klaviyo profiles: c1 and c6, and a stray in the repeat buyers'
+	// list who is no customer: it leaves the list. c2 and c3 join it,
+	// their profiles created; c5 has no profile when the segment property
+	// is written (update only), and gets one from its loyalty event.
+	s.crm.AddProfile(klaviyo.ProfileInput{Email: "c1@example.com"})
+	s.crm.AddProfile(klaviyo.ProfileInput{Email: "c6@example.com"})
+	s.strayProfile = s.crm.AddProfile(klaviyo.ProfileInput{Email: "x@example.com"})
+	s.listID = s.crm.AddList("Repeat buyers", klaviyo.SingleOptIn)
+	s.crm.AddListMembers(s.listID, s.strayProfile)
 	s.lineUsers = map[string]string{shopify.CustomerGID(s.c1): u1, shopify.CustomerGID(s.c2): u2}
 	s.chat.AddFollowers(u1, u2)
 	s.customerEvents = []pipeline.CustomerEvent{
@@ -115,6 +132,10 @@ func (s *smallStore) env(t *testing.T, state *pipeline.State) *pipeline.Env {
 				Messages: []line.Message{line.TextMessage{Text: "Thanks!"}},
 				UserID:   func(c string) (string, bool) { u, ok := s.lineUsers[c]; return u, ok },
 			},
+			KlaviyoSync: &pipeline.KlaviyoSync{
+				Lists:     map[string]string{"Repeat buyers": "Repeat buyers"},
+				PointsPer: money.MustParse("100", "JPY"), SegmentsProperty: "shopcrm_segments",
+			},
 			Marketing: &pipeline.MarketingInput{
 				ChannelHandle: "shopcrm", Channels: []string{"line"},
 				Activities: []shopify.Activity{{RemoteID: "line-daily", Title: "LINE daily", RemoteURL: "https://example.com/line-daily",
@@ -122,7 +143,7 @@ func (s *smallStore) env(t *testing.T, state *pipeline.State) *pipeline.Env {
 					HierarchyLevel: shopify.LevelCampaign, UTM: &shopify.UTM{Campaign: "daily", Source: "line", Medium: "line"}}},
 			},
 		},
-		Clients: pipeline.Clients{Shopify: s.srv.Client(), LINE: s.chat.Client(), Omnisend: s.esp.Client()},
+		Clients: pipeline.Clients{Shopify: s.srv.Client(), LINE: s.chat.Client(), Omnisend: s.esp.Client(), Klaviyo: s.crm.Client()},
 		State:   state,
 	}
 }
@@ -137,6 +158,11 @@ func (s *smallStore) writes() int {
 		n += s.srv.OpCount(op)
 	}
 	for _, r := range s.chat.Requests() {
+		if r.Method != "GET" {
+			n++
+		}
+	}
+	for _, r := range s.crm.Requests() {
 		if r.Method != "GET" {
 			n++
 		}
@@ -228,6 +254,7 @@ func TestDayOnSmallStore(t *testing.T) {
 	if n := len(s.esp.Contacts()); n != 3 {
 		t.Errorf("%d Omnisend contacts, want the 3 seeded: none is created", n)
 	}
+	s.checkKlaviyo(t)
 	if _, ok := s.srv.MarketingActivityByRemoteID("line-daily"); !ok {
 		t.Error("activity line-daily not upserted")
 	}
@@ -240,5 +267,52 @@ func TestDayOnSmallStore(t *testing.T) {
 	}
 	if n := s.writes() - before; n != 0 {
 		t.Errorf("second run of the day made %d writes, want 0", n)
+	}
+}
+
+// checkKlaviyo compares the Klaviyo fake with the day worked out by hand.
+func (s *smallStore) checkKlaviyo(t *testing.T) {
+	t.Helper()
+	ids, _ := s.crm.ListMembers(s.listID)
+	var members []string
+	for _, id := range ids {
+		p, _ := s.crm.Profile(id)
+		members = append(members, p.Email)
+	}
+	if d := cmp.Diff([]string{"c2@example.com", "c3@example.com", "c6@example.com"}, sorted(members)); d != "" {
+		t.Errorf("Klaviyo list members (-want +got):\n%s", d)
+	}
+	wantProps := map[string][]string{
+		"c1@example.com": {"First-time buyers"},
+		"c2@example.com": {"LINE repeat buyers", "Repeat buyers"},
+		"c3@example.com": {"Repeat buyers"},
+		"c6@example.com": {"Repeat buyers"},
+		"c5@example.com": nil, // no profile when the property was written
+		"x@example.com":  nil,
+	}
+	for email, want := range wantProps {
+		id, ok := s.crm.ProfileIDByEmail(email)
+		if !ok {
+			t.Errorf("no Klaviyo profile %s", email)
+			continue
+		}
+		p, _ := s.crm.Profile(id)
+		var got []string
+		if v, ok := p.Properties["shopcrm_segments"].([]any); ok {
+			for _, x := range v {
+				got = append(got, fmt.Sprint(x))
+			}
+		}
+		if d := cmp.Diff(want, got, cmpopts.EquateEmpty()); d != "" {
+			t.Errorf("%s shopcrm_segments (-want +got):\n%s", email, d)
+		}
+	}
+	var events []string
+	for _, e := range s.crm.Events() {
+		p, _ := s.crm.Profile(e.ProfileID)
+		events = append(events, fmt.Sprintf("%s %s %v", e.Metric, p.Email, e.Properties["points"]))
+	}
+	if d := cmp.Diff([]string{"Loyalty Points Earned c2@example.com 29", "Loyalty Points Earned c5@example.com 29"}, sorted(events)); d != "" {
+		t.Errorf("Klaviyo events (-want +got):\n%s", d)
 	}
 }

@@ -7,6 +7,8 @@ import (
 
 	"github.com/shopcrm/shopcrm/attribution"
 	"github.com/shopcrm/shopcrm/calendar"
+	"github.com/shopcrm/shopcrm/klaviyo"
+	"github.com/shopcrm/shopcrm/klaviyo/klaviyotest"
 	"github.com/shopcrm/shopcrm/line"
 	"github.com/shopcrm/shopcrm/line/linetest"
 	"github.com/shopcrm/shopcrm/money"
@@ -47,6 +49,9 @@ var (
 	}
 )
 
+// demoKlaviyoList is the Klaviyo list mirroring the repeat buyers.
+const demoKlaviyoList = "Shopify repeat buyers"
+
 // DemoSegments are the demo's segments: first-time and repeat buyers, the
 // LINE-linked repeat buyers, and active subscribers.
 func DemoSegments(schema *tagging.Schema) []segment.Definition {
@@ -63,6 +68,7 @@ type Fakes struct {
 	Shopify  *shopifytest.Server
 	LINE     *linetest.Server
 	Omnisend *omnisendtest.Server
+	Klaviyo  *klaviyotest.Server
 }
 
 // SeedDemo fills the fakes with a generated store (customers with orders,
@@ -87,6 +93,11 @@ func SeedDemo(f Fakes, o DemoOptions) (*Demo, error) {
 	rng := rand.New(rand.NewPCG(uint64(o.Seed), 0x5eed))
 	dayStart := o.Day.Start(loc)
 	d := &Demo{LINEUsers: map[string]string{}}
+	var staleList []string // Klaviyo profiles in the repeat buyers' list, whoever they are
+	var kList string
+	if f.Klaviyo != nil {
+		kList = f.Klaviyo.AddList(demoKlaviyoList, klaviyo.SingleOptIn)
+	}
 	var lineIDs []string
 	for i := range o.Customers {
 		c := shopifytest.Customer{
@@ -118,6 +129,12 @@ func SeedDemo(f Fakes, o DemoOptions) (*Demo, error) {
 			lineIDs = append(lineIDs, u)
 		}
 		orders := seedOrders(store, rng, id, c.CreatedAt, dayStart)
+		if f.Klaviyo != nil && rng.IntN(100) < 60 {
+			p := f.Klaviyo.AddProfile(klaviyo.ProfileInput{Email: c.Email, FirstName: c.FirstName})
+			if rng.IntN(10) == 0 {
+				staleList = append(staleList, p)
+			}
+		}
 		if f.Omnisend != nil && rng.IntN(100) < 70 {
 			in := omnisend.ContactInput{Identifiers: []omnisend.Identifier{omnisend.Email(c.Email, omnisend.Subscribed)}, FirstName: c.FirstName}
 			switch rng.IntN(20) {
@@ -139,6 +156,9 @@ func SeedDemo(f Fakes, o DemoOptions) (*Demo, error) {
 	if chat != nil {
 		chat.AddFollowers(lineIDs...)
 	}
+	if f.Klaviyo != nil && len(staleList) > 0 {
+		f.Klaviyo.AddListMembers(kList, staleList...)
+	}
 	d.Config = Config{
 		Shop:     shopifytest.Shop,
 		Day:      o.Day,
@@ -154,7 +174,12 @@ func SeedDemo(f Fakes, o DemoOptions) (*Demo, error) {
 			},
 		},
 		Marketing: demoMarketing(o.Day, rng),
-		Apply:     true,
+		KlaviyoSync: &KlaviyoSync{
+			Lists:            map[string]string{"Repeat buyers": demoKlaviyoList},
+			PointsPer:        money.Amount{Minor: 100, Currency: "JPY"},
+			SegmentsProperty: "shopcrm_segments",
+		},
+		Apply: true,
 	}
 	return d, nil
 }

@@ -9,9 +9,10 @@
 //
 // With SHOPCRM_SHOPIFY_SHOP and SHOPCRM_SHOPIFY_TOKEN set it reads and
 // writes that shop instead of the fake, with SHOPCRM_LINE_TOKEN it sends
-// through that LINE channel, and with SHOPCRM_OMNISEND_API_KEY it tags that
-// Omnisend brand's contacts; then nothing is written unless -apply is
-// given (a dry run prints what would change).
+// through that LINE channel, with SHOPCRM_OMNISEND_API_KEY it tags that
+// Omnisend brand's contacts, and with SHOPCRM_KLAVIYO_API_KEY (a private
+// key) it syncs that Klaviyo account; then nothing is written unless
+// -apply is given (a dry run prints what would change).
 package main
 
 import (
@@ -25,6 +26,8 @@ import (
 	"github.com/shopcrm/shopcrm"
 	"github.com/shopcrm/shopcrm/calendar"
 	"github.com/shopcrm/shopcrm/examples/pipeline"
+	"github.com/shopcrm/shopcrm/klaviyo"
+	"github.com/shopcrm/shopcrm/klaviyo/klaviyotest"
 	"github.com/shopcrm/shopcrm/line"
 	"github.com/shopcrm/shopcrm/line/linetest"
 	"github.com/shopcrm/shopcrm/omnisend"
@@ -67,13 +70,16 @@ func run(ctx context.Context, customers int, out, stateDir string, apply bool, s
 	defer chat.Close()
 	esp := omnisendtest.NewServer(omnisendtest.WithNow(now))
 	defer esp.Close()
+	crm := klaviyotest.NewServer(klaviyotest.WithNow(now))
+	defer crm.Close()
 	start := time.Now()
-	demo, err := pipeline.SeedDemo(pipeline.Fakes{Shopify: store, LINE: chat, Omnisend: esp}, pipeline.DemoOptions{Customers: customers, Seed: seed, Day: day, Location: jst})
+	demo, err := pipeline.SeedDemo(pipeline.Fakes{Shopify: store, LINE: chat, Omnisend: esp, Klaviyo: crm}, pipeline.DemoOptions{Customers: customers, Seed: seed, Day: day, Location: jst})
 	if err != nil {
 		return err
 	}
-	fmt.Printf("Seeded %d customers, %d orders, %d LINE followers, %d Omnisend contacts in %s\n",
-		len(store.Customers()), len(store.Orders()), len(demo.LINEUsers), len(esp.Contacts()), time.Since(start).Round(time.Millisecond))
+	fmt.Printf("Seeded %d customers, %d orders, %d LINE followers, %d Omnisend contacts, %d Klaviyo profiles in %s\n",
+		len(store.Customers()), len(store.Orders()), len(demo.LINEUsers), len(esp.Contacts()), len(crm.Profiles()),
+		time.Since(start).Round(time.Millisecond))
 
 	if stateDir == "" {
 		if stateDir, err = os.MkdirTemp("", "shopcrm-state-"); err != nil {
@@ -87,7 +93,7 @@ func run(ctx context.Context, customers int, out, stateDir string, apply bool, s
 	}
 	env := &pipeline.Env{Config: demo.Config, State: st, Meter: &pipeline.Meter{}}
 	env.Progress = progress()
-	real, err := clients(env, store, chat, esp, apply)
+	real, err := clients(env, fakes{store, chat, esp, crm}, apply)
 	if err != nil {
 		return err
 	}
@@ -107,18 +113,28 @@ func run(ctx context.Context, customers int, out, stateDir string, apply bool, s
 	}
 	fmt.Println("\nReport files:", files)
 	if !real {
-		fmt.Printf("Requests: Shopify %d (throttled %d), LINE %d, Omnisend %d (throttled %d)\n", store.Stats().Requests,
-			store.Stats().Throttled, chat.Stats().Requests, esp.Stats().Requests, esp.Stats().Throttled)
+		fmt.Printf("Requests: Shopify %d (throttled %d), LINE %d, Omnisend %d (throttled %d), Klaviyo %d (throttled %d)\n",
+			store.Stats().Requests, store.Stats().Throttled, chat.Stats().Requests, esp.Stats().Requests, esp.Stats().Throttled,
+			crm.Stats().Requests, crm.Stats().Throttled)
 	}
 	return nil
 }
 
 // clients points env at the fakes, or at a real platform where its
 // credentials are in the environment; it reports whether any is real.
-func clients(env *pipeline.Env, store *shopifytest.Server, chat *linetest.Server, esp *omnisendtest.Server, apply bool) (bool, error) {
-	env.Shopify = store.Client(shopify.WithHTTPClient(env.Meter.Client("shopify")))
-	env.LINE = chat.Client(line.WithHTTPClient(env.Meter.Client("line")))
-	env.Omnisend = esp.Client(omnisend.WithHTTPClient(env.Meter.Client("omnisend")))
+// fakes are the in-process platforms.
+type fakes struct {
+	store *shopifytest.Server
+	chat  *linetest.Server
+	esp   *omnisendtest.Server
+	crm   *klaviyotest.Server
+}
+
+func clients(env *pipeline.Env, f fakes, apply bool) (bool, error) {
+	env.Shopify = f.store.Client(shopify.WithHTTPClient(env.Meter.Client("shopify")))
+	env.LINE = f.chat.Client(line.WithHTTPClient(env.Meter.Client("line")))
+	env.Omnisend = f.esp.Client(omnisend.WithHTTPClient(env.Meter.Client("omnisend")))
+	env.Klaviyo = f.crm.Client(klaviyo.WithHTTPClient(env.Meter.Client("klaviyo")))
 	real := false
 	if shop, tok := os.Getenv("SHOPCRM_SHOPIFY_SHOP"), os.Getenv("SHOPCRM_SHOPIFY_TOKEN"); shop != "" && tok != "" {
 		c, err := shopify.New(shop, shopcrm.StaticToken(tok), shopify.WithHTTPClient(env.Meter.Client("shopify")))
@@ -143,6 +159,14 @@ func clients(env *pipeline.Env, store *shopifytest.Server, chat *linetest.Server
 		}
 		env.Omnisend, real = c, true
 		fmt.Println("Omnisend: the real brand")
+	}
+	if key := os.Getenv("SHOPCRM_KLAVIYO_API_KEY"); key != "" {
+		c, err := klaviyo.New(klaviyo.PrivateKey(key), klaviyo.WithHTTPClient(env.Meter.Client("klaviyo")))
+		if err != nil {
+			return false, err
+		}
+		env.Klaviyo, real = c, true
+		fmt.Println("Klaviyo: the real account")
 	}
 	if real && !apply {
 		env.Apply = false

@@ -10,7 +10,7 @@ import (
 // TestQuickstart runs the program on a small store and checks that it
 // writes every report file.
 func TestQuickstart(t *testing.T) {
-	for _, k := range []string{"SHOPCRM_SHOPIFY_SHOP", "SHOPCRM_SHOPIFY_TOKEN", "SHOPCRM_LINE_TOKEN", "SHOPCRM_OMNISEND_API_KEY"} {
+	for _, k := range []string{"SHOPCRM_SHOPIFY_SHOP", "SHOPCRM_SHOPIFY_TOKEN", "SHOPCRM_LINE_TOKEN", "SHOPCRM_OMNISEND_API_KEY", "SHOPCRM_KLAVIYO_API_KEY"} {
 		t.Setenv(k, "")
 	}
 	out := t.TempDir()

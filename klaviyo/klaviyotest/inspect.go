@@ -100,6 +100,24 @@ func (s *Server) AddList(name string, optIn klaviyo.OptInProcess) string {
 	return s.addList(name, string(optIn)).id
 }
 
+// AddListMembers adds profiles to a list, as seeding: they joined now. It
+// panics on a list or profile the server does not hold.
+func (s *Server) AddListMembers(listID string, profileIDs ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	l := s.st.lists[listID]
+	if l == nil {
+		panic("klaviyotest: AddListMembers: no list " + listID)
+	}
+	now := s.base.Now()
+	for _, id := range profileIDs {
+		if s.st.profiles[id] == nil {
+			panic("klaviyotest: AddListMembers: no profile " + id)
+		}
+		l.members[id] = now
+	}
+}
+
 // ListMembers returns the ids of a list's members, in the order they
 // joined, and whether the list exists.
 func (s *Server) ListMembers(listID string) ([]string, bool) {

@@ -1,0 +1,264 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/shopcrm/shopcrm"
+	"github.com/shopcrm/shopcrm/klaviyo"
+	"github.com/shopcrm/shopcrm/money"
+	"github.com/shopcrm/shopcrm/shopify"
+)
+
+// KlaviyoSync is the Klaviyo side of the day.
+type KlaviyoSync struct {
+	// Lists maps a segment (a Config.Segments name) to the Klaviyo list
+	// that mirrors it, by list name; a missing list is created.
+	Lists map[string]string
+	// PointsPer is the order amount that earns one loyalty point (100
+	// JPY); zero sends no loyalty events.
+	PointsPer money.Amount
+	// SegmentsProperty, when set, is the custom profile property written
+	// with each member's segment names, update only: no profile is
+	// created for it, and a property dropped from this configuration is
+	// left alone in Klaviyo.
+	SegmentsProperty string
+}
+
+// SyncKlaviyo (W3, W5, W6) mirrors each configured segment into its
+// Klaviyo list (members missing from the list are imported into it,
+// profiles created as needed; profiles in the list that left the segment
+// are removed from it, never unsubscribed), writes the members' segments
+// as a profile property (update only), and records the day's loyalty
+// points as events whose unique_id comes from the shop and the order, so
+// a rerun records nothing twice.
+func SyncKlaviyo(ctx context.Context, env *Env) (*StepReport, error) {
+	rep := newStep("klaviyo", !env.Apply)
+	start := time.Now()
+	defer func() { rep.Elapsed = time.Since(start) }()
+	if err := env.check(); err != nil {
+		return nil, err
+	}
+	switch {
+	case env.Klaviyo == nil:
+		rep.Skipped = "no Klaviyo client"
+		return rep, nil
+	case env.KlaviyoSync == nil:
+		rep.Skipped = "no Klaviyo sync configured"
+		return rep, nil
+	}
+	byEmail, _, err := segmentTagsByEmail(ctx, env)
+	if err != nil {
+		return nil, fmt.Errorf("klaviyo: %w", err)
+	}
+	for _, seg := range slices.Sorted(maps.Keys(env.KlaviyoSync.Lists)) {
+		if err := syncList(ctx, env, seg, env.KlaviyoSync.Lists[seg], rep); err != nil {
+			return rep, fmt.Errorf("klaviyo: list for %q: %w", seg, err)
+		}
+	}
+	if p := env.KlaviyoSync.SegmentsProperty; p != "" && env.Apply {
+		if err := writeSegmentsProperty(ctx, env, p, byEmail, rep); err != nil {
+			return rep, fmt.Errorf("klaviyo: %w", err)
+		}
+	}
+	if !env.KlaviyoSync.PointsPer.IsZero() && env.Shopify != nil {
+		if err := loyaltyPoints(ctx, env, rep); err != nil {
+			return rep, fmt.Errorf("klaviyo: %w", err)
+		}
+	}
+	return rep, nil
+}
+
+// syncList makes the list named listName hold exactly the members of
+// segment seg (by email).
+func syncList(ctx context.Context, env *Env, seg, listName string, rep *StepReport) error {
+	emails := map[string]string{}
+	if _, err := env.State.load(emailsRecord, &emails); err != nil {
+		return err
+	}
+	snap, ok, err := env.State.Segments().Load(ctx, seg)
+	if err != nil || !ok {
+		return fmt.Errorf("no snapshot of segment %q (run Segments first): %v", seg, err)
+	}
+	want := map[string]bool{}
+	for _, id := range snap.Members {
+		if e, ok := emails[id.String()]; ok {
+			want[strings.ToLower(e)] = true
+		}
+	}
+	var list *klaviyo.List
+	for l, err := range env.Klaviyo.Lists.All(ctx, klaviyo.Filter{klaviyo.Equals("name", listName)}) {
+		if err != nil {
+			return err
+		}
+		list = &l
+		break
+	}
+	if list == nil {
+		if !env.Apply {
+			rep.add("list members to add", len(want))
+			return nil
+		}
+		if list, _, err = env.Klaviyo.Lists.Create(ctx, listName, klaviyo.SingleOptIn); err != nil {
+			return err
+		}
+		rep.add("lists created", 1)
+	}
+	var remove []string
+	for p, err := range env.Klaviyo.Lists.Members(ctx, list.ID, klaviyo.MemberOptions{PageSize: 100}) {
+		if err != nil {
+			return err
+		}
+		e := strings.ToLower(p.Email)
+		if want[e] {
+			delete(want, e) // already in the list
+		} else {
+			remove = append(remove, p.ID)
+		}
+	}
+	rep.add("list members to add", len(want))
+	rep.add("list members to remove", len(remove))
+	if !env.Apply {
+		return nil
+	}
+	var add []klaviyo.ProfileInput
+	for _, e := range slices.Sorted(maps.Keys(want)) {
+		add = append(add, klaviyo.ProfileInput{Email: e})
+	}
+	if len(add) > 0 {
+		res, err := env.Klaviyo.Profiles.Import(ctx, add, klaviyo.ImportOptions{ListID: list.ID})
+		countItems(rep, "imported", res)
+		if err != nil {
+			return err
+		}
+	}
+	if len(remove) > 0 {
+		res, err := env.Klaviyo.Lists.RemoveProfiles(ctx, list.ID, remove)
+		countItems(rep, "removed", res)
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// propertiesRecord is the state record of the segment property values
+// last written (or found to have no profile), by email.
+const propertiesRecord = "klaviyo-segments-property"
+
+// writeSegmentsProperty writes each member's segment names to prop, in an
+// update-only import, for the emails whose value changed since it was
+// last written, so a rerun writes nothing. An email without a profile is
+// recorded too: it is tried again when its segments change.
+func writeSegmentsProperty(ctx context.Context, env *Env, prop string, byEmail map[string][]string, rep *StepReport) error {
+	names := map[string]string{}
+	for _, d := range env.Segments {
+		names[strings.ToLower(d.Tag)] = d.Name
+	}
+	written := map[string]string{}
+	if _, err := env.State.load(propertiesRecord, &written); err != nil {
+		return err
+	}
+	var in []klaviyo.ProfileInput
+	var values []string
+	for _, e := range slices.Sorted(maps.Keys(byEmail)) {
+		var segs []string
+		for _, t := range byEmail[e] {
+			segs = append(segs, names[strings.ToLower(t)])
+		}
+		slices.Sort(segs)
+		v := strings.Join(segs, "\x00")
+		if w, ok := written[e]; ok && w == v {
+			continue
+		}
+		in = append(in, klaviyo.ProfileInput{Email: e, Properties: map[string]any{prop: segs}})
+		values = append(values, v)
+	}
+	rep.add("properties to write", len(in))
+	if len(in) == 0 {
+		return nil
+	}
+	res, err := env.Klaviyo.Profiles.Import(ctx, in, klaviyo.ImportOptions{UpdateOnly: true})
+	var others []klaviyo.ItemResult
+	for _, r := range res {
+		noProfile := errors.Is(r.Err, klaviyo.ErrProfileNotFound)
+		if r.Outcome == shopcrm.Applied || noProfile {
+			written[strings.ToLower(in[r.Index].Email)] = values[r.Index]
+		}
+		if noProfile {
+			rep.add("properties without a profile", 1)
+		} else {
+			others = append(others, r)
+		}
+	}
+	countItems(rep, "properties", others)
+	if serr := env.State.save(propertiesRecord, written); serr != nil && err == nil {
+		err = serr
+	}
+	return err
+}
+
+// loyaltyPoints sends a points-earned event for each order of the day.
+func loyaltyPoints(ctx context.Context, env *Env, rep *StepReport) error {
+	emails := map[string]string{}
+	if _, err := env.State.load(emailsRecord, &emails); err != nil {
+		return err
+	}
+	per := env.KlaviyoSync.PointsPer
+	q := fmt.Sprintf("processed_at:>='%s' processed_at:<='%s'", env.dayStart().UTC().Format(time.RFC3339), env.dayEnd().UTC().Format(time.RFC3339))
+	var events []klaviyo.Event
+	for o, err := range env.Shopify.Orders.List(ctx, &shopify.ListOptions{Query: q, LineItems: -1}) {
+		if err != nil {
+			return err
+		}
+		email, ok := emails[o.CustomerID]
+		if !ok || o.Test || o.CancelledAt != nil || o.TotalPrice.Currency != per.Currency || per.Minor <= 0 {
+			continue
+		}
+		points := o.TotalPrice.Minor / per.Minor
+		if points <= 0 {
+			continue
+		}
+		l := klaviyo.Loyalty{Member: klaviyo.ProfileInput{Email: email}, Points: points, OrderID: env.Shop + "/" + o.ID, At: o.ProcessedAt}
+		events = append(events, l.PointsEarned())
+	}
+	rep.add("loyalty events", len(events))
+	// Klaviyo keeps one event per unique_id, so resending is harmless;
+	// the record only saves the requests of a rerun.
+	name := "klaviyo-loyalty-" + env.Day.String()
+	sent := map[string]bool{}
+	if _, err := env.State.load(name, &sent); err != nil {
+		return err
+	}
+	events = slices.DeleteFunc(events, func(e klaviyo.Event) bool { return sent[e.UniqueID] })
+	rep.add("loyalty events to send", len(events))
+	if !env.Apply || len(events) == 0 {
+		return nil
+	}
+	res, err := env.Klaviyo.Events.BulkCreate(ctx, events)
+	countItems(rep, "events", res)
+	for _, r := range res {
+		if r.Outcome == shopcrm.Applied {
+			sent[events[r.Index].UniqueID] = true
+		}
+	}
+	if serr := env.State.save(name, sent); serr != nil && err == nil {
+		err = serr
+	}
+	return err
+}
+
+// countItems adds per-item outcomes to rep under name.
+func countItems(rep *StepReport, name string, res []klaviyo.ItemResult) {
+	for _, r := range res {
+		rep.add(name+" "+r.Outcome.String(), 1)
+		if r.Outcome != shopcrm.Applied && len(rep.Notes) < 5 {
+			rep.notef("%s item %d: %s %v", name, r.Index, r.Outcome, r.Err)
+		}
+	}
+}
