@@ -55,6 +55,6 @@ func ExampleRunDay() {
 	// segments map[customers:60 members:63 shopify segments created:4 tag changes:63 tags applied:63]
 	// line map[LINE-linked:9 already sent:0 calls:1 members:9 sent:9]
 	// omnisend map[contacts:48 members without a contact:9 tags applied:37 unchanged:0]
-	// klaviyo map[events applied:6 imported applied:28 list members to add:28 list members to remove:3 loyalty events:6 properties applied:40 properties to write:46 properties without a profile:6 removed applied:3]
+	// klaviyo map[events applied:6 imported applied:28 list members to add:28 list members to remove:3 loyalty events:6 loyalty events to send:6 properties applied:40 properties to write:46 properties without a profile:6 removed applied:3]
 	// marketing map[activities upserted:1 conversions:6 engagements:1 engagements applied:1 touchpoints:6]
 }
