@@ -13,6 +13,7 @@ import (
 
 	"github.com/shopcrm/shopcrm/calendar"
 	"github.com/shopcrm/shopcrm/examples/pipeline"
+	"github.com/shopcrm/shopcrm/gid"
 	"github.com/shopcrm/shopcrm/klaviyo"
 	"github.com/shopcrm/shopcrm/klaviyo/klaviyotest"
 	"github.com/shopcrm/shopcrm/line"
@@ -314,5 +315,56 @@ func (s *smallStore) checkKlaviyo(t *testing.T) {
 	}
 	if d := cmp.Diff([]string{"Loyalty Points Earned c2@example.com 29", "Loyalty Points Earned c5@example.com 29"}, sorted(events)); d != "" {
 		t.Errorf("Klaviyo events (-want +got):\n%s", d)
+	}
+}
+
+// TestRedact: a customers/redact request for c2 (a LINE repeat buyer with
+// an Omnisend contact added for the test) takes them out of every segment
+// and send: the next day tags nobody for them and messages nobody new.
+func TestRedact(t *testing.T) {
+	s := newSmallStore(t)
+	s.esp.AddContact(omnisend.ContactInput{Identifiers: []omnisend.Identifier{omnisend.Email("c2@example.com", omnisend.Subscribed)}, Tags: []string{"ecp-repeat", "vip-club"}})
+	state, err := pipeline.NewState(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	env := s.env(t, state)
+	if _, err := pipeline.RunDay(ctx, env, pipeline.Events{Customers: s.customerEvents, Orders: s.orderEvents}); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := pipeline.Redact(ctx, env, &shopify.CustomersRedactPayload{ShopDomain: shopifytest.Shop,
+		Customer: shopify.PrivacyCustomer{ID: s.c2, Email: "c2@example.com"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Counts["segments left"] != 2 {
+		t.Errorf("redact report %v, want c2 out of its 2 segments", rep)
+	}
+	c, ok := s.esp.Contact("c2@example.com")
+	if !ok || c.Status != omnisend.Unsubscribed || !slices.Equal(c.Tags, []string{"vip-club"}) {
+		t.Errorf("Omnisend contact after redact: %+v", c)
+	}
+	// The next day: c2 is in no segment and gets no message.
+	next := s.env(t, state)
+	next.Day = day.AddDays(1)
+	if _, err := pipeline.RunDay(ctx, next, pipeline.Events{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"Repeat buyers", "LINE repeat buyers"} {
+		snap, _, _ := state.Segments().Load(ctx, name)
+		if slices.Contains(snap.Members, gid.New(gid.Customer, s.c2)) {
+			t.Errorf("c2 still in %s", name)
+		}
+	}
+	if n := len(s.chat.Messages(u2)); n != 1 {
+		t.Errorf("c2 got %d LINE messages, want only the first day's", n)
+	}
+	if c, _ := s.esp.Contact("c2@example.com"); slices.Contains(c.Tags, "ecp-repeat") {
+		t.Errorf("c2's contact got a segment tag back: %v", c.Tags)
+	}
+	if _, err := pipeline.Redact(ctx, env, &shopify.CustomersRedactPayload{ShopDomain: "other.myshopify.com",
+		Customer: shopify.PrivacyCustomer{ID: s.c1}}); err == nil {
+		t.Error("a request for another shop was carried out")
 	}
 }

@@ -43,6 +43,18 @@ func Segments(ctx context.Context, env *Env) (*SegmentsResult, error) {
 	if err != nil {
 		return nil, fmt.Errorf("segments: export: %w", err)
 	}
+	// Customers Shopify asked to erase are out of every segment and send,
+	// whatever Shopify still returns for them.
+	redacted := map[string]string{}
+	if _, err := env.State.load(redactedRecord, &redacted); err != nil {
+		return nil, err
+	}
+	if len(redacted) > 0 {
+		customers = slices.DeleteFunc(customers, func(c segment.Customer) bool { return redacted[c.ID.String()] != "" })
+		for id := range redacted {
+			delete(emails, id)
+		}
+	}
 	// The steps that reach customers by email read them from here.
 	if err := env.State.save(emailsRecord, emails); err != nil {
 		return nil, err
