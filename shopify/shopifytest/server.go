@@ -30,7 +30,9 @@ import (
 var schemaSDL string
 
 // SchemaSDL returns the SDL of the schema subset the fake serves.
-func SchemaSDL() string { return schemaSDL + "\n" + marketingSDL + "\n" + webhookSubsSDL }
+func SchemaSDL() string {
+	return schemaSDL + "\n" + marketingSDL + "\n" + webhookSubsSDL + "\n" + bulkSDL
+}
 
 var loadSchema = sync.OnceValues(func() (*ast.Schema, error) {
 	s, err := gqlparser.LoadSchema(&ast.Source{Name: "schema.graphql", Input: SchemaSDL()})
@@ -67,6 +69,7 @@ type Server struct {
 	ops       map[string]int
 	cost      int
 	oauth     oauthState
+	bulk      *bulkState
 }
 
 type config struct {
@@ -77,6 +80,7 @@ type config struct {
 	pageLimit int
 	scopes    []string
 	oauth     oauthConfig
+	bulk      bulkConfig
 }
 
 // Option configures a Server.
@@ -217,6 +221,7 @@ func NewServer(opts ...Option) *Server {
 	size := float64(cfg.limit.Burst)
 	s.bucket = bucket{max: size, rate: cfg.limit.PerSecond, avail: size, last: s.base.Now()}
 	s.hs = httptest.NewServer(http.HandlerFunc(s.serve))
+	s.bulk = s.newBulkState()
 	return s
 }
 
@@ -246,7 +251,7 @@ func errorBody(status int) any {
 func (s *Server) URL() string { return s.hs.URL }
 
 // Close shuts the server down.
-func (s *Server) Close() { s.hs.Close() }
+func (s *Server) Close() { s.hs.Close(); s.closeBulk() }
 
 // Client returns a real client pointed at the server, with the server's
 // token and bucket as its first guess.
@@ -397,7 +402,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	fault := s.base.Pick(ops)
 	rec := httptest.NewRecorder()
 	s.base.Respond(rec, fault, func() {
-		status, resp := s.execute(op, vars, ops)
+		status, resp := s.execute(op, vars, ops, version)
 		fake.WriteJSON(rec, status, resp)
 	})
 	fake.Deliver(w, r, rec, fault)
@@ -464,7 +469,7 @@ func normNum(x any) any {
 
 // execute charges the bucket and runs the operation; ops are its
 // top-level fields, for the counters.
-func (s *Server) execute(op *ast.OperationDefinition, vars map[string]any, ops []string) (int, map[string]any) {
+func (s *Server) execute(op *ast.OperationDefinition, vars map[string]any, ops []string, version string) (int, map[string]any) {
 	requested, err := cost(s.schema, op, vars)
 	if err != nil {
 		return http.StatusOK, map[string]any{"errors": []gqlErr{{Message: err.Error(), Extensions: map[string]any{"code": "BAD_REQUEST"}}}}
@@ -513,6 +518,7 @@ func (s *Server) execute(op *ast.OperationDefinition, vars map[string]any, ops [
 		root = s.queryRoot()
 	}
 	root = s.withWebhookSubs(op.Operation, root, now)
+	root = s.withBulk(op.Operation, root, now, version)
 	for _, sel := range op.SelectionSet {
 		if f, ok := sel.(*ast.Field); ok {
 			s.ops[f.Name]++

@@ -1,0 +1,393 @@
+package shopify
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"iter"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/shopcrm/shopcrm"
+)
+
+// Defaults of the storage path: the result files of bulk operations and
+// the staged uploads of bulk mutations live on a storage host, not on the
+// shop, and may be many gigabytes, so they are read and written without
+// the API's total timeout and body cap. Instead a transfer fails when no
+// byte moves for DefaultStorageIdleTimeout. [WithStorageIdleTimeout] and
+// [WithStorageHTTPClient] override them.
+const (
+	DefaultStorageIdleTimeout = 60 * time.Second
+	// DefaultMaxBulkLine bounds one line of a JSONL file (one object);
+	// a longer line is an error rather than unbounded memory.
+	DefaultMaxBulkLine = 16 << 20
+)
+
+// WithStorageHTTPClient uses hc to read bulk results and write staged
+// uploads. It gets no Shopify credential, whatever it is; its Timeout
+// should be zero (a large file takes long), the idle timeout guarding
+// against a stalled transfer instead.
+func WithStorageHTTPClient(hc *http.Client) Option {
+	return func(c *config) error {
+		if hc == nil {
+			return &InputError{Field: "WithStorageHTTPClient", Reason: "must not be nil"}
+		}
+		c.storage = hc
+		return nil
+	}
+}
+
+// WithStorageIdleTimeout sets how long a bulk result download or staged
+// upload may go without moving a byte (default
+// [DefaultStorageIdleTimeout]).
+func WithStorageIdleTimeout(d time.Duration) Option {
+	return func(c *config) error {
+		if d <= 0 {
+			return &InputError{Field: "WithStorageIdleTimeout", Value: d.String(), Reason: "must be positive"}
+		}
+		c.storageIdle = d
+		return nil
+	}
+}
+
+// WithMaxBulkLine bounds one line of a bulk result file (default
+// [DefaultMaxBulkLine]).
+func WithMaxBulkLine(n int) Option {
+	return func(c *config) error {
+		if n < 1<<10 {
+			return &InputError{Field: "WithMaxBulkLine", Value: strconv.Itoa(n), Reason: "must be at least 1024 bytes"}
+		}
+		c.maxBulkLine = n
+		return nil
+	}
+}
+
+// newStorageClient is the default client of the storage path: no total
+// timeout, a dial and response-header timeout, redirects followed (the
+// request carries no credential to leak).
+func newStorageClient(idle time.Duration) *http.Client {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.DialContext = (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext
+	tr.ResponseHeaderTimeout = idle
+	return &http.Client{Transport: tr}
+}
+
+// StorageError is a failed transfer to or from a storage host: a non-2xx
+// answer (Status) or a transfer that stalled or broke (Err). It never
+// holds the URL's query, which carries the storage host's signature. A
+// 403 or 404 matches ErrUnauthorized or ErrNotFound (an expired result
+// URL answers one of them).
+type StorageError struct {
+	Op     string // "download" or "upload"
+	Host   string
+	Status int    // 0 when no answer came
+	Body   string // the start of the answer, for a non-2xx status
+	Err    error
+}
+
+// Error describes the error.
+func (e *StorageError) Error() string {
+	s := "shopify: storage " + e.Op + " (" + e.Host + ")"
+	if e.Status != 0 {
+		s += ": HTTP " + strconv.Itoa(e.Status)
+		if e.Body != "" {
+			s += ": " + e.Body
+		}
+	}
+	if e.Err != nil {
+		s += ": " + e.Err.Error()
+	}
+	return s
+}
+
+// Unwrap returns the transfer error.
+func (e *StorageError) Unwrap() error { return e.Err }
+
+// Is matches ErrUnauthorized for 401/403 and ErrNotFound for 404.
+func (e *StorageError) Is(target error) bool {
+	switch target {
+	case ErrUnauthorized:
+		return e.Status == http.StatusUnauthorized || e.Status == http.StatusForbidden
+	case ErrNotFound:
+		return e.Status == http.StatusNotFound
+	}
+	return false
+}
+
+// ErrStorageIdle is the cause of a transfer that moved no byte for the
+// idle timeout.
+var ErrStorageIdle = errors.New("no data moved for the idle timeout")
+
+func hostOf(raw string) string {
+	if u, err := url.Parse(raw); err == nil {
+		return u.Host
+	}
+	return "?"
+}
+
+// idleBody cancels its request when no byte arrives for d.
+type idleBody struct {
+	io.ReadCloser
+	t *time.Timer
+	d time.Duration
+}
+
+func (b *idleBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if n > 0 {
+		b.t.Reset(b.d)
+	}
+	return n, err
+}
+
+// storageDo sends req on the storage path with the idle watchdog running
+// until the returned body is closed. No header of the API client goes with
+// it.
+func (c *Client) storageDo(ctx context.Context, op string, build func(ctx context.Context) (*http.Request, error)) (*http.Response, error) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	t := time.AfterFunc(c.storageIdle, func() { cancel(ErrStorageIdle) })
+	req, err := build(ctx)
+	if err != nil {
+		t.Stop()
+		cancel(nil)
+		return nil, err
+	}
+	host := req.URL.Host
+	req.Header.Set("User-Agent", "shopcrm-go (storage)")
+	resp, err := c.storage.Do(req)
+	if err != nil {
+		t.Stop()
+		cause := context.Cause(ctx)
+		cancel(nil)
+		if cause != nil && !errors.Is(cause, context.Canceled) {
+			err = cause
+		}
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // the URL holds the signature
+		}
+		if pe := ctx.Err(); pe != nil && cause == nil {
+			err = pe
+		}
+		return nil, &StorageError{Op: op, Host: host, Err: err}
+	}
+	if resp.StatusCode/100 != 2 {
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+		resp.Body.Close()
+		t.Stop()
+		cancel(nil)
+		return nil, &StorageError{Op: op, Host: host, Status: resp.StatusCode, Body: string(bytes.TrimSpace(b))}
+	}
+	t.Reset(c.storageIdle)
+	resp.Body = &idleBody{ReadCloser: closer{resp.Body, func() { t.Stop(); cancel(nil) }}, t: t, d: c.storageIdle}
+	return resp, nil
+}
+
+type closer struct {
+	io.ReadCloser
+	done func()
+}
+
+func (c closer) Close() error { err := c.ReadCloser.Close(); c.done(); return err }
+
+// BulkRow is one object of a bulk query's result with the objects nested
+// under it: Shopify writes every object of a nested connection on a line
+// of its own naming its parent in "__parentId"; the reader puts it back
+// under its parent.
+type BulkRow struct {
+	ID       string // the object's id; "" when the query did not select it
+	ParentID string // "" for an object at the root of the query
+	// Data is the line as Shopify wrote it ("__parentId" included).
+	Data     json.RawMessage
+	Children []*BulkRow // the objects whose __parentId is ID, in file order
+}
+
+// Decode decodes the row's Data into v.
+func (r *BulkRow) Decode(v any) error { return json.Unmarshal(r.Data, v) }
+
+// BulkFormatError reports a line of a result file that is not what
+// Shopify writes: not a JSON object, too long, or a child whose parent is
+// not above it in the current root object. It matches
+// ErrMalformedResponse.
+type BulkFormatError struct {
+	Line   int // from 1
+	Reason string
+	Err    error
+}
+
+// Error describes the error.
+func (e *BulkFormatError) Error() string {
+	s := "shopify: bulk result line " + strconv.Itoa(e.Line) + ": " + e.Reason
+	if e.Err != nil {
+		s += ": " + e.Err.Error()
+	}
+	return s
+}
+
+// Unwrap returns the cause.
+func (e *BulkFormatError) Unwrap() error { return e.Err }
+
+// Is matches ErrMalformedResponse.
+func (e *BulkFormatError) Is(target error) bool { return target == ErrMalformedResponse }
+
+// ErrMalformedResponse matches answers that are not what the API sends;
+// see [shopcrm.ErrMalformedResponse].
+var ErrMalformedResponse = shopcrm.ErrMalformedResponse
+
+// DecodeBulkRows reads a bulk query's JSONL result from r and yields each
+// root object once its children are complete: when the next root object
+// starts, or at the end. Memory stays bounded by one root object and its
+// children, however large the file; maxLine bounds one line (0 means
+// DefaultMaxBulkLine). Children must follow their parent inside the same
+// root object, as Shopify writes them; anything else ends the sequence
+// with a *BulkFormatError.
+func DecodeBulkRows(r io.Reader, maxLine int) iter.Seq2[*BulkRow, error] {
+	if maxLine <= 0 {
+		maxLine = DefaultMaxBulkLine
+	}
+	return func(yield func(*BulkRow, error) bool) {
+		br := bufio.NewReaderSize(r, 64<<10)
+		var root *BulkRow
+		index := map[string]*BulkRow{}
+		var line []byte
+		for n := 1; ; n++ {
+			var err error
+			line, err = readLine(br, line[:0], maxLine)
+			if err == errLineTooLong {
+				yield(nil, &BulkFormatError{Line: n, Reason: fmt.Sprintf("longer than %d bytes", maxLine), Err: shopcrm.ErrBodyTooLarge})
+				return
+			}
+			if len(bytes.TrimSpace(line)) > 0 {
+				row, ferr := parseRow(n, line)
+				if ferr != nil {
+					yield(nil, ferr)
+					return
+				}
+				if row.ParentID == "" {
+					if root != nil && !yield(root, nil) {
+						return
+					}
+					root = row
+					clear(index)
+				} else {
+					p := index[row.ParentID]
+					if p == nil {
+						yield(nil, &BulkFormatError{Line: n, Reason: "parent " + short(row.ParentID) + " is not above it in the current root object"})
+						return
+					}
+					p.Children = append(p.Children, row)
+				}
+				if row.ID != "" {
+					index[row.ID] = row
+				}
+			}
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				yield(nil, err)
+				return
+			}
+		}
+		if root != nil {
+			yield(root, nil)
+		}
+	}
+}
+
+var errLineTooLong = errors.New("line too long")
+
+// readLine appends the next line of br (without its newline) to buf.
+func readLine(br *bufio.Reader, buf []byte, maxLine int) ([]byte, error) {
+	for {
+		chunk, err := br.ReadSlice('\n')
+		if len(buf)+len(chunk) > maxLine+1 {
+			return buf, errLineTooLong
+		}
+		buf = append(buf, chunk...)
+		if err == bufio.ErrBufferFull {
+			continue
+		}
+		if n := len(buf); n > 0 && buf[n-1] == '\n' {
+			buf = buf[:n-1]
+		}
+		return buf, err
+	}
+}
+
+// rowHead is what the reader needs of every line.
+type rowHead struct {
+	ID       string `json:"id"`
+	ParentID string `json:"__parentId"`
+}
+
+func parseRow(n int, line []byte) (*BulkRow, error) {
+	line = bytes.TrimSpace(line)
+	if line[0] != '{' {
+		return nil, &BulkFormatError{Line: n, Reason: "not a JSON object"}
+	}
+	var h rowHead
+	if err := json.Unmarshal(line, &h); err != nil {
+		return nil, &BulkFormatError{Line: n, Reason: "not a JSON object", Err: err}
+	}
+	return &BulkRow{ID: h.ID, ParentID: h.ParentID, Data: bytes.Clone(line)}, nil
+}
+
+// Rows downloads a result file (BulkOperation.URL or PartialDataURL) and
+// yields its root objects with their children reattached (see
+// [DecodeBulkRows]). The file is read as a stream, never whole, over the
+// storage path: no Shopify credential, an idle timeout instead of a total
+// one, no body cap but the line cap ([WithMaxBulkLine]). A transfer that
+// breaks ends the sequence with a *StorageError.
+func (s *BulkService) Rows(ctx context.Context, fileURL string) iter.Seq2[*BulkRow, error] {
+	return func(yield func(*BulkRow, error) bool) {
+		if err := checkStorageURL("url", fileURL); err != nil {
+			yield(nil, err)
+			return
+		}
+		resp, err := s.c.storageDo(ctx, "download", func(ctx context.Context) (*http.Request, error) {
+			return http.NewRequestWithContext(ctx, http.MethodGet, fileURL, nil)
+		})
+		if err != nil {
+			yield(nil, err)
+			return
+		}
+		defer resp.Body.Close()
+		for row, err := range DecodeBulkRows(resp.Body, s.c.maxBulkLine) {
+			if err != nil && !errors.Is(err, ErrMalformedResponse) {
+				err = &StorageError{Op: "download", Host: hostOf(fileURL), Err: storageCause(ctx, err)}
+			}
+			if !yield(row, err) || err != nil {
+				return
+			}
+		}
+	}
+}
+
+// storageCause prefers the caller's cancellation, then the idle timeout,
+// over the transport's wording of them.
+func storageCause(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	if errors.Is(err, context.Canceled) {
+		return ErrStorageIdle
+	}
+	return err
+}
+
+func checkStorageURL(field, raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return &InputError{Field: field, Reason: "must be an absolute http or https URL"}
+	}
+	return nil
+}
