@@ -298,6 +298,7 @@ func (s *Server) bulkRunQuery(query string, now time.Time, version string) *obj 
 	if err != nil {
 		return payload(nil, bulkErr("INVALID", []string{"query"}, err.Error()))
 	}
+	s.docs = append(s.docs, query) // recorded like every document received
 	op := s.startBulk("QUERY", query, now, version)
 	op.result, op.roots, op.objects = result, roots, objects
 	op.Lines = int(objects)
@@ -340,13 +341,16 @@ func (s *Server) finishBulk(op *bulkOp) {
 		op.Status = "CANCELED"
 	case op.fail != nil:
 		op.Status, op.ErrorCode = "FAILED", op.fail.ErrorCode
-		if n := op.fail.PartialLines; n > 0 {
+		if n := op.fail.PartialLines; n > 0 && op.Type == "MUTATION" {
+			// The lines before the failure ran.
+			op.partial, op.objects = s.runBulkMutation(op, now, n)
+		} else if n > 0 {
 			op.partial = firstLines(op.result, n)
 		}
 		op.result = nil
 	default:
 		if op.Type == "MUTATION" {
-			op.result, op.objects = s.runBulkMutation(op, now)
+			op.result, op.objects = s.runBulkMutation(op, now, -1)
 			op.roots, op.Lines = op.objects, int(op.objects)
 		}
 		op.Status = "COMPLETED"
@@ -610,10 +614,11 @@ func (s *Server) orderNodes(list []*Order) []bulkNode {
 	return out
 }
 
-// runBulkMutation runs each staged line of a bulk mutation and returns the
-// result file: one line per input line, {"data": ..., "__lineNumber": n},
-// with "errors" when the line failed.
-func (s *Server) runBulkMutation(op *bulkOp, now time.Time) ([]byte, int64) {
+// runBulkMutation runs each staged line of a bulk mutation (the first
+// limit ones when limit >= 0) and returns the result file: one line per
+// input line, {"data": ..., "__lineNumber": n}, with "errors" when the
+// line failed.
+func (s *Server) runBulkMutation(op *bulkOp, now time.Time, limit int) ([]byte, int64) {
 	file := s.bulk.uploads[op.staged]
 	mop := op.mutDoc.Operations[0]
 	var buf bytes.Buffer
@@ -622,6 +627,9 @@ func (s *Server) runBulkMutation(op *bulkOp, now time.Time) ([]byte, int64) {
 		line = bytes.TrimSpace(line)
 		if len(line) == 0 {
 			continue
+		}
+		if limit >= 0 && n >= int64(limit) {
+			break
 		}
 		out := map[string]any{}
 		var vars map[string]any
@@ -684,6 +692,7 @@ func (s *Server) bulkRunMutation(mutation, path string, now time.Time, version s
 			return payload(nil, bulkErr("INVALID_STAGED_UPLOAD_FILE", []string{"stagedUploadPath"}, "Unexpected file structure - expected JSONL"))
 		}
 	}
+	s.docs = append(s.docs, mutation)
 	op := s.startBulk("MUTATION", mutation, now, version)
 	op.staged, op.mutDoc = path, doc
 	return payload(op)

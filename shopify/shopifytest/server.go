@@ -308,7 +308,8 @@ func (s *Server) Cost() int {
 }
 
 // Documents returns every document the server received that validated
-// against its schema, in order of arrival.
+// against its schema, in order of arrival, with the query or mutation of
+// each bulk operation started.
 func (s *Server) Documents() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
