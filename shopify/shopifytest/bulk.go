@@ -623,6 +623,7 @@ func (s *Server) runBulkMutation(op *bulkOp, now time.Time, limit int) ([]byte, 
 	mop := op.mutDoc.Operations[0]
 	var buf bytes.Buffer
 	var n int64
+	root := s.withMarketing(s.mutationRoot(now), now)
 	for line := range bytes.Lines(file) {
 		line = bytes.TrimSpace(line)
 		if len(line) == 0 {
@@ -639,7 +640,6 @@ func (s *Server) runBulkMutation(op *bulkOp, now time.Time, limit int) ([]byte, 
 			out["errors"] = []gqlErr{{Message: "Invalid JSON on line " + strconv.FormatInt(n+1, 10)}}
 		} else {
 			e := &executor{vars: normalizeNumbers(vars)}
-			root := s.withMarketing(s.mutationRoot(now), now)
 			out["data"] = e.selection(mop.SelectionSet, root, nil)
 			for _, sel := range mop.SelectionSet {
 				if f, ok := sel.(*ast.Field); ok {
