@@ -235,3 +235,35 @@ func TestBulkRowsIdleTimeout(t *testing.T) {
 		t.Errorf("took %s", d)
 	}
 }
+
+// TestBulkWaitToldByWebhook waits for an operation with a poll interval of
+// an hour: only the bulk_operations/finish webhook, sent by the fake
+// through its webhook machinery and verified by WebhookHandler, can end
+// the wait in time.
+func TestBulkWaitToldByWebhook(t *testing.T) {
+	finished := make(chan string, 4)
+	hook := httptest.NewServer(&shopify.WebhookHandler{
+		Secrets: []shopify.Secret{shopify.NewSecret(shopifytest.DefaultClientSecret)},
+		Handle: func(ctx context.Context, w *shopify.Webhook) error {
+			p, ok := w.Payload.(*shopify.BulkOperationFinishPayload)
+			if !ok || p.Status != "completed" || p.Type != "query" || p.CompletedAt == nil {
+				t.Errorf("payload %#v", w.Payload)
+			}
+			finished <- p.GID
+			return nil
+		},
+	})
+	defer hook.Close()
+	srv, c := setup(t, shopifytest.WithBulkFinishWebhook(hook.URL))
+	seedShop(srv, 2, 1)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	op, _, err := c.Bulk.RunQuery(ctx, customersWithOrders)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done, err := c.Bulk.Wait(ctx, op.ID, &shopify.WaitOptions{Interval: time.Hour, Finished: finished, PollWithWebhook: time.Hour})
+	if err != nil || done.Status != shopify.BulkCompleted || done.URL == "" {
+		t.Fatalf("Wait = %+v, %v", done, err)
+	}
+}
