@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"strconv"
+	"time"
 
 	"github.com/shopcrm/shopcrm"
 	"github.com/shopcrm/shopcrm/tagging"
@@ -96,6 +97,7 @@ func (s *TagsService) ApplyBulk(ctx context.Context, changes []tagging.Change, o
 	}
 	var stop error
 	doubt := map[string]bool{} // resources with an op of unknown outcome
+	seen := map[string]bool{}  // operations this call ran
 	for r, round := range rounds {
 		doc := bulkTagsRemove
 		if r%2 == 1 {
@@ -116,7 +118,7 @@ func (s *TagsService) ApplyBulk(ctx context.Context, changes []tagging.Change, o
 			file, n := bulkFile(send, o.MaxFileSize)
 			part := send[:n]
 			send = send[n:]
-			if err := s.runBulkFile(ctx, doc, file, part, &o); err != nil {
+			if err := s.runBulkFile(ctx, doc, file, part, &o, seen); err != nil {
 				stop = err
 			}
 			for _, op := range part {
@@ -176,10 +178,15 @@ func bulkFile(ops []*bulkTagOp, max int) ([]byte, int) {
 	return buf.Bytes(), len(ops)
 }
 
+// adoptWindow is how far before its own request a current operation may
+// have been created (clock skew between client and Shopify) and still be
+// taken as the one a lost answer started.
+const adoptWindow = 2 * time.Minute
+
 // runBulkFile stages one file, runs the bulk mutation over it, waits and
 // reads the result into the ops' outcomes. It returns an error that stops
 // the run: the ops then hold NotSent (nothing started) or Unknown.
-func (s *TagsService) runBulkFile(ctx context.Context, doc string, file []byte, part []*bulkTagOp, o *BulkApplyOptions) error {
+func (s *TagsService) runBulkFile(ctx context.Context, doc string, file []byte, part []*bulkTagOp, o *BulkApplyOptions, seen map[string]bool) error {
 	set := func(out shopcrm.Outcome, err error) {
 		for _, op := range part {
 			op.outcome, op.err = out, err
@@ -191,10 +198,23 @@ func (s *TagsService) runBulkFile(ctx context.Context, doc string, file []byte, 
 		set(shopcrm.NotSent, &shopcrm.NotSentError{Reason: err})
 		return err
 	}
+	began := time.Now()
 	op, err := b.start(ctx, o.WaitInProgress, o.Wait.Interval, func() (*BulkOperation, error) {
 		op, _, err := b.RunMutation(ctx, doc, path)
 		return op, err
 	})
+	if err != nil && ctx.Err() == nil && !errors.As(err, new(*UserErrors)) && !errors.As(err, new(*BulkInProgressError)) {
+		// The answer was lost: the operation may have started. Shopify
+		// runs one bulk mutation per app at a time, so the current one,
+		// if it runs this document and started since, is ours.
+		if cur, _, cerr := b.Current(ctx, BulkMutation); cerr == nil && cur != nil && cur.Query == doc &&
+			!seen[cur.ID] && !cur.CreatedAt.Before(began.Add(-adoptWindow)) {
+			op, err = cur, nil
+		}
+	}
+	if op != nil {
+		seen[op.ID] = true
+	}
 	if err != nil {
 		// Not retried unless refused, so a lost answer may hide a
 		// started operation.
