@@ -10,9 +10,10 @@ import (
 )
 
 // FuzzDecodeBulkRows feeds arbitrary bytes to the JSONL row decoder: it
-// must never panic, every row it yields must be a JSON object whose id and
-// __parentId are the row's, every child must name its parent, and any
-// error must be a *BulkFormatError. The seed corpus is in
+// must never panic; every row it yields either fails Decode with a
+// *BulkFormatError or is a JSON object whose id and __parentId are the
+// row's; every child must name its parent; and any error must be a
+// *BulkFormatError. The seed corpus is in
 // testdata/fuzz/FuzzDecodeBulkRows.
 func FuzzDecodeBulkRows(f *testing.F) {
 	f.Add([]byte(`{"id":"gid://shopify/Customer/1","tags":[]}` + "\n" + `{"id":"gid://shopify/Order/2","__parentId":"gid://shopify/Customer/1"}` + "\n"))
@@ -20,8 +21,14 @@ func FuzzDecodeBulkRows(f *testing.F) {
 		var check func(r *shopify.BulkRow)
 		check = func(r *shopify.BulkRow) {
 			var m map[string]json.RawMessage
-			if err := json.Unmarshal(r.Data, &m); err != nil {
-				t.Fatalf("row data is not a JSON object: %v: %q", err, r.Data)
+			if err := r.Decode(&m); err != nil {
+				// A line placed without decoding: Decode must report it.
+				var fe *shopify.BulkFormatError
+				var te *json.UnmarshalTypeError
+				if !errors.As(err, &fe) && !errors.As(err, &te) {
+					t.Fatalf("Decode of %q: %T %v", r.Data, err, err)
+				}
+				return
 			}
 			var head struct{ ID, ParentID string }
 			_ = json.Unmarshal(m["id"], &head.ID)
