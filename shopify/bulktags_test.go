@@ -197,7 +197,8 @@ func TestBulkMutationRules(t *testing.T) {
 // TestStorageRefusesLargeUpload posts a file past 20,971,520 bytes to the
 // fake's storage host directly: it answers EntityTooLarge, as Shopify's.
 func TestStorageRefusesLargeUpload(t *testing.T) {
-	srv, c := setup(t)
+	t.Parallel()
+	_, c := setup(t)
 	var out struct {
 		P struct {
 			Targets []struct {
@@ -212,7 +213,8 @@ func TestStorageRefusesLargeUpload(t *testing.T) {
 		t.Fatal(err, out)
 	}
 	tg := out.P.Targets[0]
-	for _, size := range []int{shopifytest.MaxStagedUploadSize + 1, shopifytest.MaxStagedUploadSize} {
+	// One byte past the limit; uploads up to it are the other tests'.
+	for _, size := range []int{shopifytest.MaxStagedUploadSize + 1} {
 		var body bytes.Buffer
 		mw := multipart.NewWriter(&body)
 		for _, p := range tg.Parameters {
@@ -232,9 +234,5 @@ func TestStorageRefusesLargeUpload(t *testing.T) {
 		if tooLarge != (size > shopifytest.MaxStagedUploadSize) {
 			t.Errorf("%d bytes: HTTP %d %s", size, resp.StatusCode, msg.String())
 		}
-		if size > shopifytest.MaxStagedUploadSize {
-			continue
-		}
 	}
-	_ = srv
 }
