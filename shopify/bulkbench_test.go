@@ -48,14 +48,7 @@ func BenchmarkTagChangesBulkVsBatches(b *testing.B) {
 		res, err := c.Tags.ApplyBulk(ctx, changes, &shopify.BulkApplyOptions{Wait: shopify.WaitOptions{Interval: 50 * time.Millisecond}})
 		bulkTime := time.Since(start)
 		b.StopTimer()
-		if err != nil {
-			b.Fatal(err)
-		}
-		for _, r := range res {
-			if !r.Applied {
-				b.Fatalf("change %s: %v", r.ID, r.Err)
-			}
-		}
+		mustApplied(b, res, err)
 		bulkReqs := srv.Stats().Requests
 		srv.Close()
 
@@ -82,5 +75,18 @@ func BenchmarkTagChangesBulkVsBatches(b *testing.B) {
 		b.ReportMetric(bulkTime.Seconds(), "bulk-s")
 		b.ReportMetric(float64(n), "changes")
 		b.StartTimer()
+	}
+}
+
+// mustApplied stops the benchmark unless every change was applied.
+func mustApplied(b *testing.B, res []shopify.ChangeResult, err error) {
+	b.Helper()
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, r := range res {
+		if !r.Applied {
+			b.Fatalf("change %s: %v", r.ID, r.Err)
+		}
 	}
 }

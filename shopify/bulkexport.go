@@ -106,21 +106,29 @@ type wireCustomerOrder struct {
 // *MissingScopesError when one is missing. [ExportedCustomer.Segment]
 // turns each customer into segment's input.
 func (s *BulkService) ExportCustomers(ctx context.Context, opts *ExportOptions) iter.Seq2[*ExportedCustomer, error] {
+	return export(ctx, s, opts, ExportCustomersQuery, DecodeExportedCustomer, ScopeReadCustomers, ScopeReadOrders)
+}
+
+// export checks the scopes, runs the bulk query built for opts.Since and
+// decodes each root row.
+func export[T any](ctx context.Context, s *BulkService, opts *ExportOptions, query func(time.Time) string,
+	decode func(*BulkRow) (T, error), scopes ...string) iter.Seq2[T, error] {
 	var o ExportOptions
 	if opts != nil {
 		o = *opts
 	}
-	return func(yield func(*ExportedCustomer, error) bool) {
-		if err := s.exportScopes(ctx, &o, ScopeReadCustomers, ScopeReadOrders); err != nil {
-			yield(nil, err)
+	return func(yield func(T, error) bool) {
+		var zero T
+		if err := s.exportScopes(ctx, &o, scopes...); err != nil {
+			yield(zero, err)
 			return
 		}
-		for row, err := range s.Query(ctx, ExportCustomersQuery(o.Since), &o.Query) {
-			var c *ExportedCustomer
+		for row, err := range s.Query(ctx, query(o.Since), &o.Query) {
+			v := zero
 			if err == nil {
-				c, err = DecodeExportedCustomer(row)
+				v, err = decode(row)
 			}
-			if !yield(c, err) || err != nil {
+			if !yield(v, err) || err != nil {
 				return
 			}
 		}
@@ -194,25 +202,7 @@ type ExportedOrder struct {
 // [ExportedOrder.Conversion] and [ExportedOrder.Touchpoints] turn each
 // order into attribution's input.
 func (s *BulkService) ExportOrders(ctx context.Context, opts *ExportOptions) iter.Seq2[*ExportedOrder, error] {
-	var o ExportOptions
-	if opts != nil {
-		o = *opts
-	}
-	return func(yield func(*ExportedOrder, error) bool) {
-		if err := s.exportScopes(ctx, &o, ScopeReadOrders); err != nil {
-			yield(nil, err)
-			return
-		}
-		for row, err := range s.Query(ctx, ExportOrdersQuery(o.Since), &o.Query) {
-			var ord *ExportedOrder
-			if err == nil {
-				ord, err = DecodeExportedOrder(row)
-			}
-			if !yield(ord, err) || err != nil {
-				return
-			}
-		}
-	}
+	return export(ctx, s, opts, ExportOrdersQuery, DecodeExportedOrder, ScopeReadOrders)
 }
 
 // DecodeExportedOrder decodes a root row of [ExportOrdersQuery]'s result.
