@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -234,5 +235,26 @@ func TestStorageRefusesLargeUpload(t *testing.T) {
 		if tooLarge != (size > shopifytest.MaxStagedUploadSize) {
 			t.Errorf("%d bytes: HTTP %d %s", size, resp.StatusCode, msg.String())
 		}
+	}
+}
+
+// TestBulkMutation24Hours lets a bulk mutation run past Shopify's 24 hours
+// on the fake's clock: it fails with TIMEOUT, a typed error.
+func TestBulkMutation24Hours(t *testing.T) {
+	srv, c := setup(t, shopifytest.WithBulkDuration(100*time.Millisecond))
+	id := shopify.CustomerGID(srv.AddCustomer(shopifytest.Customer{FirstName: "C"}))
+	res, err := func() ([]shopify.ChangeResult, error) {
+		go func() {
+			time.Sleep(30 * time.Millisecond)
+			srv.Advance(25 * time.Hour)
+		}()
+		return c.Tags.ApplyBulk(context.Background(), []tagging.Change{{ID: id, Add: []string{"a"}}}, fastBulk)
+	}()
+	var be *shopify.BulkOperationError
+	if !errors.Is(err, shopify.ErrBulkTimeout) || !errors.As(err, &be) || be.Operation.Type != shopify.BulkMutation {
+		t.Fatalf("got %v, want TIMEOUT", err)
+	}
+	if res[0].Outcome != shopcrm.Unknown || len(srv.CustomerTags(srv.Customers()[0].ID)) != 0 {
+		t.Errorf("%+v, tags %v", res[0], srv.CustomerTags(srv.Customers()[0].ID))
 	}
 }

@@ -68,6 +68,11 @@ const (
 	maxBulkNesting      = 2
 )
 
+// bulkTimeLimit is how long, on the server's clock, an operation may run
+// before it fails with TIMEOUT: 10 days for a query, 24 hours for a
+// mutation (Shopify's limits). [Server.Advance] during a run crosses them.
+var bulkTimeLimit = map[string]time.Duration{"QUERY": 10 * 24 * time.Hour, "MUTATION": 24 * time.Hour}
+
 // BulkOperation is a bulk operation as the fake holds it.
 type BulkOperation struct {
 	ID          int64
@@ -336,6 +341,9 @@ func (s *Server) finishBulk(op *bulkOp) {
 		return
 	}
 	now := s.base.Now()
+	if limit := bulkTimeLimit[op.Type]; op.fail == nil && now.Sub(op.CreatedAt) > limit {
+		op.fail = &BulkFailure{ErrorCode: "TIMEOUT"}
+	}
 	switch {
 	case op.Status == "CANCELING":
 		op.Status = "CANCELED"

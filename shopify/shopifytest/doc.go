@@ -62,9 +62,11 @@
 //     [WithBulkFinishWebhook] each operation that ends sends
 //     bulk_operations/finish through [Server.SendWebhook]. The storage host
 //     logs what it received ([Server.StorageRequests]) so a test can check
-//     that no Shopify credential went there. Not modelled: the 10-day and
-//     24-hour limits on running time (FailNextBulk with TIMEOUT stands for
-//     them), expiry of result URLs, and bulk queries over other resources;
+//     that no Shopify credential went there. An operation still running
+//     when the server's clock has moved 10 days (query) or 24 hours
+//     (mutation) past its start ([Server.Advance]) fails with TIMEOUT. Not
+//     modelled: expiry of result URLs, and bulk queries over other
+//     resources;
 //   - stops pagination where Shopify does: a connection pages through its
 //     first 25,000 objects ([DefaultPaginationLimit]; [WithPaginationLimit]
 //     lowers it for tests), the page holding the last of them says there
