@@ -252,7 +252,8 @@ type WaitOptions struct {
 	// Finished, when set, delivers the ids of bulk operations the
 	// bulk_operations/finish webhook reported (BulkOperationFinishPayload.GID):
 	// Wait then reads the status when told, and polls only every
-	// PollWithWebhook as a safety net against a lost webhook.
+	// PollWithWebhook as a safety net against a lost webhook. Closing it
+	// returns Wait to polling every Interval.
 	Finished <-chan string
 	// PollWithWebhook is the safety-net interval used with Finished; 0
 	// means ten times Interval.
@@ -286,12 +287,19 @@ func (s *BulkService) Wait(ctx context.Context, id string, opts *WaitOptions) (*
 	}
 	t := time.NewTimer(0)
 	defer t.Stop()
+	finished := o.Finished
 	for {
 		select {
 		case <-ctx.Done():
 			return nil, ctx.Err()
 		case <-t.C:
-		case got := <-o.Finished:
+		case got, ok := <-finished:
+			if !ok {
+				// No more webhooks: poll at the plain interval.
+				finished, every = nil, o.Interval
+				t.Reset(0)
+				continue
+			}
 			if got != id {
 				continue
 			}

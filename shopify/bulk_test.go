@@ -267,3 +267,28 @@ func TestBulkWaitToldByWebhook(t *testing.T) {
 		t.Fatalf("Wait = %+v, %v", done, err)
 	}
 }
+
+// TestBulkWaitClosedWebhookChannel falls back to polling every Interval
+// when the webhook channel is closed.
+func TestBulkWaitClosedWebhookChannel(t *testing.T) {
+	srv, c := setup(t)
+	seedShop(srv, 1, 0)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	op, _, err := c.Bulk.RunQuery(ctx, customersWithOrders)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch := make(chan string)
+	close(ch)
+	done, err := c.Bulk.Wait(ctx, op.ID, &shopify.WaitOptions{Interval: 5 * time.Millisecond, Finished: ch, PollWithWebhook: time.Hour})
+	if err != nil || done.Status != shopify.BulkCompleted {
+		t.Fatalf("Wait = %+v, %v", done, err)
+	}
+	if _, err := c.Bulk.Wait(ctx, "gid://shopify/Customer/1", nil); !errors.Is(err, shopify.ErrInvalidInput) {
+		t.Errorf("bad id: %v", err)
+	}
+	if _, _, err := c.Bulk.Get(ctx, "gid://shopify/BulkOperation/999999"); !errors.Is(err, shopify.ErrNotFound) {
+		t.Errorf("unknown id: %v", err)
+	}
+}
