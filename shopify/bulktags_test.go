@@ -91,6 +91,20 @@ func TestApplyBulkMatchesApply(t *testing.T) {
 	if n := srvB.OpCount("tagsAdd") + srvB.OpCount("tagsRemove"); n != 7 {
 		t.Errorf("%d tag mutations ran, want 7", n)
 	}
+	// Uploads and result downloads went to the storage host without the
+	// access token.
+	var methods []string
+	for _, r := range srvB.StorageRequests() {
+		methods = append(methods, r.Method)
+		for k, v := range r.Header {
+			if strings.Contains(strings.ToLower(k), "shopify") || strings.Contains(strings.Join(v, ","), shopifytest.DefaultToken) {
+				t.Errorf("storage request carries %s: %v", k, v)
+			}
+		}
+	}
+	if d := cmp.Diff([]string{"POST", "GET", "POST", "GET", "POST", "GET", "POST", "GET"}, methods); d != "" {
+		t.Errorf("storage requests (-want +got):\n%s", d)
+	}
 }
 
 func TestApplyBulkSplitsFiles(t *testing.T) {
