@@ -292,3 +292,37 @@ func TestBulkWaitClosedWebhookChannel(t *testing.T) {
 		t.Errorf("unknown id: %v", err)
 	}
 }
+
+// TestBulkRowsStorageErrors: a storage host that is down, a refused URL
+// (an expired signature) and a cancelled context each end the stream
+// with an error naming the cause, never the URL's signature.
+func TestBulkRowsStorageErrors(t *testing.T) {
+	_, c := setup(t)
+	down := httptest.NewServer(http.NotFoundHandler())
+	downURL := down.URL + "/f.jsonl?X-Goog-Signature=secret-sig"
+	down.Close()
+	forbidden := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "<Error><Code>ExpiredToken</Code></Error>", http.StatusForbidden)
+	}))
+	defer forbidden.Close()
+	cancelled, cancel := context.WithCancel(context.Background())
+	cancel()
+	for _, tc := range []struct {
+		name string
+		ctx  context.Context
+		url  string
+		want func(error) bool
+	}{
+		{"down", context.Background(), downURL, func(err error) bool { return !errors.Is(err, context.Canceled) }},
+		{"forbidden", context.Background(), forbidden.URL + "/f?X-Goog-Signature=secret-sig", func(err error) bool { return errors.Is(err, shopify.ErrUnauthorized) }},
+		{"cancelled", cancelled, forbidden.URL + "/f?X-Goog-Signature=secret-sig", func(err error) bool { return errors.Is(err, context.Canceled) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := firstErr(c.Bulk.Rows(tc.ctx, tc.url))
+			var se *shopify.StorageError
+			if !errors.As(err, &se) || !tc.want(err) || strings.Contains(err.Error(), "secret-sig") {
+				t.Errorf("got %v", err)
+			}
+		})
+	}
+}

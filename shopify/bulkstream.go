@@ -166,17 +166,14 @@ func (c *Client) storageDo(ctx context.Context, op string, build func(ctx contex
 	resp, err := c.storage.Do(req)
 	if err != nil {
 		t.Stop()
-		cause := context.Cause(ctx)
+		cause := context.Cause(ctx) // set when the idle timer or the caller ended it
 		cancel(nil)
-		if cause != nil && !errors.Is(cause, context.Canceled) {
-			err = cause
-		}
 		var ue *url.Error
 		if errors.As(err, &ue) {
 			err = ue.Err // the URL holds the signature
 		}
-		if pe := ctx.Err(); pe != nil && cause == nil {
-			err = pe
+		if cause != nil {
+			err = cause
 		}
 		return nil, &StorageError{Op: op, Host: host, Err: err}
 	}
