@@ -378,20 +378,20 @@ func quickHead(line []byte) (h rowHead, ok bool) {
 	}
 	h.ID = string(rest[:end])
 	rest = rest[end+1:]
-	if i := bytes.LastIndex(rest, parentMarker); i >= 0 {
-		v := rest[i+len(parentMarker):]
-		if len(v) < 2 || string(v[len(v)-2:]) != `"}` || bytes.IndexByte(v[:len(v)-2], '"') >= 0 || bytes.IndexByte(v, '\\') >= 0 || !utf8.Valid(v) {
-			return h, false
+	// A child line ends with ,"__parentId":"<id>"}: read it from the end.
+	if n := len(rest); n >= 2 && rest[n-2] == '"' && rest[n-1] == '}' {
+		q := bytes.LastIndexByte(rest[:n-2], '"')
+		if q >= 0 && bytes.HasSuffix(rest[:q+1], parentMarker) {
+			v := rest[q+1 : n-2]
+			if bytes.IndexByte(v, '\\') >= 0 || !utf8.Valid(v) {
+				return h, false
+			}
+			h.ParentID = string(v)
+			return h, true
 		}
-		h.ParentID = string(v[:len(v)-2])
-		// A key written twice would make the decoders disagree.
-		if bytes.Count(line, []byte(`"__parentId"`)) > 1 {
-			return h, false
-		}
-		return h, true
 	}
 	if bytes.Contains(rest, []byte(`"__parentId"`)) {
-		return h, false
+		return h, false // not where Shopify writes it
 	}
 	return h, true
 }
