@@ -21,15 +21,24 @@ type BulkApplyOptions struct {
 	WaitInProgress bool
 	// MaxFileSize bounds each staged file; 0 means MaxStagedUploadSize.
 	MaxFileSize int
+	// Progress, when set, is called after each bulk operation (Chunks
+	// counts them) with the changes whose every mutation is decided so
+	// far, and once at the end. Calls come one at a time, in order.
+	Progress func(shopcrm.Progress)
 }
 
 // ApplyAuto applies changes with aliased batches ([TagsService.Apply])
 // or, when there are more than the client's bulk threshold
 // ([WithBulkTagThreshold], default [DefaultBulkTagThreshold]), with bulk
 // mutations ([TagsService.ApplyBulk]). Both return the same results.
+// Above the threshold only opts.Progress applies.
 func (s *TagsService) ApplyAuto(ctx context.Context, changes []tagging.Change, opts *ApplyOptions) ([]ChangeResult, error) {
 	if n := s.c.bulkOver; n > 0 && len(changes) > n {
-		return s.ApplyBulk(ctx, changes, nil)
+		var bo *BulkApplyOptions
+		if opts != nil {
+			bo = &BulkApplyOptions{Progress: opts.Progress}
+		}
+		return s.ApplyBulk(ctx, changes, bo)
 	}
 	return s.Apply(ctx, changes, opts)
 }
@@ -76,13 +85,40 @@ func (s *TagsService) ApplyBulk(ctx context.Context, changes []tagging.Change, o
 	res := make([]ChangeResult, len(changes))
 	var rounds [][]*bulkTagOp
 	last := map[string]int{} // resource -> last round used + 1
+	left := make([]int, len(changes))
+	prog := shopcrm.Progress{Seen: len(changes)}
+	count := func(r *ChangeResult) {
+		switch r.Outcome {
+		case shopcrm.Applied:
+			prog.Applied++
+		case shopcrm.Failed:
+			prog.Failed++
+		case shopcrm.Unknown:
+			prog.Unknown++
+		case shopcrm.NotSent:
+			prog.NotSent++
+		}
+	}
+	decide := func(ops []*bulkTagOp) {
+		for _, op := range ops {
+			worse(&res[op.change], op.outcome, op.err)
+			if left[op.change]--; left[op.change] == 0 {
+				count(&res[op.change])
+			}
+		}
+	}
 	for i, ch := range changes {
 		res[i] = ChangeResult{ID: ch.ID, Outcome: shopcrm.Applied, Applied: true}
 		if err := checkChange(ch); err != nil {
 			res[i] = ChangeResult{ID: ch.ID, Outcome: shopcrm.Failed, Err: err}
+			count(&res[i])
 			continue
 		}
+		if len(ops(ch)) == 0 {
+			count(&res[i]) // nothing to do: applied
+		}
 		for _, op := range ops(ch) {
+			left[i]++
 			// Even rounds remove, odd rounds add.
 			r := last[op.id]
 			if (r%2 == 0) != (op.op == "tagsRemove") {
@@ -103,17 +139,20 @@ func (s *TagsService) ApplyBulk(ctx context.Context, changes []tagging.Change, o
 		if r%2 == 1 {
 			doc = bulkTagsAdd
 		}
-		var send []*bulkTagOp
+		var send, held []*bulkTagOp
 		for _, op := range round {
 			switch {
 			case stop != nil:
 				op.outcome, op.err = shopcrm.NotSent, &shopcrm.NotSentError{Reason: stop}
+				held = append(held, op)
 			case doubt[op.id]:
 				op.outcome, op.err = shopcrm.NotSent, &shopcrm.NotSentError{Reason: errors.New("an earlier change to " + op.id + " has an unknown outcome")}
+				held = append(held, op)
 			default:
 				send = append(send, op)
 			}
 		}
+		decide(held)
 		for len(send) > 0 && stop == nil {
 			file, n := bulkFile(send, o.MaxFileSize)
 			part := send[:n]
@@ -126,15 +165,19 @@ func (s *TagsService) ApplyBulk(ctx context.Context, changes []tagging.Change, o
 					doubt[op.id] = true
 				}
 			}
+			decide(part)
+			prog.Chunks++
+			if o.Progress != nil {
+				o.Progress(prog)
+			}
 		}
 		for _, op := range send {
 			op.outcome, op.err = shopcrm.NotSent, &shopcrm.NotSentError{Reason: stop}
 		}
+		decide(send)
 	}
-	for _, round := range rounds {
-		for _, op := range round {
-			worse(&res[op.change], op.outcome, op.err)
-		}
+	if o.Progress != nil {
+		o.Progress(prog)
 	}
 	return res, stop
 }

@@ -53,9 +53,23 @@ func TestApplyBulkMatchesApply(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := cB.Tags.ApplyBulk(ctx, chB, fastBulk)
+	var progs []shopcrm.Progress
+	got, err := cB.Tags.ApplyBulk(ctx, chB, &shopify.BulkApplyOptions{Wait: fastWait, Progress: func(p shopcrm.Progress) { progs = append(progs, p) }})
 	if err != nil {
 		t.Fatal(err)
+	}
+	// After each of the four operations, then at the end; the first
+	// change (a removal and an addition) is decided by the second round,
+	// the later changes to the same customer by the third and fourth.
+	wantProg := []shopcrm.Progress{
+		{Seen: 7, Failed: 1, Chunks: 1},
+		{Seen: 7, Applied: 3, Failed: 2, Chunks: 2},
+		{Seen: 7, Applied: 4, Failed: 2, Chunks: 3},
+		{Seen: 7, Applied: 5, Failed: 2, Chunks: 4},
+		{Seen: 7, Applied: 5, Failed: 2, Chunks: 4},
+	}
+	if d := cmp.Diff(wantProg, progs); d != "" {
+		t.Errorf("progress (-want +got):\n%s", d)
 	}
 	outcomes := func(rs []shopify.ChangeResult) []string {
 		var out []string
