@@ -128,7 +128,8 @@ func (s *BulkService) RunMutation(ctx context.Context, mutation, stagedUploadPat
 	return s.run(ctx, "bulkOperationRunMutation", BulkMutation, q, map[string]any{"mutation": mutation, "path": stagedUploadPath})
 }
 
-// BulkMutationLine is one line of a bulk mutation's result.
+// BulkMutationLine is one line of a bulk mutation's result; see
+// [DecodeBulkMutationLine].
 type BulkMutationLine struct {
 	Line int // the input line it answers, from 0
 	// Data is the mutation's answer ({"tagsAdd": {...}}); Errors the
@@ -137,8 +138,11 @@ type BulkMutationLine struct {
 	Errors []*GraphQLError
 }
 
-// decodeMutationLine reads one line of a bulk mutation result.
-func decodeMutationLine(row *BulkRow) (*BulkMutationLine, error) {
+// DecodeBulkMutationLine reads one line of a bulk mutation's result file
+// (read with [BulkService.Rows]: every line is a root row). The shape,
+// {"data": ..., "errors": [...], "__lineNumber": n}, is the one Shopify's
+// bulk import guide shows; the 2025-01 schema does not describe it.
+func DecodeBulkMutationLine(row *BulkRow) (*BulkMutationLine, error) {
 	var w struct {
 		Data   json.RawMessage `json:"data"`
 		Errors []*GraphQLError `json:"errors"`

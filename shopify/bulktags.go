@@ -293,7 +293,7 @@ func (s *TagsService) runBulkFile(ctx context.Context, doc string, file []byte, 
 		if rerr != nil {
 			return rerr
 		}
-		l, derr := decodeMutationLine(row)
+		l, derr := DecodeBulkMutationLine(row)
 		if derr != nil {
 			return derr
 		}
