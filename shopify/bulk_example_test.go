@@ -11,6 +11,7 @@ import (
 	"github.com/shopcrm/shopcrm/segment"
 	"github.com/shopcrm/shopcrm/shopify"
 	"github.com/shopcrm/shopcrm/shopify/shopifytest"
+	"github.com/shopcrm/shopcrm/tagging"
 )
 
 // Export every customer with its orders through a bulk query, waiting for
@@ -61,4 +62,37 @@ func ExampleBulkService_ExportCustomers() {
 	// Aiko [line] 1 3200 JPY
 	// Ben [] 0 0.00 USD
 	// first-time buyers: 1
+}
+
+// Apply tag changes through bulk mutations: the removals run as one
+// operation, then the additions as another, and the results read back
+// like Apply's.
+func ExampleTagsService_ApplyBulk() {
+	srv := shopifytest.NewServer()
+	defer srv.Close()
+	a := srv.AddCustomer(shopifytest.Customer{Tags: []string{"ecp-old"}})
+	b := srv.AddCustomer(shopifytest.Customer{})
+	c := srv.Client()
+
+	res, err := c.Tags.ApplyBulk(context.Background(), []tagging.Change{
+		{ID: shopify.CustomerGID(a), Add: []string{"ecp-first"}, Remove: []string{"ecp-old"}},
+		{ID: shopify.CustomerGID(b), Add: []string{"ecp-first"}},
+	}, &shopify.BulkApplyOptions{Wait: shopify.WaitOptions{Interval: 10 * time.Millisecond}})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, r := range res {
+		fmt.Println(r.ID, r.Outcome)
+	}
+	for _, op := range srv.BulkOperations() {
+		fmt.Println(op.Type, op.Status, op.Lines, "line(s)")
+	}
+	fmt.Println(srv.CustomerTags(a), srv.CustomerTags(b))
+	// Output:
+	// gid://shopify/Customer/1001 applied
+	// gid://shopify/Customer/1002 applied
+	// MUTATION COMPLETED 1 line(s)
+	// MUTATION COMPLETED 2 line(s)
+	// [ecp-first] [ecp-first]
 }
