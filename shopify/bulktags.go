@@ -322,3 +322,23 @@ func lineOutcome(c *Client, name string, l *BulkMutationLine) (shopcrm.Outcome, 
 	}
 	return shopcrm.Applied, nil
 }
+
+// DefaultBulkTagThreshold is the number of tag changes above which
+// [TagsService.ApplyAuto] uses bulk mutations instead of aliased batches
+// (see [WithBulkTagThreshold]). Below it the batches finish sooner: a bulk
+// mutation has a fixed cost of staging, starting and polling, while
+// batches cost about one request per hundred changes.
+const DefaultBulkTagThreshold = 20000
+
+// WithBulkTagThreshold sets the number of tag changes above which
+// [TagsService.ApplyAuto] runs bulk mutations (default
+// [DefaultBulkTagThreshold]); 0 means never.
+func WithBulkTagThreshold(n int) Option {
+	return func(c *config) error {
+		if n < 0 {
+			return &InputError{Field: "WithBulkTagThreshold", Value: strconv.Itoa(n), Reason: "must not be negative"}
+		}
+		c.bulkOver = n
+		return nil
+	}
+}
