@@ -391,6 +391,7 @@ func TestExportedErrorTypes(t *testing.T) {
 		new(*shopcrm.InputError), new(*shopcrm.RateLimitError), new(*shopcrm.NotSentError), new(*shopcrm.CursorError), new(*shopcrm.BodyTooLargeError), new(*shopcrm.ResponseError),
 		new(*shopify.APIError), new(*shopify.InputError), new(*shopify.RateLimitError), new(*shopify.GraphQLErrors),
 		new(*shopify.GraphQLError), new(*shopify.ThrottledError), new(*shopify.UserErrors), new(*shopify.NotFoundError), new(*shopify.PaginationLimitError), new(*shopify.CallbackError), new(*shopify.SessionTokenError),
+		new(*shopify.BulkInProgressError), new(*shopify.BulkOperationError), new(*shopify.StorageError), new(*shopify.BulkFormatError),
 		new(*line.APIError), new(*line.InputError), new(*line.RateLimitError), new(*line.SendError), new(*line.NarrowcastError), new(*line.AudienceError),
 		new(*omnisend.APIError), new(*omnisend.InputError), new(*omnisend.RateLimitError), new(*omnisend.UnknownEventError),
 		new(*klaviyo.APIError), new(*klaviyo.InputError), new(*klaviyo.RateLimitError), new(*klaviyo.ImportError),

@@ -89,14 +89,7 @@ func benchApply(b *testing.B, bc benchCase) {
 	res, err := c.Tags.Apply(ctx, changes, nil)
 	elapsed := time.Since(start)
 	b.StopTimer()
-	if err != nil {
-		b.Fatal(err)
-	}
-	for _, r := range res {
-		if !r.Applied {
-			b.Fatalf("change %s: %v", r.ID, r.Err)
-		}
-	}
+	mustApplied(b, res, err)
 	st, cost := srv.Stats(), srv.Cost()
 	srv.Close()
 

@@ -74,6 +74,8 @@ type Client struct {
 	Marketing *MarketingService
 	// Webhooks manages the shop's webhook subscriptions.
 	Webhooks *WebhooksService
+	// Bulk runs bulk queries and mutations and reads their results.
+	Bulk *BulkService
 
 	shop        string
 	endpoint    string
@@ -86,6 +88,10 @@ type Client struct {
 	versionWarn atomic.Bool
 	pace        pacer
 	maxInFlight int
+	storage     *http.Client // bulk results and staged uploads: never the token
+	storageIdle time.Duration
+	maxBulkLine int
+	bulkOver    int // tag changes above which ApplyAuto runs a bulk mutation
 }
 
 type config struct {
@@ -93,6 +99,11 @@ type config struct {
 	baseURL string
 	version string
 	limit   RateLimit
+
+	storage     *http.Client
+	storageIdle time.Duration
+	maxBulkLine int
+	bulkOver    int
 }
 
 // Option configures a Client. A nil Option is skipped.
@@ -192,6 +203,10 @@ func New(shopDomain string, token TokenSource, opts ...Option) (*Client, error) 
 		Options: transport.DefaultOptions(),
 		version: DefaultAPIVersion,
 		limit:   RateLimit{PerSecond: DefaultRestoreRate, Burst: DefaultBucketSize},
+
+		storageIdle: DefaultStorageIdleTimeout,
+		maxBulkLine: DefaultMaxBulkLine,
+		bulkOver:    DefaultBulkTagThreshold,
 	}
 	if err := transport.Apply(&cfg, opts); err != nil {
 		return nil, err
@@ -209,6 +224,13 @@ func New(shopDomain string, token TokenSource, opts ...Option) (*Client, error) 
 		log:         cfg.Logger,
 		costs:       newCostCache(),
 		maxInFlight: cfg.MaxInFlight,
+		storage:     cfg.storage,
+		storageIdle: cfg.storageIdle,
+		maxBulkLine: cfg.maxBulkLine,
+		bulkOver:    cfg.bulkOver,
+	}
+	if c.storage == nil {
+		c.storage = newStorageClient(c.storageIdle)
 	}
 	tc := cfg.Config("shopify")
 	tc.CheckRetry = checkRetry
@@ -222,6 +244,7 @@ func New(shopDomain string, token TokenSource, opts ...Option) (*Client, error) 
 	c.Segments = &SegmentsService{c}
 	c.Marketing = &MarketingService{c}
 	c.Webhooks = &WebhooksService{c}
+	c.Bulk = &BulkService{c}
 	return c, nil
 }
 

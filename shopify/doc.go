@@ -91,6 +91,39 @@
 // tagsAdd/tagsRemove mutations packed under the cost limit and the bucket
 // size, with several requests in flight, and returns one result per change.
 //
+// Above a threshold ([WithBulkTagThreshold], default
+// [DefaultBulkTagThreshold] changes) [TagsService.ApplyAuto] switches to
+// [TagsService.ApplyBulk]: the changes' mutations go into staged JSONL
+// files of at most [MaxStagedUploadSize] bytes and run as bulk mutations,
+// removals and additions in alternating operations (Shopify runs one
+// mutation type per operation) so that each resource's changes keep their
+// order; the result files come back as the same per-change results.
+//
+// # Bulk operations
+//
+// [BulkService] runs bulk queries ([BulkService.RunQuery]) and bulk
+// mutations ([BulkService.RunMutation] over a [BulkService.StageUpload]),
+// reads their status ([BulkService.Get] by id, [BulkService.Current]),
+// cancels them, and waits for them by polling or by the
+// bulk_operations/finish webhook ([WaitOptions].Finished).
+// [BulkService.Query] does it all and streams the JSONL result as
+// [*BulkRow]s, each root object with its nested objects reattached by
+// __parentId, in constant memory ([DecodeBulkRows]). The result URL and
+// the upload target are on a storage host: they are reached over a path of
+// their own ([WithStorageHTTPClient], [WithStorageIdleTimeout]) that sends
+// no Shopify credential and times out when no byte moves rather than after
+// a total time. OPERATION_IN_PROGRESS is a [*BulkInProgressError] (or a
+// wait, with [BulkQueryOptions].WaitInProgress; [MaxConcurrentBulkQueries]
+// gives the version's limit), and an operation that did not complete is a
+// [*BulkOperationError] carrying its errorCode and partial data URL.
+//
+// [BulkService.ExportCustomers] and [BulkService.ExportOrders] are the
+// typed exports: customers with their orders, straight into segment's
+// input ([ExportedCustomer.Segment]), and orders with line items and
+// customer journey, straight into attribution's conversions and
+// touchpoints ([ExportedOrder.Conversion], [ExportedOrder.Touchpoints]).
+// Both check the access scopes they need first ([MissingScopesError]).
+//
 // # Marketing activities and engagement
 //
 // [MarketingService] creates external marketing activities in the tree

@@ -50,6 +50,32 @@
 //     schedule with the same event id ([Server.EmittedWebhooks],
 //     [Server.WaitWebhooks], [WithWebhookClient]); a subscription with a
 //     filter gets a failed delivery, since filters are not evaluated;
+//   - runs bulk operations ([Server.BulkOperations]): a bulk query needs at
+//     least one connection, at most five, nested at most two deep, no node
+//     or nodes at the top and no pagination arguments; it reads customers
+//     (with their orders), orders (with their line items) and nothing
+//     else, runs against the state when started, and moves CREATED →
+//     RUNNING → COMPLETED after [WithBulkDuration], its JSONL result (with
+//     __parentId on nested objects) served by a second host, the storage
+//     host ([Server.StorageURL]), at a signed URL; [Server.FailNextBulk]
+//     makes the next one end FAILED with an error code and partial data.
+//     A bulk mutation runs one tagsAdd or tagsRemove (one mutation field
+//     per operation, else INVALID_MUTATION) over a staged file
+//     (stagedUploadsCreate for BULK_MUTATION_VARIABLES by POST; the storage
+//     host takes the multipart upload and answers EntityTooLarge past
+//     [MaxStagedUploadSize]) when it completes, and its result has a line
+//     per input line with __lineNumber. Concurrency follows the requested
+//     API version: one bulk query before 2026-01, five from 2026-01, and one
+//     bulk mutation in every version; one more is OPERATION_IN_PROGRESS.
+//     Cancelling moves an operation to CANCELING, then CANCELED. With
+//     [WithBulkFinishWebhook] each operation that ends sends
+//     bulk_operations/finish through [Server.SendWebhook]. The storage host
+//     logs what it received ([Server.StorageRequests]) so a test can check
+//     that no Shopify credential went there. An operation still running
+//     when the server's clock has moved 10 days (query) or 24 hours
+//     (mutation) past its start ([Server.Advance]) fails with TIMEOUT. Not
+//     modelled: expiry of result URLs, and bulk queries over other
+//     resources;
 //   - stops pagination where Shopify does: a connection pages through its
 //     first 25,000 objects ([DefaultPaginationLimit]; [WithPaginationLimit]
 //     lowers it for tests), the page holding the last of them says there

@@ -30,7 +30,9 @@ import (
 var schemaSDL string
 
 // SchemaSDL returns the SDL of the schema subset the fake serves.
-func SchemaSDL() string { return schemaSDL + "\n" + marketingSDL + "\n" + webhookSubsSDL }
+func SchemaSDL() string {
+	return schemaSDL + "\n" + marketingSDL + "\n" + webhookSubsSDL + "\n" + bulkSDL
+}
 
 var loadSchema = sync.OnceValues(func() (*ast.Schema, error) {
 	s, err := gqlparser.LoadSchema(&ast.Source{Name: "schema.graphql", Input: SchemaSDL()})
@@ -68,6 +70,7 @@ type Server struct {
 	cost      int
 	oauth     oauthState
 	hooks     *emitter
+	bulk      *bulkState
 }
 
 type config struct {
@@ -82,6 +85,7 @@ type config struct {
 	hookClient  *http.Client
 	hookRetries *int
 	hookBackoff time.Duration
+	bulk      bulkConfig
 }
 
 // Option configures a Server.
@@ -223,6 +227,7 @@ func NewServer(opts ...Option) *Server {
 	s.bucket = bucket{max: size, rate: cfg.limit.PerSecond, avail: size, last: s.base.Now()}
 	s.hooks = newEmitter(cfg)
 	s.hs = httptest.NewServer(http.HandlerFunc(s.serve))
+	s.bulk = s.newBulkState()
 	return s
 }
 
@@ -256,6 +261,7 @@ func (s *Server) URL() string { return s.hs.URL }
 func (s *Server) Close() {
 	s.hooks.close()
 	s.hs.Close()
+	s.closeBulk()
 }
 
 // Client returns a real client pointed at the server, with the server's
@@ -313,7 +319,8 @@ func (s *Server) Cost() int {
 }
 
 // Documents returns every document the server received that validated
-// against its schema, in order of arrival.
+// against its schema, in order of arrival, with the query or mutation of
+// each bulk operation started.
 func (s *Server) Documents() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -407,7 +414,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	fault := s.base.Pick(ops)
 	rec := httptest.NewRecorder()
 	s.base.Respond(rec, fault, func() {
-		status, resp := s.execute(op, vars, ops)
+		status, resp := s.execute(op, vars, ops, version)
 		fake.WriteJSON(rec, status, resp)
 	})
 	fake.Deliver(w, r, rec, fault)
@@ -474,7 +481,7 @@ func normNum(x any) any {
 
 // execute charges the bucket and runs the operation; ops are its
 // top-level fields, for the counters.
-func (s *Server) execute(op *ast.OperationDefinition, vars map[string]any, ops []string) (int, map[string]any) {
+func (s *Server) execute(op *ast.OperationDefinition, vars map[string]any, ops []string, version string) (int, map[string]any) {
 	requested, err := cost(s.schema, op, vars)
 	if err != nil {
 		return http.StatusOK, map[string]any{"errors": []gqlErr{{Message: err.Error(), Extensions: map[string]any{"code": "BAD_REQUEST"}}}}
@@ -523,6 +530,7 @@ func (s *Server) execute(op *ast.OperationDefinition, vars map[string]any, ops [
 		root = s.queryRoot()
 	}
 	root = s.withWebhookSubs(op.Operation, root, now)
+	root = s.withBulk(op.Operation, root, now, version)
 	for _, sel := range op.SelectionSet {
 		if f, ok := sel.(*ast.Field); ok {
 			s.ops[f.Name]++
