@@ -43,6 +43,10 @@ type Config struct {
 	KlaviyoSync *KlaviyoSync
 	// Marketing, when set, is what [Marketing] attributes and sends back.
 	Marketing *MarketingInput
+	// BulkPoll is how often a bulk export's status is read; zero is the
+	// Shopify client's default (a fake finishes in milliseconds, so tests
+	// poll faster).
+	BulkPoll time.Duration
 	// Apply writes; false plans and reports only (a dry run).
 	Apply bool
 	// Progress, when set, hears about long steps as they go.

@@ -56,5 +56,5 @@ func ExampleRunDay() {
 	// line map[LINE-linked:9 already sent:0 calls:1 members:9 sent:9]
 	// omnisend map[contacts:48 members without a contact:9 tags applied:37 unchanged:0]
 	// klaviyo map[events applied:6 imported applied:28 list members to add:28 list members to remove:3 loyalty events:6 loyalty events to send:6 properties applied:40 properties to write:46 properties without a profile:6 removed applied:3]
-	// marketing map[activities upserted:1 conversions:6 engagements:1 engagements applied:1 touchpoints:6]
+	// marketing map[activities upserted:1 conversions:6 engagements:1 engagements applied:1 touchpoints:33]
 }

@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/shopcrm/shopcrm"
 	"github.com/shopcrm/shopcrm/gid"
@@ -10,74 +11,80 @@ import (
 	"github.com/shopcrm/shopcrm/shopify"
 )
 
-// Export reads every customer with their orders (and the orders' line
-// items) into segment's input, ascending by customer id, and the
-// customers' email addresses by GID (for the platforms that know
-// customers by email). Guest orders belong to no customer and are left
+// Export reads every customer with their orders into segment's input
+// through two bulk operations (a few requests whatever the store's size,
+// rather than pages costing up to 1,000 points each): the customers with
+// their orders, then every order with its line items, which a customer
+// export cannot nest. It also returns the customers' email addresses by
+// GID, for the platforms that know customers by email. poll is how often
+// an export's status is read (zero: the client's default). Orders are joined
+// to their customer's orders by id; cancelled and test orders are left
 // out.
-func Export(ctx context.Context, c *shopify.Client) ([]segment.Customer, map[string]string, error) {
+func Export(ctx context.Context, c *shopify.Client, poll time.Duration) ([]segment.Customer, map[string]string, error) {
+	wait := shopify.BulkQueryOptions{Wait: shopify.WaitOptions{Interval: poll}}
 	var out []segment.Customer
 	emails := map[string]string{}
-	index := map[string]int{}
-	for cu, err := range c.Customers.List(ctx, &shopify.ListOptions{SortKey: "ID"}) {
+	orderAt := map[gid.ID][2]int{} // order → customer index, order index
+	for ec, err := range c.Bulk.ExportCustomers(ctx, &shopify.ExportOptions{Query: wait}) {
 		if err != nil {
 			return nil, nil, err
 		}
-		id, err := gid.ParseAs(cu.ID, gid.Customer)
+		sc, err := ec.Segment()
 		if err != nil {
 			return nil, nil, err
 		}
-		index[cu.ID] = len(out)
-		out = append(out, segment.Customer{ID: id, Tags: cu.Tags, Created: cu.CreatedAt})
-		if cu.Email != "" {
-			emails[cu.ID] = cu.Email
+		for j, o := range sc.Orders {
+			orderAt[o.ID] = [2]int{len(out), j}
 		}
+		if ec.Email != "" {
+			emails[ec.ID] = ec.Email
+		}
+		out = append(out, sc)
 	}
-	for o, err := range c.Orders.List(ctx, &shopify.ListOptions{SortKey: "ID", LineItems: 5}) {
+	drop := map[gid.ID]bool{}
+	for o, err := range c.Bulk.ExportOrders(ctx, &shopify.ExportOptions{SkipScopeCheck: true, Query: wait}) {
 		if err != nil {
 			return nil, nil, err
 		}
-		i, ok := index[o.CustomerID]
-		if !ok || o.CancelledAt != nil || o.Test {
+		id, err := gid.ParseAs(o.ID, gid.Order)
+		if err != nil {
+			return nil, nil, err
+		}
+		at, ok := orderAt[id]
+		if !ok {
+			continue // a guest order
+		}
+		if o.CancelledAt != nil || o.Test {
+			drop[id] = true
 			continue
 		}
-		so, err := segmentOrder(ctx, c, o)
-		if err != nil {
-			return nil, nil, err
+		so := &out[at[0]].Orders[at[1]]
+		for _, li := range o.LineItems {
+			var p gid.ID
+			if li.ProductID != "" {
+				if p, err = gid.ParseAs(li.ProductID, gid.Product); err != nil {
+					return nil, nil, fmt.Errorf("order %s: %w", o.ID, err)
+				}
+			}
+			so.Items = append(so.Items, segment.LineItem{Product: p})
 		}
-		out[i].Orders = append(out[i].Orders, so)
+	}
+	if len(drop) > 0 {
+		for i := range out {
+			out[i].Orders = deleteOrders(out[i].Orders, drop)
+		}
 	}
 	return out, emails, nil
 }
 
-// segmentOrder converts an order, reading the rest of its line items when
-// the page did not bring them all.
-func segmentOrder(ctx context.Context, c *shopify.Client, o *shopify.Order) (segment.Order, error) {
-	id, err := gid.ParseAs(o.ID, gid.Order)
-	if err != nil {
-		return segment.Order{}, err
-	}
-	so := segment.Order{ID: id, Time: o.ProcessedAt, Total: o.TotalPrice, Channel: o.SourceName, Tags: o.Tags}
-	items := o.LineItems
-	if o.MoreLineItems {
-		items = items[:0:0]
-		for li, err := range c.Orders.LineItems(ctx, o.ID) {
-			if err != nil {
-				return segment.Order{}, err
-			}
-			items = append(items, li)
+func deleteOrders(orders []segment.Order, drop map[gid.ID]bool) []segment.Order {
+	kept := orders[:0]
+	for _, o := range orders {
+		if !drop[o.ID] {
+			kept = append(kept, o)
 		}
 	}
-	for _, li := range items {
-		var p gid.ID
-		if li.ProductID != "" {
-			if p, err = gid.ParseAs(li.ProductID, gid.Product); err != nil {
-				return segment.Order{}, fmt.Errorf("order %s: %w", o.ID, err)
-			}
-		}
-		so.Items = append(so.Items, segment.LineItem{Product: p})
-	}
-	return so, nil
+	return kept
 }
 
 // applyOpts reports a tag send's progress under step.

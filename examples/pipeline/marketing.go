@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/shopcrm/shopcrm"
@@ -140,31 +139,25 @@ func upsertActivities(ctx context.Context, env *Env, acts []shopify.Activity, re
 	return nil
 }
 
-// journeys reads the orders of the lookback window and the day, and
-// returns the touchpoints of their journeys (sorted as Rollup needs) and
-// the conversions of the day.
+// journeys exports the orders created since the lookback window began
+// and returns the touchpoints of their journeys (sorted as Rollup needs)
+// and the conversions of the day.
 func journeys(ctx context.Context, env *Env, lookback time.Duration) ([]attribution.Touchpoint, []attribution.Conversion, error) {
-	from, to := env.dayStart().Add(-lookback), env.dayEnd()
-	q := fmt.Sprintf("processed_at:>='%s' processed_at:<='%s'", from.UTC().Format(time.RFC3339), to.UTC().Format(time.RFC3339))
+	from := env.dayStart().Add(-lookback)
+	opts := &shopify.ExportOptions{Since: from, Query: shopify.BulkQueryOptions{Wait: shopify.WaitOptions{Interval: env.BulkPoll}}}
 	var tps []attribution.Touchpoint
 	var convs []attribution.Conversion
-	for o, err := range env.Shopify.Orders.List(ctx, &shopify.ListOptions{Query: q, LineItems: -1}) {
+	for o, err := range env.Shopify.Bulk.ExportOrders(ctx, opts) {
 		if err != nil {
 			return nil, nil, err
 		}
-		if o.Test || o.CancelledAt != nil || o.ProcessedAt.Before(env.dayStart()) {
+		if o.Test || o.CancelledAt != nil || o.ProcessedAt.Before(from) || o.ProcessedAt.After(env.dayEnd()) {
 			continue
 		}
-		c := attribution.Conversion{Order: o.ID, Customer: o.CustomerID, Time: o.ProcessedAt, Revenue: o.TotalPrice}
-		if j := o.Journey; j != nil {
-			c.FirstTime = j.CustomerOrderIndex == 1
-			for _, v := range []*shopify.Visit{j.FirstVisit, j.LastVisit} {
-				if v != nil && o.CustomerID != "" {
-					tps = append(tps, touchpoint(o.CustomerID, v))
-				}
-			}
+		tps = append(tps, o.Touchpoints()...)
+		if !o.ProcessedAt.Before(env.dayStart()) {
+			convs = append(convs, o.Conversion())
 		}
-		convs = append(convs, c)
 	}
 	attribution.SortTouchpoints(tps)
 	tps = slices.CompactFunc(tps, func(a, b attribution.Touchpoint) bool {
@@ -172,25 +165,4 @@ func journeys(ctx context.Context, env *Env, lookback time.Duration) ([]attribut
 	})
 	attribution.SortConversions(convs)
 	return tps, convs, nil
-}
-
-// touchpoint reads a visit as a touchpoint: by its UTM medium an email,
-// SMS or message click, else an ad click when it has a UTM source, else a
-// direct visit.
-func touchpoint(customer string, v *shopify.Visit) attribution.Touchpoint {
-	t := attribution.Touchpoint{Customer: customer, Time: v.OccurredAt,
-		UTM: attribution.UTM{Source: v.UTM.Source, Medium: v.UTM.Medium, Campaign: v.UTM.Campaign}}
-	switch m := strings.ToLower(v.UTM.Medium); {
-	case strings.Contains(m, "email"):
-		t.Action = attribution.EmailClicked
-	case strings.Contains(m, "sms"):
-		t.Action = attribution.SMSClicked
-	case strings.Contains(m, "line"), strings.Contains(m, "message"):
-		t.Action = attribution.MessageClicked
-	case v.UTM.Source != "":
-		t.Action = attribution.AdClick
-	default:
-		t.Action = attribution.DirectVisit
-	}
-	return t
 }

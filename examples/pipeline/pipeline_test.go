@@ -126,7 +126,7 @@ func (s *smallStore) env(t *testing.T, state *pipeline.State) *pipeline.Env {
 	schema := tagging.Default()
 	return &pipeline.Env{
 		Config: pipeline.Config{
-			Shop: shopifytest.Shop, Day: day, Location: jst, Schema: schema, Apply: true,
+			Shop: shopifytest.Shop, Day: day, Location: jst, Schema: schema, Apply: true, BulkPoll: 5 * time.Millisecond,
 			Segments: pipeline.DemoSegments(schema),
 			LINEMessage: &pipeline.LINESend{
 				Segment:  "LINE repeat buyers",

@@ -179,7 +179,8 @@ func SeedDemo(f Fakes, o DemoOptions) (*Demo, error) {
 			PointsPer:        money.Amount{Minor: 100, Currency: "JPY"},
 			SegmentsProperty: "shopcrm_segments",
 		},
-		Apply: true,
+		Apply:    true,
+		BulkPoll: 10 * time.Millisecond, // the fakes finish bulk operations in milliseconds
 	}
 	return d, nil
 }

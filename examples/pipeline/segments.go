@@ -39,7 +39,7 @@ func Segments(ctx context.Context, env *Env) (*SegmentsResult, error) {
 		res.Skipped = "no Shopify client"
 		return res, nil
 	}
-	customers, emails, err := Export(ctx, env.Shopify)
+	customers, emails, err := Export(ctx, env.Shopify, env.BulkPoll)
 	if err != nil {
 		return nil, fmt.Errorf("segments: export: %w", err)
 	}

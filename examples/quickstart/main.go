@@ -56,15 +56,8 @@ func run(ctx context.Context, customers int, out, stateDir string, apply bool, s
 	jst := time.FixedZone("JST", 9*60*60)
 	now := day.Start(jst).Add(23 * time.Hour)
 
-	// Until customers and orders are exported in bulk, reading them page
-	// by page costs more than a minute at Shopify's Standard limits for
-	// the default store, so the fake runs them faster, and says so.
-	const scale = 10
-	limit := shopifytest.PlanStandard
-	limit.PerSecond *= scale
-	limit.Burst *= scale
-	fmt.Printf("Shopify fake: Standard plan limits scaled x%d\n", scale)
-	store := shopifytest.NewServer(shopifytest.WithNow(now), shopifytest.WithRateLimit(limit))
+	fmt.Println("Fakes at the platforms' documented limits (Shopify: the Standard plan)")
+	store := shopifytest.NewServer(shopifytest.WithNow(now))
 	defer store.Close()
 	chat := linetest.NewServer(linetest.WithNow(now))
 	defer chat.Close()

@@ -99,7 +99,9 @@ func New(cfg Config) *Client {
 	if next == nil {
 		next = http.DefaultTransport.(*http.Transport).Clone()
 	}
-	hc.Transport = &gateTransport{next: next, c: c}
+	// The attempt's timeout starts after the gate (see gateTransport).
+	hc.Transport = &gateTransport{next: next, c: c, timeout: hc.Timeout}
+	hc.Timeout = 0
 	hc.CheckRedirect = noRedirect
 	c.hc = hc
 

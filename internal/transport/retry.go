@@ -193,10 +193,15 @@ func errString(err error) string {
 	return err.Error()
 }
 
-// gateTransport makes every attempt, retries included, pass the gate.
+// gateTransport makes every attempt, retries included, pass the gate,
+// then gives the attempt its own timeout. The http.Client's Timeout would
+// also count the time queued at the gate, so a long job's later requests,
+// waiting their turn behind a drained bucket, would time out before being
+// sent; the caller's context bounds that wait instead.
 type gateTransport struct {
-	next http.RoundTripper
-	c    *Client
+	next    http.RoundTripper
+	c       *Client
+	timeout time.Duration // per attempt, after the gate; 0: none
 }
 
 func (t *gateTransport) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -221,10 +226,18 @@ func (t *gateTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 			a.charged, a.chargedCost = g, min(cost, g.Burst())
 		}
 	}
-	resp, err := t.next.RoundTrip(req)
-	if resp != nil && resp.Body != nil {
-		resp.Body = &capBody{rc: resp.Body, left: t.c.cfg.MaxBody, limit: t.c.cfg.MaxBody}
+	cancel := context.CancelFunc(func() {})
+	if t.timeout > 0 {
+		var ctx context.Context
+		ctx, cancel = context.WithTimeout(req.Context(), t.timeout)
+		req = req.WithContext(ctx)
 	}
+	resp, err := t.next.RoundTrip(req)
+	if err != nil || resp == nil || resp.Body == nil {
+		cancel()
+		return resp, err
+	}
+	resp.Body = &capBody{rc: resp.Body, left: t.c.cfg.MaxBody, limit: t.c.cfg.MaxBody, done: cancel}
 	return resp, err
 }
 
@@ -233,6 +246,7 @@ func (t *gateTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 type capBody struct {
 	rc          io.ReadCloser
 	left, limit int64
+	done        context.CancelFunc // ends the attempt's timeout; nil: none
 }
 
 func (b *capBody) Read(p []byte) (int, error) {
@@ -252,4 +266,10 @@ func (b *capBody) Read(p []byte) (int, error) {
 	return n, err
 }
 
-func (b *capBody) Close() error { return b.rc.Close() }
+func (b *capBody) Close() error {
+	err := b.rc.Close()
+	if b.done != nil {
+		b.done()
+	}
+	return err
+}
