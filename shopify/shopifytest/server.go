@@ -85,7 +85,7 @@ type config struct {
 	hookClient  *http.Client
 	hookRetries *int
 	hookBackoff time.Duration
-	bulk      bulkConfig
+	bulk        bulkConfig
 }
 
 // Option configures a Server.
