@@ -3,7 +3,10 @@ package klaviyo_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"math/rand/v2"
 	"net/http"
+	"slices"
 	"testing"
 	"time"
 
@@ -278,5 +281,128 @@ func TestFakeRefusesBadDeletions(t *testing.T) {
 	}
 	if srv.PendingDeletions() != 0 {
 		t.Error("a refused request was accepted")
+	}
+}
+
+// TestChaosDeletionsOnce requests deletions by id, email and phone number
+// against a fake that drops connections, loses answers after acting, and
+// answers 503, 429 and truncated bodies, at fixed seeds. Between reruns
+// new people arrive and more of them ask to be deleted; each rerun sends
+// every request not yet answered 202 and replays some that were. What is
+// left (profiles, list members) and the deletion record must equal a
+// fault-free run of the final requests: each person deleted once, nobody
+// else touched.
+func TestChaosDeletionsOnce(t *testing.T) {
+	type person struct{ email, phone string }
+	for _, seed := range []uint64{1, 2, 3} {
+		t.Run(fmt.Sprint("seed", seed), func(t *testing.T) {
+			t.Parallel()
+			rng := rand.New(rand.NewPCG(seed, 7))
+			srv, _ := setup(t, klaviyotest.WithChaos(seed, 0.3, chaosKinds...))
+			c := srv.Client(klaviyo.WithRetryPolicy(fast), klaviyo.WithEndpointLimit(klaviyo.EndpointRequestDeletion, klaviyo.Limit{}))
+			ctx := context.Background()
+			list := srv.AddList("News", "")
+			var people []person
+			var ids []string
+			arrive := func(n int) {
+				for range n {
+					i := len(people)
+					p := person{fmt.Sprintf("p%d@example.com", i), fmt.Sprintf("+1500555%04d", i)}
+					people = append(people, p)
+					ids = append(ids, srv.AddProfile(klaviyo.ProfileInput{Email: p.email, PhoneNumber: p.phone}))
+					srv.AddListMembers(list, ids[i])
+				}
+			}
+			var asks []klaviyo.ProfileIdentifier
+			asked := map[int]bool{}
+			ask := func(n int) {
+				for range n {
+					i := rng.IntN(len(people))
+					if asked[i] {
+						continue
+					}
+					asked[i] = true
+					switch rng.IntN(3) {
+					case 0:
+						asks = append(asks, klaviyo.ProfileIdentifier{ID: ids[i]})
+					case 1:
+						asks = append(asks, klaviyo.ProfileIdentifier{Email: people[i].email})
+					default:
+						asks = append(asks, klaviyo.ProfileIdentifier{PhoneNumber: people[i].phone})
+					}
+				}
+			}
+			arrive(60)
+			ask(25)
+			var done []bool
+			for round := 0; ; round++ {
+				if round == 20 {
+					t.Fatal("not all accepted after 20 rounds")
+				}
+				done = append(done, make([]bool, len(asks)-len(done))...)
+				for i, who := range asks {
+					if done[i] && rng.IntN(4) != 0 {
+						continue
+					}
+					if _, err := c.Profiles.RequestDeletion(ctx, who); err == nil {
+						done[i] = true
+					}
+				}
+				if !slices.Contains(done, false) && round >= 2 {
+					break
+				}
+				if round < 3 { // new people, new requests
+					arrive(10)
+					ask(8)
+				}
+			}
+			srv.Advance(time.Second)
+
+			clean, _ := setup(t, klaviyotest.WithJobDuration(0))
+			cleanList := clean.AddList("News", "")
+			for i, p := range people {
+				if id := clean.AddProfile(klaviyo.ProfileInput{Email: p.email, PhoneNumber: p.phone}); id != ids[i] {
+					t.Fatalf("ids differ: %s, %s", id, ids[i])
+				}
+				clean.AddListMembers(cleanList, ids[i])
+			}
+			cc := clean.Client(klaviyo.WithEndpointLimit(klaviyo.EndpointRequestDeletion, klaviyo.Limit{}))
+			for _, who := range asks {
+				if _, err := cc.Profiles.RequestDeletion(ctx, who); err != nil {
+					t.Fatal(err)
+				}
+			}
+			state := func(s *klaviyotest.Server, list string) (left, members, deleted []string) {
+				for _, p := range s.Profiles() {
+					left = append(left, p.Email)
+				}
+				members, _ = s.ListMembers(list)
+				for _, d := range s.DeletedProfiles() {
+					deleted = append(deleted, d.Email)
+				}
+				slices.Sort(members)
+				slices.Sort(deleted)
+				return left, members, deleted
+			}
+			wl, wm, wd := state(clean, cleanList)
+			gl, gm, gd := state(srv, list)
+			if len(wd) != len(asks) {
+				t.Fatalf("fault-free run deleted %d of %d", len(wd), len(asks))
+			}
+			for what, d := range map[string]string{"profiles": cmp.Diff(wl, gl), "members": cmp.Diff(wm, gm), "deleted": cmp.Diff(wd, gd)} {
+				if d != "" {
+					t.Errorf("%s differ from a fault-free run (-want +got):\n%s", what, d)
+				}
+			}
+			lost := 0
+			for _, rq := range srv.Requests() {
+				if rq.Op == string(klaviyo.EndpointRequestDeletion) && rq.Fault == shopcrmtest.FaultLostResponse {
+					lost++
+				}
+			}
+			if lost == 0 {
+				t.Error("no deletion acted with its answer lost")
+			}
+		})
 	}
 }
