@@ -3,7 +3,8 @@
 // events (one, or in bulk jobs, each recorded once through its unique_id),
 // lists and segments and their members, consent (subscribe, unsubscribe
 // from a list or globally, suppress, unsuppress), metrics and their
-// aggregates, and system webhook subscriptions.
+// aggregates, data-privacy deletion of a profile
+// ([ProfilesService.RequestDeletion]), and system webhook subscriptions.
 //
 // One [Client] is safe for concurrent use. It authenticates with a private
 // API key ([PrivateKey]) or OAuth access tokens ([OAuth]) and sends the
@@ -41,8 +42,9 @@
 // keys (an order, a reward, a referral), so a replayed send is recorded
 // once. Event writes are therefore retried on network errors and 5xx;
 // profile updates, upserts, imports, list membership and consent changes
-// are idempotent by nature and retried too; creates (a profile, a list)
-// are sent once.
+// are idempotent by nature and retried too, and so are deletion requests
+// (deleting twice deletes once); creates (a profile, a list) are sent
+// once.
 //
 // # Rate limits
 //

@@ -118,3 +118,34 @@ func ExampleFilter() {
 	// any(email,["a@example.com","b@example.com"]),greater-than(updated,2026-01-01T00:00:00Z)
 	// invalid Filter[0] "greater-than(email)": email takes only [any equals]
 }
+
+// A GDPR or CCPA erasure: Klaviyo accepts the deletion at once and carries
+// it out later, after which the profile is gone from its lists and the
+// account's Deleted Profiles page records it.
+func ExampleProfilesService_RequestDeletion() {
+	srv := klaviyotest.NewServer()
+	defer srv.Close()
+	c := srv.Client()
+	ctx := context.Background()
+	id := srv.AddProfile(klaviyo.ProfileInput{Email: "aiko@example.com"})
+	list := srv.AddList("Newsletter", "")
+	srv.AddListMembers(list, id)
+
+	r, err := c.Profiles.RequestDeletion(ctx, klaviyo.ProfileIdentifier{Email: "aiko@example.com"})
+	fmt.Println(r.Status, err)
+	_, found := srv.ProfileIDByEmail("aiko@example.com")
+	fmt.Println("right after the request:", found)
+
+	srv.Advance(klaviyotest.DefaultJobDuration) // the job runs
+	_, found = srv.ProfileIDByEmail("aiko@example.com")
+	members, _ := srv.ListMembers(list)
+	fmt.Println("after the job:", found, len(members), srv.DeletedProfiles()[0].Email)
+
+	_, err = c.Profiles.RequestDeletion(ctx, klaviyo.ProfileIdentifier{Email: "aiko@example.com", PhoneNumber: "+819012345678"})
+	fmt.Println(errors.Is(err, klaviyo.ErrInvalidInput))
+	// Output:
+	// 202 <nil>
+	// right after the request: true
+	// after the job: false 0 aiko@example.com
+	// true
+}

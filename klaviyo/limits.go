@@ -45,6 +45,7 @@ const (
 	EndpointCreateWebhook         Endpoint = "create_webhook"
 	EndpointDeleteWebhook         Endpoint = "delete_webhook"
 	EndpointGetWebhookTopics      Endpoint = "get_webhook_topics"
+	EndpointRequestDeletion       Endpoint = "request_profile_deletion"
 	// EndpointRaw is every call made through [Client.Do] without an
 	// Endpoint of its own.
 	EndpointRaw Endpoint = "raw"
@@ -82,8 +83,8 @@ func DefaultLimits() map[Endpoint]Limit {
 		EndpointSubscribe: TierL, EndpointUnsubscribe: TierL, EndpointSuppress: TierL, EndpointUnsuppress: TierL,
 		EndpointGetMetrics: TierM, EndpointQueryMetricAggregates: TierS,
 		EndpointGetWebhooks: TierXS, EndpointCreateWebhook: TierXS, EndpointDeleteWebhook: TierXS,
-		EndpointGetWebhookTopics: TierXS,
-		EndpointRaw:              TierM,
+		EndpointGetWebhookTopics: TierXS, EndpointRequestDeletion: TierS,
+		EndpointRaw: TierM,
 	}
 }
 

@@ -34,7 +34,7 @@ func TestKlaviyoClientAgainstSpec(t *testing.T) {
 	c, err := klaviyo.New(klaviyo.PrivateKey(srv.APIKey()), klaviyo.WithBaseURL(srv.URL()), klaviyo.WithHTTPClient(hc),
 		klaviyo.WithPollInterval(5*time.Millisecond), klaviyo.WithEndpointLimit(klaviyo.EndpointGetWebhooks, klaviyo.Limit{}),
 		klaviyo.WithEndpointLimit(klaviyo.EndpointCreateWebhook, klaviyo.Limit{}), klaviyo.WithEndpointLimit(klaviyo.EndpointDeleteWebhook, klaviyo.Limit{}),
-		klaviyo.WithEndpointLimit(klaviyo.EndpointGetWebhookTopics, klaviyo.Limit{}))
+		klaviyo.WithEndpointLimit(klaviyo.EndpointGetWebhookTopics, klaviyo.Limit{}), klaviyo.WithEndpointLimit(klaviyo.EndpointRequestDeletion, klaviyo.Limit{}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -153,6 +153,24 @@ func TestKlaviyoClientAgainstSpec(t *testing.T) {
 	for _, err := range c.Events.Since(ctx, klaviyo.EventQuery{After: klaviyo.EventCursor{Time: since}, Until: time.Now(), PageSize: 3}) {
 		must("events since", err)
 	}
+	for _, who := range []klaviyo.ProfileIdentifier{{ID: p.ID}, {Email: "c@example.com"}, {PhoneNumber: "+15005550008"}, {Email: "nobody@example.com"}} {
+		_, err = c.Profiles.RequestDeletion(ctx, who)
+		must("request deletion", err)
+	}
+	twoIDs := map[string]any{"data": map[string]any{"type": "data-privacy-deletion-job", "attributes": map[string]any{"profile": map[string]any{
+		"data": map[string]any{"type": "profile", "attributes": map[string]any{"email": "b@example.com", "phone_number": "+15005550006"}}}}}}
+	var ae *klaviyo.APIError
+	if _, err := c.Do(ctx, &klaviyo.RawRequest{Method: http.MethodPost, Path: "/api/data-privacy-deletion-jobs", Body: twoIDs,
+		Endpoint: klaviyo.EndpointRequestDeletion}, nil); !errors.As(err, &ae) || ae.Status != http.StatusBadRequest {
+		t.Fatalf("deletion naming two identifiers: %v", err)
+	}
+	srv.Advance(time.Second) // the deletion jobs run: events read now have no profile
+	if n := len(srv.DeletedProfiles()); n != 3 {
+		t.Fatalf("%d profiles deleted, want 3", n)
+	}
+	for _, err := range c.Events.Since(ctx, klaviyo.EventQuery{After: klaviyo.EventCursor{Time: since}, PageSize: 3}) {
+		must("events since, after deletions", err)
+	}
 
 	seen := map[string]bool{}
 	for _, ex := range rec.Exchanges() {
@@ -176,7 +194,8 @@ func TestKlaviyoClientAgainstSpec(t *testing.T) {
 		"POST /api/profile-subscription-bulk-create-jobs 202", "POST /api/profile-subscription-bulk-delete-jobs 202",
 		"POST /api/profile-suppression-bulk-create-jobs 202", "POST /api/profile-suppression-bulk-delete-jobs 202",
 		"GET /api/metrics 200", "POST /api/metric-aggregates 200", "GET /api/events 200",
-		"GET /api/webhook-topics 200", "POST /api/webhooks 201", "GET /api/webhooks 200", "DELETE /api/webhooks/{id} 204"} {
+		"GET /api/webhook-topics 200", "POST /api/webhooks 201", "GET /api/webhooks 200", "DELETE /api/webhooks/{id} 204",
+		"POST /api/data-privacy-deletion-jobs 202", "POST /api/data-privacy-deletion-jobs 400"} {
 		if !seen[want] {
 			t.Errorf("no exchange %s", want)
 		}

@@ -5,8 +5,9 @@
 // the second), bulk event jobs, bulk profile import jobs moving from queued
 // through processing to complete with per-profile errors, consent and
 // suppressions (a list unsubscribe versus a global one), metrics and their
-// aggregates computed from the stored events, system webhook
-// subscriptions, and an OAuth token endpoint with PKCE.
+// aggregates computed from the stored events, data-privacy deletion jobs
+// ([Server.DeletedProfiles]), system webhook subscriptions, and an OAuth
+// token endpoint with PKCE.
 //
 // It answers like Klaviyo: JSON:API documents, JSON:API errors with source
 // pointers, and 429 with Retry-After when an operation goes over its burst
@@ -24,5 +25,12 @@
 // Modelled where Klaviyo documents no detail: a double opt-in list's
 // pending confirmation is no change at all; suppression jobs complete at
 // once; an import naming an unknown profile id fails that profile with
-// not_found; events are stored as soon as they are accepted.
+// not_found; events are stored as soon as they are accepted. A deletion
+// job answers 202 at once and runs after the job duration
+// ([WithJobDuration]), by id, email or phone number: the profile, its
+// identifiers and its list and segment memberships go; its events stay
+// (listed without a profile, still counted by aggregates) with string
+// properties equal to one of its identifiers replaced by "redacted", as
+// Klaviyo's help center describes. A deletion naming no profile is
+// accepted too and deletes nothing.
 package klaviyotest

@@ -283,11 +283,18 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request, q url.Values
 			props["$value"] = *e.value
 		}
 		return map[string]any{"type": "event", "id": e.id,
-			"attributes": map[string]any{"timestamp": e.at.Unix(), "datetime": timeStr(e.at), "event_properties": props, "uuid": e.id},
-			"relationships": map[string]any{
-				"profile": map[string]any{"data": map[string]any{"type": "profile", "id": e.profileID}},
-				"metric":  map[string]any{"data": map[string]any{"type": "metric", "id": e.metricID}},
-			},
-			"links": map[string]any{"self": baseURL(r) + "/api/events/" + e.id + "/"}}
+			"attributes":    map[string]any{"timestamp": e.at.Unix(), "datetime": timeStr(e.at), "event_properties": props, "uuid": e.id},
+			"relationships": eventRelationships(e.metricID, e.profileID),
+			"links":         map[string]any{"self": baseURL(r) + "/api/events/" + e.id + "/"}}
 	})
+}
+
+// eventRelationships are an event's metric and profile; an event whose
+// profile was deleted has no profile.
+func eventRelationships(metricID, profileID string) map[string]any {
+	rels := map[string]any{"metric": map[string]any{"data": map[string]any{"type": "metric", "id": metricID}}}
+	if profileID != "" {
+		rels["profile"] = map[string]any{"data": map[string]any{"type": "profile", "id": profileID}}
+	}
+	return rels
 }

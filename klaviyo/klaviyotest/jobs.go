@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"time"
 )
 
@@ -15,6 +16,7 @@ const MaxImportProfiles = 10000
 // when its time is up.
 type importJob struct {
 	id       string
+	seq      int
 	created  time.Time
 	due      time.Time
 	items    []*profileWrite
@@ -110,20 +112,41 @@ func (s *Server) createImportJob(w http.ResponseWriter, r *http.Request, p *impo
 	}
 	job := &importJob{raw: p.job.raw, items: p.job.items, lists: p.lists}
 	now := s.base.Now()
-	job.id, job.created, job.due = newUUID(), now, now.Add(s.cfg.jobDuration)
+	s.st.jobSeq++
+	job.id, job.seq, job.created, job.due = newUUID(), s.st.jobSeq, now, now.Add(s.cfg.jobDuration)
 	s.st.jobs[job.id] = job
 	s.st.jobIDs = append(s.st.jobIDs, job.id)
 	s.settleJobs()
 	writeJSON(w, http.StatusAccepted, map[string]any{"data": s.jobJSON(r, job)})
 }
 
-// settleJobs applies the jobs whose time is up (s.mu held).
+// settleJobs carries out the import and deletion jobs whose time is up,
+// in the order they were accepted (s.mu held).
 func (s *Server) settleJobs() {
 	now := s.base.Now()
+	type ready struct {
+		seq int
+		run func()
+	}
+	var due []ready
 	for _, id := range s.st.jobIDs {
 		if j := s.st.jobs[id]; !j.done && !now.Before(j.due) {
-			s.runJob(j, now)
+			due = append(due, ready{j.seq, func() { s.runJob(j, now) }})
 		}
+	}
+	pending := s.st.deletions[:0]
+	for _, d := range s.st.deletions {
+		if now.Before(d.due) {
+			pending = append(pending, d)
+			continue
+		}
+		due = append(due, ready{d.seq, func() { s.st.erase(d.who, now) }})
+	}
+	clear(s.st.deletions[len(pending):])
+	s.st.deletions = pending
+	slices.SortFunc(due, func(a, b ready) int { return a.seq - b.seq })
+	for _, r := range due {
+		r.run()
 	}
 }
 

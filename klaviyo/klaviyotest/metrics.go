@@ -125,7 +125,7 @@ func (s *Server) metricAggregates(w http.ResponseWriter, r *http.Request, body [
 		if uniq[i] == nil {
 			uniq[i] = map[string]bool{}
 		}
-		uniq[i][e.profileID] = true
+		uniq[i][e.who()] = true
 	}
 	meas := map[string]any{}
 	for _, x := range a.Measurements {

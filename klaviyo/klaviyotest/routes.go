@@ -73,6 +73,7 @@ func route(method, path string) routed {
 		{"POST", "webhooks"}:                                   klaviyo.EndpointCreateWebhook,
 		{"DELETE", "webhooks/{id}"}:                            klaviyo.EndpointDeleteWebhook,
 		{"GET", "webhook-topics"}:                              klaviyo.EndpointGetWebhookTopics,
+		{"POST", "data-privacy-deletion-jobs"}:                 klaviyo.EndpointRequestDeletion,
 	}
 	op, ok := ops[key{method, shape}]
 	if !ok {
@@ -140,6 +141,8 @@ func (s *Server) act(w *httptest.ResponseRecorder, r *http.Request, body []byte,
 		s.deleteWebhook(w, rt.id)
 	case klaviyo.EndpointGetWebhookTopics:
 		s.listWebhookTopics(w, r)
+	case klaviyo.EndpointRequestDeletion:
+		s.requestDeletion(w, body)
 	default:
 		notFound(w, "Route")
 	}

@@ -34,8 +34,9 @@ type Stats = shopcrmtest.Stats
 type OpStats = shopcrmtest.OpStats
 
 // DefaultJobDuration is how long, on the server's clock, a bulk profile
-// import job takes from queued to complete unless [WithJobDuration] says
-// otherwise: queued for the first fifth, then processing.
+// import job takes from queued to complete, and a data-privacy deletion
+// job from accepted to done, unless [WithJobDuration] says otherwise. An
+// import job is queued for the first fifth, then processing.
 const DefaultJobDuration = time.Second
 
 // MaxBody is the largest request body the server reads (Klaviyo's 5 MB
@@ -74,8 +75,9 @@ func WithoutRateLimits() Option {
 	}
 }
 
-// WithJobDuration sets how long a bulk profile import job takes on the
-// server's clock (default [DefaultJobDuration]); 0 completes it at once.
+// WithJobDuration sets how long a bulk profile import job or a
+// data-privacy deletion job takes on the server's clock (default
+// [DefaultJobDuration]); 0 completes it at once.
 func WithJobDuration(d time.Duration) Option { return func(c *config) { c.jobDuration = max(d, 0) } }
 
 // WithLatency delays every request by d before it is handled.

@@ -29,6 +29,10 @@ type state struct {
 	jobIDs   []string
 	hooks    map[string]*webhook
 	hookIDs  []string
+	// jobSeq orders the import and deletion jobs as they were accepted.
+	jobSeq    int
+	deletions []*deletionJob // pending, in the order accepted
+	deleted   []DeletedProfile
 }
 
 func newState() *state {
@@ -123,6 +127,17 @@ type event struct {
 	currency            string
 	props               map[string]any
 	uniqueID            string
+	// anon stands for the profile once it is deleted (profileID is then
+	// empty), so that aggregates still count its events as one profile's.
+	anon string
+}
+
+// who is the profile an event counts for in unique aggregates.
+func (e *event) who() string {
+	if e.profileID != "" {
+		return e.profileID
+	}
+	return e.anon
 }
 
 // identity is the identifiers of a profile write.

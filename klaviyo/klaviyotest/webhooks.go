@@ -172,12 +172,9 @@ func (s *Server) WebhookDelivery(webhookID string, events ...WebhookEvent) (body
 		props := copyMap(ev.Properties)
 		data[i] = map[string]any{"topic": e.Topic, "external_id": e.ExternalID, "payload": map[string]any{"data": map[string]any{
 			"type": "event", "id": ev.ID,
-			"attributes": map[string]any{"timestamp": ev.Time.Unix(), "datetime": timeStr(ev.Time), "event_properties": props, "uuid": ev.ID},
-			"relationships": map[string]any{
-				"profile": map[string]any{"data": map[string]any{"type": "profile", "id": ev.ProfileID}},
-				"metric":  map[string]any{"data": map[string]any{"type": "metric", "id": ev.MetricID}},
-			},
-			"links": map[string]any{"self": klaviyo.DefaultBaseURL + "/api/events/" + ev.ID + "/"}}}}
+			"attributes":    map[string]any{"timestamp": ev.Time.Unix(), "datetime": timeStr(ev.Time), "event_properties": props, "uuid": ev.ID},
+			"relationships": eventRelationships(ev.MetricID, ev.ProfileID),
+			"links":         map[string]any{"self": klaviyo.DefaultBaseURL + "/api/events/" + ev.ID + "/"}}}}
 	}
 	ts := strconv.FormatInt(now.Unix(), 10)
 	body, _ = json.Marshal(map[string]any{"data": data,
