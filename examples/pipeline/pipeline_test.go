@@ -341,6 +341,9 @@ func TestRedact(t *testing.T) {
 	if rep.Counts["segments left"] != 2 {
 		t.Errorf("redact report %v, want c2 out of its 2 segments", rep)
 	}
+	if _, ok := s.crm.ProfileIDByEmail("c2@example.com"); ok {
+		t.Error("c2's Klaviyo profile is still there")
+	}
 	c, ok := s.esp.Contact("c2@example.com")
 	if !ok || c.Status != omnisend.Unsubscribed || !slices.Equal(c.Tags, []string{"vip-club"}) {
 		t.Errorf("Omnisend contact after redact: %+v", c)

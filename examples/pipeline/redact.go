@@ -10,6 +10,7 @@ import (
 
 	"github.com/shopcrm/shopcrm"
 	"github.com/shopcrm/shopcrm/gid"
+	"github.com/shopcrm/shopcrm/klaviyo"
 	"github.com/shopcrm/shopcrm/omnisend"
 	"github.com/shopcrm/shopcrm/shopify"
 )
@@ -24,6 +25,7 @@ const redactedRecord = "redacted"
 // them (the segments step leaves them out of every segment, the LINE send
 // and the Omnisend and Klaviyo syncs only see segment members); their
 // email is dropped from the state; they leave every segment snapshot.
+// Klaviyo is asked to delete the profile (a data-privacy deletion job).
 // In Omnisend, which has no contact deletion in API 2026-03-15, the
 // contact is unsubscribed on email and loses the segment tags; the step
 // notes that the contact must be deleted in Omnisend itself. Running it
@@ -73,6 +75,14 @@ func Redact(ctx context.Context, env *Env, p *shopify.CustomersRedactPayload) (*
 	}
 	rep.add("segments left", left)
 
+	if env.Klaviyo != nil && email != "" {
+		// Klaviyo deletes the profile asynchronously; asking twice is
+		// harmless, so a rerun simply asks again.
+		if _, err := env.Klaviyo.Profiles.RequestDeletion(ctx, klaviyo.ProfileIdentifier{Email: email}); err != nil {
+			return rep, fmt.Errorf("redact: klaviyo: %w", err)
+		}
+		rep.add("klaviyo deletions requested", 1)
+	}
 	if env.Omnisend != nil && email != "" {
 		if err := forgetOmnisend(ctx, env, email, rep); err != nil {
 			return rep, fmt.Errorf("redact: omnisend: %w", err)
