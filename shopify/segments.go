@@ -207,6 +207,9 @@ const memberCost = 4
 // maxMemberPage is the most members Shopify returns per page.
 const maxMemberPage = 1000
 
+// firstMemberPage is the size of a listing's first page of members.
+const firstMemberPage = 100
+
 type wireMember struct {
 	ID                  string  `json:"id"`
 	FirstName           *string `json:"firstName"`
@@ -325,9 +328,12 @@ func members[N, T any](ctx context.Context, c *Client, r memberRead, conv func(*
 			if read >= MaxPaginatedObjects {
 				return nil, pageInfo{}, &PaginationLimitError{Field: op, Read: read, Count: count}
 			}
-			vars := map[string]any{"first": r.first}
+			// The first page is small: a query costs its page size up
+			// front, and most segments' carriers fit on one small page;
+			// a segment that fills it gets full pages from then on.
+			vars := map[string]any{"first": min(r.first, firstMemberPage)}
 			if after != "" {
-				vars["after"] = after
+				vars["after"], vars["first"] = after, r.first
 			}
 			if r.segmentID != "" {
 				vars["segmentId"] = r.segmentID
@@ -343,7 +349,7 @@ func members[N, T any](ctx context.Context, c *Client, r memberRead, conv func(*
 					} `json:"edges"`
 				} `json:"customerSegmentMembers"`
 			}
-			if _, err := c.do(ctx, &call{query: q, vars: vars, cost: 2 + r.first*r.nodeCost, retry: idempotent}, &out); err != nil {
+			if _, err := c.do(ctx, &call{query: q, vars: vars, cost: 2 + vars["first"].(int)*r.nodeCost, retry: idempotent}, &out); err != nil {
 				return nil, pageInfo{}, err
 			}
 			count = out.M.TotalCount

@@ -99,7 +99,7 @@ func Lifecycle(ctx context.Context, env *Env, customers []CustomerEvent, orders 
 	if !env.Apply || len(changes) == 0 {
 		return rep, nil
 	}
-	results, err := env.Shopify.Tags.Apply(ctx, changes, applyOpts(env, "lifecycle"))
+	results, err := env.Shopify.Tags.ApplyAuto(ctx, changes, applyOpts(env, "lifecycle"))
 	countResults(rep, results)
 	return rep, err
 }

@@ -118,7 +118,7 @@ func applyPlan(ctx context.Context, env *Env, rep *StepReport, plan *segment.Pla
 	if len(changes) == 0 {
 		return nil
 	}
-	results, err := env.Shopify.Tags.Apply(ctx, changes, applyOpts(env, "segments"))
+	results, err := env.Shopify.Tags.ApplyAuto(ctx, changes, applyOpts(env, "segments"))
 	countResults(rep, results)
 	var applied, unknown []tagging.Change
 	for i, r := range results {

@@ -124,13 +124,17 @@ type fakes struct {
 }
 
 func clients(env *pipeline.Env, f fakes, apply bool) (bool, error) {
-	env.Shopify = f.store.Client(shopify.WithHTTPClient(env.Meter.Client("shopify")))
+	// At the Standard plan's 100 points a second, aliased batches apply
+	// ten tag changes a second; past a few hundred, bulk mutations finish
+	// sooner.
+	bulkAbove := shopify.WithBulkTagThreshold(200)
+	env.Shopify = f.store.Client(shopify.WithHTTPClient(env.Meter.Client("shopify")), bulkAbove)
 	env.LINE = f.chat.Client(line.WithHTTPClient(env.Meter.Client("line")))
 	env.Omnisend = f.esp.Client(omnisend.WithHTTPClient(env.Meter.Client("omnisend")))
 	env.Klaviyo = f.crm.Client(klaviyo.WithHTTPClient(env.Meter.Client("klaviyo")))
 	real := false
 	if shop, tok := os.Getenv("SHOPCRM_SHOPIFY_SHOP"), os.Getenv("SHOPCRM_SHOPIFY_TOKEN"); shop != "" && tok != "" {
-		c, err := shopify.New(shop, shopcrm.StaticToken(tok), shopify.WithHTTPClient(env.Meter.Client("shopify")))
+		c, err := shopify.New(shop, shopcrm.StaticToken(tok), shopify.WithHTTPClient(env.Meter.Client("shopify")), bulkAbove)
 		if err != nil {
 			return false, err
 		}
