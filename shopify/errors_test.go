@@ -157,7 +157,8 @@ func TestCutOffAnswerRetried(t *testing.T) {
 func TestEmptyPayloadIsNotSuccess(t *testing.T) {
 	for _, body := range []string{`{"data":null}`, `{"data":{}}`, `{"data":{"tagsAdd":null}}`} {
 		hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, body) }))
-		c, err := shopify.New("shop", shopify.StaticToken("shpat_empty_answers"), shopify.WithBaseURL(hs.URL))
+		c, err := shopify.New("shop", shopify.StaticToken("shpat_empty_answers"), shopify.WithBaseURL(hs.URL),
+			shopify.WithRetryPolicy(shopify.RetryPolicy{MaxRetries: 1, MinBackoff: time.Millisecond, MaxBackoff: time.Millisecond}))
 		if err != nil {
 			t.Fatal(err)
 		}
