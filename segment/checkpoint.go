@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/shopcrm/shopcrm"
 	"github.com/shopcrm/shopcrm/gid"
 	"github.com/shopcrm/shopcrm/tagging"
 )
@@ -494,6 +495,28 @@ func (p *Plan) CommitUnknown(ctx context.Context, unknown []tagging.Change) erro
 	return p.save(ctx, func(prev, unc []gid.ID) ([]gid.ID, []gid.ID) {
 		return prev, applyMoves(unc, doubt, nil)
 	})
+}
+
+// CommitOutcomes commits a send's results in one call: outcomes[i] is
+// what became of changes[i] (as a client's per-change results report
+// it). Applied changes are committed with [Plan.Commit], unknown ones
+// with [Plan.CommitUnknown]; failed and unsent ones are left out, so they
+// come back in the next plan. Both commits are tried even when the first
+// fails.
+func (p *Plan) CommitOutcomes(ctx context.Context, changes []tagging.Change, outcomes []shopcrm.Outcome) error {
+	if len(outcomes) != len(changes) {
+		return &InputError{Field: "outcomes", Reason: "must have one outcome per change (" + strconv.Itoa(len(outcomes)) + " for " + strconv.Itoa(len(changes)) + ")"}
+	}
+	var applied, unknown []tagging.Change
+	for i, o := range outcomes {
+		switch o {
+		case shopcrm.Applied:
+			applied = append(applied, changes[i])
+		case shopcrm.Unknown:
+			unknown = append(unknown, changes[i])
+		}
+	}
+	return errors.Join(p.Commit(ctx, applied), p.CommitUnknown(ctx, unknown))
 }
 
 // planned checks that every change is one of the plan's and returns the

@@ -241,3 +241,31 @@ func TestUncertainProperty(t *testing.T) {
 		}
 	}
 }
+
+// TestCommitOutcomes: one call commits applied changes, records unknown
+// ones, leaves failed ones out, and refuses outcomes that do not line up
+// with the changes.
+func TestCommitOutcomes(t *testing.T) {
+	ctx := context.Background()
+	store := &MemoryStore{}
+	ids := []gid.ID{gid.New(gid.Customer, 1), gid.New(gid.Customer, 2), gid.New(gid.Customer, 3)}
+	rep := &Report{Name: "s", Tag: "t", Members: ids}
+	plan, err := rep.FromSnapshot(ctx, store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	changes := plan.Changes()
+	if err := plan.CommitOutcomes(ctx, changes, []shopcrm.Outcome{shopcrm.Applied}); err == nil {
+		t.Error("one outcome for three changes accepted")
+	}
+	if err := plan.CommitOutcomes(ctx, changes, []shopcrm.Outcome{shopcrm.Applied, shopcrm.Unknown, shopcrm.Failed}); err != nil {
+		t.Fatal(err)
+	}
+	snap, _, err := store.Load(ctx, "s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(snap.Members, ids[:1]) || !slices.Equal(snap.Uncertain, ids[1:2]) {
+		t.Errorf("snapshot members %v uncertain %v; want the applied one a member, the unknown one uncertain", snap.Members, snap.Uncertain)
+	}
+}

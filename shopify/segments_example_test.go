@@ -8,7 +8,6 @@ import (
 	"github.com/shopcrm/shopcrm/gid"
 	"github.com/shopcrm/shopcrm/segment"
 	"github.com/shopcrm/shopcrm/shopify/shopifytest"
-	"github.com/shopcrm/shopcrm/tagging"
 )
 
 // A reconciliation reads who carries the segment's tag in Shopify and
@@ -37,20 +36,11 @@ func ExampleSegmentsService_TaggedCustomers() {
 	}
 	// Applied changes advance the snapshot; unknown ones are sent again
 	// next time; failed ones are left out and come back by themselves.
-	var applied, unknown []tagging.Change
+	outcomes := make([]shopcrm.Outcome, len(results))
 	for i, r := range results {
-		switch r.Outcome {
-		case shopcrm.Applied:
-			applied = append(applied, changes[i])
-		case shopcrm.Unknown:
-			unknown = append(unknown, changes[i])
-		}
+		outcomes[i] = r.Outcome
 	}
-	if err := plan.Commit(ctx, applied); err != nil {
-		fmt.Println(err)
-		return
-	}
-	if err := plan.CommitUnknown(ctx, unknown); err != nil {
+	if err := plan.CommitOutcomes(ctx, changes, outcomes); err != nil {
 		fmt.Println(err)
 		return
 	}

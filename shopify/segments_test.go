@@ -19,7 +19,6 @@ import (
 	"github.com/shopcrm/shopcrm/segment"
 	"github.com/shopcrm/shopcrm/shopify"
 	"github.com/shopcrm/shopcrm/shopify/shopifytest"
-	"github.com/shopcrm/shopcrm/tagging"
 )
 
 func TestTaggedCustomers(t *testing.T) {
@@ -188,19 +187,11 @@ func syncDay(t *testing.T, c *shopify.Client, rep *segment.Report, store segment
 	}
 	// Applied changes advance the snapshot; unknown ones are sent again
 	// next time; failed ones are left out and come back by themselves.
-	var applied, unknown []tagging.Change
+	outcomes := make([]shopcrm.Outcome, len(results))
 	for i, r := range results {
-		switch r.Outcome {
-		case shopcrm.Applied:
-			applied = append(applied, changes[i])
-		case shopcrm.Unknown:
-			unknown = append(unknown, changes[i])
-		}
+		outcomes[i] = r.Outcome
 	}
-	if err := plan.Commit(ctx, applied); err != nil {
-		t.Fatal(err)
-	}
-	if err := plan.CommitUnknown(ctx, unknown); err != nil {
+	if err := plan.CommitOutcomes(ctx, changes, outcomes); err != nil {
 		t.Fatal(err)
 	}
 	return plan

@@ -120,21 +120,9 @@ func applyPlan(ctx context.Context, env *Env, rep *StepReport, plan *segment.Pla
 	}
 	results, err := env.Shopify.Tags.ApplyAuto(ctx, changes, applyOpts(env, "segments"))
 	countResults(rep, results)
-	var applied, unknown []tagging.Change
-	for i, r := range results {
-		switch r.Outcome {
-		case shopcrm.Applied:
-			applied = append(applied, changes[i])
-		case shopcrm.Unknown:
-			unknown = append(unknown, changes[i])
-		}
-	}
 	// Commit what is known even when the send stopped early: the rest
 	// comes back in the next plan.
-	if cerr := plan.Commit(ctx, applied); cerr != nil {
-		return fmt.Errorf("segments: %s: commit: %w", plan.Segment, cerr)
-	}
-	if cerr := plan.CommitUnknown(ctx, unknown); cerr != nil {
+	if cerr := plan.CommitOutcomes(ctx, changes, outcomes(results)); cerr != nil {
 		return fmt.Errorf("segments: %s: commit: %w", plan.Segment, cerr)
 	}
 	if err != nil {
@@ -166,4 +154,13 @@ func keepShopifySegment(ctx context.Context, c *shopify.Client, rep *segment.Rep
 		sr.add("shopify segments updated", 1)
 	}
 	return nil
+}
+
+// outcomes are the results' outcomes, in order.
+func outcomes(results []shopify.ChangeResult) []shopcrm.Outcome {
+	out := make([]shopcrm.Outcome, len(results))
+	for i, r := range results {
+		out[i] = r.Outcome
+	}
+	return out
 }

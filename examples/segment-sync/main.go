@@ -20,7 +20,6 @@ import (
 	"github.com/shopcrm/shopcrm/segment"
 	"github.com/shopcrm/shopcrm/shopify"
 	"github.com/shopcrm/shopcrm/shopify/shopifytest"
-	"github.com/shopcrm/shopcrm/tagging"
 )
 
 func main() {
@@ -74,16 +73,13 @@ func run(ctx context.Context, stateDir string) error {
 		if err != nil {
 			return err
 		}
-		var applied, unknown []tagging.Change
+		outcomes := make([]shopcrm.Outcome, len(results))
 		for i, r := range results {
-			switch r.Outcome {
-			case shopcrm.Applied:
-				applied = append(applied, changes[i])
-			case shopcrm.Unknown:
-				unknown = append(unknown, changes[i])
-			}
+			outcomes[i] = r.Outcome
 		}
-		if err := errors.Join(plan.Commit(ctx, applied), plan.CommitUnknown(ctx, unknown)); err != nil {
+		// Applied changes advance the snapshot, unknown ones are sent
+		// again next run, failed ones come back by themselves.
+		if err := plan.CommitOutcomes(ctx, changes, outcomes); err != nil {
 			return err
 		}
 		fmt.Printf("run %d: %s\n", day, plan.Summary())
