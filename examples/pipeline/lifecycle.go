@@ -3,9 +3,11 @@ package pipeline
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/shopcrm/shopcrm"
+	"github.com/shopcrm/shopcrm/shopify"
 	"github.com/shopcrm/shopcrm/tagging"
 )
 
@@ -39,61 +41,25 @@ func Lifecycle(ctx context.Context, env *Env, customers []CustomerEvent, orders 
 		return rep, nil
 	}
 	schema := env.schema()
-	var changes []tagging.Change
-
-	byCustomer, custOrder := map[string][]tagging.Event{}, []string{}
-	for i, e := range customers {
-		if e.Customer == "" || e.Event == nil {
-			return nil, &shopcrm.InputError{Field: fmt.Sprintf("customers[%d]", i), Reason: "needs a customer and an event"}
-		}
-		if _, ok := byCustomer[e.Customer]; !ok {
-			custOrder = append(custOrder, e.Customer)
-		}
-		byCustomer[e.Customer] = append(byCustomer[e.Customer], e.Event)
+	cust, err := plan(ctx, rep, "customers", customers,
+		func(e CustomerEvent) (string, tagging.Event) { return e.Customer, e.Event },
+		func(ctx context.Context, id string) ([]string, error) {
+			c, _, err := env.Shopify.Customers.Get(ctx, id)
+			return tagsOf(c, err, func(c *shopify.Customer) []string { return c.Tags })
+		}, schema.Apply)
+	if err != nil {
+		return nil, err
 	}
-	for _, id := range custOrder {
-		c, _, err := env.Shopify.Customers.Get(ctx, id)
-		if err != nil {
-			return nil, fmt.Errorf("lifecycle: read %s: %w", id, err)
-		}
-		ch, err := replay(id, c.Tags, byCustomer[id], func(cur []string, e tagging.Event) (tagging.Change, error) {
-			return schema.Apply(id, cur, e)
-		})
-		if err != nil {
-			return nil, err
-		}
-		rep.add("customer events", len(byCustomer[id]))
-		if !ch.Empty() {
-			changes = append(changes, ch)
-		}
+	ord, err := plan(ctx, rep, "orders", orders,
+		func(e OrderEvent) (string, tagging.OrderEvent) { return e.Order, e.Event },
+		func(ctx context.Context, id string) ([]string, error) {
+			o, _, err := env.Shopify.Orders.Get(ctx, id)
+			return tagsOf(o, err, func(o *shopify.Order) []string { return o.Tags })
+		}, schema.ApplyOrder)
+	if err != nil {
+		return nil, err
 	}
-
-	byOrder, orderOrder := map[string][]tagging.OrderEvent{}, []string{}
-	for i, e := range orders {
-		if e.Order == "" || e.Event == nil {
-			return nil, &shopcrm.InputError{Field: fmt.Sprintf("orders[%d]", i), Reason: "needs an order and an event"}
-		}
-		if _, ok := byOrder[e.Order]; !ok {
-			orderOrder = append(orderOrder, e.Order)
-		}
-		byOrder[e.Order] = append(byOrder[e.Order], e.Event)
-	}
-	for _, id := range orderOrder {
-		o, _, err := env.Shopify.Orders.Get(ctx, id)
-		if err != nil {
-			return nil, fmt.Errorf("lifecycle: read %s: %w", id, err)
-		}
-		ch, err := replay(id, o.Tags, byOrder[id], func(cur []string, e tagging.OrderEvent) (tagging.Change, error) {
-			return schema.ApplyOrder(id, cur, e)
-		})
-		if err != nil {
-			return nil, err
-		}
-		rep.add("order events", len(byOrder[id]))
-		if !ch.Empty() {
-			changes = append(changes, ch)
-		}
-	}
+	changes := append(cust, ord...)
 
 	rep.add("tag changes", len(changes))
 	if !env.Apply || len(changes) == 0 {
@@ -102,6 +68,50 @@ func Lifecycle(ctx context.Context, env *Env, customers []CustomerEvent, orders 
 	results, err := env.Shopify.Tags.ApplyAuto(ctx, changes, applyOpts(env, "lifecycle"))
 	countResults(rep, results)
 	return rep, err
+}
+
+// plan groups the events by resource (in the order resources first
+// appear), reads each resource's tags and replays its events on them,
+// returning the changes to send. what names the input in errors and in
+// the report.
+func plan[T any, E comparable](ctx context.Context, rep *StepReport, what string, items []T, split func(T) (string, E),
+	read func(context.Context, string) ([]string, error), apply func(string, []string, E) (tagging.Change, error)) ([]tagging.Change, error) {
+	var zero E
+	byID, order := map[string][]E{}, []string{}
+	for i, it := range items {
+		id, e := split(it)
+		if id == "" || e == zero {
+			return nil, &shopcrm.InputError{Field: fmt.Sprintf("%s[%d]", what, i), Reason: "needs a resource id and an event"}
+		}
+		if _, ok := byID[id]; !ok {
+			order = append(order, id)
+		}
+		byID[id] = append(byID[id], e)
+	}
+	var changes []tagging.Change
+	for _, id := range order {
+		cur, err := read(ctx, id)
+		if err != nil {
+			return nil, fmt.Errorf("lifecycle: read %s: %w", id, err)
+		}
+		ch, err := replay(id, cur, byID[id], func(cur []string, e E) (tagging.Change, error) { return apply(id, cur, e) })
+		if err != nil {
+			return nil, err
+		}
+		rep.add(strings.TrimSuffix(what, "s")+" events", len(byID[id]))
+		if !ch.Empty() {
+			changes = append(changes, ch)
+		}
+	}
+	return changes, nil
+}
+
+// tagsOf returns the tags of a resource just read.
+func tagsOf[R any](r *R, err error, tags func(*R) []string) ([]string, error) {
+	if err != nil {
+		return nil, err
+	}
+	return tags(r), nil
 }
 
 // replay applies events in order to a working copy of current and returns
