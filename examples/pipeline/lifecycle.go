@@ -41,12 +41,27 @@ func Lifecycle(ctx context.Context, env *Env, customers []CustomerEvent, orders 
 		return rep, nil
 	}
 	schema := env.schema()
+	// Many events read the tags from a bulk export (a few requests
+	// however many customers), few read each customer.
+	readCustomer := func(ctx context.Context, id string) ([]string, error) {
+		c, _, err := env.Shopify.Customers.Get(ctx, id)
+		return tagsOf(c, err, func(c *shopify.Customer) []string { return c.Tags })
+	}
+	if len(customers) > bulkReadAbove {
+		known, err := exportedTags(ctx, env)
+		if err != nil {
+			return nil, err
+		}
+		get := readCustomer
+		readCustomer = func(ctx context.Context, id string) ([]string, error) {
+			if tags, ok := known[id]; ok {
+				return tags, nil
+			}
+			return get(ctx, id) // created since the export began
+		}
+	}
 	cust, err := plan(ctx, rep, "customers", customers,
-		func(e CustomerEvent) (string, tagging.Event) { return e.Customer, e.Event },
-		func(ctx context.Context, id string) ([]string, error) {
-			c, _, err := env.Shopify.Customers.Get(ctx, id)
-			return tagsOf(c, err, func(c *shopify.Customer) []string { return c.Tags })
-		}, schema.Apply)
+		func(e CustomerEvent) (string, tagging.Event) { return e.Customer, e.Event }, readCustomer, schema.Apply)
 	if err != nil {
 		return nil, err
 	}
@@ -68,6 +83,23 @@ func Lifecycle(ctx context.Context, env *Env, customers []CustomerEvent, orders 
 	results, err := env.Shopify.Tags.ApplyAuto(ctx, changes, applyOpts(env, "lifecycle"))
 	countResults(rep, results)
 	return rep, err
+}
+
+// bulkReadAbove is the number of customer events above which Lifecycle
+// reads customers' tags from a bulk export rather than one by one.
+var bulkReadAbove = 50
+
+// exportedTags reads every customer's tags with a bulk export.
+func exportedTags(ctx context.Context, env *Env) (map[string][]string, error) {
+	tags := map[string][]string{}
+	opts := &shopify.ExportOptions{Since: env.dayEnd(), Query: shopify.BulkQueryOptions{Wait: shopify.WaitOptions{Interval: env.BulkPoll}}}
+	for c, err := range env.Shopify.Bulk.ExportCustomers(ctx, opts) {
+		if err != nil {
+			return nil, fmt.Errorf("lifecycle: export: %w", err)
+		}
+		tags[c.ID] = c.Tags
+	}
+	return tags, nil
 }
 
 // plan groups the events by resource (in the order resources first

@@ -371,3 +371,37 @@ func TestRedact(t *testing.T) {
 		t.Error("a request for another shop was carried out")
 	}
 }
+
+// TestLifecycleReadsAlike: reading the customers' tags from a bulk export
+// or one by one gives the same tags on the same store.
+func TestLifecycleReadsAlike(t *testing.T) {
+	end := func(bulkAbove int) map[int64][]string {
+		defer pipeline.SetBulkReadAbove(bulkAbove)()
+		store := shopifytest.NewServer(shopifytest.WithNow(day.Start(jst).Add(23*time.Hour)), shopifytest.WithRateLimit(shopifytest.PlanPlus))
+		defer store.Close()
+		demo, err := pipeline.SeedDemo(pipeline.Fakes{Shopify: store}, pipeline.DemoOptions{Customers: 400, Seed: 5, Day: day, Location: jst})
+		if err != nil {
+			t.Fatal(err)
+		}
+		state, err := pipeline.NewState(t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		env := &pipeline.Env{Config: demo.Config, Clients: pipeline.Clients{Shopify: store.Client()}, State: state}
+		rep, err := pipeline.Lifecycle(context.Background(), env, demo.Events.Customers, demo.Events.Orders)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep.Counts["customer events"] < 10 || rep.Counts["tags applied"] == 0 {
+			t.Fatalf("a day with too few events to compare: %v", rep)
+		}
+		out := map[int64][]string{}
+		for _, c := range store.Customers() {
+			out[c.ID] = sorted(c.Tags)
+		}
+		return out
+	}
+	if d := cmp.Diff(end(1<<30), end(0)); d != "" {
+		t.Errorf("tags after reading one by one (-) and from an export (+):\n%s", d)
+	}
+}
