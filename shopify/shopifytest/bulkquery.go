@@ -166,6 +166,20 @@ func (s *Server) bulkConnection(buf *bytes.Buffer, parent bulkNode, f *ast.Field
 
 // bulkChildren lists the nodes of the connection field under parent that
 // the fake's bulk queries model.
+// customerOrders indexes the orders by customer, ascending by id, once
+// per change to the orders (AddOrder drops it): a bulk query reads every
+// customer's orders, which a scan per customer would make quadratic.
+// The caller holds s.mu.
+func (s *Server) customerOrders() map[int64][]*Order {
+	if s.byCustomer == nil {
+		s.byCustomer = map[int64][]*Order{}
+		for _, o := range sortedValues(s.orders) {
+			s.byCustomer[o.CustomerID] = append(s.byCustomer[o.CustomerID], o)
+		}
+	}
+	return s.byCustomer
+}
+
 func (s *Server) bulkChildren(parent bulkNode, field string, args map[string]any) ([]bulkNode, error) {
 	switch {
 	case parent.o.typ == "QueryRoot" && field == "customers":
@@ -186,8 +200,8 @@ func (s *Server) bulkChildren(parent bulkNode, field string, args map[string]any
 		return s.orderNodes(list), err
 	case parent.cust != nil && field == "orders":
 		var list []*Order
-		for _, o := range sortedValues(s.orders) {
-			if o.CustomerID == parent.cust.ID && s.readable(o) {
+		for _, o := range s.customerOrders()[parent.cust.ID] {
+			if s.readable(o) {
 				list = append(list, o)
 			}
 		}

@@ -60,17 +60,20 @@ type Server struct {
 	bucket    bucket
 	customers map[int64]*Customer
 	orders    map[int64]*Order
-	totals    map[int64]*orderTotals // per customer id
-	segments  map[int64]*segment
-	mkt       marketingState
-	whsubs    map[int64]*WebhookSubscription
-	nextID    int64
-	docs      []string
-	ops       map[string]int
-	cost      int
-	oauth     oauthState
-	hooks     *emitter
-	bulk      *bulkState
+	// byCustomer indexes orders by customer for bulk queries; nil when
+	// stale (see customerOrders).
+	byCustomer map[int64][]*Order
+	totals     map[int64]*orderTotals // per customer id
+	segments   map[int64]*segment
+	mkt        marketingState
+	whsubs     map[int64]*WebhookSubscription
+	nextID     int64
+	docs       []string
+	ops        map[string]int
+	cost       int
+	oauth      oauthState
+	hooks      *emitter
+	bulk       *bulkState
 }
 
 type config struct {

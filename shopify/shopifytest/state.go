@@ -198,6 +198,7 @@ func (s *Server) AddOrder(o Order) int64 {
 	}
 	s.countOrder(&o, 1)
 	s.orders[o.ID] = &o
+	s.byCustomer = nil
 	return o.ID
 }
 
