@@ -33,7 +33,9 @@ type KlaviyoSync struct {
 // SyncKlaviyo (W3, W5, W6) mirrors each configured segment into its
 // Klaviyo list (members missing from the list are imported into it,
 // profiles created as needed; profiles in the list that left the segment
-// are removed from it, never unsubscribed), writes the members' segments
+// are removed from it, never unsubscribed), collects the list members'
+// email consent and the account's email activity of the last 90 days
+// into the report, writes the members' segments
 // as a profile property (update only), and records the day's loyalty
 // points as events whose unique_id comes from the shop and the order, so
 // a rerun records nothing twice.
@@ -61,6 +63,9 @@ func SyncKlaviyo(ctx context.Context, env *Env) (*StepReport, error) {
 			return rep, fmt.Errorf("klaviyo: list for %q: %w", seg, err)
 		}
 	}
+	if err := emailActivity(ctx, env, rep); err != nil {
+		return rep, fmt.Errorf("klaviyo: %w", err)
+	}
 	if p := env.KlaviyoSync.SegmentsProperty; p != "" && env.Apply {
 		if err := writeSegmentsProperty(ctx, env, p, byEmail, rep); err != nil {
 			return rep, fmt.Errorf("klaviyo: %w", err)
@@ -72,6 +77,41 @@ func SyncKlaviyo(ctx context.Context, env *Env) (*StepReport, error) {
 		}
 	}
 	return rep, nil
+}
+
+// collectConsent counts a list member's email consent (W5): who may be
+// emailed, who never subscribed or unsubscribed, who is suppressed (a
+// hard bounce, a spam complaint).
+func collectConsent(rep *StepReport, p klaviyo.Profile) {
+	if p.Subscriptions == nil {
+		return
+	}
+	e := p.Subscriptions.Email
+	switch {
+	case e.CanReceive:
+		rep.add("list members emailable", 1)
+	case len(e.Suppressions) > 0:
+		rep.add("list members suppressed", 1)
+	default:
+		rep.add("list members not subscribed", 1)
+	}
+}
+
+// emailActivity reports the account's email activity over the last 90
+// days (W5): received, opened, clicked and bounced.
+func emailActivity(ctx context.Context, env *Env, rep *StepReport) error {
+	act, err := env.Klaviyo.Metrics.EmailActivity(ctx, 90, env.dayEnd())
+	if err != nil {
+		return err
+	}
+	for _, name := range slices.Sorted(maps.Keys(act)) {
+		total := 0.0
+		for _, n := range act[name].Count {
+			total += n
+		}
+		rep.add(strings.ToLower(name)+" (90 days)", int(total))
+	}
+	return nil
 }
 
 // syncList makes the list named listName hold exactly the members of
@@ -110,10 +150,11 @@ func syncList(ctx context.Context, env *Env, seg, listName string, rep *StepRepo
 		rep.add("lists created", 1)
 	}
 	var remove []string
-	for p, err := range env.Klaviyo.Lists.Members(ctx, list.ID, klaviyo.MemberOptions{PageSize: 100}) {
+	for p, err := range env.Klaviyo.Lists.Members(ctx, list.ID, klaviyo.MemberOptions{PageSize: 100, Subscriptions: true}) {
 		if err != nil {
 			return err
 		}
+		collectConsent(rep, p)
 		e := strings.ToLower(p.Email)
 		if want[e] {
 			delete(want, e) // already in the list

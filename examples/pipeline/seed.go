@@ -134,6 +134,22 @@ func SeedDemo(f Fakes, o DemoOptions) (*Demo, error) {
 			if rng.IntN(10) == 0 {
 				staleList = append(staleList, p)
 			}
+			// Some email history for W5's collection: a newsletter
+			// received, sometimes opened and clicked, or bounced hard.
+			if rng.IntN(3) == 0 {
+				at := dayStart.AddDate(0, 0, -1-rng.IntN(80))
+				f.Klaviyo.AddEvent("Received Email", p, at, nil)
+				switch rng.IntN(6) {
+				case 0, 1:
+					f.Klaviyo.AddEvent("Opened Email", p, at.Add(time.Hour), nil)
+				case 2:
+					f.Klaviyo.AddEvent("Opened Email", p, at.Add(time.Hour), nil)
+					f.Klaviyo.AddEvent("Clicked Email", p, at.Add(2*time.Hour), nil)
+				case 3:
+					f.Klaviyo.AddEvent("Bounced Email", p, at, nil)
+					f.Klaviyo.SuppressProfile(p, klaviyo.SuppressionHardBounce)
+				}
+			}
 		}
 		if f.Omnisend != nil && rng.IntN(100) < 70 {
 			in := omnisend.ContactInput{Identifiers: []omnisend.Identifier{omnisend.Email(c.Email, omnisend.Subscribed)}, FirstName: c.FirstName}
