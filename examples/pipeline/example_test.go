@@ -55,6 +55,6 @@ func ExampleRunDay() {
 	// segments map[customers:60 members:59 shopify segments created:4 tag changes:59 tags applied:59]
 	// line map[LINE-linked:5 already sent:0 calls:1 members:5 sent:5]
 	// omnisend map[contacts:42 members without a contact:15 tags applied:35 unchanged:0]
-	// klaviyo map[bounced email (90 days):2 clicked email (90 days):6 events applied:6 imported applied:25 list members not subscribed:6 list members suppressed:1 list members to add:25 list members to remove:3 loyalty events:6 loyalty events to send:6 opened email (90 days):10 properties applied:44 properties to write:50 properties without a profile:6 received email (90 days):15 removed applied:3]
+	// klaviyo map[bounced email (90 days):2 clicked email (90 days):6 events applied:6 imported applied:25 list members not subscribed:6 list members suppressed:1 list members to add:25 list members to remove:3 loyalty events:6 loyalty events to send:6 new events read:33 opened email (90 days):10 properties applied:44 properties to write:50 properties without a profile:6 received email (90 days):15 removed applied:3]
 	// marketing map[activities upserted:1 conversions:6 engagements:1 engagements applied:1 touchpoints:30]
 }

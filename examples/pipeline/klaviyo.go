@@ -66,6 +66,9 @@ func SyncKlaviyo(ctx context.Context, env *Env) (*StepReport, error) {
 	if err := emailActivity(ctx, env, rep); err != nil {
 		return rep, fmt.Errorf("klaviyo: %w", err)
 	}
+	if err := newEvents(ctx, env, rep); err != nil {
+		return rep, fmt.Errorf("klaviyo: %w", err)
+	}
 	if p := env.KlaviyoSync.SegmentsProperty; p != "" && env.Apply {
 		if err := writeSegmentsProperty(ctx, env, p, byEmail, rep); err != nil {
 			return rep, fmt.Errorf("klaviyo: %w", err)
@@ -112,6 +115,36 @@ func emailActivity(ctx context.Context, env *Env, rep *StepReport) error {
 		rep.add(strings.ToLower(name)+" (90 days)", int(total))
 	}
 	return nil
+}
+
+// eventsCursor is the state record of where the last incremental read
+// of Klaviyo events stopped.
+const eventsCursor = "klaviyo-events-cursor"
+
+// newEvents reads the events recorded since the last run (W5's
+// increments: run hourly, it reads an hour's worth), up to a few minutes
+// ago, since Klaviyo records events asynchronously; the cursor is saved
+// after the read, so a rerun reads nothing twice and a crash before the
+// save reads the same events again.
+func newEvents(ctx context.Context, env *Env, rep *StepReport) error {
+	var cur klaviyo.EventCursor
+	if _, err := env.State.load(eventsCursor, &cur); err != nil {
+		return err
+	}
+	until := time.Now().Add(-5 * time.Minute)
+	if end := env.dayEnd(); end.Before(until) {
+		until = end
+	}
+	n := 0
+	for e, err := range env.Klaviyo.Events.Since(ctx, klaviyo.EventQuery{After: cur, Until: until, PageSize: 1000}) {
+		if err != nil {
+			return err
+		}
+		cur = cur.Advance(e)
+		n++
+	}
+	rep.add("new events read", n)
+	return env.State.save(eventsCursor, cur)
 }
 
 // syncList makes the list named listName hold exactly the members of
