@@ -65,12 +65,27 @@ func Lifecycle(ctx context.Context, env *Env, customers []CustomerEvent, orders 
 	if err != nil {
 		return nil, err
 	}
+	readOrder := func(ctx context.Context, id string) ([]string, error) {
+		o, _, err := env.Shopify.Orders.Get(ctx, id)
+		return tagsOf(o, err, func(o *shopify.Order) []string { return o.Tags })
+	}
+	if len(orders) > bulkReadAbove {
+		// Order events are mostly about the last week's orders; older
+		// ones are read one by one.
+		known, err := exportedOrderTags(ctx, env, env.dayStart().AddDate(0, 0, -7))
+		if err != nil {
+			return nil, err
+		}
+		get := readOrder
+		readOrder = func(ctx context.Context, id string) ([]string, error) {
+			if tags, ok := known[id]; ok {
+				return tags, nil
+			}
+			return get(ctx, id)
+		}
+	}
 	ord, err := plan(ctx, rep, "orders", orders,
-		func(e OrderEvent) (string, tagging.OrderEvent) { return e.Order, e.Event },
-		func(ctx context.Context, id string) ([]string, error) {
-			o, _, err := env.Shopify.Orders.Get(ctx, id)
-			return tagsOf(o, err, func(o *shopify.Order) []string { return o.Tags })
-		}, schema.ApplyOrder)
+		func(e OrderEvent) (string, tagging.OrderEvent) { return e.Order, e.Event }, readOrder, schema.ApplyOrder)
 	if err != nil {
 		return nil, err
 	}
@@ -98,6 +113,20 @@ func exportedTags(ctx context.Context, env *Env) (map[string][]string, error) {
 			return nil, fmt.Errorf("lifecycle: export: %w", err)
 		}
 		tags[c.ID] = c.Tags
+	}
+	return tags, nil
+}
+
+// exportedOrderTags reads the tags of the orders created since since
+// with a bulk export.
+func exportedOrderTags(ctx context.Context, env *Env, since time.Time) (map[string][]string, error) {
+	tags := map[string][]string{}
+	opts := &shopify.ExportOptions{Since: since, Query: shopify.BulkQueryOptions{Wait: shopify.WaitOptions{Interval: env.BulkPoll}}}
+	for o, err := range env.Shopify.Bulk.ExportOrders(ctx, opts) {
+		if err != nil {
+			return nil, fmt.Errorf("lifecycle: export: %w", err)
+		}
+		tags[o.ID] = o.Tags
 	}
 	return tags, nil
 }

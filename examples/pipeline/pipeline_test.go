@@ -392,12 +392,17 @@ func TestLifecycleReadsAlike(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if rep.Counts["customer events"] < 10 || rep.Counts["tags applied"] == 0 {
+		if rep.Counts["customer events"] < 10 || rep.Counts["order events"] < 3 || rep.Counts["tags applied"] == 0 {
 			t.Fatalf("a day with too few events to compare: %v", rep)
 		}
 		out := map[int64][]string{}
 		for _, c := range store.Customers() {
 			out[c.ID] = sorted(c.Tags)
+		}
+		for _, o := range store.Orders() {
+			if len(o.Tags) > 0 {
+				out[-o.ID] = sorted(o.Tags) // orders under negative ids
+			}
 		}
 		return out
 	}
