@@ -168,8 +168,8 @@ func (s *Server) bulkConnection(buf *bytes.Buffer, parent bulkNode, f *ast.Field
 // the fake's bulk queries model.
 // customerOrders indexes the orders by customer, ascending by id, once
 // per change to the orders (AddOrder drops it): a bulk query reads every
-// customer's orders, which a scan per customer would make quadratic.
-// The caller holds s.mu.
+// customer's orders and every order's journey, which a scan per customer
+// or per order would make quadratic. The caller holds s.mu.
 func (s *Server) customerOrders() map[int64][]*Order {
 	if s.byCustomer == nil {
 		s.byCustomer = map[int64][]*Order{}

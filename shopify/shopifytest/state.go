@@ -315,8 +315,8 @@ func (s *Server) syncTotals(id int64) {
 func (s *Server) journey(o *Order) (index, days any) {
 	if o.CustomerID != 0 {
 		n := 1
-		for _, x := range s.orders {
-			if x.CustomerID == o.CustomerID && (x.CreatedAt.Before(o.CreatedAt) || x.CreatedAt.Equal(o.CreatedAt) && x.ID < o.ID) {
+		for _, x := range s.customerOrders()[o.CustomerID] {
+			if x.CreatedAt.Before(o.CreatedAt) || x.CreatedAt.Equal(o.CreatedAt) && x.ID < o.ID {
 				n++
 			}
 		}
