@@ -7,10 +7,18 @@
 //     the segment tags mirrored (joiners get the tag, leavers lose it) and
 //     a Shopify customer segment kept on each tag;
 //   - [SendLINE] (W3): one segment's LINE-linked members get a message;
+//   - [SyncOmnisend] (W3): the segment tags mirrored onto Omnisend
+//     contacts;
+//   - [SyncKlaviyo] (W3, W5, W6): segments mirrored into Klaviyo lists,
+//     consent and email activity collected, computed properties written
+//     back (update only), the day's loyalty points sent as events;
 //   - [Marketing] (W4, W7): the day's orders are attributed to channels,
 //     the rollup reported, and the app's daily engagements sent back to
-//     Shopify.
+//     Shopify;
+//   - [Redact]: a customers/redact request carried to the state, Klaviyo
+//     and Omnisend.
 //
+// [RunDay] runs them in order (all but Redact, which runs per request).
 // Every step is safe to run again for the same day: what it writes is
 // either idempotent by nature (tag edits, upserts by remote id) or
 // recorded in the [State] before it is sent, under keys made of the shop,
