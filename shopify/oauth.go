@@ -20,6 +20,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/shopcrm/shopcrm"
 	"github.com/shopcrm/shopcrm/internal/transport"
 )
 
@@ -76,6 +77,10 @@ const (
 	CheckShop      CallbackCheck = "shop"      // the shop is not name.myshopify.com
 	CheckState     CallbackCheck = "state"     // state is not the nonce the app issued
 	CheckTimestamp CallbackCheck = "timestamp" // timestamp unreadable or outside the window
+	CheckHost      CallbackCheck = "host"      // host is not base64 of a Shopify admin host
+	// CheckReplay is [App.ExchangeCode]'s: the code was exchanged (or is
+	// being exchanged) already.
+	CheckReplay CallbackCheck = "replay"
 )
 
 // CallbackError reports an install callback that failed a check. It
@@ -110,6 +115,7 @@ type appConfig struct {
 	refreshBefore  time.Duration
 	now            func() time.Time
 	previous       Secret
+	codes          shopcrm.DedupeStore
 }
 
 // AppOption configures an App. A nil AppOption is skipped.
@@ -205,6 +211,28 @@ func WithPreviousClientSecret(previous Secret) AppOption {
 	}
 }
 
+// DefaultCodeMemory is how long an App's own store remembers the codes it
+// exchanged, to refuse a replayed callback locally: longer than the
+// callback window, after which the timestamp check refuses it anyway.
+const DefaultCodeMemory = 10 * time.Minute
+
+// WithCodeDedupe sets the store in which [App.ExchangeCode] claims each
+// code before sending it, so that a replayed callback (or a double submit)
+// is refused locally with a [CheckReplay] *CallbackError instead of
+// reaching Shopify, which would refuse the spent code. The key is a hash
+// of the shop and the code, never the code. By default an App keeps an
+// in-process store ([DefaultCodeMemory]); share one between processes
+// that serve the same app.
+func WithCodeDedupe(store shopcrm.DedupeStore) AppOption {
+	return func(c *appConfig) error {
+		if store == nil {
+			return &InputError{Field: "WithCodeDedupe", Reason: "must not be nil"}
+		}
+		c.codes = store
+		return nil
+	}
+}
+
 // NewApp returns an App for the client id (API key) and client secret
 // shown in the Partner Dashboard.
 func NewApp(clientID string, clientSecret Secret, opts ...AppOption) (*App, error) {
@@ -228,6 +256,9 @@ func NewApp(clientID string, clientSecret Secret, opts ...AppOption) (*App, erro
 	tc.CheckRetry = checkRetry
 	tc.WrapError = wrapAPIError
 	tc.RequestIDHeader = "X-Request-Id"
+	if cfg.codes == nil {
+		cfg.codes = shopcrm.NewMemoryDedupe(DefaultCodeMemory, 0)
+	}
 	a := &App{clientID: clientID, secret: clientSecret, cfg: cfg, tr: transport.New(tc)}
 	a.tr.Redactor().AddSecret(clientSecret)
 	a.tr.Redactor().AddSecret(cfg.previous)
@@ -313,6 +344,34 @@ func (a *App) AuthorizeURL(shop string, r AuthorizeRequest) (string, error) {
 	return "https://" + shop + AuthorizePath + "?" + q.Encode(), nil
 }
 
+// adminHost reports whether host (the callback's host parameter) is
+// base64, padded or not, of a host under one of the domains Shopify's own
+// libraries accept for it (sanitizeHost in @shopify/shopify-api): the
+// shop's name.myshopify.com/admin or admin.shopify.com/store/name.
+func adminHost(host string) bool {
+	var raw []byte
+	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
+		if b, err := enc.DecodeString(host); err == nil {
+			raw = b
+			break
+		}
+	}
+	if raw == nil {
+		return false
+	}
+	u, err := url.Parse("https://" + string(raw))
+	if err != nil || u.User != nil || u.Port() != "" || u.RawQuery != "" || u.Fragment != "" {
+		return false
+	}
+	h := strings.ToLower(u.Hostname())
+	for _, d := range []string{"myshopify.com", "shopify.com", "myshopify.io", "shop.dev"} {
+		if strings.HasSuffix(h, "."+d) {
+			return true
+		}
+	}
+	return false
+}
+
 func checkInstallShop(field, shop string) (string, error) {
 	if !installShopRe.MatchString(shop) {
 		return "", &InputError{Field: field, Value: shorten(shop), Reason: "must look like name.myshopify.com"}
@@ -345,8 +404,10 @@ type Callback struct {
 // other parameters (hmac and the legacy signature left out) decoded,
 // sorted by key and joined as k=v&k=v; the shop is name.myshopify.com;
 // state equals the nonce the app issued (wantState); the timestamp is
-// within the callback window of now. A parameter given twice fails the
-// params check. The first failing check comes back as a *CallbackError.
+// within the callback window of now; host, when present, is base64 of a
+// Shopify admin host (as Shopify's own libraries require before
+// redirecting there). A parameter given twice fails the params check. The
+// first failing check comes back as a *CallbackError.
 func (a *App) VerifyCallback(query url.Values, wantState string) (*Callback, error) {
 	for _, k := range []string{"code", "hmac", "shop", "state", "timestamp"} {
 		if len(query[k]) == 0 || query[k][0] == "" {
@@ -370,6 +431,9 @@ func (a *App) VerifyCallback(query url.Values, wantState string) (*Callback, err
 	ts := time.Unix(sec, 0)
 	if d := a.cfg.now().Sub(ts); d > a.cfg.callbackMaxAge || d < -a.cfg.callbackMaxAge {
 		return nil, &CallbackError{Check: CheckTimestamp, Reason: "more than " + a.cfg.callbackMaxAge.String() + " from now"}
+	}
+	if h, ok := query["host"]; ok && !adminHost(h[0]) {
+		return nil, &CallbackError{Check: CheckHost, Reason: "not base64 of a Shopify admin host"}
 	}
 	return &Callback{Shop: shop, Code: NewSecret(query.Get("code")), Host: query.Get("host"), Timestamp: ts}, nil
 }
@@ -460,19 +524,36 @@ type tokenResponse struct {
 // POST https://{shop}/admin/oauth/access_token with client_id,
 // client_secret and code (a JSON body), plus expiring=1 when expiring is
 // true, which asks for an expiring offline token with a refresh token.
-// The code is good once, so the request is retried only on a 429.
+// The code is good once, so the request is retried only on a 429, and a
+// code this App exchanged already (see [WithCodeDedupe]) is refused with a
+// [CheckReplay] *CallbackError before anything is sent. When the exchange
+// fails, the code is forgotten again, so that it may be retried.
 func (a *App) ExchangeCode(ctx context.Context, cb *Callback, expiring bool) (*AccessToken, error) {
 	if cb == nil || cb.Code.IsZero() {
 		return nil, &InputError{Field: "Callback.Code", Reason: "must not be empty"}
 	}
-	if _, err := checkInstallShop("Callback.Shop", cb.Shop); err != nil {
+	shop, err := checkInstallShop("Callback.Shop", cb.Shop)
+	if err != nil {
 		return nil, err
+	}
+	sum := sha256.Sum256([]byte(shop + "\x00" + cb.Code.Reveal()))
+	key := "shopify-code:" + hex.EncodeToString(sum[:])
+	fresh, err := a.cfg.codes.Claim(ctx, key)
+	if err != nil {
+		return nil, fmt.Errorf("shopify: code store: %w", err)
+	}
+	if !fresh {
+		return nil, &CallbackError{Check: CheckReplay, Reason: "the code was exchanged already"}
 	}
 	body := map[string]any{"client_id": a.clientID, "client_secret": a.secret.Reveal(), "code": cb.Code.Reveal()}
 	if expiring {
 		body["expiring"] = 1
 	}
-	return a.postToken(ctx, "oauth.code", strings.ToLower(cb.Shop), body, cb.Code)
+	t, err := a.postToken(ctx, "oauth.code", shop, body, cb.Code)
+	if err != nil {
+		_ = a.cfg.codes.Release(context.WithoutCancel(ctx), key)
+	}
+	return t, err
 }
 
 // ExchangeOptions says which token [App.ExchangeSessionToken] asks for.
