@@ -64,11 +64,12 @@ const (
 // installShopRe is the shop domain an install callback may name.
 var installShopRe = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9-]*\.myshopify\.com$`)
 
-// ErrInvalidCallback matches every *CallbackError.
-var ErrInvalidCallback = errors.New("shopify: invalid OAuth callback")
+// ErrInvalidCallback matches every *CallbackError; see
+// [shopcrm.ErrInvalidCallback].
+var ErrInvalidCallback = shopcrm.ErrInvalidCallback
 
 // CallbackCheck names the check an install callback failed.
-type CallbackCheck string
+type CallbackCheck = shopcrm.CallbackCheck
 
 // The checks [App.VerifyCallback] runs, in this order.
 const (
@@ -84,19 +85,13 @@ const (
 )
 
 // CallbackError reports an install callback that failed a check. It
-// matches ErrInvalidCallback and never holds the code or the secret.
-type CallbackError struct {
-	Check  CallbackCheck
-	Reason string
-}
+// matches ErrInvalidCallback and never holds the code or the secret; see
+// [shopcrm.CallbackError].
+type CallbackError = shopcrm.CallbackError
 
-// Error describes the error.
-func (e *CallbackError) Error() string {
-	return "shopify: OAuth callback failed the " + string(e.Check) + " check: " + e.Reason
+func callbackError(check CallbackCheck, reason string) *CallbackError {
+	return &CallbackError{Platform: "shopify", Check: check, Reason: reason}
 }
-
-// Is matches ErrInvalidCallback.
-func (e *CallbackError) Is(target error) bool { return target == ErrInvalidCallback }
 
 // App holds a Shopify app's credentials and calls the token endpoint of the
 // shops that install it. It is safe for concurrent use.
@@ -411,7 +406,7 @@ type Callback struct {
 func (a *App) VerifyCallback(query url.Values, wantState string) (*Callback, error) {
 	for _, k := range []string{"code", "hmac", "shop", "state", "timestamp"} {
 		if len(query[k]) == 0 || query[k][0] == "" {
-			return nil, &CallbackError{Check: CheckParams, Reason: "missing " + k}
+			return nil, callbackError(CheckParams, "missing "+k)
 		}
 	}
 	if err := verifyQueryHMAC(query, a.verifySecrets()); err != nil {
@@ -419,21 +414,21 @@ func (a *App) VerifyCallback(query url.Values, wantState string) (*Callback, err
 	}
 	shop, err := checkInstallShop("shop", query.Get("shop"))
 	if err != nil {
-		return nil, &CallbackError{Check: CheckShop, Reason: "not name.myshopify.com"}
+		return nil, callbackError(CheckShop, "not name.myshopify.com")
 	}
 	if wantState == "" || !hmac.Equal([]byte(query.Get("state")), []byte(wantState)) {
-		return nil, &CallbackError{Check: CheckState, Reason: "does not match the nonce issued"}
+		return nil, callbackError(CheckState, "does not match the nonce issued")
 	}
 	sec, err := strconv.ParseInt(query.Get("timestamp"), 10, 64)
 	if err != nil {
-		return nil, &CallbackError{Check: CheckTimestamp, Reason: "not a Unix time in seconds"}
+		return nil, callbackError(CheckTimestamp, "not a Unix time in seconds")
 	}
 	ts := time.Unix(sec, 0)
 	if d := a.cfg.now().Sub(ts); d > a.cfg.callbackMaxAge || d < -a.cfg.callbackMaxAge {
-		return nil, &CallbackError{Check: CheckTimestamp, Reason: "more than " + a.cfg.callbackMaxAge.String() + " from now"}
+		return nil, callbackError(CheckTimestamp, "more than "+a.cfg.callbackMaxAge.String()+" from now")
 	}
 	if h, ok := query["host"]; ok && !adminHost(h[0]) {
-		return nil, &CallbackError{Check: CheckHost, Reason: "not base64 of a Shopify admin host"}
+		return nil, callbackError(CheckHost, "not base64 of a Shopify admin host")
 	}
 	return &Callback{Shop: shop, Code: NewSecret(query.Get("code")), Host: query.Get("host"), Timestamp: ts}, nil
 }
@@ -447,10 +442,10 @@ func verifyQueryHMAC(query url.Values, secrets []Secret) error {
 	}
 	got, err := hex.DecodeString(query.Get("hmac"))
 	if err != nil || len(got) != sha256.Size {
-		return &CallbackError{Check: CheckHMAC, Reason: "hmac is not 64 hex digits"}
+		return callbackError(CheckHMAC, "hmac is not 64 hex digits")
 	}
 	if matchHMAC(got, []byte(msg), secrets) != nil {
-		return &CallbackError{Check: CheckHMAC, Reason: "signature does not match"}
+		return callbackError(CheckHMAC, "signature does not match")
 	}
 	return nil
 }
@@ -461,10 +456,10 @@ func callbackMessage(query url.Values) (string, error) {
 	keys := make([]string, 0, len(query))
 	for k, vs := range query {
 		if len(vs) != 1 {
-			return "", &CallbackError{Check: CheckParams, Reason: "parameter " + strconv.Quote(shorten(k)) + " given more than once"}
+			return "", callbackError(CheckParams, "parameter "+strconv.Quote(shorten(k))+" given more than once")
 		}
 		if len(k)+len(vs[0]) > maxCallbackParamSize {
-			return "", &CallbackError{Check: CheckParams, Reason: "parameter " + strconv.Quote(shorten(k)) + " too long"}
+			return "", callbackError(CheckParams, "parameter "+strconv.Quote(shorten(k))+" too long")
 		}
 		if k != "hmac" && k != "signature" {
 			keys = append(keys, k)
@@ -543,7 +538,7 @@ func (a *App) ExchangeCode(ctx context.Context, cb *Callback, expiring bool) (*A
 		return nil, fmt.Errorf("shopify: code store: %w", err)
 	}
 	if !fresh {
-		return nil, &CallbackError{Check: CheckReplay, Reason: "the code was exchanged already"}
+		return nil, callbackError(CheckReplay, "the code was exchanged already")
 	}
 	body := map[string]any{"client_id": a.clientID, "client_secret": a.secret.Reveal(), "code": cb.Code.Reveal()}
 	if expiring {
