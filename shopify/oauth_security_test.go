@@ -125,7 +125,10 @@ func TestOAuthCallbackSecurity(t *testing.T) {
 			q.Set("shop", "x.myshopify.com.evil.io")
 			return r.sign(q, r.secret)
 		}, state, shopify.CheckShop},
-		"host elsewhere, signed": {func(q url.Values) url.Values { q.Set("host", b64("evil.example.com/admin")); return r.sign(q, r.secret) },
+		"host elsewhere, signed": {func(q url.Values) url.Values {
+			q.Set("host", b64("evil.example.com/admin"))
+			return r.sign(q, r.secret)
+		},
 			state, shopify.CheckHost},
 		"host lookalike, signed": {func(q url.Values) url.Values {
 			q.Set("host", b64("admin.shopify.com.evil.io/store/x"))
@@ -135,7 +138,7 @@ func TestOAuthCallbackSecurity(t *testing.T) {
 			q.Set("host", b64("evil.io@admin.shopify.com/store/x"))
 			return r.sign(q, r.secret)
 		}, state, shopify.CheckHost},
-		"host not base64, signed": {func(q url.Values) url.Values { q.Set("host", "%%%"); return r.sign(q, r.secret) }, state, shopify.CheckHost},
+		"host not base64, signed":  {func(q url.Values) url.Values { q.Set("host", "%%%"); return r.sign(q, r.secret) }, state, shopify.CheckHost},
 		"state of another session": {func(q url.Values) url.Values { return q }, "another-nonce", shopify.CheckState},
 		"state not kept":           {func(q url.Values) url.Values { return q }, "", shopify.CheckState},
 		"state repeated":           {func(q url.Values) url.Values { q.Add("state", state); return q }, state, shopify.CheckParams},
