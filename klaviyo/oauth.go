@@ -279,9 +279,11 @@ func (c OAuthConfig) token(ctx context.Context, form url.Values) (*OAuthToken, e
 		if code == "" {
 			code = http.StatusText(resp.StatusCode)
 		}
-		// A token endpoint may quote the request: keep its credentials out.
-		red := []string{c.ClientSecret.Reveal(), form.Get("code"), form.Get("code_verifier"), form.Get("refresh_token")}
-		return nil, &OAuthError{Status: resp.StatusCode, Code: redact(code, red), Description: redact(w.Description, red)}
+		// The answer may quote what the request carried: the client
+		// secret, the code and its verifier, the refresh token.
+		red := transport.NewRedactor()
+		red.Add(c.ClientSecret.Reveal(), form.Get("code"), form.Get("code_verifier"), form.Get("refresh_token"))
+		return nil, &OAuthError{Status: resp.StatusCode, Code: red.String(code), Description: red.String(w.Description)}
 	}
 	t := &OAuthToken{AccessToken: NewSecret(w.AccessToken), Scope: w.Scope}
 	if w.RefreshToken != "" {
@@ -291,16 +293,6 @@ func (c OAuthConfig) token(ctx context.Context, form url.Values) (*OAuthToken, e
 		t.Expiry = now.Add(time.Duration(w.ExpiresIn) * time.Second)
 	}
 	return t, nil
-}
-
-// redact replaces every non-empty secret of secrets in s.
-func redact(s string, secrets []string) string {
-	for _, x := range secrets {
-		if x != "" {
-			s = strings.ReplaceAll(s, x, shopcrm.Redacted)
-		}
-	}
-	return s
 }
 
 // OAuthTokenSource is a TokenSource that refreshes its access token a

@@ -40,7 +40,7 @@ const DefaultMaxWebhookBody = 5 << 20
 // third-party notes (hookdeck's Klaviyo webhook guide); the official page's
 // code sample could not be read here, so no known-answer test from Klaviyo
 // backs it. Keep it behind this one function.
-func SignWebhook(body []byte, timestamp string, secret Secret) string {
+func SignWebhook(secret Secret, body []byte, timestamp string) string {
 	return hex.EncodeToString(webhookMAC(body, timestamp, secret))
 }
 

@@ -40,7 +40,7 @@ func klaviyoSigned(body []byte, secret shopcrm.Secret, at time.Time) http.Header
 	h.Set("Content-Type", "application/json")
 	h.Set(klaviyo.HeaderWebhookID, securityHookID)
 	h.Set(klaviyo.HeaderTimestamp, ts)
-	h.Set(klaviyo.HeaderSignature, klaviyo.SignWebhook(body, ts, secret))
+	h.Set(klaviyo.HeaderSignature, klaviyo.SignWebhook(secret, body, ts))
 	return h
 }
 
@@ -90,10 +90,10 @@ func TestWebhookSecurityTimestamp(t *testing.T) {
 	edited.Set(klaviyo.HeaderTimestamp, strconv.FormatInt(now.Unix(), 10))
 	rfc := klaviyoSigned(body, secret, now)
 	rfc.Set(klaviyo.HeaderTimestamp, now.Add(-time.Hour).Format(time.RFC3339))
-	rfc.Set(klaviyo.HeaderSignature, klaviyo.SignWebhook(body, rfc.Get(klaviyo.HeaderTimestamp), secret))
+	rfc.Set(klaviyo.HeaderSignature, klaviyo.SignWebhook(secret, body, rfc.Get(klaviyo.HeaderTimestamp)))
 	unreadable := klaviyoSigned(body, secret, now)
 	unreadable.Set(klaviyo.HeaderTimestamp, "yesterday")
-	unreadable.Set(klaviyo.HeaderSignature, klaviyo.SignWebhook(body, "yesterday", secret))
+	unreadable.Set(klaviyo.HeaderSignature, klaviyo.SignWebhook(secret, body, "yesterday"))
 	noID := klaviyoSigned(body, secret, now)
 	noID.Del(klaviyo.HeaderWebhookID)
 	otherID := klaviyoSigned(body, secret, now)

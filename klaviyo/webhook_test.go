@@ -49,7 +49,7 @@ func TestWebhookVerify(t *testing.T) {
 		t.Errorf("delivery %+v", d)
 	}
 	// The signature is SignWebhook's over the raw body and the timestamp.
-	if got := klaviyo.SignWebhook(body, h.Get(klaviyo.HeaderTimestamp), klaviyo.NewSecret("whsec-new")); got != h.Get(klaviyo.HeaderSignature) {
+	if got := klaviyo.SignWebhook(klaviyo.NewSecret("whsec-new"), body, h.Get(klaviyo.HeaderTimestamp)); got != h.Get(klaviyo.HeaderSignature) {
 		t.Errorf("SignWebhook = %s, header %s", got, h.Get(klaviyo.HeaderSignature))
 	}
 	forged := append([]byte(nil), body...)
