@@ -26,10 +26,10 @@ func TestReadWebhookBody(t *testing.T) {
 		want   error
 		status int
 	}{
-		"over the cap":               {req(http.MethodPost, "12345", 5), shopcrm.ErrBodyTooLarge, 413},
-		"over the cap, chunked":      {req(http.MethodPost, "12345", -1), shopcrm.ErrBodyTooLarge, 413},
-		"Content-Length over it":     {req(http.MethodPost, "", 1<<30), shopcrm.ErrBodyTooLarge, 413},
-		"GET":                        {req(http.MethodGet, "", 0), shopcrm.ErrMalformedWebhook, 405},
+		"over the cap":                {req(http.MethodPost, "12345", 5), shopcrm.ErrBodyTooLarge, 413},
+		"over the cap, chunked":       {req(http.MethodPost, "12345", -1), shopcrm.ErrBodyTooLarge, 413},
+		"Content-Length over it":      {req(http.MethodPost, "", 1<<30), shopcrm.ErrBodyTooLarge, 413},
+		"GET":                         {req(http.MethodGet, "", 0), shopcrm.ErrMalformedWebhook, 405},
 		"cut short by the connection": {cut, shopcrm.ErrMalformedWebhook, 400},
 	} {
 		_, err := shopcrm.ReadWebhookBody("test", c.r, 4)
