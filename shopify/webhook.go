@@ -424,12 +424,17 @@ func decodeOrder(body []byte) (*OrderPayload, error) {
 // Shopify retries a failed delivery 8 times over 4 hours with the original
 // payload, sends one delivery per subscription, and anyone who captured a
 // signed body can replay it (the signature covers the body only: no
-// header, no timestamp). Deliveries are therefore deduplicated on
-// X-Shopify-Event-Id (X-Shopify-Webhook-Id when absent; see
-// [Webhook.DedupeKey]) through Dedupe; an event whose handling fails is
-// released, so that Shopify's retry is handled again. A duplicate is
-// answered 200 without calling Handle. Shopify expects an answer within 5
-// seconds: hand long work to a queue.
+// header, no timestamp). Deliveries are therefore deduplicated through
+// Dedupe twice: on X-Shopify-Event-Id (X-Shopify-Webhook-Id when absent;
+// see [Webhook.DedupeKey]), and on a digest of the body, which a replay
+// with edited headers (a fresh event id, another topic, another shop)
+// cannot change. A delivery is handled when both are new, so a second
+// event whose body is byte for byte that of one handled within the
+// store's memory is dropped too (Shopify's payloads carry updated_at or
+// similar, so this takes two identical states). An event whose handling
+// fails is released, so that Shopify's retry is handled again. A
+// duplicate is answered 200 without calling Handle. Shopify expects an
+// answer within 5 seconds: hand long work to a queue.
 type WebhookHandler struct {
 	Secrets []Secret // the app's client secret; two during a rotation
 	MaxBody int64    // DefaultMaxWebhookBody when 0
@@ -472,28 +477,31 @@ func (h *WebhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
-	key := hook.DedupeKey()
-	if key != "" {
-		fresh, err := h.store().Claim(ctx, key)
-		if err != nil {
-			transport.RejectWebhook(w, r, fmt.Errorf("shopify: dedupe store: %w", err), h.OnError)
-			return
-		}
-		if !fresh {
-			w.WriteHeader(http.StatusOK)
-			return
-		}
+	fresh, claimed, err := transport.ClaimWebhook(ctx, h.store(), hook.DedupeKey(), bodyKey(body))
+	if err != nil {
+		transport.RejectWebhook(w, r, fmt.Errorf("shopify: dedupe store: %w", err), h.OnError)
+		return
+	}
+	if !fresh {
+		w.WriteHeader(http.StatusOK)
+		return
 	}
 	if h.Handle != nil {
 		if err := h.Handle(ctx, hook); err != nil {
-			if key != "" {
-				transport.ReleaseWebhook(ctx, h.store(), key)
-			}
+			transport.ReleaseWebhook(ctx, h.store(), claimed...)
 			transport.RejectWebhook(w, r, err, h.OnError)
 			return
 		}
 	}
 	w.WriteHeader(http.StatusOK)
+}
+
+// bodyKey is the dedupe key of a body: the signature covers the body
+// only, so a replay with other headers (a fresh event id, another topic
+// or shop) still has the same body.
+func bodyKey(body []byte) string {
+	sum := sha256.Sum256(body)
+	return "shopify-body:" + base64.RawURLEncoding.EncodeToString(sum[:])
 }
 
 func (h *WebhookHandler) verify(header http.Header, body []byte) (*Webhook, error) {

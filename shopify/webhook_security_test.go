@@ -55,8 +55,9 @@ func TestWebhookSecurity(t *testing.T) { webhooksec.Run(t, shopifyPlatform) }
 // TestWebhookSecurityEventID: Shopify sends one delivery per subscription
 // and retries with new X-Shopify-Webhook-Id values but the same
 // X-Shopify-Event-Id, which is the dedupe key; without it the webhook id
-// is. The headers are not signed, so a replay with a fresh Triggered-At
-// verifies: the dedupe stops it, MaxAge does not.
+// is. The headers are not signed, so a replay with a fresh Triggered-At,
+// a fresh event id, another topic or shop verifies: the dedupe on the
+// body's digest stops it, MaxAge does not.
 func TestWebhookSecurityEventID(t *testing.T) {
 	secret := shopcrm.NewSecret("s3cr3t-shopify")
 	var calls atomic.Int32
@@ -74,13 +75,29 @@ func TestWebhookSecurityEventID(t *testing.T) {
 	if st := post(hd, body); st != http.StatusOK || calls.Load() != 1 {
 		t.Fatalf("first delivery: %d, %d calls", st, calls.Load())
 	}
-	// Another subscription's delivery of the event, and a replay with a
-	// fresh timestamp: both verify, neither is handled again.
-	other := hd.Clone()
-	other.Set(shopify.HeaderWebhookID, "wh-other-subscription")
-	replay := hd.Clone()
-	replay.Set(shopify.HeaderTriggeredAt, time.Now().Add(time.Second).UTC().Format(time.RFC3339))
-	for name, x := range map[string]http.Header{"other subscription": other, "replay": replay} {
+	// Another subscription's delivery of the event, a replay with a fresh
+	// timestamp, and replays with headers an attacker may edit (they are
+	// not signed): all verify, none is handled again.
+	edit := func(k, v string) http.Header {
+		x := hd.Clone()
+		if v == "" {
+			x.Del(k)
+		} else {
+			x.Set(k, v)
+		}
+		return x
+	}
+	for name, x := range map[string]http.Header{
+		"other subscription": edit(shopify.HeaderWebhookID, "wh-other-subscription"),
+		"fresh timestamp":    edit(shopify.HeaderTriggeredAt, time.Now().Add(time.Second).UTC().Format(time.RFC3339)),
+		"fresh event id":     edit(shopify.HeaderEventID, "evt-forged"),
+		"no ids":             edit(shopify.HeaderEventID, ""),
+		"other topic":        edit(shopify.HeaderTopic, shopify.TopicCustomersUpdate),
+		"other shop":         edit(shopify.HeaderShopDomain, "victim.myshopify.com"),
+	} {
+		if name == "no ids" {
+			x.Del(shopify.HeaderWebhookID)
+		}
 		if err := shopify.VerifyWebhook(body, x.Get(shopify.HeaderHmac), secret); err != nil {
 			t.Errorf("%s: %v", name, err)
 		}
@@ -88,15 +105,18 @@ func TestWebhookSecurityEventID(t *testing.T) {
 			t.Errorf("%s: %d, %d calls", name, st, calls.Load())
 		}
 	}
+	if ok, _ := store.Claim(context.Background(), "evt-forged"); !ok {
+		t.Error("the forged event id of a dropped replay stayed claimed")
+	}
 	// Without an event id, the webhook id is the key.
-	noEvent := hd.Clone()
+	noEvent, nbody := shopifyDelivery("evt-lonely", secret)
 	noEvent.Del(shopify.HeaderEventID)
 	noEvent.Set(shopify.HeaderWebhookID, "wh-lonely")
 	for range 2 {
-		post(noEvent, body)
+		post(noEvent, nbody)
 	}
 	if calls.Load() != 2 {
-		t.Errorf("two deliveries keyed by the webhook id: %d calls, want 2", calls.Load())
+		t.Errorf("a delivery keyed by its webhook id, twice: %d calls, want 2", calls.Load())
 	}
 	if ok, _ := store.Claim(context.Background(), "wh-lonely"); ok {
 		t.Error("the webhook id was not claimed in the caller's store")
