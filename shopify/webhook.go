@@ -288,9 +288,11 @@ type ShopRedactPayload struct {
 }
 
 // ParseWebhook builds a Webhook from a delivery's headers and raw body.
-// Call VerifyWebhook first, on the same bytes. Only a missing topic or a
-// body that is not a JSON object is an error, a *WebhookError matching
-// ErrMalformedWebhook; an unknown topic gives the raw JSON.
+// Call VerifyWebhook first, on the same bytes. A missing topic, a body
+// that is not a JSON object, and a payload naming another shop than
+// X-Shopify-Shop-Domain (app/uninstalled and the privacy topics carry the
+// shop's domain) are errors, a *WebhookError matching ErrMalformedWebhook;
+// an unknown topic gives the raw JSON.
 func ParseWebhook(h http.Header, body []byte) (*Webhook, error) {
 	w := &Webhook{
 		Topic:      strings.TrimSpace(h.Get(HeaderTopic)),
@@ -314,8 +316,29 @@ func ParseWebhook(h http.Header, body []byte) (*Webhook, error) {
 		w.Payload, w.DecodeErr = json.RawMessage(body), fmt.Errorf("shopify: %s payload: %w", w.Topic, err)
 		return w, nil
 	}
+	if d := payloadShop(p); w.ShopDomain != "" && installShopRe.MatchString(d) && !strings.EqualFold(d, w.ShopDomain) {
+		return nil, webhookError(ErrMalformedWebhook, HeaderShopDomain+" names another shop than the body")
+	}
 	w.Payload = p
 	return w, nil
+}
+
+// payloadShop is the shop domain a payload names, if any. The signature
+// covers the body, not X-Shopify-Shop-Domain: a signed shop/redact of one
+// shop replayed with another shop's domain in the header must not erase
+// that other shop's data.
+func payloadShop(p any) string {
+	switch p := p.(type) {
+	case *AppUninstalledPayload:
+		return p.MyshopifyDomain
+	case *CustomersDataRequestPayload:
+		return p.ShopDomain
+	case *CustomersRedactPayload:
+		return p.ShopDomain
+	case *ShopRedactPayload:
+		return p.ShopDomain
+	}
+	return ""
 }
 
 func isObject(body []byte) bool {
@@ -424,17 +447,20 @@ func decodeOrder(body []byte) (*OrderPayload, error) {
 // Shopify retries a failed delivery 8 times over 4 hours with the original
 // payload, sends one delivery per subscription, and anyone who captured a
 // signed body can replay it (the signature covers the body only: no
-// header, no timestamp). Deliveries are therefore deduplicated through
-// Dedupe twice: on X-Shopify-Event-Id (X-Shopify-Webhook-Id when absent;
-// see [Webhook.DedupeKey]), and on a digest of the body, which a replay
-// with edited headers (a fresh event id, another topic, another shop)
-// cannot change. A delivery is handled when both are new, so a second
-// event whose body is byte for byte that of one handled within the
-// store's memory is dropped too (Shopify's payloads carry updated_at or
-// similar, so this takes two identical states). An event whose handling
-// fails is released, so that Shopify's retry is handled again. A
-// duplicate is answered 200 without calling Handle. Shopify expects an
-// answer within 5 seconds: hand long work to a queue.
+// header, no timestamp). Deliveries are therefore deduplicated on
+// X-Shopify-Event-Id (X-Shopify-Webhook-Id when absent; see
+// [Webhook.DedupeKey]) through Dedupe; an event whose handling fails is
+// released, so that Shopify's retry is handled again. A duplicate is
+// answered 200 without calling Handle. Shopify expects an answer within 5
+// seconds: hand long work to a queue.
+//
+// The headers are not signed either. The dedupe catches Shopify's own
+// duplicates and a verbatim replay, not a replay whose event and webhook
+// ids were edited; a replay naming another shop in X-Shopify-Shop-Domain
+// is refused (400) only for the topics whose payload names the shop
+// (app/uninstalled and the privacy topics; see [ParseWebhook]). Before
+// acting on what another topic claims for a shop, destructively above
+// all, confirm it with that shop's Admin API.
 type WebhookHandler struct {
 	Secrets []Secret // the app's client secret; two during a rotation
 	MaxBody int64    // DefaultMaxWebhookBody when 0
@@ -477,31 +503,28 @@ func (h *WebhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
-	fresh, claimed, err := transport.ClaimWebhook(ctx, h.store(), hook.DedupeKey(), bodyKey(body))
-	if err != nil {
-		transport.RejectWebhook(w, r, fmt.Errorf("shopify: dedupe store: %w", err), h.OnError)
-		return
-	}
-	if !fresh {
-		w.WriteHeader(http.StatusOK)
-		return
+	key := hook.DedupeKey()
+	if key != "" {
+		fresh, err := h.store().Claim(ctx, key)
+		if err != nil {
+			transport.RejectWebhook(w, r, fmt.Errorf("shopify: dedupe store: %w", err), h.OnError)
+			return
+		}
+		if !fresh {
+			w.WriteHeader(http.StatusOK)
+			return
+		}
 	}
 	if h.Handle != nil {
 		if err := h.Handle(ctx, hook); err != nil {
-			transport.ReleaseWebhook(ctx, h.store(), claimed...)
+			if key != "" {
+				transport.ReleaseWebhook(ctx, h.store(), key)
+			}
 			transport.RejectWebhook(w, r, err, h.OnError)
 			return
 		}
 	}
 	w.WriteHeader(http.StatusOK)
-}
-
-// bodyKey is the dedupe key of a body: the signature covers the body
-// only, so a replay with other headers (a fresh event id, another topic
-// or shop) still has the same body.
-func bodyKey(body []byte) string {
-	sum := sha256.Sum256(body)
-	return "shopify-body:" + base64.RawURLEncoding.EncodeToString(sum[:])
 }
 
 func (h *WebhookHandler) verify(header http.Header, body []byte) (*Webhook, error) {

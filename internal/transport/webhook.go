@@ -58,24 +58,6 @@ func ReleaseWebhook(ctx context.Context, store shopcrm.DedupeStore, keys ...stri
 	}
 }
 
-// ClaimWebhook claims every non-empty key in store: a delivery is new only
-// when all its keys are. When one was seen, or the store fails, the keys
-// claimed by this call are released again and fresh is false.
-func ClaimWebhook(ctx context.Context, store shopcrm.DedupeStore, keys ...string) (fresh bool, claimed []string, err error) {
-	for _, k := range keys {
-		if k == "" {
-			continue
-		}
-		ok, err := store.Claim(ctx, k)
-		if err != nil || !ok {
-			ReleaseWebhook(ctx, store, claimed...)
-			return false, nil, err
-		}
-		claimed = append(claimed, k)
-	}
-	return true, claimed, nil
-}
-
 // DefaultDedupe is a webhook handler's fallback dedupe store: an
 // in-process shopcrm.MemoryDedupe made on first use. The zero value is
 // ready.
