@@ -138,3 +138,28 @@ func TestWebhookSecurityMalformed(t *testing.T) {
 		webhooksec.AssertRefused(t, body+": OnError", got, "line", line.ErrMalformedWebhook, http.StatusBadRequest)
 	}
 }
+
+// TestWebhookSecurityMaxAge: with MaxAge set, events older than it are
+// acknowledged and not handled (the signature has no timestamp; the
+// event's own timestamp is inside the signed body).
+func TestWebhookSecurityMaxAge(t *testing.T) {
+	secret := shopcrm.NewSecret("s3cr3t-line")
+	var got []string
+	h := &line.WebhookHandler{Secrets: []shopcrm.Secret{secret}, MaxAge: time.Hour, Handle: func(_ context.Context, cb *line.Callback) error {
+		for _, e := range cb.Events {
+			got = append(got, e.Base().WebhookEventID)
+		}
+		return nil
+	}}
+	body := []byte(fmt.Sprintf(`{"destination":"Ubot","events":[`+
+		`{"type":"unfollow","mode":"active","timestamp":%d,"webhookEventId":"OLD","deliveryContext":{"isRedelivery":true},"source":{"type":"user","userId":"U1"}},`+
+		`{"type":"unfollow","mode":"active","timestamp":%d,"webhookEventId":"NEW","deliveryContext":{"isRedelivery":false},"source":{"type":"user","userId":"U2"}}]}`,
+		time.Now().Add(-2*time.Hour).UnixMilli(), time.Now().UnixMilli()))
+	req := httptest.NewRequest(http.MethodPost, "/", bytes.NewReader(body))
+	req.Header.Set(line.SignatureHeader, line.Sign(body, secret))
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, req)
+	if w.Code != http.StatusOK || fmt.Sprint(got) != "[NEW]" {
+		t.Errorf("%d, handled %v, want 200 and [NEW]", w.Code, got)
+	}
+}
