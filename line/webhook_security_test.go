@@ -122,7 +122,8 @@ func TestWebhookSecurityRedelivery(t *testing.T) {
 // TestWebhookSecurityMalformed: a signed body that is not a callback is a
 // 400 with a typed error.
 func TestWebhookSecurityMalformed(t *testing.T) {
-	secret := shopcrm.NewSecret("s3cr3t-line")
+	var leaks webhooksec.Leaks
+	secret := leaks.NewSecret("line-secret-")
 	var got error
 	h := &line.WebhookHandler{Secrets: []shopcrm.Secret{secret}, OnError: func(_ *http.Request, err error) { got = err }}
 	for _, body := range []string{`{"destination":"U1"}`, `[]`, `{"events":`} {
@@ -136,6 +137,9 @@ func TestWebhookSecurityMalformed(t *testing.T) {
 			t.Errorf("%s: %d, want 400", body, w.Code)
 		}
 		webhooksec.AssertRefused(t, body+": OnError", got, "line", line.ErrMalformedWebhook, http.StatusBadRequest)
+		leaks.Add(req.Header.Get(line.SignatureHeader))
+		leaks.CheckErr(t, body, err)
+		leaks.CheckErr(t, body, got)
 	}
 }
 

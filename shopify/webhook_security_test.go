@@ -118,7 +118,8 @@ func TestWebhookSecurityEventID(t *testing.T) {
 // (no topic, a body that is not a JSON object) is a 400 with a typed
 // error.
 func TestWebhookSecurityMalformed(t *testing.T) {
-	secret := shopcrm.NewSecret("s3cr3t-shopify")
+	var leaks webhooksec.Leaks
+	secret := leaks.NewSecret("shpss_")
 	var got error
 	h := &shopify.WebhookHandler{Secrets: []shopcrm.Secret{secret}, OnError: func(_ *http.Request, err error) { got = err }}
 	for name, c := range map[string]struct {
@@ -146,6 +147,9 @@ func TestWebhookSecurityMalformed(t *testing.T) {
 			t.Errorf("%s: %d, want 400", name, w.Code)
 		}
 		webhooksec.AssertRefused(t, name+": OnError", got, "shopify", shopify.ErrMalformedWebhook, http.StatusBadRequest)
+		leaks.Add(hd.Get(shopify.HeaderHmac))
+		leaks.CheckErr(t, name, err)
+		leaks.CheckErr(t, name, got)
 	}
 }
 
@@ -233,7 +237,8 @@ func cloneQuery(q map[string][]string) map[string][]string {
 // names the shop. Shopify's samples name "{shop}.myshopify.com", which
 // names no shop and is let through.
 func TestWebhookSecurityOtherShop(t *testing.T) {
-	secret := shopcrm.NewSecret("s3cr3t-shopify")
+	var leaks webhooksec.Leaks
+	secret := leaks.NewSecret("shpss_")
 	var handled atomic.Int32
 	var got error
 	h := &shopify.WebhookHandler{Secrets: []shopcrm.Secret{secret}, OnError: func(_ *http.Request, err error) { got = err },
@@ -266,6 +271,8 @@ func TestWebhookSecurityOtherShop(t *testing.T) {
 		if c.want == 400 {
 			webhooksec.AssertRefused(t, c.topic, got, "shopify", shopify.ErrMalformedWebhook, http.StatusBadRequest)
 		}
+		leaks.Add(hd.Get(shopify.HeaderHmac))
+		leaks.CheckErr(t, c.topic, got)
 	}
 	if handled.Load() != 2 {
 		t.Errorf("%d handled, want 2", handled.Load())
