@@ -9,13 +9,6 @@ import (
 	"github.com/shopcrm/shopcrm"
 )
 
-// ReadWebhookBody reads the raw body of a webhook delivery: only POST
-// (405 otherwise), at most limit bytes, or def when limit ≤ 0 (413
-// beyond). It answers the error itself and returns false then.
-func ReadWebhookBody(w http.ResponseWriter, r *http.Request, limit, def int64) ([]byte, bool) {
-	return ReadWebhook(w, r, "", limit, def, nil)
-}
-
 // ReadWebhook reads the raw body of a webhook delivery for the platforms'
 // webhook handlers through shopcrm.ReadWebhookBody: only POST, at most
 // limit bytes, or def when limit ≤ 0. It answers the refusal itself
