@@ -26,6 +26,18 @@
 //   - a cancelled or expired context: an error matching context.Canceled or
 //     context.DeadlineExceeded.
 //
+// # Webhooks and OAuth callbacks
+//
+// The platforms' webhook verifiers and handlers refuse a delivery with a
+// *WebhookError naming the platform and the HTTP status the handler
+// answers, which unwraps to ErrInvalidSignature (401), ErrStaleWebhook
+// (401), ErrMalformedWebhook (400, 405) or a *BodyTooLargeError (413,
+// ErrBodyTooLarge). A replayed or redelivered event is not an error: the
+// handlers acknowledge it and skip it through a [DedupeStore]. An OAuth
+// callback refused before any token request is a *CallbackError naming
+// the failed check (ErrInvalidCallback). None of them holds a secret, a
+// signature, a code or a token. See docs/webhooks.md.
+//
 // # Programming errors
 //
 // As in the standard library, a nil context.Context and a client not made

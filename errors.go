@@ -147,12 +147,13 @@ func (e *CursorError) Error() string {
 // Is matches ErrCursorStuck.
 func (e *CursorError) Is(target error) bool { return target == ErrCursorStuck }
 
-// ErrBodyTooLarge matches a response body longer than the client reads.
-var ErrBodyTooLarge = errors.New("response body too large")
+// ErrBodyTooLarge matches a body longer than the client reads: a
+// response, or a webhook delivery (see ReadWebhookBody).
+var ErrBodyTooLarge = errors.New("body too large")
 
-// BodyTooLargeError reports a response body cut off at the client's cap:
-// a server answering more than any real answer holds is refused rather
-// than read into memory. It matches ErrBodyTooLarge.
+// BodyTooLargeError reports a body cut off at the client's cap: a server
+// answering, or a webhook sender posting, more than any real message holds
+// is refused rather than read into memory. It matches ErrBodyTooLarge.
 type BodyTooLargeError struct {
 	Limit int64 // bytes read before giving up
 }

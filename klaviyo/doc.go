@@ -65,6 +65,19 @@
 // duplicate_profile matches [ErrDuplicateProfile] and
 // [APIError.DuplicateProfileID] names the existing profile.
 //
+// # Webhooks and OAuth
+//
+// [WebhookHandler] serves system webhook deliveries: it caps the body
+// ([DefaultMaxWebhookBody]), checks Klaviyo-Signature over the raw body and
+// Klaviyo-Timestamp with one or more secrets and the timestamp's age
+// ([WebhookVerifier], [DefaultWebhookMaxAge]), and hands Handle each event
+// whose external_id it has not handled before. Refusals are
+// *[WebhookError] values ([ErrInvalidSignature], [ErrStaleWebhook],
+// [ErrMalformedWebhook], [ErrBodyTooLarge]) given to OnError. An OAuth app
+// checks the redirect with [OAuthConfig.VerifyCallback] (a
+// *[CallbackError] when refused) and trades its code and PKCE verifier with
+// [OAuthConfig.Exchange]. docs/webhooks.md compares the platforms.
+//
 // # Fake
 //
 // Package klaviyotest is a stateful fake of the API for tests.

@@ -28,9 +28,6 @@ var (
 	// when a profile with the same email, phone number or external id
 	// exists; [APIError.DuplicateProfileID] holds its id.
 	ErrDuplicateProfile = errors.New("klaviyo: duplicate profile")
-	// ErrInvalidSignature matches a webhook whose signature no secret
-	// verifies.
-	ErrInvalidSignature = errors.New("klaviyo: invalid webhook signature")
 	// ErrNotListMember is the error of a profile UnsubscribeFromList did
 	// not send because it is not in the list: Klaviyo would have
 	// unsubscribed it globally.
@@ -43,6 +40,30 @@ var (
 // InputError reports bad input found before any request was sent; Field
 // names the offending value. It matches ErrInvalidInput.
 type InputError = shopcrm.InputError
+
+// Webhook refusals: the shared [shopcrm] sentinels and type, so that code
+// serving several platforms tests for them once.
+var (
+	// ErrInvalidSignature matches a delivery whose signature is missing,
+	// malformed or made with none of the secrets given.
+	ErrInvalidSignature = shopcrm.ErrInvalidSignature
+	// ErrStaleWebhook matches a delivery whose signed timestamp is outside
+	// the tolerance window.
+	ErrStaleWebhook = shopcrm.ErrStaleWebhook
+	// ErrMalformedWebhook matches a delivery that is not what Klaviyo sends.
+	ErrMalformedWebhook = shopcrm.ErrMalformedWebhook
+	// ErrBodyTooLarge matches a delivery over the handler's MaxBody.
+	ErrBodyTooLarge = shopcrm.ErrBodyTooLarge
+)
+
+// WebhookError is a refused delivery; it unwraps to one of the sentinels
+// above or to a *BodyTooLargeError, and carries the status WebhookHandler
+// answers with. See [shopcrm.WebhookError].
+type WebhookError = shopcrm.WebhookError
+
+// BodyTooLargeError reports a body over a cap; see
+// [shopcrm.BodyTooLargeError].
+type BodyTooLargeError = shopcrm.BodyTooLargeError
 
 // RateLimitError reports throttling the client did not wait out; it
 // carries the wait and unwraps to the last *APIError.

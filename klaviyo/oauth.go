@@ -2,6 +2,7 @@ package klaviyo
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
@@ -10,10 +11,12 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/shopcrm/shopcrm"
 	"github.com/shopcrm/shopcrm/internal/transport"
 )
 
@@ -34,6 +37,84 @@ type OAuthConfig struct {
 	AuthorizeURL string   // default DefaultAuthorizeURL
 	TokenURL     string   // default DefaultTokenURL
 	HTTPClient   *http.Client
+	// Codes, when set, remembers the authorization codes exchanged (by a
+	// hash, never the code), so that Exchange refuses a replayed code
+	// locally with a [CheckReplay] *CallbackError instead of sending it.
+	// Without it the token endpoint refuses a spent code (invalid_grant:
+	// an *OAuthError matching ErrUnauthorized).
+	Codes shopcrm.DedupeStore
+}
+
+// ErrInvalidCallback matches every *CallbackError; see
+// [shopcrm.ErrInvalidCallback].
+var ErrInvalidCallback = shopcrm.ErrInvalidCallback
+
+// CallbackError reports an authorization redirect (or its code) refused
+// before any token request; see [shopcrm.CallbackError]. It never holds
+// the code or the state.
+type CallbackError = shopcrm.CallbackError
+
+// CallbackCheck names the check a redirect failed.
+type CallbackCheck = shopcrm.CallbackCheck
+
+// The checks of [OAuthConfig.VerifyCallback] (in this order) and
+// [OAuthConfig.Exchange].
+const (
+	CheckParams CallbackCheck = "params" // a parameter repeated, or the code missing
+	CheckState  CallbackCheck = "state"  // state is not the one the request was made with
+	CheckDenied CallbackCheck = "denied" // the redirect carries an error: the merchant declined
+	CheckReplay CallbackCheck = "replay" // the code was exchanged (or is being exchanged) already
+)
+
+func callbackError(check CallbackCheck, reason string) *CallbackError {
+	return &CallbackError{Platform: "klaviyo", Check: check, Reason: reason}
+}
+
+// VerifyCallback checks the query of the redirect to RedirectURI and
+// returns its authorization code: no parameter repeated, state equal to
+// wantState (the one given to AuthCodeURL, kept with the merchant's
+// session; compared in constant time), no error parameter (RFC 6749
+// §4.1.2.1: the merchant declined, or the request was refused), and a
+// code. The first failing check comes back as a *CallbackError. Then give
+// the code and the PKCE verifier kept with the state to Exchange.
+func (c OAuthConfig) VerifyCallback(query url.Values, wantState string) (string, error) {
+	for k, vs := range query {
+		if len(vs) != 1 {
+			return "", callbackError(CheckParams, "parameter "+strconv.Quote(shorten(k))+" given more than once")
+		}
+	}
+	if wantState == "" || !hmac.Equal([]byte(query.Get("state")), []byte(wantState)) {
+		return "", callbackError(CheckState, "does not match the state of the authorization request")
+	}
+	if e := query.Get("error"); e != "" {
+		return "", callbackError(CheckDenied, "the authorization server answered "+strconv.Quote(shorten(e)))
+	}
+	code := query.Get("code")
+	if code == "" {
+		return "", callbackError(CheckParams, "missing code")
+	}
+	return code, nil
+}
+
+func shorten(s string) string {
+	if len(s) > 64 {
+		return s[:64] + "..."
+	}
+	return s
+}
+
+// validVerifier reports whether v is a PKCE code verifier: 43 to 128
+// unreserved characters (RFC 7636 §4.1).
+func validVerifier(v string) bool {
+	if len(v) < 43 || len(v) > 128 {
+		return false
+	}
+	for _, r := range v {
+		if !(r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || strings.ContainsRune("-._~", r)) {
+			return false
+		}
+	}
+	return true
 }
 
 // PKCE is a code verifier and its S256 challenge. Keep the verifier with
@@ -105,12 +186,35 @@ func (e *OAuthError) Is(target error) bool {
 }
 
 // Exchange trades an authorization code and its PKCE verifier for tokens.
+// A verifier that is not 43 to 128 unreserved characters is an
+// *InputError, and a code already exchanged is a [CheckReplay]
+// *CallbackError when Codes is set, both before anything is sent. A code
+// whose exchange failed is forgotten again, so that it may be retried.
 func (c OAuthConfig) Exchange(ctx context.Context, code string, verifier Secret) (*OAuthToken, error) {
 	if code == "" || verifier.IsZero() {
 		return nil, invalid("code", "", "the code and the PKCE verifier are required")
 	}
-	return c.token(ctx, url.Values{"grant_type": {"authorization_code"}, "code": {code},
+	if !validVerifier(verifier.Reveal()) {
+		return nil, invalid("verifier", "", "not a PKCE code verifier: 43 to 128 characters of A-Z a-z 0-9 - . _ ~")
+	}
+	var key string
+	if c.Codes != nil {
+		sum := sha256.Sum256([]byte(c.ClientID + "\x00" + code))
+		key = "klaviyo-code:" + base64.RawURLEncoding.EncodeToString(sum[:])
+		fresh, err := c.Codes.Claim(ctx, key)
+		if err != nil {
+			return nil, fmt.Errorf("klaviyo: code store: %w", err)
+		}
+		if !fresh {
+			return nil, callbackError(CheckReplay, "the code was exchanged already")
+		}
+	}
+	t, err := c.token(ctx, url.Values{"grant_type": {"authorization_code"}, "code": {code},
 		"code_verifier": {verifier.Reveal()}, "redirect_uri": {c.RedirectURI}})
+	if err != nil && key != "" {
+		_ = c.Codes.Release(context.WithoutCancel(ctx), key)
+	}
+	return t, err
 }
 
 // Refresh trades a refresh token for a new access token.
@@ -175,7 +279,11 @@ func (c OAuthConfig) token(ctx context.Context, form url.Values) (*OAuthToken, e
 		if code == "" {
 			code = http.StatusText(resp.StatusCode)
 		}
-		return nil, &OAuthError{Status: resp.StatusCode, Code: code, Description: w.Description}
+		// The answer may quote what the request carried: the client
+		// secret, the code and its verifier, the refresh token.
+		red := transport.NewRedactor()
+		red.Add(c.ClientSecret.Reveal(), form.Get("code"), form.Get("code_verifier"), form.Get("refresh_token"))
+		return nil, &OAuthError{Status: resp.StatusCode, Code: red.String(code), Description: red.String(w.Description)}
 	}
 	t := &OAuthToken{AccessToken: NewSecret(w.AccessToken), Scope: w.Scope}
 	if w.RefreshToken != "" {

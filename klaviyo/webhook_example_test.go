@@ -22,11 +22,14 @@ func ExampleWebhookHandler() {
 	hook, _, _ := c.Webhooks.Create(ctx, klaviyo.WebhookInput{Name: "bounces", EndpointURL: "https://app.example.com/klaviyo",
 		Secret: klaviyo.NewSecret("whsec-2026"), Topics: []string{"event:klaviyo.bounced_email"}})
 
-	v := klaviyo.WebhookVerifier{Secrets: []klaviyo.Secret{klaviyo.NewSecret("whsec-2025"), klaviyo.NewSecret("whsec-2026")}}
-	h := klaviyo.WebhookHandler(v, shopcrm.NewMemoryDedupe(0, 0), 0, func(ctx context.Context, e klaviyo.WebhookEvent) error {
-		fmt.Println("handled", e.Topic, e.ExternalID, e.Event.Properties["Bounce Type"])
-		return nil
-	})
+	h := &klaviyo.WebhookHandler{
+		Secrets: []klaviyo.Secret{klaviyo.NewSecret("whsec-2025"), klaviyo.NewSecret("whsec-2026")},
+		Dedupe:  shopcrm.NewMemoryDedupe(0, 0),
+		Handle: func(ctx context.Context, e klaviyo.WebhookEvent) error {
+			fmt.Println("handled", e.Topic, e.ExternalID, e.Event.Properties["Bounce Type"])
+			return nil
+		},
+	}
 	receiver := httptest.NewServer(h)
 	defer receiver.Close()
 

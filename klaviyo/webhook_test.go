@@ -92,16 +92,16 @@ func TestWebhookVerify(t *testing.T) {
 func TestWebhookHandlerDedupes(t *testing.T) {
 	srv, id, ev := webhookSetup(t, "whsec")
 	var calls, fail atomic.Int32
-	v := klaviyo.WebhookVerifier{Secrets: []klaviyo.Secret{klaviyo.NewSecret("whsec")}}
 	store := shopcrm.NewMemoryDedupe(0, 0)
-	hs := httptest.NewServer(klaviyo.WebhookHandler(v, store, 0, func(ctx context.Context, e klaviyo.WebhookEvent) error {
-		if fail.Load() > 0 {
-			fail.Add(-1)
-			return errors.New("downstream down")
-		}
-		calls.Add(1)
-		return nil
-	}))
+	hs := httptest.NewServer(&klaviyo.WebhookHandler{Secrets: []klaviyo.Secret{klaviyo.NewSecret("whsec")}, Dedupe: store,
+		Handle: func(ctx context.Context, e klaviyo.WebhookEvent) error {
+			if fail.Load() > 0 {
+				fail.Add(-1)
+				return errors.New("downstream down")
+			}
+			calls.Add(1)
+			return nil
+		}})
 	defer hs.Close()
 	ctx := context.Background()
 	post := func() int {

@@ -26,6 +26,17 @@
 // Use errors.Is with [ErrRateLimited], [ErrQuotaExceeded],
 // [ErrUnauthorized], [ErrNotFound], [ErrConflict] and [ErrInvalidInput].
 //
+// # Webhooks
+//
+// [WebhookHandler] serves LINE's webhook deliveries: it caps the body
+// ([DefaultMaxWebhookBody]), checks X-Line-Signature on the raw body
+// against one or more channel secrets ([Verify]), decodes the events
+// ([Parse]) and hands Handle the events whose webhookEventId it has not
+// handled before (through a [DedupeStore]), releasing them when Handle
+// fails so that LINE's redelivery is handled. Refusals are *[WebhookError]
+// values ([ErrInvalidSignature], [ErrMalformedWebhook], [ErrBodyTooLarge])
+// given to OnError; docs/webhooks.md compares the platforms' webhooks.
+//
 // # User ids
 //
 // A LINE user id is "U" and 32 lowercase hex digits, scoped to the LINE

@@ -2,7 +2,6 @@ package line
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -29,14 +28,36 @@ var (
 	ErrQuotaExceeded = shopcrm.ErrQuotaExceeded
 	// ErrInvalidInput matches every *InputError.
 	ErrInvalidInput = shopcrm.ErrInvalidInput
-	// ErrInvalidSignature is returned by Verify when no secret matches.
-	ErrInvalidSignature = errors.New("line: invalid webhook signature")
 )
 
 // InputError reports bad input found before any request was sent; Field
 // names the offending value ("To[3]", "Messages[0].Text"). It matches
 // ErrInvalidInput.
 type InputError = shopcrm.InputError
+
+// Webhook refusals: the shared [shopcrm] sentinels and type, so that code
+// serving several platforms tests for them once.
+var (
+	// ErrInvalidSignature matches a delivery whose signature is missing,
+	// malformed or made with none of the secrets given.
+	ErrInvalidSignature = shopcrm.ErrInvalidSignature
+	// ErrStaleWebhook matches a delivery whose signed timestamp is outside
+	// the tolerance window.
+	ErrStaleWebhook = shopcrm.ErrStaleWebhook
+	// ErrMalformedWebhook matches a delivery that is not what LINE sends.
+	ErrMalformedWebhook = shopcrm.ErrMalformedWebhook
+	// ErrBodyTooLarge matches a delivery over the handler's MaxBody.
+	ErrBodyTooLarge = shopcrm.ErrBodyTooLarge
+)
+
+// WebhookError is a refused delivery; it unwraps to one of the sentinels
+// above or to a *BodyTooLargeError, and carries the status WebhookHandler
+// answers with. See [shopcrm.WebhookError].
+type WebhookError = shopcrm.WebhookError
+
+// BodyTooLargeError reports a body over a cap; see
+// [shopcrm.BodyTooLargeError].
+type BodyTooLargeError = shopcrm.BodyTooLargeError
 
 // RateLimitError reports throttling the client did not wait out; it carries
 // the wait and unwraps to the last *APIError.

@@ -6,11 +6,12 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"time"
 
+	"github.com/shopcrm/shopcrm"
 	"github.com/shopcrm/shopcrm/internal/transport"
 )
 
@@ -28,16 +29,22 @@ func Sign(body []byte, secret Secret) string {
 	return base64.StdEncoding.EncodeToString(m.Sum(nil))
 }
 
-// Verify checks signature against the raw body with each secret (several
-// during a rotation), in constant time. It returns ErrInvalidSignature when
-// none matches.
+// Verify checks signature (the X-Line-Signature header) against the raw
+// body with each secret (several during a rotation), in constant time and
+// without stopping at the first match. It returns an *InputError when no
+// usable secret is given, and a *WebhookError matching ErrInvalidSignature
+// when the signature is missing, not base64 of 32 bytes, or made with none
+// of the secrets.
 func Verify(body []byte, signature string, secrets ...Secret) error {
-	if len(secrets) == 0 {
+	if !slices.ContainsFunc(secrets, func(s Secret) bool { return !s.IsZero() }) {
 		return invalid("secrets", "at least one channel secret is needed")
+	}
+	if signature == "" {
+		return webhookError(ErrInvalidSignature, SignatureHeader+" missing")
 	}
 	got, err := base64.StdEncoding.DecodeString(signature)
 	if err != nil || len(got) != sha256.Size {
-		return fmt.Errorf("%w: signature header is not base64 of 32 bytes", ErrInvalidSignature)
+		return webhookError(ErrInvalidSignature, SignatureHeader+" is not base64 of 32 bytes")
 	}
 	ok := false
 	for _, s := range secrets {
@@ -51,9 +58,13 @@ func Verify(body []byte, signature string, secrets ...Secret) error {
 		}
 	}
 	if !ok {
-		return ErrInvalidSignature
+		return webhookError(ErrInvalidSignature, "no secret gives the signature of the body")
 	}
 	return nil
+}
+
+func webhookError(cause error, reason string) error {
+	return shopcrm.NewWebhookError("line", cause, reason)
 }
 
 // Callback is a webhook body.
@@ -166,17 +177,18 @@ type rawEvent struct {
 
 // Parse decodes a webhook body. Call Verify first, on the same bytes. An
 // event that is unknown or fails to decode becomes an *UnknownEvent; only a
-// body that is not a callback object is an error.
+// body that is not a callback object is an error, a *WebhookError matching
+// ErrMalformedWebhook.
 func Parse(body []byte) (*Callback, error) {
 	var cb struct {
 		Destination string            `json:"destination"`
 		Events      []json.RawMessage `json:"events"`
 	}
 	if err := json.Unmarshal(body, &cb); err != nil {
-		return nil, fmt.Errorf("line: webhook body: %w", err)
+		return nil, webhookError(ErrMalformedWebhook, "body: "+err.Error())
 	}
 	if cb.Events == nil {
-		return nil, errors.New("line: webhook body has no events array")
+		return nil, webhookError(ErrMalformedWebhook, "body has no events array")
 	}
 	out := &Callback{Destination: cb.Destination, Events: make([]Event, 0, len(cb.Events))}
 	for _, raw := range cb.Events {
@@ -217,9 +229,11 @@ func parseEvent(raw json.RawMessage) Event {
 }
 
 // WebhookHandler is an http.Handler for LINE webhooks: it reads at most
-// MaxBody bytes, answers 413 beyond, 401 on a bad signature, 400 on a bad
-// body, drops events it has handled before, calls Handle with the rest and
-// answers 200 (500 when Handle fails).
+// MaxBody bytes, answers 413 beyond, 405 to another method than POST, 401
+// on a bad signature, 400 on a bad body, drops events it has handled
+// before, calls Handle with the rest and answers 200 (500 when Handle
+// fails, and when Secrets holds no usable secret). Every refusal is
+// reported to OnError, as a *WebhookError when the delivery is at fault.
 //
 // LINE redelivers an event whose delivery failed (with isRedelivery set),
 // and anyone who captured a signed body can replay it: the signature has
@@ -240,6 +254,11 @@ type WebhookHandler struct {
 	// short MaxAge also drops legitimate redeliveries; it is off by
 	// default and dedupe alone stops replays within the store's memory.
 	MaxAge time.Duration
+	// OnError, when set, is told why a delivery was not handled: a
+	// *WebhookError (413, 405, 401, 400), an *InputError (no secret), the
+	// dedupe store's or Handle's error. The errors never hold a secret or
+	// a signature; log them from here.
+	OnError func(r *http.Request, err error)
 
 	dedupe transport.DefaultDedupe
 }
@@ -248,23 +267,19 @@ func (h *WebhookHandler) store() DedupeStore { return h.dedupe.Or(h.Dedupe) }
 
 // ServeHTTP implements http.Handler.
 func (h *WebhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	body, ok := transport.ReadWebhookBody(w, r, h.MaxBody, DefaultMaxWebhookBody)
+	body, ok := transport.ReadWebhook(w, r, "line", h.MaxBody, DefaultMaxWebhookBody, h.OnError)
 	if !ok {
 		return
 	}
-	if err := Verify(body, r.Header.Get(SignatureHeader), h.Secrets...); err != nil {
-		http.Error(w, "invalid signature", http.StatusUnauthorized)
-		return
-	}
-	cb, err := Parse(body)
+	cb, err := h.verify(r.Header, body)
 	if err != nil {
-		http.Error(w, "bad body", http.StatusBadRequest)
+		transport.RejectWebhook(w, r, err, h.OnError)
 		return
 	}
 	ctx := r.Context()
 	fresh, claimed, err := h.claim(ctx, cb.Events)
 	if err != nil {
-		http.Error(w, "dedupe store failed", http.StatusInternalServerError)
+		transport.RejectWebhook(w, r, fmt.Errorf("line: dedupe store: %w", err), h.OnError)
 		return
 	}
 	if len(cb.Events) > 0 && len(fresh) == 0 {
@@ -274,14 +289,19 @@ func (h *WebhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	cb.Events = fresh
 	if h.Handle != nil {
 		if err := h.Handle(ctx, cb); err != nil {
-			for _, k := range claimed {
-				_ = h.store().Release(context.WithoutCancel(ctx), k)
-			}
-			http.Error(w, "handler failed", http.StatusInternalServerError)
+			transport.ReleaseWebhook(ctx, h.store(), claimed...)
+			transport.RejectWebhook(w, r, err, h.OnError)
 			return
 		}
 	}
 	w.WriteHeader(http.StatusOK)
+}
+
+func (h *WebhookHandler) verify(header http.Header, body []byte) (*Callback, error) {
+	if err := Verify(body, header.Get(SignatureHeader), h.Secrets...); err != nil {
+		return nil, err
+	}
+	return Parse(body)
 }
 
 // claim keeps the events not handled before and not too old, and returns
@@ -298,9 +318,7 @@ func (h *WebhookHandler) claim(ctx context.Context, events []Event) (fresh []Eve
 		}
 		ok, err := h.store().Claim(ctx, b.WebhookEventID)
 		if err != nil {
-			for _, k := range claimed {
-				_ = h.store().Release(context.WithoutCancel(ctx), k)
-			}
+			transport.ReleaseWebhook(ctx, h.store(), claimed...)
 			return nil, nil, err
 		}
 		if ok {

@@ -33,7 +33,7 @@ func TestVerify(t *testing.T) {
 		{"altered body", append([]byte(" "), body...), sig, []string{"new-secret"}, false},
 		{"empty signature", body, "", []string{"new-secret"}, false},
 		{"not base64", body, "!!!", []string{"new-secret"}, false},
-		{"empty secret ignored", body, line.Sign(body, line.NewSecret("")), []string{""}, false},
+		{"empty secret ignored", body, line.Sign(body, line.NewSecret("")), []string{"", "old-secret"}, false},
 	}
 	for _, tt := range tests {
 		var secrets []line.Secret
@@ -45,8 +45,11 @@ func TestVerify(t *testing.T) {
 			t.Errorf("%s: Verify = %v", tt.name, err)
 		}
 	}
-	if err := line.Verify(body, sig); err == nil || errors.Is(err, line.ErrInvalidSignature) {
+	if err := line.Verify(body, sig); !errors.Is(err, line.ErrInvalidInput) {
 		t.Errorf("no secrets: %v", err)
+	}
+	if err := line.Verify(body, line.Sign(body, line.NewSecret("")), line.NewSecret("")); !errors.Is(err, line.ErrInvalidInput) {
+		t.Errorf("only an empty secret: %v", err)
 	}
 }
 

@@ -231,11 +231,18 @@ func New(cred Credentials, opts ...Option) (*Client, error) {
 // without showing it.
 func checkStatic(cred Credentials) error {
 	tok, _ := cred.src.Token(context.Background())
+	return checkToken("APIKey", tok)
+}
+
+// checkToken refuses a credential Omnisend would refuse, or that would
+// split or bend the Authorization header (CR, LF, other controls,
+// whitespace), without showing it.
+func checkToken(field string, tok Secret) error {
 	if tok.IsZero() {
-		return &InputError{Field: "APIKey", Reason: "empty API key"}
+		return &InputError{Field: field, Reason: "empty credential"}
 	}
 	if strings.ContainsFunc(tok.Reveal(), func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) {
-		return &InputError{Field: "APIKey", Reason: "the API key holds whitespace or control characters"}
+		return &InputError{Field: field, Reason: "the credential holds whitespace or control characters"}
 	}
 	return nil
 }
@@ -298,8 +305,8 @@ func (c *Client) header(ctx context.Context) (http.Header, error) {
 	if err != nil {
 		return nil, fmt.Errorf("omnisend: credentials: %w", c.tr.Redactor().Error(err))
 	}
-	if tok.IsZero() {
-		return nil, &InputError{Field: "credentials", Reason: "the token source returned an empty credential"}
+	if err := checkToken("credentials", tok); err != nil {
+		return nil, err
 	}
 	c.tr.Redactor().AddSecret(tok)
 	h := http.Header{}

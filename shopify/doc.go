@@ -171,7 +171,10 @@
 // ([ParseWebhook]; unknown topics arrive as raw JSON), drops deliveries
 // whose X-Shopify-Event-Id it has handled before through a
 // [shopcrm.DedupeStore], and releases the event when Handle fails so that
-// Shopify's retry is handled again. [VerifyProxy] and [ProxyVerifier] check
+// Shopify's retry is handled again. Refusals are *[WebhookError] values
+// ([ErrInvalidSignature], [ErrMalformedWebhook], [ErrBodyTooLarge]) given
+// to OnError; docs/webhooks.md compares the three platforms' webhooks.
+// [VerifyProxy] and [ProxyVerifier] check
 // the signature and timestamp of requests forwarded by an app proxy.
 //
 // The package shopifytest provides a fake Admin API for tests; it also

@@ -37,6 +37,31 @@ var (
 // ErrInvalidInput.
 type InputError = shopcrm.InputError
 
+// Webhook refusals: the shared [shopcrm] sentinels and type, so that code
+// serving several platforms tests for them once.
+var (
+	// ErrInvalidSignature matches a delivery (or an app proxy request)
+	// whose signature is missing, malformed or made with none of the
+	// secrets given.
+	ErrInvalidSignature = shopcrm.ErrInvalidSignature
+	// ErrStaleWebhook matches a delivery whose signed timestamp is outside
+	// the tolerance window.
+	ErrStaleWebhook = shopcrm.ErrStaleWebhook
+	// ErrMalformedWebhook matches a delivery that is not what Shopify sends.
+	ErrMalformedWebhook = shopcrm.ErrMalformedWebhook
+	// ErrBodyTooLarge matches a delivery over the handler's MaxBody.
+	ErrBodyTooLarge = shopcrm.ErrBodyTooLarge
+)
+
+// WebhookError is a refused delivery; it unwraps to one of the sentinels
+// above or to a *BodyTooLargeError, and carries the status WebhookHandler
+// answers with. See [shopcrm.WebhookError].
+type WebhookError = shopcrm.WebhookError
+
+// BodyTooLargeError reports a body over a cap; see
+// [shopcrm.BodyTooLargeError].
+type BodyTooLargeError = shopcrm.BodyTooLargeError
+
 // RateLimitError reports throttling the client did not wait out; it carries
 // the wait and unwraps to the last answer (*APIError or *ThrottledError).
 type RateLimitError = shopcrm.RateLimitError

@@ -20,6 +20,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/shopcrm/shopcrm"
 	"github.com/shopcrm/shopcrm/internal/transport"
 )
 
@@ -63,11 +64,12 @@ const (
 // installShopRe is the shop domain an install callback may name.
 var installShopRe = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9-]*\.myshopify\.com$`)
 
-// ErrInvalidCallback matches every *CallbackError.
-var ErrInvalidCallback = errors.New("shopify: invalid OAuth callback")
+// ErrInvalidCallback matches every *CallbackError; see
+// [shopcrm.ErrInvalidCallback].
+var ErrInvalidCallback = shopcrm.ErrInvalidCallback
 
 // CallbackCheck names the check an install callback failed.
-type CallbackCheck string
+type CallbackCheck = shopcrm.CallbackCheck
 
 // The checks [App.VerifyCallback] runs, in this order.
 const (
@@ -76,22 +78,20 @@ const (
 	CheckShop      CallbackCheck = "shop"      // the shop is not name.myshopify.com
 	CheckState     CallbackCheck = "state"     // state is not the nonce the app issued
 	CheckTimestamp CallbackCheck = "timestamp" // timestamp unreadable or outside the window
+	CheckHost      CallbackCheck = "host"      // host is not base64 of a Shopify admin host
+	// CheckReplay is [App.ExchangeCode]'s: the code was exchanged (or is
+	// being exchanged) already.
+	CheckReplay CallbackCheck = "replay"
 )
 
 // CallbackError reports an install callback that failed a check. It
-// matches ErrInvalidCallback and never holds the code or the secret.
-type CallbackError struct {
-	Check  CallbackCheck
-	Reason string
-}
+// matches ErrInvalidCallback and never holds the code or the secret; see
+// [shopcrm.CallbackError].
+type CallbackError = shopcrm.CallbackError
 
-// Error describes the error.
-func (e *CallbackError) Error() string {
-	return "shopify: OAuth callback failed the " + string(e.Check) + " check: " + e.Reason
+func callbackError(check CallbackCheck, reason string) *CallbackError {
+	return &CallbackError{Platform: "shopify", Check: check, Reason: reason}
 }
-
-// Is matches ErrInvalidCallback.
-func (e *CallbackError) Is(target error) bool { return target == ErrInvalidCallback }
 
 // App holds a Shopify app's credentials and calls the token endpoint of the
 // shops that install it. It is safe for concurrent use.
@@ -110,6 +110,7 @@ type appConfig struct {
 	refreshBefore  time.Duration
 	now            func() time.Time
 	previous       Secret
+	codes          shopcrm.DedupeStore
 }
 
 // AppOption configures an App. A nil AppOption is skipped.
@@ -205,6 +206,28 @@ func WithPreviousClientSecret(previous Secret) AppOption {
 	}
 }
 
+// DefaultCodeMemory is how long an App's own store remembers the codes it
+// exchanged, to refuse a replayed callback locally: longer than the
+// callback window, after which the timestamp check refuses it anyway.
+const DefaultCodeMemory = 10 * time.Minute
+
+// WithCodeDedupe sets the store in which [App.ExchangeCode] claims each
+// code before sending it, so that a replayed callback (or a double submit)
+// is refused locally with a [CheckReplay] *CallbackError instead of
+// reaching Shopify, which would refuse the spent code. The key is a hash
+// of the shop and the code, never the code. By default an App keeps an
+// in-process store ([DefaultCodeMemory]); share one between processes
+// that serve the same app.
+func WithCodeDedupe(store shopcrm.DedupeStore) AppOption {
+	return func(c *appConfig) error {
+		if store == nil {
+			return &InputError{Field: "WithCodeDedupe", Reason: "must not be nil"}
+		}
+		c.codes = store
+		return nil
+	}
+}
+
 // NewApp returns an App for the client id (API key) and client secret
 // shown in the Partner Dashboard.
 func NewApp(clientID string, clientSecret Secret, opts ...AppOption) (*App, error) {
@@ -228,6 +251,9 @@ func NewApp(clientID string, clientSecret Secret, opts ...AppOption) (*App, erro
 	tc.CheckRetry = checkRetry
 	tc.WrapError = wrapAPIError
 	tc.RequestIDHeader = "X-Request-Id"
+	if cfg.codes == nil {
+		cfg.codes = shopcrm.NewMemoryDedupe(DefaultCodeMemory, 0)
+	}
 	a := &App{clientID: clientID, secret: clientSecret, cfg: cfg, tr: transport.New(tc)}
 	a.tr.Redactor().AddSecret(clientSecret)
 	a.tr.Redactor().AddSecret(cfg.previous)
@@ -313,6 +339,34 @@ func (a *App) AuthorizeURL(shop string, r AuthorizeRequest) (string, error) {
 	return "https://" + shop + AuthorizePath + "?" + q.Encode(), nil
 }
 
+// adminHost reports whether host (the callback's host parameter) is
+// base64, padded or not, of a host under one of the domains Shopify's own
+// libraries accept for it (sanitizeHost in @shopify/shopify-api): the
+// shop's name.myshopify.com/admin or admin.shopify.com/store/name.
+func adminHost(host string) bool {
+	var raw []byte
+	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
+		if b, err := enc.DecodeString(host); err == nil {
+			raw = b
+			break
+		}
+	}
+	if raw == nil {
+		return false
+	}
+	u, err := url.Parse("https://" + string(raw))
+	if err != nil || u.User != nil || u.Port() != "" || u.RawQuery != "" || u.Fragment != "" {
+		return false
+	}
+	h := strings.ToLower(u.Hostname())
+	for _, d := range []string{"myshopify.com", "shopify.com", "myshopify.io", "shop.dev"} {
+		if strings.HasSuffix(h, "."+d) {
+			return true
+		}
+	}
+	return false
+}
+
 func checkInstallShop(field, shop string) (string, error) {
 	if !installShopRe.MatchString(shop) {
 		return "", &InputError{Field: field, Value: shorten(shop), Reason: "must look like name.myshopify.com"}
@@ -345,12 +399,14 @@ type Callback struct {
 // other parameters (hmac and the legacy signature left out) decoded,
 // sorted by key and joined as k=v&k=v; the shop is name.myshopify.com;
 // state equals the nonce the app issued (wantState); the timestamp is
-// within the callback window of now. A parameter given twice fails the
-// params check. The first failing check comes back as a *CallbackError.
+// within the callback window of now; host, when present, is base64 of a
+// Shopify admin host (as Shopify's own libraries require before
+// redirecting there). A parameter given twice fails the params check. The
+// first failing check comes back as a *CallbackError.
 func (a *App) VerifyCallback(query url.Values, wantState string) (*Callback, error) {
 	for _, k := range []string{"code", "hmac", "shop", "state", "timestamp"} {
 		if len(query[k]) == 0 || query[k][0] == "" {
-			return nil, &CallbackError{Check: CheckParams, Reason: "missing " + k}
+			return nil, callbackError(CheckParams, "missing "+k)
 		}
 	}
 	if err := verifyQueryHMAC(query, a.verifySecrets()); err != nil {
@@ -358,18 +414,21 @@ func (a *App) VerifyCallback(query url.Values, wantState string) (*Callback, err
 	}
 	shop, err := checkInstallShop("shop", query.Get("shop"))
 	if err != nil {
-		return nil, &CallbackError{Check: CheckShop, Reason: "not name.myshopify.com"}
+		return nil, callbackError(CheckShop, "not name.myshopify.com")
 	}
 	if wantState == "" || !hmac.Equal([]byte(query.Get("state")), []byte(wantState)) {
-		return nil, &CallbackError{Check: CheckState, Reason: "does not match the nonce issued"}
+		return nil, callbackError(CheckState, "does not match the nonce issued")
 	}
 	sec, err := strconv.ParseInt(query.Get("timestamp"), 10, 64)
 	if err != nil {
-		return nil, &CallbackError{Check: CheckTimestamp, Reason: "not a Unix time in seconds"}
+		return nil, callbackError(CheckTimestamp, "not a Unix time in seconds")
 	}
 	ts := time.Unix(sec, 0)
 	if d := a.cfg.now().Sub(ts); d > a.cfg.callbackMaxAge || d < -a.cfg.callbackMaxAge {
-		return nil, &CallbackError{Check: CheckTimestamp, Reason: "more than " + a.cfg.callbackMaxAge.String() + " from now"}
+		return nil, callbackError(CheckTimestamp, "more than "+a.cfg.callbackMaxAge.String()+" from now")
+	}
+	if h, ok := query["host"]; ok && !adminHost(h[0]) {
+		return nil, callbackError(CheckHost, "not base64 of a Shopify admin host")
 	}
 	return &Callback{Shop: shop, Code: NewSecret(query.Get("code")), Host: query.Get("host"), Timestamp: ts}, nil
 }
@@ -383,10 +442,10 @@ func verifyQueryHMAC(query url.Values, secrets []Secret) error {
 	}
 	got, err := hex.DecodeString(query.Get("hmac"))
 	if err != nil || len(got) != sha256.Size {
-		return &CallbackError{Check: CheckHMAC, Reason: "hmac is not 64 hex digits"}
+		return callbackError(CheckHMAC, "hmac is not 64 hex digits")
 	}
 	if matchHMAC(got, []byte(msg), secrets) != nil {
-		return &CallbackError{Check: CheckHMAC, Reason: "signature does not match"}
+		return callbackError(CheckHMAC, "signature does not match")
 	}
 	return nil
 }
@@ -397,10 +456,10 @@ func callbackMessage(query url.Values) (string, error) {
 	keys := make([]string, 0, len(query))
 	for k, vs := range query {
 		if len(vs) != 1 {
-			return "", &CallbackError{Check: CheckParams, Reason: "parameter " + strconv.Quote(shorten(k)) + " given more than once"}
+			return "", callbackError(CheckParams, "parameter "+strconv.Quote(shorten(k))+" given more than once")
 		}
 		if len(k)+len(vs[0]) > maxCallbackParamSize {
-			return "", &CallbackError{Check: CheckParams, Reason: "parameter " + strconv.Quote(shorten(k)) + " too long"}
+			return "", callbackError(CheckParams, "parameter "+strconv.Quote(shorten(k))+" too long")
 		}
 		if k != "hmac" && k != "signature" {
 			keys = append(keys, k)
@@ -460,19 +519,36 @@ type tokenResponse struct {
 // POST https://{shop}/admin/oauth/access_token with client_id,
 // client_secret and code (a JSON body), plus expiring=1 when expiring is
 // true, which asks for an expiring offline token with a refresh token.
-// The code is good once, so the request is retried only on a 429.
+// The code is good once, so the request is retried only on a 429, and a
+// code this App exchanged already (see [WithCodeDedupe]) is refused with a
+// [CheckReplay] *CallbackError before anything is sent. When the exchange
+// fails, the code is forgotten again, so that it may be retried.
 func (a *App) ExchangeCode(ctx context.Context, cb *Callback, expiring bool) (*AccessToken, error) {
 	if cb == nil || cb.Code.IsZero() {
 		return nil, &InputError{Field: "Callback.Code", Reason: "must not be empty"}
 	}
-	if _, err := checkInstallShop("Callback.Shop", cb.Shop); err != nil {
+	shop, err := checkInstallShop("Callback.Shop", cb.Shop)
+	if err != nil {
 		return nil, err
+	}
+	sum := sha256.Sum256([]byte(shop + "\x00" + cb.Code.Reveal()))
+	key := "shopify-code:" + hex.EncodeToString(sum[:])
+	fresh, err := a.cfg.codes.Claim(ctx, key)
+	if err != nil {
+		return nil, fmt.Errorf("shopify: code store: %w", err)
+	}
+	if !fresh {
+		return nil, callbackError(CheckReplay, "the code was exchanged already")
 	}
 	body := map[string]any{"client_id": a.clientID, "client_secret": a.secret.Reveal(), "code": cb.Code.Reveal()}
 	if expiring {
 		body["expiring"] = 1
 	}
-	return a.postToken(ctx, "oauth.code", strings.ToLower(cb.Shop), body, cb.Code)
+	t, err := a.postToken(ctx, "oauth.code", shop, body, cb.Code)
+	if err != nil {
+		_ = a.cfg.codes.Release(context.WithoutCancel(ctx), key)
+	}
+	return t, err
 }
 
 // ExchangeOptions says which token [App.ExchangeSessionToken] asks for.

@@ -322,9 +322,14 @@ func TestInstallEndToEnd(t *testing.T) {
 	if !near(tok.ExpiresAt, srv.Now().Add(time.Hour)) {
 		t.Fatalf("ExpiresAt = %v, want an hour from %v", tok.ExpiresAt, srv.Now())
 	}
-	// The code is good once.
-	if _, err := app.ExchangeCode(ctx, cb, true); !isStatus(err, 400) {
+	// The code is good once: the app refuses it locally, Shopify (another
+	// process's app) with a 400.
+	var ce *shopify.CallbackError
+	if _, err := app.ExchangeCode(ctx, cb, true); !errors.As(err, &ce) || ce.Check != shopify.CheckReplay {
 		t.Fatalf("second exchange: %v", err)
+	}
+	if _, err := srv.App().ExchangeCode(ctx, cb, true); !isStatus(err, 400) {
+		t.Fatalf("second exchange elsewhere: %v", err)
 	}
 
 	store := shopify.NewMemoryTokenStore()
@@ -419,7 +424,8 @@ func TestTokenEndpointRejectsWrongSecret(t *testing.T) {
 	defer srv.Close()
 	app := srv.App()
 	st := shopify.NewSecret(shopifytest.SignSessionToken("the-real-secret-0123", map[string]any{
-		"dest": "https://" + shopifytest.Shop, "aud": shopifytest.DefaultClientID, "exp": srv.Now().Add(time.Minute).Unix(),
+		"iss": "https://" + shopifytest.Shop + "/admin", "dest": "https://" + shopifytest.Shop, "aud": shopifytest.DefaultClientID,
+		"exp": srv.Now().Add(time.Minute).Unix(),
 	}))
 	if _, err := app.ExchangeSessionToken(context.Background(), st, shopify.ExchangeOptions{}); err != nil {
 		t.Fatalf("right secret: %v", err)

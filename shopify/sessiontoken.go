@@ -8,6 +8,7 @@ import (
 	"errors"
 	"math"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 )
@@ -31,6 +32,7 @@ const (
 	CheckNotBefore SessionTokenCheck = "nbf"       // not yet valid (beyond the leeway)
 	CheckAudience  SessionTokenCheck = "aud"       // not the app's client id
 	CheckDest      SessionTokenCheck = "dest"      // not https://name.myshopify.com
+	CheckIssuer    SessionTokenCheck = "iss"       // not an https URL on dest's host
 )
 
 // SessionTokenError reports a session token that failed a check. It
@@ -86,8 +88,10 @@ type jwtClaims struct {
 // exactly (none and every other algorithm are refused), signed with
 // HMAC-SHA256 keyed with the client secret (compared in constant time),
 // with exp in the future and nbf in the past within the leeway, aud equal
-// to the client id and dest https://name.myshopify.com. The first failing
-// check comes back as a *SessionTokenError.
+// to the client id, dest https://name.myshopify.com, and iss an https URL
+// on the same host as dest (Shopify's "the top-level domains under iss and
+// dest match"; the shop's admin URL, https://name.myshopify.com/admin).
+// The first failing check comes back as a *SessionTokenError.
 func (a *App) VerifySessionToken(token Secret) (*SessionToken, error) {
 	return verifySessionToken(token.Reveal(), a.verifySecrets(), a.clientID, a.cfg.now(), a.cfg.leeway)
 }
@@ -144,6 +148,9 @@ func verifySessionToken(tok string, secrets []Secret, clientID string, now time.
 	host, found := strings.CutPrefix(c.Dest, "https://")
 	if !found || !installShopRe.MatchString(host) {
 		return bad(CheckDest, "not https://name.myshopify.com")
+	}
+	if iss, err := url.Parse(c.Iss); err != nil || iss.Scheme != "https" || iss.User != nil || iss.Port() != "" || !strings.EqualFold(iss.Host, host) {
+		return bad(CheckIssuer, "not an https URL on the host of dest")
 	}
 	iat, _ := unixTime(c.Iat)
 	return &SessionToken{

@@ -55,10 +55,6 @@ const (
 // below it. Set WebhookHandler.MaxBody to change it.
 const DefaultMaxWebhookBody = 2 << 20
 
-// ErrInvalidSignature is returned by VerifyWebhook and VerifyProxy when no
-// secret produces the signature the request carries.
-var ErrInvalidSignature = errors.New("shopify: invalid signature")
-
 // ErrStaleRequest is returned by ProxyVerifier.Verify when a request's
 // timestamp is missing or too far from now.
 var ErrStaleRequest = errors.New("shopify: stale or undated request")
@@ -81,17 +77,29 @@ func hmacSHA256(msg []byte, secret Secret) []byte {
 // body (before any JSON parsing) with each of the app's client secrets, in
 // constant time. Give the current and the previous secret during a
 // rotation: Shopify can take up to an hour to sign with the new one. It
-// returns an *InputError when no usable secret is given and an error
-// matching ErrInvalidSignature when none matches.
+// returns an *InputError when no usable secret is given and a
+// *WebhookError matching ErrInvalidSignature when the header is missing,
+// not base64 of 32 bytes, or made with none of them.
 func VerifyWebhook(body []byte, hmacHeader string, secrets ...Secret) error {
 	if !hasSecret(secrets) {
 		return &InputError{Field: "secrets", Reason: "at least one client secret is needed"}
 	}
-	got, err := base64.StdEncoding.DecodeString(strings.TrimSpace(hmacHeader))
-	if err != nil || len(got) != sha256.Size {
-		return fmt.Errorf("%w: %s is not base64 of 32 bytes", ErrInvalidSignature, HeaderHmac)
+	hmacHeader = strings.TrimSpace(hmacHeader)
+	if hmacHeader == "" {
+		return webhookError(ErrInvalidSignature, HeaderHmac+" missing")
 	}
-	return matchHMAC(got, body, secrets)
+	got, err := base64.StdEncoding.DecodeString(hmacHeader)
+	if err != nil || len(got) != sha256.Size {
+		return webhookError(ErrInvalidSignature, HeaderHmac+" is not base64 of 32 bytes")
+	}
+	if matchHMAC(got, body, secrets) != nil {
+		return webhookError(ErrInvalidSignature, "no secret gives the signature of the body")
+	}
+	return nil
+}
+
+func webhookError(cause error, reason string) error {
+	return shopcrm.NewWebhookError("shopify", cause, reason)
 }
 
 func hasSecret(secrets []Secret) bool {
@@ -280,9 +288,11 @@ type ShopRedactPayload struct {
 }
 
 // ParseWebhook builds a Webhook from a delivery's headers and raw body.
-// Call VerifyWebhook first, on the same bytes. Only a missing topic or a
-// body that is not a JSON object is an error; an unknown topic gives the
-// raw JSON.
+// Call VerifyWebhook first, on the same bytes. A missing topic, a body
+// that is not a JSON object, and a payload naming another shop than
+// X-Shopify-Shop-Domain (app/uninstalled and the privacy topics carry the
+// shop's domain) are errors, a *WebhookError matching ErrMalformedWebhook;
+// an unknown topic gives the raw JSON.
 func ParseWebhook(h http.Header, body []byte) (*Webhook, error) {
 	w := &Webhook{
 		Topic:      strings.TrimSpace(h.Get(HeaderTopic)),
@@ -293,21 +303,42 @@ func ParseWebhook(h http.Header, body []byte) (*Webhook, error) {
 		Body:       json.RawMessage(body),
 	}
 	if w.Topic == "" {
-		return nil, fmt.Errorf("shopify: webhook has no %s header", HeaderTopic)
+		return nil, webhookError(ErrMalformedWebhook, HeaderTopic+" missing")
 	}
 	if t, err := time.Parse(time.RFC3339Nano, h.Get(HeaderTriggeredAt)); err == nil {
 		w.TriggeredAt = t
 	}
 	if !isObject(body) {
-		return nil, errors.New("shopify: webhook body is not a JSON object")
+		return nil, webhookError(ErrMalformedWebhook, "body is not a JSON object")
 	}
 	p, err := decodePayload(w.Topic, body)
 	if err != nil {
 		w.Payload, w.DecodeErr = json.RawMessage(body), fmt.Errorf("shopify: %s payload: %w", w.Topic, err)
 		return w, nil
 	}
+	if d := payloadShop(p); w.ShopDomain != "" && installShopRe.MatchString(d) && !strings.EqualFold(d, w.ShopDomain) {
+		return nil, webhookError(ErrMalformedWebhook, HeaderShopDomain+" names another shop than the body")
+	}
 	w.Payload = p
 	return w, nil
+}
+
+// payloadShop is the shop domain a payload names, if any. The signature
+// covers the body, not X-Shopify-Shop-Domain: a signed shop/redact of one
+// shop replayed with another shop's domain in the header must not erase
+// that other shop's data.
+func payloadShop(p any) string {
+	switch p := p.(type) {
+	case *AppUninstalledPayload:
+		return p.MyshopifyDomain
+	case *CustomersDataRequestPayload:
+		return p.ShopDomain
+	case *CustomersRedactPayload:
+		return p.ShopDomain
+	case *ShopRedactPayload:
+		return p.ShopDomain
+	}
+	return ""
 }
 
 func isObject(body []byte) bool {
@@ -405,19 +436,31 @@ func decodeOrder(body []byte) (*OrderPayload, error) {
 
 // WebhookHandler is an http.Handler for Shopify webhooks (HTTPS
 // deliveries; Pub/Sub and EventBridge deliveries are not signed). It reads
-// at most MaxBody bytes and answers 413 beyond, 401 on a bad signature, 400
-// on a body that is not a JSON object or a delivery without a topic; it
-// drops events it has handled before, calls Handle with the others and
-// answers 200 (500 when Handle fails, so that Shopify retries, and when
-// Secrets holds no usable secret).
+// at most MaxBody bytes and answers 413 beyond, 405 to another method than
+// POST, 401 on a bad signature, 400 on a body that is not a JSON object or
+// a delivery without a topic; it drops events it has handled before, calls
+// Handle with the others and answers 200 (500 when Handle fails, so that
+// Shopify retries, and when Secrets holds no usable secret). Every refusal
+// is reported to OnError, as a *WebhookError when the delivery is at
+// fault.
 //
 // Shopify retries a failed delivery 8 times over 4 hours with the original
 // payload, sends one delivery per subscription, and anyone who captured a
-// signed body can replay it (the signature has no timestamp). Deliveries
-// are therefore deduplicated on X-Shopify-Event-Id through Dedupe; an event
-// whose handling fails is released, so that Shopify's retry is handled
-// again. A duplicate is answered 200 without calling Handle. Shopify
-// expects an answer within 5 seconds: hand long work to a queue.
+// signed body can replay it (the signature covers the body only: no
+// header, no timestamp). Deliveries are therefore deduplicated on
+// X-Shopify-Event-Id (X-Shopify-Webhook-Id when absent; see
+// [Webhook.DedupeKey]) through Dedupe; an event whose handling fails is
+// released, so that Shopify's retry is handled again. A duplicate is
+// answered 200 without calling Handle. Shopify expects an answer within 5
+// seconds: hand long work to a queue.
+//
+// The headers are not signed either. The dedupe catches Shopify's own
+// duplicates and a verbatim replay, not a replay whose event and webhook
+// ids were edited; a replay naming another shop in X-Shopify-Shop-Domain
+// is refused (400) only for the topics whose payload names the shop
+// (app/uninstalled and the privacy topics; see [ParseWebhook]). Before
+// acting on what another topic claims for a shop, destructively above
+// all, confirm it with that shop's Admin API.
 type WebhookHandler struct {
 	Secrets []Secret // the app's client secret; two during a rotation
 	MaxBody int64    // DefaultMaxWebhookBody when 0
@@ -429,8 +472,15 @@ type WebhookHandler struct {
 	// MaxAge, when positive, drops (answers 200 to) deliveries whose
 	// X-Shopify-Triggered-At is older than this. Retries keep the original
 	// time and come up to 4 hours later, so a MaxAge under that drops
-	// legitimate retries; it is off by default.
+	// legitimate retries; it is off by default. The header is not signed:
+	// this filters stale retries, it is no defence against a replay (the
+	// dedupe is).
 	MaxAge time.Duration
+	// OnError, when set, is told why a delivery was not handled: a
+	// *WebhookError (413, 405, 401, 400), an *InputError (no secret), the
+	// dedupe store's or Handle's error. The errors never hold a secret or
+	// a signature; log them from here.
+	OnError func(r *http.Request, err error)
 
 	dedupe transport.DefaultDedupe
 }
@@ -439,21 +489,13 @@ func (h *WebhookHandler) store() shopcrm.DedupeStore { return h.dedupe.Or(h.Dedu
 
 // ServeHTTP implements http.Handler.
 func (h *WebhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	body, ok := transport.ReadWebhookBody(w, r, h.MaxBody, DefaultMaxWebhookBody)
+	body, ok := transport.ReadWebhook(w, r, "shopify", h.MaxBody, DefaultMaxWebhookBody, h.OnError)
 	if !ok {
 		return
 	}
-	if err := VerifyWebhook(body, r.Header.Get(HeaderHmac), h.Secrets...); err != nil {
-		if errors.Is(err, ErrInvalidSignature) {
-			http.Error(w, "invalid signature", http.StatusUnauthorized)
-		} else {
-			http.Error(w, "webhook secrets not configured", http.StatusInternalServerError)
-		}
-		return
-	}
-	hook, err := ParseWebhook(r.Header, body)
+	hook, err := h.verify(r.Header, body)
 	if err != nil {
-		http.Error(w, "bad body", http.StatusBadRequest)
+		transport.RejectWebhook(w, r, err, h.OnError)
 		return
 	}
 	if h.MaxAge > 0 && !hook.TriggeredAt.IsZero() && time.Since(hook.TriggeredAt) > h.MaxAge {
@@ -465,7 +507,7 @@ func (h *WebhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if key != "" {
 		fresh, err := h.store().Claim(ctx, key)
 		if err != nil {
-			http.Error(w, "dedupe store failed", http.StatusInternalServerError)
+			transport.RejectWebhook(w, r, fmt.Errorf("shopify: dedupe store: %w", err), h.OnError)
 			return
 		}
 		if !fresh {
@@ -476,11 +518,18 @@ func (h *WebhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if h.Handle != nil {
 		if err := h.Handle(ctx, hook); err != nil {
 			if key != "" {
-				_ = h.store().Release(context.WithoutCancel(ctx), key)
+				transport.ReleaseWebhook(ctx, h.store(), key)
 			}
-			http.Error(w, "handler failed", http.StatusInternalServerError)
+			transport.RejectWebhook(w, r, err, h.OnError)
 			return
 		}
 	}
 	w.WriteHeader(http.StatusOK)
+}
+
+func (h *WebhookHandler) verify(header http.Header, body []byte) (*Webhook, error) {
+	if err := VerifyWebhook(body, header.Get(HeaderHmac), h.Secrets...); err != nil {
+		return nil, err
+	}
+	return ParseWebhook(header, body)
 }

@@ -1,6 +1,7 @@
 package klaviyotest
 
 import (
+	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
 	"net/http"
@@ -84,7 +85,7 @@ func oauthError(w http.ResponseWriter, status int, code, desc string) {
 func (s *Server) tokenEndpoint(w http.ResponseWriter, r *http.Request, body []byte) {
 	id, secret, ok := r.BasicAuth()
 	app := s.cfg.oauth
-	if !ok || id != app.ClientID || secret != app.ClientSecret {
+	if !ok || id != app.ClientID || !hmac.Equal([]byte(secret), []byte(app.ClientSecret)) {
 		oauthError(w, http.StatusUnauthorized, "invalid_client", "Client authentication failed.")
 		return
 	}
@@ -106,7 +107,7 @@ func (s *Server) tokenEndpoint(w http.ResponseWriter, r *http.Request, body []by
 			return
 		}
 		sum := sha256.Sum256([]byte(form.Get("code_verifier")))
-		if base64.RawURLEncoding.EncodeToString(sum[:]) != g.challenge {
+		if !hmac.Equal([]byte(base64.RawURLEncoding.EncodeToString(sum[:])), []byte(g.challenge)) {
 			oauthError(w, http.StatusBadRequest, "invalid_grant", "PKCE verification failed.")
 			return
 		}
