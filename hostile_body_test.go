@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
@@ -23,8 +24,8 @@ const hugeBody = 100 << 20
 // default body cap (8 MiB) and change.
 const maxHeapGrowth = 16 << 20
 
-// endless is a server that answers with status and contentType, then
-// offers hugeBody bytes (prefix, then filler) in 64 KiB writes, counting
+// endless is a server that reads the request, answers with status and
+// contentType, then offers hugeBody bytes (prefix, then filler) in 64 KiB writes, counting
 // what the connection took before the client hung up.
 type endless struct {
 	*httptest.Server
@@ -36,6 +37,7 @@ func newEndless(t *testing.T, status int, contentType, prefix string, filler byt
 	e := &endless{}
 	chunk := []byte(strings.Repeat(string(filler), 64<<10))
 	e.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body) // answer the whole request, as a server does
 		w.Header().Set("Content-Type", contentType)
 		w.WriteHeader(status)
 		n, err := w.Write([]byte(prefix))
