@@ -14,6 +14,14 @@ import (
 	"time"
 
 	"github.com/shopcrm/shopcrm"
+	"github.com/shopcrm/shopcrm/klaviyo"
+	"github.com/shopcrm/shopcrm/klaviyo/klaviyotest"
+	"github.com/shopcrm/shopcrm/line"
+	"github.com/shopcrm/shopcrm/line/linetest"
+	"github.com/shopcrm/shopcrm/omnisend"
+	"github.com/shopcrm/shopcrm/omnisend/omnisendtest"
+	"github.com/shopcrm/shopcrm/shopify"
+	"github.com/shopcrm/shopcrm/shopify/shopifytest"
 )
 
 // hugeBody is the size of the bodies the servers below offer: far past
@@ -124,5 +132,68 @@ func TestHugeBodies(t *testing.T) {
 					b.name, took.Round(time.Millisecond), mib(srv.written.Load()), mib(u.alloc), float64(u.inuse)/(1<<20), err)
 			})
 		}
+	}
+}
+
+// TestWithMaxBody sets a smaller cap on every client: the answer past it
+// fails with a *shopcrm.BodyTooLargeError naming that cap, having cost
+// about that much; a cap below 64 KiB is refused before any request.
+func TestWithMaxBody(t *testing.T) {
+	const limit = 256 << 10
+	srv := newEndless(t, 200, "application/json", `{"data":"`, 'x')
+	calls := []struct {
+		name string
+		call func(ctx context.Context, n int64) error
+	}{
+		{"shopify", func(ctx context.Context, n int64) error {
+			c, err := shopify.New(shopifytest.Shop, tokens{shopifytest.DefaultToken}, shopify.WithBaseURL(srv.URL), shopify.WithMaxBody(n))
+			if err != nil {
+				return err
+			}
+			_, _, err = c.Customers.Get(ctx, "gid://shopify/Customer/1")
+			return err
+		}},
+		{"line", func(ctx context.Context, n int64) error {
+			c, err := line.New(tokens{linetest.DefaultToken}, line.WithBaseURL(srv.URL), line.WithDataURL(srv.URL), line.WithMaxBody(n))
+			if err != nil {
+				return err
+			}
+			_, _, err = c.Users.Profile(ctx, "U00000000000000000000000000000001")
+			return err
+		}},
+		{"omnisend", func(ctx context.Context, n int64) error {
+			c, err := omnisend.New(omnisend.APIKey(omnisendtest.DefaultAPIKey), omnisend.WithBaseURL(srv.URL), omnisend.WithMaxBody(n))
+			if err != nil {
+				return err
+			}
+			_, _, err = c.Contacts.Get(ctx, "6b0d268e0000000000000001")
+			return err
+		}},
+		{"klaviyo", func(ctx context.Context, n int64) error {
+			c, err := klaviyo.New(klaviyo.PrivateKey(klaviyotest.DefaultAPIKey), klaviyo.WithBaseURL(srv.URL), klaviyo.WithMaxBody(n))
+			if err != nil {
+				return err
+			}
+			_, _, err = c.Profiles.Get(ctx, "01K00000000000000000000001", false)
+			return err
+		}},
+	}
+	for _, c := range calls {
+		t.Run(c.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			u, err := measure(func() error { return c.call(ctx, limit) })
+			var be *shopcrm.BodyTooLargeError
+			if !errors.As(err, &be) || be.Limit != limit {
+				t.Fatalf("err = %v, want a *shopcrm.BodyTooLargeError with Limit %d", err, limit)
+			}
+			if u.alloc > 4*limit {
+				t.Errorf("a %s cap allocated %s", mib(limit), mib(u.alloc))
+			}
+			var ie *shopcrm.InputError
+			if err := c.call(ctx, 1000); !errors.As(err, &ie) || ie.Field != "WithMaxBody" {
+				t.Errorf("WithMaxBody(1000): err = %v, want an InputError on WithMaxBody", err)
+			}
+		})
 	}
 }

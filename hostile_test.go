@@ -35,6 +35,12 @@ var hostile = []struct {
 	{"empty 200", "application/json", 200, ``, true},
 	{"partial GraphQL data", "application/json", 200, `{"data":{"customer":null},"errors":[{"message":"Internal error","path":["customer"]}]}`, true},
 	{"malformed error body", "application/json", 500, `{"errors":[{"message":`, false},
+	{"XML with 200", "application/xml", 200, `<?xml version="1.0"?><data><customer/></data>`, false},
+	{"XML error page", "application/xml", 503, `<?xml version="1.0"?><Error><Code>ServiceUnavailable</Code></Error>`, false},
+	{"JSON-looking text on 500", "text/plain", 500, `{"errors":"Internal Server Error"}`, false},
+	{"plain text on 429", "text/plain", 429, `Too Many Requests`, false},
+	{"JSON string", "application/json", 200, `"ok"`, false},
+	{"BOM before JSON", "application/json", 200, "\ufeff{\"data\":{}}", false},
 }
 
 // typed reports whether err is one of the shapes a caller can act on: the
