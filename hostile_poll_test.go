@@ -3,9 +3,6 @@ package shopcrm_test
 import (
 	"context"
 	"errors"
-	"io"
-	"net/http"
-	"net/http/httptest"
 	"runtime"
 	"testing"
 	"time"
@@ -76,12 +73,7 @@ func TestHostilePolls(t *testing.T) {
 		}
 		for _, a := range answers {
 			t.Run(p.name+"/"+a.name, func(t *testing.T) {
-				hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-					w.Header().Set("Content-Type", a.contentType)
-					w.WriteHeader(a.status)
-					io.WriteString(w, a.body)
-				}))
-				defer hs.Close()
+				hs := answering(t, a.status, a.contentType, a.body)
 				base := runtime.NumGoroutine()
 				ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 				defer cancel()

@@ -58,11 +58,7 @@ func TestShopifyPartialAnswers(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				w.Header().Set("Content-Type", "application/json")
-				io.WriteString(w, tc.body)
-			}))
-			defer hs.Close()
+			hs := answering(t, 200, "application/json", tc.body)
 			c := shopifyAt(t, hs.URL)
 			base := runtime.NumGoroutine()
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -183,10 +179,17 @@ func TestShopifyBulkStorageHostile(t *testing.T) {
 }
 
 // trickle is a server that answers with status, writes first, then next
-// every tick until the client hangs up.
+// every tick until the client hangs up; status 0 never answers.
 func trickle(t *testing.T, status int, contentType, first, next string, tick time.Duration) *httptest.Server {
 	t.Helper()
 	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Read the request: the server notices the client hanging up
+		// only once it has.
+		io.Copy(io.Discard, r.Body)
+		if status == 0 { // headers never sent
+			<-r.Context().Done()
+			return
+		}
 		w.Header().Set("Content-Type", contentType)
 		w.WriteHeader(status)
 		io.WriteString(w, first)

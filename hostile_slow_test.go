@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"io"
-	"net/http"
-	"net/http/httptest"
 	"runtime"
 	"strings"
 	"testing"
@@ -36,33 +34,10 @@ func TestSlowAnswers(t *testing.T) {
 	for _, cl := range clients {
 		for _, s := range stalls {
 			t.Run(cl.name+"/"+s.name, func(t *testing.T) {
-				hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-					// Read the request: the server notices the client
-					// hanging up only once it has.
-					io.Copy(io.Discard, r.Body)
-					if s.status == 0 {
-						<-r.Context().Done()
-						return
-					}
-					w.Header().Set("Content-Type", "application/json")
-					w.WriteHeader(s.status)
-					io.WriteString(w, s.body)
-					for {
-						w.(http.Flusher).Flush()
-						select {
-						case <-r.Context().Done():
-							return
-						case <-time.After(20 * time.Millisecond):
-							if _, err := io.WriteString(w, "x"); err != nil {
-								return
-							}
-						}
-					}
-				}))
-				defer hs.Close()
+				hs := trickle(t, s.status, "application/json", s.body, "x", 20*time.Millisecond)
 				c := cl.open(t, hs.URL, "")
 				base := runtime.NumGoroutine()
-				ctx, cancel := context.WithTimeout(context.Background(), 400*time.Millisecond)
+				ctx, cancel := context.WithTimeout(context.Background(), 250*time.Millisecond)
 				defer cancel()
 				start := time.Now()
 				err := c.call(ctx)
@@ -72,7 +47,7 @@ func TestSlowAnswers(t *testing.T) {
 					t.Errorf("err = %v, want the context's deadline or the %d", err, s.status)
 				}
 				if d := time.Since(start); d > 2*time.Second {
-					t.Errorf("a stalled answer held the call for %s past a 400ms deadline", d)
+					t.Errorf("a stalled answer held the call for %s past a 250ms deadline", d)
 				}
 				hs.Close()
 				settled(t, base)
@@ -122,12 +97,7 @@ func TestLineUploadHostile(t *testing.T) {
 				e := newEndless(t, 200, "application/json", `{"audienceGroupId":1,"x":"`, 'x')
 				url, written = e.URL, e.written.Load
 			} else {
-				hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-					w.Header().Set("Content-Type", a.contentType)
-					w.WriteHeader(a.status)
-					io.WriteString(w, a.body)
-				}))
-				t.Cleanup(hs.Close)
+				hs := answering(t, a.status, a.contentType, a.body)
 				url, written = hs.URL, func() int64 { return int64(len(a.body)) }
 			}
 			c, err := line.New(tokens{linetest.DefaultToken}, line.WithBaseURL(url), line.WithDataURL(url), line.WithRetryPolicy(policy))

@@ -79,6 +79,18 @@ func settled(t *testing.T, base int) {
 	}
 }
 
+// answering is a server that gives every request the same answer.
+func answering(t *testing.T, status int, contentType, body string) *httptest.Server {
+	t.Helper()
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", contentType)
+		w.WriteHeader(status)
+		io.WriteString(w, body)
+	}))
+	t.Cleanup(hs.Close)
+	return hs
+}
+
 // TestHostileAnswers: every client turns every hostile answer into a typed
 // error, never a result built from garbage, within its deadline, and
 // leaves no goroutine behind.
@@ -86,12 +98,7 @@ func TestHostileAnswers(t *testing.T) {
 	for _, cl := range clients {
 		for _, h := range hostile {
 			t.Run(cl.name+"/"+h.name, func(t *testing.T) {
-				hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-					w.Header().Set("Content-Type", h.contentType)
-					w.WriteHeader(h.status)
-					io.WriteString(w, h.body)
-				}))
-				defer hs.Close()
+				hs := answering(t, h.status, h.contentType, h.body)
 				c := cl.open(t, hs.URL, "")
 				base := runtime.NumGoroutine()
 				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
