@@ -35,6 +35,12 @@ var hostile = []struct {
 	{"empty 200", "application/json", 200, ``, true},
 	{"partial GraphQL data", "application/json", 200, `{"data":{"customer":null},"errors":[{"message":"Internal error","path":["customer"]}]}`, true},
 	{"malformed error body", "application/json", 500, `{"errors":[{"message":`, false},
+	{"XML with 200", "application/xml", 200, `<?xml version="1.0"?><data><customer/></data>`, false},
+	{"XML error page", "application/xml", 503, `<?xml version="1.0"?><Error><Code>ServiceUnavailable</Code></Error>`, false},
+	{"JSON-looking text on 500", "text/plain", 500, `{"errors":"Internal Server Error"}`, false},
+	{"plain text on 429", "text/plain", 429, `Too Many Requests`, false},
+	{"JSON string", "application/json", 200, `"ok"`, false},
+	{"BOM before JSON", "application/json", 200, "\ufeff{\"data\":{}}", false},
 }
 
 // typed reports whether err is one of the shapes a caller can act on: the
@@ -73,6 +79,18 @@ func settled(t *testing.T, base int) {
 	}
 }
 
+// answering is a server that gives every request the same answer.
+func answering(t *testing.T, status int, contentType, body string) *httptest.Server {
+	t.Helper()
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", contentType)
+		w.WriteHeader(status)
+		io.WriteString(w, body)
+	}))
+	t.Cleanup(hs.Close)
+	return hs
+}
+
 // TestHostileAnswers: every client turns every hostile answer into a typed
 // error, never a result built from garbage, within its deadline, and
 // leaves no goroutine behind.
@@ -80,12 +98,7 @@ func TestHostileAnswers(t *testing.T) {
 	for _, cl := range clients {
 		for _, h := range hostile {
 			t.Run(cl.name+"/"+h.name, func(t *testing.T) {
-				hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-					w.Header().Set("Content-Type", h.contentType)
-					w.WriteHeader(h.status)
-					io.WriteString(w, h.body)
-				}))
-				defer hs.Close()
+				hs := answering(t, h.status, h.contentType, h.body)
 				c := cl.open(t, hs.URL, "")
 				base := runtime.NumGoroutine()
 				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

@@ -194,6 +194,14 @@ func WithMaxInFlight(n int) Option {
 	return func(c *config) error { return c.SetMaxInFlight(n) }
 }
 
+// WithMaxBody caps how much of one response the client reads (default
+// 8 MiB): a longer answer, such as a proxy's endless page, fails with a
+// *shopcrm.BodyTooLargeError naming the cap instead of filling memory.
+// It must be at least 64 KiB.
+func WithMaxBody(n int64) Option {
+	return func(c *config) error { return c.SetMaxBody(n) }
+}
+
 // New returns a client authenticating with creds.
 func New(creds Credentials, opts ...Option) (*Client, error) {
 	if err := creds.check(); err != nil {

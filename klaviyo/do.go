@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -83,10 +82,10 @@ func (c *Client) do(ctx context.Context, cl *call) (*Response, error) {
 	r := &Response{Status: resp.StatusCode, RequestID: resp.Header.Get(headerRequestID), RateLimit: rateLimitState(resp.Header)}
 	op := cl.method + " " + strings.SplitN(cl.path, "?", 2)[0]
 	if cl.out == nil {
-		_, _ = io.Copy(io.Discard, resp.Body)
+		transport.Drain(resp.Body)
 		return r, nil
 	}
-	b, err := io.ReadAll(resp.Body)
+	b, err := transport.ReadAll(resp, true)
 	if err != nil {
 		return r, &shopcrm.ResponseError{Op: op, Reason: "reading the body", Err: err}
 	}

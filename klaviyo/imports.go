@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/shopcrm/shopcrm"
 	"github.com/shopcrm/shopcrm/internal/bulk"
 	"github.com/shopcrm/shopcrm/internal/transport"
 )
@@ -301,6 +302,10 @@ func (s *ProfilesService) ImportJob(ctx context.Context, id string) (*ImportJob,
 		return nil, r, err
 	}
 	a := doc.Data.Attributes
+	if a.Status == "" {
+		// Not a job still running: a poll loop would wait on it forever.
+		return nil, r, &shopcrm.ResponseError{Op: "GET /api/profile-bulk-import-jobs", Reason: "no job status in the answer"}
+	}
 	return &ImportJob{ID: doc.Data.ID, Status: a.Status, Total: a.TotalCount, CompletedCount: a.CompletedCount,
 		FailedCount: a.FailedCount, Created: a.CreatedAt.Time, Completed: a.CompletedAt.Time}, r, nil
 }

@@ -17,6 +17,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/shopcrm/shopcrm"
 	"github.com/shopcrm/shopcrm/internal/pager"
 	"github.com/shopcrm/shopcrm/internal/transport"
 )
@@ -335,10 +336,16 @@ func (c *Client) uploadFile(ctx context.Context, method string, fields [][2]stri
 	defer resp.Body.Close()
 	meta := &Response{Status: resp.StatusCode, RequestID: resp.Header.Get(headerRequestID)}
 	if out == nil {
-		_, _ = io.Copy(io.Discard, resp.Body)
+		transport.Drain(resp.Body)
 		return meta, nil
 	}
-	return meta, decodeJSON(resp.Body, out)
+	// Through the cap, and refused unless a JSON object: an empty or
+	// null answer is no audience group.
+	b, err := transport.ReadAll(resp, true)
+	if err != nil {
+		return meta, &shopcrm.ResponseError{Op: "audience upload", Reason: "reading the body", Err: err}
+	}
+	return meta, transport.DecodeObject("audience upload", b, out, false)
 }
 
 func writeAudienceForm(mw *multipart.Writer, fields [][2]string, r io.Reader) error {

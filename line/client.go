@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"log/slog"
 	"math"
 	"net/http"
@@ -202,6 +201,14 @@ func WithMaxInFlight(n int) Option {
 	return func(c *config) error { return c.SetMaxInFlight(n) }
 }
 
+// WithMaxBody caps how much of one response the client reads (default
+// 8 MiB): a longer answer, such as a proxy's endless page, fails with a
+// *shopcrm.BodyTooLargeError naming the cap instead of filling memory.
+// It must be at least 64 KiB.
+func WithMaxBody(n int64) Option {
+	return func(c *config) error { return c.SetMaxBody(n) }
+}
+
 // New returns a client authenticating with tokens.
 func New(tokens TokenSource, opts ...Option) (*Client, error) {
 	if tokens == nil {
@@ -279,8 +286,7 @@ func checkRetry(ctx context.Context, r *transport.Request, resp *http.Response, 
 		if r.Retry == transport.RetryNever || (r.Op != string(EndpointPush) && r.Op != string(EndpointMulticast)) {
 			return false, nil
 		}
-		b, _ := transport.ReadBody(resp)
-		return !isQuotaBody(b), nil
+		return !isQuotaBody(transport.ReadErrorBody(resp)), nil
 	}
 	return transport.DefaultCheckRetry(ctx, r, resp, err)
 }
@@ -365,7 +371,7 @@ func (c *Client) do(ctx context.Context, cl *call) (*Response, error) {
 	defer resp.Body.Close()
 	r := &Response{Status: resp.StatusCode, RequestID: resp.Header.Get(headerRequestID)}
 	if cl.out != nil {
-		b, err := io.ReadAll(resp.Body)
+		b, err := transport.ReadAll(resp, true)
 		if err != nil {
 			return r, &shopcrm.ResponseError{Op: cl.method + " " + cl.path, Reason: "reading the body", Err: err}
 		}
@@ -373,7 +379,7 @@ func (c *Client) do(ctx context.Context, cl *call) (*Response, error) {
 			return r, err
 		}
 	} else {
-		_, _ = io.Copy(io.Discard, resp.Body)
+		transport.Drain(resp.Body)
 	}
 	return r, nil
 }

@@ -2,8 +2,6 @@ package line
 
 import (
 	"context"
-	"encoding/json"
-	"io"
 	"iter"
 	"net/http"
 	"net/url"
@@ -11,13 +9,6 @@ import (
 	"github.com/shopcrm/shopcrm"
 	"github.com/shopcrm/shopcrm/internal/pager"
 )
-
-func decodeJSON(r io.Reader, v any) error {
-	if err := json.NewDecoder(r).Decode(v); err != nil && err != io.EOF {
-		return &shopcrm.ResponseError{Op: "audience upload", Err: err}
-	}
-	return nil
-}
 
 // Quota is the monthly message quota.
 type Quota struct {

@@ -180,6 +180,10 @@ func (s *BatchesService) get(ctx context.Context, op, id, suffix string) (*Batch
 	if err != nil {
 		return nil, r, err
 	}
+	if w.Status == "" {
+		// Not a batch still running: Wait would poll it forever.
+		return nil, r, &shopcrm.ResponseError{Op: op, Reason: "no batch status in the answer"}
+	}
 	return w.batch(), r, nil
 }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -177,6 +176,14 @@ func WithMaxInFlight(n int) Option {
 	return func(c *config) error { return c.SetMaxInFlight(n) }
 }
 
+// WithMaxBody caps how much of one response the client reads (default
+// 8 MiB): a longer answer, such as a proxy's endless page, fails with a
+// *shopcrm.BodyTooLargeError naming the cap instead of filling memory.
+// It must be at least 64 KiB.
+func WithMaxBody(n int64) Option {
+	return func(c *config) error { return c.SetMaxBody(n) }
+}
+
 // WithLogger sets the logger (default: silent). Secrets are redacted.
 func WithLogger(l *slog.Logger) Option {
 	return func(c *config) error { c.Logger = l; return nil }
@@ -345,12 +352,13 @@ func (c *Client) do(ctx context.Context, cl *call) (*Response, error) {
 	}
 	defer resp.Body.Close()
 	r := &Response{Status: resp.StatusCode}
-	b, err := io.ReadAll(resp.Body)
+	if cl.out == nil {
+		transport.Drain(resp.Body)
+		return r, nil
+	}
+	b, err := transport.ReadAll(resp, true)
 	if err != nil {
 		return r, &shopcrm.ResponseError{Op: cl.method + " " + cl.path, Reason: "reading the body", Err: err}
 	}
-	if cl.out != nil {
-		return r, transport.DecodeObject(cl.method+" "+cl.path, b, cl.out, false)
-	}
-	return r, nil
+	return r, transport.DecodeObject(cl.method+" "+cl.path, b, cl.out, false)
 }

@@ -147,7 +147,7 @@ func retryAfter(resp *http.Response, now time.Time) (time.Duration, bool) {
 	if r, rok := transport.ParseRetryAfter(resp.Header.Get("X-Rate-Limit-Reset"), now); rok && r > d {
 		d, ok = r, true
 	}
-	b, _ := transport.ReadBody(resp)
+	b := transport.ReadErrorBody(resp)
 	var p problem
 	if json.Unmarshal(b, &p) == nil && p.RetryAfter != nil && *p.RetryAfter >= 0 && !math.IsInf(*p.RetryAfter, 0) {
 		if r := time.Duration(math.Ceil(min(*p.RetryAfter, 365*24*3600) * float64(time.Second))); r >= d {

@@ -141,8 +141,8 @@ func (s *BulkService) RunQuery(ctx context.Context, query string) (*BulkOperatio
 
 func (s *BulkService) run(ctx context.Context, name string, typ BulkOperationType, q string, vars map[string]any) (*BulkOperation, *Response, error) {
 	var out map[string]*struct {
-		BulkOperation *wireBulkOp `json:"bulkOperation"`
-		UserErrors    []UserError `json:"userErrors"`
+		BulkOperation *wireBulkOp   `json:"bulkOperation"`
+		UserErrors    userErrorList `json:"userErrors"`
 	}
 	// Not retried unless refused: a lost answer may hide a started
 	// operation, which the next attempt would meet as "in progress".
@@ -154,8 +154,8 @@ func (s *BulkService) run(ctx context.Context, name string, typ BulkOperationTyp
 	if p == nil {
 		return nil, resp, &shopcrm.ResponseError{Op: name, Reason: "no payload in the answer"}
 	}
-	if err := s.c.userErrors(name, p.UserErrors); err != nil {
-		for _, u := range p.UserErrors {
+	if err := s.c.mutationErrors(name, p.UserErrors); err != nil {
+		for _, u := range p.UserErrors.errs {
 			if u.Code == "OPERATION_IN_PROGRESS" {
 				return nil, resp, &BulkInProgressError{Type: typ, Err: err}
 			}
@@ -221,8 +221,8 @@ func (s *BulkService) Cancel(ctx context.Context, id string) (*BulkOperation, *R
 	}
 	var out struct {
 		P *struct {
-			BulkOperation *wireBulkOp `json:"bulkOperation"`
-			UserErrors    []UserError `json:"userErrors"`
+			BulkOperation *wireBulkOp   `json:"bulkOperation"`
+			UserErrors    userErrorList `json:"userErrors"`
 		} `json:"bulkOperationCancel"`
 	}
 	q := `mutation bulkOperationCancel($id: ID!) { bulkOperationCancel(id: $id) { bulkOperation { ` + bulkOpFields + ` } userErrors { field message } } }`
@@ -233,7 +233,7 @@ func (s *BulkService) Cancel(ctx context.Context, id string) (*BulkOperation, *R
 	if out.P == nil {
 		return nil, resp, &shopcrm.ResponseError{Op: "bulkOperationCancel", Reason: "no payload in the answer"}
 	}
-	if err := s.c.userErrors("bulkOperationCancel", out.P.UserErrors); err != nil {
+	if err := s.c.mutationErrors("bulkOperationCancel", out.P.UserErrors); err != nil {
 		return nil, resp, err
 	}
 	return out.P.BulkOperation.op(), resp, nil

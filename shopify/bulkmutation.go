@@ -47,7 +47,7 @@ func (s *BulkService) StageUpload(ctx context.Context, filename string, jsonl []
 					Value string `json:"value"`
 				} `json:"parameters"`
 			} `json:"stagedTargets"`
-			UserErrors []UserError `json:"userErrors"`
+			UserErrors userErrorList `json:"userErrors"`
 		} `json:"stagedUploadsCreate"`
 	}
 	q := `mutation stagedUploadsCreate($input: [StagedUploadInput!]!) { stagedUploadsCreate(input: $input) { stagedTargets { url parameters { name value } } userErrors { field message } } }`
@@ -60,7 +60,7 @@ func (s *BulkService) StageUpload(ctx context.Context, filename string, jsonl []
 	if out.P == nil {
 		return "", &shopcrm.ResponseError{Op: "stagedUploadsCreate", Reason: "no payload in the answer"}
 	}
-	if err := s.c.userErrors("stagedUploadsCreate", out.P.UserErrors); err != nil {
+	if err := s.c.mutationErrors("stagedUploadsCreate", out.P.UserErrors); err != nil {
 		return "", err
 	}
 	if len(out.P.Targets) != 1 || out.P.Targets[0].URL == nil {

@@ -10,6 +10,7 @@ import (
 	"io"
 	"iter"
 	"net/http"
+	"slices"
 	"strconv"
 	"unicode/utf8"
 
@@ -140,6 +141,11 @@ func readLine(br *bufio.Reader, buf []byte, maxLine int) ([]byte, error) {
 		chunk, err := br.ReadSlice('\n')
 		if len(buf)+len(chunk) > maxLine+1 {
 			return buf, errLineTooLong
+		}
+		if free := cap(buf) - len(buf); free < len(chunk) {
+			// Double, up to the cap: append's smaller steps would copy a
+			// long line many times over.
+			buf = slices.Grow(buf, min(max(len(chunk), len(buf)), maxLine+1-len(buf)))
 		}
 		buf = append(buf, chunk...)
 		if err == bufio.ErrBufferFull {

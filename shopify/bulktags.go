@@ -312,12 +312,12 @@ func lineOutcome(c *Client, name string, l *BulkMutationLine) (shopcrm.Outcome, 
 		return shopcrm.Failed, &GraphQLErrors{Errors: l.Errors}
 	}
 	var data map[string]*struct {
-		UserErrors []UserError `json:"userErrors"`
+		UserErrors userErrorList `json:"userErrors"`
 	}
 	if err := json.Unmarshal(l.Data, &data); err != nil || data[name] == nil {
 		return shopcrm.Unknown, &shopcrm.ResponseError{Op: name, Reason: "no payload in the bulk result line", Err: err}
 	}
-	if err := c.userErrors(name, data[name].UserErrors); err != nil {
+	if err := c.mutationErrors(name, data[name].UserErrors); err != nil {
 		return shopcrm.Failed, err
 	}
 	return shopcrm.Applied, nil

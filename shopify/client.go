@@ -181,6 +181,14 @@ func WithMaxInFlight(n int) Option {
 	return func(c *config) error { return c.SetMaxInFlight(n) }
 }
 
+// WithMaxBody caps how much of one response the client reads (default
+// 8 MiB): a longer answer, such as a proxy's endless page, fails with a
+// *shopcrm.BodyTooLargeError naming the cap instead of filling memory.
+// It must be at least 64 KiB.
+func WithMaxBody(n int64) Option {
+	return func(c *config) error { return c.SetMaxBody(n) }
+}
+
 // WithSleep replaces the sleep between retries (tests use a fast one). It
 // must return ctx.Err() as soon as ctx is done.
 func WithSleep(sleep func(ctx context.Context, d time.Duration) error) Option {

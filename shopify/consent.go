@@ -116,11 +116,11 @@ func (s *CustomersService) updateConsent(ctx context.Context, name, mutation, in
 	q := `mutation ` + name + `($input: ` + inputType + `!) {
   ` + mutation + `(input: $input) { customer { id } userErrors { field message code } } }`
 	var out map[string]struct {
-		UserErrors []UserError `json:"userErrors"`
+		UserErrors userErrorList `json:"userErrors"`
 	}
 	resp, err := s.c.do(ctx, &call{query: q, vars: consentVars(customerID, key, state, level, at), cost: mutationCost, retry: idempotent}, &out)
 	if err != nil {
 		return resp, err
 	}
-	return resp, s.c.userErrors(mutation, out[mutation].UserErrors)
+	return resp, s.c.mutationErrors(mutation, out[mutation].UserErrors)
 }

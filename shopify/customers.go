@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/shopcrm/shopcrm"
 	"github.com/shopcrm/shopcrm/money"
 )
 
@@ -147,18 +148,22 @@ func (s *CustomersService) Get(ctx context.Context, id string) (*Customer, *Resp
 	if err := checkID("id", id, "Customer"); err != nil {
 		return nil, nil, err
 	}
-	var out struct {
-		Customer *wireCustomer `json:"customer"`
-	}
+	// A map, to tell null (no such customer) from an answer without the
+	// field, which Shopify never sends.
+	var out map[string]*wireCustomer
 	q := `query Customer($id: ID!) { customer(id: $id) { ` + customerFields + ` } }`
 	resp, err := s.c.do(ctx, &call{query: q, vars: map[string]any{"id": id}, cost: customerCost, retry: idempotent}, &out)
 	if err != nil {
 		return nil, resp, err
 	}
-	if out.Customer == nil {
+	cu, ok := out["customer"]
+	switch {
+	case !ok:
+		return nil, resp, &shopcrm.ResponseError{Op: "customer", Reason: "no customer field in the data"}
+	case cu == nil:
 		return nil, resp, &NotFoundError{ID: id}
 	}
-	return out.Customer.customer(), resp, nil
+	return cu.customer(), resp, nil
 }
 
 // ListOptions selects and pages a list of customers or orders.

@@ -1,6 +1,7 @@
 package shopify
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -280,6 +281,36 @@ func (e *UserErrors) Error() string {
 		}
 	}
 	return "shopify: " + e.Mutation + ": " + strings.Join(parts, "; ")
+}
+
+// userErrorList is a mutation payload's userErrors. Every mutation of the
+// package selects them, and Shopify always answers the field (an empty
+// list when it applied the input): a payload without it, or with null,
+// is no proof that the mutation ran.
+type userErrorList struct {
+	errs []UserError
+	seen bool
+}
+
+// UnmarshalJSON records that the field was there.
+func (l *userErrorList) UnmarshalJSON(b []byte) error {
+	if string(bytes.TrimSpace(b)) == "null" {
+		return nil
+	}
+	if err := json.Unmarshal(b, &l.errs); err != nil {
+		return err
+	}
+	l.seen = true
+	return nil
+}
+
+// mutationErrors is the error of a payload's userErrors: a
+// *shopcrm.ResponseError when the field is missing, else as userErrors.
+func (c *Client) mutationErrors(mutation string, l userErrorList) error {
+	if !l.seen {
+		return &shopcrm.ResponseError{Op: mutation, Reason: "no userErrors in the payload"}
+	}
+	return c.userErrors(mutation, l.errs)
 }
 
 // userErrors is the error of a mutation's userErrors, nil when there are

@@ -132,7 +132,9 @@ func (c *Client) do(ctx context.Context, cl *call, out any) (*Response, error) {
 
 	var env envelope
 	handle := func(resp *http.Response) error {
-		b, err := transport.ReadBody(resp)
+		b, err := transport.ReadAll(resp, true)
+		resp.Body.Close()
+		resp.Body = http.NoBody
 		if err != nil {
 			return c.badAnswer(cl, "reading the body", err)
 		}

@@ -29,8 +29,8 @@ type Segment struct {
 const segmentFields = `id name query creationDate lastEditDate`
 
 type segmentPayload struct {
-	Segment    *Segment    `json:"segment"`
-	UserErrors []UserError `json:"userErrors"`
+	Segment    *Segment      `json:"segment"`
+	UserErrors userErrorList `json:"userErrors"`
 }
 
 // Create saves a new segment. Names are unique per shop; a duplicate is a
@@ -52,7 +52,7 @@ func (s *SegmentsService) Create(ctx context.Context, name, query string) (*Segm
 	if err != nil {
 		return nil, resp, err
 	}
-	if err := s.c.userErrors("segmentCreate", out.P.UserErrors); err != nil {
+	if err := s.c.mutationErrors("segmentCreate", out.P.UserErrors); err != nil {
 		return nil, resp, err
 	}
 	return out.P.Segment, resp, nil
@@ -84,7 +84,7 @@ func (s *SegmentsService) Update(ctx context.Context, id, name, query string) (*
 	if err != nil {
 		return nil, resp, err
 	}
-	if err := s.c.userErrors("segmentUpdate", out.P.UserErrors); err != nil {
+	if err := s.c.mutationErrors("segmentUpdate", out.P.UserErrors); err != nil {
 		return nil, resp, err
 	}
 	return out.P.Segment, resp, nil
@@ -100,14 +100,14 @@ func (s *SegmentsService) Delete(ctx context.Context, id string) (*Response, err
 	q := `mutation segmentDelete($id: ID!) { segmentDelete(id: $id) { deletedSegmentId userErrors { field message } } }`
 	var out struct {
 		P struct {
-			UserErrors []UserError `json:"userErrors"`
+			UserErrors userErrorList `json:"userErrors"`
 		} `json:"segmentDelete"`
 	}
 	resp, err := s.c.do(ctx, &call{query: q, vars: map[string]any{"id": id}, cost: mutationCost, retry: ifRefused}, &out)
 	if err != nil {
 		return resp, err
 	}
-	return resp, s.c.userErrors("segmentDelete", out.P.UserErrors)
+	return resp, s.c.mutationErrors("segmentDelete", out.P.UserErrors)
 }
 
 // Get reads one segment; one that does not exist is a *NotFoundError.

@@ -93,7 +93,7 @@ func (s *TagsService) edit(ctx context.Context, op, id string, tags []string) (*
 	for len(tags) > 0 {
 		n := min(len(tags), MaxTagsPerCall)
 		var out map[string]*struct {
-			UserErrors []UserError `json:"userErrors"`
+			UserErrors userErrorList `json:"userErrors"`
 		}
 		var err error
 		if resp, err = s.c.do(ctx, &call{query: q, vars: map[string]any{"id": id, "tags": tags[:n]}, cost: mutationCost, retry: idempotent}, &out); err != nil {
@@ -104,7 +104,7 @@ func (s *TagsService) edit(ctx context.Context, op, id string, tags []string) (*
 			// success; the edit is safe to send again.
 			return resp, &shopcrm.ResponseError{Op: op, Reason: "no payload in the answer"}
 		}
-		if err := s.c.userErrors(op, out[op].UserErrors); err != nil {
+		if err := s.c.mutationErrors(op, out[op].UserErrors); err != nil {
 			return resp, err
 		}
 		tags = tags[n:]

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
@@ -293,13 +294,92 @@ func (c *Client) apiError(resp *http.Response) *APIError {
 // RedactURL is a convenience for platform clients building messages.
 func (c *Client) RedactURL(u *url.URL) string { return c.red.URL(u) }
 
-// ReadBody reads all of a 2xx response's body and restores it, for response
-// handlers that need to look before the caller decodes.
+// ReadBody reads all of a 2xx response's body (through the client's cap,
+// see [ReadAll]) and restores it, for response handlers that need to look
+// before the caller decodes.
 func ReadBody(resp *http.Response) ([]byte, error) {
-	b, err := io.ReadAll(resp.Body)
+	b, err := ReadAll(resp, false)
 	resp.Body.Close()
 	resp.Body = io.NopCloser(bytes.NewReader(b))
 	return b, err
+}
+
+// ReadErrorBody reads at most MaxErrorBody+1 bytes of a non-2xx answer's
+// body and restores them, for the hooks that look at a throttling answer's
+// body (Config.RetryAfter, a CheckRetry): an error body is never read
+// further than the *APIError keeps.
+func ReadErrorBody(resp *http.Response) []byte {
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, MaxErrorBody+1))
+	resp.Body.Close()
+	resp.Body = io.NopCloser(bytes.NewReader(b))
+	return b
+}
+
+// ReadAll reads resp's body whole through the client's cap. A body that
+// declares a Content-Length past the cap fails at once with a
+// *shopcrm.BodyTooLargeError, without a byte read, and a declared length
+// is allocated once. An undeclared one is read in pieces that double in
+// size and joined at the end, so that a body the cap cuts off has cost
+// the process about the cap, not the many copies of io.ReadAll's steps.
+//
+// With object set, the body is expected to hold a JSON object: reading
+// stops at its first byte that is not white space when that byte is not
+// '{', and the bytes read so far are returned for [DecodeObject] to
+// refuse, so that an HTML page or a proxy's text answering for the API is
+// not read to the cap.
+func ReadAll(resp *http.Response, object bool) ([]byte, error) {
+	size := resp.ContentLength
+	if cb, ok := resp.Body.(*capBody); ok && size > cb.limit {
+		return nil, &shopcrm.BodyTooLargeError{Limit: cb.limit}
+	}
+	n := 512
+	if size > 0 && size < maxPresize {
+		n = int(size) + 1 // +1: the read that sees EOF needs no growth
+	}
+	var done [][]byte // full pieces, in order
+	b := make([]byte, 0, n)
+	checked := !object
+	for {
+		if len(b) == cap(b) {
+			done = append(done, b)
+			b = make([]byte, 0, min(2*cap(b), maxPiece))
+		}
+		m, err := resp.Body.Read(b[len(b):cap(b)])
+		b = b[:len(b)+m]
+		if !checked {
+			if t := bytes.TrimLeft(b[len(b)-m:], " \t\r\n"); len(t) > 0 {
+				checked = true
+				if t[0] != '{' {
+					return b, nil
+				}
+			}
+		}
+		switch {
+		case err == io.EOF && len(done) > 0:
+			return slices.Concat(append(done, b)...), nil
+		case err == io.EOF:
+			return b, nil
+		case err != nil:
+			return nil, err // the pieces are dropped, never joined
+		}
+	}
+}
+
+const (
+	// maxPresize bounds the allocation a declared Content-Length gets up
+	// front when the body is not behind the client's cap.
+	maxPresize = 64 << 20
+	// maxPiece bounds one piece of an undeclared body being read.
+	maxPiece = 1 << 20
+)
+
+// Drain reads what is left of a body the caller does not need, up to
+// MaxErrorBody bytes so that a short one leaves its connection reusable,
+// and closes it: a 2xx answering a write with an endless body ends here,
+// not at the cap.
+func Drain(body io.ReadCloser) {
+	_, _ = io.Copy(io.Discard, io.LimitReader(body, MaxErrorBody))
+	body.Close()
 }
 
 // Sleep waits for d or until ctx is done, whichever is first.

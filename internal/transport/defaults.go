@@ -20,9 +20,15 @@ const (
 	DefaultTimeout = 60 * time.Second
 	// DefaultMaxInFlight is how many requests a bulk write keeps in flight.
 	DefaultMaxInFlight = 16
-	// DefaultMaxBody caps a response body: far above any page the clients
-	// ask for, far below what would hurt a process.
-	DefaultMaxBody = 32 << 20
+	// DefaultMaxBody caps a response body: the largest page any client
+	// asks for (250 Shopify or Omnisend records, 100 Klaviyo profiles)
+	// stays under 1 MiB, and a hostile answer cut off here costs the
+	// process about this much memory. Bulk results, which may be
+	// gigabytes, are read on Shopify's storage path, without this cap.
+	DefaultMaxBody = 8 << 20
+	// MinMaxBody is the smallest cap a client accepts: an error body is
+	// kept up to MaxErrorBody.
+	MinMaxBody = MaxErrorBody
 )
 
 // DefaultRetryPolicy is [shopcrm.DefaultRetryPolicy].

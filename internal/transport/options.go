@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/shopcrm/shopcrm"
@@ -20,6 +21,7 @@ type Options struct {
 	UASuffix    string
 	Sleep       func(ctx context.Context, d time.Duration) error
 	MaxInFlight int
+	MaxBody     int64 // response body cap; 0: DefaultMaxBody
 }
 
 // DefaultOptions returns the shared defaults.
@@ -54,6 +56,17 @@ func (o *Options) SetMaxInFlight(n int) error {
 	return nil
 }
 
+// SetMaxBody sets the response body cap after validating it: at least
+// MinMaxBody, so that an error body is always kept whole up to
+// MaxErrorBody.
+func (o *Options) SetMaxBody(n int64) error {
+	if n < MinMaxBody {
+		return &shopcrm.InputError{Field: "WithMaxBody", Value: strconv.FormatInt(n, 10), Reason: "must be at least " + strconv.Itoa(MinMaxBody) + " bytes"}
+	}
+	o.MaxBody = n
+	return nil
+}
+
 // SetSleep sets the backoff sleep; nil is refused.
 func (o *Options) SetSleep(f func(context.Context, time.Duration) error) error {
 	if f == nil {
@@ -73,6 +86,7 @@ func (o *Options) Config(platform string) Config {
 		Retry:           o.Retry,
 		Sleep:           o.Sleep,
 		Logger:          o.Logger,
+		MaxBody:         o.MaxBody,
 	}
 }
 
