@@ -43,7 +43,7 @@ const (
 	// chaosTimeout is every client's time per attempt: a FaultTimeout
 	// costs that much, so it is short, yet long enough for a request to
 	// the fakes under -race on a busy machine.
-	chaosTimeout = 400 * time.Millisecond
+	chaosTimeout = 1500 * time.Millisecond
 	// chaosRuns bounds the reruns of a faulty day.
 	chaosRuns = 25
 )
