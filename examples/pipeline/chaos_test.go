@@ -17,6 +17,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -121,6 +122,10 @@ type chaosWorld struct {
 	mu     sync.Mutex
 	faults map[string]int // "platform: fault" → drawn
 	issued []string       // LINE tokens the issuer obtained
+	// hook, when set, hears each request as it leaves and, through the
+	// function it returns, as its answer arrives: the cancellation test
+	// cancels there.
+	hook atomic.Pointer[func() func()]
 	text   []string       // error strings and report lines
 }
 
@@ -143,8 +148,18 @@ func newChaosWorld(t *testing.T, seed uint64, rate float64) *chaosWorld {
 		shopifytest.WithChaosFaults(chaos("shopify", 1)))
 	w.chat = linetest.NewServer(linetest.WithNow(now), linetest.WithChannel("2000000001", sec.LINEChannelSecret.Reveal()),
 		linetest.WithToken(sec.LINEToken.Reveal()), linetest.WithChaosFaults(chaos("line", 2)))
-	w.crm = klaviyotest.NewServer(klaviyotest.WithNow(now), klaviyotest.WithJobDuration(0),
-		klaviyotest.WithAPIKey(sec.KlaviyoKey.Reveal()), klaviyotest.WithChaosFaults(chaos("klaviyo", 3)))
+	// Klaviyo's limits, 20 times as high on both sides: every rerun of
+	// the day queries the metric aggregates again (3 a second, 60 a
+	// minute), and this test is about outcomes, not about waiting.
+	crmOpts := []klaviyotest.Option{klaviyotest.WithNow(now), klaviyotest.WithJobDuration(0),
+		klaviyotest.WithAPIKey(sec.KlaviyoKey.Reveal()), klaviyotest.WithChaosFaults(chaos("klaviyo", 3))}
+	var crmLimits []klaviyo.Option
+	for e, l := range klaviyo.DefaultLimits() {
+		l = klaviyo.Limit{Burst: 20 * l.Burst, Steady: 20 * l.Steady}
+		crmOpts = append(crmOpts, klaviyotest.WithRateLimit(e, l))
+		crmLimits = append(crmLimits, klaviyo.WithEndpointLimit(e, l))
+	}
+	w.crm = klaviyotest.NewServer(crmOpts...)
 	w.esp = omnisendtest.NewServer(omnisendtest.WithNow(now), omnisendtest.WithAPIKey(sec.OmnisendKey.Reveal()),
 		omnisendtest.WithChaosFaults(chaos("omnisend", 4)))
 	t.Cleanup(w.store.Close)
@@ -162,7 +177,7 @@ func newChaosWorld(t *testing.T, seed uint64, rate float64) *chaosWorld {
 	// the buffer the scan reads.
 	log := slog.New(slog.NewTextHandler(w.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	hc := func() *http.Client {
-		return &http.Client{Timeout: chaosTimeout, Transport: &http.Transport{MaxIdleConnsPerHost: 16}}
+		return &http.Client{Timeout: chaosTimeout, Transport: hookTransport{w: w, next: &http.Transport{MaxIdleConnsPerHost: 16}}}
 	}
 	shop, err := shopify.New(shopifytest.Shop, shopify.StaticToken(sec.ShopifyToken.Reveal()), shopify.WithBaseURL(w.store.URL()),
 		shopify.WithRateLimit(killLimit), shopify.WithHTTPClient(hc()), shopify.WithSleep(chaosSleep), shopify.WithLogger(log))
@@ -192,8 +207,8 @@ func newChaosWorld(t *testing.T, seed uint64, rate float64) *chaosWorld {
 	if err != nil {
 		t.Fatal(err)
 	}
-	crm, err := klaviyo.New(klaviyo.PrivateKey(sec.KlaviyoKey.Reveal()), klaviyo.WithBaseURL(w.crm.URL()), klaviyo.WithHTTPClient(hc()),
-		klaviyo.WithSleep(chaosSleep), klaviyo.WithLogger(log), klaviyo.WithPollInterval(5*time.Millisecond))
+	crm, err := klaviyo.New(klaviyo.PrivateKey(sec.KlaviyoKey.Reveal()), append(crmLimits, klaviyo.WithBaseURL(w.crm.URL()),
+		klaviyo.WithHTTPClient(hc()), klaviyo.WithSleep(chaosSleep), klaviyo.WithLogger(log), klaviyo.WithPollInterval(5*time.Millisecond))...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -209,6 +224,20 @@ func newChaosWorld(t *testing.T, seed uint64, rate float64) *chaosWorld {
 	w.env = &pipeline.Env{Config: demo.Config, Clients: pipeline.Clients{Shopify: shop, LINE: bot, Klaviyo: crm, Omnisend: esp}, State: state}
 	w.env.BulkPoll = 5 * time.Millisecond
 	return w
+}
+
+// hookTransport calls the world's hook around each request.
+type hookTransport struct {
+	w    *chaosWorld
+	next http.RoundTripper
+}
+
+func (h hookTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if hook := h.w.hook.Load(); hook != nil {
+		answered := (*hook)()
+		defer answered()
+	}
+	return h.next.RoundTrip(r)
 }
 
 // chaosSleep waits a twentieth of what the clients ask: backoffs and
@@ -334,6 +363,9 @@ type chaosEnd struct {
 	OmnisendEvents  map[string]int            // name, email, event id → events
 }
 
+// writes counts the requests that changed something on the fakes.
+func (w *chaosWorld) writes() int { return fakeWrites(w.store, w.chat, w.crm, w.esp) }
+
 func (w *chaosWorld) end() chaosEnd {
 	e := chaosEnd{Shopify: readEnd(w.store, w.chat), KlaviyoProfiles: map[string]map[string]any{},
 		KlaviyoLists: map[string][]string{}, KlaviyoEvents: map[string]int{}, OmnisendTags: map[string][]string{}, OmnisendEvents: map[string]int{}}
@@ -393,9 +425,10 @@ func (e chaosEnd) duplicates(want chaosEnd) []string {
 }
 
 var (
-	chaosRefOnce sync.Once
-	chaosRef     chaosEnd
-	chaosRefErr  error
+	chaosRefOnce     sync.Once
+	chaosRef         chaosEnd
+	chaosRefRequests int64 // the requests of the fault-free day
+	chaosRefErr      error
 )
 
 // chaosReference is the fault-free day's end state, computed once.
@@ -404,7 +437,11 @@ func chaosReference(t *testing.T) chaosEnd {
 		// A world of its own whose fakes outlive the test that made it
 		// is not needed: the end state is plain data.
 		w := newChaosWorld(t, 0, 0)
+		var n atomic.Int64
+		count := func() func() { n.Add(1); return func() {} }
+		w.hook.Store(&count)
 		rep, err := pipeline.RunDay(context.Background(), w.env, w.demo.Events)
+		chaosRefRequests = n.Load()
 		if err != nil {
 			chaosRefErr = err
 			return
@@ -412,6 +449,7 @@ func chaosReference(t *testing.T) chaosEnd {
 		for _, s := range rep.Steps {
 			t.Logf("fault-free: %s", s)
 		}
+		t.Logf("fault-free: %d requests", chaosRefRequests)
 		chaosRef = w.end()
 	})
 	if chaosRefErr != nil {
