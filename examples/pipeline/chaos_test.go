@@ -126,7 +126,7 @@ type chaosWorld struct {
 	// function it returns, as its answer arrives: the cancellation test
 	// cancels there.
 	hook atomic.Pointer[func() func()]
-	text   []string       // error strings and report lines
+	text []string // error strings and report lines
 }
 
 // newChaosWorld starts a world whose fakes fail rate of the requests, with
