@@ -15,7 +15,7 @@ import (
 
 var (
 	cancelSeed  = flag.Uint64("cancel.seed", 1, "seed of the points where TestCancelledAndResumed cancels the day")
-	cancelTotal = flag.Int("cancel.points", 10, "cancellations TestCancelledAndResumed makes in all")
+	cancelTotal = flag.Int("cancel.points", 6, "cancellations TestCancelledAndResumed makes in all")
 )
 
 // TestCancelledAndResumed cancels the day's context at random requests,
@@ -69,6 +69,7 @@ func TestCancelledAndResumed(t *testing.T) {
 				t.Error(d)
 			}
 			unknownEngagements(t, rep, &got, want, false)
+			unknownEvents(t, stepNotes(rep, "omnisend"), &got, want, false)
 			if d := cmp.Diff(want, got); d != "" {
 				t.Errorf("after cancels at requests %v, the fakes differ from an uninterrupted day (-want +got):\n%s", points, d)
 			}

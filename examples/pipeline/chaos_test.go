@@ -44,7 +44,7 @@ const (
 	// chaosTimeout is every client's time per attempt: a FaultTimeout
 	// costs that much, so it is short, yet long enough for a request to
 	// the fakes under -race on a busy machine.
-	chaosTimeout = 1500 * time.Millisecond
+	chaosTimeout = time.Second
 	// chaosRuns bounds the reruns of a faulty day.
 	chaosRuns = 25
 )
@@ -213,9 +213,27 @@ func newChaosWorld(t *testing.T, seed uint64, rate float64) *chaosWorld {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w.env = &pipeline.Env{Config: demo.Config, Clients: pipeline.Clients{Shopify: shop, LINE: bot, Klaviyo: crm, Omnisend: esp}, State: state}
-	w.env.BulkPoll = 5 * time.Millisecond
+	w.env = &pipeline.Env{Config: harnessConfig(demo.Config), Clients: pipeline.Clients{Shopify: shop, LINE: bot, Klaviyo: crm, Omnisend: esp}, State: state}
 	return w
+}
+
+// The harness's events, sent to the LINE repeat buyers.
+const (
+	joinedEvent = "joined LINE repeat buyers" // real time: at most once
+	dailyEvent  = "LINE repeat buyer"         // historical: deduplicated
+)
+
+// harnessConfig is the demo's day with the writes the demo leaves out:
+// Omnisend events, real-time and historical, and a Klaviyo list the day
+// creates (a create whose answer is lost must not make two).
+func harnessConfig(c pipeline.Config) pipeline.Config {
+	c.BulkPoll = 5 * time.Millisecond
+	c.OmnisendEvents = &pipeline.OmnisendEvents{Segment: "LINE repeat buyers", Joined: joinedEvent, Daily: dailyEvent}
+	ks := *c.KlaviyoSync
+	ks.Lists = maps.Clone(ks.Lists)
+	ks.Lists["First-time buyers"] = "Shopify first-time buyers"
+	c.KlaviyoSync = &ks
+	return c
 }
 
 // fastKlaviyo are Klaviyo's limits 20 times as high, for the fake and
@@ -484,6 +502,7 @@ func TestChaosDay(t *testing.T) {
 				// that are never resent, so the reporting of unknown
 				// outcomes runs every time.
 				w.store.AddFaults(shopcrmtest.Fault{Op: "marketingEngagementCreate", Kind: shopcrmtest.FaultLostResponse})
+				w.esp.AddFaults(shopcrmtest.Fault{Op: "sendEvent", Kind: shopcrmtest.FaultLostResponse})
 			}
 			runs, rep := w.runDay(t, context.Background())
 			got := w.end()
@@ -492,6 +511,7 @@ func TestChaosDay(t *testing.T) {
 				t.Error(d)
 			}
 			lost := unknownEngagements(t, rep, &got, want, seed == 0)
+			lost += unknownEvents(t, stepNotes(rep, "omnisend"), &got, want, seed == 0)
 			if d := cmp.Diff(want, got); d != "" {
 				t.Errorf("after %d runs under faults, the fakes differ from a fault-free day (-want +got):\n%s", runs, d)
 			}
@@ -500,7 +520,7 @@ func TestChaosDay(t *testing.T) {
 			for k, n := range w.faults {
 				total[k] += n
 			}
-			t.Logf("%d runs; faults: %v; engagements left unknown (reported): %d; lost 0, duplicates %d", runs, w.faults, lost, len(dups))
+			t.Logf("%d runs; faults: %v; engagements and real-time events missing (reported): %d; lost 0, duplicates %d", runs, w.faults, lost, len(dups))
 			w.mu.Unlock()
 		})
 	}
@@ -512,6 +532,49 @@ func TestChaosDay(t *testing.T) {
 	if *chaosSeeds > 0 && len(byKind) < len(shopcrmtest.EveryFault("1")) {
 		t.Errorf("not every kind of fault was drawn: %v", slices.Sorted(maps.Keys(byKind)))
 	}
+}
+
+// unknownEvents accepts a real-time Omnisend event missing from got when
+// the notes name it (by its event id): such an event is never sent again.
+// With lost true, the first event's answer was lost, and the notes must
+// name it although Omnisend has it. It returns the events named.
+func unknownEvents(t *testing.T, notes []string, got *chaosEnd, want chaosEnd, lost bool) int {
+	t.Helper()
+	named := func(id string) bool {
+		return slices.ContainsFunc(notes, func(n string) bool { return strings.Contains(n, id) })
+	}
+	n := 0
+	for k, c := range want.OmnisendEvents {
+		name, id, _ := strings.Cut(k, " ")
+		id = id[strings.LastIndex(id, " ")+1:]
+		if !strings.HasPrefix(k, joinedEvent+" ") || got.OmnisendEvents[k] > 0 {
+			continue
+		}
+		if !named(id) {
+			t.Errorf("real-time event %s (%s) is missing and the report does not name it", id, name)
+		}
+		n++
+		got.OmnisendEvents[k] = c
+	}
+	if lost && !slices.ContainsFunc(notes, func(n string) bool { return strings.Contains(n, joinedEvent) }) {
+		t.Errorf("a real-time event's answer was lost and the report names none: %q", notes)
+	}
+	for _, n := range notes {
+		if strings.Contains(n, joinedEvent) {
+			t.Logf("reported: %s", n)
+		}
+	}
+	return n
+}
+
+// stepNotes are the notes of the report's step called step.
+func stepNotes(rep *pipeline.Report, step string) []string {
+	for _, s := range rep.Steps {
+		if s.Step == step {
+			return s.Notes
+		}
+	}
+	return nil
 }
 
 // unknownEngagements accepts an engagement missing from got when the

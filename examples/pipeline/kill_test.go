@@ -115,7 +115,7 @@ func TestKillHelper(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	env := &pipeline.Env{Config: demo.Config, Clients: pipeline.Clients{Shopify: shop, LINE: bot, Klaviyo: crm, Omnisend: esp}, State: state}
+	env := &pipeline.Env{Config: harnessConfig(demo.Config), Clients: pipeline.Clients{Shopify: shop, LINE: bot, Klaviyo: crm, Omnisend: esp}, State: state}
 	rep, err := pipeline.RunDay(context.Background(), env, demo.Events)
 	if rep != nil {
 		_ = rep.WriteText(os.Stderr)
@@ -202,7 +202,7 @@ func TestKilledAndResumed(t *testing.T) {
 	}
 	start := time.Now()
 	_, limits := fastKlaviyo()
-	env := &pipeline.Env{Config: ref.demo.Config, State: refState, Clients: pipeline.Clients{Shopify: ref.store.Client(),
+	env := &pipeline.Env{Config: harnessConfig(ref.demo.Config), State: refState, Clients: pipeline.Clients{Shopify: ref.store.Client(),
 		LINE: ref.chat.Client(), Klaviyo: ref.crm.Client(append(limits, klaviyo.WithPollInterval(5*time.Millisecond))...), Omnisend: ref.esp.Client()}}
 	if _, err := pipeline.RunDay(context.Background(), env, ref.demo.Events); err != nil {
 		t.Fatal(err)
@@ -264,6 +264,7 @@ func TestKilledAndResumed(t *testing.T) {
 			// is recorded unknown and never resent: at most once, and the
 			// final report names it. Every other day is sent exactly once.
 			unreported(t, strings.Split(out, "\n"), &got, want, false)
+			unknownEvents(t, strings.Split(out, "\n"), &got, want, false)
 			if d := cmp.Diff(want, got); d != "" {
 				t.Errorf("after %d kills, end state differs from an uninterrupted run (-want +got):\n%s", kills, d)
 			}
