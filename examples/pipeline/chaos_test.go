@@ -25,6 +25,7 @@ import (
 
 	"github.com/shopcrm/shopcrm"
 	"github.com/shopcrm/shopcrm/examples/pipeline"
+	"github.com/shopcrm/shopcrm/internal/transport"
 	"github.com/shopcrm/shopcrm/klaviyo"
 	"github.com/shopcrm/shopcrm/klaviyo/klaviyotest"
 	"github.com/shopcrm/shopcrm/line"
@@ -267,16 +268,7 @@ func (h hookTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 
 // chaosSleep waits a twentieth of what the clients ask: backoffs and
 // Retry-After waits keep their order and shape at a test's pace.
-func chaosSleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d / 20)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
+func chaosSleep(ctx context.Context, d time.Duration) error { return transport.Sleep(ctx, d/20) }
 
 func faultName(f shopcrmtest.Fault) string {
 	switch {
@@ -518,8 +510,15 @@ func TestChaosDay(t *testing.T) {
 			}
 			lines += w.scanSecrets(t)
 			w.mu.Lock()
+			drawn := 0
 			for k, n := range w.faults {
 				total[k] += n
+				drawn += n
+			}
+			// The fakes' own counters agree: every fault struck a request.
+			counted := w.store.Stats().Faults + w.chat.Stats().Faults + w.crm.Stats().Faults + w.esp.Stats().Faults
+			if scripted := map[bool]int{true: 2}[seed == 0]; counted != drawn+scripted {
+				t.Errorf("the fakes counted %d faults, the harness %d drawn and %d scripted", counted, drawn, scripted)
 			}
 			t.Logf("%d runs; faults: %v; sends in doubt missing (each reported): %d; end state as fault-free: %v; duplicates: %d",
 				runs, w.faults, lost, d == "", len(dups))
