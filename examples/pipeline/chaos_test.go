@@ -337,8 +337,10 @@ func (w *chaosWorld) scanSecrets(t *testing.T) int {
 	t.Helper()
 	w.mu.Lock()
 	secrets := append(secretsOf(w.secrets), w.issued...)
-	lines := append(strings.Split(w.logs.String(), "\n"), w.text...)
+	logs := strings.Split(w.logs.String(), "\n")
+	lines := append(slices.Clone(logs), w.text...)
 	w.mu.Unlock()
+	state := len(lines)
 	err := filepath.WalkDir(w.env.State.Dir(), func(path string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
@@ -364,8 +366,9 @@ func (w *chaosWorld) scanSecrets(t *testing.T) int {
 	if len(secrets) < 6 {
 		t.Errorf("only %d secrets collected", len(secrets))
 	}
-	t.Logf("secrets: %d collected (%d handed out, %d issued), %d lines scanned, %d found", len(secrets),
-		len(secretsOf(w.secrets)), len(secrets)-len(secretsOf(w.secrets)), len(lines), found)
+	t.Logf("secrets: %d collected (%d handed out, %d issued), %d lines scanned (%d log, %d error and report, %d state), %d found",
+		len(secrets), len(secretsOf(w.secrets)), len(secrets)-len(secretsOf(w.secrets)), len(lines),
+		len(logs), state-len(logs), len(lines)-state, found)
 	return len(lines)
 }
 
