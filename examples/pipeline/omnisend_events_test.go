@@ -16,11 +16,7 @@ import (
 func TestOmnisendEventsAtMostOnce(t *testing.T) {
 	s := newSmallStore(t)
 	ctx := context.Background()
-	state, err := pipeline.NewState(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	env := s.env(t, state)
+	env := s.env(t, tempState(t))
 	env.OmnisendEvents = &pipeline.OmnisendEvents{Segment: "Repeat buyers", Joined: "joined", Daily: "repeat buyer"}
 	if _, err := pipeline.Segments(ctx, env); err != nil {
 		t.Fatal(err)

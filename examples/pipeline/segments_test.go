@@ -15,18 +15,12 @@ import (
 func TestSegmentsSnapshotWhenTagsAlreadyThere(t *testing.T) {
 	s := newSmallStore(t)
 	ctx := context.Background()
-	first, err := pipeline.NewState(t.TempDir())
-	if err != nil {
+	if _, err := pipeline.Segments(ctx, s.env(t, tempState(t))); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := pipeline.Segments(ctx, s.env(t, first)); err != nil {
-		t.Fatal(err)
-	}
+
 	// The snapshots are lost: a state that never saw them.
-	state, err := pipeline.NewState(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
+	state := tempState(t)
 	env := s.env(t, state)
 	res, err := pipeline.Segments(ctx, env)
 	if err != nil {
@@ -43,4 +37,14 @@ func TestSegmentsSnapshotWhenTagsAlreadyThere(t *testing.T) {
 	if _, err := pipeline.SyncOmnisend(ctx, env); err != nil {
 		t.Errorf("the next step: %v", err)
 	}
+}
+
+// tempState is a new state in a temporary directory.
+func tempState(t *testing.T) *pipeline.State {
+	t.Helper()
+	state, err := pipeline.NewState(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return state
 }
