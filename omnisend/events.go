@@ -146,13 +146,18 @@ func (s *EventsService) SendAll(ctx context.Context, events []*Event) ([]EventRe
 			return err
 		},
 		Classify: func(err error) bulk.Class {
+			c := bulk.Class{Outcome: shopcrm.Unknown}
 			var ue *UnknownEventError
-			if errors.As(err, &ue) {
-				// A context that ended while the event was in flight still
-				// stops the run.
-				return bulk.Class{Outcome: shopcrm.Unknown, Terminal: errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)}
+			if !errors.As(err, &ue) {
+				c = classify(err)
 			}
-			return classify(err)
+			// The caller's context ending stops the run; one request
+			// timing out (the HTTP client's Timeout, which also matches
+			// context.DeadlineExceeded) leaves only its event in doubt.
+			if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+				c.Terminal = ctx.Err() != nil
+			}
+			return c
 		},
 		OnResult: func(r bulk.Result[*Event]) {
 			res[r.Index] = EventResult{Event: r.Item, Outcome: r.Outcome, Err: r.Err}

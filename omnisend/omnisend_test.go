@@ -18,6 +18,7 @@ import (
 	"github.com/shopcrm/shopcrm"
 	"github.com/shopcrm/shopcrm/omnisend"
 	"github.com/shopcrm/shopcrm/omnisend/omnisendtest"
+	"github.com/shopcrm/shopcrm/shopcrmtest"
 )
 
 var fast = omnisend.RetryPolicy{MaxRetries: 8, MinBackoff: time.Millisecond, MaxBackoff: 2 * time.Millisecond, MaxWait: 5 * time.Second}
@@ -479,6 +480,40 @@ func TestBulkStopsOnUnauthorized(t *testing.T) {
 	}
 	if n := srv.Stats().Requests; n != 2 {
 		t.Errorf("%d requests, want 2", n)
+	}
+}
+
+// A real-time event whose request times out (the HTTP client's Timeout)
+// is in doubt, never resent, and the events after it are still sent: only
+// the caller's context ending stops SendAll.
+func TestSendAllGoesOnAfterATimeout(t *testing.T) {
+	srv, _ := setup(t, omnisendtest.WithFaults(shopcrmtest.Fault{Op: "sendEvent", Kind: shopcrmtest.FaultTimeout}))
+	c, err := omnisend.New(omnisend.APIKey(omnisendtest.DefaultAPIKey), omnisend.WithBaseURL(srv.URL()), omnisend.WithMaxInFlight(1),
+		omnisend.WithHTTPClient(&http.Client{Timeout: 100 * time.Millisecond}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var evs []*omnisend.Event
+	for i := range 3 {
+		evs = append(evs, &omnisend.Event{Name: "joined", Contact: omnisend.EventContact{Email: email(i)}})
+	}
+	res, err := c.Events.SendAll(context.Background(), evs)
+	if err != nil {
+		t.Fatalf("SendAll: %v", err)
+	}
+	var outcomes []shopcrm.Outcome
+	for _, r := range res {
+		outcomes = append(outcomes, r.Outcome)
+	}
+	if diff := cmp.Diff([]shopcrm.Outcome{shopcrm.Unknown, shopcrm.Applied, shopcrm.Applied}, outcomes); diff != "" {
+		t.Errorf("outcomes (-want +got):\n%s", diff)
+	}
+	var ue *omnisend.UnknownEventError
+	if !errors.As(res[0].Err, &ue) {
+		t.Errorf("the event in doubt: %v, want an *UnknownEventError", res[0].Err)
+	}
+	if n := len(srv.Events()); n != 2 {
+		t.Errorf("%d events recorded, want 2: the one timed out is not resent", n)
 	}
 }
 

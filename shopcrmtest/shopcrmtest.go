@@ -146,3 +146,36 @@ type OpStats struct {
 	Faults    int // of those, struck by an injected fault
 	Accepted  int // of those, acted on with success
 }
+
+// Chaos is seeded random faults drawn from templates, for the fakes'
+// WithChaosFaults option: each request that no scripted fault matched fails
+// with probability Rate, with a copy of one of Faults drawn at random,
+// deterministically from Seed for a given order of requests.
+//
+// Where WithChaos draws a kind and answers every status fault with a 503
+// and every 429 without Retry-After, templates say which statuses and
+// headers to mix: see [EveryFault].
+type Chaos struct {
+	Seed uint64  // seeds the generator
+	Rate float64 // share of requests that fail, 0 to 1
+	// Faults are the templates drawn from, with equal chances; their Op
+	// and Times must be empty. Empty: the fake's WithChaos defaults.
+	Faults []Fault
+	// OnFault, when set, is called with every fault drawn, on the
+	// request's goroutine, e.g. to count the faults by kind or status.
+	OnFault func(Fault)
+}
+
+// EveryFault is a set of templates covering every kind of fault: a 429
+// without Retry-After and one with retryAfter, statuses 500, 502, 503 and
+// 504, a dropped connection, a lost response, a timeout and a malformed
+// body. Status and rate-limit faults make up half of the set, the other
+// kinds a tenth each.
+func EveryFault(retryAfter string) []Fault {
+	return []Fault{
+		{Kind: FaultRateLimit}, {Kind: FaultRateLimit, RetryAfter: retryAfter},
+		{Kind: FaultStatus, Status: 500}, {Kind: FaultStatus, Status: 502},
+		{Kind: FaultStatus, Status: 503}, {Kind: FaultStatus, Status: 504},
+		{Kind: FaultDrop}, {Kind: FaultLostResponse}, {Kind: FaultTimeout}, {Kind: FaultMalformed},
+	}
+}

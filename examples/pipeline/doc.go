@@ -7,11 +7,12 @@
 //     the segment tags mirrored (joiners get the tag, leavers lose it) and
 //     a Shopify customer segment kept on each tag;
 //   - [SendLINE] (W3): one segment's LINE-linked members get a message;
-//   - [SyncOmnisend] (W3): the segment tags mirrored onto Omnisend
-//     contacts;
-//   - [SyncKlaviyo] (W3, W5, W6): segments mirrored into Klaviyo lists,
-//     consent and email activity collected, computed properties written
-//     back (update only), the day's loyalty points sent as events;
+//   - [SyncOmnisend] (W3): the segment tags are mirrored onto Omnisend
+//     contacts, and one segment's members get their [OmnisendEvents]:
+//     real-time ones at most once, historical ones as often as needed;
+//   - [SyncKlaviyo] (W3, W5, W6): a segment mirrored into a Klaviyo list,
+//     email consent and activity collected, computed properties written back (update only), loyalty points as
+//     events;
 //   - [Marketing] (W4, W7): the day's orders are attributed to channels,
 //     the rollup reported, and the app's daily engagements sent back to
 //     Shopify;

@@ -39,6 +39,9 @@ type Config struct {
 	Segments []segment.Definition
 	// LINEMessage, when set, is the message [SendLINE] sends.
 	LINEMessage *LINESend
+	// OmnisendEvents, when set, are the customer events [SyncOmnisend]
+	// sends.
+	OmnisendEvents *OmnisendEvents
 	// KlaviyoSync, when set, is what [SyncKlaviyo] does.
 	KlaviyoSync *KlaviyoSync
 	// Marketing, when set, is what [Marketing] attributes and sends back.

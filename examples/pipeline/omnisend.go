@@ -17,7 +17,8 @@ import (
 // to contacts by email; members without a contact are counted, not
 // created (whether a store's customers become contacts is the merchant's
 // choice in Omnisend). Tag edits are idempotent, so a rerun only sends
-// what is still missing.
+// what is still missing. With Config.OmnisendEvents set, it then sends
+// one segment's members their events (see [OmnisendEvents]).
 func SyncOmnisend(ctx context.Context, env *Env) (*StepReport, error) {
 	rep := newStep("omnisend", !env.Apply)
 	start := time.Now()
@@ -55,7 +56,7 @@ func SyncOmnisend(ctx context.Context, env *Env) (*StepReport, error) {
 	}
 	rep.add("contacts", len(current))
 	if !env.Apply {
-		return rep, nil
+		return rep, omnisendEvents(ctx, env, current, rep)
 	}
 	res, err := env.Omnisend.Tags.MirrorKnown(ctx, current, desired, omnisend.OwnedSet(owned.list...))
 	if res != nil {
@@ -68,10 +69,25 @@ func SyncOmnisend(ctx context.Context, env *Env) (*StepReport, error) {
 			}
 		}
 	}
+	if err == nil {
+		err = omnisendEvents(ctx, env, current, rep)
+	}
 	if err != nil {
 		return rep, fmt.Errorf("omnisend: %w", err)
 	}
 	return rep, nil
+}
+
+// omnisendEvents sends the configured events, if any, to contacts.
+func omnisendEvents(ctx context.Context, env *Env, contacts []omnisend.Contact, rep *StepReport) error {
+	if env.OmnisendEvents == nil {
+		return nil
+	}
+	known := map[string]bool{}
+	for _, c := range contacts {
+		known[strings.ToLower(c.Email)] = true
+	}
+	return syncOmnisendEvents(ctx, env, known, rep)
 }
 
 // tagSet is the segment tags, in order and as a set.

@@ -113,9 +113,15 @@ func planSegment(ctx context.Context, env *Env, store segment.Store, rep *segmen
 	return plan, nil
 }
 
-// applyPlan sends a plan's changes and commits their outcomes.
+// applyPlan sends a plan's changes and commits their outcomes. A plan
+// without changes is committed too: a reconciliation that finds every tag
+// in place (a run killed after sending them, before saving the snapshot)
+// must still leave the snapshot the later steps read.
 func applyPlan(ctx context.Context, env *Env, rep *StepReport, plan *segment.Plan, changes []tagging.Change) error {
 	if len(changes) == 0 {
+		if err := plan.Commit(ctx, nil); err != nil {
+			return fmt.Errorf("segments: %s: commit: %w", plan.Segment, err)
+		}
 		return nil
 	}
 	results, err := env.Shopify.Tags.ApplyAuto(ctx, changes, applyOpts(env, "segments"))

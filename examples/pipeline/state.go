@@ -84,6 +84,12 @@ func (s *State) save(name string, v any) error {
 		_ = os.Remove(tmp)
 		return fmt.Errorf("pipeline: state %s: %w", name, err)
 	}
+	// The rename survives a process kill as it is; syncing the directory
+	// makes it survive a machine's crash too, where the platform allows.
+	if d, err := os.Open(filepath.Dir(path)); err == nil {
+		_ = d.Sync()
+		d.Close()
+	}
 	return nil
 }
 

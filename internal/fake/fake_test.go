@@ -3,6 +3,7 @@ package fake_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -121,6 +122,54 @@ func TestChaosIsDeterministic(t *testing.T) {
 	}
 	if seen[shopcrmtest.FaultNone] < 60 || seen[shopcrmtest.FaultNone] > 140 {
 		t.Errorf("rate 0.5: %d of 200 went through", seen[shopcrmtest.FaultNone])
+	}
+}
+
+// TestChaosTemplates draws whole faults, statuses and Retry-After
+// included, from templates, and tells OnFault of each chaos draw (never of
+// a scripted fault).
+func TestChaosTemplates(t *testing.T) {
+	var heard []shopcrmtest.Fault
+	draw := func(seed uint64) []shopcrmtest.Fault {
+		heard = nil
+		fs, err := fake.NewFaults([]shopcrmtest.Fault{{Kind: shopcrmtest.FaultDrop}}, fake.FromChaos(shopcrmtest.Chaos{
+			Seed: seed, Rate: 0.5, Faults: shopcrmtest.EveryFault("1"),
+			OnFault: func(f shopcrmtest.Fault) { heard = append(heard, f) },
+		}), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []shopcrmtest.Fault
+		for range 400 {
+			if f := fs.Pick(func(string) bool { return true }); f.Kind != shopcrmtest.FaultNone {
+				out = append(out, f)
+			}
+		}
+		return out
+	}
+	a := draw(3)
+	if diff := cmp.Diff(a[1:], heard); diff != "" {
+		t.Errorf("OnFault heard other faults than the chaos draws (-drawn +heard):\n%s", diff)
+	}
+	if diff := cmp.Diff(a, draw(3)); diff != "" {
+		t.Errorf("same seed, different faults:\n%s", diff)
+	}
+	// A drawn 429 carries its status; the template leaves it to the kind.
+	key := func(f shopcrmtest.Fault) string { return fmt.Sprint(f.Kind, f.Status%429, f.RetryAfter) }
+	seen := map[string]int{}
+	for _, f := range a[1:] {
+		seen[key(f)]++
+	}
+	for _, f := range shopcrmtest.EveryFault("1") {
+		if seen[key(f)] == 0 {
+			t.Errorf("template %q never drawn: %v", f, seen)
+		}
+	}
+	if _, err := fake.NewFaults(nil, fake.Chaos{Rate: 0.1, Templates: []shopcrmtest.Fault{{Kind: shopcrmtest.FaultDrop, Op: "x"}}}, nil); err == nil {
+		t.Error("a template with an Op was accepted")
+	}
+	if _, err := fake.NewFaults(nil, fake.Chaos{Rate: 0.1, Templates: []shopcrmtest.Fault{{Kind: shopcrmtest.FaultDrop, Status: 500}}}, nil); err == nil {
+		t.Error("a drop with a status was accepted")
 	}
 }
 

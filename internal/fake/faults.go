@@ -17,6 +17,17 @@ type Chaos struct {
 	Seed  uint64                  // seeds the generator
 	Rate  float64                 // share of requests that fail, 0 to 1
 	Kinds []shopcrmtest.FaultKind // kinds drawn from; empty: DefaultChaosKinds
+	// Templates, when set, are drawn from instead of Kinds: a draw is a
+	// copy of one of them, its Status and RetryAfter included.
+	Templates []shopcrmtest.Fault
+	// OnFault, when set, hears every fault drawn.
+	OnFault func(shopcrmtest.Fault)
+}
+
+// FromChaos is the chaos of a shopcrmtest.Chaos, which the fakes'
+// WithChaosFaults options take.
+func FromChaos(c shopcrmtest.Chaos) Chaos {
+	return Chaos{Seed: c.Seed, Rate: c.Rate, Templates: c.Faults, OnFault: c.OnFault}
 }
 
 // DefaultChaosKinds are the kinds chaos draws from when none are named:
@@ -35,6 +46,8 @@ type Faults struct {
 	rnd    *rand.Rand
 	rate   float64
 	kinds  []shopcrmtest.FaultKind
+	tmpl   []shopcrmtest.Fault
+	heard  func(shopcrmtest.Fault)
 }
 
 // NewFaults checks the script and the chaos settings and returns a picker.
@@ -57,6 +70,16 @@ func NewFaults(script []shopcrmtest.Fault, chaos Chaos, validOp func(op string) 
 		rnd:     rand.New(rand.NewPCG(chaos.Seed, chaos.Seed^0x9e3779b97f4a7c15)),
 		rate:    chaos.Rate,
 		kinds:   append([]shopcrmtest.FaultKind(nil), kinds...),
+		tmpl:    append([]shopcrmtest.Fault(nil), chaos.Templates...),
+		heard:   chaos.OnFault,
+	}
+	for _, t := range fs.tmpl {
+		if t.Kind == shopcrmtest.FaultNone || t.Op != "" || t.Times != 0 {
+			return nil, fmt.Errorf("chaos template %q: needs a kind, and no Op or Times", t)
+		}
+		if err := fs.check(t); err != nil {
+			return nil, fmt.Errorf("chaos template %q: %w", t, err)
+		}
 	}
 	if err := fs.Add(script...); err != nil {
 		return nil, err
@@ -122,6 +145,15 @@ func (fs *Faults) check(f shopcrmtest.Fault) error {
 // result has Kind FaultNone when the request goes through; otherwise its
 // Status is filled in (503 or 429) where the kind answers one.
 func (fs *Faults) Pick(match func(op string) bool) shopcrmtest.Fault {
+	f, drawn := fs.pick(match)
+	if drawn && fs.heard != nil {
+		fs.heard(f)
+	}
+	return f
+}
+
+// pick is Pick under the lock; drawn reports a chaos fault.
+func (fs *Faults) pick(match func(op string) bool) (f shopcrmtest.Fault, drawn bool) {
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
 	for i := range fs.script {
@@ -135,12 +167,15 @@ func (fs *Faults) Pick(match func(op string) bool) shopcrmtest.Fault {
 				fs.script = append(fs.script[:i], fs.script[i+1:]...)
 			}
 		}
-		return withStatus(got)
+		return withStatus(got), false
 	}
 	if fs.rate > 0 && fs.rnd.Float64() < fs.rate {
-		return withStatus(shopcrmtest.Fault{Kind: fs.kinds[fs.rnd.IntN(len(fs.kinds))]})
+		if len(fs.tmpl) > 0 {
+			return withStatus(fs.tmpl[fs.rnd.IntN(len(fs.tmpl))]), true
+		}
+		return withStatus(shopcrmtest.Fault{Kind: fs.kinds[fs.rnd.IntN(len(fs.kinds))]}), true
 	}
-	return shopcrmtest.Fault{}
+	return shopcrmtest.Fault{}, false
 }
 
 func withStatus(f shopcrmtest.Fault) shopcrmtest.Fault {

@@ -131,6 +131,19 @@ func (s *Server) ListMembers(listID string) ([]string, bool) {
 	return l.memberIDs(), true
 }
 
+// Lists returns the ids of the lists by name; a list created twice
+// under one name (each request a new list, as in Klaviyo) shows every id,
+// in no particular order.
+func (s *Server) Lists() map[string][]string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := map[string][]string{}
+	for id, l := range s.st.lists {
+		out[l.name] = append(out[l.name], id)
+	}
+	return out
+}
+
 // AddSegment creates a segment holding the given profiles and returns its
 // id. Segments are computed by Klaviyo; the fake keeps the members given.
 func (s *Server) AddSegment(name string, profileIDs ...string) string {

@@ -126,6 +126,14 @@ func WithChaos(seed uint64, rate float64, kinds ...FaultKind) Option {
 	return func(c *config) { c.Chaos = fake.Chaos{Seed: seed, Rate: rate, Kinds: kinds} }
 }
 
+// WithChaosFaults makes each request that no scripted fault matched fail
+// as c says: with probability c.Rate, with a fault drawn from c.Faults
+// (statuses and Retry-After headers included; see shopcrmtest.EveryFault),
+// and c.OnFault told of each one. It replaces WithChaos.
+func WithChaosFaults(c shopcrmtest.Chaos) Option {
+	return func(cfg *config) { cfg.Chaos = fake.FromChaos(c) }
+}
+
 // DefaultMinNarrowcastAudience is LINE's smallest audience a narrowcast may
 // include: a narrowcast with an audience of fewer recipients is accepted
 // (202) and then fails with error code 4.

@@ -186,6 +186,14 @@ func WithChaos(seed uint64, rate float64, kinds ...FaultKind) Option {
 	return func(c *config) { c.Chaos = fake.Chaos{Seed: seed, Rate: rate, Kinds: kinds} }
 }
 
+// WithChaosFaults makes each request that no scripted fault matched fail
+// as c says: with probability c.Rate, with a fault drawn from c.Faults
+// (statuses and Retry-After headers included; see shopcrmtest.EveryFault),
+// and c.OnFault told of each one. It replaces WithChaos.
+func WithChaosFaults(c shopcrmtest.Chaos) Option {
+	return func(cfg *config) { cfg.Chaos = fake.FromChaos(c) }
+}
+
 // WithNow starts the server's clock at t (it then runs at real speed).
 func WithNow(t time.Time) Option { return func(c *config) { c.Now = t } }
 
