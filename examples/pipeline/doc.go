@@ -11,8 +11,8 @@
 //     contacts, and one segment's members get their [OmnisendEvents]:
 //     real-time ones at most once, historical ones as often as needed;
 //   - [SyncKlaviyo] (W3, W5, W6): a segment mirrored into a Klaviyo list,
-//     email consent and activity collected, computed properties written back (update only), loyalty points as
-//     events;
+//     email consent and activity collected, computed properties written
+//     back (update only), loyalty points as events;
 //   - [Marketing] (W4, W7): the day's orders are attributed to channels,
 //     the rollup reported, and the app's daily engagements sent back to
 //     Shopify;
