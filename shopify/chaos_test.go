@@ -61,10 +61,12 @@ func chaosRun(t *testing.T, copts []shopify.Option, opts ...shopifytest.Option) 
 }
 
 // TestChaos runs through every kind of fault the fake injects, answers
-// slower than the client's timeout included.
+// slower than the client's timeout included. The timeout is short so
+// held answers end fast, and long enough that a loaded machine (the suite
+// runs packages side by side under -race) does not time out the rest.
 func TestChaos(t *testing.T) {
 	want, _ := chaosRun(t, nil)
-	got, st := chaosRun(t, []shopify.Option{shopify.WithHTTPClient(&http.Client{Timeout: 200 * time.Millisecond})},
+	got, st := chaosRun(t, []shopify.Option{shopify.WithHTTPClient(&http.Client{Timeout: 500 * time.Millisecond})},
 		shopifytest.WithChaos(42, 0.25, shopcrmtest.FaultStatus, shopcrmtest.FaultRateLimit, shopcrmtest.FaultDrop,
 			shopcrmtest.FaultLostResponse, shopcrmtest.FaultTimeout, shopcrmtest.FaultMalformed))
 	if diff := cmp.Diff(want, got); diff != "" {
