@@ -12,8 +12,11 @@ import (
 	"time"
 
 	"github.com/shopcrm/shopcrm"
+	"github.com/shopcrm/shopcrm/attribution"
+	"github.com/shopcrm/shopcrm/calendar"
 	"github.com/shopcrm/shopcrm/shopify"
 	"github.com/shopcrm/shopcrm/shopify/shopifytest"
+	"github.com/shopcrm/shopcrm/tagging"
 )
 
 // shopifyAt returns a Shopify client whose API and storage requests go to
@@ -55,6 +58,10 @@ func TestShopifyPartialAnswers(t *testing.T) {
 			`{"data":{"tagsAdd":null},"errors":[{"message":"Internal error","path":["tagsAdd"]}]}`, addTag(gid), true},
 		{"mutation: no payload", `{"data":{}}`, addTag(gid), false},
 		{"mutation: userErrors of the wrong shape", `{"data":{"tagsAdd":{"userErrors":"none"}}}`, addTag(gid), false},
+		{"aliased mutations: payload without userErrors", `{"data":{"m0":{}}}`, applyTag(gid), false},
+		{"aliased mutations: userErrors null", `{"data":{"m0":{"userErrors":null}}}`, applyTag(gid), false},
+		{"aliased engagements: payload without userErrors", `{"data":{"m0":{"marketingEngagement":{"occurredOn":"2025-03-01"}}}}`, createEngagement, false},
+		{"single mutation: payload without userErrors", `{"data":{"marketingActivityDeleteExternal":{"deletedMarketingActivityId":"gid://shopify/MarketingActivity/1"}}}`, deleteActivity, false},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -92,6 +99,27 @@ func addTag(gid string) func(context.Context, *shopify.Client) error {
 		_, err := c.Tags.Add(ctx, gid, []string{"vip"})
 		return err
 	}
+}
+
+func applyTag(gid string) func(context.Context, *shopify.Client) error {
+	return func(ctx context.Context, c *shopify.Client) error {
+		res, err := c.Tags.Apply(ctx, []tagging.Change{{ID: gid, Add: []string{"vip"}}}, nil)
+		if err != nil {
+			return err
+		}
+		return res[0].Err
+	}
+}
+
+func createEngagement(ctx context.Context, c *shopify.Client) error {
+	_, err := c.Marketing.CreateEngagement(ctx, attribution.Engagement{ChannelHandle: "my-app",
+		OccurredOn: calendar.NewDate(2025, 3, 1), UTCOffset: "+09:00", SendsCount: 500})
+	return err
+}
+
+func deleteActivity(ctx context.Context, c *shopify.Client) error {
+	_, _, err := c.Marketing.Delete(ctx, "ad-1")
+	return err
 }
 
 // TestShopifyBulkStorageHostile points Shopify's bulk result download,

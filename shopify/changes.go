@@ -236,18 +236,18 @@ func (s *TagsService) send(ctx context.Context, ops []tagOp) (errs []error, whol
 	}
 	b.WriteString("}")
 	var out map[string]*struct {
-		UserErrors []UserError `json:"userErrors"`
+		UserErrors userErrorList `json:"userErrors"`
 	}
 	_, err := s.c.do(ctx, &call{query: b.String(), vars: vars, cost: mutationCost * len(ops), retry: idempotent}, &out)
 	names := make([]string, len(ops))
 	for i, op := range ops {
 		names[i] = op.op
 	}
-	return s.c.perAlias(err, names, func(alias string) ([]UserError, bool) {
+	return s.c.perAlias(err, names, func(alias string) (userErrorList, bool) {
 		if p := out[alias]; p != nil {
 			return p.UserErrors, true
 		}
-		return nil, false
+		return userErrorList{}, false
 	})
 }
 
@@ -256,8 +256,9 @@ func (s *TagsService) send(ctx context.Context, ops []tagOp) (errs []error, whol
 // the error of the request when it has no answer to give per mutation
 // (whole), else an error per mutation: nil when applied, the userErrors or
 // the error on the alias that refused it, or a *shopcrm.ResponseError when
-// the answer holds no payload for it (payload reports false).
-func (c *Client) perAlias(err error, ops []string, payload func(alias string) ([]UserError, bool)) (errs []error, whole error) {
+// the answer holds no payload for it (payload reports false) or a payload
+// without its userErrors.
+func (c *Client) perAlias(err error, ops []string, payload func(alias string) (userErrorList, bool)) (errs []error, whole error) {
 	var gqlErrs *GraphQLErrors
 	if err != nil && (!errors.As(err, &gqlErrs) || errors.As(err, new(*overBucketError))) {
 		return nil, err
@@ -286,7 +287,7 @@ func (c *Client) perAlias(err error, ops []string, payload func(alias string) ([
 		case !ok:
 			errs[i] = &shopcrm.ResponseError{Op: op, Reason: "no payload for " + alias}
 		default:
-			errs[i] = c.userErrors(op, ues)
+			errs[i] = c.mutationErrors(op, ues)
 		}
 	}
 	return errs, nil

@@ -258,17 +258,17 @@ type activityPayload struct {
 
 // userErrorsPayload is the userErrors every mutation payload carries.
 type userErrorsPayload struct {
-	UserErrors []UserError `json:"userErrors"`
+	UserErrors userErrorList `json:"userErrors"`
 }
 
-func (p *userErrorsPayload) errs() []UserError { return p.UserErrors }
+func (p *userErrorsPayload) errs() userErrorList { return p.UserErrors }
 
 // mutateOne sends a document holding the one mutation op and returns its
 // payload, or the error of the request, of a missing payload or of the
 // payload's userErrors.
 func mutateOne[P any, PP interface {
 	*P
-	errs() []UserError
+	errs() userErrorList
 }](ctx context.Context, c *Client, op, q string, vars map[string]any, retry transport.RetryClass) (PP, *Response, error) {
 	var out map[string]PP
 	resp, err := c.do(ctx, &call{query: q, vars: vars, cost: mutationCost, retry: retry}, &out)
@@ -279,7 +279,7 @@ func mutateOne[P any, PP interface {
 	if p == nil {
 		return nil, resp, errNoPayload(op)
 	}
-	if err := c.userErrors(op, p.errs()); err != nil {
+	if err := c.mutationErrors(op, p.errs()); err != nil {
 		return nil, resp, err
 	}
 	return p, resp, nil

@@ -141,18 +141,18 @@ func (s *MarketingService) sendEngagements(ctx context.Context, engs []attributi
 		MarketingEngagement *struct {
 			OccurredOn string `json:"occurredOn"`
 		} `json:"marketingEngagement"`
-		UserErrors []UserError `json:"userErrors"`
+		UserErrors userErrorList `json:"userErrors"`
 	}
 	resp, err := s.c.do(ctx, &call{query: b.String(), vars: vars, cost: mutationCost * len(engs), retry: ifRefused}, &out)
 	ops := make([]string, len(engs))
 	for i := range ops {
 		ops[i] = op
 	}
-	errs, whole = s.c.perAlias(err, ops, func(alias string) ([]UserError, bool) {
+	errs, whole = s.c.perAlias(err, ops, func(alias string) (userErrorList, bool) {
 		if p := out[alias]; p != nil {
 			return p.UserErrors, true
 		}
-		return nil, false
+		return userErrorList{}, false
 	})
 	return errs, resp, whole
 }
