@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -55,8 +56,9 @@ var pollers = []poller{
 // TestHostilePolls serves the polling calls of Klaviyo's import jobs and
 // Omnisend's batches broken answers: each poll loop ends with a typed
 // error instead of polling on (an answer that holds no job is not a job
-// still running), a job that never finishes ends at the caller's deadline,
-// and nothing outlives the call.
+// still running, nor is one in a status the API does not list), a job
+// that never finishes ends at the caller's deadline, and nothing outlives
+// the call.
 func TestHostilePolls(t *testing.T) {
 	for _, p := range pollers {
 		answers := []struct {
@@ -69,6 +71,7 @@ func TestHostilePolls(t *testing.T) {
 			{"JSON null", "application/json", "null", 200, false},
 			{"no job in the object", "application/json", p.shapeless, 200, false},
 			{"XML on 503", "application/xml", "<Error><Code>Busy</Code></Error>", 503, false},
+			{"a status the API does not list", "application/json", strings.Replace(p.pending, `"status":"`, `"status":"exploded-`, 1), 200, false},
 			{"never finished", "application/json", p.pending, 200, true},
 		}
 		for _, a := range answers {

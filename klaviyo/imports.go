@@ -302,9 +302,15 @@ func (s *ProfilesService) ImportJob(ctx context.Context, id string) (*ImportJob,
 		return nil, r, err
 	}
 	a := doc.Data.Attributes
-	if a.Status == "" {
+	switch a.Status {
+	case "queued", "processing", "complete", "cancelled":
+	case "":
 		// Not a job still running: a poll loop would wait on it forever.
 		return nil, r, &shopcrm.ResponseError{Op: "GET /api/profile-bulk-import-jobs", Reason: "no job status in the answer"}
+	default:
+		// A status the revision does not list: neither running nor done,
+		// so WaitImportJob could only poll it until the deadline.
+		return nil, r, &shopcrm.ResponseError{Op: "GET /api/profile-bulk-import-jobs", Reason: fmt.Sprintf("unknown job status %q", a.Status)}
 	}
 	return &ImportJob{ID: doc.Data.ID, Status: a.Status, Total: a.TotalCount, CompletedCount: a.CompletedCount,
 		FailedCount: a.FailedCount, Created: a.CreatedAt.Time, Completed: a.CompletedAt.Time}, r, nil

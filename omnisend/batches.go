@@ -180,9 +180,15 @@ func (s *BatchesService) get(ctx context.Context, op, id, suffix string) (*Batch
 	if err != nil {
 		return nil, r, err
 	}
-	if w.Status == "" {
+	switch BatchStatus(w.Status) {
+	case BatchPending, BatchInProgress, BatchFinished, BatchStopped:
+	case "":
 		// Not a batch still running: Wait would poll it forever.
 		return nil, r, &shopcrm.ResponseError{Op: op, Reason: "no batch status in the answer"}
+	default:
+		// A status the API version does not list: Wait could only poll it
+		// until the deadline.
+		return nil, r, &shopcrm.ResponseError{Op: op, Reason: fmt.Sprintf("unknown batch status %q", w.Status)}
 	}
 	return w.batch(), r, nil
 }
