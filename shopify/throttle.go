@@ -79,7 +79,9 @@ func (c *Client) throttled(cost Cost, errs []*GraphQLError, resp *http.Response)
 	if ts.RestoreRate > 0 {
 		need := float64(cost.RequestedQueryCost) - ts.CurrentlyAvailable
 		if need > 0 {
-			wait = time.Duration(math.Ceil(need / ts.RestoreRate * float64(time.Second)))
+			// Capped: a restore rate near zero would overflow the
+			// Duration into a negative wait.
+			wait = time.Duration(math.Ceil(min(need/ts.RestoreRate, maxThrottleWait.Seconds()) * float64(time.Second)))
 		}
 	}
 	return &ThrottledError{
@@ -89,6 +91,11 @@ func (c *Client) throttled(cost Cost, errs []*GraphQLError, resp *http.Response)
 		Errors:        &GraphQLErrors{Errors: errs, RequestID: resp.Header.Get("X-Request-Id")},
 	}
 }
+
+// maxThrottleWait bounds the wait a THROTTLED answer can ask for, as
+// Retry-After values are bounded: far beyond any retry policy's MaxWait, so
+// such an answer ends the call with a *RateLimitError.
+const maxThrottleWait = 365 * 24 * time.Hour
 
 // overBucketError is a THROTTLED answer for a document costing more than
 // the server's whole bucket, which no wait makes room for. It matches

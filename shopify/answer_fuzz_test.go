@@ -1,0 +1,155 @@
+package shopify_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/shopcrm/shopcrm"
+	"github.com/shopcrm/shopcrm/shopify"
+)
+
+// fuzzToken is the access token of the fuzzed clients: no answer may make
+// it appear in an error.
+const fuzzToken = "shpat_0123456789abcdef0123456789abcdef"
+
+// maxWait bounds every wait a client derives from an answer.
+const maxWait = 365 * 24 * time.Hour
+
+// answer is what the fuzzed server sends back.
+type answer struct {
+	status     int
+	retryAfter string
+	body       []byte
+}
+
+// answerServer serves the answer stored in the returned pointer.
+func answerServer(f *testing.F) (*httptest.Server, *atomic.Pointer[answer]) {
+	var a atomic.Pointer[answer]
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ans := a.Load()
+		w.Header().Set("Content-Type", "application/json")
+		if ans.retryAfter != "" {
+			w.Header().Set("Retry-After", ans.retryAfter)
+		}
+		w.WriteHeader(ans.status)
+		w.Write(ans.body)
+	}))
+	f.Cleanup(hs.Close)
+	return hs, &a
+}
+
+// FuzzGraphQLAnswer serves arbitrary statuses, Retry-After values and
+// bodies (seeds in testdata/fuzz/FuzzGraphQLAnswer: real-shaped answers,
+// THROTTLED with extensions.cost, partial data, REST-style errors) to
+// Client.Do. Whatever the answer:
+//   - a call succeeds only on a 2xx carrying data and no errors[];
+//   - an error is one of the package's typed errors;
+//   - errors[] with a THROTTLED code matches ErrRateLimited;
+//   - every wait derived from the answer is within [0, a year];
+//   - the access token never appears in an error, even when the answer
+//     quotes it (plainly or JSON-escaped).
+func FuzzGraphQLAnswer(f *testing.F) {
+	f.Add(uint16(200), "", []byte(`{"data":{"shop":{"name":"x"}},"extensions":{"cost":{"requestedQueryCost":1,"actualQueryCost":1,"throttleStatus":{"maximumAvailable":2000,"currentlyAvailable":1999,"restoreRate":100}}}}`))
+	hs, ans := answerServer(f)
+	noSleep := func(ctx context.Context, _ time.Duration) error { return ctx.Err() }
+	f.Fuzz(func(t *testing.T, status uint16, retryAfter string, body []byte) {
+		if !headerValue(retryAfter) {
+			return // no server can send it
+		}
+		st := 200 + int(status)%400
+		ans.Store(&answer{status: st, retryAfter: retryAfter, body: body})
+		// A client per input: an answer retunes the cost gate, which must
+		// not carry over to the next input.
+		c, err := shopify.New("fuzz.myshopify.com", shopify.StaticToken(fuzzToken),
+			shopify.WithBaseURL(hs.URL), shopify.WithHTTPClient(hs.Client()), shopify.WithSleep(noSleep),
+			shopify.WithRetryPolicy(shopify.RetryPolicy{MaxRetries: 1, MaxWait: time.Millisecond}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		var out map[string]any
+		start := time.Now()
+		_, err = c.Do(ctx, `{ shop { name } }`, nil, &out)
+		if d := time.Since(start); d > time.Second {
+			t.Fatalf("status %d body %q: the call took %s (%v)", st, body, d, err)
+		}
+		checkAnswer(t, st, body, err)
+	})
+}
+
+// checkAnswer holds the properties every Shopify answer keeps.
+func checkAnswer(t *testing.T, status int, body []byte, err error) {
+	t.Helper()
+	var env struct {
+		Data   json.RawMessage   `json:"data"`
+		Errors []json.RawMessage `json:"errors"`
+	}
+	jsonErr := json.Unmarshal(body, &env)
+	if err == nil {
+		if status >= 300 || jsonErr != nil || len(env.Errors) > 0 || len(env.Data) == 0 || string(env.Data) == "null" {
+			t.Fatalf("status %d body %q accepted", status, body)
+		}
+		return
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("status %d body %q: the call hung: %v", status, body, err)
+	}
+	if strings.Contains(err.Error(), fuzzToken) {
+		t.Fatalf("the token leaked into %q", err)
+	}
+	var (
+		ae  *shopify.APIError
+		ge  *shopify.GraphQLErrors
+		te  *shopify.ThrottledError
+		rle *shopify.RateLimitError
+		re  *shopcrm.ResponseError
+	)
+	// Every As runs: the checks below look at each shape found.
+	typed := errors.As(err, &ae)
+	typed = errors.As(err, &ge) || typed
+	typed = errors.As(err, &te) || typed
+	typed = errors.As(err, &rle) || typed
+	typed = errors.As(err, &re) || typed
+	if !typed && !errors.Is(err, shopcrm.ErrBodyTooLarge) {
+		t.Fatalf("status %d body %q: untyped %T %v", status, body, err, err)
+	}
+	if ae != nil && (strings.Contains(ae.Message, fuzzToken) || strings.Contains(string(ae.Body), fuzzToken)) {
+		t.Fatalf("the token leaked into the APIError of %q", body)
+	}
+	if te != nil && (te.Wait < 0 || te.Wait > maxWait || te.RetryAfter() != te.Wait) {
+		t.Fatalf("body %q: throttle wait %v", body, te.Wait)
+	}
+	if rle != nil && (rle.RetryAfter < 0 || rle.RetryAfter > maxWait) {
+		t.Fatalf("body %q: rate limit wait %v", body, rle.RetryAfter)
+	}
+	if ge != nil {
+		throttled := false
+		for _, g := range ge.Errors {
+			if g == nil {
+				t.Fatalf("body %q: nil GraphQLError", body)
+			}
+			throttled = throttled || g.Code == "THROTTLED"
+		}
+		if throttled && !errors.Is(err, shopify.ErrRateLimited) {
+			t.Fatalf("body %q: THROTTLED does not match ErrRateLimited: %v", body, err)
+		}
+	}
+}
+
+// headerValue reports whether v can be sent as a header value.
+func headerValue(v string) bool {
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; (c < 0x20 && c != '\t') || c == 0x7f {
+			return false
+		}
+	}
+	return true
+}
