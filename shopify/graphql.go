@@ -247,6 +247,16 @@ func (e *retryAnswer) RetryAfter() time.Duration { return 0 }
 // Unwrap returns the *shopcrm.ResponseError.
 func (e *retryAnswer) Unwrap() error { return e.ResponseError }
 
+// nonNil checks a connection's nodes: a null node, which GraphQL sends
+// only for a field that failed (and then with errors[]), is a malformed
+// answer rather than an item to hand out.
+func nonNil[T any](op string, nodes []*T) error {
+	if slices.Contains(nodes, nil) {
+		return &shopcrm.ResponseError{Op: op, Reason: "a null node in the list"}
+	}
+	return nil
+}
+
 // page is the pageInfo of a connection.
 type pageInfo struct {
 	HasNextPage bool   `json:"hasNextPage"`
