@@ -31,14 +31,15 @@ type answer struct {
 // FuzzAnswer serves arbitrary statuses, Retry-After and X-Rate-Limit-Reset
 // values and bodies (seeds in testdata/fuzz/FuzzAnswer: RFC 9457 problems,
 // validation problems, rate-limit problems with retryAfter, contact pages
-// with cursors) to a read and a listing. Whatever the answer:
+// with cursors, batch items) to reads of a contact and a batch and to a
+// listing. Whatever the answer:
 //   - a read succeeds only on a 2xx;
 //   - an error is typed: *APIError, *RateLimitError or a malformed answer;
 //   - a 429 whose problem names retryAfter waits at least that long (the
 //     longest of body and headers), never less than zero nor more than a
 //     year;
-//   - a 409 of the contacts endpoints matches ErrIdentifierConflict and
-//     ErrConflict, a 410 ErrVersionRetired;
+//   - a 409 matches ErrConflict, and ErrIdentifierConflict on the
+//     contacts endpoints only; a 410 matches ErrVersionRetired;
 //   - a listing ends, and the API key never appears in an error.
 func FuzzAnswer(f *testing.F) {
 	f.Add(uint16(0), "", "", []byte(`{"contactID":"64f1c2d3e4b5a69788990011","identifiers":[{"type":"email","id":"a@example.com","channels":{"email":{"status":"subscribed"}}}]}`))
@@ -75,6 +76,11 @@ func FuzzAnswer(f *testing.F) {
 		ct, _, err := c.Contacts.Get(ctx, "64f1c2d3e4b5a69788990011")
 		if err == nil && (st >= 300 || ct == nil) {
 			t.Fatalf("status %d body %q accepted", st, body)
+		}
+		checkError(t, st, body, err)
+		b, _, err := c.Batches.Items(ctx, "64f1c2d3e4b5a69788990099")
+		if err == nil && (st >= 300 || b == nil) {
+			t.Fatalf("status %d body %q accepted as a batch", st, body)
 		}
 		checkError(t, st, body, err)
 		n := 0
@@ -121,8 +127,9 @@ func checkError(t *testing.T, status int, body []byte, err error) {
 		}
 		switch status {
 		case http.StatusConflict:
-			if !errors.Is(err, omnisend.ErrIdentifierConflict) || !errors.Is(err, omnisend.ErrConflict) {
-				t.Fatalf("409 of /contacts: %v", err)
+			contacts := strings.HasPrefix(ae.Path, "/contacts")
+			if errors.Is(err, omnisend.ErrIdentifierConflict) != contacts || !errors.Is(err, omnisend.ErrConflict) {
+				t.Fatalf("409 of %s: %v", ae.Path, err)
 			}
 		case http.StatusGone:
 			if !errors.Is(err, omnisend.ErrVersionRetired) {
