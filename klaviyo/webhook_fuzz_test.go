@@ -1,12 +1,15 @@
 package klaviyo_test
 
 import (
+	"bytes"
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strconv"
 	"testing"
@@ -88,6 +91,45 @@ func FuzzVerifyWebhook(f *testing.F) {
 		b[int(flip)%len(b)] ^= byte(flip>>8) | 1
 		if _, err := v.Verify(h, b); !errors.Is(err, klaviyo.ErrInvalidSignature) {
 			t.Fatalf("a changed byte: err = %v, want ErrInvalidSignature", err)
+		}
+	})
+}
+
+// FuzzWebhookHandler posts the deliveries of FuzzVerifyWebhook's corpus
+// (seeds in testdata/fuzz/FuzzWebhookHandler) to WebhookHandler. Only a
+// delivery that verifies reaches the handler, each external_id once
+// however often the delivery is replayed; any other gets a 401.
+func FuzzWebhookHandler(f *testing.F) {
+	f.Add([]byte(`{"data":[],"meta":{"klaviyo_webhook_id":"wh1"}}`), "", "1764480000", "wh1")
+	v := klaviyo.WebhookVerifier{Secrets: []klaviyo.Secret{klaviyo.NewSecret(fuzzWebhookSecret)},
+		Now: func() time.Time { return time.Unix(webhookNow, 0) }}
+	f.Fuzz(func(t *testing.T, body []byte, sig, ts, id string) {
+		if !headerValue(sig) || !headerValue(ts) || !headerValue(id) {
+			return
+		}
+		seen := map[string]int{}
+		h := klaviyo.WebhookHandler(v, nil, 0, func(_ context.Context, e klaviyo.WebhookEvent) error {
+			if seen[e.ExternalID]++; seen[e.ExternalID] > 1 {
+				t.Fatalf("event %q handled twice", e.ExternalID)
+			}
+			return nil
+		})
+		hdr := http.Header{}
+		hdr.Set(klaviyo.HeaderSignature, sig)
+		hdr.Set(klaviyo.HeaderTimestamp, ts)
+		hdr.Set(klaviyo.HeaderWebhookID, id)
+		_, verr := v.Verify(hdr, body)
+		for range 3 { // the delivery, then replays
+			r := httptest.NewRequest(http.MethodPost, "/klaviyo", bytes.NewReader(body))
+			r.Header = hdr.Clone()
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, r)
+			switch {
+			case verr != nil && (w.Code != http.StatusUnauthorized || len(seen) > 0):
+				t.Fatalf("refused delivery %q: %d, %d handled", body, w.Code, len(seen))
+			case verr == nil && w.Code != http.StatusOK:
+				t.Fatalf("verified delivery %q: %d", body, w.Code)
+			}
 		}
 	})
 }
