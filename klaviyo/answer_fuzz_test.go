@@ -41,6 +41,9 @@ func answerServer(f *testing.F) (*httptest.Server, *atomic.Pointer[answer]) {
 		w.Header().Set("Content-Type", "application/vnd.api+json")
 		if ans.retryAfter != "" {
 			w.Header().Set("Retry-After", ans.retryAfter)
+			// The steady window's state, read into Response.RateLimit.
+			w.Header().Set("RateLimit-Remaining", ans.retryAfter)
+			w.Header().Set("RateLimit-Reset", ans.retryAfter)
 		}
 		w.WriteHeader(ans.status)
 		b := strings.ReplaceAll(string(ans.body), "{{self}}", self)
@@ -53,13 +56,15 @@ func answerServer(f *testing.F) (*httptest.Server, *atomic.Pointer[answer]) {
 
 // FuzzAnswer serves arbitrary statuses, Retry-After values and bodies
 // (seeds in testdata/fuzz/FuzzAnswer: JSON:API error documents, the
-// throttled 429, duplicate_profile, pages with links.next) to a read and
-// a paginated read. Whatever the answer:
+// throttled 429, duplicate_profile, pages with links.next; the
+// Retry-After value doubles as RateLimit-Remaining and -Reset) to a read
+// and a paginated read. Whatever the answer:
 //   - a read succeeds only on a 2xx;
 //   - an error is typed: *APIError, *RateLimitError or a malformed answer;
 //   - a 409 duplicate_profile with an id matches ErrDuplicateProfile and
 //     ErrConflict;
-//   - waits are within [0, a year];
+//   - waits, and the RateLimit-* state an answer reports, are within
+//     [0, a year];
 //   - a listing ends, and never follows links.next to another host;
 //   - the API key never appears in an error.
 func FuzzAnswer(f *testing.F) {
@@ -81,9 +86,12 @@ func FuzzAnswer(f *testing.F) {
 		ans.Store(&answer{status: st, retryAfter: retryAfter, body: body})
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		p, _, err := c.Profiles.Get(ctx, "01GDDKASAP8TKDDA2GRZDSVP4H", false)
+		p, r, err := c.Profiles.Get(ctx, "01GDDKASAP8TKDDA2GRZDSVP4H", false)
 		if err == nil && (st >= 300 || p == nil) {
 			t.Fatalf("status %d body %q accepted", st, body)
+		}
+		if r != nil && (r.RateLimit.Remaining < 0 || r.RateLimit.Reset < 0 || r.RateLimit.Reset > maxWait) {
+			t.Fatalf("RateLimit headers %q read as %+v", retryAfter, r.RateLimit)
 		}
 		checkError(t, st, body, err)
 		n := 0
