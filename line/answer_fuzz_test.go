@@ -2,6 +2,7 @@ package line_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -9,6 +10,9 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/shopcrm/shopcrm"
 	"github.com/shopcrm/shopcrm/line"
@@ -142,4 +146,29 @@ func headerValue(v string) bool {
 		}
 	}
 	return true
+}
+
+// FuzzAudienceJSON feeds audience group details as LINE's GET
+// /v2/bot/audienceGroup/{id} answers them (seeds in
+// testdata/fuzz/FuzzAudienceJSON). A detail that decodes encodes and
+// decodes back to itself.
+func FuzzAudienceJSON(f *testing.F) {
+	f.Add([]byte(`{"audienceGroup":{"audienceGroupId":4389303728991,"type":"UPLOAD","description":"vip","status":"READY","audienceCount":2,"created":1613698278},"jobs":[]}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var d line.AudienceDetail
+		if json.Unmarshal(b, &d) != nil {
+			return
+		}
+		out, err := json.Marshal(d)
+		if err != nil {
+			t.Fatalf("%+v does not encode: %v", d, err)
+		}
+		var back line.AudienceDetail
+		if err := json.Unmarshal(out, &back); err != nil {
+			t.Fatalf("%s → %s: %v", b, out, err)
+		}
+		if diff := cmp.Diff(d, back, cmpopts.EquateEmpty()); diff != "" {
+			t.Fatalf("%s → %s changed (-first +again):\n%s", b, out, diff)
+		}
+	})
 }
