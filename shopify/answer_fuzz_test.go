@@ -54,7 +54,8 @@ func answerServer(f *testing.F) (*httptest.Server, *atomic.Pointer[answer]) {
 //   - errors[] with a THROTTLED code matches ErrRateLimited;
 //   - every wait derived from the answer is within [0, a year];
 //   - the access token never appears in an error, even when the answer
-//     quotes it (plainly or JSON-escaped).
+//     quotes it (plainly or JSON-escaped);
+//   - no answer stalls the client: the next call goes through at once.
 func FuzzGraphQLAnswer(f *testing.F) {
 	f.Add(uint16(200), "", []byte(`{"data":{"shop":{"name":"x"}},"extensions":{"cost":{"requestedQueryCost":1,"actualQueryCost":1,"throttleStatus":{"maximumAvailable":2000,"currentlyAvailable":1999,"restoreRate":100}}}}`))
 	hs, ans := answerServer(f)
@@ -82,6 +83,14 @@ func FuzzGraphQLAnswer(f *testing.F) {
 			t.Fatalf("status %d body %q: the call took %s (%v)", st, body, d, err)
 		}
 		checkAnswer(t, st, body, err)
+
+		// Whatever the answer said about the cost bucket, the client
+		// is not stalled: the next call, answered normally, goes through.
+		ans.Store(&answer{status: 200, body: []byte(`{"data":{"shop":{"name":"x"}}}`)})
+		start = time.Now()
+		if _, err := c.Do(ctx, `{ shop { name } }`, nil, nil); err != nil || time.Since(start) > time.Second {
+			t.Fatalf("after status %d body %q: the next call took %s: %v", st, body, time.Since(start), err)
+		}
 	})
 }
 
