@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shopcrm/shopcrm/internal/answertest"
 	"github.com/shopcrm/shopcrm/klaviyo"
 )
 
@@ -27,12 +28,12 @@ const (
 // error, even when the answer quotes it.
 func FuzzOAuthToken(f *testing.F) {
 	f.Add(uint16(0), []byte(`{"access_token":"at","refresh_token":"rt","expires_in":3600,"token_type":"Bearer","scope":"profiles:read"}`))
-	hs, ans := answerServer(f)
+	hs := answerServer(f)
 	cfg := klaviyo.OAuthConfig{ClientID: "client-1", ClientSecret: klaviyo.NewSecret(fuzzClientSecret),
 		RedirectURI: "https://app.example/callback", TokenURL: hs.URL + "/oauth/token", HTTPClient: hs.Client()}
 	f.Fuzz(func(t *testing.T, status uint16, body []byte) {
-		st := 200 + int(status)%400
-		ans.Store(&answer{status: st, body: body})
+		st := answertest.Status(status)
+		hs.Set(answertest.Answer{Status: st, Body: body})
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		before := time.Now()

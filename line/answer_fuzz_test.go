@@ -5,16 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"net/http/httptest"
-	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
-	"github.com/shopcrm/shopcrm"
+	"github.com/shopcrm/shopcrm/internal/answertest"
 	"github.com/shopcrm/shopcrm/line"
 )
 
@@ -24,14 +21,7 @@ const (
 	fuzzToken = "eyJhbGciOiJIUzI1NiJ9/Fuzz+Token0123456789="
 	// fuzzChannelSecret is the channel secret the token issuer sends.
 	fuzzChannelSecret = "c0ffee0123456789abcdef0123456789"
-	maxWait           = 365 * 24 * time.Hour
 )
-
-type answer struct {
-	status     int
-	retryAfter string
-	body       []byte
-}
 
 // FuzzAnswer serves arbitrary statuses, Retry-After values and bodies
 // (seeds in testdata/fuzz/FuzzAnswer: LINE's error bodies with details,
@@ -47,18 +37,7 @@ type answer struct {
 //     with JSON escapes.
 func FuzzAnswer(f *testing.F) {
 	f.Add(uint16(0), "", []byte(`{"sentMessages":[{"id":"461230966842064897","quoteToken":"IStG5h1Tz7b..."}]}`))
-	var a atomic.Pointer[answer]
-	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ans := a.Load()
-		w.Header().Set("Content-Type", "application/json")
-		w.Header().Set("X-Line-Request-Id", "1fb1a1a1-7c9b-4d1f-9a57-4cd2e8a1c0aa")
-		if ans.retryAfter != "" {
-			w.Header().Set("Retry-After", ans.retryAfter)
-		}
-		w.WriteHeader(ans.status)
-		w.Write(ans.body)
-	}))
-	f.Cleanup(hs.Close)
+	hs := answertest.New(f)
 	noSleep := func(ctx context.Context, _ time.Duration) error { return ctx.Err() }
 	policy := line.RetryPolicy{MaxRetries: 1, MaxWait: time.Millisecond}
 	c, err := line.New(line.StaticToken(fuzzToken), line.WithBaseURL(hs.URL), line.WithDataURL(hs.URL),
@@ -67,11 +46,12 @@ func FuzzAnswer(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Fuzz(func(t *testing.T, status uint16, retryAfter string, body []byte) {
-		if !headerValue(retryAfter) {
+		if !answertest.HeaderValues(retryAfter) {
 			return
 		}
-		st := 200 + int(status)%400
-		a.Store(&answer{status: st, retryAfter: retryAfter, body: body})
+		st := answertest.Status(status)
+		hs.Set(answertest.Answer{Status: st, Body: body,
+			Header: answertest.Header("Retry-After", retryAfter, "X-Line-Request-Id", "1fb1a1a1-7c9b-4d1f-9a57-4cd2e8a1c0aa")})
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		_, _, err := c.Messages.Push(ctx, &line.PushRequest{To: "U4af4980629a1b2c3d4e5f6a7b8c9d0e1", Messages: []line.Message{line.TextMessage{Text: "hi"}}})
@@ -103,25 +83,8 @@ func checkError(t *testing.T, status int, body []byte, err error, secrets ...str
 	if err == nil {
 		return
 	}
-	if errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("status %d body %q: hung: %v", status, body, err)
-	}
-	for _, s := range secrets {
-		if strings.Contains(err.Error(), s) {
-			t.Fatalf("a secret leaked into %q", err)
-		}
-	}
-	var (
-		ae  *line.APIError
-		rle *line.RateLimitError
-		re  *shopcrm.ResponseError
-	)
-	typed := errors.As(err, &ae)
-	typed = errors.As(err, &rle) || typed
-	typed = errors.As(err, &re) || typed
-	if !typed && !errors.Is(err, shopcrm.ErrBodyTooLarge) {
-		t.Fatalf("status %d body %q: untyped %T %v", status, body, err, err)
-	}
+	var ae *line.APIError
+	answertest.Check(t, status, body, err, secrets, &ae)
 	if ae != nil {
 		if ae.Status != status {
 			t.Fatalf("APIError status %d, answered %d", ae.Status, status)
@@ -129,23 +92,10 @@ func checkError(t *testing.T, status int, body []byte, err error, secrets ...str
 		if status == http.StatusTooManyRequests && errors.Is(err, line.ErrQuotaExceeded) == errors.Is(err, line.ErrRateLimited) {
 			t.Fatalf("429 %q: quota %v, rate limited %v", body, errors.Is(err, line.ErrQuotaExceeded), errors.Is(err, line.ErrRateLimited))
 		}
-		if ae.RetryAfter < 0 || ae.RetryAfter > maxWait {
+		if ae.RetryAfter < 0 || ae.RetryAfter > answertest.MaxWait {
 			t.Fatalf("APIError wait %v", ae.RetryAfter)
 		}
 	}
-	if rle != nil && (rle.RetryAfter < 0 || rle.RetryAfter > maxWait) {
-		t.Fatalf("rate limit wait %v", rle.RetryAfter)
-	}
-}
-
-// headerValue reports whether v can be sent as a header value.
-func headerValue(v string) bool {
-	for i := 0; i < len(v); i++ {
-		if c := v[i]; (c < 0x20 && c != '\t') || c == 0x7f {
-			return false
-		}
-	}
-	return true
 }
 
 // FuzzAudienceJSON feeds audience group details as LINE's GET

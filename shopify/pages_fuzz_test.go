@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/shopcrm/shopcrm"
+	"github.com/shopcrm/shopcrm/internal/answertest"
 	"github.com/shopcrm/shopcrm/shopify"
 )
 
@@ -18,10 +18,10 @@ import (
 // error is typed.
 func FuzzListAnswer(f *testing.F) {
 	f.Add([]byte(`{"data":{"segments":{"pageInfo":{"hasNextPage":false,"endCursor":null},"nodes":[]}}}`))
-	hs, ans := answerServer(f)
+	hs := answertest.New(f)
 	noSleep := func(ctx context.Context, _ time.Duration) error { return ctx.Err() }
 	f.Fuzz(func(t *testing.T, body []byte) {
-		ans.Store(&answer{status: 200, body: body})
+		hs.Set(answertest.Answer{Status: 200, Body: body})
 		// A client per read: the answers' throttleStatus retunes the
 		// cost gate, and many reads in a row would wait for it to refill.
 		client := func() *shopify.Client {
@@ -52,20 +52,9 @@ func FuzzListAnswer(f *testing.F) {
 // same body.
 func drain[T any](t *testing.T, what string, body []byte, seq iter.Seq2[*T, error]) {
 	t.Helper()
-	n := 0
-	for v, err := range seq {
-		if err != nil {
-			var ce *shopcrm.CursorError
-			if !errors.As(err, &ce) {
-				checkAnswer(t, 200, body, err)
-			}
-			return
-		}
+	for _, v := range answertest.Drain(t, body, seq, func(err error) { checkAnswer(t, 200, body, err) }) {
 		if v == nil {
 			t.Fatalf("%s: a nil item from %q", what, body)
-		}
-		if n++; n > 100000 {
-			t.Fatalf("%s: no end to %q", what, body)
 		}
 	}
 }
