@@ -216,8 +216,10 @@ func rateLimitState(h http.Header) RateLimitState {
 			v = v[:i]
 		}
 		n, _ := strconv.Atoi(strings.TrimSpace(v))
-		return n
+		return max(n, 0)
 	}
+	// Reset is bounded, so that no header overflows it into a negative
+	// duration.
 	return RateLimitState{Limit: first("RateLimit-Limit"), Remaining: first("RateLimit-Remaining"),
-		Reset: time.Duration(first("RateLimit-Reset")) * time.Second}
+		Reset: time.Duration(min(first("RateLimit-Reset"), 365*24*3600)) * time.Second}
 }

@@ -290,10 +290,16 @@ func (c OAuthConfig) token(ctx context.Context, form url.Values) (*OAuthToken, e
 		t.RefreshToken = NewSecret(w.RefreshToken)
 	}
 	if w.ExpiresIn > 0 {
-		t.Expiry = now.Add(time.Duration(w.ExpiresIn) * time.Second)
+		// Bounded: a huge expires_in would overflow into an expiry in
+		// the past, and every use of the token would refresh it.
+		t.Expiry = now.Add(time.Duration(min(w.ExpiresIn, maxExpiresIn)) * time.Second)
 	}
 	return t, nil
 }
+
+// maxExpiresIn bounds the expires_in of a token answer, in seconds: a
+// year, far beyond the hour Klaviyo's access tokens last.
+const maxExpiresIn = 365 * 24 * 3600
 
 // OAuthTokenSource is a TokenSource that refreshes its access token a
 // minute before it expires, one refresh at a time, and reports each new

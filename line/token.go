@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/shopcrm/shopcrm"
 	"github.com/shopcrm/shopcrm/internal/transport"
 )
 
@@ -213,7 +214,7 @@ func (t *TokenIssuer) Token(ctx context.Context) (Secret, error) {
 		ExpiresIn   int64  `json:"expires_in"`
 	}
 	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || out.AccessToken == "" {
-		return Secret{}, fmt.Errorf("line: token response without access_token")
+		return Secret{}, &shopcrm.ResponseError{Op: "POST " + path, Reason: "no access_token in the answer", Err: err}
 	}
 	t.tr.Redactor().Add(out.AccessToken)
 	life := time.Duration(out.ExpiresIn) * time.Second

@@ -148,7 +148,11 @@ func retryAfter(resp *http.Response, now time.Time) (time.Duration, bool) {
 		d, ok = r, true
 	}
 	b := transport.ReadErrorBody(resp)
-	var p problem
+	// retryAfter alone: another field of the wrong type must not cost the
+	// wait the server asked for.
+	var p struct {
+		RetryAfter *float64 `json:"retryAfter"`
+	}
 	if json.Unmarshal(b, &p) == nil && p.RetryAfter != nil && *p.RetryAfter >= 0 && !math.IsInf(*p.RetryAfter, 0) {
 		if r := time.Duration(math.Ceil(min(*p.RetryAfter, 365*24*3600) * float64(time.Second))); r >= d {
 			d, ok = r, true

@@ -8,6 +8,7 @@ import (
 	"io"
 	"mime/multipart"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -151,6 +152,7 @@ func DecodeBulkMutationLine(row *BulkRow) (*BulkMutationLine, error) {
 	if err := row.Decode(&w); err != nil || w.Line == nil {
 		return nil, &BulkFormatError{Reason: "a bulk mutation result line without __lineNumber", Err: err}
 	}
+	w.Errors = slices.DeleteFunc(w.Errors, func(e *GraphQLError) bool { return e == nil })
 	for _, e := range w.Errors {
 		if code, ok := e.Extensions["code"].(string); ok {
 			e.Code = code

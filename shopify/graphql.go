@@ -9,7 +9,9 @@ import (
 	"io"
 	"iter"
 	"log/slog"
+	"math"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/shopcrm/shopcrm"
@@ -65,15 +67,22 @@ func (w *wireCost) cost() Cost {
 		return c
 	}
 	if w.RequestedQueryCost != nil {
-		c.RequestedQueryCost = int(*w.RequestedQueryCost)
+		c.RequestedQueryCost = costInt(*w.RequestedQueryCost)
 	}
 	if w.ActualQueryCost != nil {
-		c.ActualQueryCost = int(*w.ActualQueryCost)
+		c.ActualQueryCost = costInt(*w.ActualQueryCost)
 	}
 	if t := w.ThrottleStatus; t != nil {
 		c.ThrottleStatus = ThrottleStatus{t.MaximumAvailable, t.CurrentlyAvailable, t.RestoreRate}
 	}
 	return c
+}
+
+// costInt reads a cost the server sent as a JSON number: converting a
+// float beyond the int range is undefined, so it saturates, and a negative
+// cost is none.
+func costInt(f float64) int {
+	return int(max(0, min(f, math.MaxInt32)))
 }
 
 // Do sends any GraphQL document with its variables and decodes the
@@ -142,6 +151,8 @@ func (c *Client) do(ctx context.Context, cl *call, out any) (*Response, error) {
 		if err := json.Unmarshal(b, &env); err != nil {
 			return c.badAnswer(cl, "", err)
 		}
+		// A null entry of errors[] says nothing: dropped, not dereferenced.
+		env.Errors = slices.DeleteFunc(env.Errors, func(e *GraphQLError) bool { return e == nil })
 		// A GraphQL answer has data or errors; anything else (null, {},
 		// another service's JSON) is no answer, not an empty result.
 		if (len(env.Data) == 0 || string(env.Data) == "null") && len(env.Errors) == 0 {
@@ -237,6 +248,16 @@ func (e *retryAnswer) RetryAfter() time.Duration { return 0 }
 
 // Unwrap returns the *shopcrm.ResponseError.
 func (e *retryAnswer) Unwrap() error { return e.ResponseError }
+
+// nonNil checks a connection's nodes: a null node, which GraphQL sends
+// only for a field that failed (and then with errors[]), is a malformed
+// answer rather than an item to hand out.
+func nonNil[T any](op string, nodes []*T) error {
+	if slices.Contains(nodes, nil) {
+		return &shopcrm.ResponseError{Op: op, Reason: "a null node in the list"}
+	}
+	return nil
+}
 
 // page is the pageInfo of a connection.
 type pageInfo struct {

@@ -656,7 +656,7 @@ func (a *App) postToken(ctx context.Context, op, shop string, body map[string]an
 	var tr tokenResponse
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	if err := dec.Decode(&tr); err != nil || tr.AccessToken == "" {
-		return nil, fmt.Errorf("shopify: token endpoint answered %d without an access_token", resp.StatusCode)
+		return nil, &shopcrm.ResponseError{Op: op, Reason: fmt.Sprintf("token endpoint answered %d without an access_token", resp.StatusCode), Err: red.Error(err)}
 	}
 	now := a.cfg.now()
 	t := &AccessToken{Shop: shop, Token: NewSecret(tr.AccessToken)}
@@ -666,18 +666,26 @@ func (a *App) postToken(ctx context.Context, op, shop string, body map[string]an
 		}
 	}
 	if tr.ExpiresIn > 0 {
-		t.ExpiresAt = now.Add(time.Duration(tr.ExpiresIn) * time.Second)
+		t.ExpiresAt = now.Add(lifetime(tr.ExpiresIn))
 	}
 	if tr.RefreshToken != "" {
 		t.RefreshToken = NewSecret(tr.RefreshToken)
 	}
 	if tr.RefreshTokenExpiresIn > 0 {
-		t.RefreshExpiresAt = now.Add(time.Duration(tr.RefreshTokenExpiresIn) * time.Second)
+		t.RefreshExpiresAt = now.Add(lifetime(tr.RefreshTokenExpiresIn))
 	}
 	if tr.AssociatedUser != nil {
 		t.Online, t.UserID = true, tr.AssociatedUser.ID
 	}
 	return t, nil
+}
+
+// lifetime reads an expires_in of seconds, bounded: a huge value would
+// overflow into an expiry in the past, and every use of the token would
+// refresh it.
+func lifetime(seconds int64) time.Duration {
+	const maxLifetime = 10 * 365 * 24 * 3600
+	return time.Duration(min(seconds, maxLifetime)) * time.Second
 }
 
 // oauthMessage fills an *APIError's message from an OAuth error body

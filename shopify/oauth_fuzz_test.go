@@ -5,6 +5,8 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
@@ -75,6 +77,29 @@ func FuzzVerifySessionToken(f *testing.F) {
 		h, _ := base64.RawURLEncoding.DecodeString(parts[0])
 		if !strings.Contains(string(h), `"HS256"`) || !strings.HasSuffix(st.Shop, ".myshopify.com") {
 			t.Fatalf("accepted %q", tok)
+		}
+	})
+}
+
+// FuzzSessionTokenFromRequest feeds Authorization headers (seeds in
+// testdata/fuzz/FuzzSessionTokenFromRequest). A token is found only in a
+// Bearer header, non-empty, with no surrounding space, and is exactly what
+// follows the scheme.
+func FuzzSessionTokenFromRequest(f *testing.F) {
+	f.Add("Bearer " + jwt(hs256, payload, kaSecret))
+	f.Fuzz(func(t *testing.T, h string) {
+		r := httptest.NewRequest(http.MethodGet, "/app", nil)
+		r.Header.Set("Authorization", h)
+		tok, ok := shopify.SessionTokenFromRequest(r)
+		if !ok {
+			if !tok.IsZero() {
+				t.Fatalf("%q: a token without ok", h)
+			}
+			return
+		}
+		v := tok.Reveal()
+		if v == "" || v != strings.TrimSpace(v) || !strings.EqualFold(h[:7], "Bearer ") || strings.TrimSpace(h[7:]) != v {
+			t.Fatalf("%q gave token %q", h, v)
 		}
 	})
 }

@@ -151,6 +151,9 @@ func (s *SegmentsService) List(ctx context.Context) iter.Seq2[*Segment, error] {
 		if _, err := s.c.do(ctx, &call{query: q, vars: vars, cost: 2 + first, retry: idempotent}, &out); err != nil {
 			return nil, pageInfo{}, err
 		}
+		if err := nonNil("segments", out.Segments.Nodes); err != nil {
+			return nil, pageInfo{}, err
+		}
 		return out.Segments.Nodes, out.Segments.PageInfo, nil
 	})
 }

@@ -10,6 +10,9 @@ import (
 // observe retunes the cost gate from a response's throttleStatus: restore
 // rate, bucket size, and the points the server says are left.
 func (c *Client) observe(ts ThrottleStatus, throttled bool) {
+	if !believable(ts) {
+		return
+	}
 	if ts.RestoreRate > 0 {
 		if r := ts.RestoreRate * c.pace.next(throttled); r != c.gate.Limit() {
 			c.gate.SetLimit(r)
@@ -23,6 +26,23 @@ func (c *Client) observe(ts ThrottleStatus, throttled bool) {
 	if ts.MaximumAvailable > 0 {
 		c.gate.Reconcile(ts.CurrentlyAvailable)
 	}
+}
+
+// The bounds of a throttleStatus the gate is tuned from. Shopify's plans
+// restore 50 to a few thousand points a second into buckets of 1,000 to
+// 20,000; an answer far outside (broken, or not Shopify's) is not obeyed:
+// a restore rate near zero would stall every later call of the client.
+const (
+	minRestoreRate = 1
+	maxRestoreRate = 1e7
+	maxBucketSize  = 1e8
+)
+
+// believable reports whether ts is within those bounds; zero fields are
+// absent, not out of bounds.
+func believable(ts ThrottleStatus) bool {
+	return (ts.RestoreRate == 0 || ts.RestoreRate >= minRestoreRate && ts.RestoreRate <= maxRestoreRate) &&
+		ts.MaximumAvailable <= maxBucketSize && ts.CurrentlyAvailable <= maxBucketSize
 }
 
 // pacer scales the gate's rate below the server's restore rate after a
@@ -79,7 +99,9 @@ func (c *Client) throttled(cost Cost, errs []*GraphQLError, resp *http.Response)
 	if ts.RestoreRate > 0 {
 		need := float64(cost.RequestedQueryCost) - ts.CurrentlyAvailable
 		if need > 0 {
-			wait = time.Duration(math.Ceil(need / ts.RestoreRate * float64(time.Second)))
+			// Capped: a restore rate near zero would overflow the
+			// Duration into a negative wait.
+			wait = time.Duration(math.Ceil(min(need/ts.RestoreRate, maxThrottleWait.Seconds()) * float64(time.Second)))
 		}
 	}
 	return &ThrottledError{
@@ -89,6 +111,11 @@ func (c *Client) throttled(cost Cost, errs []*GraphQLError, resp *http.Response)
 		Errors:        &GraphQLErrors{Errors: errs, RequestID: resp.Header.Get("X-Request-Id")},
 	}
 }
+
+// maxThrottleWait bounds the wait a THROTTLED answer can ask for, as
+// Retry-After values are bounded: far beyond any retry policy's MaxWait, so
+// such an answer ends the call with a *RateLimitError.
+const maxThrottleWait = 365 * 24 * time.Hour
 
 // overBucketError is a THROTTLED answer for a document costing more than
 // the server's whole bucket, which no wait makes room for. It matches

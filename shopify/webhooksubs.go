@@ -255,6 +255,9 @@ func (s *WebhooksService) List(ctx context.Context, topics ...string) iter.Seq2[
 		if _, err := s.c.do(ctx, &call{query: q, vars: vars, cost: 2 + first, retry: idempotent}, &out); err != nil {
 			return nil, pageInfo{}, err
 		}
+		if err := nonNil("webhookSubscriptions", out.W.Nodes); err != nil {
+			return nil, pageInfo{}, err
+		}
 		subs := make([]*WebhookSubscription, len(out.W.Nodes))
 		for i, w := range out.W.Nodes {
 			subs[i] = w.sub()

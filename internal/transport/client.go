@@ -277,7 +277,7 @@ func (c *Client) apiError(resp *http.Response) *APIError {
 	if len(b) > MaxErrorBody {
 		b, e.Truncated = b[:MaxErrorBody], true
 	}
-	e.Body = []byte(c.red.String(string(b)))
+	e.Body = []byte(c.red.String(string(plainJSON(b))))
 	if resp.Request != nil {
 		e.Method = resp.Request.Method
 		e.URL = c.red.URL(resp.Request.URL)

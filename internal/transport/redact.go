@@ -1,10 +1,12 @@
 package transport
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 )
@@ -131,4 +133,41 @@ func (r *Redactor) Error(err error) error {
 		return err
 	}
 	return &redactedError{err: err, msg: r.String(err.Error())}
+}
+
+// plainJSON returns a JSON body with the escapes a string needs no longer
+// spelled out: \u0073 as s, \/ as /. Platform packages decode error bodies
+// after they were redacted, and a secret quoted with escapes would
+// otherwise pass the redactor as text and come out of the decoder whole.
+// Quotes, backslashes and control characters stay escaped, so the JSON
+// decodes to the same values; anything not JSON is returned as is.
+func plainJSON(b []byte) []byte {
+	if !strings.Contains(string(b), `\`) || !json.Valid(b) {
+		return b
+	}
+	out := make([]byte, 0, len(b))
+	for i := 0; i < len(b); i++ {
+		if b[i] != '\\' || i+1 == len(b) {
+			out = append(out, b[i])
+			continue
+		}
+		switch b[i+1] {
+		case '/':
+			out = append(out, '/')
+			i++
+			continue
+		case 'u':
+			if i+6 <= len(b) {
+				if n, err := strconv.ParseUint(string(b[i+2:i+6]), 16, 16); err == nil &&
+					n >= 0x20 && n != '"' && n != '\\' && (n < 0xd800 || n > 0xdfff) {
+					out = append(out, string(rune(n))...)
+					i += 5
+					continue
+				}
+			}
+		}
+		out = append(out, b[i], b[i+1]) // an escape kept as it is
+		i++
+	}
+	return out
 }
