@@ -66,9 +66,15 @@ var stepFuncs = map[Step]stepFunc{
 		}
 		return r.StepReport, err
 	},
-	StepLINE:     func(ctx context.Context, sh *Shop) (*pipeline.StepReport, error) { return pipeline.SendLINE(ctx, sh.Env) },
-	StepOmnisend: func(ctx context.Context, sh *Shop) (*pipeline.StepReport, error) { return pipeline.SyncOmnisend(ctx, sh.Env) },
-	StepKlaviyo:  func(ctx context.Context, sh *Shop) (*pipeline.StepReport, error) { return pipeline.SyncKlaviyo(ctx, sh.Env) },
+	StepLINE: func(ctx context.Context, sh *Shop) (*pipeline.StepReport, error) {
+		return pipeline.SendLINE(ctx, sh.Env)
+	},
+	StepOmnisend: func(ctx context.Context, sh *Shop) (*pipeline.StepReport, error) {
+		return pipeline.SyncOmnisend(ctx, sh.Env)
+	},
+	StepKlaviyo: func(ctx context.Context, sh *Shop) (*pipeline.StepReport, error) {
+		return pipeline.SyncKlaviyo(ctx, sh.Env)
+	},
 	StepMarketing: func(ctx context.Context, sh *Shop) (*pipeline.StepReport, error) {
 		r, err := pipeline.Marketing(ctx, sh.Env)
 		if r == nil {

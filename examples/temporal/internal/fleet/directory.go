@@ -31,11 +31,11 @@ type Manifest struct {
 
 // Endpoints are one shop's fakes as a client reaches them.
 type Endpoints struct {
-	Shop                       string
-	Shopify, ShopifyToken      string
-	LINE, LINEToken            string
-	Omnisend, OmnisendKey      string
-	Klaviyo, KlaviyoKey        string
+	Shop                  string
+	Shopify, ShopifyToken string
+	LINE, LINEToken       string
+	Omnisend, OmnisendKey string
+	Klaviyo, KlaviyoKey   string
 }
 
 // Manifest describes the fleet.
@@ -205,4 +205,3 @@ func (t countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	t.c.mu.Unlock()
 	return t.next.RoundTrip(r)
 }
-
