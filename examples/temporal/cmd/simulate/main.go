@@ -71,14 +71,16 @@ func policies() dayflow.Policies {
 }
 
 func run(shopCounts, workerCounts []int, customers, slots int, latency time.Duration) error {
-	quiet := tlog.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))
-	ts := temporaltest.NewServer(temporaltest.WithBaseClientOptions(client.Options{Logger: quiet}))
 	fmt.Printf("%d customers per shop, %d activity slots per worker, %s per fake request, %d steps per day\n\n",
 		customers, slots, latency, len(dayflow.Steps))
-	fmt.Println("shops workers  total   act/s  day p50  day p95  shopify util p50/max  req/shop  throttled")
+	fmt.Println("shops workers  total   act/s  day p50  day p95  shopify util p50/max  req/shop  throttled  in steps")
 	for _, n := range shopCounts {
 		for _, w := range workerCounts {
+			// A fresh server per run: a day's workflow id is run once.
+			quiet := tlog.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))
+			ts := temporaltest.NewServer(temporaltest.WithBaseClientOptions(client.Options{Logger: quiet}))
 			r, err := simulate(ts, n, w, customers, slots, latency)
+			ts.Stop()
 			if err != nil {
 				return err
 			}
@@ -95,6 +97,7 @@ type result struct {
 	util           []float64
 	requests       int
 	throttled      int
+	steps          map[dayflow.Step]time.Duration // time in each step, summed over shops
 }
 
 func (r result) String() string {
@@ -102,15 +105,26 @@ func (r result) String() string {
 	slices.Sort(r.util)
 	q := func(p float64) time.Duration { return r.days[int(p*float64(len(r.days)-1))] }
 	acts := float64(r.shops*len(dayflow.Steps)) / r.total.Seconds()
-	return fmt.Sprintf("%5d %7d %6.1fs %7.1f %7.2fs %7.2fs %9.1f%% / %5.1f%% %9.0f %10d",
+	var inSteps time.Duration
+	steps := ""
+	for _, s := range dayflow.Steps {
+		inSteps += r.steps[s]
+		steps += fmt.Sprintf(" %s %.0fms", s, r.steps[s].Seconds()*1000/float64(r.shops))
+	}
+	var days time.Duration
+	for _, d := range r.days {
+		days += d
+	}
+	return fmt.Sprintf("%5d %7d %6.1fs %7.1f %7.2fs %7.2fs %9.1f%% / %5.1f%% %9.0f %10d %8.0f%%\n      mean step time:%s",
 		r.shops, r.workers, r.total.Seconds(), acts, q(0.5).Seconds(), q(0.95).Seconds(),
-		100*r.util[len(r.util)/2], 100*r.util[len(r.util)-1], float64(r.requests)/float64(r.shops), r.throttled)
+		100*r.util[len(r.util)/2], 100*r.util[len(r.util)-1], float64(r.requests)/float64(r.shops), r.throttled,
+		100*inSteps.Seconds()/days.Seconds(), steps)
 }
 
 // simulate runs n shops' day with w workers on a fresh fleet and task
 // queue.
 func simulate(ts *temporaltest.TestServer, n, w, customers, slots int, latency time.Duration) (result, error) {
-	res := result{shops: n, workers: w}
+	res := result{shops: n, workers: w, steps: map[dayflow.Step]time.Duration{}}
 	fl, err := fleet.New(fleet.Options{Shops: n, Customers: customers, Seed: 1, Day: day, Latency: latency})
 	if err != nil {
 		return res, err
@@ -163,6 +177,7 @@ func simulate(ts *temporaltest.TestServer, n, w, customers, slots int, latency t
 	limit := fl.Options().ShopifyLimit
 	for i, shop := range fl.Shops() {
 		for _, s := range results[i].Steps {
+			res.steps[s.Step] += s.Elapsed
 			for _, k := range s.Requests {
 				res.requests += k
 			}
