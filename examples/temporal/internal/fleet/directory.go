@@ -157,7 +157,10 @@ func (d *Directory) Open(ctx context.Context, shop string, day calendar.Date) (*
 	if err != nil {
 		return nil, err
 	}
-	kc, err := klaviyo.New(klaviyo.PrivateKey(e.KlaviyoKey), klaviyo.WithBaseURL(e.Klaviyo), klaviyo.WithHTTPClient(cnt.client("klaviyo")))
+	// The fake finishes Klaviyo's jobs at once: read their status every
+	// 50ms rather than every second.
+	kc, err := klaviyo.New(klaviyo.PrivateKey(e.KlaviyoKey), klaviyo.WithBaseURL(e.Klaviyo), klaviyo.WithHTTPClient(cnt.client("klaviyo")),
+		klaviyo.WithPollInterval(50*time.Millisecond))
 	if err != nil {
 		return nil, err
 	}
