@@ -56,4 +56,10 @@ func Example() {
 		fmt.Println()
 	}
 	// Output:
+	// Lifecycle (attempt 1): tag changes=0
+	// Segments (attempt 1): customers=20 members=20 tag changes=20 tags applied=20 shopify segments created=4
+	// SendLINE (attempt 1): members=3 LINE-linked=3 sent=3 already sent=0 calls=1
+	// SyncOmnisend (attempt 1): contacts=17 unchanged=0 members without a contact=2 tags applied=14
+	// SyncKlaviyo (attempt 1): list members not subscribed=1 list members suppressed=1 list members to add=9 list members to remove=1 imported applied=9 removed applied=1 bounced email (90 days)=2 clicked email (90 days)=2 opened email (90 days)=3 received email (90 days)=6 new events read=13 properties to write=16 properties applied=16 loyalty events=0 loyalty events to send=0
+	// Marketing (attempt 1): conversions=0 touchpoints=4 engagements=1 activities upserted=1 engagements applied=1
 }
