@@ -1,0 +1,205 @@
+package dayflow
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/shopcrm/shopcrm"
+	"github.com/shopcrm/shopcrm/calendar"
+	"github.com/shopcrm/shopcrm/examples/pipeline"
+	"github.com/shopcrm/shopcrm/segment"
+)
+
+// A Directory opens a shop's day for one activity attempt. It must build
+// the same environment for every attempt of the same shop and day: the
+// shop's configuration, its State (persistent, shared by every worker
+// that may run the shop) and the day's events; and fresh clients built
+// with the shop's own rate limits. Open is called concurrently for
+// different shops.
+type Directory interface {
+	Open(ctx context.Context, shop string, day calendar.Date) (*Shop, error)
+}
+
+// Shop is a shop's day as a step needs it.
+type Shop struct {
+	Env    *pipeline.Env
+	Events pipeline.Events // the day's subscription events, for Lifecycle
+	// Requests, when set, returns the requests of the attempt so far by
+	// platform; otherwise Env.Meter's counts are used.
+	Requests func() map[string]int
+	// Close, when set, is called when the attempt ends, to release the
+	// clients' connections.
+	Close func()
+}
+
+// Activities are the day's steps as Temporal activities. Register them
+// with [Activities.Register].
+type Activities struct {
+	Dir Directory
+}
+
+// Register registers the steps under their [Step] names.
+func (a *Activities) Register(r interface {
+	RegisterActivityWithOptions(any, activity.RegisterOptions)
+}) {
+	for _, s := range Steps {
+		r.RegisterActivityWithOptions(a.activity(s), activity.RegisterOptions{Name: string(s)})
+	}
+}
+
+// stepFunc runs one pipeline step.
+type stepFunc func(ctx context.Context, sh *Shop) (*pipeline.StepReport, error)
+
+// stepFuncs are the pipeline's step functions, as RunDay calls them.
+var stepFuncs = map[Step]stepFunc{
+	StepLifecycle: func(ctx context.Context, sh *Shop) (*pipeline.StepReport, error) {
+		return pipeline.Lifecycle(ctx, sh.Env, sh.Events.Customers, sh.Events.Orders)
+	},
+	StepSegments: func(ctx context.Context, sh *Shop) (*pipeline.StepReport, error) {
+		r, err := pipeline.Segments(ctx, sh.Env)
+		if r == nil {
+			return nil, err
+		}
+		if err == nil {
+			err = keepSnapshots(ctx, sh.Env, r)
+		}
+		return r.StepReport, err
+	},
+	StepLINE: func(ctx context.Context, sh *Shop) (*pipeline.StepReport, error) {
+		return pipeline.SendLINE(ctx, sh.Env)
+	},
+	StepOmnisend: func(ctx context.Context, sh *Shop) (*pipeline.StepReport, error) {
+		return pipeline.SyncOmnisend(ctx, sh.Env)
+	},
+	StepKlaviyo: func(ctx context.Context, sh *Shop) (*pipeline.StepReport, error) {
+		return pipeline.SyncKlaviyo(ctx, sh.Env)
+	},
+	StepMarketing: func(ctx context.Context, sh *Shop) (*pipeline.StepReport, error) {
+		r, err := pipeline.Marketing(ctx, sh.Env)
+		if r == nil {
+			return nil, err
+		}
+		return r.StepReport, err
+	},
+}
+
+func (a *Activities) activity(s Step) func(context.Context, StepInput) (*StepResult, error) {
+	return func(ctx context.Context, in StepInput) (*StepResult, error) { return a.run(ctx, s, in) }
+}
+
+// run is one attempt of step s: it opens the shop, heartbeats while the
+// step runs, and maps the step's errors onto Temporal's.
+func (a *Activities) run(ctx context.Context, s Step, in StepInput) (*StepResult, error) {
+	info := activity.GetInfo(ctx)
+	if a.Dir == nil {
+		return nil, temporal.NewNonRetryableApplicationError("dayflow: Activities.Dir is nil", ErrInput, nil)
+	}
+	sh, err := a.Dir.Open(ctx, in.Shop, in.Day)
+	if err != nil {
+		return nil, classify(fmt.Errorf("dayflow: open %s %s: %w", in.Shop, in.Day, err))
+	}
+	if sh.Close != nil {
+		defer sh.Close()
+	}
+	requests := sh.Requests
+	env := *sh.Env // the step's own copy: Progress is this attempt's
+	env.Progress = func(string, shopcrm.Progress) { activity.RecordHeartbeat(ctx) }
+	if requests == nil {
+		requests = env.Meter.Counts
+	}
+	sh = &Shop{Env: &env, Events: sh.Events}
+	stop := heartbeat(ctx, info.HeartbeatTimeout/4)
+	defer stop()
+	before := requests()
+	rep, err := stepFuncs[s](ctx, sh)
+	if err != nil {
+		return nil, classify(err)
+	}
+	out := &StepResult{Step: s, Attempt: info.Attempt}
+	if rep != nil {
+		out.Skipped, out.Counts, out.Order, out.Notes, out.Elapsed = rep.Skipped, rep.Counts, rep.Order, rep.Notes, rep.Elapsed
+	}
+	if after := requests(); after != nil {
+		out.Requests = map[string]int{}
+		for p, n := range after {
+			if d := n - before[p]; d > 0 {
+				out.Requests[p] = d
+			}
+		}
+	}
+	return out, nil
+}
+
+// keepSnapshots saves the snapshot of every segment that has none after a
+// successful Segments step. pipeline.Segments saves a segment's snapshot
+// only when its plan has changes to commit; when an attempt applied a
+// first run's tags and ended before committing (a killed worker, a lost
+// answer), the next attempt's reconciliation finds every member tagged
+// and nothing else carrying the tag: no changes, so no snapshot, and the
+// steps reading it (SendLINE, SyncOmnisend, SyncKlaviyo) would refuse to
+// run, for every retry. No changes after a reconciliation means the tag's
+// carriers are exactly the members, which is the snapshot to save.
+func keepSnapshots(ctx context.Context, env *pipeline.Env, r *pipeline.SegmentsResult) error {
+	if !env.Apply {
+		return nil
+	}
+	store := env.State.Segments()
+	for i, rep := range r.Reports {
+		if i >= len(r.Plans) {
+			break
+		}
+		if p := r.Plans[i]; !p.FirstRun || p.Joined+p.Left > 0 {
+			continue // a plan with changes commits its own snapshot
+		}
+		_, ok, err := store.Load(ctx, rep.Name)
+		if err != nil {
+			return fmt.Errorf("segments: %s: %w", rep.Name, err)
+		}
+		if ok {
+			continue
+		}
+		if _, err := store.SaveIf(ctx, rep.Name, 0, segment.Snapshot{Tag: rep.Tag, Members: rep.Members}); err != nil {
+			return fmt.Errorf("segments: %s: %w", rep.Name, err)
+		}
+	}
+	return nil
+}
+
+// heartbeat records a heartbeat every interval until stop is called, so
+// that a step with no progress to report (a bulk export running) still
+// tells Temporal its worker is alive.
+func heartbeat(ctx context.Context, interval time.Duration) (stop func()) {
+	if interval <= 0 {
+		return func() {}
+	}
+	done := make(chan struct{})
+	go func() {
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				activity.RecordHeartbeat(ctx)
+			}
+		}
+	}()
+	return func() { close(done) }
+}
+
+// classify makes input errors non-retryable; every other error is
+// retried under the step's policy (the steps are safe to run again).
+func classify(err error) error {
+	if errors.Is(err, shopcrm.ErrInvalidInput) {
+		return temporal.NewNonRetryableApplicationError(err.Error(), ErrInput, err)
+	}
+	return err
+}
