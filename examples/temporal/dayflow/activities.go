@@ -12,7 +12,6 @@ import (
 	"github.com/shopcrm/shopcrm"
 	"github.com/shopcrm/shopcrm/calendar"
 	"github.com/shopcrm/shopcrm/examples/pipeline"
-	"github.com/shopcrm/shopcrm/segment"
 )
 
 // A Directory opens a shop's day for one activity attempt. It must build
@@ -64,9 +63,6 @@ var stepFuncs = map[Step]stepFunc{
 		r, err := pipeline.Segments(ctx, sh.Env)
 		if r == nil {
 			return nil, err
-		}
-		if err == nil {
-			err = keepSnapshots(ctx, sh.Env, r)
 		}
 		return r.StepReport, err
 	},
@@ -133,41 +129,6 @@ func (a *Activities) run(ctx context.Context, s Step, in StepInput) (*StepResult
 		}
 	}
 	return out, nil
-}
-
-// keepSnapshots saves the snapshot of every segment that has none after a
-// successful Segments step. pipeline.Segments saves a segment's snapshot
-// only when its plan has changes to commit; when an attempt applied a
-// first run's tags and ended before committing (a killed worker, a lost
-// answer), the next attempt's reconciliation finds every member tagged
-// and nothing else carrying the tag: no changes, so no snapshot, and the
-// steps reading it (SendLINE, SyncOmnisend, SyncKlaviyo) would refuse to
-// run, for every retry. No changes after a reconciliation means the tag's
-// carriers are exactly the members, which is the snapshot to save.
-func keepSnapshots(ctx context.Context, env *pipeline.Env, r *pipeline.SegmentsResult) error {
-	if !env.Apply {
-		return nil
-	}
-	store := env.State.Segments()
-	for i, rep := range r.Reports {
-		if i >= len(r.Plans) {
-			break
-		}
-		if p := r.Plans[i]; !p.FirstRun || p.Joined+p.Left > 0 {
-			continue // a plan with changes commits its own snapshot
-		}
-		_, ok, err := store.Load(ctx, rep.Name)
-		if err != nil {
-			return fmt.Errorf("segments: %s: %w", rep.Name, err)
-		}
-		if ok {
-			continue
-		}
-		if _, err := store.SaveIf(ctx, rep.Name, 0, segment.Snapshot{Tag: rep.Tag, Members: rep.Members}); err != nil {
-			return fmt.Errorf("segments: %s: %w", rep.Name, err)
-		}
-	}
-	return nil
 }
 
 // heartbeat records a heartbeat every interval until stop is called, so
