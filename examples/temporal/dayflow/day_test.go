@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 	tlog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/worker"
@@ -289,19 +288,22 @@ func TestWorkerProcess(t *testing.T) {
 }
 
 // TestWorkerKilled kills a worker process (SIGKILL: no graceful stop)
-// while it runs activities, and starts another: the days finish, the
-// killed steps run again, and every shop ends as without the kill.
+// while its activities are mid-request, and starts another: the days
+// finish, the killed steps run again, and every shop ends as without the
+// kill.
 func TestWorkerKilled(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts worker processes")
 	}
 	ts := newServer(t)
-	// Latency on every fake keeps activities running long enough to be
-	// caught mid-step.
-	fl := newFleet(t, fleet.Options{Latency: 20 * time.Millisecond})
+	fl := newFleet(t, fleet.Options{})
 	tmp := t.TempDir()
+	// The first worker reaches the fakes through a shut gate: its first
+	// requests hang until it is killed.
+	g := newGate()
+	t.Cleanup(g.release)
 	manifest := filepath.Join(tmp, "manifest.json")
-	if err := fl.Manifest().WriteFile(manifest); err != nil {
+	if err := g.manifest(t, fl.Manifest()).WriteFile(manifest); err != nil {
 		t.Fatal(err)
 	}
 	const queue = "killed"
@@ -322,13 +324,15 @@ func TestWorkerKilled(t *testing.T) {
 	resCh := make(chan map[string]*dayflow.DayResult, 1)
 	go func() { resCh <- runDays(t, c, queue, fl.Shops()) }()
 
-	// Kill the first worker once it has activities running.
-	running := waitRunning(t, c, fl.Shops(), 3, 3*time.Minute)
+	// Kill the first worker once several of its activities wait on a
+	// request; then open the gate for the second.
+	held := g.wait(t, 3, 3*time.Minute)
 	if err := first.Process.Kill(); err != nil {
 		t.Fatal(err)
 	}
 	<-firstDone
-	t.Logf("worker 1 killed with %d activities running", running)
+	g.release()
+	t.Logf("worker 1 killed with %d requests in flight", held)
 	second, secondDone := start("worker 2")
 	defer func() {
 		_ = second.Process.Kill()
@@ -345,35 +349,8 @@ func TestWorkerKilled(t *testing.T) {
 	n := retried(res)
 	t.Logf("%d steps finished by a later attempt; %d engagement days left unknown by the kill", n, unknown)
 	if n == 0 {
-		t.Error("no step ran again after the kill: the kill caught nothing")
+		t.Error("no step ran again after the kill, though the kill caught requests in flight")
 	}
-}
-
-// waitRunning waits until at least min activities are running across the
-// shops' days, and returns how many are.
-func waitRunning(t *testing.T, c client.Client, shops []string, min int, timeout time.Duration) int {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for time.Now().Before(deadline) {
-		n := 0
-		for _, shop := range shops {
-			d, err := c.DescribeWorkflowExecution(context.Background(), dayflow.WorkflowID(shop, day), "")
-			if err != nil {
-				continue // not started yet
-			}
-			for _, a := range d.PendingActivities {
-				if a.State == enumspb.PENDING_ACTIVITY_STATE_STARTED {
-					n++
-				}
-			}
-		}
-		if n >= min {
-			return n
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Fatalf("fewer than %d activities running after %s", min, timeout)
-	return 0
 }
 
 // prefixWriter logs a subprocess's output through t.
