@@ -269,11 +269,15 @@ func TestStorageRefusesLargeUpload(t *testing.T) {
 // TestBulkMutation24Hours lets a bulk mutation run past Shopify's 24 hours
 // on the fake's clock: it fails with TIMEOUT, a typed error.
 func TestBulkMutation24Hours(t *testing.T) {
-	srv, c := setup(t, shopifytest.WithBulkDuration(100*time.Millisecond))
+	// The operation ends a second after it starts; a day passes on the
+	// shop's clock as soon as it exists, however slow the machine.
+	srv, c := setup(t, shopifytest.WithBulkDuration(time.Second))
 	id := shopify.CustomerGID(srv.AddCustomer(shopifytest.Customer{FirstName: "C"}))
 	res, err := func() ([]shopify.ChangeResult, error) {
 		go func() {
-			time.Sleep(30 * time.Millisecond)
+			for len(srv.BulkOperations()) == 0 {
+				time.Sleep(time.Millisecond)
+			}
 			srv.Advance(25 * time.Hour)
 		}()
 		return c.Tags.ApplyBulk(context.Background(), []tagging.Change{{ID: id, Add: []string{"a"}}}, fastBulk)
