@@ -32,6 +32,13 @@ func RunDay(ctx context.Context, env *Env, ev Events) (*Report, error) {
 					rep.add("requests "+p, n)
 				}
 			}
+			if env.Meter != nil {
+				// A platform the step needed is measured even when
+				// it was sent nothing.
+				for _, p := range slices.Sorted(maps.Keys(rep.Minimum)) {
+					rep.add("requests "+p, 0)
+				}
+			}
 			r.Steps = append(r.Steps, rep)
 		}
 		before = after

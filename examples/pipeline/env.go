@@ -145,6 +145,10 @@ type StepReport struct {
 	Order  []string
 	// Notes are lines worth reading: failures, unknown outcomes.
 	Notes []string
+	// Minimum is, by platform ([PlatformShopify] ...), the least the
+	// step's work allows: compare it with the measured "requests
+	// <platform>" count and Elapsed.
+	Minimum map[string]Minimum
 }
 
 func newStep(name string, dry bool) *StepReport {
@@ -157,6 +161,42 @@ func (r *StepReport) add(name string, n int) {
 		r.Order = append(r.Order, name)
 	}
 	r.Counts[name] += n
+}
+
+// need files the minimum of the step's work on platform.
+func (r *StepReport) need(platform string, m Minimum) {
+	if r.Minimum == nil {
+		r.Minimum = map[string]Minimum{}
+	}
+	r.Minimum[platform] = m
+}
+
+// VersusMinimum is one line setting the step's requests to platform and
+// its time beside the minimum of its work there: "omnisend: 527 requests
+// (minimum 510), 246.1 s (floor 240.0 s at 60 contact-tags calls/min,
+// efficiency 0.975)". Without a measured count, only the minimum.
+func (r *StepReport) VersusMinimum(platform string) string {
+	m := r.Minimum[platform]
+	floor := fmt.Sprintf("%.1f s", m.Floor.Seconds())
+	if m.Bound != "" {
+		floor += " at " + m.Bound
+	}
+	n, ok := r.Requests(platform)
+	if !ok {
+		return fmt.Sprintf("%s: minimum %d requests, floor %s", platform, m.Requests, floor)
+	}
+	s := fmt.Sprintf("%s: %d requests (minimum %d), %.1f s (floor %s", platform, n, m.Requests, r.Elapsed.Seconds(), floor)
+	if e := efficiency(m.Floor, r.Elapsed); e != "" && m.Floor > 0 {
+		s += ", efficiency " + e
+	}
+	return s + ")"
+}
+
+// Requests returns the requests the step made to platform, as [RunDay]
+// counted them with the Env's [Meter]; false when they were not counted.
+func (r *StepReport) Requests(platform string) (int, bool) {
+	n, ok := r.Counts["requests "+platform]
+	return n, ok
 }
 
 func (r *StepReport) notef(format string, args ...any) {

@@ -58,28 +58,64 @@ func SyncKlaviyo(ctx context.Context, env *Env) (*StepReport, error) {
 	if err != nil {
 		return nil, fmt.Errorf("klaviyo: %w", err)
 	}
+	var w klaviyoWork
+	defer func() {
+		rep.need(PlatformKlaviyo, w.klaviyo.minimum(env.Klaviyo))
+		if w.exports > 0 {
+			var n shopifyNeed
+			n.export(w.exports)
+			rep.need(PlatformShopify, n.minimum(env.Shopify))
+		}
+	}()
 	for _, seg := range slices.Sorted(maps.Keys(env.KlaviyoSync.Lists)) {
-		if err := syncList(ctx, env, seg, env.KlaviyoSync.Lists[seg], rep); err != nil {
+		if err := syncList(ctx, env, seg, env.KlaviyoSync.Lists[seg], rep, &w); err != nil {
 			return rep, fmt.Errorf("klaviyo: list for %q: %w", seg, err)
 		}
 	}
-	if err := emailActivity(ctx, env, rep); err != nil {
+	if err := emailActivity(ctx, env, rep, &w); err != nil {
 		return rep, fmt.Errorf("klaviyo: %w", err)
 	}
-	if err := newEvents(ctx, env, rep); err != nil {
+	if err := newEvents(ctx, env, rep, &w); err != nil {
 		return rep, fmt.Errorf("klaviyo: %w", err)
 	}
 	if p := env.KlaviyoSync.SegmentsProperty; p != "" && env.Apply {
-		if err := writeSegmentsProperty(ctx, env, p, byEmail, rep); err != nil {
+		if err := writeSegmentsProperty(ctx, env, p, byEmail, rep, &w); err != nil {
 			return rep, fmt.Errorf("klaviyo: %w", err)
 		}
 	}
 	if !env.KlaviyoSync.PointsPer.IsZero() && env.Shopify != nil {
-		if err := loyaltyPoints(ctx, env, rep); err != nil {
+		if err := loyaltyPoints(ctx, env, rep, &w); err != nil {
 			return rep, fmt.Errorf("klaviyo: %w", err)
 		}
 	}
 	return rep, nil
+}
+
+// klaviyoWork is what SyncKlaviyo needs, filed by its parts as they go:
+// the Klaviyo requests by endpoint, and the Shopify exports of the day's
+// orders.
+type klaviyoWork struct {
+	klaviyo klaviyoNeed
+	exports int
+}
+
+// add files n requests to endpoint e (none when n is zero).
+func (w *klaviyoWork) add(e klaviyo.Endpoint, n int) {
+	if n <= 0 {
+		return
+	}
+	if w.klaviyo == nil {
+		w.klaviyo = klaviyoNeed{}
+	}
+	w.klaviyo[e] += n
+}
+
+// imports files the requests of bulk import jobs for n profiles: a job
+// of up to 10,000 is started, then read at least once.
+func (w *klaviyoWork) imports(n int) {
+	jobs := ceilDiv(n, klaviyo.MaxImportProfiles)
+	w.add(klaviyo.EndpointImportProfiles, jobs)
+	w.add(klaviyo.EndpointGetImportJob, jobs)
 }
 
 // collectConsent counts a list member's email consent (W5): who may be
@@ -102,11 +138,15 @@ func collectConsent(rep *StepReport, p klaviyo.Profile) {
 
 // emailActivity reports the account's email activity over the last 90
 // days (W5): received, opened, clicked and bounced.
-func emailActivity(ctx context.Context, env *Env, rep *StepReport) error {
+func emailActivity(ctx context.Context, env *Env, rep *StepReport, w *klaviyoWork) error {
 	act, err := env.Klaviyo.Metrics.EmailActivity(ctx, 90, env.dayEnd())
 	if err != nil {
 		return err
 	}
+	// The metrics are found by name in one page or more, then each
+	// one's counts are asked for.
+	w.add(klaviyo.EndpointGetMetrics, 1)
+	w.add(klaviyo.EndpointQueryMetricAggregates, len(act))
 	for _, name := range slices.Sorted(maps.Keys(act)) {
 		total := 0.0
 		for _, n := range act[name].Count {
@@ -126,7 +166,7 @@ const eventsCursor = "klaviyo-events-cursor"
 // ago, since Klaviyo records events asynchronously; the cursor is saved
 // after the read, so a rerun reads nothing twice and a crash before the
 // save reads the same events again.
-func newEvents(ctx context.Context, env *Env, rep *StepReport) error {
+func newEvents(ctx context.Context, env *Env, rep *StepReport, w *klaviyoWork) error {
 	var cur klaviyo.EventCursor
 	if _, err := env.State.load(eventsCursor, &cur); err != nil {
 		return err
@@ -136,7 +176,7 @@ func newEvents(ctx context.Context, env *Env, rep *StepReport) error {
 		until = end
 	}
 	n := 0
-	for e, err := range env.Klaviyo.Events.Since(ctx, klaviyo.EventQuery{After: cur, Until: until, PageSize: 1000}) {
+	for e, err := range env.Klaviyo.Events.Since(ctx, klaviyo.EventQuery{After: cur, Until: until, PageSize: klaviyoEventPage}) {
 		if err != nil {
 			return err
 		}
@@ -144,12 +184,16 @@ func newEvents(ctx context.Context, env *Env, rep *StepReport) error {
 		n++
 	}
 	rep.add("new events read", n)
+	w.add(klaviyo.EndpointGetEvents, pages(n, klaviyoEventPage))
 	return env.State.save(eventsCursor, cur)
 }
 
+// klaviyoEventPage is the most events a page of Klaviyo's events holds.
+const klaviyoEventPage = 1000
+
 // syncList makes the list named listName hold exactly the members of
 // segment seg (by email).
-func syncList(ctx context.Context, env *Env, seg, listName string, rep *StepReport) error {
+func syncList(ctx context.Context, env *Env, seg, listName string, rep *StepReport, w *klaviyoWork) error {
 	emails := map[string]string{}
 	if _, err := env.State.load(emailsRecord, &emails); err != nil {
 		return err
@@ -164,6 +208,7 @@ func syncList(ctx context.Context, env *Env, seg, listName string, rep *StepRepo
 			want[strings.ToLower(e)] = true
 		}
 	}
+	w.add(klaviyo.EndpointGetLists, 1)
 	var list *klaviyo.List
 	for l, err := range env.Klaviyo.Lists.All(ctx, klaviyo.Filter{klaviyo.Equals("name", listName)}) {
 		if err != nil {
@@ -172,6 +217,7 @@ func syncList(ctx context.Context, env *Env, seg, listName string, rep *StepRepo
 		list = &l
 		break
 	}
+	created := false
 	if list == nil {
 		if !env.Apply {
 			rep.add("list members to add", len(want))
@@ -181,12 +227,16 @@ func syncList(ctx context.Context, env *Env, seg, listName string, rep *StepRepo
 			return err
 		}
 		rep.add("lists created", 1)
+		w.add(klaviyo.EndpointCreateList, 1)
+		created = true
 	}
 	var remove []string
+	members := 0
 	for p, err := range env.Klaviyo.Lists.Members(ctx, list.ID, klaviyo.MemberOptions{PageSize: 100, Subscriptions: true}) {
 		if err != nil {
 			return err
 		}
+		members++
 		collectConsent(rep, p)
 		e := strings.ToLower(p.Email)
 		if want[e] {
@@ -197,9 +247,16 @@ func syncList(ctx context.Context, env *Env, seg, listName string, rep *StepRepo
 	}
 	rep.add("list members to add", len(want))
 	rep.add("list members to remove", len(remove))
+	if !created {
+		// Members are read 100 a page (Klaviyo's most); a new list
+		// needs no reading.
+		w.add(klaviyo.EndpointGetListProfiles, pages(members, 100))
+	}
 	if !env.Apply {
 		return nil
 	}
+	w.imports(len(want))
+	w.add(klaviyo.EndpointRemoveFromList, ceilDiv(len(remove), klaviyo.MaxListMembersPerRequest))
 	var add []klaviyo.ProfileInput
 	for _, e := range slices.Sorted(maps.Keys(want)) {
 		add = append(add, klaviyo.ProfileInput{Email: e})
@@ -229,7 +286,7 @@ const propertiesRecord = "klaviyo-segments-property"
 // update-only import, for the emails whose value changed since it was
 // last written, so a rerun writes nothing. An email without a profile is
 // recorded too: it is tried again when its segments change.
-func writeSegmentsProperty(ctx context.Context, env *Env, prop string, byEmail map[string][]string, rep *StepReport) error {
+func writeSegmentsProperty(ctx context.Context, env *Env, prop string, byEmail map[string][]string, rep *StepReport, w *klaviyoWork) error {
 	names := map[string]string{}
 	for _, d := range env.Segments {
 		names[strings.ToLower(d.Tag)] = d.Name
@@ -271,6 +328,11 @@ func writeSegmentsProperty(ctx context.Context, env *Env, prop string, byEmail m
 		}
 	}
 	countItems(rep, "properties", others)
+	// Update only: the profiles are looked up (100 a page at most),
+	// and the ones found imported.
+	found := len(in) - rep.Counts["properties without a profile"]
+	w.add(klaviyo.EndpointGetProfiles, max(1, ceilDiv(found, 100)))
+	w.imports(found)
 	if serr := env.State.save(propertiesRecord, written); serr != nil && err == nil {
 		err = serr
 	}
@@ -278,7 +340,7 @@ func writeSegmentsProperty(ctx context.Context, env *Env, prop string, byEmail m
 }
 
 // loyaltyPoints sends a points-earned event for each order of the day.
-func loyaltyPoints(ctx context.Context, env *Env, rep *StepReport) error {
+func loyaltyPoints(ctx context.Context, env *Env, rep *StepReport, w *klaviyoWork) error {
 	emails := map[string]string{}
 	if _, err := env.State.load(emailsRecord, &emails); err != nil {
 		return err
@@ -289,6 +351,7 @@ func loyaltyPoints(ctx context.Context, env *Env, rep *StepReport) error {
 	// ten seconds a page for a busy day.
 	opts := &shopify.ExportOptions{Since: env.dayStart(), Query: shopify.BulkQueryOptions{Wait: shopify.WaitOptions{Interval: env.BulkPoll}}}
 	var events []klaviyo.Event
+	w.exports++
 	for eo, err := range env.Shopify.Bulk.ExportOrders(ctx, opts) {
 		if err != nil {
 			return err
@@ -321,6 +384,7 @@ func loyaltyPoints(ctx context.Context, env *Env, rep *StepReport) error {
 	if !env.Apply || len(events) == 0 {
 		return nil
 	}
+	w.add(klaviyo.EndpointBulkCreateEvents, ceilDiv(len(events), klaviyo.MaxEventsPerRequest))
 	res, err := env.Klaviyo.Events.BulkCreate(ctx, events)
 	countItems(rep, "events", res)
 	for _, r := range res {

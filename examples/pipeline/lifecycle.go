@@ -43,11 +43,14 @@ func Lifecycle(ctx context.Context, env *Env, customers []CustomerEvent, orders 
 	schema := env.schema()
 	// Many events read the tags from a bulk export (a few requests
 	// however many customers), few read each customer.
+	var reads lifecycleReads
 	readCustomer := func(ctx context.Context, id string) ([]string, error) {
+		reads.customerGets++
 		c, _, err := env.Shopify.Customers.Get(ctx, id)
 		return tagsOf(c, err, func(c *shopify.Customer) []string { return c.Tags })
 	}
 	if len(customers) > bulkReadAbove {
+		reads.customersExported = true
 		known, err := exportedTags(ctx, env)
 		if err != nil {
 			return nil, err
@@ -66,10 +69,12 @@ func Lifecycle(ctx context.Context, env *Env, customers []CustomerEvent, orders 
 		return nil, err
 	}
 	readOrder := func(ctx context.Context, id string) ([]string, error) {
+		reads.orderGets++
 		o, _, err := env.Shopify.Orders.Get(ctx, id)
 		return tagsOf(o, err, func(o *shopify.Order) []string { return o.Tags })
 	}
 	if len(orders) > bulkReadAbove {
+		reads.ordersExported = true
 		// Order events are mostly about the last week's orders; older
 		// ones are read one by one.
 		known, err := exportedOrderTags(ctx, env, env.dayStart().AddDate(0, 0, -7))
@@ -92,12 +97,51 @@ func Lifecycle(ctx context.Context, env *Env, customers []CustomerEvent, orders 
 	changes := append(cust, ord...)
 
 	rep.add("tag changes", len(changes))
+	reads.customers, reads.orders = distinct(customers, func(e CustomerEvent) string { return e.Customer }), distinct(orders, func(e OrderEvent) string { return e.Order })
 	if !env.Apply || len(changes) == 0 {
+		rep.need(PlatformShopify, lifecycleMinimum(env, reads, nil))
 		return rep, nil
 	}
 	results, err := env.Shopify.Tags.ApplyAuto(ctx, changes, applyOpts(env, "lifecycle"))
 	countResults(rep, results)
+	rep.need(PlatformShopify, lifecycleMinimum(env, reads, changes))
 	return rep, err
+}
+
+// lifecycleReads is how Lifecycle read the tags: resources with events,
+// whether an export read them, and the reads one by one it made.
+type lifecycleReads struct {
+	customers, orders                 int
+	customersExported, ordersExported bool
+	customerGets, orderGets           int
+}
+
+// lifecycleMinimum is what Lifecycle needs from Shopify: the tags of each
+// resource with events (read one by one or by an export, whichever takes
+// fewer requests) and the tag changes sent.
+func lifecycleMinimum(env *Env, r lifecycleReads, sent []tagging.Change) Minimum {
+	var n shopifyNeed
+	for _, k := range []struct {
+		ids, gets int
+		exported  bool
+	}{{r.customers, r.customerGets, r.customersExported}, {r.orders, r.orderGets, r.ordersExported}} {
+		missed := 0
+		if k.exported {
+			missed = k.gets // resources the export did not have
+		}
+		n.reads(k.ids, missed)
+	}
+	n.tags(sent)
+	return n.minimum(env.Shopify)
+}
+
+// distinct counts the different ids of items.
+func distinct[T any](items []T, id func(T) string) int {
+	seen := map[string]bool{}
+	for _, it := range items {
+		seen[id(it)] = true
+	}
+	return len(seen)
 }
 
 // bulkReadAbove is the number of customer events above which Lifecycle

@@ -73,6 +73,7 @@ func SendLINE(ctx context.Context, env *Env) (*StepReport, error) {
 		}
 		rep.add("sent", res.Progress.Applied)
 		rep.add("already sent", len(res.AlreadySent))
+		rep.need(PlatformLINE, lineMinimum(env, len(to)-len(res.AlreadySent)))
 		rep.add("calls", res.Calls)
 		if n := len(res.Unknown); n > 0 {
 			rep.add("unknown", n)
@@ -86,4 +87,14 @@ func SendLINE(ctx context.Context, env *Env) (*StepReport, error) {
 		return rep, fmt.Errorf("line: %w", err)
 	}
 	return rep, nil
+}
+
+// lineMinimum is what SendLINE needs from LINE: a multicast call per 500
+// users not sent the message yet, at the client's multicast gate.
+func lineMinimum(env *Env, users int) Minimum {
+	calls := ceilDiv(users, line.MaxMulticastRecipients)
+	l := env.Clients.LINE.EndpointLimit(line.EndpointMulticast)
+	m := Minimum{Requests: calls}
+	m.pace(bucketFloor(float64(calls), float64(l.Burst), l.PerSecond), fmt.Sprintf("%g multicast calls/s", l.PerSecond))
+	return m
 }

@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"reflect"
 	"slices"
@@ -79,7 +80,12 @@ func Marketing(ctx context.Context, env *Env) (*MarketingResult, error) {
 		return nil, fmt.Errorf("marketing: %w", err)
 	}
 	res.add("engagements", len(res.Engagements))
-	if !env.Apply || env.Shopify == nil {
+	if env.Shopify == nil {
+		return res, nil
+	}
+	sent := 0
+	defer func() { res.need(PlatformShopify, marketingMinimum(env, res.Counts["activities upserted"], sent)) }()
+	if !env.Apply {
 		return res, nil
 	}
 	if err := upsertActivities(ctx, env, in.Activities, res.StepReport); err != nil {
@@ -95,6 +101,9 @@ func Marketing(ctx context.Context, env *Env) (*MarketingResult, error) {
 		err = serr
 	}
 	for _, r := range results {
+		if wasSent(r.Err) {
+			sent++
+		}
 		res.add("engagements "+r.Outcome.String(), 1)
 		if r.Err != nil && r.Outcome != shopcrm.Applied {
 			res.notef("%s %s: %v", r.Target, r.Day, r.Err)
@@ -104,6 +113,24 @@ func Marketing(ctx context.Context, env *Env) (*MarketingResult, error) {
 		return res, fmt.Errorf("marketing: %w", err)
 	}
 	return res, nil
+}
+
+// marketingMinimum is what Marketing needs from Shopify: the export of
+// the lookback's orders, each activity upserted and the engagements sent
+// (aliased mutations, up to 1,000 points a request).
+func marketingMinimum(env *Env, upserts, engagements int) Minimum {
+	var n shopifyNeed
+	n.export(1)
+	n.add(upserts, upserts*shopifyMutationCost)
+	n.add(ceilDiv(engagements*shopifyMutationCost, shopify.MaxQueryCost), engagements*shopifyMutationCost)
+	return n.minimum(env.Shopify)
+}
+
+// wasSent reports whether an engagement with this result's error went
+// out: not one the record held as sent or in doubt, nor an invalid one.
+func wasSent(err error) bool {
+	var ie *shopcrm.InputError
+	return !errors.Is(err, shopify.ErrDaySent) && !errors.Is(err, shopify.ErrDayUnresolved) && !errors.As(err, &ie)
 }
 
 // activitiesRecord is the state record of the activities last upserted,

@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -35,10 +36,17 @@ func SyncOmnisend(ctx context.Context, env *Env) (*StepReport, error) {
 		return nil, fmt.Errorf("omnisend: %w", err)
 	}
 	var current []omnisend.Contact
+	var listed int
+	var changes []omnisend.TagChange
+	defer func() {
+		events := rep.Counts["joined events to send"] + rep.Counts["daily events to send"]
+		rep.need(PlatformOmnisend, omnisendMinimum(env, listed, changes, events))
+	}()
 	for c, err := range env.Omnisend.Contacts.List(ctx, omnisend.ListOptions{}) {
 		if err != nil {
 			return nil, fmt.Errorf("omnisend: %w", err)
 		}
+		listed++
 		if c.Email == "" {
 			continue
 		}
@@ -63,6 +71,7 @@ func SyncOmnisend(ctx context.Context, env *Env) (*StepReport, error) {
 		rep.add("unchanged", res.Unchanged)
 		rep.add("members without a contact", len(res.Missing))
 		for _, r := range res.Results {
+			changes = append(changes, r.Change)
 			rep.add("tags "+r.Outcome.String(), 1)
 			if r.Outcome != shopcrm.Applied && len(rep.Notes) < 5 {
 				rep.notef("%s%s: %s %v", r.Change.ContactID, r.Change.Email, r.Outcome, r.Err)
@@ -76,6 +85,51 @@ func SyncOmnisend(ctx context.Context, env *Env) (*StepReport, error) {
 		return rep, fmt.Errorf("omnisend: %w", err)
 	}
 	return rep, nil
+}
+
+// omnisendMinimum is what SyncOmnisend needs from Omnisend: the pages of
+// the contacts listed, the tag calls of the changes, each event sent.
+func omnisendMinimum(env *Env, listed int, changes []omnisend.TagChange, events int) Minimum {
+	need := omnisendNeed{omnisend.EndpointDefault: pages(listed, omnisend.MaxPageSize) + events}
+	if calls := tagCalls(changes); calls > 0 {
+		need[omnisend.EndpointContactTags] = calls
+	}
+	return need.minimum(env.Omnisend)
+}
+
+// tagCalls is the fewest calls that make changes: a call adds (or
+// removes) up to 100 tags on up to 250 contacts. Of the two ways to
+// group them, by the set of tags a contact gets (or loses) and by tag,
+// it takes the one needing fewer calls, for the additions and the
+// removals apart.
+func tagCalls(changes []omnisend.TagChange) int {
+	calls := 0
+	for _, tagsOf := range []func(omnisend.TagChange) []string{
+		func(c omnisend.TagChange) []string { return c.Add },
+		func(c omnisend.TagChange) []string { return c.Remove },
+	} {
+		bySet, byTag := map[string]int{}, map[string]int{}
+		for _, c := range changes {
+			tags := slices.Sorted(slices.Values(tagsOf(c)))
+			if len(tags) == 0 {
+				continue
+			}
+			bySet[strings.Join(tags, "\x00")]++
+			for _, t := range tags {
+				byTag[t]++
+			}
+		}
+		sets := 0
+		for set, n := range bySet {
+			sets += ceilDiv(n, omnisend.MaxSelectorsPerCall) * ceilDiv(strings.Count(set, "\x00")+1, omnisend.MaxTagsPerCall)
+		}
+		one := 0
+		for _, n := range byTag {
+			one += ceilDiv(n, omnisend.MaxSelectorsPerCall)
+		}
+		calls += min(sets, one)
+	}
+	return calls
 }
 
 // omnisendEvents sends the configured events, if any, to contacts.

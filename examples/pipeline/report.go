@@ -4,9 +4,13 @@ import (
 	"encoding/csv"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
+	"strings"
+	"time"
 
 	"github.com/shopcrm/shopcrm/attribution"
 	"github.com/shopcrm/shopcrm/calendar"
@@ -34,6 +38,9 @@ func (r *Report) WriteText(w io.Writer) error {
 		fmt.Fprintln(w, " ", s)
 		for _, n := range s.Notes {
 			fmt.Fprintln(w, "    -", n)
+		}
+		for _, p := range slices.Sorted(maps.Keys(s.Minimum)) {
+			fmt.Fprintln(w, "    "+s.VersusMinimum(p))
 		}
 	}
 	if r.Segments != nil && len(r.Segments.Reports) > 0 {
@@ -96,20 +103,49 @@ func (r *Report) WriteFiles(dir string) ([]string, error) {
 	return paths, err
 }
 
+// stepColumns are the columns of steps.csv: a row per figure of a step;
+// the rows of requests to a platform also carry the minimum of the
+// step's work there, its floor, the limit that sets it and the
+// efficiency (floor ÷ the step's time).
+var stepColumns = []string{"step", "measure", "value", "seconds", "minimum", "floor_seconds", "floor_bound", "efficiency"}
+
 func (r *Report) writeStepsCSV(w io.Writer) error {
 	cw := csv.NewWriter(w)
-	_ = cw.Write([]string{"step", "measure", "value", "seconds"})
+	_ = cw.Write(stepColumns)
 	for _, s := range r.Steps {
-		secs := strconv.FormatFloat(s.Elapsed.Seconds(), 'f', 3, 64)
+		secs := seconds(s.Elapsed)
 		if s.Skipped != "" {
-			_ = cw.Write([]string{s.Step, "skipped", s.Skipped, secs})
+			_ = cw.Write([]string{s.Step, "skipped", s.Skipped, secs, "", "", "", ""})
 		}
 		for _, k := range s.Order {
-			_ = cw.Write([]string{s.Step, k, strconv.Itoa(s.Counts[k]), secs})
+			row := []string{s.Step, k, strconv.Itoa(s.Counts[k]), secs, "", "", "", ""}
+			if m, ok := s.Minimum[strings.TrimPrefix(k, "requests ")]; ok && strings.HasPrefix(k, "requests ") {
+				row[4], row[5], row[6], row[7] = strconv.Itoa(m.Requests), seconds(m.Floor), m.Bound, efficiency(m.Floor, s.Elapsed)
+			}
+			_ = cw.Write(row)
+		}
+		// Minimums without measured requests (no Meter) get rows of
+		// their own.
+		for _, p := range slices.Sorted(maps.Keys(s.Minimum)) {
+			if _, ok := s.Requests(p); !ok {
+				m := s.Minimum[p]
+				_ = cw.Write([]string{s.Step, "requests " + p, "", secs, strconv.Itoa(m.Requests), seconds(m.Floor), m.Bound, efficiency(m.Floor, s.Elapsed)})
+			}
 		}
 	}
 	cw.Flush()
 	return cw.Error()
+}
+
+// seconds formats d in seconds, to the millisecond.
+func seconds(d time.Duration) string { return strconv.FormatFloat(d.Seconds(), 'f', 3, 64) }
+
+// efficiency is floor ÷ took, to three places; empty when took is zero.
+func efficiency(floor, took time.Duration) string {
+	if took <= 0 {
+		return ""
+	}
+	return strconv.FormatFloat(floor.Seconds()/took.Seconds(), 'f', 3, 64)
 }
 
 // segmentColumns are the segment table's columns.

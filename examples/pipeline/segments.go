@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/shopcrm/shopcrm"
+	"github.com/shopcrm/shopcrm/gid"
 	"github.com/shopcrm/shopcrm/segment"
 	"github.com/shopcrm/shopcrm/shopify"
 	"github.com/shopcrm/shopcrm/tagging"
@@ -65,9 +66,14 @@ func Segments(ctx context.Context, env *Env) (*SegmentsResult, error) {
 		return nil, fmt.Errorf("segments: %w", err)
 	}
 	store := env.State.Segments()
+	var work segmentsWork
+	defer func() {
+		work.written = res.Counts["shopify segments created"] + res.Counts["shopify segments updated"]
+		res.need(PlatformShopify, segmentsMinimum(env, work))
+	}()
 	for i := range ev.Segments {
 		rep := &ev.Segments[i]
-		plan, err := planSegment(ctx, env, store, rep)
+		plan, err := planSegment(ctx, env, store, rep, &work)
 		if err != nil {
 			return nil, err
 		}
@@ -80,14 +86,61 @@ func Segments(ctx context.Context, env *Env) (*SegmentsResult, error) {
 		if !env.Apply {
 			continue
 		}
+		work.sent = append(work.sent, changes...)
 		if err := applyPlan(ctx, env, res.StepReport, plan, changes); err != nil {
 			return nil, err
 		}
+		work.found++
 		if err := keepShopifySegment(ctx, env.Shopify, rep, res.StepReport); err != nil {
 			return nil, err
 		}
 	}
 	return res, nil
+}
+
+// segmentsWork is what Segments did on Shopify besides its two exports.
+type segmentsWork struct {
+	memberPages int              // pages of tag carriers the reconciliations needed
+	carriers    int              // customers those pages held
+	sent        []tagging.Change // tag changes sent
+	found       int              // Shopify segments looked up by name
+	written     int              // Shopify segments created or updated
+}
+
+// memberPage is the most segment members one request reads: Shopify
+// serves up to 1,000 a page, and a page of ids costs 2 points plus one a
+// member under the 1,000-point cap.
+const memberPage = min(1000, shopify.MaxQueryCost-2)
+
+// segmentsMinimum is what Segments needs from Shopify: the two exports,
+// the carriers of each segment reconciled, the tag changes (a customer's
+// changes across segments merged into one), a lookup of each Shopify
+// segment and the ones created or updated.
+func segmentsMinimum(env *Env, w segmentsWork) Minimum {
+	var n shopifyNeed
+	n.export(2)
+	n.add(w.memberPages, 2*w.memberPages+w.carriers*shopifyObjectCost)
+	n.tags(mergeChanges(w.sent))
+	n.add(w.found, w.found*shopifyObjectCost)
+	n.add(w.written, w.written*shopifyMutationCost)
+	return n.minimum(env.Shopify)
+}
+
+// mergeChanges merges the changes to each resource into one.
+func mergeChanges(changes []tagging.Change) []tagging.Change {
+	at := map[string]int{}
+	var out []tagging.Change
+	for _, ch := range changes {
+		i, ok := at[ch.ID]
+		if !ok {
+			at[ch.ID] = len(out)
+			out = append(out, tagging.Change{ID: ch.ID})
+			i = len(out) - 1
+		}
+		out[i].Add = append(out[i].Add, ch.Add...)
+		out[i].Remove = append(out[i].Remove, ch.Remove...)
+	}
+	return out
 }
 
 // emailsRecord is the state record of the customers' emails by GID, as
@@ -96,7 +149,7 @@ const emailsRecord = "customer-emails"
 
 // planSegment diffs rep against its snapshot, or reconciles it against
 // the tag's carriers when there is none yet.
-func planSegment(ctx context.Context, env *Env, store segment.Store, rep *segment.Report) (*segment.Plan, error) {
+func planSegment(ctx context.Context, env *Env, store segment.Store, rep *segment.Report, w *segmentsWork) (*segment.Plan, error) {
 	_, ok, err := store.Load(ctx, rep.Name)
 	if err != nil {
 		return nil, fmt.Errorf("segments: %s: %w", rep.Name, err)
@@ -105,7 +158,19 @@ func planSegment(ctx context.Context, env *Env, store segment.Store, rep *segmen
 	if ok {
 		plan, err = rep.FromSnapshot(ctx, store)
 	} else {
-		plan, err = rep.Reconcile(ctx, store, env.Shopify.Segments.TaggedCustomers(ctx, rep.Tag))
+		carriers, n := env.Shopify.Segments.TaggedCustomers(ctx, rep.Tag), 0
+		plan, err = rep.Reconcile(ctx, store, func(yield func(gid.ID, error) bool) {
+			for id, err := range carriers {
+				if err == nil {
+					n++
+				}
+				if !yield(id, err) {
+					return
+				}
+			}
+		})
+		w.memberPages += pages(n, memberPage)
+		w.carriers += n
 	}
 	if err != nil {
 		return nil, fmt.Errorf("segments: %s: %w", rep.Name, err)

@@ -128,13 +128,13 @@ func clients(env *pipeline.Env, f fakes, apply bool) (bool, error) {
 	// ten tag changes a second; past a few hundred, bulk mutations finish
 	// sooner.
 	bulkAbove := shopify.WithBulkTagThreshold(200)
-	env.Shopify = f.store.Client(shopify.WithHTTPClient(env.Meter.Client("shopify")), bulkAbove)
-	env.LINE = f.chat.Client(line.WithHTTPClient(env.Meter.Client("line")))
-	env.Omnisend = f.esp.Client(omnisend.WithHTTPClient(env.Meter.Client("omnisend")))
-	env.Klaviyo = f.crm.Client(klaviyo.WithHTTPClient(env.Meter.Client("klaviyo")))
+	env.Shopify = f.store.Client(shopify.WithHTTPClient(env.Meter.Client(pipeline.PlatformShopify)), bulkAbove)
+	env.LINE = f.chat.Client(line.WithHTTPClient(env.Meter.Client(pipeline.PlatformLINE)))
+	env.Omnisend = f.esp.Client(omnisend.WithHTTPClient(env.Meter.Client(pipeline.PlatformOmnisend)))
+	env.Klaviyo = f.crm.Client(klaviyo.WithHTTPClient(env.Meter.Client(pipeline.PlatformKlaviyo)))
 	real := false
 	if shop, tok := os.Getenv("SHOPCRM_SHOPIFY_SHOP"), os.Getenv("SHOPCRM_SHOPIFY_TOKEN"); shop != "" && tok != "" {
-		c, err := shopify.New(shop, shopcrm.StaticToken(tok), shopify.WithHTTPClient(env.Meter.Client("shopify")), bulkAbove)
+		c, err := shopify.New(shop, shopcrm.StaticToken(tok), shopify.WithHTTPClient(env.Meter.Client(pipeline.PlatformShopify)), bulkAbove)
 		if err != nil {
 			return false, err
 		}
@@ -142,7 +142,7 @@ func clients(env *pipeline.Env, f fakes, apply bool) (bool, error) {
 		fmt.Println("Shopify: the real shop", shop)
 	}
 	if tok := os.Getenv("SHOPCRM_LINE_TOKEN"); tok != "" {
-		c, err := line.New(shopcrm.StaticToken(tok), line.WithHTTPClient(env.Meter.Client("line")))
+		c, err := line.New(shopcrm.StaticToken(tok), line.WithHTTPClient(env.Meter.Client(pipeline.PlatformLINE)))
 		if err != nil {
 			return false, err
 		}
@@ -150,7 +150,7 @@ func clients(env *pipeline.Env, f fakes, apply bool) (bool, error) {
 		fmt.Println("LINE: the real channel")
 	}
 	if key := os.Getenv("SHOPCRM_OMNISEND_API_KEY"); key != "" {
-		c, err := omnisend.New(omnisend.APIKey(key), omnisend.WithHTTPClient(env.Meter.Client("omnisend")))
+		c, err := omnisend.New(omnisend.APIKey(key), omnisend.WithHTTPClient(env.Meter.Client(pipeline.PlatformOmnisend)))
 		if err != nil {
 			return false, err
 		}
@@ -158,7 +158,7 @@ func clients(env *pipeline.Env, f fakes, apply bool) (bool, error) {
 		fmt.Println("Omnisend: the real brand")
 	}
 	if key := os.Getenv("SHOPCRM_KLAVIYO_API_KEY"); key != "" {
-		c, err := klaviyo.New(klaviyo.PrivateKey(key), klaviyo.WithHTTPClient(env.Meter.Client("klaviyo")))
+		c, err := klaviyo.New(klaviyo.PrivateKey(key), klaviyo.WithHTTPClient(env.Meter.Client(pipeline.PlatformKlaviyo)))
 		if err != nil {
 			return false, err
 		}

@@ -1,0 +1,219 @@
+package pipeline
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/shopcrm/shopcrm/klaviyo"
+	"github.com/shopcrm/shopcrm/omnisend"
+	"github.com/shopcrm/shopcrm/shopify"
+	"github.com/shopcrm/shopcrm/tagging"
+)
+
+// The platform names a step's [Minimum] is filed under. Give
+// [Meter.Client] the same names, so that the report sets each platform's
+// measured requests beside its minimum.
+const (
+	PlatformShopify  = "shopify"
+	PlatformLINE     = "line"
+	PlatformOmnisend = "omnisend"
+	PlatformKlaviyo  = "klaviyo"
+)
+
+// Minimum is the least one platform allows a step's work to cost: the
+// fewest requests it needs at the platform's documented batch and page
+// sizes, and the least time the platform's rate limits allow for them. It
+// comes from what the step did (its tag changes, users, contacts,
+// profiles, events, pages read) and from the limits the step's client
+// paces itself at, so a fake with scaled limits gives a floor scaled
+// alike.
+//
+// Requests and Floor are each a lower bound over the ways the platform
+// offers for the work: Shopify tag changes may go as aliased batches (a
+// request per 1,000 cost points, paced by the restore rate) or as bulk
+// mutations (five requests a round, not paced at all), so the fewest
+// requests and the least time can come from different ways. What no
+// limit states is left out rather than guessed: how long Shopify takes
+// to run a bulk operation or Klaviyo an import job, how many pages a
+// server splits a list into beyond its maximum page size, and network
+// time. A bulk export therefore counts as three requests (start, one
+// status read, the download) and no time.
+type Minimum struct {
+	// Requests is the fewest requests the work needs.
+	Requests int
+	// Floor is the least time the rate limits allow for the work.
+	Floor time.Duration
+	// Bound names the limit that sets Floor ("60 contact-tags calls/min");
+	// empty when no limit makes the work wait.
+	Bound string
+}
+
+// String is "n requests, floor d (at bound)".
+func (m Minimum) String() string {
+	s := fmt.Sprintf("%d requests, floor %s", m.Requests, m.Floor.Round(time.Millisecond))
+	if m.Bound != "" {
+		s += " at " + m.Bound
+	}
+	return s
+}
+
+// pace raises the floor to d when d is longer, naming the limit that sets it.
+func (m *Minimum) pace(d time.Duration, bound string) {
+	if d > m.Floor {
+		m.Floor, m.Bound = d, bound
+	}
+}
+
+// windowFloor is the least time n requests take when at most max may
+// start in any span of per: the first max go at once, each next max a
+// span later.
+func windowFloor(n, max int, per time.Duration) time.Duration {
+	if max <= 0 || n <= max {
+		return 0
+	}
+	return time.Duration((n-1)/max) * per
+}
+
+// bucketFloor is the least time a token bucket holding burst and
+// refilling rate a second lets n through, starting full.
+func bucketFloor(n, burst, rate float64) time.Duration {
+	if rate <= 0 || n <= burst {
+		return 0
+	}
+	return time.Duration((n - burst) / rate * float64(time.Second))
+}
+
+// pages is the fewest requests that read n items at most size a page: at
+// least one, which finds out that there are none.
+func pages(n, size int) int { return max(1, ceilDiv(n, size)) }
+
+func ceilDiv(n, d int) int {
+	if n <= 0 {
+		return 0
+	}
+	return (n + d - 1) / d
+}
+
+// Shopify's cost model (platforms/shopify.md): an object costs 1 point, a
+// mutation 10, and no document may cost more than [shopify.MaxQueryCost].
+const (
+	shopifyObjectCost   = 1
+	shopifyMutationCost = 10
+)
+
+// bulkExportRequests are the requests of one bulk export: the query that
+// starts it, one status read, the download. A first status read may find
+// it running, so an export usually takes more.
+const bulkExportRequests = 3
+
+// bulkMutationRequests are the requests of one round of bulk mutations:
+// the staged upload's target, the upload, the run, one status read and
+// the result's download.
+const bulkMutationRequests = 5
+
+// shopifyNeed adds up the requests and cost points a step's work needs
+// from Shopify.
+type shopifyNeed struct {
+	requests int
+	points   int
+}
+
+func (n *shopifyNeed) add(requests, points int) {
+	n.requests += requests
+	n.points += points
+}
+
+// export adds k bulk exports: their requests, and the mutation each is
+// started with (status reads cost a point or two: left out).
+func (n *shopifyNeed) export(k int) { n.add(k*bulkExportRequests, k*shopifyMutationCost) }
+
+// reads adds the reads of k resources by id, the fewer of one request
+// each and one export (plus the reads of the ids the export did not have,
+// when it ran).
+func (n *shopifyNeed) reads(k, missed int) {
+	if k == 0 {
+		return
+	}
+	one := shopifyNeed{requests: k, points: k * shopifyObjectCost}
+	bulk := shopifyNeed{requests: bulkExportRequests + missed, points: shopifyMutationCost + missed*shopifyObjectCost}
+	n.add(min(one.requests, bulk.requests), min(one.points, bulk.points))
+}
+
+// tags adds tag changes, the least of the two ways Shopify offers in each
+// measure: aliased tagsAdd/tagsRemove at 10 points a mutation, up to
+// 1,000 points a document; or bulk mutations, one round for the removals
+// and one for the additions (a resource holds one change here), whose
+// only paced cost is the two mutations that stage and start each round.
+func (n *shopifyNeed) tags(changes []tagging.Change) {
+	mutations := 0
+	rounds := map[bool]bool{}
+	for _, ch := range changes {
+		for remove, tags := range map[bool][]string{true: ch.Remove, false: ch.Add} {
+			if k := ceilDiv(len(tags), shopify.MaxTagsPerCall); k > 0 {
+				mutations += k
+				rounds[remove] = true
+			}
+		}
+	}
+	if mutations == 0 {
+		return
+	}
+	aliased := shopifyNeed{requests: ceilDiv(mutations*shopifyMutationCost, shopify.MaxQueryCost), points: mutations * shopifyMutationCost}
+	bulk := shopifyNeed{requests: len(rounds) * bulkMutationRequests, points: len(rounds) * 2 * shopifyMutationCost}
+	n.add(min(aliased.requests, bulk.requests), min(aliased.points, bulk.points))
+}
+
+// minimum is the need at c's restore rate and bucket, as the client last
+// learned them from Shopify.
+func (n shopifyNeed) minimum(c *shopify.Client) Minimum {
+	rate, bucket, _ := c.RateLimit()
+	m := Minimum{Requests: n.requests}
+	m.pace(bucketFloor(float64(n.points), float64(bucket), rate), fmt.Sprintf("%g points/s", rate))
+	return m
+}
+
+// omnisendNeed counts the requests a step's work needs from Omnisend, by
+// rate-limit class.
+type omnisendNeed map[omnisend.Endpoint]int
+
+// minimum is the need at the limits c holds each class to: the classes
+// are counted apart, so the slowest sets the floor.
+func (n omnisendNeed) minimum(c *omnisend.Client) Minimum {
+	var m Minimum
+	for e, k := range n {
+		m.Requests += k
+		l := c.EndpointLimit(e)
+		m.pace(windowFloor(k, l.Requests, l.Per), fmt.Sprintf("%d %s calls/%s", l.Requests, e, unit(l.Per)))
+	}
+	return m
+}
+
+// klaviyoNeed counts the requests a step's work needs from Klaviyo, by
+// endpoint.
+type klaviyoNeed map[klaviyo.Endpoint]int
+
+// minimum is the need at the limits c paces each endpoint at: so many a
+// second and so many a minute, each endpoint apart.
+func (n klaviyoNeed) minimum(c *klaviyo.Client) Minimum {
+	var m Minimum
+	for e, k := range n {
+		m.Requests += k
+		l := c.Limit(e)
+		m.pace(windowFloor(k, l.Burst, time.Second), fmt.Sprintf("%d %s calls/s", l.Burst, e))
+		m.pace(windowFloor(k, l.Steady, time.Minute), fmt.Sprintf("%d %s calls/min", l.Steady, e))
+	}
+	return m
+}
+
+// unit names a limit's span: "min" for a minute, "s" for a second.
+func unit(d time.Duration) string {
+	switch d {
+	case time.Minute:
+		return "min"
+	case time.Second:
+		return "s"
+	case time.Hour:
+		return "h"
+	}
+	return d.String()
+}
