@@ -51,11 +51,11 @@ type smallStore struct {
 	orderEvents     []pipeline.OrderEvent
 }
 
-func newSmallStore(t *testing.T) *smallStore {
+func newSmallStore(t *testing.T, espOpts ...omnisendtest.Option) *smallStore {
 	t.Helper()
 	now := day.Start(jst).Add(23 * time.Hour)
 	s := &smallStore{srv: shopifytest.NewServer(shopifytest.WithNow(now)), chat: linetest.NewServer(linetest.WithNow(now))}
-	s.esp = omnisendtest.NewServer(omnisendtest.WithNow(now))
+	s.esp = omnisendtest.NewServer(append([]omnisendtest.Option{omnisendtest.WithNow(now)}, espOpts...)...)
 	s.crm = klaviyotest.NewServer(klaviyotest.WithNow(now), klaviyotest.WithJobDuration(0))
 	t.Cleanup(s.crm.Close)
 	t.Cleanup(s.srv.Close)
