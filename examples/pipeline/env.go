@@ -147,7 +147,8 @@ type StepReport struct {
 	Notes []string
 	// Minimum is, by platform ([PlatformShopify] ...), the least the
 	// step's work allows: compare it with the measured "requests
-	// <platform>" count and Elapsed.
+	// <platform>" count and Elapsed. RunDay's steps set it; Redact does
+	// not.
 	Minimum map[string]Minimum
 }
 

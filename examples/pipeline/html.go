@@ -96,7 +96,7 @@ func (r *Report) WriteHTML(w io.Writer) error {
 		Tables    []table
 	}{Shop: r.Shop, Day: r.Day.String()}
 
-	steps := table{Title: "Steps", Head: []string{"step", "measure", "value", "seconds"}}
+	steps := table{Title: "Steps", Head: stepColumns}
 	if rows, err := csvRows(r.writeStepsCSV); err == nil && len(rows) > 1 {
 		steps.Rows = rows[1:]
 	}

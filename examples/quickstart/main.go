@@ -3,7 +3,9 @@
 // segments mirrored into tags and Shopify segments (W2), a LINE message to
 // one segment (W3), and attribution with the daily engagements sent back
 // to Shopify (W4, W7). It prints the day's report and writes it as CSV
-// files and one HTML page.
+// files and one HTML page. The report sets each step's requests to each
+// platform beside the fewest its work needed, and the step's time beside
+// the least the platform's rate limits allow (the floor).
 //
 //	go run ./examples/quickstart [-customers 2000] [-out report] [-apply]
 //

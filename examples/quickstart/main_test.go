@@ -2,8 +2,11 @@ package main
 
 import (
 	"context"
+	"encoding/csv"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -21,5 +24,31 @@ func TestQuickstart(t *testing.T) {
 		if fi, err := os.Stat(filepath.Join(out, f)); err != nil || fi.Size() == 0 {
 			t.Errorf("%s: %v", f, err)
 		}
+	}
+	// Every step's requests to a platform stand beside the minimum of
+	// its work there, and are no fewer.
+	f, err := os.Open(filepath.Join(out, "steps.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	steps := map[string]bool{}
+	for _, r := range rows[1:] {
+		if !strings.HasPrefix(r[1], "requests ") {
+			continue
+		}
+		n, err1 := strconv.Atoi(r[2])
+		least, err2 := strconv.Atoi(r[4])
+		if err1 != nil || err2 != nil || n < least || r[5] == "" {
+			t.Errorf("steps.csv: %q: requests, minimum or floor missing, or fewer requests than the minimum", r)
+		}
+		steps[r[0]] = true
+	}
+	if len(steps) != 6 {
+		t.Errorf("steps.csv: minimums for %v, want all six steps", steps)
 	}
 }
