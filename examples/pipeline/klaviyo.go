@@ -60,7 +60,7 @@ func SyncKlaviyo(ctx context.Context, env *Env) (*StepReport, error) {
 	}
 	var w klaviyoWork
 	defer func() {
-		rep.need(PlatformKlaviyo, w.klaviyo.minimum(env.Klaviyo))
+		rep.need(PlatformKlaviyo, w.klaviyo.minimum(klaviyoWindows(env.Klaviyo)))
 		if w.exports > 0 {
 			var n shopifyNeed
 			n.export(w.exports)
@@ -95,7 +95,7 @@ func SyncKlaviyo(ctx context.Context, env *Env) (*StepReport, error) {
 // the Klaviyo requests by endpoint, and the Shopify exports of the day's
 // orders.
 type klaviyoWork struct {
-	klaviyo klaviyoNeed
+	klaviyo endpointNeed[klaviyo.Endpoint]
 	exports int
 }
 
@@ -105,7 +105,7 @@ func (w *klaviyoWork) add(e klaviyo.Endpoint, n int) {
 		return
 	}
 	if w.klaviyo == nil {
-		w.klaviyo = klaviyoNeed{}
+		w.klaviyo = endpointNeed[klaviyo.Endpoint]{}
 	}
 	w.klaviyo[e] += n
 }

@@ -2,6 +2,8 @@ package pipeline
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/shopcrm/shopcrm/klaviyo"
@@ -172,37 +174,44 @@ func (n shopifyNeed) minimum(c *shopify.Client) Minimum {
 	return m
 }
 
-// omnisendNeed counts the requests a step's work needs from Omnisend, by
-// rate-limit class.
-type omnisendNeed map[omnisend.Endpoint]int
+// window is a rate limit: at most n requests in any span of per.
+type window struct {
+	n   int
+	per time.Duration
+}
 
-// minimum is the need at the limits c holds each class to: the classes
-// are counted apart, so the slowest sets the floor.
-func (n omnisendNeed) minimum(c *omnisend.Client) Minimum {
+// endpointNeed counts the requests a step's work needs from a platform
+// that limits each endpoint (or class of endpoints) apart.
+type endpointNeed[E ~string] map[E]int
+
+// minimum is the need when each endpoint is held to its windows: the
+// slowest sets the floor.
+func (n endpointNeed[E]) minimum(windows func(E) []window) Minimum {
 	var m Minimum
-	for e, k := range n {
-		m.Requests += k
-		l := c.EndpointLimit(e)
-		m.pace(windowFloor(k, l.Requests, l.Per), fmt.Sprintf("%d %s calls/%s", l.Requests, e, unit(l.Per)))
+	for _, e := range slices.Sorted(maps.Keys(n)) {
+		m.Requests += n[e]
+		for _, w := range windows(e) {
+			m.pace(windowFloor(n[e], w.n, w.per), fmt.Sprintf("%d %s calls/%s", w.n, e, unit(w.per)))
+		}
 	}
 	return m
 }
 
-// klaviyoNeed counts the requests a step's work needs from Klaviyo, by
-// endpoint.
-type klaviyoNeed map[klaviyo.Endpoint]int
-
-// minimum is the need at the limits c paces each endpoint at: so many a
-// second and so many a minute, each endpoint apart.
-func (n klaviyoNeed) minimum(c *klaviyo.Client) Minimum {
-	var m Minimum
-	for e, k := range n {
-		m.Requests += k
-		l := c.Limit(e)
-		m.pace(windowFloor(k, l.Burst, time.Second), fmt.Sprintf("%d %s calls/s", l.Burst, e))
-		m.pace(windowFloor(k, l.Steady, time.Minute), fmt.Sprintf("%d %s calls/min", l.Steady, e))
+// omnisendWindows are the limits c holds a class of endpoints to.
+func omnisendWindows(c *omnisend.Client) func(omnisend.Endpoint) []window {
+	return func(e omnisend.Endpoint) []window {
+		l := c.EndpointLimit(e)
+		return []window{{l.Requests, l.Per}}
 	}
-	return m
+}
+
+// klaviyoWindows are the limits c paces an endpoint at: so many a second
+// and so many a minute.
+func klaviyoWindows(c *klaviyo.Client) func(klaviyo.Endpoint) []window {
+	return func(e klaviyo.Endpoint) []window {
+		l := c.Limit(e)
+		return []window{{l.Burst, time.Second}, {l.Steady, time.Minute}}
+	}
 }
 
 // unit names a limit's span: "min" for a minute, "s" for a second.

@@ -1,6 +1,7 @@
 package pipeline_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/csv"
 	"os"
@@ -106,15 +107,11 @@ func TestMinimumOnSmallStore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f, err := os.Open(files[0])
+	b, err := os.ReadFile(files[0])
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	rows, err := csv.NewReader(f).ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
+	rows, _ := csv.NewReader(bytes.NewReader(b)).ReadAll()
 	found := false
 	for _, r := range rows {
 		if r[0] == "omnisend" && r[1] == "requests omnisend" {

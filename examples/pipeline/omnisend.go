@@ -90,11 +90,11 @@ func SyncOmnisend(ctx context.Context, env *Env) (*StepReport, error) {
 // omnisendMinimum is what SyncOmnisend needs from Omnisend: the pages of
 // the contacts listed, the tag calls of the changes, each event sent.
 func omnisendMinimum(env *Env, listed int, changes []omnisend.TagChange, events int) Minimum {
-	need := omnisendNeed{omnisend.EndpointDefault: pages(listed, omnisend.MaxPageSize) + events}
+	need := endpointNeed[omnisend.Endpoint]{omnisend.EndpointDefault: pages(listed, omnisend.MaxPageSize) + events}
 	if calls := tagCalls(changes); calls > 0 {
 		need[omnisend.EndpointContactTags] = calls
 	}
-	return need.minimum(env.Omnisend)
+	return need.minimum(omnisendWindows(env.Omnisend))
 }
 
 // tagCalls is the fewest calls that make changes: a call adds (or
