@@ -147,21 +147,18 @@ func (n *shopifyNeed) reads(k, missed int) {
 // and one for the additions (a resource holds one change here), whose
 // only paced cost is the two mutations that stage and start each round.
 func (n *shopifyNeed) tags(changes []tagging.Change) {
-	mutations := 0
-	rounds := map[bool]bool{}
+	removals, additions := 0, 0 // mutations, at most 250 tags each
 	for _, ch := range changes {
-		for remove, tags := range map[bool][]string{true: ch.Remove, false: ch.Add} {
-			if k := ceilDiv(len(tags), shopify.MaxTagsPerCall); k > 0 {
-				mutations += k
-				rounds[remove] = true
-			}
-		}
+		removals += ceilDiv(len(ch.Remove), shopify.MaxTagsPerCall)
+		additions += ceilDiv(len(ch.Add), shopify.MaxTagsPerCall)
 	}
+	mutations := removals + additions
 	if mutations == 0 {
 		return
 	}
+	rounds := min(removals, 1) + min(additions, 1)
 	aliased := shopifyNeed{requests: ceilDiv(mutations*shopifyMutationCost, shopify.MaxQueryCost), points: mutations * shopifyMutationCost}
-	bulk := shopifyNeed{requests: len(rounds) * bulkMutationRequests, points: len(rounds) * 2 * shopifyMutationCost}
+	bulk := shopifyNeed{requests: rounds * bulkMutationRequests, points: rounds * 2 * shopifyMutationCost}
 	n.add(min(aliased.requests, bulk.requests), min(aliased.points, bulk.points))
 }
 
