@@ -27,6 +27,13 @@
 // a crash or a cancel therefore finishes the day without sending anything
 // twice, and a rerun of a finished day writes nothing.
 //
+// Each step's report states, per platform, the minimum its work needs
+// ([Minimum]): the fewest requests at the platform's batch and page
+// sizes, and the least time the platform's rate limits allow (the
+// floor). With a [Meter], [RunDay] sets the requests each step made
+// beside them, and the report prints both, with the efficiency (floor
+// ÷ time).
+//
 // Steps take an [Env]: the shop's [Config], its [Clients] (a nil client
 // skips its step) and its [State]. With Config.Apply false the steps plan
 // and report without writing.
