@@ -97,11 +97,12 @@ func omnisendMinimum(env *Env, listed int, changes []omnisend.TagChange, events 
 	return need.minimum(omnisendWindows(env.Omnisend))
 }
 
-// tagCalls is the fewest calls that make changes: a call adds (or
-// removes) up to 100 tags on up to 250 contacts. Of the two ways to
-// group them, by the set of tags a contact gets (or loses) and by tag,
-// it takes the one needing fewer calls, for the additions and the
-// removals apart.
+// tagCalls is how few calls make changes: a call adds (or removes) up to
+// 100 tags on up to 250 contacts. Of the two natural ways to group them,
+// by the set of tags a contact gets (or loses) and by tag, it takes the
+// one needing fewer calls, for the additions and the removals apart. A
+// grouping mixing the two could save a call on some inputs; finding the
+// best one is a covering problem not worth solving for a report.
 func tagCalls(changes []omnisend.TagChange) int {
 	calls := 0
 	for _, tagsOf := range []func(omnisend.TagChange) []string{
