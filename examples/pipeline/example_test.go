@@ -59,16 +59,16 @@ func ExampleRunDay() {
 	// lifecycle map[customer events:2 order events:1 tag changes:3 tags applied:3]
 	//   fewest requests to shopify: 4
 	// segments map[customers:60 members:59 shopify segments created:4 tag changes:59 tags applied:59]
-	//   fewest requests to shopify: 19
+	//   fewest requests to shopify: 17
 	// line map[LINE-linked:5 already sent:0 calls:1 members:5 sent:5]
 	//   fewest requests to line: 1
 	// omnisend map[contacts:42 members without a contact:15 tags applied:35 unchanged:0]
 	//   fewest requests to omnisend: 6
 	// klaviyo map[bounced email (90 days):2 clicked email (90 days):6 events applied:6 imported applied:25 list members not subscribed:6 list members suppressed:1 list members to add:25 list members to remove:3 loyalty events:6 loyalty events to send:6 new events read:33 opened email (90 days):10 properties applied:44 properties to write:50 properties without a profile:6 received email (90 days):15 removed applied:3]
 	//   fewest requests to klaviyo: 15
-	//   fewest requests to shopify: 3
+	//   fewest requests to shopify: 2
 	// marketing map[activities upserted:1 conversions:6 engagements:1 engagements applied:1 touchpoints:30]
-	//   fewest requests to shopify: 5
+	//   fewest requests to shopify: 4
 }
 
 // A step's requests and time beside the minimum of its work: Omnisend's

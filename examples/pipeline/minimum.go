@@ -33,13 +33,14 @@ const (
 // Requests and Floor are each a lower bound over the ways the platform
 // offers for the work: Shopify tag changes may go as aliased batches (a
 // request per 1,000 cost points, paced by the restore rate) or as bulk
-// mutations (five requests a round, not paced at all), so the fewest
+// mutations (three requests a round, not paced at all), so the fewest
 // requests and the least time can come from different ways. What no
 // limit states is left out rather than guessed: how long Shopify takes
 // to run a bulk operation or Klaviyo an import job, how many pages a
 // server splits a list into beyond its maximum page size, and network
-// time. A bulk export therefore counts as three requests (start, one
-// status read, the download) and no time.
+// time. A bulk export therefore counts as two requests (its start and
+// one status read) and no time. Shopify's requests are those of the Admin
+// API: bulk files move through a storage host, uncounted and unpaced.
 type Minimum struct {
 	// Requests is the fewest requests the work needs.
 	Requests int
@@ -103,15 +104,19 @@ const (
 	shopifyMutationCost = 10
 )
 
+// Shopify's requests are Admin API requests: a bulk operation's file
+// moves to or from a storage host, through the client's storage HTTP
+// client, neither counted (a [Meter] counts the API client's requests)
+// nor paced.
+
 // bulkExportRequests are the requests of one bulk export: the query that
-// starts it, one status read, the download. A first status read may find
-// it running, so an export usually takes more.
-const bulkExportRequests = 3
+// starts it and one status read. A first status read may find it
+// running, so an export usually takes more.
+const bulkExportRequests = 2
 
 // bulkMutationRequests are the requests of one round of bulk mutations:
-// the staged upload's target, the upload, the run, one status read and
-// the result's download.
-const bulkMutationRequests = 5
+// the staged upload's target, the run and one status read.
+const bulkMutationRequests = 3
 
 // shopifyNeed adds up the requests and cost points a step's work needs
 // from Shopify.

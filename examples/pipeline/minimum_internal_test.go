@@ -56,17 +56,17 @@ func TestShopifyTags(t *testing.T) {
 		want    shopifyNeed
 	}{
 		// 139 additions: 1,390 points in two aliased documents; a bulk
-		// round takes five requests but only 20 paced points.
+		// round takes three requests but only 20 paced points.
 		{"139 additions", adds(139), shopifyNeed{requests: 2, points: 20}},
-		// 2,349 additions: 24 documents, or one bulk round of five
+		// 2,349 additions: 24 documents, or one bulk round of three
 		// requests whose only paced cost is two mutations.
-		{"2,349 additions", adds(2349), shopifyNeed{requests: 5, points: 20}},
+		{"2,349 additions", adds(2349), shopifyNeed{requests: 3, points: 20}},
 		// One addition and one removal on one resource: two
 		// mutations, one document.
 		{"add and remove", []tagging.Change{{ID: "1", Add: []string{"a"}, Remove: []string{"b"}}}, shopifyNeed{requests: 1, points: 20}},
 		// 600 additions and 600 removals: 12 documents, or two bulk
-		// rounds of five.
-		{"both kinds", append(adds(600), removes(600)...), shopifyNeed{requests: 10, points: 40}},
+		// rounds of three.
+		{"both kinds", append(adds(600), removes(600)...), shopifyNeed{requests: 6, points: 40}},
 		// 600 tags off each of 40 resources: three mutations of at most
 		// 250 tags each, 1,200 points in two documents.
 		{"many tags", slices.Repeat([]tagging.Change{{ID: "x", Remove: make([]string, 600)}}, 40), shopifyNeed{requests: 2, points: 20}},
