@@ -1,8 +1,6 @@
 package shopifytest
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -43,7 +41,7 @@ func (s *Server) runBulkQuery(query string) (out []byte, roots, objects int64, e
 	case depth > maxBulkNesting:
 		return nil, 0, 0, fmt.Errorf("Bulk queries cannot contain connections with a nesting depth greater than %d.", maxBulkNesting)
 	}
-	var buf bytes.Buffer
+	var buf jsonl
 	root := bulkNode{o: s.queryRoot()}
 	for _, sel := range op.SelectionSet {
 		f, ok := sel.(*ast.Field)
@@ -59,7 +57,45 @@ func (s *Server) runBulkQuery(query string) (out []byte, roots, objects int64, e
 		}
 		roots += n
 	}
-	return buf.Bytes(), roots, objects, nil
+	return buf.bytes(), roots, objects, nil
+}
+
+// jsonl collects a bulk result in pieces and joins them once: a result
+// of hundreds of megabytes grown by doubling would be copied and cleared
+// again at every step.
+type jsonl struct {
+	done [][]byte
+	cur  []byte
+	size int
+}
+
+const jsonlPiece = 4 << 20
+
+// line appends one object's JSON and a newline.
+func (j *jsonl) line(o *ordered) error {
+	if cap(j.cur)-len(j.cur) < 64<<10 && len(j.cur) > 0 {
+		j.done = append(j.done, j.cur)
+		j.cur = nil
+	}
+	if j.cur == nil {
+		j.cur = make([]byte, 0, jsonlPiece)
+	}
+	b, err := o.appendJSON(j.cur)
+	if err != nil {
+		return err
+	}
+	b = append(b, '\n')
+	j.size += len(b) - len(j.cur)
+	j.cur = b
+	return nil
+}
+
+func (j *jsonl) bytes() []byte {
+	out := make([]byte, 0, j.size)
+	for _, p := range j.done {
+		out = append(out, p...)
+	}
+	return append(out, j.cur...)
 }
 
 func isConnection(f *ast.Field) bool {
@@ -114,7 +150,7 @@ func nodeSelection(f *ast.Field) (ast.SelectionSet, error) {
 
 // bulkConnection writes every node of connection f under parent, then
 // their nested connections, and returns how many nodes it wrote.
-func (s *Server) bulkConnection(buf *bytes.Buffer, parent bulkNode, f *ast.Field, parentID string, objects *int64) (int64, error) {
+func (s *Server) bulkConnection(buf *jsonl, parent bulkNode, f *ast.Field, parentID string, objects *int64) (int64, error) {
 	args := f.ArgumentMap(nil)
 	for _, a := range []string{"after", "before", "last"} {
 		if args[a] != nil {
@@ -148,12 +184,9 @@ func (s *Server) bulkConnection(buf *bytes.Buffer, parent bulkNode, f *ast.Field
 		if parentID != "" {
 			row.set("__parentId", parentID)
 		}
-		b, err := json.Marshal(row)
-		if err != nil {
+		if err := buf.line(row); err != nil {
 			return 0, err
 		}
-		buf.Write(b)
-		buf.WriteByte('\n')
 		*objects++
 		for _, g := range nested {
 			if _, err := s.bulkConnection(buf, n, g, str(id), objects); err != nil {

@@ -1,9 +1,9 @@
 package shopifytest
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/vektah/gqlparser/v2/ast"
@@ -49,24 +49,63 @@ func (o *ordered) set(k string, v any) {
 }
 
 // MarshalJSON writes the keys in order.
-func (o *ordered) MarshalJSON() ([]byte, error) {
-	var b bytes.Buffer
-	b.WriteByte('{')
+func (o *ordered) MarshalJSON() ([]byte, error) { return o.appendJSON(nil) }
+
+// appendJSON appends o's JSON to b. It writes objects and lists itself and
+// only leaves through encoding/json: a bulk export writes hundreds of
+// thousands of rows, and a MarshalJSON per object would have each nested
+// object's output compacted again by its parent's encoder.
+func (o *ordered) appendJSON(b []byte) ([]byte, error) {
+	b = append(b, '{')
 	for i, k := range o.keys {
 		if i > 0 {
-			b.WriteByte(',')
+			b = append(b, ',')
 		}
-		kb, _ := json.Marshal(k)
-		b.Write(kb)
-		b.WriteByte(':')
-		vb, err := json.Marshal(o.vals[i])
-		if err != nil {
+		var err error
+		if b, err = appendValue(b, k); err != nil {
 			return nil, err
 		}
-		b.Write(vb)
+		b = append(b, ':')
+		if b, err = appendValue(b, o.vals[i]); err != nil {
+			return nil, err
+		}
 	}
-	b.WriteByte('}')
-	return b.Bytes(), nil
+	return append(b, '}'), nil
+}
+
+func appendValue(b []byte, v any) ([]byte, error) {
+	switch x := v.(type) {
+	case *ordered:
+		if x == nil {
+			return append(b, "null"...), nil
+		}
+		return x.appendJSON(b)
+	case []any:
+		if x == nil {
+			return append(b, "null"...), nil
+		}
+		b = append(b, '[')
+		for i, e := range x {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			var err error
+			if b, err = appendValue(b, e); err != nil {
+				return nil, err
+			}
+		}
+		return append(b, ']'), nil
+	case nil:
+		return append(b, "null"...), nil
+	case bool:
+		return strconv.AppendBool(b, x), nil
+	case int:
+		return strconv.AppendInt(b, int64(x), 10), nil
+	case int64:
+		return strconv.AppendInt(b, x, 10), nil
+	}
+	vb, err := json.Marshal(v)
+	return append(b, vb...), err
 }
 
 // gqlErr is one entry of errors[].
