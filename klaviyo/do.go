@@ -73,23 +73,16 @@ func (c *Client) do(ctx context.Context, cl *call) (*Response, error) {
 	op := cl.method + " " + strings.SplitN(cl.path, "?", 2)[0]
 	// The body is read before Do returns, so that one cut off or not JSON
 	// is retried like a 5xx when the call is safe to repeat (a read, an
-	// upsert, a keyed write). It is decoded after: a body that parses but
-	// does not fit out would only fail again.
+	// upsert, a keyed write).
 	var b []byte
+	read := transport.ReadObject(op, &b, emptyBody)
 	handle := func(resp *http.Response) error {
 		c.limits.observe(cl.ep, resp.Header)
 		c.limits.succeeded(cl.ep)
 		if cl.out == nil {
 			return nil
 		}
-		var err error
-		b, err = transport.ReadAll(resp, true)
-		resp.Body.Close()
-		resp.Body = http.NoBody
-		if err != nil {
-			return transport.Damaged(&shopcrm.ResponseError{Op: op, Reason: "reading the body", Err: err})
-		}
-		return transport.Damaged(transport.DecodeObject(op, b, &json.RawMessage{}, emptyBody(resp.StatusCode)))
+		return read(resp)
 	}
 	resp, err := c.tr.Do(ctx, &transport.Request{
 		Method: cl.method, URL: u, Header: h, Body: body,

@@ -2,7 +2,9 @@ package transport
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"net/http"
 	"net/url"
 
 	"github.com/shopcrm/shopcrm"
@@ -26,6 +28,26 @@ type damagedError struct{ err error }
 
 func (e *damagedError) Error() string { return e.err.Error() }
 func (e *damagedError) Unwrap() error { return e.err }
+
+// ReadObject returns a Request.Handle that reads a 2xx answer's body whole
+// (through the client's cap) into *dst and checks that it is a JSON object,
+// or empty when emptyOK says the status may come without a body. A body
+// cut off or not a JSON object is [Damaged], so Do retries it when the
+// request is safe to repeat; op names the call in the error. The caller
+// decodes *dst once Do returns: a body that parses but does not fit the
+// caller's type would only fail again.
+func ReadObject(op string, dst *[]byte, emptyOK func(status int) bool) func(*http.Response) error {
+	return func(resp *http.Response) error {
+		b, err := ReadAll(resp, true)
+		resp.Body.Close()
+		resp.Body = http.NoBody
+		*dst = b
+		if err != nil {
+			return Damaged(&shopcrm.ResponseError{Op: op, Reason: "reading the body", Err: err})
+		}
+		return Damaged(DecodeObject(op, b, &json.RawMessage{}, emptyOK != nil && emptyOK(resp.StatusCode)))
+	}
+}
 
 // damagedRetry reports whether an error of Request.Handle is a damaged
 // answer, and if so whether class r may repeat the request.
