@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"testing"
@@ -162,3 +163,33 @@ func TestRecover(t *testing.T) {
 }
 
 var urlError = url.Error{Op: "Post", URL: "http://example.com", Err: io.EOF}
+
+// A write that is not idempotent is retried when the connection could
+// not be made: it never left. A connection dropped after it was sent is
+// not retried.
+func TestIfRefusedRetriesDialError(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close() // nothing listens: connections are refused
+	s := &sleeps{}
+	c := newTestClient(t, s)
+	_, err = c.Do(context.Background(), &Request{Method: "POST", URL: "http://" + addr, Retry: RetryIfRefused})
+	if !NotSent(err) {
+		t.Fatalf("err = %v, want a dial error", err)
+	}
+	if n := len(s.all()); n != 3 {
+		t.Errorf("retries = %d, want 3", n)
+	}
+
+	srv, sends := script(t, func(w http.ResponseWriter, r *http.Request) {
+		conn, _, _ := w.(http.Hijacker).Hijack()
+		conn.Close()
+	})
+	_, err = c.Do(context.Background(), &Request{Method: "POST", URL: srv.URL, Retry: RetryIfRefused})
+	if err == nil || NotSent(err) || sends.Load() != 1 {
+		t.Errorf("dropped after sending: err = %v, %d sends", err, sends.Load())
+	}
+}
