@@ -119,7 +119,13 @@ func Recover[T any](ctx context.Context, c *Client, r Recovery[T]) (T, error) {
 					attr("op", r.Op), attr("error", c.red.String(err.Error())))
 			}
 			return got, nil
-		case ferr != nil || n > c.cfg.Retry.MaxRetries:
+		case ferr != nil:
+			if c.log != nil {
+				c.log.LogAttrs(ctx, slogWarn, "outcome unknown: looking for the write failed", attr("platform", c.cfg.Platform),
+					attr("op", r.Op), attr("error", c.red.String(err.Error())), attr("lookup", c.red.String(ferr.Error())))
+			}
+			return v, err
+		case n > c.cfg.Retry.MaxRetries:
 			return v, err
 		}
 		wait := c.backoff(n)
