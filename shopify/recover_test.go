@@ -195,3 +195,51 @@ func TestCreateSegmentNameTakenByAnother(t *testing.T) {
 		t.Errorf("creates = %d, want 3", n)
 	}
 }
+
+// Under seeded faults of every kind on every request (the starts, the
+// look-ups, the waits), each RunQuery call starts at most one operation,
+// and a call that succeeds started exactly one: the one it returns. The
+// calls are made one after the other, each waiting for its operation, so
+// the operations a call started are those that appeared during it.
+func TestRunQueryChaos(t *testing.T) {
+	for _, version := range []string{"2025-01", shopify.DefaultAPIVersion} {
+		t.Run(version, func(t *testing.T) {
+			srv, _ := setup(t, shopifytest.WithChaosFaults(shopcrmtest.Chaos{Seed: 11, Rate: 0.4, Faults: shopcrmtest.EveryFault("0.01")}))
+			c := srv.Client(shopify.WithSleep(fastSleep), shopify.WithAPIVersion(version), shortAttempts())
+			ctx := context.Background()
+			ok := 0
+			for i := range 20 {
+				before := len(srv.BulkOperations())
+				op, _, err := c.Bulk.RunQuery(ctx, bulkCustomers)
+				ops := srv.BulkOperations()
+				started := ops[before:]
+				switch {
+				case len(started) > 1:
+					t.Fatalf("call %d started %d operations", i, len(started))
+				case err == nil && (len(started) != 1 || op.ID != started[0].GID()):
+					t.Fatalf("call %d returned %v; started %+v", i, op, started)
+				case err != nil && len(started) == 1:
+					t.Logf("call %d: outcome left unknown (%v); its operation runs", i, err)
+				}
+				if err == nil {
+					ok++
+				}
+				// The next call starts once this one's operation is done
+				// (one at a time in 2025-01).
+				for _, o := range started {
+					for {
+						done, err := c.Bulk.Wait(ctx, o.GID(), &shopify.WaitOptions{Interval: 5 * time.Millisecond})
+						if err == nil || done != nil {
+							break
+						}
+					}
+				}
+			}
+			st := srv.Stats().Ops["bulkOperationRunQuery"]
+			t.Logf("%d of 20 calls succeeded; %d starts sent, %d struck by a fault", ok, st.Requests, st.Faults)
+			if ok < 18 {
+				t.Errorf("only %d of 20 calls succeeded under 40%% faults", ok)
+			}
+		})
+	}
+}
