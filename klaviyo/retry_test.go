@@ -3,11 +3,14 @@ package klaviyo_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/shopcrm/shopcrm"
 	"github.com/shopcrm/shopcrm/klaviyo"
@@ -182,5 +185,57 @@ func TestCreateListGivesUp(t *testing.T) {
 	}
 	if ids := srv.Lists()["Buyers"]; len(ids) != 0 {
 		t.Errorf("lists = %v, want none", ids)
+	}
+}
+
+// Under seeded faults of every kind on every request, a caller that looks
+// a list up by name and creates it when missing, rerunning on error as the
+// pipeline does, ends with one list per name: the fault-free end state.
+func TestCreateListChaos(t *testing.T) {
+	srv := klaviyotest.NewServer(klaviyotest.WithChaosFaults(shopcrmtest.Chaos{Seed: 5, Rate: 0.35, Faults: shopcrmtest.EveryFault("0.01")}))
+	t.Cleanup(srv.Close)
+	c := srv.Client(klaviyo.WithSleep(noSleep), klaviyo.WithHTTPClient(&http.Client{Timeout: 300 * time.Millisecond}))
+	ctx := context.Background()
+	ensure := func(name string) error {
+		for l, err := range c.Lists.All(ctx, klaviyo.Filter{klaviyo.Equals("name", name)}) {
+			if err != nil {
+				return err
+			}
+			if l.Name == name {
+				return nil
+			}
+		}
+		_, _, err := c.Lists.Create(ctx, name, klaviyo.SingleOptIn)
+		return err
+	}
+	want := map[string]int{}
+	reruns := 0
+	for i := range 20 {
+		name := fmt.Sprintf("Segment %d", i)
+		want[name] = 1
+		for run := 1; ; run++ {
+			err := ensure(name)
+			if err == nil {
+				break
+			}
+			if run == 10 {
+				t.Fatalf("%s: %d runs, last error %v", name, run, err)
+			}
+			reruns++
+		}
+	}
+	got := map[string]int{}
+	for name, ids := range srv.Lists() {
+		got[name] = len(ids)
+	}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("lists per name (-want +got):\n%s", d)
+	}
+	st := srv.Stats().Ops[string(klaviyo.EndpointCreateList)]
+	t.Logf("%d reruns; %d creates sent, %d struck by a fault", reruns, st.Requests, st.Faults)
+	// Each create in doubt is settled inside the call; a rerun needs a
+	// look-up or a create failing past all of its retries.
+	if reruns > 2 {
+		t.Errorf("%d reruns for 20 lists", reruns)
 	}
 }
