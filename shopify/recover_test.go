@@ -205,7 +205,8 @@ func TestRunQueryChaos(t *testing.T) {
 	for _, version := range []string{"2025-01", shopify.DefaultAPIVersion} {
 		t.Run(version, func(t *testing.T) {
 			srv, _ := setup(t, shopifytest.WithChaosFaults(shopcrmtest.Chaos{Seed: 11, Rate: 0.4, Faults: shopcrmtest.EveryFault("0.01")}))
-			c := srv.Client(shopify.WithSleep(fastSleep), shopify.WithAPIVersion(version), shortAttempts())
+			c := srv.Client(shopify.WithSleep(fastSleep), shopify.WithAPIVersion(version),
+				shopify.WithHTTPClient(&http.Client{Timeout: 150 * time.Millisecond}))
 			ctx := context.Background()
 			ok := 0
 			for i := range 20 {
