@@ -3,6 +3,7 @@ package klaviyo
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -69,30 +70,50 @@ func (c *Client) do(ctx context.Context, cl *call) (*Response, error) {
 	if body != nil {
 		h.Set("Content-Type", mediaType)
 	}
+	op := cl.method + " " + strings.SplitN(cl.path, "?", 2)[0]
+	// The body is read before Do returns, so that one cut off or not JSON
+	// is retried like a 5xx when the call is safe to repeat (a read, an
+	// upsert, a keyed write).
+	var b []byte
+	read := transport.ReadObject(op, &b, emptyBody)
+	handle := func(resp *http.Response) error {
+		c.limits.observe(cl.ep, resp.Header)
+		c.limits.succeeded(cl.ep)
+		if cl.out == nil {
+			return nil
+		}
+		return read(resp)
+	}
 	resp, err := c.tr.Do(ctx, &transport.Request{
 		Method: cl.method, URL: u, Header: h, Body: body,
-		Op: string(cl.ep), Retry: cl.retry, Gate: c.limits.get(cl.ep),
+		Op: string(cl.ep), Retry: cl.retry, Gate: c.limits.get(cl.ep), Handle: handle,
 	})
 	if err != nil {
 		return nil, err
 	}
 	defer resp.Body.Close()
-	c.limits.observe(cl.ep, resp.Header)
-	c.limits.succeeded(cl.ep)
 	r := &Response{Status: resp.StatusCode, RequestID: resp.Header.Get(headerRequestID), RateLimit: rateLimitState(resp.Header)}
-	op := cl.method + " " + strings.SplitN(cl.path, "?", 2)[0]
 	if cl.out == nil {
 		transport.Drain(resp.Body)
 		return r, nil
 	}
-	b, err := transport.ReadAll(resp, true)
-	if err != nil {
-		return r, &shopcrm.ResponseError{Op: op, Reason: "reading the body", Err: err}
-	}
-	// 202 and 204 may come without a body.
-	emptyOK := r.Status == http.StatusAccepted || r.Status == http.StatusNoContent
-	if err := transport.DecodeObject(op, b, cl.out, emptyOK); err != nil {
+	if err := transport.DecodeObject(op, b, cl.out, emptyBody(r.Status)); err != nil {
 		return r, err
 	}
 	return r, nil
+}
+
+// emptyBody reports whether an answer with status may come without a
+// body: 202 and 204 may.
+func emptyBody(status int) bool {
+	return status == http.StatusAccepted || status == http.StatusNoContent
+}
+
+// maybeApplied reports whether err leaves a write's outcome unknown: see
+// [transport.MaybeApplied]; a 5xx is a server error.
+func maybeApplied(ctx context.Context, err error) bool {
+	return transport.MaybeApplied(ctx, err, func(err error) bool {
+		var ae *APIError
+		return errors.As(err, &ae) && ae.Status >= 500
+	})
 }

@@ -43,8 +43,12 @@
 // once. Event writes are therefore retried on network errors and 5xx;
 // profile updates, upserts, imports, list membership and consent changes
 // are idempotent by nature and retried too, and so are deletion requests
-// (deleting twice deletes once); creates (a profile, a list) are sent
-// once.
+// (deleting twice deletes once). Reads and these writes are also retried
+// when a 2xx answer arrives cut off or malformed. A profile create is sent
+// once. A list create that a lost answer, a dropped connection, a 5xx or a
+// damaged body leaves in doubt looks for a list of its name that was not
+// there before, and is sent again only when there is none
+// ([ListsService.Create]).
 //
 // # Rate limits
 //

@@ -6,6 +6,7 @@ import (
 	"iter"
 	"net/http"
 	"net/url"
+	"slices"
 	"time"
 
 	"github.com/shopcrm/shopcrm/internal/bulk"
@@ -50,8 +51,17 @@ func toList(r resource[listWire]) List {
 const MaxListMembersPerRequest = 1000
 
 // Create creates a list (at most 150 a day per account). optIn may be
-// empty for the account's default. It is sent once: a retry after a lost
-// answer would create a second list.
+// empty for the account's default.
+//
+// Klaviyo takes no key that would make the create idempotent, and list
+// names need not be unique, so Create never resends blindly: it first
+// reads the lists of that name, and when an answer leaves the outcome
+// unknown (a lost answer, a dropped connection, a 5xx, a body cut off) it
+// reads them again. A list of that name that was not there before is the
+// one it created, and is returned; when there is none, the create did not
+// happen and is sent again, within the client's retry policy. (A list of
+// the same name created at that moment by another program would be taken
+// for this one.)
 func (s *ListsService) Create(ctx context.Context, name string, optIn OptInProcess) (*List, *Response, error) {
 	if name == "" {
 		return nil, nil, invalid("name", "", "empty")
@@ -64,15 +74,51 @@ func (s *ListsService) Create(ctx context.Context, name string, optIn OptInProce
 	default:
 		return nil, nil, invalid("optIn", string(optIn), "must be single_opt_in or double_opt_in")
 	}
-	var doc document[resource[listWire]]
-	r, err := s.c.do(ctx, &call{ep: EndpointCreateList, method: http.MethodPost, path: "/api/lists",
-		body:  document[resource[map[string]any]]{resource[map[string]any]{Type: "list", Attributes: attrs}},
-		retry: transport.RetryIfRefused, out: &doc})
+	before, err := s.named(ctx, name, nil)
 	if err != nil {
-		return nil, r, err
+		return nil, nil, err
 	}
-	l := toList(doc.Data)
-	return &l, r, nil
+	type created struct {
+		l *List
+		r *Response
+	}
+	out, err := transport.Recover(ctx, s.c.tr, transport.Recovery[created]{
+		Op: string(EndpointCreateList),
+		Send: func(ctx context.Context) (created, error) {
+			var doc document[resource[listWire]]
+			r, err := s.c.do(ctx, &call{ep: EndpointCreateList, method: http.MethodPost, path: "/api/lists",
+				body:  document[resource[map[string]any]]{resource[map[string]any]{Type: "list", Attributes: attrs}},
+				retry: transport.RetryIfRefused, out: &doc})
+			if err != nil {
+				return created{r: r}, err
+			}
+			l := toList(doc.Data)
+			return created{&l, r}, nil
+		},
+		Unknown: maybeApplied,
+		Find: func(ctx context.Context) (created, bool, error) {
+			l, err := s.named(ctx, name, before)
+			if err != nil || len(l) == 0 {
+				return created{}, false, err
+			}
+			return created{l: &l[0]}, true, nil
+		},
+	})
+	return out.l, out.r, err
+}
+
+// named returns the lists called name whose ids are not in skip.
+func (s *ListsService) named(ctx context.Context, name string, skip []List) ([]List, error) {
+	var out []List
+	for l, err := range s.All(ctx, Filter{Equals("name", name)}) {
+		if err != nil {
+			return nil, err
+		}
+		if !slices.ContainsFunc(skip, func(o List) bool { return o.ID == l.ID }) {
+			out = append(out, l)
+		}
+	}
+	return out, nil
 }
 
 // Get reads one list.

@@ -356,7 +356,8 @@ func (c *Client) do(ctx context.Context, cl *call) (*Response, error) {
 	if cl.retryKey != "" {
 		h.Set(headerRetryKey, cl.retryKey)
 	}
-	resp, err := c.tr.Do(ctx, &transport.Request{
+	op := cl.method + " " + cl.path
+	req := &transport.Request{
 		Method: cl.method,
 		URL:    c.endpointURL(cl.data, cl.path, cl.query),
 		Header: h,
@@ -364,18 +365,21 @@ func (c *Client) do(ctx context.Context, cl *call) (*Response, error) {
 		Op:     string(cl.class),
 		Retry:  cl.retry,
 		Gate:   c.gates[cl.class],
-	})
+	}
+	// A body cut off or not JSON is retried like a 5xx when the call is
+	// safe to repeat: it is read before Do returns.
+	var b []byte
+	if cl.out != nil {
+		req.Handle = transport.ReadObject(op, &b, func(int) bool { return true })
+	}
+	resp, err := c.tr.Do(ctx, req)
 	if err != nil {
 		return nil, err
 	}
 	defer resp.Body.Close()
 	r := &Response{Status: resp.StatusCode, RequestID: resp.Header.Get(headerRequestID)}
 	if cl.out != nil {
-		b, err := transport.ReadAll(resp, true)
-		if err != nil {
-			return r, &shopcrm.ResponseError{Op: cl.method + " " + cl.path, Reason: "reading the body", Err: err}
-		}
-		if err := transport.DecodeObject(cl.method+" "+cl.path, b, cl.out, true); err != nil {
+		if err := transport.DecodeObject(op, b, cl.out, true); err != nil {
 			return r, err
 		}
 	} else {

@@ -66,8 +66,9 @@
 //
 // # Retries and rate limits
 //
-// Sends are retried, with the same key, on 5xx, timeouts and connection
-// errors, and on a rate-limit 429 for push and multicast. A monthly-quota 429
+// Sends are retried, with the same key, on 5xx, timeouts, connection
+// errors and answers cut off, and on a rate-limit 429 for push and
+// multicast. A monthly-quota 429
 // ([ErrQuotaExceeded]) and any 429 on narrowcast or broadcast (limited to 60
 // per hour) are never retried, nor is any other 4xx. Each endpoint class has
 // its own client-side rate gate with LINE's documented limits as defaults

@@ -343,10 +343,18 @@ func (c *Client) do(ctx context.Context, cl *call) (*Response, error) {
 	if class == "" {
 		class = EndpointDefault
 	}
-	resp, err := c.tr.Do(ctx, &transport.Request{
+	op := cl.method + " " + cl.path
+	req := &transport.Request{
 		Method: cl.method, URL: u, Header: h, Body: body,
 		Op: cl.op, Retry: cl.retry, Gate: c.gates[class],
-	})
+	}
+	// A body cut off or not JSON is retried like a 5xx when the call is
+	// safe to repeat: it is read before Do returns.
+	var b []byte
+	if cl.out != nil {
+		req.Handle = transport.ReadObject(op, &b, nil)
+	}
+	resp, err := c.tr.Do(ctx, req)
 	if err != nil {
 		return nil, err
 	}
@@ -356,9 +364,5 @@ func (c *Client) do(ctx context.Context, cl *call) (*Response, error) {
 		transport.Drain(resp.Body)
 		return r, nil
 	}
-	b, err := transport.ReadAll(resp, true)
-	if err != nil {
-		return r, &shopcrm.ResponseError{Op: cl.method + " " + cl.path, Reason: "reading the body", Err: err}
-	}
-	return r, transport.DecodeObject(cl.method+" "+cl.path, b, cl.out, false)
+	return r, transport.DecodeObject(op, b, cl.out, false)
 }

@@ -37,7 +37,8 @@
 // [EventsService.SendAll]), and the caller decides.
 //
 // Contact upserts with an email, updates and tag calls are idempotent by
-// nature and retried on network errors, 5xx and 429; batch creation is
+// nature and retried on network errors, 5xx and 429, and so are reads; both
+// also when a 2xx answer arrives cut off or malformed. Batch creation is
 // retried only on 429.
 //
 // # Rate limits

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/shopcrm/shopcrm"
+	"github.com/shopcrm/shopcrm/internal/transport"
 )
 
 // BulkService runs bulk operations: a query or a mutation that Shopify
@@ -130,13 +131,64 @@ func MaxConcurrentBulkQueries(v string) int {
 // When the app already runs as many bulk queries as the version allows,
 // the error is a *BulkInProgressError; other refusals are *UserErrors.
 //
+// Starting is not idempotent, and a start whose answer is lost may have
+// left an operation running, which a blind second start would meet as
+// OPERATION_IN_PROGRESS (or, from 2026-01, run twice). So RunQuery first
+// reads the app's current bulk query (currentBulkOperation, one point),
+// and when an answer leaves the outcome unknown (a dropped connection, a
+// lost answer, a 5xx, a body cut off) it reads it again: an operation
+// running the same query text that is not the one current before the call
+// is the one this call started, and is returned; otherwise nothing
+// started and the start is sent again, within the client's retry policy.
+// A second start refused as in progress is checked the same way, for a
+// first one Shopify was still processing. (From 2026-01, where several
+// bulk queries run at once, the same query started at that moment by
+// another caller of the app would be taken for this one.)
+//
 //spec:graphql mutation bulkOperationRunQuery
 func (s *BulkService) RunQuery(ctx context.Context, query string) (*BulkOperation, *Response, error) {
 	if strings.TrimSpace(query) == "" {
 		return nil, nil, &InputError{Field: "query", Reason: "must not be empty"}
 	}
 	q := `mutation bulkOperationRunQuery($query: String!) { bulkOperationRunQuery(query: $query) { bulkOperation { ` + bulkOpFields + ` } userErrors { field message code } } }`
-	return s.run(ctx, "bulkOperationRunQuery", BulkQuery, q, map[string]any{"query": query})
+	before, _, err := s.Current(ctx, BulkQuery)
+	if err != nil {
+		return nil, nil, err
+	}
+	// started finds the operation this call started, if one did.
+	started := func(ctx context.Context) (*BulkOperation, bool, error) {
+		cur, _, err := s.Current(ctx, BulkQuery)
+		if err != nil || cur == nil || cur.Query != query {
+			return nil, false, err
+		}
+		if before != nil && (cur.ID == before.ID || cur.CreatedAt.Before(before.CreatedAt)) {
+			return nil, false, nil
+		}
+		return cur, true, nil
+	}
+	var resp *Response
+	sent := 0
+	op, err := transport.Recover(ctx, s.c.tr, transport.Recovery[*BulkOperation]{
+		Op: "bulkOperationRunQuery",
+		Send: func(ctx context.Context) (*BulkOperation, error) {
+			sent++
+			op, r, err := s.run(ctx, "bulkOperationRunQuery", BulkQuery, q, map[string]any{"query": query})
+			resp = r
+			var busy *BulkInProgressError
+			if sent > 1 && errors.As(err, &busy) {
+				if cur, found, ferr := started(ctx); ferr == nil && found {
+					return cur, nil
+				}
+			}
+			return op, err
+		},
+		Unknown: maybeApplied,
+		Find:    started,
+	})
+	if err != nil {
+		return nil, resp, err
+	}
+	return op, resp, nil
 }
 
 func (s *BulkService) run(ctx context.Context, name string, typ BulkOperationType, q string, vars map[string]any) (*BulkOperation, *Response, error) {
@@ -145,7 +197,8 @@ func (s *BulkService) run(ctx context.Context, name string, typ BulkOperationTyp
 		UserErrors    userErrorList `json:"userErrors"`
 	}
 	// Not retried unless refused: a lost answer may hide a started
-	// operation, which the next attempt would meet as "in progress".
+	// operation, which the next attempt would meet as "in progress"
+	// (RunQuery looks for it before sending again).
 	resp, err := s.c.do(ctx, &call{query: q, vars: vars, cost: mutationCost, retry: ifRefused}, &out)
 	if err != nil {
 		return nil, resp, err

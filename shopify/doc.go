@@ -34,8 +34,14 @@
 //
 // Queries, tagsAdd and tagsRemove (idempotent), consent updates, and
 // marketing activity upserts, updates and deletions (idempotent by remote
-// id) are also retried on network errors and 5xx; segment creation and
-// deletion, marketing activity creation and engagements only on throttling.
+// id) are also retried on network errors, 5xx and answers cut off;
+// segment deletion, marketing activity creation and engagements only on
+// throttling. Two writes that are not idempotent but leave a trace
+// Shopify can be asked about are sent again only after looking: a bulk
+// query start ([BulkService.RunQuery]: the current bulk operation) and a
+// segment creation ([SegmentsService.Create]: the segment of that name).
+// When the answer leaves the outcome unknown, the write found is adopted,
+// and one not found is sent again, within the retry policy.
 //
 // # Services and responses
 //

@@ -2,6 +2,7 @@ package shopify
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -324,4 +325,13 @@ func (c *Client) userErrors(mutation string, errs []UserError) error {
 		errs[i].Message = red.String(errs[i].Message)
 	}
 	return &UserErrors{Mutation: mutation, Errors: errs}
+}
+
+// maybeApplied reports whether err leaves a write's outcome unknown: see
+// [transport.MaybeApplied]; an HTTP 5xx is a server error.
+func maybeApplied(ctx context.Context, err error) bool {
+	return transport.MaybeApplied(ctx, err, func(err error) bool {
+		var ae *APIError
+		return errors.As(err, &ae) && ae.Status >= 500
+	})
 }

@@ -55,7 +55,7 @@ func TestRetryAfterTooLong(t *testing.T) {
 
 func TestServerErrorNotRetriedForCreate(t *testing.T) {
 	srv, c := setup(t, shopifytest.WithFaults(shopifytest.Fault{Op: "segmentCreate", Kind: shopcrmtest.FaultStatus, Status: 502}))
-	_, _, err := c.Segments.Create(context.Background(), "x", mustQuery("x"))
+	_, err := c.Mutate(context.Background(), segmentCreateDoc, map[string]any{"name": "x", "query": mustQuery("x")}, nil)
 	var ae *shopify.APIError
 	if !errors.As(err, &ae) || ae.Status != 502 || ae.RequestID == "" {
 		t.Errorf("err = %v", err)

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"iter"
@@ -12,7 +11,6 @@ import (
 	"math"
 	"net/http"
 	"slices"
-	"time"
 
 	"github.com/shopcrm/shopcrm"
 	"github.com/shopcrm/shopcrm/internal/pager"
@@ -145,18 +143,18 @@ func (c *Client) do(ctx context.Context, cl *call, out any) (*Response, error) {
 		resp.Body.Close()
 		resp.Body = http.NoBody
 		if err != nil {
-			return c.badAnswer(cl, "reading the body", err)
+			return c.badAnswer("reading the body", err)
 		}
 		env = envelope{}
 		if err := json.Unmarshal(b, &env); err != nil {
-			return c.badAnswer(cl, "", err)
+			return c.badAnswer("", err)
 		}
 		// A null entry of errors[] says nothing: dropped, not dereferenced.
 		env.Errors = slices.DeleteFunc(env.Errors, func(e *GraphQLError) bool { return e == nil })
 		// A GraphQL answer has data or errors; anything else (null, {},
 		// another service's JSON) is no answer, not an empty result.
 		if (len(env.Data) == 0 || string(env.Data) == "null") && len(env.Errors) == 0 {
-			return c.badAnswer(cl, "neither data nor errors in the answer", nil)
+			return c.badAnswer("neither data nor errors in the answer", nil)
 		}
 		cost := env.Extensions.Cost.cost()
 		throttled := false
@@ -229,25 +227,12 @@ func (e *GraphQLError) fill(red *transport.Redactor) {
 	e.Message = red.String(e.Message)
 }
 
-// badAnswer is the error for a 2xx answer cut off or not JSON. When
-// running the document twice is harmless, it is worth another attempt
-// (unless the body was too large, which another attempt repeats).
-func (c *Client) badAnswer(cl *call, reason string, err error) error {
-	re := &shopcrm.ResponseError{Op: "graphql", Reason: reason, Err: err}
-	if cl.retry >= transport.RetryIdempotent && !errors.Is(err, shopcrm.ErrBodyTooLarge) {
-		return &retryAnswer{re}
-	}
-	return re
+// badAnswer is the error for a 2xx answer cut off or not JSON: worth
+// another attempt when running the document twice is harmless (see
+// [transport.Damaged]).
+func (c *Client) badAnswer(reason string, err error) error {
+	return transport.Damaged(&shopcrm.ResponseError{Op: "graphql", Reason: reason, Err: err})
 }
-
-// retryAnswer marks a *shopcrm.ResponseError as worth retrying.
-type retryAnswer struct{ *shopcrm.ResponseError }
-
-// RetryAfter is zero: the retry policy's backoff applies.
-func (e *retryAnswer) RetryAfter() time.Duration { return 0 }
-
-// Unwrap returns the *shopcrm.ResponseError.
-func (e *retryAnswer) Unwrap() error { return e.ResponseError }
 
 // nonNil checks a connection's nodes: a null node, which GraphQL sends
 // only for a field that failed (and then with errors[]), is a malformed

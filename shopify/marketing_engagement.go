@@ -351,6 +351,8 @@ type SendOptions struct {
 // that no (target, day) is ever sent twice. It returns one result per
 // engagement, in order; the error is the terminal error that stopped the
 // run (a cancelled context, 401/403), after which nothing more was sent.
+// One request timing out under a live context is not terminal: its
+// engagements are unknown, and the others are sent.
 //
 // The contract, for each engagement:
 //
@@ -432,7 +434,7 @@ func (s *MarketingService) SendEngagements(ctx context.Context, rec *EngagementR
 			if errors.As(err, new(*saveError)) {
 				return bulk.Class{Outcome: shopcrm.Failed, Terminal: true}
 			}
-			return bulk.DefaultClassify(err)
+			return bulk.ClassifyIn(ctx, err)
 		},
 		Max:      bulk.Limits{Items: per, Weight: MaxQueryCost},
 		Limit:    func() bulk.Limits { return bulk.Limits{Weight: max(s.c.gate.Burst()*4/5, mutationCost)} },

@@ -498,3 +498,26 @@ func TestEngagementsSaveBeforeSending(t *testing.T) {
 		t.Errorf("days left unknown after a failed save: %v", u)
 	}
 }
+
+// One request timing out leaves its engagements unknown and the others
+// are sent: it does not stop the run.
+func TestEngagementsAttemptTimeout(t *testing.T) {
+	srv, _ := setup(t, shopifytest.WithFaults(shopifytest.Fault{Op: "marketingEngagementCreate", Kind: shopcrmtest.FaultTimeout}))
+	c := srv.Client(shopify.WithSleep(fastSleep), shopify.WithHTTPClient(&http.Client{Timeout: 300 * time.Millisecond}))
+	tree(t, c)
+	engs := engagements(t, 2)
+	res, err := c.Marketing.SendEngagements(context.Background(), &shopify.EngagementRecord{}, engs, &shopify.SendOptions{MaxPerRequest: 1})
+	if err != nil {
+		t.Fatalf("err = %v", err)
+	}
+	count := map[shopcrm.Outcome]int{}
+	for _, r := range res {
+		count[r.Outcome]++
+	}
+	if count[shopcrm.Unknown] != 1 || count[shopcrm.Applied] != len(engs)-1 {
+		t.Errorf("outcomes %v, want one unknown and %d applied", count, len(engs)-1)
+	}
+	if n := len(srv.MarketingEngagements()); n != len(engs)-1 {
+		t.Errorf("%d engagements in the fake, want %d", n, len(engs)-1)
+	}
+}

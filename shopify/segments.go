@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/shopcrm/shopcrm/gid"
+	"github.com/shopcrm/shopcrm/internal/transport"
 	"github.com/shopcrm/shopcrm/money"
 	"github.com/shopcrm/shopcrm/segment"
 )
@@ -36,6 +37,13 @@ type segmentPayload struct {
 // Create saves a new segment. Names are unique per shop; a duplicate is a
 // *UserErrors.
 //
+// When an answer leaves the outcome unknown (a dropped connection, a lost
+// answer, a 5xx, a body cut off), Create looks the name up: a segment of
+// that name with the same query is the one it created, and is returned;
+// otherwise the create is sent again, within the client's retry policy.
+// Names being unique, a second create never makes a second segment: at
+// worst it is refused as a duplicate.
+//
 //spec:graphql mutation segmentCreate
 func (s *SegmentsService) Create(ctx context.Context, name, query string) (*Segment, *Response, error) {
 	if strings.TrimSpace(name) == "" {
@@ -45,17 +53,34 @@ func (s *SegmentsService) Create(ctx context.Context, name, query string) (*Segm
 		return nil, nil, &InputError{Field: "query", Reason: "must not be empty"}
 	}
 	q := `mutation segmentCreate($name: String!, $query: String!) { segmentCreate(name: $name, query: $query) { segment { ` + segmentFields + ` } userErrors { field message } } }`
-	var out struct {
-		P segmentPayload `json:"segmentCreate"`
-	}
-	resp, err := s.c.do(ctx, &call{query: q, vars: map[string]any{"name": name, "query": query}, cost: mutationCost, retry: ifRefused}, &out)
+	var resp *Response
+	seg, err := transport.Recover(ctx, s.c.tr, transport.Recovery[*Segment]{
+		Op: "segmentCreate",
+		Send: func(ctx context.Context) (*Segment, error) {
+			var out struct {
+				P segmentPayload `json:"segmentCreate"`
+			}
+			var err error
+			resp, err = s.c.do(ctx, &call{query: q, vars: map[string]any{"name": name, "query": query}, cost: mutationCost, retry: ifRefused}, &out)
+			if err == nil {
+				err = s.c.mutationErrors("segmentCreate", out.P.UserErrors)
+			}
+			return out.P.Segment, err
+		},
+		Unknown: maybeApplied,
+		Find: func(ctx context.Context) (*Segment, bool, error) {
+			seg, err := s.FindByName(ctx, name)
+			var nf *NotFoundError
+			if errors.As(err, &nf) {
+				return nil, false, nil
+			}
+			return seg, err == nil && seg.Query == query, err
+		},
+	})
 	if err != nil {
 		return nil, resp, err
 	}
-	if err := s.c.mutationErrors("segmentCreate", out.P.UserErrors); err != nil {
-		return nil, resp, err
-	}
-	return out.P.Segment, resp, nil
+	return seg, resp, nil
 }
 
 // Update changes a segment's name and/or query; an empty string leaves that

@@ -106,6 +106,18 @@ func DefaultClassify(err error) Class {
 	return Class{Outcome: Unknown}
 }
 
+// ClassifyIn is DefaultClassify for a run under ctx: a context error stops
+// the run only when ctx itself is done. One attempt's own timeout (an HTTP
+// client's Timeout, which also matches context.DeadlineExceeded) leaves
+// its items Unknown, and the run goes on with the others.
+func ClassifyIn(ctx context.Context, err error) Class {
+	c := DefaultClassify(err)
+	if c.Terminal && ctx.Err() == nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) {
+		c.Terminal = false
+	}
+	return c
+}
+
 // ErrNotSent matches the error of every item reported NotSent.
 var ErrNotSent = shopcrm.ErrNotSent
 

@@ -419,6 +419,31 @@ func TestDefaultClassify(t *testing.T) {
 	}
 }
 
+// A timeout of one attempt under a live context leaves its items Unknown
+// without stopping the run; the run's own context ending stops it.
+func TestClassifyIn(t *testing.T) {
+	attempt := fmt.Errorf("post: %w", context.DeadlineExceeded)
+	live := context.Background()
+	done, cancel := context.WithCancel(context.Background())
+	cancel()
+	for _, tc := range []struct {
+		ctx  context.Context
+		err  error
+		want bulk.Class
+	}{
+		{live, attempt, bulk.Class{Outcome: bulk.Unknown}},
+		{live, context.Canceled, bulk.Class{Outcome: bulk.Unknown}},
+		{done, attempt, bulk.Class{Outcome: bulk.Unknown, Terminal: true}},
+		{done, context.Canceled, bulk.Class{Outcome: bulk.Unknown, Terminal: true}},
+		{live, shopcrm.ErrUnauthorized, bulk.Class{Outcome: bulk.Failed, Terminal: true}},
+		{live, shopcrm.ErrNotFound, bulk.Class{Outcome: bulk.Failed}},
+	} {
+		if got := bulk.ClassifyIn(tc.ctx, tc.err); got != tc.want {
+			t.Errorf("ClassifyIn(ctx done %v, %v) = %+v, want %+v", tc.ctx.Err() != nil, tc.err, got, tc.want)
+		}
+	}
+}
+
 func TestContextCancellation(t *testing.T) {
 	t.Run("while a chunk is in flight", func(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())

@@ -3,6 +3,7 @@ package transport
 import (
 	"context"
 	"errors"
+	"net"
 	"net/http"
 	"net/url"
 
@@ -51,7 +52,8 @@ func (c RetryClass) String() string {
 // RetryNever. [DefaultCheckRetry] is the rule most platforms need.
 type CheckRetry func(ctx context.Context, r *Request, resp *http.Response, err error) (bool, error)
 
-// DefaultCheckRetry retries by class: RetryIfRefused only on 429;
+// DefaultCheckRetry retries by class: RetryIfRefused only on 429 and on a
+// connection that could not be made (the request never left);
 // RetryIdempotent and RetryKeyed on 429, 5xx but 501, and transport errors
 // another attempt can fix (not TLS certificate, scheme or redirect errors,
 // nor a cancelled request).
@@ -61,7 +63,7 @@ func DefaultCheckRetry(ctx context.Context, r *Request, resp *http.Response, err
 	}
 	switch r.Retry {
 	case RetryIfRefused:
-		return resp != nil && resp.StatusCode == http.StatusTooManyRequests, nil
+		return (resp != nil && resp.StatusCode == http.StatusTooManyRequests) || NotSent(err), nil
 	case RetryIdempotent, RetryKeyed:
 		var ue *url.Error
 		if errors.As(err, &ue) && errors.Is(ue.Err, context.Canceled) {
@@ -70,4 +72,13 @@ func DefaultCheckRetry(ctx context.Context, r *Request, resp *http.Response, err
 		return retryablehttp.DefaultRetryPolicy(ctx, resp, err)
 	}
 	return false, nil
+}
+
+// NotSent reports whether err proves the request never reached the
+// server: the connection could not be made (refused, unreachable, a name
+// that does not resolve). Any later failure may come after the server
+// read the request.
+func NotSent(err error) bool {
+	var oe *net.OpError
+	return errors.As(err, &oe) && oe.Op == "dial"
 }

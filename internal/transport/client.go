@@ -156,7 +156,7 @@ type Request struct {
 	Gate  *Gate // this request's gate instead of the client's (per-endpoint limits)
 	// Handle inspects a 2xx response before Do returns it, and may restore
 	// its body. An error it returns ends the call, unless the error is
-	// [Retryable] and the request's class allows a retry.
+	// [Retryable] or [Damaged] and the request's class allows a retry.
 	Handle func(*http.Response) error
 }
 
@@ -191,7 +191,7 @@ func (c *Client) Do(ctx context.Context, r *Request) (*http.Response, error) {
 	if err != nil {
 		var he *handlerError
 		if errors.As(err, &he) {
-			err = he.err
+			err = undamaged(he.err)
 			var rl *RateLimitError
 			var r Retryable
 			if errors.Is(err, ErrRateLimited) && !errors.As(err, &rl) && errors.As(err, &r) {

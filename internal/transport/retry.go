@@ -82,6 +82,12 @@ func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error)
 	case errors.As(err, &we):
 		return false, err
 	case errors.As(err, &he):
+		if damaged, retry := damagedRetry(he.err, a.req.Retry); damaged {
+			if !retry {
+				return false, nil
+			}
+			break // the policy's backoff
+		}
 		var r Retryable
 		if !errors.As(he.err, &r) {
 			return false, nil
