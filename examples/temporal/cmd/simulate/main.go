@@ -2,8 +2,9 @@
 // on a Temporal server started in this process, against the fakes, with
 // 1, 2 and 4 workers (in this process, each with its own client and
 // activity slots), and prints what it measured: total time, activities per
-// second, the shops' Shopify bucket utilisation and the requests the fakes
-// throttled.
+// second, the shops' Shopify bucket utilisation, the requests the fakes
+// throttled, and the share of attempts that found their shop's clients
+// open on their worker.
 //
 //	go run ./cmd/simulate -shops 250,500,1000 -workers 1,2,4
 package main
@@ -73,7 +74,7 @@ func policies() dayflow.Policies {
 func run(shopCounts, workerCounts []int, customers, slots int, latency time.Duration) error {
 	fmt.Printf("%d customers per shop, %d activity slots per worker, %s per fake request, %d steps per day\n\n",
 		customers, slots, latency, len(dayflow.Steps))
-	fmt.Println("shops workers  total   act/s  day p50  day p95  shopify util p50/max  req/shop  throttled  in steps")
+	fmt.Println("shops workers  total   act/s  day p50  day p95  shopify util p50/max  req/shop  throttled  in steps  reused")
 	for _, n := range shopCounts {
 		for _, w := range workerCounts {
 			// A fresh server per run: a day's workflow id is run once.
@@ -98,6 +99,7 @@ type result struct {
 	requests       int
 	throttled      int
 	steps          map[dayflow.Step]time.Duration // time in each step, summed over shops
+	opens, reuses  int                            // the workers' caches: days opened, attempts served open clients
 }
 
 func (r result) String() string {
@@ -115,10 +117,10 @@ func (r result) String() string {
 	for _, d := range r.days {
 		days += d
 	}
-	return fmt.Sprintf("%5d %7d %6.1fs %7.1f %7.2fs %7.2fs %9.1f%% / %5.1f%% %9.0f %10d %8.0f%%\n      mean step time:%s",
+	return fmt.Sprintf("%5d %7d %6.1fs %7.1f %7.2fs %7.2fs %9.1f%% / %5.1f%% %9.0f %10d %8.0f%% %7.0f%%\n      mean step time:%s",
 		r.shops, r.workers, r.total.Seconds(), acts, q(0.5).Seconds(), q(0.95).Seconds(),
 		100*r.util[len(r.util)/2], 100*r.util[len(r.util)-1], float64(r.requests)/float64(r.shops), r.throttled,
-		100*inSteps.Seconds()/days.Seconds(), steps)
+		100*inSteps.Seconds()/days.Seconds(), 100*float64(r.reuses)/float64(r.opens+r.reuses), steps)
 }
 
 // simulate runs n shops' day with w workers on a fresh fleet and task
@@ -137,9 +139,15 @@ func simulate(ts *temporaltest.TestServer, n, w, customers, slots int, latency t
 	defer os.RemoveAll(state)
 	queue := fmt.Sprintf("sim-%d-%d", n, w)
 	dir := fl.Directory(state)
+	var caches []*dayflow.Cache
 	for range w {
+		// Each worker keeps its own shops' clients, as separate processes
+		// would: a step that lands on another worker opens the shop there.
+		cache := dayflow.NewCache(dir, dayflow.CacheOptions{})
+		defer cache.Close()
+		caches = append(caches, cache)
 		wk := worker.New(ts.NewClientWithOptions(client.Options{}), queue, worker.Options{MaxConcurrentActivityExecutionSize: slots})
-		dayflow.Register(wk, dir)
+		dayflow.Register(wk, cache)
 		if err := wk.Start(); err != nil {
 			return res, err
 		}
@@ -189,5 +197,10 @@ func simulate(ts *temporaltest.TestServer, n, w, customers, slots int, latency t
 		res.util = append(res.util, float64(fl.Fakes(shop).Shopify.Cost())/allowed)
 	}
 	res.throttled, _ = fl.Throttled()
+	for _, c := range caches {
+		st := c.Stats()
+		res.opens += st.Opens
+		res.reuses += st.Reuses
+	}
 	return res, nil
 }
