@@ -162,7 +162,11 @@ func (d *Directory) Open(ctx context.Context, shop string, day calendar.Date) (*
 	if err != nil {
 		return nil, err
 	}
-	oc, err := omnisend.New(omnisend.APIKey(e.OmnisendKey), omnisend.WithBaseURL(e.Omnisend), omnisend.WithHTTPClient(hc("omnisend")))
+	oo := []omnisend.Option{omnisend.WithBaseURL(e.Omnisend), omnisend.WithHTTPClient(hc("omnisend"))}
+	if l := d.m.Options.OmnisendTags; l.Requests > 0 {
+		oo = append(oo, omnisend.WithEndpointLimit(omnisend.EndpointContactTags, l.Requests, l.Per))
+	}
+	oc, err := omnisend.New(omnisend.APIKey(e.OmnisendKey), oo...)
 	if err != nil {
 		return nil, err
 	}
