@@ -25,8 +25,13 @@ type countingDir struct {
 	delay  time.Duration
 }
 
-func newCountingDir() *countingDir {
-	return &countingDir{opens: map[string]int{}, closed: map[string]int{}}
+// newCache returns a Cache over a new countingDir, closed when the test
+// ends.
+func newCache(t *testing.T, o dayflow.CacheOptions) (*countingDir, *dayflow.Cache) {
+	d := &countingDir{opens: map[string]int{}, closed: map[string]int{}}
+	c := dayflow.NewCache(d, o)
+	t.Cleanup(c.Close)
+	return d, c
 }
 
 func (d *countingDir) Open(ctx context.Context, shop string, day calendar.Date) (*dayflow.Shop, error) {
@@ -76,9 +81,7 @@ func waitClosed(t *testing.T, d *countingDir, shop string, n int) {
 }
 
 func TestCacheReusesADay(t *testing.T) {
-	d := newCountingDir()
-	c := dayflow.NewCache(d, dayflow.CacheOptions{})
-	defer c.Close()
+	d, c := newCache(t, dayflow.CacheOptions{})
 	a := mustOpen(t, c, "a")
 	a.Close()
 	a.Close() // a second Close of one Shop releases nothing more
@@ -102,10 +105,8 @@ func TestCacheReusesADay(t *testing.T) {
 }
 
 func TestCacheOpensOnceConcurrently(t *testing.T) {
-	d := newCountingDir()
+	d, c := newCache(t, dayflow.CacheOptions{})
 	d.delay = 20 * time.Millisecond
-	c := dayflow.NewCache(d, dayflow.CacheOptions{})
-	defer c.Close()
 	envs := make([]*pipeline.Env, 8)
 	var wg sync.WaitGroup
 	for i := range envs {
@@ -131,9 +132,7 @@ func TestCacheOpensOnceConcurrently(t *testing.T) {
 }
 
 func TestCacheEndDay(t *testing.T) {
-	d := newCountingDir()
-	c := dayflow.NewCache(d, dayflow.CacheOptions{})
-	defer c.Close()
+	d, c := newCache(t, dayflow.CacheOptions{})
 
 	// Unused: closed at once.
 	mustOpen(t, c, "a").Close()
@@ -162,9 +161,7 @@ func TestCacheEndDay(t *testing.T) {
 }
 
 func TestCacheIdle(t *testing.T) {
-	d := newCountingDir()
-	c := dayflow.NewCache(d, dayflow.CacheOptions{Idle: 30 * time.Millisecond})
-	defer c.Close()
+	d, c := newCache(t, dayflow.CacheOptions{Idle: 30 * time.Millisecond})
 	sh := mustOpen(t, c, "a")
 	time.Sleep(60 * time.Millisecond)
 	if _, closed := d.counts("a"); closed != 0 {
@@ -178,9 +175,7 @@ func TestCacheIdle(t *testing.T) {
 }
 
 func TestCacheMaxIdle(t *testing.T) {
-	d := newCountingDir()
-	c := dayflow.NewCache(d, dayflow.CacheOptions{MaxIdle: 2})
-	defer c.Close()
+	d, c := newCache(t, dayflow.CacheOptions{MaxIdle: 2})
 	var inUse []*dayflow.Shop
 	for i := range 4 {
 		inUse = append(inUse, mustOpen(t, c, fmt.Sprint(i)))
@@ -203,10 +198,8 @@ func TestCacheMaxIdle(t *testing.T) {
 }
 
 func TestCacheFailedOpenIsNotKept(t *testing.T) {
-	d := newCountingDir()
+	d, c := newCache(t, dayflow.CacheOptions{})
 	d.fail = errors.New("store down")
-	c := dayflow.NewCache(d, dayflow.CacheOptions{})
-	defer c.Close()
 	if _, err := c.Open(context.Background(), "a", day); !errors.Is(err, d.fail) {
 		t.Fatalf("got %v, want the Directory's error", err)
 	}
@@ -220,8 +213,7 @@ func TestCacheFailedOpenIsNotKept(t *testing.T) {
 }
 
 func TestCacheClose(t *testing.T) {
-	d := newCountingDir()
-	c := dayflow.NewCache(d, dayflow.CacheOptions{})
+	d, c := newCache(t, dayflow.CacheOptions{})
 	mustOpen(t, c, "a").Close()
 	sh := mustOpen(t, c, "b")
 	c.Close()
@@ -241,10 +233,8 @@ func TestCacheClose(t *testing.T) {
 }
 
 func TestCacheOpenCancelled(t *testing.T) {
-	d := newCountingDir()
+	d, c := newCache(t, dayflow.CacheOptions{})
 	d.delay = 100 * time.Millisecond
-	c := dayflow.NewCache(d, dayflow.CacheOptions{})
-	defer c.Close()
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
