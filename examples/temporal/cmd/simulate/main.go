@@ -126,6 +126,7 @@ type result struct {
 	util           []float64
 	requests       int
 	throttled      int
+	throttledBy    map[string]int
 	steps          map[dayflow.Step]time.Duration // time in each step, summed over shops
 	opens, reuses  int                            // the workers' caches: days opened, attempts served open clients
 	retried        int                            // steps finished by a later attempt
@@ -146,10 +147,10 @@ func (r result) String() string {
 	for _, d := range r.days {
 		days += d
 	}
-	return fmt.Sprintf("%5d %7d %6.1fs %7.1f %7.2fs %7.2fs %9.1f%% / %5.1f%% %9.0f %10d %8.0f%% %7.0f%%\n      %d steps retried; mean step time:%s",
+	return fmt.Sprintf("%5d %7d %6.1fs %7.1f %7.2fs %7.2fs %9.1f%% / %5.1f%% %9.0f %10d %8.0f%% %7.0f%%\n      throttled %v; %d steps retried; mean step time:%s",
 		r.shops, r.workers, r.total.Seconds(), acts, q(0.5).Seconds(), q(0.95).Seconds(),
 		100*r.util[len(r.util)/2], 100*r.util[len(r.util)-1], float64(r.requests)/float64(r.shops), r.throttled,
-		100*inSteps.Seconds()/days.Seconds(), 100*float64(r.reuses)/float64(max(r.opens+r.reuses, 1)), r.retried, steps)
+		100*inSteps.Seconds()/days.Seconds(), 100*float64(r.reuses)/float64(max(r.opens+r.reuses, 1)), r.throttledBy, r.retried, steps)
 }
 
 // simulate runs o.Shops shops' day with w workers on a fresh fleet and task
@@ -233,7 +234,7 @@ func simulate(ts *temporaltest.TestServer, w, slots int, cache bool, o fleet.Opt
 		allowed := float64(limit.Burst) + limit.PerSecond*res.days[i].Seconds()
 		res.util = append(res.util, float64(fl.Fakes(shop).Shopify.Cost())/allowed)
 	}
-	res.throttled, _ = fl.Throttled()
+	res.throttled, res.throttledBy = fl.Throttled()
 	for _, c := range caches {
 		st := c.Stats()
 		res.opens += st.Opens
