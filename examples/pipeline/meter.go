@@ -17,7 +17,8 @@ type Meter struct {
 
 // Client returns an HTTP client counting its requests under platform:
 // 60 s per attempt and 16 idle connections per host, as the SDK's clients
-// default to.
+// default to. Its CloseIdleConnections closes its transport's idle
+// connections.
 func (m *Meter) Client(platform string) *http.Client {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.MaxIdleConnsPerHost = 16
@@ -48,4 +49,12 @@ func (t meterTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	t.m.counts[t.platform]++
 	t.m.mu.Unlock()
 	return t.next.RoundTrip(r)
+}
+
+// CloseIdleConnections closes the idle connections of the transport
+// beneath, so that http.Client.CloseIdleConnections reaches it.
+func (t meterTransport) CloseIdleConnections() {
+	if c, ok := t.next.(interface{ CloseIdleConnections() }); ok {
+		c.CloseIdleConnections()
+	}
 }

@@ -17,22 +17,38 @@ import (
 // A Directory opens a shop's day for one activity attempt. It must build
 // the same environment for every attempt of the same shop and day: the
 // shop's configuration, its State (persistent, shared by every worker
-// that may run the shop) and the day's events; and fresh clients built
-// with the shop's own rate limits. Open is called concurrently for
-// different shops.
+// that may run the shop) and the day's events; and clients built with the
+// shop's own rate limits. Open is called concurrently for different
+// shops.
+//
+// A worker normally serves its activities through a [Cache] in front of
+// the Directory, which opens a shop's day once per worker and keeps its
+// clients, hence their limiters' state, across attempts and steps.
+//
+// A Directory that also has a method EndDay(shop string, day
+// calendar.Date), as a Cache has, is told when a day's last step has
+// succeeded.
 type Directory interface {
 	Open(ctx context.Context, shop string, day calendar.Date) (*Shop, error)
 }
 
-// Shop is a shop's day as a step needs it.
+// dayEnder is a Directory that hears when a day's last step succeeded.
+type dayEnder interface {
+	EndDay(shop string, day calendar.Date)
+}
+
+// Shop is a shop's day as a step needs it. The activities never change
+// it (a step gets its own copy of Env), so it may serve many attempts.
 type Shop struct {
 	Env    *pipeline.Env
 	Events pipeline.Events // the day's subscription events, for Lifecycle
-	// Requests, when set, returns the requests of the attempt so far by
-	// platform; otherwise Env.Meter's counts are used.
+	// Requests, when set, returns the requests made so far by platform
+	// (over the Shop's life, not only one attempt's: the activity reports
+	// the difference over its attempt); otherwise Env.Meter's counts are
+	// used.
 	Requests func() map[string]int
-	// Close, when set, is called when the attempt ends, to release the
-	// clients' connections.
+	// Close, when set, is called when the attempt ends: to release the
+	// clients' connections, or, from a [Cache], to hand the day back.
 	Close func()
 }
 
@@ -127,6 +143,9 @@ func (a *Activities) run(ctx context.Context, s Step, in StepInput) (*StepResult
 				out.Requests[p] = d
 			}
 		}
+	}
+	if e, ok := a.Dir.(dayEnder); ok && s == Steps[len(Steps)-1] {
+		e.EndDay(in.Shop, in.Day)
 	}
 	return out, nil
 }

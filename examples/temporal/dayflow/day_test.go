@@ -109,16 +109,38 @@ var reference = sync.OnceValues(func() (map[string]fleet.End, error) {
 	return out, <-errs
 })
 
-// startWorker runs the day's workflow and activities in this process.
-func startWorker(t *testing.T, c client.Client, queue string, dir dayflow.Directory) worker.Worker {
+// startWorker runs the day's workflow and activities in this process,
+// over a Cache in front of dir, as a production worker does.
+func startWorker(t *testing.T, c client.Client, queue string, dir dayflow.Directory) *dayflow.Cache {
 	t.Helper()
+	cache := dayflow.NewCache(dir, dayflow.CacheOptions{})
+	t.Cleanup(cache.Close) // after the worker stops
 	w := worker.New(c, queue, worker.Options{MaxConcurrentActivityExecutionSize: 16})
-	dayflow.Register(w, dir)
+	dayflow.Register(w, cache)
 	if err := w.Start(); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(w.Stop)
-	return w
+	return cache
+}
+
+// checkCache checks that the worker opened each shop's day once, or a
+// little more (a day closed by its last step, then its completion lost,
+// opens again), and closed every day it finished.
+func checkCache(t *testing.T, cache *dayflow.Cache, shops int) {
+	t.Helper()
+	// An attempt that outlived its heartbeat timeout may still be ending.
+	s := cache.Stats()
+	for deadline := time.Now().Add(10 * time.Second); s.Open != 0 && time.Now().Before(deadline); s = cache.Stats() {
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Logf("cache: %+v", s)
+	if s.Opens < shops || s.Opens > shops+shops/10 || s.Reuses < shops*(len(dayflow.Steps)-1) {
+		t.Errorf("cache %+v for %d shops: want each day opened once and reused by its other steps", s, shops)
+	}
+	if s.Open != 0 {
+		t.Errorf("%d days left open after their last step", s.Open)
+	}
 }
 
 // runDays starts every shop's day and waits for them all.
@@ -217,7 +239,7 @@ func checkThrottled(t *testing.T, fl *fleet.Fleet) {
 func TestFiftyShops(t *testing.T) {
 	ts := newServer(t)
 	fl := newFleet(t, fleet.Options{})
-	startWorker(t, ts.GetDefaultClient(), "fifty", fl.Directory(t.TempDir()))
+	cache := startWorker(t, ts.GetDefaultClient(), "fifty", fl.Directory(t.TempDir()))
 	start := time.Now()
 	res := runDays(t, ts.GetDefaultClient(), "fifty", fl.Shops())
 	t.Logf("%d shops' days in %s", len(res), time.Since(start).Round(time.Millisecond))
@@ -225,6 +247,7 @@ func TestFiftyShops(t *testing.T) {
 		t.Errorf("%d engagement days unknown without any fault", n)
 	}
 	checkThrottled(t, fl)
+	checkCache(t, cache, len(res))
 	// A step may still be retried without a fault when a loaded machine
 	// delays its heartbeats past the timeout; the end state is the same.
 	t.Logf("%d steps retried", retried(res))
@@ -241,22 +264,31 @@ func TestFiftyShops(t *testing.T) {
 	}
 }
 
+// maxJitterThrottled is how many requests TestFaults lets the fakes
+// refuse for network timing alone (one in some runs on a loaded machine).
+const maxJitterThrottled = 3
+
 // TestFaults runs the days on fakes failing 20% of requests (errors,
 // dropped connections, answers lost after acting, malformed bodies): the
 // clients and Temporal retry, and every shop ends as without faults.
 func TestFaults(t *testing.T) {
 	ts := newServer(t)
 	fl := newFleet(t, fleet.Options{Chaos: 0.2})
-	startWorker(t, ts.GetDefaultClient(), "faults", fl.Directory(t.TempDir()))
+	cache := startWorker(t, ts.GetDefaultClient(), "faults", fl.Directory(t.TempDir()))
 	res := runDays(t, ts.GetDefaultClient(), "faults", fl.Shops())
 	unknown := compare(t, fl, res)
-	// A step retried by Temporal builds fresh clients whose limiters start
-	// full, though the failed attempt just used part of the platform's
-	// window: its first requests may be refused (429). The clients retry
-	// them after the platform's Retry-After, so every day still ends as
-	// the reference; count them.
+	// A step retried by Temporal runs on the clients of the failed
+	// attempt, kept by the worker's Cache: their limiters know what the
+	// platform's window already holds. What may still be refused is a
+	// request that left a window after another but, delayed less on a
+	// loaded machine, arrived within it (Klaviyo's one-second window); the
+	// clients widen their margin, wait and send it again. Allow a few.
 	n, by := fl.Throttled()
 	t.Logf("throttled requests, absorbed by the clients' retries: %d %v", n, by)
+	if n > maxJitterThrottled {
+		t.Errorf("%d requests throttled by the fakes (%v), want at most %d", n, by, maxJitterThrottled)
+	}
+	checkCache(t, cache, len(res))
 	faults := fl.Faults()
 	t.Logf("%d faults injected; %d steps retried by Temporal; %d engagement days left unknown", faults, retried(res), unknown)
 	if faults < 100 {
@@ -281,7 +313,9 @@ func TestWorkerProcess(t *testing.T) {
 	}
 	defer c.Close()
 	w := worker.New(c, os.Getenv("DAYFLOW_QUEUE"), worker.Options{MaxConcurrentActivityExecutionSize: 16})
-	dayflow.Register(w, fleet.NewDirectory(m, os.Getenv("DAYFLOW_STATE")))
+	cache := dayflow.NewCache(fleet.NewDirectory(m, os.Getenv("DAYFLOW_STATE")), dayflow.CacheOptions{})
+	defer cache.Close()
+	dayflow.Register(w, cache)
 	if err := w.Run(worker.InterruptCh()); err != nil {
 		t.Fatal(err)
 	}

@@ -30,8 +30,19 @@
 //
 // A shop's workflow runs its steps one after another: at most one
 // activity of a shop runs at any time, whatever the number of workers, and
-// each activity builds the shop's clients with the shop's own rate limits.
-// So the client-side limiters of one process are the only traffic a shop's
-// platforms see from the app, and many workers scale across shops, not
-// within one.
+// each activity uses the shop's clients, built with the shop's own rate
+// limits. So the client-side limiters of one process are the only traffic
+// a shop's platforms see from the app, and many workers scale across
+// shops, not within one.
+//
+// A worker serves its activities through a [Cache], which keeps a shop's
+// clients, and the state of their limiters, across the attempts and steps
+// of the shop's day on that worker: a step retried there knows what the
+// failed attempt left in the platform's windows. A step that lands on
+// another worker finds the shop's clients fresh there, with limiters that
+// start full although the platform's windows may still hold what the
+// other worker sent in the last minute: the platform may then refuse some
+// requests (429), which the clients wait out and send again. At most what
+// the other worker sent within the platform's window is refused, and the
+// wait is at most that window.
 package dayflow

@@ -141,7 +141,10 @@ func IsInputError(err error) bool {
 }
 
 // Register registers the workflow and the activities, over dir, on a
-// worker.
+// worker. Give it a [Cache] in front of the deployment's Directory, so
+// that the worker keeps each shop's clients, and their rate limiters'
+// state, across the attempts and steps of the shop's day; a bare
+// Directory is opened per attempt.
 func Register(w worker.Registry, dir Directory) {
 	w.RegisterWorkflowWithOptions(Day, workflow.RegisterOptions{Name: "Day"})
 	(&Activities{Dir: dir}).Register(w)

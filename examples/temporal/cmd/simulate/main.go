@@ -2,8 +2,9 @@
 // on a Temporal server started in this process, against the fakes, with
 // 1, 2 and 4 workers (in this process, each with its own client and
 // activity slots), and prints what it measured: total time, activities per
-// second, the shops' Shopify bucket utilisation and the requests the fakes
-// throttled.
+// second, the shops' Shopify bucket utilisation, the requests the fakes
+// throttled, and the share of attempts that found their shop's clients
+// open on their worker.
 //
 //	go run ./cmd/simulate -shops 250,500,1000 -workers 1,2,4
 package main
@@ -29,6 +30,7 @@ import (
 	"github.com/shopcrm/shopcrm/calendar"
 	"github.com/shopcrm/shopcrm/examples/temporal/dayflow"
 	"github.com/shopcrm/shopcrm/examples/temporal/internal/fleet"
+	"github.com/shopcrm/shopcrm/omnisend"
 )
 
 func main() {
@@ -37,8 +39,12 @@ func main() {
 	customers := flag.Int("customers", 20, "customers per shop")
 	slots := flag.Int("slots", 8, "concurrent activities per worker")
 	latency := flag.Duration("latency", 5*time.Millisecond, "latency of every fake request")
+	chaos := flag.Float64("chaos", 0, "share of requests each fake fails (503, dropped connection, lost response, malformed body)")
+	tags := flag.String("omnisend-tags", "", "every shop's Omnisend contact-tags window as n/duration, e.g. 5/1s (default Omnisend's 60/1m)")
+	cache := flag.Bool("cache", true, "each worker keeps a shop's clients across attempts and steps (dayflow.Cache); false opens them per attempt")
 	flag.Parse()
-	if err := run(ints(*shops), ints(*workers), *customers, *slots, *latency); err != nil {
+	o := fleet.Options{Customers: *customers, Seed: 1, Day: day, Latency: *latency, Chaos: *chaos, OmnisendTags: window(*tags)}
+	if err := run(ints(*shops), ints(*workers), *slots, *cache, o); err != nil {
 		fmt.Fprintln(os.Stderr, "simulate:", err)
 		os.Exit(1)
 	}
@@ -70,16 +76,39 @@ func policies() dayflow.Policies {
 	return p
 }
 
-func run(shopCounts, workerCounts []int, customers, slots int, latency time.Duration) error {
-	fmt.Printf("%d customers per shop, %d activity slots per worker, %s per fake request, %d steps per day\n\n",
-		customers, slots, latency, len(dayflow.Steps))
-	fmt.Println("shops workers  total   act/s  day p50  day p95  shopify util p50/max  req/shop  throttled  in steps")
+// window parses n/duration.
+func window(s string) omnisend.Limit {
+	if s == "" {
+		return omnisend.Limit{}
+	}
+	n, per, ok := strings.Cut(s, "/")
+	l := omnisend.Limit{}
+	var err error
+	if l.Requests, err = strconv.Atoi(n); ok && err == nil {
+		l.Per, err = time.ParseDuration(per)
+	}
+	if !ok || err != nil || l.Requests <= 0 || l.Per <= 0 {
+		fmt.Fprintf(os.Stderr, "simulate: %q is not a window n/duration\n", s)
+		os.Exit(2)
+	}
+	return l
+}
+
+func run(shopCounts, workerCounts []int, slots int, cache bool, o fleet.Options) error {
+	fmt.Printf("%d customers per shop, %d activity slots per worker, %s per fake request, %.0f%% of requests failed, %d steps per day\n",
+		o.Customers, slots, o.Latency, 100*o.Chaos, len(dayflow.Steps))
+	if o.OmnisendTags.Requests > 0 {
+		fmt.Printf("Omnisend contact tags: %d per %s\n", o.OmnisendTags.Requests, o.OmnisendTags.Per)
+	}
+	fmt.Printf("clients kept across attempts by each worker: %v\n\n", cache)
+	fmt.Println("shops workers  total   act/s  day p50  day p95  shopify util p50/max  req/shop  throttled  in steps  reused")
 	for _, n := range shopCounts {
 		for _, w := range workerCounts {
 			// A fresh server per run: a day's workflow id is run once.
 			quiet := tlog.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))
 			ts := temporaltest.NewServer(temporaltest.WithBaseClientOptions(client.Options{Logger: quiet}))
-			r, err := simulate(ts, n, w, customers, slots, latency)
+			o.Shops = n
+			r, err := simulate(ts, w, slots, cache, o)
 			ts.Stop()
 			if err != nil {
 				return err
@@ -97,7 +126,10 @@ type result struct {
 	util           []float64
 	requests       int
 	throttled      int
+	throttledBy    map[string]int
 	steps          map[dayflow.Step]time.Duration // time in each step, summed over shops
+	opens, reuses  int                            // the workers' caches: days opened, attempts served open clients
+	retried        int                            // steps finished by a later attempt
 }
 
 func (r result) String() string {
@@ -115,17 +147,18 @@ func (r result) String() string {
 	for _, d := range r.days {
 		days += d
 	}
-	return fmt.Sprintf("%5d %7d %6.1fs %7.1f %7.2fs %7.2fs %9.1f%% / %5.1f%% %9.0f %10d %8.0f%%\n      mean step time:%s",
+	return fmt.Sprintf("%5d %7d %6.1fs %7.1f %7.2fs %7.2fs %9.1f%% / %5.1f%% %9.0f %10d %8.0f%% %7.0f%%\n      throttled %v; %d steps retried; mean step time:%s",
 		r.shops, r.workers, r.total.Seconds(), acts, q(0.5).Seconds(), q(0.95).Seconds(),
 		100*r.util[len(r.util)/2], 100*r.util[len(r.util)-1], float64(r.requests)/float64(r.shops), r.throttled,
-		100*inSteps.Seconds()/days.Seconds(), steps)
+		100*inSteps.Seconds()/days.Seconds(), 100*float64(r.reuses)/float64(max(r.opens+r.reuses, 1)), r.throttledBy, r.retried, steps)
 }
 
-// simulate runs n shops' day with w workers on a fresh fleet and task
+// simulate runs o.Shops shops' day with w workers on a fresh fleet and task
 // queue.
-func simulate(ts *temporaltest.TestServer, n, w, customers, slots int, latency time.Duration) (result, error) {
+func simulate(ts *temporaltest.TestServer, w, slots int, cache bool, o fleet.Options) (result, error) {
+	n := o.Shops
 	res := result{shops: n, workers: w, steps: map[dayflow.Step]time.Duration{}}
-	fl, err := fleet.New(fleet.Options{Shops: n, Customers: customers, Seed: 1, Day: day, Latency: latency})
+	fl, err := fleet.New(o)
 	if err != nil {
 		return res, err
 	}
@@ -137,9 +170,19 @@ func simulate(ts *temporaltest.TestServer, n, w, customers, slots int, latency t
 	defer os.RemoveAll(state)
 	queue := fmt.Sprintf("sim-%d-%d", n, w)
 	dir := fl.Directory(state)
+	var caches []*dayflow.Cache
 	for range w {
+		// Each worker keeps its own shops' clients, as separate processes
+		// would: a step that lands on another worker opens the shop there.
+		var d dayflow.Directory = dir
+		if cache {
+			c := dayflow.NewCache(dir, dayflow.CacheOptions{})
+			defer c.Close()
+			caches = append(caches, c)
+			d = c
+		}
 		wk := worker.New(ts.NewClientWithOptions(client.Options{}), queue, worker.Options{MaxConcurrentActivityExecutionSize: slots})
-		dayflow.Register(wk, dir)
+		dayflow.Register(wk, d)
 		if err := wk.Start(); err != nil {
 			return res, err
 		}
@@ -178,6 +221,9 @@ func simulate(ts *temporaltest.TestServer, n, w, customers, slots int, latency t
 	for i, shop := range fl.Shops() {
 		for _, s := range results[i].Steps {
 			res.steps[s.Step] += s.Elapsed
+			if s.Attempt > 1 {
+				res.retried++
+			}
 			for _, k := range s.Requests {
 				res.requests += k
 			}
@@ -188,6 +234,11 @@ func simulate(ts *temporaltest.TestServer, n, w, customers, slots int, latency t
 		allowed := float64(limit.Burst) + limit.PerSecond*res.days[i].Seconds()
 		res.util = append(res.util, float64(fl.Fakes(shop).Shopify.Cost())/allowed)
 	}
-	res.throttled, _ = fl.Throttled()
+	res.throttled, res.throttledBy = fl.Throttled()
+	for _, c := range caches {
+		st := c.Stats()
+		res.opens += st.Opens
+		res.reuses += st.Reuses
+	}
 	return res, nil
 }

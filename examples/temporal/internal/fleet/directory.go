@@ -74,8 +74,9 @@ func ReadManifest(path string) (Manifest, error) {
 
 // Directory opens the fleet's shops for dayflow's activities: each
 // shop's State lives in its own directory under a root shared by every
-// worker, and each attempt gets fresh clients built with the shop's
-// limits.
+// worker, and each Open builds clients with the shop's limits, counting
+// their requests with a [pipeline.Meter]. Put a [dayflow.Cache] in front
+// of it so that a worker keeps a shop's clients across attempts.
 type Directory struct {
 	m     Manifest
 	by    map[string]int
@@ -143,68 +144,46 @@ func (d *Directory) Open(ctx context.Context, shop string, day calendar.Date) (*
 		return nil, err
 	}
 	e := d.m.Shops[i]
-	cnt := &counter{n: map[string]int{}}
+	// One Meter per opened day: with a dayflow.Cache in front, the day's
+	// attempts share it and each reports its difference.
+	m := &pipeline.Meter{}
+	var hcs []*http.Client
+	hc := func(platform string) *http.Client {
+		c := m.Client(platform)
+		hcs = append(hcs, c)
+		return c
+	}
 	sc, err := shopify.New(shop, shopcrm.StaticToken(e.ShopifyToken), shopify.WithBaseURL(e.Shopify),
-		shopify.WithRateLimit(d.m.Options.ShopifyLimit), shopify.WithHTTPClient(cnt.client("shopify")))
+		shopify.WithRateLimit(d.m.Options.ShopifyLimit), shopify.WithHTTPClient(hc("shopify")))
 	if err != nil {
 		return nil, err
 	}
-	lc, err := line.New(line.StaticToken(e.LINEToken), line.WithBaseURL(e.LINE), line.WithDataURL(e.LINE), line.WithHTTPClient(cnt.client("line")))
+	lc, err := line.New(line.StaticToken(e.LINEToken), line.WithBaseURL(e.LINE), line.WithDataURL(e.LINE), line.WithHTTPClient(hc("line")))
 	if err != nil {
 		return nil, err
 	}
-	oc, err := omnisend.New(omnisend.APIKey(e.OmnisendKey), omnisend.WithBaseURL(e.Omnisend), omnisend.WithHTTPClient(cnt.client("omnisend")))
+	oo := []omnisend.Option{omnisend.WithBaseURL(e.Omnisend), omnisend.WithHTTPClient(hc("omnisend"))}
+	if l := d.m.Options.OmnisendTags; l.Requests > 0 {
+		oo = append(oo, omnisend.WithEndpointLimit(omnisend.EndpointContactTags, l.Requests, l.Per))
+	}
+	oc, err := omnisend.New(omnisend.APIKey(e.OmnisendKey), oo...)
 	if err != nil {
 		return nil, err
 	}
 	// The fake finishes Klaviyo's jobs at once: read their status every
 	// 50ms rather than every second.
-	kc, err := klaviyo.New(klaviyo.PrivateKey(e.KlaviyoKey), klaviyo.WithBaseURL(e.Klaviyo), klaviyo.WithHTTPClient(cnt.client("klaviyo")),
+	kc, err := klaviyo.New(klaviyo.PrivateKey(e.KlaviyoKey), klaviyo.WithBaseURL(e.Klaviyo), klaviyo.WithHTTPClient(hc("klaviyo")),
 		klaviyo.WithPollInterval(50*time.Millisecond))
 	if err != nil {
 		return nil, err
 	}
-	env := &pipeline.Env{Config: dm.Config, State: state,
+	env := &pipeline.Env{Config: dm.Config, State: state, Meter: m,
 		Clients: pipeline.Clients{Shopify: sc, LINE: lc, Omnisend: oc, Klaviyo: kc}}
-	return &dayflow.Shop{Env: env, Events: dm.Events, Requests: cnt.counts, Close: cnt.close}, nil
-}
-
-// counter counts an attempt's requests by platform and closes its
-// connections when the attempt ends (a fleet has thousands of fakes).
-type counter struct {
-	mu  sync.Mutex
-	n   map[string]int
-	trs []*http.Transport
-}
-
-func (c *counter) client(platform string) *http.Client {
-	t := http.DefaultTransport.(*http.Transport).Clone()
-	t.MaxIdleConnsPerHost = 16
-	c.trs = append(c.trs, t)
-	return &http.Client{Timeout: 30 * time.Second, Transport: countingTransport{c: c, platform: platform, next: t}}
-}
-
-func (c *counter) counts() map[string]int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return maps.Clone(c.n)
-}
-
-func (c *counter) close() {
-	for _, t := range c.trs {
-		t.CloseIdleConnections()
+	// Closing releases the connections: a fleet has thousands of fakes.
+	closeConns := func() {
+		for _, c := range hcs {
+			c.CloseIdleConnections()
+		}
 	}
-}
-
-type countingTransport struct {
-	c        *counter
-	platform string
-	next     http.RoundTripper
-}
-
-func (t countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	t.c.mu.Lock()
-	t.c.n[t.platform]++
-	t.c.mu.Unlock()
-	return t.next.RoundTrip(r)
+	return &dayflow.Shop{Env: env, Events: dm.Events, Close: closeConns}, nil
 }

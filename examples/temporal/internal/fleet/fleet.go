@@ -16,6 +16,7 @@ import (
 	"github.com/shopcrm/shopcrm/klaviyo"
 	"github.com/shopcrm/shopcrm/klaviyo/klaviyotest"
 	"github.com/shopcrm/shopcrm/line/linetest"
+	"github.com/shopcrm/shopcrm/omnisend"
 	"github.com/shopcrm/shopcrm/omnisend/omnisendtest"
 	"github.com/shopcrm/shopcrm/shopify/shopifytest"
 )
@@ -38,6 +39,11 @@ type Options struct {
 	// ShopifyLimit is every shop's Shopify cost bucket (zero:
 	// shopifytest.PlanStandard); the clients are built with it.
 	ShopifyLimit shopcrm.RateLimit
+	// OmnisendTags, when set, is every shop's Omnisend contact-tags window
+	// (Omnisend's is 60 a minute); the clients are built with it. A short,
+	// tight window makes a step fill it, so that a retry meets what the
+	// failed attempt left in it.
+	OmnisendTags omnisend.Limit
 }
 
 func (o *Options) defaults() {
@@ -100,6 +106,9 @@ func startFakes(o Options, i int, live bool) *Fakes {
 	sh := []shopifytest.Option{shopifytest.WithNow(now), shopifytest.WithRateLimit(o.ShopifyLimit), shopifytest.WithBulkDuration(5 * time.Millisecond)}
 	ln := []linetest.Option{linetest.WithNow(now)}
 	om := []omnisendtest.Option{omnisendtest.WithNow(now)}
+	if l := o.OmnisendTags; l.Requests > 0 {
+		om = append(om, omnisendtest.WithRateLimit(omnisend.EndpointContactTags, l.Requests, l.Per))
+	}
 	kl := []klaviyotest.Option{klaviyotest.WithNow(now), klaviyotest.WithJobDuration(0)}
 	if live && o.Latency > 0 {
 		sh = append(sh, shopifytest.WithLatency(o.Latency))
