@@ -222,15 +222,18 @@ func retried(results map[string]*dayflow.DayResult) int {
 	return n
 }
 
-// checkThrottled fails if a fake refused a request for its rate limits:
-// one activity at a time per shop, each with the shop's own limiters,
-// never exceeds them.
-func checkThrottled(t *testing.T, fl *fleet.Fleet) {
+// checkThrottled fails if the fakes refused more than max requests for
+// their rate limits. One activity at a time per shop, each with the shop's
+// own limiters, stays within them; what may still be refused is a request
+// that left a window after another but, delayed less on a loaded machine,
+// arrived within it (Klaviyo's one-second window). The clients widen their
+// margin, wait and send it again, so the end state is unchanged.
+func checkThrottled(t *testing.T, fl *fleet.Fleet, max int) {
 	t.Helper()
 	n, by := fl.Throttled()
-	t.Logf("throttled requests: %d %v", n, by)
-	if n != 0 {
-		t.Errorf("%d requests throttled by the fakes (%v), want 0", n, by)
+	t.Logf("throttled requests, absorbed by the clients' retries: %d %v", n, by)
+	if n > max {
+		t.Errorf("%d requests throttled by the fakes (%v), want at most %d", n, by, max)
 	}
 }
 
@@ -246,7 +249,7 @@ func TestFiftyShops(t *testing.T) {
 	if n := compare(t, fl, res); n != 0 {
 		t.Errorf("%d engagement days unknown without any fault", n)
 	}
-	checkThrottled(t, fl)
+	checkThrottled(t, fl, maxJitterThrottled)
 	checkCache(t, cache, len(res))
 	// A step may still be retried without a fault when a loaded machine
 	// delays its heartbeats past the timeout; the end state is the same.
@@ -264,8 +267,8 @@ func TestFiftyShops(t *testing.T) {
 	}
 }
 
-// maxJitterThrottled is how many requests TestFaults lets the fakes
-// refuse for network timing alone (one in some runs on a loaded machine).
+// maxJitterThrottled is how many requests a test lets the fakes refuse
+// for network timing alone (one in some runs on a loaded machine).
 const maxJitterThrottled = 3
 
 // TestFaults runs the days on fakes failing 20% of requests (errors,
@@ -279,15 +282,8 @@ func TestFaults(t *testing.T) {
 	unknown := compare(t, fl, res)
 	// A step retried by Temporal runs on the clients of the failed
 	// attempt, kept by the worker's Cache: their limiters know what the
-	// platform's window already holds. What may still be refused is a
-	// request that left a window after another but, delayed less on a
-	// loaded machine, arrived within it (Klaviyo's one-second window); the
-	// clients widen their margin, wait and send it again. Allow a few.
-	n, by := fl.Throttled()
-	t.Logf("throttled requests, absorbed by the clients' retries: %d %v", n, by)
-	if n > maxJitterThrottled {
-		t.Errorf("%d requests throttled by the fakes (%v), want at most %d", n, by, maxJitterThrottled)
-	}
+	// platform's window already holds.
+	checkThrottled(t, fl, maxJitterThrottled)
 	checkCache(t, cache, len(res))
 	faults := fl.Faults()
 	t.Logf("%d faults injected; %d steps retried by Temporal; %d engagement days left unknown", faults, retried(res), unknown)
@@ -379,8 +375,11 @@ func TestWorkerKilled(t *testing.T) {
 		t.Fatal("days not finished 8 minutes after the kill")
 	}
 	unknown := compare(t, fl, res)
-	checkThrottled(t, fl)
 	n := retried(res)
+	// The kill loses the first worker's limiters: the second's start full
+	// against windows that still hold the first's requests, so each step
+	// run again may be refused once more than timing alone explains.
+	checkThrottled(t, fl, maxJitterThrottled+n)
 	t.Logf("%d steps finished by a later attempt; %d engagement days left unknown by the kill", n, unknown)
 	if n == 0 {
 		t.Error("no step ran again after the kill, though the kill caught requests in flight")
