@@ -15,9 +15,9 @@ var (
 	// missing, not in the platform's encoding, or made with none of the
 	// secrets given.
 	ErrInvalidSignature = errors.New("invalid signature")
-	// ErrStaleWebhook matches a delivery whose signed timestamp is outside
-	// the platform's tolerance window (Klaviyo-Timestamp): a replay, or a
-	// clock far off.
+	// ErrStaleWebhook matches a delivery whose signed time is outside
+	// the platform's tolerance window (Klaviyo's meta.timestamp): a
+	// replay, or a clock far off.
 	ErrStaleWebhook = errors.New("stale webhook")
 	// ErrMalformedWebhook matches a delivery that is not what the platform
 	// sends: not a POST, a body that cannot be read in full or does not

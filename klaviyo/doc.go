@@ -73,8 +73,9 @@
 //
 // [WebhookHandler] serves system webhook deliveries: it caps the body
 // ([DefaultMaxWebhookBody]), checks Klaviyo-Signature over the raw body and
-// Klaviyo-Timestamp with one or more secrets and the timestamp's age
-// ([WebhookVerifier], [DefaultWebhookMaxAge]), and hands Handle each event
+// Klaviyo-Timestamp with one or more secrets and the delivery's age by the
+// body's meta.timestamp ([WebhookVerifier], [DefaultWebhookMaxAge]), and
+// hands Handle each event
 // whose external_id it has not handled before. Refusals are
 // *[WebhookError] values ([ErrInvalidSignature], [ErrStaleWebhook],
 // [ErrMalformedWebhook], [ErrBodyTooLarge]) given to OnError. An OAuth app

@@ -23,7 +23,7 @@ const (
 	HeaderTimestamp = "Klaviyo-Timestamp"
 )
 
-// DefaultWebhookMaxAge is how old a delivery's timestamp may be before
+// DefaultWebhookMaxAge is how far a delivery's time may be from now before
 // Verify refuses it as a replay.
 const DefaultWebhookMaxAge = 5 * time.Minute
 
@@ -31,15 +31,16 @@ const DefaultWebhookMaxAge = 5 * time.Minute
 const DefaultMaxWebhookBody = 5 << 20
 
 // SignWebhook returns the Klaviyo-Signature of a delivery: the hex HMAC-SHA256
-// of the raw body followed by the Klaviyo-Timestamp value, keyed with the
-// webhook's secret_key.
+// of the raw body followed by the Klaviyo-Timestamp value, exactly as sent,
+// keyed with the webhook's secret_key.
 //
-// What is verified: Klaviyo's "Working with system webhooks" page names the
+// What is known: Klaviyo's "Working with system webhooks" page names the
 // three headers, HMAC-SHA256 and hex signatures (its example signature is
-// 64 hex digits). The signing input, body then timestamp, comes from
-// third-party notes (hookdeck's Klaviyo webhook guide); the official page's
-// code sample could not be read here, so no known-answer test from Klaviyo
-// backs it. Keep it behind this one function.
+// 64 hex digits). The signing input, body then timestamp, is what two
+// independent third-party implementations use, one of which reports
+// checking it against live deliveries; Klaviyo's own code sample could not
+// be read here, so no known-answer test from Klaviyo backs it. Keep it
+// behind this one function.
 func SignWebhook(secret Secret, body []byte, timestamp string) string {
 	return hex.EncodeToString(webhookMAC(body, timestamp, secret))
 }
@@ -56,8 +57,10 @@ func webhookMAC(body []byte, timestamp string, secret Secret) []byte {
 // webhook, drop the old one.
 type WebhookVerifier struct {
 	Secrets []Secret
-	// MaxAge bounds the age of Klaviyo-Timestamp, either way (default
-	// DefaultWebhookMaxAge); a negative value turns the check off.
+	// MaxAge bounds the age of the delivery, either way (default
+	// DefaultWebhookMaxAge); a negative value turns the check off. The
+	// age is read from the signed body's meta.timestamp, and from
+	// Klaviyo-Timestamp only when the body has none: see Verify.
 	MaxAge time.Duration
 	// Now is the clock (default time.Now).
 	Now func() time.Time
@@ -67,6 +70,9 @@ type WebhookVerifier struct {
 type WebhookDelivery struct {
 	WebhookID string
 	AccountID string
+	// Timestamp is when Klaviyo sent the delivery: the body's
+	// meta.timestamp, or Klaviyo-Timestamp when the body has none; zero
+	// when neither is readable.
 	Timestamp time.Time
 	Events    []WebhookEvent
 }
@@ -91,23 +97,33 @@ func webhookError(cause error, reason string) error {
 	return shopcrm.NewWebhookError("klaviyo", cause, reason)
 }
 
-// parseTimestamp reads Klaviyo-Timestamp: Unix seconds or RFC 3339 (the
-// documentation names the header, not its format).
+// parseTimestamp reads a delivery's time. Klaviyo's documentation names
+// Klaviyo-Timestamp but not its format: deliveries seen by others carry an
+// HTTP-date ("Tue, 14 Apr 2026 03:50:12 GMT"); Unix seconds and RFC 3339
+// (the format of meta.timestamp) are read too.
 func parseTimestamp(v string) (time.Time, bool) {
 	if n, err := strconv.ParseInt(v, 10, 64); err == nil {
 		return time.Unix(n, 0).UTC(), true
 	}
-	t, err := time.Parse(time.RFC3339Nano, v)
+	if t, err := time.Parse(time.RFC3339Nano, v); err == nil {
+		return t.UTC(), true
+	}
+	t, err := http.ParseTime(v)
 	return t.UTC(), err == nil
 }
 
 // Verify checks a delivery's signature against the raw body in constant
-// time with each secret, and its age, then decodes it with ParseWebhook.
+// time with each secret, decodes it with ParseWebhook, then checks its age.
 // It returns an *InputError when no usable secret is configured, and a
 // *WebhookError otherwise: matching ErrInvalidSignature when a header is
 // missing or the signature is not hex or made with none of the secrets,
-// ErrStaleWebhook when the timestamp is further than MaxAge from now, and
-// ErrMalformedWebhook when the body does not decode.
+// ErrMalformedWebhook when the body does not decode, and ErrStaleWebhook
+// when the delivery's time is further than MaxAge from now or unreadable.
+//
+// The age is that of the body's meta.timestamp, which the signature
+// covers. Klaviyo-Timestamp is signed too but serves only when the body
+// has no meta.timestamp: it has been reported to carry local time labelled
+// GMT, hours off, which would refuse every delivery.
 func (v WebhookVerifier) Verify(h http.Header, body []byte) (*WebhookDelivery, error) {
 	if !slices.ContainsFunc(v.Secrets, func(s Secret) bool { return !s.IsZero() }) {
 		return nil, invalid("Secrets", "", "at least one webhook secret_key is needed")
@@ -128,9 +144,9 @@ func (v WebhookVerifier) Verify(h http.Header, body []byte) (*WebhookDelivery, e
 	if !ok {
 		return nil, webhookError(ErrInvalidSignature, "no secret gives the signature of the body and timestamp")
 	}
-	at, parsed := parseTimestamp(ts)
-	if !parsed {
-		return nil, webhookError(ErrStaleWebhook, HeaderTimestamp+" is neither Unix seconds nor RFC 3339")
+	d, err := ParseWebhook(h, body)
+	if err != nil {
+		return nil, err
 	}
 	maxAge, now := v.MaxAge, time.Now
 	if maxAge == 0 {
@@ -139,14 +155,16 @@ func (v WebhookVerifier) Verify(h http.Header, body []byte) (*WebhookDelivery, e
 	if v.Now != nil {
 		now = v.Now
 	}
-	if age := now().Sub(at); maxAge > 0 && (age > maxAge || age < -maxAge) {
-		return nil, webhookError(ErrStaleWebhook, fmt.Sprintf("timestamp %s is %s away from now, more than %s: a replay or a skewed clock", ts, age.Round(time.Second), maxAge))
+	if maxAge < 0 {
+		return d, nil
 	}
-	d, err := ParseWebhook(h, body)
-	if err != nil {
-		return nil, err
+	if d.Timestamp.IsZero() {
+		return nil, webhookError(ErrStaleWebhook, "neither meta.timestamp nor "+HeaderTimestamp+" is a readable time")
 	}
-	d.Timestamp = at
+	if age := now().Sub(d.Timestamp); age > maxAge || age < -maxAge {
+		return nil, webhookError(ErrStaleWebhook, fmt.Sprintf("sent at %s, %s away from now, more than %s: a replay or a skewed clock",
+			d.Timestamp.Format(time.RFC3339), age.Round(time.Second), maxAge))
+	}
 	return d, nil
 }
 
@@ -154,8 +172,8 @@ func (v WebhookVerifier) Verify(h http.Header, body []byte) (*WebhookDelivery, e
 // meta.klaviyo_webhook_id equals the Klaviyo-Webhook-Id header and that
 // every event has an external_id. Call WebhookVerifier.Verify instead, or
 // first, on the same bytes. Its errors are *WebhookError matching
-// ErrMalformedWebhook. Timestamp is the parsed Klaviyo-Timestamp, zero
-// when it is unreadable.
+// ErrMalformedWebhook. Timestamp is meta.timestamp, or Klaviyo-Timestamp
+// when the body has none, zero when neither is readable.
 func ParseWebhook(h http.Header, body []byte) (*WebhookDelivery, error) {
 	var w struct {
 		Data []struct {
@@ -166,6 +184,7 @@ func ParseWebhook(h http.Header, body []byte) (*WebhookDelivery, error) {
 		Meta struct {
 			AccountID string `json:"klaviyo_account_id"`
 			WebhookID string `json:"klaviyo_webhook_id"`
+			Timestamp string `json:"timestamp"`
 		} `json:"meta"`
 	}
 	if err := json.Unmarshal(body, &w); err != nil {
@@ -176,7 +195,15 @@ func ParseWebhook(h http.Header, body []byte) (*WebhookDelivery, error) {
 		return nil, webhookError(ErrMalformedWebhook, "meta.klaviyo_webhook_id does not match "+HeaderWebhookID)
 	}
 	d := &WebhookDelivery{WebhookID: id, AccountID: w.Meta.AccountID}
-	d.Timestamp, _ = parseTimestamp(h.Get(HeaderTimestamp))
+	if w.Meta.Timestamp != "" {
+		at, ok := parseTimestamp(w.Meta.Timestamp)
+		if !ok {
+			return nil, webhookError(ErrMalformedWebhook, "meta.timestamp is not a time")
+		}
+		d.Timestamp = at
+	} else {
+		d.Timestamp, _ = parseTimestamp(h.Get(HeaderTimestamp))
+	}
 	for i, x := range w.Data {
 		if x.ExternalID == "" {
 			return nil, webhookError(ErrMalformedWebhook, fmt.Sprintf("data[%d] has no external_id", i))
@@ -208,8 +235,9 @@ func ParseWebhook(h http.Header, body []byte) (*WebhookDelivery, error) {
 // handled already is answered 200. Every refusal is reported to OnError,
 // as a *WebhookError when the delivery is at fault.
 //
-// The signature covers the timestamp, so a captured delivery replayed
-// after MaxAge is refused; within it, the dedupe drops it.
+// The signature covers the body and its meta.timestamp, so a captured
+// delivery replayed after MaxAge is refused; within it, the dedupe drops
+// it.
 type WebhookHandler struct {
 	Secrets []Secret // the webhook's secret_key; two during a rotation
 	MaxBody int64    // DefaultMaxWebhookBody when 0
@@ -218,8 +246,9 @@ type WebhookHandler struct {
 	// shopcrm.MemoryDedupe created on first use. Share a store between
 	// processes that serve the same account.
 	Dedupe shopcrm.DedupeStore
-	// MaxAge bounds the age of Klaviyo-Timestamp, either way
-	// (DefaultWebhookMaxAge when 0, no bound when negative).
+	// MaxAge bounds the age of the delivery, either way
+	// (DefaultWebhookMaxAge when 0, no bound when negative); see
+	// WebhookVerifier.Verify for where the age is read.
 	MaxAge time.Duration
 	// Now is the clock for MaxAge (default time.Now).
 	Now func() time.Time

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -18,8 +19,9 @@ import (
 
 const securityHookID = "01JWEBHOOKSECURITY"
 
-// klaviyoBody is a delivery of one email_delivered event per external id.
-func klaviyoBody(ids ...string) []byte {
+// klaviyoBody is a delivery of one email_delivered event per external id,
+// sent at at: its meta.timestamp, none when at is zero.
+func klaviyoBody(at time.Time, ids ...string) []byte {
 	var b bytes.Buffer
 	b.WriteString(`{"data":[`)
 	for i, id := range ids {
@@ -29,13 +31,17 @@ func klaviyoBody(ids ...string) []byte {
 		fmt.Fprintf(&b, `{"topic":"event:klaviyo.email_delivered","external_id":%q,"payload":{"data":{"type":"event","id":"ev-%s",`+
 			`"attributes":{"timestamp":1767225600,"datetime":"2026-01-01T00:00:00+00:00","event_properties":{"Subject":"Hi"},"uuid":"ev-%s"}}}}`, id, id, id)
 	}
-	fmt.Fprintf(&b, `],"meta":{"klaviyo_account_id":"KSEC","klaviyo_webhook_id":%q,"timestamp":"2026-01-01T00:00:00+00:00"}}`, securityHookID)
+	fmt.Fprintf(&b, `],"meta":{"klaviyo_account_id":"KSEC","klaviyo_webhook_id":%q`, securityHookID)
+	if !at.IsZero() {
+		fmt.Fprintf(&b, `,"timestamp":%q`, at.UTC().Format("2006-01-02T15:04:05.000000-07:00"))
+	}
+	b.WriteString(`}}`)
 	return b.Bytes()
 }
 
-// klaviyoSigned returns the headers of body signed with secret at t.
-func klaviyoSigned(body []byte, secret shopcrm.Secret, at time.Time) http.Header {
-	ts := strconv.FormatInt(at.Unix(), 10)
+// klaviyoSigned returns the headers of body signed with secret, with
+// Klaviyo-Timestamp ts.
+func klaviyoSigned(body []byte, secret shopcrm.Secret, ts string) http.Header {
 	h := http.Header{}
 	h.Set("Content-Type", "application/json")
 	h.Set(klaviyo.HeaderWebhookID, securityHookID)
@@ -44,11 +50,21 @@ func klaviyoSigned(body []byte, secret shopcrm.Secret, at time.Time) http.Header
 	return h
 }
 
+// httpDate is t as an HTTP-date, the format of Klaviyo-Timestamp in
+// deliveries seen by others.
+func httpDate(t time.Time) string { return t.UTC().Format(http.TimeFormat) }
+
+// klaviyoDelivery is a delivery sent at at as Klaviyo sends one: the time
+// in meta.timestamp and, as an HTTP-date, in Klaviyo-Timestamp.
+func klaviyoDelivery(secret shopcrm.Secret, at time.Time, ids ...string) (http.Header, []byte) {
+	body := klaviyoBody(at, ids...)
+	return klaviyoSigned(body, secret, httpDate(at)), body
+}
+
 var klaviyoPlatform = webhooksec.Platform{
 	Name: "klaviyo",
 	Delivery: func(id string, secret shopcrm.Secret) (http.Header, []byte) {
-		body := klaviyoBody(id)
-		return klaviyoSigned(body, secret, time.Now()), body
+		return klaviyoDelivery(secret, time.Now(), id)
 	},
 	SigHeader: klaviyo.HeaderSignature,
 	Hex:       true,
@@ -66,15 +82,16 @@ var klaviyoPlatform = webhooksec.Platform{
 // TestWebhookSecurity runs the attacks every platform's webhooks face.
 func TestWebhookSecurity(t *testing.T) { webhooksec.Run(t, klaviyoPlatform) }
 
-// TestWebhookSecurityTimestamp: Klaviyo signs the timestamp with the body,
-// so a captured delivery replayed later, or a timestamp edited to look
-// fresh, is refused: the first as stale, the second as forged.
+// TestWebhookSecurityTimestamp: Klaviyo signs the body, whose
+// meta.timestamp says when it was sent, and Klaviyo-Timestamp with it. A
+// captured delivery replayed later is refused as stale; a time edited to
+// look fresh, in the body or the header, as forged. The header's clock
+// only counts when the body has no time: it has been seen hours off.
 func TestWebhookSecurityTimestamp(t *testing.T) {
 	var leaks webhooksec.Leaks
 	secret := leaks.NewSecret("whsec-")
 	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	v := klaviyo.WebhookVerifier{Secrets: []shopcrm.Secret{secret}, Now: func() time.Time { return now }}
-	body := klaviyoBody("ext-1")
 	var onErr error
 	var handled atomic.Int32
 	h := &klaviyo.WebhookHandler{Secrets: v.Secrets, Now: v.Now, OnError: func(_ *http.Request, err error) { onErr = err },
@@ -86,36 +103,48 @@ func TestWebhookSecurityTimestamp(t *testing.T) {
 		h.ServeHTTP(w, req)
 		return w.Code
 	}
-	edited := klaviyoSigned(body, secret, now.Add(-time.Hour))
-	edited.Set(klaviyo.HeaderTimestamp, strconv.FormatInt(now.Unix(), 10))
-	rfc := klaviyoSigned(body, secret, now)
-	rfc.Set(klaviyo.HeaderTimestamp, now.Add(-time.Hour).Format(time.RFC3339))
-	rfc.Set(klaviyo.HeaderSignature, klaviyo.SignWebhook(secret, body, rfc.Get(klaviyo.HeaderTimestamp)))
-	unreadable := klaviyoSigned(body, secret, now)
-	unreadable.Set(klaviyo.HeaderTimestamp, "yesterday")
-	unreadable.Set(klaviyo.HeaderSignature, klaviyo.SignWebhook(secret, body, "yesterday"))
-	noID := klaviyoSigned(body, secret, now)
-	noID.Del(klaviyo.HeaderWebhookID)
-	otherID := klaviyoSigned(body, secret, now)
-	otherID.Set(klaviyo.HeaderWebhookID, "01JSOMEONEELSE")
+	sent := func(at time.Time) delivery {
+		h, b := klaviyoDelivery(secret, at, "ext-1")
+		return delivery{h, b}
+	}
+	// Signed without meta.timestamp, with the header ts.
+	bare := func(ts string) delivery {
+		b := klaviyoBody(time.Time{}, "ext-1")
+		return delivery{klaviyoSigned(b, secret, ts), b}
+	}
+	headerEdited := sent(now.Add(-time.Hour))
+	headerEdited.h.Set(klaviyo.HeaderTimestamp, httpDate(now))
+	bodyEdited := sent(now.Add(-time.Hour))
+	bodyEdited.body = klaviyoBody(now, "ext-1")
+	oldBody := klaviyoBody(now.Add(-time.Hour), "ext-1")
+	oldBodyFreshHeader := delivery{klaviyoSigned(oldBody, secret, httpDate(now)), oldBody}
+	badMeta := []byte(strings.Replace(string(klaviyoBody(now, "ext-1")), `"timestamp":"2026-03-01T12:00:00.000000+00:00"`, `"timestamp":"noon"`, 1))
+	noID := sent(now)
+	noID.h.Del(klaviyo.HeaderWebhookID)
+	otherID := sent(now)
+	otherID.h.Set(klaviyo.HeaderWebhookID, "01JSOMEONEELSE")
 	for name, c := range map[string]struct {
-		h      http.Header
+		d      delivery
 		want   error
 		status int
 	}{
-		"an hour old":               {klaviyoSigned(body, secret, now.Add(-time.Hour)), klaviyo.ErrStaleWebhook, 401},
-		"just past the window":      {klaviyoSigned(body, secret, now.Add(-klaviyo.DefaultWebhookMaxAge-time.Second)), klaviyo.ErrStaleWebhook, 401},
-		"an hour ahead":             {klaviyoSigned(body, secret, now.Add(time.Hour)), klaviyo.ErrStaleWebhook, 401},
-		"RFC 3339, an hour old":     {rfc, klaviyo.ErrStaleWebhook, 401},
-		"unreadable timestamp":      {unreadable, klaviyo.ErrStaleWebhook, 401},
-		"timestamp edited to fresh": {edited, klaviyo.ErrInvalidSignature, 401},
-		"no webhook id header":      {noID, klaviyo.ErrInvalidSignature, 401},
-		"webhook id of another":     {otherID, klaviyo.ErrMalformedWebhook, 400},
+		"an hour old":                             {sent(now.Add(-time.Hour)), klaviyo.ErrStaleWebhook, 401},
+		"just past the window":                    {sent(now.Add(-klaviyo.DefaultWebhookMaxAge - time.Second)), klaviyo.ErrStaleWebhook, 401},
+		"an hour ahead":                           {sent(now.Add(time.Hour)), klaviyo.ErrStaleWebhook, 401},
+		"an hour old, header made fresh":          {oldBodyFreshHeader, klaviyo.ErrStaleWebhook, 401},
+		"header edited to fresh":                  {headerEdited, klaviyo.ErrInvalidSignature, 401},
+		"meta.timestamp edited to fresh":          {bodyEdited, klaviyo.ErrInvalidSignature, 401},
+		"meta.timestamp not a time":               {delivery{klaviyoSigned(badMeta, secret, httpDate(now)), badMeta}, klaviyo.ErrMalformedWebhook, 400},
+		"no meta.timestamp, Unix an hour old":     {bare(strconv.FormatInt(now.Add(-time.Hour).Unix(), 10)), klaviyo.ErrStaleWebhook, 401},
+		"no meta.timestamp, RFC 3339 an hour old": {bare(now.Add(-time.Hour).Format(time.RFC3339)), klaviyo.ErrStaleWebhook, 401},
+		"no meta.timestamp, unreadable header":    {bare("yesterday"), klaviyo.ErrStaleWebhook, 401},
+		"no webhook id header":                    {noID, klaviyo.ErrInvalidSignature, 401},
+		"webhook id of another":                   {otherID, klaviyo.ErrMalformedWebhook, 400},
 	} {
-		leaks.Add(c.h.Get(klaviyo.HeaderSignature))
-		_, err := v.Verify(c.h, body)
+		leaks.Add(c.d.h.Get(klaviyo.HeaderSignature))
+		_, err := v.Verify(c.d.h, c.d.body)
 		webhooksec.AssertRefused(t, name+": Verify", err, "klaviyo", c.want, c.status)
-		if st := serve(c.h, body); st != c.status {
+		if st := serve(c.d.h, c.d.body); st != c.status {
 			t.Errorf("%s: handler answered %d, want %d", name, st, c.status)
 		}
 		webhooksec.AssertRefused(t, name+": OnError", onErr, "klaviyo", c.want, c.status)
@@ -125,20 +154,44 @@ func TestWebhookSecurityTimestamp(t *testing.T) {
 	if handled.Load() != 0 {
 		t.Errorf("%d refused events handled", handled.Load())
 	}
-	// Within the window: accepted, either side of now; the window is
-	// overridable, and off when negative.
-	for _, d := range []time.Duration{-klaviyo.DefaultWebhookMaxAge + time.Second, klaviyo.DefaultWebhookMaxAge - time.Second} {
-		if _, err := v.Verify(klaviyoSigned(body, secret, now.Add(d)), body); err != nil {
-			t.Errorf("%s from now: %v", d, err)
+	// Accepted: within the window either side of now; with the header
+	// hours off (local time labelled GMT) while the body's time is right;
+	// without meta.timestamp, by a header in any of the formats read.
+	for name, c := range map[string]struct {
+		d    delivery
+		want time.Time
+	}{
+		"4m59s ago":                       {sent(now.Add(-klaviyo.DefaultWebhookMaxAge + time.Second)), now.Add(-klaviyo.DefaultWebhookMaxAge + time.Second)},
+		"in 4m59s":                        {sent(now.Add(klaviyo.DefaultWebhookMaxAge - time.Second)), now.Add(klaviyo.DefaultWebhookMaxAge - time.Second)},
+		"header five hours ahead":         {delivery{klaviyoSigned(klaviyoBody(now, "ext-1"), secret, httpDate(now.Add(5*time.Hour))), klaviyoBody(now, "ext-1")}, now},
+		"no meta.timestamp, HTTP-date":    {bare(httpDate(now.Add(-time.Minute))), now.Add(-time.Minute)},
+		"no meta.timestamp, Unix seconds": {bare(strconv.FormatInt(now.Unix(), 10)), now},
+		"no meta.timestamp, RFC 3339":     {bare(now.Add(time.Minute).Format(time.RFC3339)), now.Add(time.Minute)},
+	} {
+		d, err := v.Verify(c.d.h, c.d.body)
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+			continue
+		}
+		if !d.Timestamp.Equal(c.want) {
+			t.Errorf("%s: Timestamp %s, want %s", name, d.Timestamp, c.want)
 		}
 	}
-	old := klaviyoSigned(body, secret, now.Add(-time.Hour))
-	if _, err := (klaviyo.WebhookVerifier{Secrets: v.Secrets, Now: v.Now, MaxAge: 2 * time.Hour}).Verify(old, body); err != nil {
+	old := sent(now.Add(-time.Hour))
+	if _, err := (klaviyo.WebhookVerifier{Secrets: v.Secrets, Now: v.Now, MaxAge: 2 * time.Hour}).Verify(old.h, old.body); err != nil {
 		t.Errorf("MaxAge 2h, an hour old: %v", err)
 	}
-	if _, err := (klaviyo.WebhookVerifier{Secrets: v.Secrets, Now: v.Now, MaxAge: -1}).Verify(old, body); err != nil {
-		t.Errorf("MaxAge off, an hour old: %v", err)
+	for name, d := range map[string]delivery{"an hour old": old, "unreadable time": bare("yesterday")} {
+		if _, err := (klaviyo.WebhookVerifier{Secrets: v.Secrets, Now: v.Now, MaxAge: -1}).Verify(d.h, d.body); err != nil {
+			t.Errorf("MaxAge off, %s: %v", name, err)
+		}
 	}
+}
+
+// delivery is a delivery's headers and body.
+type delivery struct {
+	h    http.Header
+	body []byte
 }
 
 // TestWebhookSecurityExternalID: within the window a replay verifies; the
@@ -151,9 +204,9 @@ func TestWebhookSecurityExternalID(t *testing.T) {
 	h := &klaviyo.WebhookHandler{Secrets: []shopcrm.Secret{secret}, Dedupe: store,
 		Handle: func(_ context.Context, e klaviyo.WebhookEvent) error { got = append(got, e.ExternalID); return nil }}
 	for _, ids := range [][]string{{"a"}, {"a"}, {"a", "b"}, {"b", "a"}} {
-		body := klaviyoBody(ids...)
+		hd, body := klaviyoDelivery(secret, time.Now(), ids...)
 		req := httptest.NewRequest(http.MethodPost, "/", bytes.NewReader(body))
-		req.Header = klaviyoSigned(body, secret, time.Now())
+		req.Header = hd
 		w := httptest.NewRecorder()
 		h.ServeHTTP(w, req)
 		if w.Code != http.StatusOK {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
-	"strconv"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -17,9 +16,9 @@ import (
 
 // webhookSetup creates a webhook through the API and returns the fake, the
 // webhook's id and a delivered event.
-func webhookSetup(t *testing.T, secret string) (*klaviyotest.Server, string, klaviyotest.WebhookEvent) {
+func webhookSetup(t *testing.T, secret string, opts ...klaviyotest.Option) (*klaviyotest.Server, string, klaviyotest.WebhookEvent) {
 	t.Helper()
-	srv, c := setup(t)
+	srv, c := setup(t, opts...)
 	ctx := context.Background()
 	topics, _, err := c.Webhooks.Topics(ctx)
 	if err != nil || len(topics) == 0 {
@@ -71,8 +70,11 @@ func TestWebhookVerify(t *testing.T) {
 		}, body, v, false},
 		"timestamp swapped": {func() http.Header {
 			x := h.Clone()
-			ts, _ := strconv.ParseInt(h.Get(klaviyo.HeaderTimestamp), 10, 64)
-			x.Set(klaviyo.HeaderTimestamp, strconv.FormatInt(ts+1, 10))
+			ts, err := http.ParseTime(h.Get(klaviyo.HeaderTimestamp))
+			if err != nil {
+				t.Fatalf("the fake's %s: %v", klaviyo.HeaderTimestamp, err)
+			}
+			x.Set(klaviyo.HeaderTimestamp, ts.Add(time.Second).Format(http.TimeFormat))
 			return x
 		}, body, v, true},
 		"no signature": {func() http.Header {
@@ -86,6 +88,30 @@ func TestWebhookVerify(t *testing.T) {
 		if !errors.As(err, &we) || errors.Is(err, klaviyo.ErrInvalidSignature) != c.sig {
 			t.Errorf("%s: %v", name, err)
 		}
+	}
+}
+
+// TestWebhookHeaderClockOff: a delivery whose Klaviyo-Timestamp is hours
+// off, as has been reported of Klaviyo's, is accepted by its body's time;
+// the same delivery replayed an hour later is not.
+func TestWebhookHeaderClockOff(t *testing.T) {
+	srv, id, ev := webhookSetup(t, "whsec", klaviyotest.WithWebhookTimestampSkew(5*time.Hour))
+	body, h, _ := srv.WebhookDelivery(id, ev)
+	at, err := http.ParseTime(h.Get(klaviyo.HeaderTimestamp))
+	if err != nil || at.Sub(time.Now()) < 4*time.Hour {
+		t.Fatalf("%s %q: not an HTTP-date five hours ahead (%v)", klaviyo.HeaderTimestamp, h.Get(klaviyo.HeaderTimestamp), err)
+	}
+	v := klaviyo.WebhookVerifier{Secrets: []klaviyo.Secret{klaviyo.NewSecret("whsec")}}
+	d, err := v.Verify(h, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if age := time.Since(d.Timestamp); age < 0 || age > time.Minute {
+		t.Errorf("Timestamp %s: not the body's time", d.Timestamp)
+	}
+	v.Now = func() time.Time { return time.Now().Add(time.Hour) }
+	if _, err := v.Verify(h, body); !errors.Is(err, klaviyo.ErrStaleWebhook) {
+		t.Errorf("replayed an hour later: %v", err)
 	}
 }
 

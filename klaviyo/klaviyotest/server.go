@@ -48,6 +48,7 @@ type config struct {
 	apiKey      string
 	limits      map[klaviyo.Endpoint]klaviyo.Limit
 	jobDuration time.Duration
+	hookSkew    time.Duration
 	revisions   []string
 	oauth       OAuthApp
 }
@@ -102,6 +103,13 @@ func WithChaos(seed uint64, rate float64, kinds ...FaultKind) Option {
 func WithChaosFaults(c shopcrmtest.Chaos) Option {
 	return func(cfg *config) { cfg.Chaos = fake.FromChaos(c) }
 }
+
+// WithWebhookTimestampSkew shifts the clock of the Klaviyo-Timestamp
+// header of the server's deliveries by d; meta.timestamp in the body keeps
+// the server's clock. Deliveries have been reported to carry local time
+// labelled GMT in that header: a receiver that checks a delivery's age
+// against it refuses them all, which this option shows offline.
+func WithWebhookTimestampSkew(d time.Duration) Option { return func(c *config) { c.hookSkew = d } }
 
 // WithNow starts the server's clock at t (it then runs at real speed).
 func WithNow(t time.Time) Option { return func(c *config) { c.Now = t } }

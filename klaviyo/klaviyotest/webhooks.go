@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
@@ -156,8 +155,10 @@ type WebhookEvent struct {
 // WebhookDelivery returns the body and headers of a delivery to the
 // webhook with id, signed with its secret_key at the server's clock: the
 // hex HMAC-SHA256 of the body followed by the Klaviyo-Timestamp value (see
-// klaviyo.SignWebhook for what is known of it). ok is false when there is
-// no such webhook.
+// klaviyo.SignWebhook for what is known of it). The body's meta.timestamp
+// is RFC 3339 and the header an HTTP-date, as deliveries seen by others
+// carry; [WithWebhookTimestampSkew] shifts the header. ok is false when
+// there is no such webhook.
 func (s *Server) WebhookDelivery(webhookID string, events ...WebhookEvent) (body []byte, h http.Header, ok bool) {
 	s.mu.Lock()
 	hook := s.st.hooks[webhookID]
@@ -176,7 +177,7 @@ func (s *Server) WebhookDelivery(webhookID string, events ...WebhookEvent) (body
 			"relationships": eventRelationships(ev.MetricID, ev.ProfileID),
 			"links":         map[string]any{"self": klaviyo.DefaultBaseURL + "/api/events/" + ev.ID + "/"}}}}
 	}
-	ts := strconv.FormatInt(now.Unix(), 10)
+	ts := now.Add(s.cfg.hookSkew).UTC().Format(http.TimeFormat)
 	body, _ = json.Marshal(map[string]any{"data": data,
 		"meta": map[string]any{"klaviyo_account_id": AccountID, "klaviyo_webhook_id": webhookID, "timestamp": timeStr(now)}})
 	mac := hmac.New(sha256.New, []byte(hook.secret))
