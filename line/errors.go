@@ -81,6 +81,9 @@ type APIError struct {
 	RequestID         string        // x-line-request-id
 	AcceptedRequestID string        // x-line-accepted-request-id, on a retry-key 409
 	RetryAfter        time.Duration // Retry-After, zero when absent
+	// SentMessages is LINE's "sentMessages": on a push's retry-key 409,
+	// the messages of the request accepted first (LINE's retry guide).
+	SentMessages []SentMessage
 }
 
 // Error describes the answer: status, LINE's message and details, request id.
@@ -142,9 +145,10 @@ func wrapAPIError(te *transport.APIError) error {
 		Details          []ErrorDetail `json:"details"`
 		Error            string        `json:"error"`
 		ErrorDescription string        `json:"error_description"`
+		SentMessages     []SentMessage `json:"sentMessages"`
 	}
 	if json.Unmarshal(te.Body, &body) == nil {
-		e.Message, e.Details, e.Code = body.Message, body.Details, body.Error
+		e.Message, e.Details, e.Code, e.SentMessages = body.Message, body.Details, body.Error, body.SentMessages
 		if e.Message == "" {
 			e.Message = body.ErrorDescription
 		}

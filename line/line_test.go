@@ -88,6 +88,10 @@ func TestPush(t *testing.T) {
 	if err != nil || !again.Duplicate || again.AcceptedRequestID != res.RequestID {
 		t.Fatalf("second push = %+v, %v; want duplicate of %s", again, err, res.RequestID)
 	}
+	// LINE's 409 for a push repeats the accepted request's sentMessages.
+	if diff := cmp.Diff(res.SentMessages, again.SentMessages); diff != "" {
+		t.Errorf("duplicate's SentMessages (-first +duplicate):\n%s", diff)
+	}
 	if n := len(srv.Messages(u)); n != 4 {
 		t.Errorf("inbox has %d messages after a duplicate, want 4", n)
 	}

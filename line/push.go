@@ -23,7 +23,9 @@ type SendResult struct {
 	// key was already accepted (AcceptedRequestID), so nothing was sent now.
 	Duplicate         bool
 	AcceptedRequestID string
-	SentMessages      []SentMessage // push only, absent on a duplicate
+	// SentMessages are a push's messages; on a duplicate, those of the
+	// request accepted first, which LINE repeats in its 409.
+	SentMessages []SentMessage
 }
 
 // PushRequest is a push to one user, group or room.
@@ -87,7 +89,7 @@ func (s *MessagesService) Push(ctx context.Context, r *PushRequest) (*SendResult
 	}
 	res, resp, err := s.c.send(ctx, EndpointPush, "/v2/bot/message/push", key,
 		&sendBody{To: r.To, Messages: r.Messages, NotificationDisabled: r.NotificationDisabled, CustomAggregationUnits: u}, &out)
-	if res != nil {
+	if res != nil && !res.Duplicate {
 		res.SentMessages = out.SentMessages
 	}
 	return res, resp, err
@@ -138,7 +140,7 @@ func (c *Client) send(ctx context.Context, class Endpoint, path, key string, bod
 		var ae *APIError
 		if errors.As(err, &ae) && ae.Status == http.StatusConflict && ae.AcceptedRequestID != "" {
 			meta := &Response{Status: ae.Status, RequestID: ae.RequestID}
-			return &SendResult{RetryKey: key, RequestID: ae.RequestID, Duplicate: true, AcceptedRequestID: ae.AcceptedRequestID}, meta, nil
+			return &SendResult{RetryKey: key, RequestID: ae.RequestID, Duplicate: true, AcceptedRequestID: ae.AcceptedRequestID, SentMessages: ae.SentMessages}, meta, nil
 		}
 		var ie *InputError
 		if errors.As(err, &ie) {

@@ -16,7 +16,8 @@
 //     (line: -, column: -)"}, LINE's answer to a malformed push recipient;
 //     that LINE answers multicast and audience uploads alike is assumed.
 //   - Retry keys, stored for 24 hours of the server's clock: 409 with
-//     x-line-accepted-request-id on reuse, 400 when a key is sent to an
+//     x-line-accepted-request-id on reuse (a push's 409 repeats the first
+//     request's sentMessages, as LINE documents), 400 when a key is sent to an
 //     endpoint that does not take one. The first retry of a narrowcast within
 //     [NarrowcastRaceWindow] is accepted instead and then fails with error
 //     code 3, as when LINE finds the conflict after accepting the retry.

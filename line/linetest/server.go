@@ -171,7 +171,8 @@ type Request struct {
 type keyEntry struct {
 	requestID string
 	at        time.Time
-	raced     bool // a narrowcast retry was already accepted and failed with error code 3
+	raced     bool            // a narrowcast retry was already accepted and failed with error code 3
+	sent      json.RawMessage // a push's sentMessages, repeated in the 409 of its retries
 }
 
 // NarrowcastRaceWindow is how long after a narrowcast was accepted the
@@ -534,6 +535,9 @@ func errorBody(status int) any {
 const (
 	msgUnauthorized = "Authentication failed. Confirm that the access token in the authorization header is valid."
 	msgRateLimited  = "The API rate limit has been exceeded. Try again later."
+	// msgRetryKeyAccepted is the 409 body's message in LINE's guide to
+	// retrying API requests.
+	msgRetryKeyAccepted = "The retry key is already accepted"
 )
 
 // validOp accepts the endpoint classes and paths the server routes.
@@ -626,13 +630,27 @@ func (s *Server) act(w *httptest.ResponseRecorder, r *http.Request, body []byte,
 				return
 			}
 			w.Header().Set("x-line-accepted-request-id", e.requestID)
-			writeError(w, http.StatusConflict, "The retry key is already accepted")
+			if e.sent != nil {
+				// LINE's retry guide: a push's 409 repeats the sentMessages
+				// of the accepted request.
+				fake.WriteJSON(w, http.StatusConflict, map[string]any{"message": msgRetryKeyAccepted, "sentMessages": e.sent})
+				return
+			}
+			writeError(w, http.StatusConflict, msgRetryKeyAccepted)
 			return
 		}
 	}
 	s.route(w, r, body, reqID)
 	if send && key != "" && w.Code >= 200 && w.Code < 300 {
-		s.keys[key] = keyEntry{requestID: reqID, at: s.now()}
+		e := keyEntry{requestID: reqID, at: s.now()}
+		if class == line.EndpointPush {
+			var out struct {
+				SentMessages json.RawMessage `json:"sentMessages"`
+			}
+			_ = json.Unmarshal(w.Body.Bytes(), &out)
+			e.sent = out.SentMessages
+		}
+		s.keys[key] = e
 	}
 }
 
