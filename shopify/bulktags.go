@@ -109,7 +109,7 @@ func (s *TagsService) ApplyBulk(ctx context.Context, changes []tagging.Change, o
 	}
 	for i, ch := range changes {
 		res[i] = ChangeResult{ID: ch.ID, Outcome: shopcrm.Applied, Applied: true}
-		if err := checkChange(ch); err != nil {
+		if err := s.c.checkChange(ch); err != nil {
 			res[i] = ChangeResult{ID: ch.ID, Outcome: shopcrm.Failed, Err: err}
 			count(&res[i])
 			continue

@@ -131,7 +131,7 @@ func (s *TagsService) sendChunk(ctx context.Context, c *bulk.Chunk[tagging.Chang
 	var all []tagOp
 	var owner []int // change of each op, within the chunk
 	for i, ch := range c.Items {
-		if err := checkChange(ch); err != nil {
+		if err := s.c.checkChange(ch); err != nil {
 			c.Results[i] = bulk.ItemResult{Outcome: shopcrm.Failed, Err: err}
 			continue
 		}
@@ -185,7 +185,7 @@ func (s *TagsService) sendChunk(ctx context.Context, c *bulk.Chunk[tagging.Chang
 	return nil
 }
 
-func checkChange(ch tagging.Change) error {
+func (c *Client) checkChange(ch tagging.Change) error {
 	if err := checkID("ID", ch.ID, tagTypes...); err != nil {
 		return err
 	}
@@ -193,7 +193,7 @@ func checkChange(ch tagging.Change) error {
 		name string
 		tags []string
 	}{{"Add", ch.Add}, {"Remove", ch.Remove}} {
-		if err := checkTags(f.name, f.tags); err != nil {
+		if err := checkTags(f.name, f.tags, c.tagMax(ch.ID)); err != nil {
 			return err
 		}
 	}

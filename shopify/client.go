@@ -6,12 +6,14 @@ import (
 	"log/slog"
 	"net/http"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
 
 	"github.com/shopcrm/shopcrm"
 	"github.com/shopcrm/shopcrm/internal/transport"
+	"github.com/shopcrm/shopcrm/tagging"
 )
 
 // DefaultAPIVersion is the Admin API version requested unless [WithAPIVersion]
@@ -92,6 +94,7 @@ type Client struct {
 	storageIdle time.Duration
 	maxBulkLine int
 	bulkOver    int // tag changes above which ApplyAuto runs a bulk mutation
+	orderTagMax int // characters in one order tag
 }
 
 type config struct {
@@ -104,6 +107,7 @@ type config struct {
 	storageIdle time.Duration
 	maxBulkLine int
 	bulkOver    int
+	orderTagMax int
 }
 
 // Option configures a Client. A nil Option is skipped.
@@ -189,6 +193,20 @@ func WithMaxBody(n int64) Option {
 	return func(c *config) error { return c.SetMaxBody(n) }
 }
 
+// WithOrderTagMaxLength sets the most characters (runes) an order tag may
+// have (default [DefaultOrderTagMaxLength]); a longer tag for an order is
+// refused with an *InputError before anything is sent. n must be between
+// 1 and [tagging.MaxLength].
+func WithOrderTagMaxLength(n int) Option {
+	return func(c *config) error {
+		if n < 1 || n > tagging.MaxLength {
+			return &InputError{Field: "WithOrderTagMaxLength", Value: strconv.Itoa(n), Reason: fmt.Sprintf("must be between 1 and %d", tagging.MaxLength)}
+		}
+		c.orderTagMax = n
+		return nil
+	}
+}
+
 // WithSleep replaces the sleep between retries (tests use a fast one). It
 // must return ctx.Err() as soon as ctx is done.
 func WithSleep(sleep func(ctx context.Context, d time.Duration) error) Option {
@@ -215,6 +233,7 @@ func New(shopDomain string, token TokenSource, opts ...Option) (*Client, error) 
 		storageIdle: DefaultStorageIdleTimeout,
 		maxBulkLine: DefaultMaxBulkLine,
 		bulkOver:    DefaultBulkTagThreshold,
+		orderTagMax: DefaultOrderTagMaxLength,
 	}
 	if err := transport.Apply(&cfg, opts); err != nil {
 		return nil, err
@@ -236,6 +255,7 @@ func New(shopDomain string, token TokenSource, opts ...Option) (*Client, error) 
 		storageIdle: cfg.storageIdle,
 		maxBulkLine: cfg.maxBulkLine,
 		bulkOver:    cfg.bulkOver,
+		orderTagMax: cfg.orderTagMax,
 	}
 	if c.storage == nil {
 		c.storage = newStorageClient(c.storageIdle)

@@ -65,6 +65,8 @@ func TestNewValidates(t *testing.T) {
 		{"shop.myshopify.com", []shopify.Option{shopify.WithRateLimit(shopify.RateLimit{PerSecond: math.Inf(1), Burst: 10})}, "WithRateLimit.PerSecond"},
 		{"shop.myshopify.com", []shopify.Option{shopify.WithRetryPolicy(shopify.RetryPolicy{MaxRetries: -1})}, "WithRetryPolicy.MaxRetries"},
 		{"shop.myshopify.com", []shopify.Option{shopify.WithHTTPClient(nil)}, "WithHTTPClient"},
+		{"shop.myshopify.com", []shopify.Option{shopify.WithOrderTagMaxLength(0)}, "WithOrderTagMaxLength"},
+		{"shop.myshopify.com", []shopify.Option{shopify.WithOrderTagMaxLength(256)}, "WithOrderTagMaxLength"},
 	}
 	for _, tt := range tests {
 		_, err := shopify.New(tt.shop, shopify.StaticToken("shpat_x"), tt.opts...)
@@ -173,6 +175,46 @@ func TestTagsBadInputNeverSent(t *testing.T) {
 	}
 	if n := srv.Stats().Requests; n != 0 {
 		t.Errorf("%d requests sent for bad input", n)
+	}
+}
+
+// TestOrderTagLength: Shopify documents 40 characters per order tag (255
+// per customer tag); a longer order tag is refused before it is sent, by
+// Add and by Apply, and the fake refuses it as Shopify does.
+func TestOrderTagLength(t *testing.T) {
+	srv, c := setup(t)
+	ctx := context.Background()
+	oid := shopify.OrderGID(srv.AddOrder(shopifytest.Order{}))
+	cid := shopify.CustomerGID(srv.AddCustomer(shopifytest.Customer{}))
+	long := strings.Repeat("é", shopify.DefaultOrderTagMaxLength+1)
+	_, err := c.Tags.Add(ctx, oid, []string{long})
+	var ie *shopify.InputError
+	if !errors.As(err, &ie) || ie.Field != "tags[0]" || !errors.Is(err, tagging.ErrTooLong) || !strings.Contains(ie.Reason, "40") {
+		t.Errorf("Add(order, 41 characters): err = %v, want InputError on tags[0]", err)
+	}
+	res, err := c.Tags.Apply(ctx, []tagging.Change{{ID: oid, Add: []string{long}}}, nil)
+	if err != nil || len(res) != 1 || res[0].Outcome != shopcrm.Failed || !errors.As(res[0].Err, &ie) {
+		t.Errorf("Apply(order, 41 characters) = %+v, %v; want the change failed with an InputError", res, err)
+	}
+	if n := srv.Stats().Requests; n != 0 {
+		t.Errorf("%d requests sent for a too long order tag", n)
+	}
+	// 40 on an order and 41 on a customer are fine.
+	if _, err := c.Tags.Add(ctx, oid, []string{long[len("é"):]}); err != nil {
+		t.Errorf("Add(order, 40 characters): %v", err)
+	}
+	if _, err := c.Tags.Add(ctx, cid, []string{long}); err != nil {
+		t.Errorf("Add(customer, 41 characters): %v", err)
+	}
+	// A client told otherwise sends the tag; the fake refuses it.
+	lax := srv.Client(shopify.WithSleep(fastSleep), shopify.WithOrderTagMaxLength(60))
+	_, err = lax.Tags.Add(ctx, oid, []string{long})
+	var ue *shopify.UserErrors
+	if !errors.As(err, &ue) {
+		t.Errorf("Add(order, 41 characters) with a 60 limit: err = %v, want *UserErrors from the fake", err)
+	}
+	if diff := cmp.Diff([]string{long[len("é"):]}, tagsOf(srv, oid)); diff != "" {
+		t.Errorf("order tags (-want +got):\n%s", diff)
 	}
 }
 

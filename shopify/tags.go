@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"unicode/utf8"
 
 	"github.com/shopcrm/shopcrm"
+	"github.com/shopcrm/shopcrm/gid"
 	"github.com/shopcrm/shopcrm/tagging"
 )
 
@@ -17,15 +19,36 @@ type TagsService struct{ c *Client }
 // input array limit); longer lists are split into several calls.
 const MaxTagsPerCall = 250
 
+// DefaultOrderTagMaxLength is the most characters an order tag may have
+// unless [WithOrderTagMaxLength] says otherwise. Shopify's Order resource
+// documentation limits each order tag to 40 characters, and a widely used
+// Shopify automation found longer order tags not written at all; customer
+// tags take up to 255 ([tagging.MaxLength], the Customer.tags description
+// of the Admin GraphQL schema).
+const DefaultOrderTagMaxLength = 40
+
 // tagTypes are the resources whose tags this package edits.
 var tagTypes = []string{"Customer", "Order"}
 
+// tagMax is the longest tag the resource id takes: orders have their own,
+// shorter limit.
+func (c *Client) tagMax(id string) int {
+	if g, err := gid.Parse(id); err == nil && g.Type.String() == "Order" {
+		return c.orderTagMax
+	}
+	return tagging.MaxLength
+}
+
 // checkTags validates tags the way Shopify would accept them unchanged: no
-// empty tag, no comma, no surrounding whitespace, at most tagging.MaxLength
+// empty tag, no comma, no surrounding whitespace, at most maxLen
 // characters. An empty list passes: there is nothing to send.
-func checkTags(field string, tags []string) error {
+func checkTags(field string, tags []string, maxLen int) error {
 	for i, t := range tags {
-		if err := tagging.Check(t); err != nil {
+		err := tagging.Check(t)
+		if err == nil && maxLen < tagging.MaxLength && utf8.RuneCountInString(t) > maxLen {
+			err = &tagging.TagError{Tag: t, Err: tagging.ErrTooLong, Max: maxLen}
+		}
+		if err != nil {
 			return &InputError{Field: field + "[" + strconv.Itoa(i) + "]", Value: short(t), Reason: tagReason(err), Err: err}
 		}
 	}
@@ -50,7 +73,12 @@ func tagReason(err error) string {
 	case errors.Is(err, tagging.ErrInvisible):
 		return "made only of invisible characters"
 	case errors.Is(err, tagging.ErrTooLong):
-		return fmt.Sprintf("longer than %d characters", tagging.MaxLength)
+		limit := tagging.MaxLength
+		var te *tagging.TagError
+		if errors.As(err, &te) && te.Max > 0 {
+			limit = te.Max
+		}
+		return fmt.Sprintf("longer than %d characters", limit)
 	}
 	return err.Error()
 }
@@ -85,7 +113,7 @@ func (s *TagsService) edit(ctx context.Context, op, id string, tags []string) (*
 	if err := checkID("id", id, tagTypes...); err != nil {
 		return nil, err
 	}
-	if err := checkTags("tags", tags); err != nil {
+	if err := checkTags("tags", tags, s.c.tagMax(id)); err != nil {
 		return nil, err
 	}
 	q := `mutation ` + op + `($id: ID!, $tags: [String!]!) { ` + op + `(id: $id, tags: $tags) { userErrors { field message } } }`

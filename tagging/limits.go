@@ -5,8 +5,10 @@ import (
 	"unicode/utf8"
 )
 
-// Shopify's limits on tags, the defaults of every [Schema]. Override them
-// with [WithMaxLength] and [WithMaxTags].
+// Shopify's limits on customer tags, the defaults of every [Schema], as the
+// Admin GraphQL schema describes Customer.tags (up to 250 tags of up to 255
+// characters). Order tags are shorter: see shopify.DefaultOrderTagMaxLength.
+// Override them with [WithMaxLength] and [WithMaxTags].
 const (
 	MaxLength = 255 // characters (runes) in one tag
 	MaxTags   = 250 // tags on one customer or order

@@ -18,7 +18,8 @@
 //     the difference is refunded to the bucket, as Shopify does;
 //   - holds customers, orders and segments in memory: tags added through it
 //     are there when read back, trimmed, split on commas, compared
-//     case-insensitively, limited to 255 characters and 250 per resource;
+//     case-insensitively, limited to 250 per resource and to 255
+//     characters (40 for an order tag);
 //     email and SMS consent recorded through it are read back with their
 //     opt-in level and time; orders hold line items, paged like any
 //     connection; a customer's numberOfOrders and amountSpent are the count

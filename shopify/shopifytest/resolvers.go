@@ -301,6 +301,7 @@ func (s *Server) mutationRoot(now time.Time) *obj {
 			}
 			var target *[]string
 			var node func() *obj
+			maxLen := MaxTagLength
 			if c := s.customerByGID(id); c != nil {
 				old := *c
 				target, node = &c.Tags, func() *obj {
@@ -310,6 +311,7 @@ func (s *Server) mutationRoot(now time.Time) *obj {
 				}
 			} else if o := s.orderByGID(id); o != nil {
 				target, node = &o.Tags, func() *obj { return s.orderObj(o) }
+				maxLen = MaxOrderTagLength
 			} else {
 				return payload(nil, uerr([]string{"id"}, "Resource not found")), nil
 			}
@@ -317,7 +319,7 @@ func (s *Server) mutationRoot(now time.Time) *obj {
 				return payload(nil, uerr([]string{"tags"}, "Tags can't be blank")), nil
 			}
 			if add {
-				next, err := addTags(*target, tags)
+				next, err := addTags(*target, tags, maxLen)
 				if err != nil {
 					return payload(nil, uerr([]string{"tags"}, err.Error())), nil
 				}

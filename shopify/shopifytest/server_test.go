@@ -186,6 +186,13 @@ func TestTagLimits(t *testing.T) {
 	if n := len(srv.CustomerTags(num)); n != 3 {
 		t.Errorf("%d tags after refused add", n)
 	}
+	// An order tag is limited to 40 characters.
+	oid := shopify.OrderGID(srv.AddOrder(shopifytest.Order{}))
+	_, out := post(t, srv, `mutation($id: ID!, $t: [String!]!) { tagsAdd(id: $id, tags: $t) { userErrors { field message } } }`,
+		map[string]any{"id": oid, "t": []string{strings.Repeat("é", 41)}})
+	if ue := out["data"].(map[string]any)["tagsAdd"].(map[string]any)["userErrors"].([]any); len(ue) != 1 {
+		t.Errorf("41-character order tag: %v", ue)
+	}
 }
 
 func TestSegmentQueries(t *testing.T) {

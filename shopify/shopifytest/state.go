@@ -16,10 +16,14 @@ import (
 	"github.com/shopcrm/shopcrm/shopify"
 )
 
-// Shopify's limits on tags as the fake enforces them.
+// Shopify's limits on tags as the fake enforces them: 255 characters per
+// customer tag and 250 tags per resource (the Admin GraphQL schema's
+// Customer.tags), 40 characters per order tag (Shopify's Order resource
+// documentation).
 const (
-	MaxTagLength = 255
-	MaxTags      = 250
+	MaxTagLength      = 255
+	MaxOrderTagLength = 40
+	MaxTags           = 250
 )
 
 // Customer is a customer held by the fake.
@@ -162,7 +166,7 @@ func (s *Server) AddCustomer(c Customer) int64 {
 	if c.Phone != "" && c.SMSState == "" {
 		c.SMSState = "NOT_SUBSCRIBED"
 	}
-	c.Tags, _ = addTags(nil, c.Tags)
+	c.Tags, _ = addTags(nil, c.Tags, MaxTagLength)
 	s.customers[c.ID] = &c
 	s.syncTotals(c.ID)
 	return c.ID
@@ -192,7 +196,7 @@ func (s *Server) AddOrder(o Order) int64 {
 	if err := checkJourney(&o); err != nil {
 		panic("shopifytest: AddOrder: " + err.Error())
 	}
-	o.Tags, _ = addTags(nil, o.Tags)
+	o.Tags, _ = addTags(nil, o.Tags, MaxTagLength) // seeded as given: a shop may hold older, longer tags
 	if old := s.orders[o.ID]; old != nil {
 		s.countOrder(old, -1)
 	}
@@ -541,12 +545,13 @@ var (
 	errTooMany    = errors.New("too many tags")
 )
 
-// addTags adds in to tags case-insensitively, enforcing the limits.
-func addTags(tags, in []string) ([]string, error) {
+// addTags adds in to tags case-insensitively, enforcing the limits: at
+// most maxLen characters a tag.
+func addTags(tags, in []string, maxLen int) ([]string, error) {
 	out := slices.Clone(tags)
 	for _, t := range splitTags(in) {
-		if utf8.RuneCountInString(t) > MaxTagLength {
-			return tags, fmt.Errorf("%w: %q exceeds %d characters", errTagTooLong, t, MaxTagLength)
+		if utf8.RuneCountInString(t) > maxLen {
+			return tags, fmt.Errorf("%w: %q exceeds %d characters", errTagTooLong, t, maxLen)
 		}
 		if !hasTag(out, t) {
 			out = append(out, t)
