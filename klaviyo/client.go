@@ -223,6 +223,7 @@ func New(creds Credentials, opts ...Option) (*Client, error) {
 		return transport.DefaultCheckRetry(ctx, r, resp, err)
 	}
 	tc.RequestIDHeader = headerRequestID
+	tc.RetryAfter = retryAfter
 	c.tr = transport.New(tc)
 	if !creds.key.IsZero() {
 		c.tr.Redactor().AddSecret(creds.key)

@@ -58,7 +58,9 @@
 // window a little longer, [BurstMargin], [SteadyMargin]; a 429 lengthens
 // the second), with the spec's tiers as defaults ([DefaultLimits], [WithEndpointLimit]); a
 // RateLimit-Limit header lower than the default lowers the minute window.
-// A 429 waits at least its Retry-After before the retry.
+// A 429 waits at least its Retry-After before the retry, or, when the
+// header is missing (seen in a recorded answer), the wait its error detail
+// names ("Expected available in 2 seconds.").
 //
 // # Errors
 //

@@ -69,6 +69,31 @@ func TestThrottledWaitsRetryAfter(t *testing.T) {
 	}
 }
 
+// TestThrottledWithoutRetryAfter: a 429 without Retry-After (as one
+// recorded from Klaviyo) still names its wait in the error's detail; the
+// client waits that long instead of spending its retries on a window that
+// has not reopened.
+func TestThrottledWithoutRetryAfter(t *testing.T) {
+	t.Parallel()
+	srv := klaviyotest.NewServer(klaviyotest.WithoutRetryAfter(),
+		klaviyotest.WithRateLimit(klaviyo.EndpointGetProfile, klaviyo.Limit{Burst: 3}))
+	defer srv.Close()
+	c := srv.Client(klaviyo.WithRetryPolicy(fast))
+	id := srv.AddProfile(klaviyo.ProfileInput{Email: "a@example.com"})
+	start := time.Now()
+	for range 6 {
+		if _, _, err := c.Profiles.Get(context.Background(), id, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if st := srv.Stats().Ops[string(klaviyo.EndpointGetProfile)]; st.Throttled == 0 || st.Accepted != 6 {
+		t.Errorf("%+v", st)
+	}
+	if el := time.Since(start); el < time.Second {
+		t.Errorf("took %v: the detail's wait of 1 s was not waited", el)
+	}
+}
+
 // TestTunedFromRateLimitHeaders: the fake reports a lower steady limit in
 // RateLimit-Limit than the client's default, and the client adopts it.
 func TestTunedFromRateLimitHeaders(t *testing.T) {

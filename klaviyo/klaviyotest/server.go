@@ -49,6 +49,7 @@ type config struct {
 	limits      map[klaviyo.Endpoint]klaviyo.Limit
 	jobDuration time.Duration
 	hookSkew    time.Duration
+	noRetryHdr  bool
 	revisions   []string
 	oauth       OAuthApp
 }
@@ -110,6 +111,12 @@ func WithChaosFaults(c shopcrmtest.Chaos) Option {
 // labelled GMT in that header: a receiver that checks a delivery's age
 // against it refuses them all, which this option shows offline.
 func WithWebhookTimestampSkew(d time.Duration) Option { return func(c *config) { c.hookSkew = d } }
+
+// WithoutRetryAfter answers throttled requests without the Retry-After
+// header, the wait only in the error's detail ("Expected available in 2
+// seconds."), as a throttled answer recorded from Klaviyo did, though
+// Klaviyo documents the header.
+func WithoutRetryAfter() Option { return func(c *config) { c.noRetryHdr = true } }
 
 // WithNow starts the server's clock at t (it then runs at real speed).
 func WithNow(t time.Time) Option { return func(c *config) { c.Now = t } }
@@ -322,7 +329,9 @@ func (s *Server) dispatch(w *httptest.ResponseRecorder, r *http.Request, body []
 	}
 	if wait > 0 {
 		s.base.Throttled(string(rt.op))
-		w.Header().Set("Retry-After", fmt.Sprint(int(math.Ceil(wait.Seconds()))))
+		if !s.cfg.noRetryHdr {
+			w.Header().Set("Retry-After", fmt.Sprint(int(math.Ceil(wait.Seconds()))))
+		}
 		secs := int(math.Ceil(wait.Seconds()))
 		unit := "seconds"
 		if secs == 1 {
