@@ -15,9 +15,10 @@ type DedupeStore = shopcrm.DedupeStore
 type MemoryDedupe = shopcrm.MemoryDedupe
 
 // DefaultDedupeTTL is how long MemoryDedupe keeps a key when not told
-// otherwise. LINE redelivers an event for a limited time after a failed
-// delivery (unverified: the documentation gives no bound), and a day
-// outlasts any redelivery seen in practice.
+// otherwise. LINE's documentation says a channel with redelivery turned on
+// gets a failed event again "within a certain period, at intervals", with
+// the same webhookEventId, and that an event may also arrive twice without
+// it; it states no bound, so a day is a default, not a guarantee.
 const DefaultDedupeTTL = shopcrm.DefaultDedupeTTL
 
 // NewMemoryDedupe returns a store keeping keys for ttl (DefaultDedupeTTL
