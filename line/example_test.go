@@ -142,9 +142,11 @@ func ExampleVerify() {
 }
 
 func ExampleAccountLinkURL() {
-	u, err := line.AccountLinkURL("", "NMZTNuVrPTqlr2IF8Bnymkb7rXfYv5EY", "b2c3d4")
+	// A nonce is 10 to 255 characters; LINE recommends 128 random bits or
+	// more, Base64-encoded.
+	u, err := line.AccountLinkURL("", "NMZTNuVrPTqlr2IF8Bnymkb7rXfYv5EY", "3Fk9dJ2pQmT8sLx1vB7cZw")
 	fmt.Println(u, err)
-	// Output: https://access.line.me/dialog/bot/accountLink?linkToken=NMZTNuVrPTqlr2IF8Bnymkb7rXfYv5EY&nonce=b2c3d4 <nil>
+	// Output: https://access.line.me/dialog/bot/accountLink?linkToken=NMZTNuVrPTqlr2IF8Bnymkb7rXfYv5EY&nonce=3Fk9dJ2pQmT8sLx1vB7cZw <nil>
 }
 
 func ExampleKeyFrom() {

@@ -915,9 +915,20 @@ func TestFollowersProfileLink(t *testing.T) {
 	if err != nil || tok == "" {
 		t.Fatal(tok, err)
 	}
-	u, err := line.AccountLinkURL("", tok, "n0nce")
-	if err != nil || u != line.DefaultAccountLinkURL+"?linkToken="+tok+"&nonce=n0nce" {
+	const nonce = "3Fk9dJ2pQmT8sLx1vB7cZw"
+	u, err := line.AccountLinkURL("", tok, nonce)
+	if err != nil || u != line.DefaultAccountLinkURL+"?linkToken="+tok+"&nonce="+nonce {
 		t.Errorf("url = %s, %v", u, err)
+	}
+	// LINE takes nonces of 10 to 255 characters.
+	for _, n := range []string{"", "n0nce", strings.Repeat("a", 9), strings.Repeat("é", 256)} {
+		var ie *line.InputError
+		if _, err := line.AccountLinkURL("", tok, n); !errors.As(err, &ie) || ie.Field != "nonce" {
+			t.Errorf("nonce of %d characters: %v", len([]rune(n)), err)
+		}
+	}
+	if _, err := line.AccountLinkURL("", tok, strings.Repeat("é", 255)); err != nil {
+		t.Errorf("nonce of 255 characters: %v", err)
 	}
 }
 
@@ -1325,7 +1336,7 @@ func TestBadInputNoPanic(t *testing.T) {
 	if !errors.As(err, &ie) || ie.Field != "Messages[0]" {
 		t.Errorf("typed nil message: %v", err)
 	}
-	if _, err := line.AccountLinkURL("javascript:alert(1)", "tok", "nonce"); !errors.As(err, &ie) || ie.Field != "base" {
+	if _, err := line.AccountLinkURL("javascript:alert(1)", "tok", "nonce-of-16-chars"); !errors.As(err, &ie) || ie.Field != "base" {
 		t.Errorf("javascript base: %v", err)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"iter"
 	"net/http"
 	"net/url"
+	"unicode/utf8"
 
 	"github.com/shopcrm/shopcrm"
 	"github.com/shopcrm/shopcrm/internal/pager"
@@ -119,13 +120,24 @@ func (s *UsersService) IssueLinkToken(ctx context.Context, userID string) (strin
 }
 
 // DefaultAccountLinkURL is where users are sent to confirm an account link.
-// LINE's documentation shows this address; it is not in the OpenAPI files,
-// so AccountLinkURL takes it as a parameter defaulting to this value.
+// LINE's account-linking guide gives this address; it is not in the
+// OpenAPI files, so AccountLinkURL takes it as a parameter defaulting to
+// this value.
 const DefaultAccountLinkURL = "https://access.line.me/dialog/bot/accountLink"
 
+// The lengths LINE's account-linking guide allows for a nonce, in
+// characters.
+const (
+	MinNonceLength = 10
+	MaxNonceLength = 255
+)
+
 // AccountLinkURL builds the address that completes an account link: base
-// (DefaultAccountLinkURL when empty) with linkToken and nonce. The nonce
-// should be unguessable and single-use; it comes back in the accountLink
+// (DefaultAccountLinkURL when empty) with linkToken and nonce. LINE's
+// account-linking guide documents this address; a link token is valid for
+// 10 minutes and once. The nonce must be unguessable and single-use, of
+// MinNonceLength to MaxNonceLength characters (LINE recommends at least
+// 128 random bits, Base64-encoded); it comes back in the accountLink
 // webhook event.
 func AccountLinkURL(base, linkToken, nonce string) (string, error) {
 	if base == "" {
@@ -134,8 +146,8 @@ func AccountLinkURL(base, linkToken, nonce string) (string, error) {
 	if linkToken == "" {
 		return "", invalid("linkToken", "empty")
 	}
-	if nonce == "" {
-		return "", invalid("nonce", "empty")
+	if n := utf8.RuneCountInString(nonce); n < MinNonceLength || n > MaxNonceLength {
+		return "", invalid("nonce", "%d characters, LINE takes %d to %d", n, MinNonceLength, MaxNonceLength)
 	}
 	u, err := url.Parse(base)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
