@@ -115,15 +115,21 @@ func (w *wireBulkOp) op() *BulkOperation {
 
 // MaxConcurrentBulkQueries returns how many bulk queries Shopify lets an
 // app run at once on one shop with API version v: one before 2026-01 and
-// five from 2026-01 ("unstable" counts as the newest). Bulk mutations run
-// one at a time in every version. Starting one more is refused with
-// OPERATION_IN_PROGRESS, a [*BulkInProgressError].
+// five from 2026-01 ("unstable" counts as the newest). Starting one more is
+// refused with OPERATION_IN_PROGRESS, a [*BulkInProgressError].
 func MaxConcurrentBulkQueries(v string) int {
 	if v == "unstable" || v >= "2026-01" {
 		return 5
 	}
 	return 1
 }
+
+// MaxConcurrentBulkMutations returns how many bulk mutations Shopify lets
+// an app run at once on one shop with API version v: like queries, one
+// before 2026-01 and five from 2026-01, as Shopify's bulk import guide and
+// its December 2025 changelog say. Starting one more is refused with
+// OPERATION_IN_PROGRESS, a [*BulkInProgressError].
+func MaxConcurrentBulkMutations(v string) int { return MaxConcurrentBulkQueries(v) }
 
 // RunQuery starts a bulk query. The document must hold at least one
 // connection (customers, orders, ...), at most five, nested at most two

@@ -123,6 +123,29 @@ func TestBulkInProgressPerVersion(t *testing.T) {
 			if got := shopify.MaxConcurrentBulkQueries(tc.version); got != tc.allowed {
 				t.Errorf("MaxConcurrentBulkQueries(%s) = %d", tc.version, got)
 			}
+			// Bulk mutations follow the same rule (Shopify's bulk import
+			// guide: five at a time from 2026-01).
+			id := shopify.CustomerGID(srv.AddCustomer(shopifytest.Customer{}))
+			const add = `mutation tagsAdd($id: ID!, $tags: [String!]!) { tagsAdd(id: $id, tags: $tags) { userErrors { message } } }`
+			run := func() error {
+				path, err := c.Bulk.StageUpload(ctx, "v.jsonl", []byte(`{"id":"`+id+`","tags":["a"]}`+"\n"))
+				if err != nil {
+					return err
+				}
+				_, _, err = c.Bulk.RunMutation(ctx, add, path)
+				return err
+			}
+			for i := range tc.allowed {
+				if err := run(); err != nil {
+					t.Fatalf("mutation %d: %v", i+1, err)
+				}
+			}
+			if err := run(); !errors.As(err, &busy) || busy.Type != shopify.BulkMutation {
+				t.Fatalf("mutation %d: %v, want a *BulkInProgressError", tc.allowed+1, err)
+			}
+			if got := shopify.MaxConcurrentBulkMutations(tc.version); got != tc.allowed {
+				t.Errorf("MaxConcurrentBulkMutations(%s) = %d", tc.version, got)
+			}
 		})
 	}
 }

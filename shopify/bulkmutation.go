@@ -15,9 +15,11 @@ import (
 	"github.com/shopcrm/shopcrm"
 )
 
-// MaxStagedUploadSize is the largest file a staged upload takes:
-// Shopify's storage answers EntityTooLarge past 20 MB (20,971,520 bytes).
-// Bulk tag changes split their variables into files of at most this size.
+// MaxStagedUploadSize is the largest file this package stages: 20 MB
+// (20,971,520 bytes), past which Shopify's storage answered EntityTooLarge.
+// Shopify's December 2025 changelog raises the limit to 100 MB; the older
+// bound is kept, as it holds for every shop. Bulk tag changes split their
+// variables into files of at most this size.
 const MaxStagedUploadSize = 20 * 1024 * 1024
 
 // StageUpload uploads a JSONL file of mutation variables (one JSON object
@@ -114,8 +116,9 @@ func (s *BulkService) StageUpload(ctx context.Context, filename string, jsonl []
 // with one mutation field) once per line of the staged file at
 // stagedUploadPath ([BulkService.StageUpload]), with the line as its
 // variables. Its result file holds one line per input line:
-// {"data": ..., "__lineNumber": n}. A mutation already running is a
-// *BulkInProgressError (one at a time in every API version).
+// {"data": ..., "__lineNumber": n}. Starting one while the app already runs
+// as many as the version allows ([MaxConcurrentBulkMutations]) is a
+// *BulkInProgressError.
 //
 //spec:graphql mutation bulkOperationRunMutation
 func (s *BulkService) RunMutation(ctx context.Context, mutation, stagedUploadPath string) (*BulkOperation, *Response, error) {

@@ -247,9 +247,11 @@ func (s *TagsService) runBulkFile(ctx context.Context, doc string, file []byte, 
 		return op, err
 	})
 	if err != nil && ctx.Err() == nil && !errors.As(err, new(*UserErrors)) && !errors.As(err, new(*BulkInProgressError)) {
-		// The answer was lost: the operation may have started. Shopify
-		// runs one bulk mutation per app at a time, so the current one,
-		// if it runs this document and started since, is ours.
+		// The answer was lost: the operation may have started. The
+		// current bulk mutation, if it runs this document and started
+		// since, is taken as ours (before 2026-01 Shopify runs one per
+		// app at a time; from 2026-01, five, so another caller's start of
+		// the same document at that moment would be taken for this one).
 		if cur, _, cerr := b.Current(ctx, BulkMutation); cerr == nil && cur != nil && cur.Query == doc &&
 			!seen[cur.ID] && !cur.CreatedAt.Before(began.Add(-adoptWindow)) {
 			op, err = cur, nil

@@ -270,7 +270,7 @@ func concurrency(typ, version string) int {
 	if typ == "QUERY" {
 		return shopify.MaxConcurrentBulkQueries(version)
 	}
-	return 1
+	return shopify.MaxConcurrentBulkMutations(version)
 }
 
 func bulkPayload(op *bulkOp, s *Server, errs ...map[string]any) map[string]any {

@@ -66,8 +66,8 @@
 //     host takes the multipart upload and answers EntityTooLarge past
 //     [MaxStagedUploadSize]) when it completes, and its result has a line
 //     per input line with __lineNumber. Concurrency follows the requested
-//     API version: one bulk query before 2026-01, five from 2026-01, and one
-//     bulk mutation in every version; one more is OPERATION_IN_PROGRESS.
+//     API version: one bulk query and one bulk mutation before 2026-01, five
+//     of each from 2026-01; one more is OPERATION_IN_PROGRESS.
 //     Cancelling moves an operation to CANCELING, then CANCELED. With
 //     [WithBulkFinishWebhook] each operation that ends sends
 //     bulk_operations/finish through [Server.SendWebhook]. The storage host
