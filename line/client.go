@@ -88,10 +88,11 @@ const (
 // DefaultLimits returns the client-side gates used unless overridden. LINE
 // documents 200 req/s (multicast), 60 req/hour (narrowcast, broadcast),
 // 60 req/min (audience writes and reads: create, add, rename, delete, get,
-// list) and 2,000 req/s (others); the mapping of endpoints to these values
-// is LINE's published table as commonly read and not confirmed endpoint by
-// endpoint, hence overridable. LINE counts each endpoint apart; the client
-// gates a class as one, which errs on the side of waiting.
+// list) and 2,000 req/s (others). The copies of LINE's table read here
+// lost its endpoint column; the mapping is the one a published review of
+// LINE's reference gives endpoint by endpoint, and it stays overridable.
+// LINE counts each endpoint apart; the client gates a class as one, which
+// errs on the side of waiting.
 func DefaultLimits() map[Endpoint]RateLimit {
 	return map[Endpoint]RateLimit{
 		EndpointPush:         {PerSecond: 2000, Burst: 1},

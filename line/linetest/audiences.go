@@ -26,9 +26,9 @@ import (
 
 // DefaultAudienceJobs is how many upload jobs may be QUEUED or WORKING at
 // once for one audience before LINE answers 429. LINE documents a limit on
-// concurrent operations per audience without the number in the material
-// this fake follows; 10 is a secondary source's figure, hence overridable
-// with WithAudienceJobs.
+// concurrent operations per audience; the copies of its reference read
+// here lack the number, and 10 is the figure a published review of that
+// reference gives, hence overridable with WithAudienceJobs.
 const DefaultAudienceJobs = 10
 
 // DefaultAudienceJobDuration is how long an upload job takes by the
