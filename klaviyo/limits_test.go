@@ -46,51 +46,35 @@ func TestPacedUnderTheLimits(t *testing.T) {
 }
 
 // TestThrottledWaitsRetryAfter points a client that believes in tier M at
-// a fake allowing 3 a second: the 429s carry Retry-After, the client waits
-// at least that long, and every request goes through in the end.
+// a fake allowing 3 a second: the 429s carry Retry-After, or (as one
+// recorded from Klaviyo) only the wait in the error's detail; the client
+// waits at least that long instead of spending its retries on a window
+// that has not reopened, and every request goes through in the end.
 func TestThrottledWaitsRetryAfter(t *testing.T) {
 	t.Parallel()
-	srv := klaviyotest.NewServer(klaviyotest.WithRateLimit(klaviyo.EndpointGetProfile, klaviyo.Limit{Burst: 3}))
-	defer srv.Close()
-	c := srv.Client(klaviyo.WithRetryPolicy(fast))
-	id := srv.AddProfile(klaviyo.ProfileInput{Email: "a@example.com"})
-	start := time.Now()
-	for range 6 {
-		if _, _, err := c.Profiles.Get(context.Background(), id, false); err != nil {
-			t.Fatal(err)
-		}
-	}
-	st := srv.Stats().Ops[string(klaviyo.EndpointGetProfile)]
-	if st.Throttled == 0 || st.Accepted != 6 {
-		t.Errorf("%+v", st)
-	}
-	if el := time.Since(start); el < time.Second {
-		t.Errorf("took %v: the Retry-After of 1 s was not waited", el)
-	}
-}
-
-// TestThrottledWithoutRetryAfter: a 429 without Retry-After (as one
-// recorded from Klaviyo) still names its wait in the error's detail; the
-// client waits that long instead of spending its retries on a window that
-// has not reopened.
-func TestThrottledWithoutRetryAfter(t *testing.T) {
-	t.Parallel()
-	srv := klaviyotest.NewServer(klaviyotest.WithoutRetryAfter(),
-		klaviyotest.WithRateLimit(klaviyo.EndpointGetProfile, klaviyo.Limit{Burst: 3}))
-	defer srv.Close()
-	c := srv.Client(klaviyo.WithRetryPolicy(fast))
-	id := srv.AddProfile(klaviyo.ProfileInput{Email: "a@example.com"})
-	start := time.Now()
-	for range 6 {
-		if _, _, err := c.Profiles.Get(context.Background(), id, false); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if st := srv.Stats().Ops[string(klaviyo.EndpointGetProfile)]; st.Throttled == 0 || st.Accepted != 6 {
-		t.Errorf("%+v", st)
-	}
-	if el := time.Since(start); el < time.Second {
-		t.Errorf("took %v: the detail's wait of 1 s was not waited", el)
+	for name, opts := range map[string][]klaviyotest.Option{
+		"header": nil,
+		"detail": {klaviyotest.WithoutRetryAfter()},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			srv := klaviyotest.NewServer(append(opts, klaviyotest.WithRateLimit(klaviyo.EndpointGetProfile, klaviyo.Limit{Burst: 3}))...)
+			defer srv.Close()
+			c := srv.Client(klaviyo.WithRetryPolicy(fast))
+			id := srv.AddProfile(klaviyo.ProfileInput{Email: "a@example.com"})
+			start := time.Now()
+			for range 6 {
+				if _, _, err := c.Profiles.Get(context.Background(), id, false); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if st := srv.Stats().Ops[string(klaviyo.EndpointGetProfile)]; st.Throttled == 0 || st.Accepted != 6 {
+				t.Errorf("%+v", st)
+			}
+			if el := time.Since(start); el < time.Second {
+				t.Errorf("took %v: the wait of 1 s was not waited", el)
+			}
+		})
 	}
 }
 
