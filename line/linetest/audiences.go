@@ -377,8 +377,27 @@ func (s *Server) audienceFile(w http.ResponseWriter, r *http.Request, body []byt
 	s.addToAudience(w, id, ids, fileProp)
 }
 
+// audienceStatuses are the values of AudienceGroupStatus
+// (manage-audience.yml).
+var audienceStatuses = map[string]bool{"IN_PROGRESS": true, "READY": true, "FAILED": true, "EXPIRED": true, "INACTIVE": true, "ACTIVATING": true}
+
 func (s *Server) listAudiences(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
+	for k := range q {
+		switch k {
+		case "page", "size", "description", "status":
+		default:
+			// includesExternalPublicGroups and createRoute are LINE's too,
+			// but every group here is the channel's own, made by the API:
+			// answering as if they matched would hide a wrong filter.
+			writeError(w, http.StatusBadRequest, "linetest does not model the query parameter "+k, errorDetail{"not modelled", k})
+			return
+		}
+	}
+	if st := q.Get("status"); st != "" && !audienceStatuses[st] {
+		writeError(w, http.StatusBadRequest, "Invalid status", errorDetail{"Must be one of the following values: [IN_PROGRESS, READY, FAILED, EXPIRED, INACTIVE, ACTIVATING]", "status"})
+		return
+	}
 	page, err := strconv.Atoi(q.Get("page"))
 	if err != nil || page < 1 {
 		writeError(w, http.StatusBadRequest, "Invalid page", errorDetail{"Must be greater than or equal to 1", "page"})

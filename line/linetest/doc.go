@@ -56,8 +56,9 @@
 //
 // # Not modelled
 //
-// Demographic filters (accepted, validated as JSON, ignored: every follower
-// matches), message content beyond the checks of the send endpoints (Flex
+// Demographic filters (a narrowcast with filter.demographic is answered
+// 400 naming the property, since followers here have no demographics),
+// message content beyond the checks of the send endpoints (Flex
 // contents are not checked), whether a push or multicast recipient is a
 // friend (any well-formed id receives the message), the reply endpoint and
 // reply tokens, rich menus, groups and rooms, insight, message content

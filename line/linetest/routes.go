@@ -260,6 +260,13 @@ func (s *Server) narrowcast(w http.ResponseWriter, body []byte, reqID string) {
 	if !ok {
 		return
 	}
+	if req.Filter != nil && len(req.Filter.Demographic) > 0 && string(req.Filter.Demographic) != "null" {
+		// Followers carry no age, gender, area, app type or friendship
+		// length here, so no answer would be LINE's: refuse rather than
+		// send to everyone.
+		badBody(w, errorDetail{"linetest does not model demographic filters", "filter.demographic"})
+		return
+	}
 	targets := map[string]bool{}
 	small := false // an audience under the minimum is included
 	if len(req.Recipient) > 0 && string(req.Recipient) != "null" {

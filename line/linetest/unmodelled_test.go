@@ -1,0 +1,78 @@
+package linetest_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/shopcrm/shopcrm/line"
+	"github.com/shopcrm/shopcrm/line/linetest"
+)
+
+// TestNarrowcastDemographicFilterRefused: followers here have no age,
+// gender or area, so a narrowcast narrowed by them cannot be answered as
+// LINE would; the fake refuses it, naming the property, instead of sending
+// to every follower.
+func TestNarrowcastDemographicFilterRefused(t *testing.T) {
+	srv := linetest.NewServer()
+	defer srv.Close()
+	srv.AddFollowers(linetest.UserID(1), linetest.UserID(2))
+	c := srv.Client(line.WithRetryPolicy(noRetry()),
+		line.WithEndpointLimit(line.EndpointNarrowcast, line.RateLimit{PerSecond: 0}))
+	_, _, err := c.Messages.Narrowcast(context.Background(), &line.NarrowcastRequest{
+		Messages: []line.Message{line.TextMessage{Text: "hi"}},
+		Filter:   line.GenderFilter("female"),
+	})
+	var ae *line.APIError
+	if !errors.As(err, &ae) || ae.Status != http.StatusBadRequest || len(ae.Details) != 1 || ae.Details[0].Property != "filter.demographic" {
+		t.Fatalf("narrowcast with a demographic filter: %v, want a 400 naming filter.demographic", err)
+	}
+	if got := srv.Recipients(); len(got) != 0 {
+		t.Errorf("recipients = %v, want none", got)
+	}
+	// Without a filter the same narrowcast goes to every follower.
+	res, _, err := c.Messages.Narrowcast(context.Background(), &line.NarrowcastRequest{Messages: []line.Message{line.TextMessage{Text: "hi"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := res.Wait(context.Background(), time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	if got := srv.Recipients(); len(got) != 2 {
+		t.Errorf("recipients = %v, want both followers", got)
+	}
+}
+
+// TestAudienceListQueryChecked: the list's filters the fake does not
+// evaluate (includesExternalPublicGroups, createRoute) and a status that is
+// not one of LINE's are answered 400, not with every group; the client
+// refuses an unknown status before sending.
+func TestAudienceListQueryChecked(t *testing.T) {
+	srv := linetest.NewServer()
+	defer srv.Close()
+	tok := srv.Token()
+	for _, q := range []string{"page=1&createRoute=OA_MANAGER", "page=1&includesExternalPublicGroups=false", "page=1&status=DONE"} {
+		a := do(t, srv, "GET", "/v2/bot/audienceGroup/list?"+q, tok, nil, nil)
+		if a.Status != http.StatusBadRequest {
+			t.Errorf("list?%s = %d %v, want 400", q, a.Status, a.Body)
+		}
+	}
+	if a := do(t, srv, "GET", "/v2/bot/audienceGroup/list?page=1&status=READY&description=x&size=40", tok, nil, nil); a.Status != http.StatusOK {
+		t.Errorf("list with LINE's filters = %d %v, want 200", a.Status, a.Body)
+	}
+
+	c := srv.Client(line.WithRetryPolicy(noRetry()))
+	before := len(srv.Requests())
+	for _, err := range c.Audiences.List(context.Background(), line.AudienceFilter{Status: "DONE"}) {
+		var ie *line.InputError
+		if !errors.As(err, &ie) || ie.Field != "Status" {
+			t.Errorf("list with status DONE: %v, want an *InputError on Status", err)
+		}
+		break
+	}
+	if n := len(srv.Requests()) - before; n != 0 {
+		t.Errorf("%d requests sent for a bad status", n)
+	}
+}
