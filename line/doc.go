@@ -52,6 +52,8 @@
 // send that failed after going out returns a [*SendError] carrying its key,
 // so a resend with that key never delivers twice; LINE answers 409 for a
 // key it already accepted, which is reported as success with Duplicate set.
+// LINE remembers a key for 24 hours ([RetryKeyLifetime]): a resend after
+// that is a new send.
 //
 // A multicast to more than 500 users is split into chunks, each with its
 // own key derived from the send key. A rerun usually re-reads its

@@ -2,6 +2,7 @@ package line
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -29,6 +30,17 @@ var (
 	// ErrInvalidInput matches every *InputError.
 	ErrInvalidInput = shopcrm.ErrInvalidInput
 )
+
+// ErrRetryKeyExpired matches a multicast chunk whose answer was lost more
+// than [RetryKeyLifetime] ago: LINE no longer knows its retry key, so
+// sending it again could deliver twice, and it is not sent (see
+// [MessagesService.Multicast]).
+var ErrRetryKeyExpired = errors.New("line: the retry key is older than 24 hours")
+
+// RetryKeyLifetime is how long LINE remembers a retry key after the first
+// request that carried it: within it a resend is answered 409, after it a
+// resend is a new request.
+const RetryKeyLifetime = 24 * time.Hour
 
 // InputError reports bad input found before any request was sent; Field
 // names the offending value ("To[3]", "Messages[0].Text"). It matches

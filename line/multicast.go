@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/shopcrm/shopcrm"
 	"github.com/shopcrm/shopcrm/internal/bulk"
@@ -57,6 +58,11 @@ type RecordChunk struct {
 	// was lost), or zero while planned and not yet answered.
 	Outcome   shopcrm.Outcome `json:"outcome,omitempty"`
 	RequestID string          `json:"requestId,omitempty"`
+	// SentAt is when a request first carried the chunk's key (the
+	// client's clock, see WithClock); zero while it has not gone out. A
+	// chunk whose outcome is open is resent under its key only within
+	// RetryKeyLifetime of it.
+	SentAt time.Time `json:"sentAt,omitzero"`
 }
 
 // ChunkResult is the outcome of one chunk request of a multicast.
@@ -83,7 +89,8 @@ type MulticastResult struct {
 	Failed []string
 	// Unknown are the recipients of chunks whose answer was lost: a rerun
 	// with the record resends those chunks under their old keys, which
-	// LINE accepts at most once.
+	// LINE accepts at most once, as long as the keys are younger than
+	// RetryKeyLifetime (older ones are not resent; see Multicast).
 	Unknown []string
 	// NotSent are the recipients left out because a terminal error
 	// (quota, 401, a cancelled context) stopped the send first.
@@ -125,6 +132,14 @@ type job struct {
 // recipients go out in new chunks with new keys. Without a record, chunk
 // keys come from the send key and the chunk's position in the sorted list,
 // so only a rerun over the same list is safe.
+//
+// LINE remembers a retry key for [RetryKeyLifetime] only. A chunk whose
+// answer was lost (or that went out and was never answered, as when the
+// process was killed) that long ago or more is not sent again: LINE would
+// take it as new, and its recipients may have the message. They are
+// reported in Unknown, with an error matching [ErrRetryKeyExpired]; to send
+// to them anyway, set the chunk's Outcome in the record to Failed and run
+// again.
 func (s *MessagesService) Multicast(ctx context.Context, r *MulticastRequest) (*MulticastResult, error) {
 	c := s.c
 	if r == nil {
@@ -166,7 +181,7 @@ func (s *MessagesService) Multicast(ctx context.Context, r *MulticastRequest) (*
 	to = slices.Compact(to)
 
 	res := &MulticastResult{RetryKey: key, Recipients: len(to), Record: rec}
-	jobs, err := plan(rec, to, res)
+	jobs, expired, err := plan(rec, to, res, c.now())
 	if err != nil {
 		return nil, err
 	}
@@ -177,7 +192,7 @@ func (s *MessagesService) Multicast(ctx context.Context, r *MulticastRequest) (*
 	}
 	var (
 		mu   sync.Mutex
-		prog = shopcrm.Progress{Seen: len(to) - len(res.AlreadySent)}
+		prog = shopcrm.Progress{Seen: len(to) - len(res.AlreadySent), Unknown: len(res.Unknown)}
 	)
 	// settle records a chunk request's outcome in the record and the
 	// result, and returns the counts so far.
@@ -211,6 +226,9 @@ func (s *MessagesService) Multicast(ctx context.Context, r *MulticastRequest) (*
 			j := ch.Items[0]
 			mu.Lock()
 			k := rec.Chunks[j.chunk].RetryKey
+			if rec.Chunks[j.chunk].SentAt.IsZero() {
+				rec.Chunks[j.chunk].SentAt = c.now()
+			}
 			mu.Unlock()
 			sr, _, err := c.send(ctx, EndpointMulticast, "/v2/bot/message/multicast", k,
 				&sendBody{To: j.to, Messages: r.Messages, NotificationDisabled: r.NotificationDisabled, CustomAggregationUnits: u}, nil)
@@ -247,6 +265,9 @@ func (s *MessagesService) Multicast(ctx context.Context, r *MulticastRequest) (*
 	}
 	slices.SortFunc(res.Chunks, func(a, b ChunkResult) int { return a.Index - b.Index })
 	var errs []error
+	for _, i := range expired {
+		errs = append(errs, fmt.Errorf("chunk %d, first sent %s: %w", i, rec.Chunks[i].SentAt.Format(time.RFC3339), ErrRetryKeyExpired))
+	}
 	for _, ch := range res.Chunks {
 		res.Calls++
 		if ch.Duplicate {
@@ -263,19 +284,19 @@ func (s *MessagesService) Multicast(ctx context.Context, r *MulticastRequest) (*
 }
 
 // plan reads the record against the current recipients to (sorted) and
-// returns the chunk requests to make, appending new chunks to rec. It
-// fills res.AlreadySent.
-func plan(rec *SendRecord, to []string, res *MulticastResult) ([]job, error) {
+// returns the chunk requests to make, appending new chunks to rec, and the
+// chunks left unsent because their key expired. It fills res.AlreadySent
+// and, for those chunks, res.Unknown.
+func plan(rec *SendRecord, to []string, res *MulticastResult, now time.Time) (jobs []job, expired []int, err error) {
 	want := make(map[string]bool, len(to))
 	for _, u := range to {
 		want[u] = true
 	}
 	covered := make(map[string]bool)
-	var jobs []job
 	for i := range rec.Chunks {
 		rc := &rec.Chunks[i]
 		if !ValidRetryKey(rc.RetryKey) {
-			return nil, invalid(fmt.Sprintf("Record.Chunks[%d].RetryKey", i), "%q is not a hyphenated hex UUID", rc.RetryKey)
+			return nil, nil, invalid(fmt.Sprintf("Record.Chunks[%d].RetryKey", i), "%q is not a hyphenated hex UUID", rc.RetryKey)
 		}
 		switch rc.Outcome {
 		case shopcrm.Applied:
@@ -295,11 +316,17 @@ func plan(rec *SendRecord, to []string, res *MulticastResult) ([]job, error) {
 					still = append(still, u)
 				}
 			}
-			if len(still) > 0 {
+			switch {
+			case len(still) == 0:
+			case !rc.SentAt.IsZero() && now.Sub(rc.SentAt) >= RetryKeyLifetime:
+				rc.Outcome = shopcrm.Unknown
+				res.Unknown = append(res.Unknown, still...)
+				expired = append(expired, i)
+			default:
 				jobs = append(jobs, job{chunk: i, to: still})
 			}
 		default:
-			return nil, invalid(fmt.Sprintf("Record.Chunks[%d].Outcome", i), "%v is not a chunk outcome", rc.Outcome)
+			return nil, nil, invalid(fmt.Sprintf("Record.Chunks[%d].Outcome", i), "%v is not a chunk outcome", rc.Outcome)
 		}
 	}
 	var fresh []string
@@ -315,5 +342,5 @@ func plan(rec *SendRecord, to []string, res *MulticastResult) ([]job, error) {
 		jobs = append(jobs, job{chunk: i, to: rec.Chunks[i].To})
 		fresh = fresh[n:]
 	}
-	return jobs, nil
+	return jobs, expired, nil
 }

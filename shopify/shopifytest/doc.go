@@ -6,7 +6,8 @@
 //
 //   - parses and validates every document against a subset of the 2025-01
 //     Admin schema ([SchemaSDL]); unknown fields and badly typed arguments
-//     fail with errors[] and HTTP 200, as Shopify does; a wrong access
+//     fail with errors[] and HTTP 200, as Shopify does, and so does an
+//     input array of more than [MaxInputArray] elements; a wrong access
 //     token is answered 401;
 //   - computes the requested cost like Shopify (objects 1, connections 2 +
 //     first x the cost of a node, mutations 10 per field, at most 1000, else

@@ -1,0 +1,83 @@
+package line_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/shopcrm/shopcrm"
+	"github.com/shopcrm/shopcrm/line"
+	"github.com/shopcrm/shopcrm/line/linetest"
+	"github.com/shopcrm/shopcrm/shopcrmtest"
+)
+
+// TestMulticastRerunAfterKeyExpiry: a chunk LINE accepted but whose answer
+// was lost is Unknown in the record. Rerun within 24 hours, it goes out
+// again under its key and LINE answers 409; rerun after LINE has forgotten
+// the key, it would be a new send and deliver twice, so it is not sent:
+// its recipients stay Unknown and the error matches ErrRetryKeyExpired.
+func TestMulticastRerunAfterKeyExpiry(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		advance time.Duration
+		expired bool
+	}{
+		{"within 24h", 23 * time.Hour, false},
+		{"after 24h", 25 * time.Hour, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := linetest.NewServer(linetest.WithRateLimit(line.EndpointMulticast, line.RateLimit{}))
+			t.Cleanup(srv.Close)
+			c := srv.Client(line.WithRetryPolicy(line.RetryPolicy{}))
+			ctx := context.Background()
+			to := users(3)
+			srv.AddFaults(linetest.Fault{Op: "multicast", Kind: shopcrmtest.FaultLostResponse})
+			res, err := c.Messages.Multicast(ctx, &line.MulticastRequest{To: to, Messages: text("sale")})
+			if err == nil || len(res.Unknown) != 3 {
+				t.Fatalf("first run: unknown %v, err %v; want 3 unknown and an error", res.Unknown, err)
+			}
+			rec := res.Record
+			if rec.Chunks[0].SentAt.IsZero() {
+				t.Fatalf("chunk not dated: %+v", rec.Chunks[0])
+			}
+			srv.Advance(tc.advance)
+			before := len(srv.Requests())
+			res, err = c.Messages.Multicast(ctx, &line.MulticastRequest{To: to, Messages: text("sale"), Record: rec})
+			for _, u := range to {
+				if n := len(srv.Messages(u)); n != 1 {
+					t.Errorf("%s got %d messages, want 1", u, n)
+				}
+			}
+			if !tc.expired {
+				if err != nil || res.Duplicates != 1 || len(res.Unknown) != 0 {
+					t.Errorf("rerun: %+v, %v; want one duplicate chunk", res, err)
+				}
+				return
+			}
+			if !errors.Is(err, line.ErrRetryKeyExpired) {
+				t.Errorf("rerun error = %v, want ErrRetryKeyExpired", err)
+			}
+			if n := len(srv.Requests()) - before; n != 0 {
+				t.Errorf("%d requests sent for an expired chunk", n)
+			}
+			if diff := cmp.Diff(to, res.Unknown); diff != "" {
+				t.Errorf("unknown (-want +got):\n%s", diff)
+			}
+			if res.Progress.Unknown != 3 || rec.Chunks[0].Outcome != shopcrm.Unknown {
+				t.Errorf("progress %+v, chunk %+v", res.Progress, rec.Chunks[0])
+			}
+			// The caller who knows better marks the chunk failed; it then goes
+			// out under a new key.
+			rec.Chunks[0].Outcome = shopcrm.Failed
+			if _, err := c.Messages.Multicast(ctx, &line.MulticastRequest{To: to, Messages: text("sale"), Record: rec}); err != nil {
+				t.Fatal(err)
+			}
+			if n := len(srv.Messages(to[0])); n != 2 {
+				t.Errorf("after marking the chunk failed, %s got %d messages, want 2", to[0], n)
+			}
+		})
+	}
+}
