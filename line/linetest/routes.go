@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -18,6 +19,10 @@ import (
 )
 
 const monthlyLimit = "You have reached your monthly limit."
+
+// aggregationUnitRe is the pattern of a multicast's customAggregationUnits
+// (messaging-api.yml, MulticastRequest).
+var aggregationUnitRe = regexp.MustCompile(`^[a-zA-Z0-9_]{1,30}$`)
 
 func (s *Server) route(w *httptest.ResponseRecorder, r *http.Request, body []byte, reqID string) {
 	p := r.URL.Path
@@ -235,6 +240,12 @@ func (s *Server) multicast(w http.ResponseWriter, body []byte, reqID string) {
 			return
 		}
 	}
+	for i, u := range req.CustomAggregationUnits {
+		if !aggregationUnitRe.MatchString(u) {
+			badBody(w, errorDetail{"Must match ^[a-zA-Z0-9_]{1,30}$", fmt.Sprintf("customAggregationUnits[%d]", i)})
+			return
+		}
+	}
 	if !s.charge(w, len(to)) {
 		return
 	}
@@ -288,6 +299,12 @@ func (s *Server) narrowcast(w http.ResponseWriter, body []byte, reqID string) {
 		}
 	}
 	sort.Strings(to)
+	if l := req.Limit; l != nil && l.ForbidPartialDelivery && !l.UpToRemainingQuota {
+		// messaging-api.yml: "can be set to true only if
+		// upToRemainingQuota is set to true".
+		badBody(w, errorDetail{"forbidPartialDelivery can be true only with upToRemainingQuota", "limit.forbidPartialDelivery"})
+		return
+	}
 	if req.Limit != nil && req.Limit.Max != nil {
 		if *req.Limit.Max < 1 {
 			badBody(w, errorDetail{"Must be greater than or equal to 1", "limit.max"})

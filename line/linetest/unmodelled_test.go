@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -74,5 +75,39 @@ func TestAudienceListQueryChecked(t *testing.T) {
 	}
 	if n := len(srv.Requests()) - before; n != 0 {
 		t.Errorf("%d requests sent for a bad status", n)
+	}
+}
+
+// TestSendBodiesCheckedAsSpecified: what messaging-api.yml forbids is
+// answered 400 with the property: forbidPartialDelivery without
+// upToRemainingQuota, a multicast aggregation unit off its pattern.
+func TestSendBodiesCheckedAsSpecified(t *testing.T) {
+	srv := linetest.NewServer(linetest.WithRateLimit(line.EndpointNarrowcast, line.RateLimit{}))
+	defer srv.Close()
+	srv.AddFollowers(linetest.UserID(1))
+	tok := srv.Token()
+	msg := `"messages":[{"type":"text","text":"hi"}]`
+	for _, tc := range []struct{ path, body, prop string }{
+		{"/v2/bot/message/narrowcast", `{` + msg + `,"limit":{"forbidPartialDelivery":true}}`, "limit.forbidPartialDelivery"},
+		{"/v2/bot/message/multicast", `{"to":["` + linetest.UserID(1) + `"],` + msg + `,"customAggregationUnits":["spring sale"]}`, "customAggregationUnits[0]"},
+	} {
+		a := do(t, srv, "POST", tc.path, tok, nil, strings.NewReader(tc.body))
+		details, _ := a.Body["details"].([]any)
+		if a.Status != http.StatusBadRequest || len(details) != 1 || details[0].(map[string]any)["property"] != tc.prop {
+			t.Errorf("%s %s = %d %v, want 400 naming %s", tc.path, tc.body, a.Status, a.Body, tc.prop)
+		}
+	}
+	if got := srv.Recipients(); len(got) != 0 {
+		t.Errorf("recipients = %v, want none", got)
+	}
+	for _, body := range []string{
+		`{` + msg + `,"limit":{"upToRemainingQuota":true,"forbidPartialDelivery":true}}`,
+	} {
+		if a := do(t, srv, "POST", "/v2/bot/message/narrowcast", tok, nil, strings.NewReader(body)); a.Status != http.StatusAccepted {
+			t.Errorf("narrowcast %s = %d %v, want 202", body, a.Status, a.Body)
+		}
+	}
+	if a := do(t, srv, "POST", "/v2/bot/message/multicast", tok, nil, strings.NewReader(`{"to":["`+linetest.UserID(1)+`"],`+msg+`,"customAggregationUnits":["spring_sale"]}`)); a.Status != http.StatusOK {
+		t.Errorf("multicast with a good unit = %d %v", a.Status, a.Body)
 	}
 }
