@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"slices"
 	"sync"
 	"time"
@@ -101,8 +102,8 @@ type MulticastResult struct {
 	Progress shopcrm.Progress
 }
 
-// ErrNotSent matches the error of recipients a terminal error kept from
-// being sent.
+// ErrNotSent matches the error of a multicast that left recipients out
+// (MulticastResult.NotSent) because a terminal error stopped it first.
 var ErrNotSent = shopcrm.ErrNotSent
 
 // job is one chunk request to make: a chunk of the record, whole or, for a
@@ -220,6 +221,7 @@ func (s *MessagesService) Multicast(ctx context.Context, r *MulticastRequest) (*
 		return prog
 	}
 	w := bulk.Writer[job]{
+		Classify: func(err error) bulk.Class { return classifyChunk(ctx, err) },
 		Max:      bulk.Limits{Items: 1},
 		InFlight: c.maxInFlight,
 		Send: func(ctx context.Context, ch *bulk.Chunk[job]) error {
@@ -277,10 +279,30 @@ func (s *MessagesService) Multicast(ctx context.Context, r *MulticastRequest) (*
 			errs = append(errs, fmt.Errorf("chunk %d: %w", ch.Index, ch.Err))
 		}
 	}
-	if terminal != nil && len(errs) == 0 {
+	// Recipients left out are named in the error (matching ErrNotSent and
+	// the terminal error that stopped the send), even when chunk errors
+	// came first; a terminal error a chunk returned is among the chunk
+	// errors already.
+	switch {
+	case len(res.NotSent) > 0:
+		errs = append(errs, fmt.Errorf("%d recipients: %w", len(res.NotSent), &shopcrm.NotSentError{Reason: terminal}))
+	case terminal != nil && !errors.Is(errors.Join(errs...), terminal):
 		errs = append(errs, terminal)
 	}
 	return res, errors.Join(errs...)
+}
+
+// classifyChunk says what a chunk's error means for its recipients: as
+// for any bulk write under ctx, except that a 4xx answer other than 408 is
+// LINE refusing the chunk (a malformed user id, a body too large): nobody
+// got it, so it failed rather than being unknown.
+func classifyChunk(ctx context.Context, err error) bulk.Class {
+	c := bulk.ClassifyIn(ctx, err)
+	var ae *APIError
+	if c.Outcome == shopcrm.Unknown && errors.As(err, &ae) && ae.Status >= 400 && ae.Status < 500 && ae.Status != http.StatusRequestTimeout {
+		c.Outcome = shopcrm.Failed
+	}
+	return c
 }
 
 // plan reads the record against the current recipients to (sorted) and
