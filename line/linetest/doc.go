@@ -31,6 +31,11 @@
 //     creation finished. An upload while 10 jobs of the same audience run is
 //     answered 429 ([WithAudienceJobs]; the figure and the message are not
 //     from LINE's own documents).
+//   - Send bodies as messaging-api.yml states them: forbidPartialDelivery
+//     only with upToRemainingQuota, a multicast aggregation unit matching
+//     ^[a-zA-Z0-9_]{1,30}$; the audience list's status must be one of
+//     LINE's, and its includesExternalPublicGroups and createRoute filters,
+//     which the fake does not evaluate, are answered 400.
 //   - Channel access tokens: stateless, short-lived (at most
 //     [MaxShortLivedTokens] valid at once) and a long-lived one, issued,
 //     verified and revoked.
