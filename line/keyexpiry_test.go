@@ -2,6 +2,7 @@ package line_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"testing"
 	"time"
@@ -39,9 +40,17 @@ func TestMulticastRerunAfterKeyExpiry(t *testing.T) {
 			if err == nil || len(res.Unknown) != 3 {
 				t.Fatalf("first run: unknown %v, err %v; want 3 unknown and an error", res.Unknown, err)
 			}
-			rec := res.Record
-			if rec.Chunks[0].SentAt.IsZero() {
-				t.Fatalf("chunk not dated: %+v", rec.Chunks[0])
+			// The record goes through storage between the runs.
+			b, err := json.Marshal(res.Record)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rec := new(line.SendRecord)
+			if err := json.Unmarshal(b, rec); err != nil {
+				t.Fatal(err)
+			}
+			if !rec.Chunks[0].SentAt.Equal(res.Record.Chunks[0].SentAt) || rec.Chunks[0].SentAt.IsZero() {
+				t.Fatalf("chunk not dated after a round trip: %s", b)
 			}
 			srv.Advance(tc.advance)
 			before := len(srv.Requests())
@@ -79,5 +88,13 @@ func TestMulticastRerunAfterKeyExpiry(t *testing.T) {
 				t.Errorf("after marking the chunk failed, %s got %d messages, want 2", to[0], n)
 			}
 		})
+	}
+}
+
+func TestWithClockNil(t *testing.T) {
+	_, err := line.New(line.StaticToken("t"), line.WithClock(nil))
+	var ie *line.InputError
+	if !errors.As(err, &ie) || ie.Field != "WithClock" {
+		t.Errorf("WithClock(nil): %v, want an *InputError", err)
 	}
 }
