@@ -98,3 +98,58 @@ func TestWithClockNil(t *testing.T) {
 		t.Errorf("WithClock(nil): %v, want an *InputError", err)
 	}
 }
+
+// TestMulticastSavedRecordAfterKeyExpiry: the record saved before sending
+// (Save) already dates its chunks, so a process killed after a chunk went
+// out and rerun a day later from that record does not send it again;
+// chunks a terminal error kept from going out are undated again and go out
+// on the rerun, however late.
+func TestMulticastSavedRecordAfterKeyExpiry(t *testing.T) {
+	srv := linetest.NewServer(linetest.WithRateLimit(line.EndpointMulticast, line.RateLimit{}))
+	t.Cleanup(srv.Close)
+	c := srv.Client(line.WithRetryPolicy(line.RetryPolicy{}), line.WithMaxInFlight(1))
+	ctx := context.Background()
+	to := users(line.MaxMulticastRecipients)
+	// The chunk goes out and its answer is lost: the process "dies" then,
+	// and only the record saved before sending is left.
+	srv.AddFaults(linetest.Fault{Op: "multicast", Kind: shopcrmtest.FaultLostResponse})
+	var saved []byte
+	if _, err := c.Messages.Multicast(ctx, &line.MulticastRequest{To: to, Messages: text("sale"),
+		Save: func(r *line.SendRecord) (err error) { saved, err = json.Marshal(r); return err }}); err == nil {
+		t.Fatal("first run: want the lost answer's error")
+	}
+	rec := new(line.SendRecord)
+	if err := json.Unmarshal(saved, rec); err != nil {
+		t.Fatal(err)
+	}
+	if len(rec.Chunks) != 1 || rec.Chunks[0].SentAt.IsZero() || rec.Chunks[0].Outcome != 0 {
+		t.Fatalf("saved record: %s", saved)
+	}
+	srv.Advance(25 * time.Hour)
+	res, err := c.Messages.Multicast(ctx, &line.MulticastRequest{To: to, Messages: text("sale"), Record: rec})
+	if !errors.Is(err, line.ErrRetryKeyExpired) || len(res.Unknown) != line.MaxMulticastRecipients {
+		t.Errorf("rerun from the saved record: unknown %d, %v", len(res.Unknown), err)
+	}
+	for _, u := range to {
+		if n := len(srv.Messages(u)); n != 1 {
+			t.Fatalf("%s got %d messages, want 1", u, n)
+		}
+	}
+
+	// A run stopped before a chunk went out leaves that chunk undated.
+	srv.AddFaults(linetest.Fault{Op: "multicast", Kind: shopcrmtest.FaultStatus, Status: 401})
+	more := users(2*line.MaxMulticastRecipients + 1)[len(to):]
+	res, err = c.Messages.Multicast(ctx, &line.MulticastRequest{To: more, Messages: text("news")})
+	if !errors.Is(err, line.ErrNotSent) || len(res.NotSent) != 1 {
+		t.Fatalf("stopped run: not sent %d, %v", len(res.NotSent), err)
+	}
+	last := res.Record.Chunks[len(res.Record.Chunks)-1]
+	if !last.SentAt.IsZero() || last.Outcome != 0 {
+		t.Fatalf("chunk never sent: %+v", last)
+	}
+	srv.Advance(25 * time.Hour)
+	res, err = c.Messages.Multicast(ctx, &line.MulticastRequest{To: more[len(more)-1:], Messages: text("news"), Record: res.Record})
+	if err != nil || len(srv.Messages(more[len(more)-1])) != 1 {
+		t.Errorf("rerun of the chunk never sent: %+v, %v", res, err)
+	}
+}

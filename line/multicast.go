@@ -59,10 +59,12 @@ type RecordChunk struct {
 	// was lost), or zero while planned and not yet answered.
 	Outcome   shopcrm.Outcome `json:"outcome,omitempty"`
 	RequestID string          `json:"requestId,omitempty"`
-	// SentAt is when a request first carried the chunk's key (the
-	// client's clock, see WithClock); zero while it has not gone out. A
-	// chunk whose outcome is open is resent under its key only within
-	// RetryKeyLifetime of it.
+	// SentAt is when the chunk's key first went out, or was about to: it
+	// is set when a run plans to send the chunk, before Save, so that a
+	// record saved by a process killed mid-send has it, and cleared again
+	// when that run did not send it after all (NotSent). The client's
+	// clock, see WithClock. A chunk whose outcome is open is resent under
+	// its key only within RetryKeyLifetime of it.
 	SentAt time.Time `json:"sentAt,omitzero"`
 }
 
@@ -109,8 +111,9 @@ var ErrNotSent = shopcrm.ErrNotSent
 // job is one chunk request to make: a chunk of the record, whole or, for a
 // chunk whose answer was lost, restricted to the current recipients.
 type job struct {
-	chunk int
-	to    []string
+	chunk   int
+	to      []string
+	stamped bool // this run set the chunk's SentAt
 }
 
 // Multicast sends messages to r.To in chunks of 500 with several chunks in
@@ -136,8 +139,9 @@ type job struct {
 //
 // LINE remembers a retry key for [RetryKeyLifetime] only. A chunk whose
 // answer was lost (or that went out and was never answered, as when the
-// process was killed) that long ago or more is not sent again: LINE would
-// take it as new, and its recipients may have the message. They are
+// process was killed; a record saved by Save counts its chunks as gone
+// out) that long ago or more is not sent again: LINE would take it as new,
+// and its recipients may have the message. They are
 // reported in Unknown, with an error matching [ErrRetryKeyExpired]; to send
 // to them anyway, set the chunk's Outcome in the record to Failed and run
 // again.
@@ -214,6 +218,9 @@ func (s *MessagesService) Multicast(ctx context.Context, r *MulticastRequest) (*
 			res.Unknown = append(res.Unknown, j.to...)
 			prog.Unknown += len(j.to)
 		case shopcrm.NotSent:
+			if j.stamped {
+				rc.SentAt = time.Time{}
+			}
 			res.NotSent = append(res.NotSent, j.to...)
 			prog.NotSent += len(j.to)
 		}
@@ -228,9 +235,6 @@ func (s *MessagesService) Multicast(ctx context.Context, r *MulticastRequest) (*
 			j := ch.Items[0]
 			mu.Lock()
 			k := rec.Chunks[j.chunk].RetryKey
-			if rec.Chunks[j.chunk].SentAt.IsZero() {
-				rec.Chunks[j.chunk].SentAt = c.now()
-			}
 			mu.Unlock()
 			sr, _, err := c.send(ctx, EndpointMulticast, "/v2/bot/message/multicast", k,
 				&sendBody{To: j.to, Messages: r.Messages, NotificationDisabled: r.NotificationDisabled, CustomAggregationUnits: u}, nil)
@@ -345,7 +349,11 @@ func plan(rec *SendRecord, to []string, res *MulticastResult, now time.Time) (jo
 				res.Unknown = append(res.Unknown, still...)
 				expired = append(expired, i)
 			default:
-				jobs = append(jobs, job{chunk: i, to: still})
+				stamp := rc.SentAt.IsZero()
+				if stamp {
+					rc.SentAt = now
+				}
+				jobs = append(jobs, job{chunk: i, to: still, stamped: stamp})
 			}
 		default:
 			return nil, nil, invalid(fmt.Sprintf("Record.Chunks[%d].Outcome", i), "%v is not a chunk outcome", rc.Outcome)
@@ -360,8 +368,8 @@ func plan(rec *SendRecord, to []string, res *MulticastResult, now time.Time) (jo
 	for len(fresh) > 0 {
 		n := min(len(fresh), MaxMulticastRecipients)
 		i := len(rec.Chunks)
-		rec.Chunks = append(rec.Chunks, RecordChunk{RetryKey: chunkKey(rec.RetryKey, i), To: slices.Clone(fresh[:n])})
-		jobs = append(jobs, job{chunk: i, to: rec.Chunks[i].To})
+		rec.Chunks = append(rec.Chunks, RecordChunk{RetryKey: chunkKey(rec.RetryKey, i), To: slices.Clone(fresh[:n]), SentAt: now})
+		jobs = append(jobs, job{chunk: i, to: rec.Chunks[i].To, stamped: true})
 		fresh = fresh[n:]
 	}
 	return jobs, expired, nil
