@@ -22,7 +22,10 @@ var (
 	ErrUnauthorized = shopcrm.ErrUnauthorized
 	// ErrNotFound matches 404 and LINE's "audience group not found" 400.
 	ErrNotFound = shopcrm.ErrNotFound
-	// ErrConflict matches a 409 that was not a retry-key "already accepted".
+	// ErrConflict matches a 409. The sends report LINE's retry-key
+	// "already accepted" 409 as success with Duplicate set, so from them it
+	// is some other conflict; Client.Do returns that 409 as an *APIError
+	// matching ErrConflict, with AcceptedRequestID set.
 	ErrConflict = shopcrm.ErrConflict
 	// ErrQuotaExceeded matches the 429 LINE answers when the monthly message
 	// quota is used up. It is never retried.

@@ -153,3 +153,23 @@ func TestMulticastSavedRecordAfterKeyExpiry(t *testing.T) {
 		t.Errorf("rerun of the chunk never sent: %+v, %v", res, err)
 	}
 }
+
+// TestDoRetryKeyConflict: through Do, a retry key LINE already accepted
+// is an *APIError matching ErrConflict and naming the accepted request, as
+// ErrConflict's documentation says.
+func TestDoRetryKeyConflict(t *testing.T) {
+	srv := linetest.NewServer()
+	t.Cleanup(srv.Close)
+	c := srv.Client()
+	r := &line.RawRequest{Method: "POST", Path: "/v2/bot/message/push", RetryKey: line.NewRetryKey(),
+		Body: map[string]any{"to": linetest.UserID(1), "messages": []any{map[string]string{"type": "text", "text": "hi"}}}}
+	first, err := c.Do(context.Background(), r, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.Do(context.Background(), r, nil)
+	var ae *line.APIError
+	if !errors.As(err, &ae) || !errors.Is(err, line.ErrConflict) || ae.AcceptedRequestID != first.RequestID {
+		t.Errorf("second Do with the key: %v, want a 409 naming %s", err, first.RequestID)
+	}
+}
