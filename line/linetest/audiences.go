@@ -246,6 +246,9 @@ func (s *Server) audienceRoute(w http.ResponseWriter, r *http.Request, body []by
 			badBody(w, errorDetail{"Length must be between 1 and 120", "description"})
 			return
 		}
+		if s.descriptionTaken(w, req.Description, id) {
+			return
+		}
 		a.group.Description = req.Description
 		fake.WriteJSON(w, 200, map[string]any{})
 	default:
@@ -280,6 +283,20 @@ func (s *Server) audienceRoute(w http.ResponseWriter, r *http.Request, body []by
 	}
 }
 
+// descriptionTaken answers 400 when another group than except has the
+// description: LINE compares names case-insensitively ("AUDIENCE and
+// audience are considered identical", manage-audience.yml), on creation
+// and on renaming alike.
+func (s *Server) descriptionTaken(w http.ResponseWriter, description string, except int64) bool {
+	for id, a := range s.audiences {
+		if id != except && strings.EqualFold(a.group.Description, description) {
+			writeError(w, http.StatusBadRequest, "An audience group with the same description already exists")
+			return true
+		}
+	}
+	return false
+}
+
 func (s *Server) createAudience(w http.ResponseWriter, description string, ids []string, ifa bool, maxIDs int, prop func(int) string) {
 	if description == "" || len([]rune(description)) > 120 {
 		badBody(w, errorDetail{"Length must be between 1 and 120", "description"})
@@ -292,11 +309,8 @@ func (s *Server) createAudience(w http.ResponseWriter, description string, ids [
 	if invalidAudienceID(w, ids, ifa, prop) {
 		return
 	}
-	for _, a := range s.audiences {
-		if strings.EqualFold(a.group.Description, description) {
-			writeError(w, http.StatusBadRequest, "An audience group with the same description already exists")
-			return
-		}
+	if s.descriptionTaken(w, description, 0) {
+		return
 	}
 	id := s.nextSeq()
 	now := s.now()

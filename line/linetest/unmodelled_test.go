@@ -111,3 +111,29 @@ func TestSendBodiesCheckedAsSpecified(t *testing.T) {
 		t.Errorf("multicast with a good unit = %d %v", a.Status, a.Body)
 	}
 }
+
+// TestRenameToTakenDescription: names are compared case-insensitively on
+// renaming as on creating (manage-audience.yml says so of both), so a
+// rename onto another group's name is refused; a group may change the case
+// of its own name.
+func TestRenameToTakenDescription(t *testing.T) {
+	srv := linetest.NewServer()
+	defer srv.Close()
+	c := srv.Client(line.WithRetryPolicy(noRetry()),
+		line.WithEndpointLimit(line.EndpointAudience, line.RateLimit{}))
+	ctx := context.Background()
+	if _, _, err := c.Audiences.Create(ctx, "vip", nil); err != nil {
+		t.Fatal(err)
+	}
+	g, _, err := c.Audiences.Create(ctx, "other", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ae *line.APIError
+	if _, err := c.Audiences.Rename(ctx, g.AudienceGroupID, "VIP"); !errors.As(err, &ae) || ae.Status != http.StatusBadRequest {
+		t.Errorf("rename onto a taken name: %v, want 400", err)
+	}
+	if _, err := c.Audiences.Rename(ctx, g.AudienceGroupID, "Other"); err != nil {
+		t.Errorf("rename to its own name in other case: %v", err)
+	}
+}
