@@ -35,7 +35,8 @@
 //     only with upToRemainingQuota, a multicast aggregation unit matching
 //     ^[a-zA-Z0-9_]{1,30}$; the audience list's status must be one of
 //     LINE's, and its includesExternalPublicGroups and createRoute filters,
-//     which the fake does not evaluate, are answered 400.
+//     which the fake does not evaluate, are answered 400; a group's name
+//     (description) is unique, case-insensitively, on creation and renaming.
 //   - Channel access tokens: stateless, short-lived (at most
 //     [MaxShortLivedTokens] valid at once) and a long-lived one, issued,
 //     verified and revoked.
