@@ -31,7 +31,9 @@
 //     creation finished. An upload while 10 jobs of the same audience run is
 //     answered 429 ([WithAudienceJobs]; the figure and the message are not
 //     from LINE's own documents).
-//   - Send bodies as messaging-api.yml states them: forbidPartialDelivery
+//   - Send bodies as messaging-api.yml states them: at most 13 quick reply
+//     items, a sender name of at most 20 characters and an icon URL of at
+//     most 2,000 on any message, forbidPartialDelivery
 //     only with upToRemainingQuota, a multicast aggregation unit matching
 //     ^[a-zA-Z0-9_]{1,30}$; the audience list's status must be one of
 //     LINE's, and its includesExternalPublicGroups and createRoute filters,

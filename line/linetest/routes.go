@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 	"unicode/utf16"
+	"unicode/utf8"
 
 	"github.com/shopcrm/shopcrm/internal/fake"
 	"github.com/shopcrm/shopcrm/line"
@@ -125,6 +126,9 @@ func checkMessage(prop string, raw json.RawMessage) []errorDetail {
 		return []errorDetail{{"Must be an object", prop}}
 	}
 	str := func(k string) string { v, _ := m[k].(string); return v }
+	if d := checkCommon(prop, m); d != nil {
+		return d
+	}
 	switch str("type") {
 	case "text":
 		t := str("text")
@@ -154,6 +158,28 @@ func checkMessage(prop string, raw json.RawMessage) []errorDetail {
 	case "textV2", "video", "audio", "location", "imagemap", "template", "coupon":
 	default:
 		return []errorDetail{{"Must be one of the following values: [text, textV2, sticker, image, video, audio, location, imagemap, template, flex, coupon]", prop + ".type"}}
+	}
+	return nil
+}
+
+// checkCommon checks the properties every message may carry, with their
+// limits in messaging-api.yml: quickReply.items (at most 13), sender.name
+// (at most 20 characters) and sender.iconUrl (at most 2,000).
+func checkCommon(prop string, m map[string]any) []errorDetail {
+	if qr, ok := m["quickReply"].(map[string]any); ok {
+		if items, _ := qr["items"].([]any); len(items) > 13 {
+			return []errorDetail{{"Size must be between 0 and 13", prop + ".quickReply.items"}}
+		}
+	}
+	if sender, ok := m["sender"].(map[string]any); ok {
+		name, _ := sender["name"].(string)
+		icon, _ := sender["iconUrl"].(string)
+		switch {
+		case utf8.RuneCountInString(name) > 20:
+			return []errorDetail{{"Length must be between 0 and 20", prop + ".sender.name"}}
+		case utf8.RuneCountInString(icon) > 2000:
+			return []errorDetail{{"Length must be between 0 and 2000", prop + ".sender.iconUrl"}}
+		}
 	}
 	return nil
 }

@@ -137,3 +137,31 @@ func TestRenameToTakenDescription(t *testing.T) {
 		t.Errorf("rename to its own name in other case: %v", err)
 	}
 }
+
+// TestMessageCommonLimits: the limits messaging-api.yml sets on what any
+// message may carry (quick reply items, sender name and icon) are checked,
+// in sends and in validation alike.
+func TestMessageCommonLimits(t *testing.T) {
+	srv := linetest.NewServer()
+	defer srv.Close()
+	tok := srv.Token()
+	items := strings.Repeat(`{"type":"action","action":{"type":"message","label":"a","text":"a"}},`, 14)
+	for _, tc := range []struct{ msg, prop string }{
+		{`{"type":"text","text":"hi","quickReply":{"items":[` + strings.TrimSuffix(items, ",") + `]}}`, "messages[0].quickReply.items"},
+		{`{"type":"text","text":"hi","sender":{"name":"` + strings.Repeat("n", 21) + `"}}`, "messages[0].sender.name"},
+		{`{"type":"text","text":"hi","sender":{"iconUrl":"https://example.com/` + strings.Repeat("i", 2000) + `"}}`, "messages[0].sender.iconUrl"},
+	} {
+		for _, path := range []string{"/v2/bot/message/push", "/v2/bot/message/validate/push"} {
+			a := do(t, srv, "POST", path, tok, nil, strings.NewReader(`{"to":"`+linetest.UserID(1)+`","messages":[`+tc.msg+`]}`))
+			details, _ := a.Body["details"].([]any)
+			if a.Status != http.StatusBadRequest || len(details) != 1 || details[0].(map[string]any)["property"] != tc.prop {
+				t.Errorf("%s with %s: %d %v, want 400 naming %s", path, tc.prop, a.Status, a.Body, tc.prop)
+			}
+		}
+	}
+	ok := `{"type":"text","text":"hi","quickReply":{"items":[` + strings.Repeat(`{"type":"action","action":{"type":"message","label":"a","text":"a"}},`, 12) +
+		`{"type":"action","action":{"type":"message","label":"a","text":"a"}}]},"sender":{"name":"` + strings.Repeat("n", 20) + `"}}`
+	if a := do(t, srv, "POST", "/v2/bot/message/push", tok, nil, strings.NewReader(`{"to":"`+linetest.UserID(1)+`","messages":[`+ok+`]}`)); a.Status != http.StatusOK {
+		t.Errorf("push at the limits: %d %v", a.Status, a.Body)
+	}
+}
