@@ -407,6 +407,11 @@ type AudienceFilter struct {
 // List lists audience groups, fetching pages of 40 as the loop goes.
 func (s *AudiencesService) List(ctx context.Context, f AudienceFilter) iter.Seq2[AudienceGroup, error] {
 	return pager.From(ctx, f, 1, func(ctx context.Context, f AudienceFilter, page int) ([]AudienceGroup, int, bool, error) {
+		switch f.Status {
+		case "", AudienceInProgress, AudienceReady, AudienceFailed, AudienceExpired, AudienceInactive, AudienceActivating:
+		default:
+			return nil, 0, false, invalid("Status", "%q is not an audience group status", f.Status)
+		}
 		q := url.Values{"page": {strconv.Itoa(page)}, "size": {strconv.Itoa(audiencePageSize)}}
 		if f.Description != "" {
 			q.Set("description", f.Description)

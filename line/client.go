@@ -122,12 +122,14 @@ type Client struct {
 	gates           map[Endpoint]*transport.Gate
 	log             *slog.Logger
 	maxInFlight     int
+	now             func() time.Time
 }
 
 type config struct {
 	transport.Options
 	apiURL, dataURL string
 	limits          map[Endpoint]RateLimit
+	now             func() time.Time
 }
 
 // Option configures a Client. A nil Option is skipped.
@@ -196,6 +198,20 @@ func WithSleep(f func(context.Context, time.Duration) error) Option {
 	return func(c *config) error { return c.SetSleep(f) }
 }
 
+// WithClock sets the clock a multicast dates its chunks by (default
+// time.Now), to tell whether a chunk's retry key is still within LINE's
+// [RetryKeyLifetime]. Tests against a fake with a clock of its own pass
+// that clock (linetest does).
+func WithClock(now func() time.Time) Option {
+	return func(c *config) error {
+		if now == nil {
+			return invalid("WithClock", "must not be nil")
+		}
+		c.now = now
+		return nil
+	}
+}
+
 // WithMaxInFlight sets how many requests a bulk send (multicast chunks)
 // keeps in flight at once (default 16).
 func WithMaxInFlight(n int) Option {
@@ -224,6 +240,7 @@ func New(tokens TokenSource, opts ...Option) (*Client, error) {
 		Options: transport.DefaultOptions(),
 		apiURL:  DefaultAPIURL, dataURL: DefaultDataURL,
 		limits: DefaultLimits(),
+		now:    time.Now,
 	}
 	if err := transport.Apply(&cfg, opts); err != nil {
 		return nil, err
@@ -235,6 +252,7 @@ func New(tokens TokenSource, opts ...Option) (*Client, error) {
 		gates:       map[Endpoint]*transport.Gate{},
 		log:         cfg.Logger,
 		maxInFlight: cfg.MaxInFlight,
+		now:         cfg.now,
 	}
 	for e, l := range cfg.limits {
 		c.gates[e] = newGate(e, l)

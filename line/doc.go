@@ -51,10 +51,11 @@
 // an order id); otherwise one is generated and returned in the result. A
 // send that failed after going out returns a [*SendError] carrying its key,
 // so a resend with that key never delivers twice; LINE answers 409 for a
-// key it already accepted (for 24 hours after the first attempt), which is
-// reported as success with Duplicate set and, for a push, the SentMessages
-// of the request accepted first. LINE's guide to retrying API requests
-// documents the 409, its x-line-accepted-request-id header and its body.
+// key it already accepted, which is reported as success with Duplicate set
+// and, for a push, the SentMessages of the request accepted first. LINE's
+// guide to retrying API requests documents the 409, its
+// x-line-accepted-request-id header and its body. LINE remembers a key for
+// 24 hours ([RetryKeyLifetime]): a resend after that is a new send.
 //
 // A multicast to more than 500 users is split into chunks, each with its
 // own key derived from the send key. A rerun usually re-reads its

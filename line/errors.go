@@ -2,6 +2,7 @@ package line
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -21,7 +22,10 @@ var (
 	ErrUnauthorized = shopcrm.ErrUnauthorized
 	// ErrNotFound matches 404 and LINE's "audience group not found" 400.
 	ErrNotFound = shopcrm.ErrNotFound
-	// ErrConflict matches a 409 that was not a retry-key "already accepted".
+	// ErrConflict matches a 409. The sends report LINE's retry-key
+	// "already accepted" 409 as success with Duplicate set, so from them it
+	// is some other conflict; Client.Do returns that 409 as an *APIError
+	// matching ErrConflict, with AcceptedRequestID set.
 	ErrConflict = shopcrm.ErrConflict
 	// ErrQuotaExceeded matches the 429 LINE answers when the monthly message
 	// quota is used up. It is never retried.
@@ -29,6 +33,17 @@ var (
 	// ErrInvalidInput matches every *InputError.
 	ErrInvalidInput = shopcrm.ErrInvalidInput
 )
+
+// ErrRetryKeyExpired matches a multicast chunk whose answer was lost more
+// than [RetryKeyLifetime] ago: LINE no longer knows its retry key, so
+// sending it again could deliver twice, and it is not sent (see
+// [MessagesService.Multicast]).
+var ErrRetryKeyExpired = errors.New("line: the retry key is older than 24 hours")
+
+// RetryKeyLifetime is how long LINE remembers a retry key after the first
+// request that carried it: within it a resend is answered 409, after it a
+// resend is a new request.
+const RetryKeyLifetime = 24 * time.Hour
 
 // InputError reports bad input found before any request was sent; Field
 // names the offending value ("To[3]", "Messages[0].Text"). It matches

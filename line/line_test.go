@@ -559,7 +559,6 @@ func TestNarrowcast(t *testing.T) {
 	res, _, err := c.Messages.Narrowcast(ctx, &line.NarrowcastRequest{
 		Messages:  text("hi"),
 		Recipient: line.And(line.AudienceRecipient{AudienceGroupID: g.AudienceGroupID}, line.Not(line.AudienceRecipient{AudienceGroupID: g2.AudienceGroupID})),
-		Filter:    f,
 		Limit:     &line.NarrowcastLimit{Max: &max},
 	})
 	if err != nil {

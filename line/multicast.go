@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/shopcrm/shopcrm"
 	"github.com/shopcrm/shopcrm/internal/bulk"
@@ -57,6 +59,13 @@ type RecordChunk struct {
 	// was lost), or zero while planned and not yet answered.
 	Outcome   shopcrm.Outcome `json:"outcome,omitempty"`
 	RequestID string          `json:"requestId,omitempty"`
+	// SentAt is when the chunk's key first went out, or was about to: it
+	// is set when a run plans to send the chunk, before Save, so that a
+	// record saved by a process killed mid-send has it, and cleared again
+	// when that run did not send it after all (NotSent). The client's
+	// clock, see WithClock. A chunk whose outcome is open is resent under
+	// its key only within RetryKeyLifetime of it.
+	SentAt time.Time `json:"sentAt,omitzero"`
 }
 
 // ChunkResult is the outcome of one chunk request of a multicast.
@@ -83,7 +92,8 @@ type MulticastResult struct {
 	Failed []string
 	// Unknown are the recipients of chunks whose answer was lost: a rerun
 	// with the record resends those chunks under their old keys, which
-	// LINE accepts at most once.
+	// LINE accepts at most once, as long as the keys are younger than
+	// RetryKeyLifetime (older ones are not resent; see Multicast).
 	Unknown []string
 	// NotSent are the recipients left out because a terminal error
 	// (quota, 401, a cancelled context) stopped the send first.
@@ -94,15 +104,16 @@ type MulticastResult struct {
 	Progress shopcrm.Progress
 }
 
-// ErrNotSent matches the error of recipients a terminal error kept from
-// being sent.
+// ErrNotSent matches the error of a multicast that left recipients out
+// (MulticastResult.NotSent) because a terminal error stopped it first.
 var ErrNotSent = shopcrm.ErrNotSent
 
 // job is one chunk request to make: a chunk of the record, whole or, for a
 // chunk whose answer was lost, restricted to the current recipients.
 type job struct {
-	chunk int
-	to    []string
+	chunk   int
+	to      []string
+	stamped bool // this run set the chunk's SentAt
 }
 
 // Multicast sends messages to r.To in chunks of 500 with several chunks in
@@ -125,6 +136,15 @@ type job struct {
 // recipients go out in new chunks with new keys. Without a record, chunk
 // keys come from the send key and the chunk's position in the sorted list,
 // so only a rerun over the same list is safe.
+//
+// LINE remembers a retry key for [RetryKeyLifetime] only. A chunk whose
+// answer was lost (or that went out and was never answered, as when the
+// process was killed; a record saved by Save counts its chunks as gone
+// out) that long ago or more is not sent again: LINE would take it as new,
+// and its recipients may have the message. They are
+// reported in Unknown, with an error matching [ErrRetryKeyExpired]; to send
+// to them anyway, set the chunk's Outcome in the record to Failed and run
+// again.
 func (s *MessagesService) Multicast(ctx context.Context, r *MulticastRequest) (*MulticastResult, error) {
 	c := s.c
 	if r == nil {
@@ -166,7 +186,7 @@ func (s *MessagesService) Multicast(ctx context.Context, r *MulticastRequest) (*
 	to = slices.Compact(to)
 
 	res := &MulticastResult{RetryKey: key, Recipients: len(to), Record: rec}
-	jobs, err := plan(rec, to, res)
+	jobs, expired, err := plan(rec, to, res, c.now())
 	if err != nil {
 		return nil, err
 	}
@@ -177,7 +197,7 @@ func (s *MessagesService) Multicast(ctx context.Context, r *MulticastRequest) (*
 	}
 	var (
 		mu   sync.Mutex
-		prog = shopcrm.Progress{Seen: len(to) - len(res.AlreadySent)}
+		prog = shopcrm.Progress{Seen: len(to) - len(res.AlreadySent), Unknown: len(res.Unknown)}
 	)
 	// settle records a chunk request's outcome in the record and the
 	// result, and returns the counts so far.
@@ -198,6 +218,9 @@ func (s *MessagesService) Multicast(ctx context.Context, r *MulticastRequest) (*
 			res.Unknown = append(res.Unknown, j.to...)
 			prog.Unknown += len(j.to)
 		case shopcrm.NotSent:
+			if j.stamped {
+				rc.SentAt = time.Time{}
+			}
 			res.NotSent = append(res.NotSent, j.to...)
 			prog.NotSent += len(j.to)
 		}
@@ -205,6 +228,7 @@ func (s *MessagesService) Multicast(ctx context.Context, r *MulticastRequest) (*
 		return prog
 	}
 	w := bulk.Writer[job]{
+		Classify: func(err error) bulk.Class { return classifyChunk(ctx, err) },
 		Max:      bulk.Limits{Items: 1},
 		InFlight: c.maxInFlight,
 		Send: func(ctx context.Context, ch *bulk.Chunk[job]) error {
@@ -247,6 +271,9 @@ func (s *MessagesService) Multicast(ctx context.Context, r *MulticastRequest) (*
 	}
 	slices.SortFunc(res.Chunks, func(a, b ChunkResult) int { return a.Index - b.Index })
 	var errs []error
+	for _, i := range expired {
+		errs = append(errs, fmt.Errorf("chunk %d, first sent %s: %w", i, rec.Chunks[i].SentAt.Format(time.RFC3339), ErrRetryKeyExpired))
+	}
 	for _, ch := range res.Chunks {
 		res.Calls++
 		if ch.Duplicate {
@@ -256,26 +283,46 @@ func (s *MessagesService) Multicast(ctx context.Context, r *MulticastRequest) (*
 			errs = append(errs, fmt.Errorf("chunk %d: %w", ch.Index, ch.Err))
 		}
 	}
-	if terminal != nil && len(errs) == 0 {
+	// Recipients left out are named in the error (matching ErrNotSent and
+	// the terminal error that stopped the send), even when chunk errors
+	// came first; a terminal error a chunk returned is among the chunk
+	// errors already.
+	switch {
+	case len(res.NotSent) > 0:
+		errs = append(errs, fmt.Errorf("%d recipients: %w", len(res.NotSent), &shopcrm.NotSentError{Reason: terminal}))
+	case terminal != nil && !errors.Is(errors.Join(errs...), terminal):
 		errs = append(errs, terminal)
 	}
 	return res, errors.Join(errs...)
 }
 
+// classifyChunk says what a chunk's error means for its recipients: as
+// for any bulk write under ctx, except that a 4xx answer other than 408 is
+// LINE refusing the chunk (a malformed user id, a body too large): nobody
+// got it, so it failed rather than being unknown.
+func classifyChunk(ctx context.Context, err error) bulk.Class {
+	c := bulk.ClassifyIn(ctx, err)
+	var ae *APIError
+	if c.Outcome == shopcrm.Unknown && errors.As(err, &ae) && ae.Status >= 400 && ae.Status < 500 && ae.Status != http.StatusRequestTimeout {
+		c.Outcome = shopcrm.Failed
+	}
+	return c
+}
+
 // plan reads the record against the current recipients to (sorted) and
-// returns the chunk requests to make, appending new chunks to rec. It
-// fills res.AlreadySent.
-func plan(rec *SendRecord, to []string, res *MulticastResult) ([]job, error) {
+// returns the chunk requests to make, appending new chunks to rec, and the
+// chunks left unsent because their key expired. It fills res.AlreadySent
+// and, for those chunks, res.Unknown.
+func plan(rec *SendRecord, to []string, res *MulticastResult, now time.Time) (jobs []job, expired []int, err error) {
 	want := make(map[string]bool, len(to))
 	for _, u := range to {
 		want[u] = true
 	}
 	covered := make(map[string]bool)
-	var jobs []job
 	for i := range rec.Chunks {
 		rc := &rec.Chunks[i]
 		if !ValidRetryKey(rc.RetryKey) {
-			return nil, invalid(fmt.Sprintf("Record.Chunks[%d].RetryKey", i), "%q is not a hyphenated hex UUID", rc.RetryKey)
+			return nil, nil, invalid(fmt.Sprintf("Record.Chunks[%d].RetryKey", i), "%q is not a hyphenated hex UUID", rc.RetryKey)
 		}
 		switch rc.Outcome {
 		case shopcrm.Applied:
@@ -295,11 +342,21 @@ func plan(rec *SendRecord, to []string, res *MulticastResult) ([]job, error) {
 					still = append(still, u)
 				}
 			}
-			if len(still) > 0 {
-				jobs = append(jobs, job{chunk: i, to: still})
+			switch {
+			case len(still) == 0:
+			case !rc.SentAt.IsZero() && now.Sub(rc.SentAt) >= RetryKeyLifetime:
+				rc.Outcome = shopcrm.Unknown
+				res.Unknown = append(res.Unknown, still...)
+				expired = append(expired, i)
+			default:
+				stamp := rc.SentAt.IsZero()
+				if stamp {
+					rc.SentAt = now
+				}
+				jobs = append(jobs, job{chunk: i, to: still, stamped: stamp})
 			}
 		default:
-			return nil, invalid(fmt.Sprintf("Record.Chunks[%d].Outcome", i), "%v is not a chunk outcome", rc.Outcome)
+			return nil, nil, invalid(fmt.Sprintf("Record.Chunks[%d].Outcome", i), "%v is not a chunk outcome", rc.Outcome)
 		}
 	}
 	var fresh []string
@@ -311,9 +368,9 @@ func plan(rec *SendRecord, to []string, res *MulticastResult) ([]job, error) {
 	for len(fresh) > 0 {
 		n := min(len(fresh), MaxMulticastRecipients)
 		i := len(rec.Chunks)
-		rec.Chunks = append(rec.Chunks, RecordChunk{RetryKey: chunkKey(rec.RetryKey, i), To: slices.Clone(fresh[:n])})
-		jobs = append(jobs, job{chunk: i, to: rec.Chunks[i].To})
+		rec.Chunks = append(rec.Chunks, RecordChunk{RetryKey: chunkKey(rec.RetryKey, i), To: slices.Clone(fresh[:n]), SentAt: now})
+		jobs = append(jobs, job{chunk: i, to: rec.Chunks[i].To, stamped: true})
 		fresh = fresh[n:]
 	}
-	return jobs, nil
+	return jobs, expired, nil
 }

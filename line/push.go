@@ -120,7 +120,8 @@ func (s *MessagesService) Broadcast(ctx context.Context, r *BroadcastRequest) (*
 }
 
 // SendError is a send that failed after its request went out: it carries
-// the retry key used, so resending with the same key never delivers twice.
+// the retry key used, so resending with the same key within
+// [RetryKeyLifetime] of the first attempt never delivers twice.
 type SendError struct {
 	RetryKey string
 	Err      error

@@ -18,7 +18,8 @@ type RawRequest struct {
 	Body   any        // JSON-encoded when not nil
 	// RetryKey, when set, is sent as X-Line-Retry-Key and makes the call
 	// safe to retry. GET requests are retried anyway; others without a key
-	// are sent once.
+	// are sent once. A key LINE already accepted is answered 409: Do
+	// returns it as an *APIError with AcceptedRequestID set.
 	RetryKey string
 }
 

@@ -252,13 +252,24 @@ func (t *TokenIssuer) save(ctx context.Context) {
 
 // Revoke revokes the cached short-lived token (POST /v2/oauth/revoke) and
 // forgets it, clearing the store too, so the next Token call issues a new
-// one. At most 30
+// one. With nothing cached (a process that has not called Token since it
+// started), the stored token is the one revoked. At most 30
 // short-lived tokens exist per channel, so a program that stops for good
 // should revoke its own. Stateless tokens cannot be revoked; for them Revoke
 // only forgets the cached token.
 func (t *TokenIssuer) Revoke(ctx context.Context) error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	if t.tok.IsZero() && t.store != nil {
+		it, err := t.store.Load(ctx)
+		if err != nil {
+			return fmt.Errorf("line: loading the channel access token: %w", t.tr.Redactor().Error(err))
+		}
+		if !it.Token.IsZero() {
+			t.tr.Redactor().AddSecret(it.Token)
+			t.set(it.Token, it.Expires, t.kind.lifetime())
+		}
+	}
 	if t.tok.IsZero() {
 		return nil
 	}

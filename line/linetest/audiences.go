@@ -246,6 +246,9 @@ func (s *Server) audienceRoute(w http.ResponseWriter, r *http.Request, body []by
 			badBody(w, errorDetail{"Length must be between 1 and 120", "description"})
 			return
 		}
+		if s.descriptionTaken(w, req.Description, id) {
+			return
+		}
 		a.group.Description = req.Description
 		fake.WriteJSON(w, 200, map[string]any{})
 	default:
@@ -280,6 +283,20 @@ func (s *Server) audienceRoute(w http.ResponseWriter, r *http.Request, body []by
 	}
 }
 
+// descriptionTaken answers 400 when another group than except has the
+// description: LINE compares names case-insensitively ("AUDIENCE and
+// audience are considered identical", manage-audience.yml), on creation
+// and on renaming alike.
+func (s *Server) descriptionTaken(w http.ResponseWriter, description string, except int64) bool {
+	for id, a := range s.audiences {
+		if id != except && strings.EqualFold(a.group.Description, description) {
+			writeError(w, http.StatusBadRequest, "An audience group with the same description already exists")
+			return true
+		}
+	}
+	return false
+}
+
 func (s *Server) createAudience(w http.ResponseWriter, description string, ids []string, ifa bool, maxIDs int, prop func(int) string) {
 	if description == "" || len([]rune(description)) > 120 {
 		badBody(w, errorDetail{"Length must be between 1 and 120", "description"})
@@ -292,11 +309,8 @@ func (s *Server) createAudience(w http.ResponseWriter, description string, ids [
 	if invalidAudienceID(w, ids, ifa, prop) {
 		return
 	}
-	for _, a := range s.audiences {
-		if strings.EqualFold(a.group.Description, description) {
-			writeError(w, http.StatusBadRequest, "An audience group with the same description already exists")
-			return
-		}
+	if s.descriptionTaken(w, description, 0) {
+		return
 	}
 	id := s.nextSeq()
 	now := s.now()
@@ -377,8 +391,27 @@ func (s *Server) audienceFile(w http.ResponseWriter, r *http.Request, body []byt
 	s.addToAudience(w, id, ids, fileProp)
 }
 
+// audienceStatuses are the values of AudienceGroupStatus
+// (manage-audience.yml).
+var audienceStatuses = map[string]bool{"IN_PROGRESS": true, "READY": true, "FAILED": true, "EXPIRED": true, "INACTIVE": true, "ACTIVATING": true}
+
 func (s *Server) listAudiences(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
+	for k := range q {
+		switch k {
+		case "page", "size", "description", "status":
+		default:
+			// includesExternalPublicGroups and createRoute are LINE's too,
+			// but every group here is the channel's own, made by the API:
+			// answering as if they matched would hide a wrong filter.
+			writeError(w, http.StatusBadRequest, "linetest does not model the query parameter "+k, errorDetail{"not modelled", k})
+			return
+		}
+	}
+	if st := q.Get("status"); st != "" && !audienceStatuses[st] {
+		writeError(w, http.StatusBadRequest, "Invalid status", errorDetail{"Must be one of the following values: [IN_PROGRESS, READY, FAILED, EXPIRED, INACTIVE, ACTIVATING]", "status"})
+		return
+	}
 	page, err := strconv.Atoi(q.Get("page"))
 	if err != nil || page < 1 {
 		writeError(w, http.StatusBadRequest, "Invalid page", errorDetail{"Must be greater than or equal to 1", "page"})

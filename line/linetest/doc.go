@@ -32,6 +32,14 @@
 //     creation finished. An upload while 10 jobs of the same audience run is
 //     answered 429 ([WithAudienceJobs]; the figure and the message are not
 //     from LINE's own documents).
+//   - Send bodies as messaging-api.yml states them: at most 13 quick reply
+//     items, a sender name of at most 20 characters and an icon URL of at
+//     most 2,000 on any message, forbidPartialDelivery
+//     only with upToRemainingQuota, a multicast aggregation unit matching
+//     ^[a-zA-Z0-9_]{1,30}$; the audience list's status must be one of
+//     LINE's, and its includesExternalPublicGroups and createRoute filters,
+//     which the fake does not evaluate, are answered 400; a group's name
+//     (description) is unique, case-insensitively, on creation and renaming.
 //   - Channel access tokens: stateless, short-lived (at most
 //     [MaxShortLivedTokens] valid at once) and a long-lived one, issued,
 //     verified and revoked.
@@ -57,8 +65,9 @@
 //
 // # Not modelled
 //
-// Demographic filters (accepted, validated as JSON, ignored: every follower
-// matches), message content beyond the checks of the send endpoints (Flex
+// Demographic filters (a narrowcast with filter.demographic is answered
+// 400 naming the property, since followers here have no demographics),
+// message content beyond the checks of the send endpoints (Flex
 // contents are not checked), whether a push or multicast recipient is a
 // friend (any well-formed id receives the message), the reply endpoint and
 // reply tokens, rich menus, groups and rooms, insight, message content

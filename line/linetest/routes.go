@@ -7,17 +7,23 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
 	"unicode/utf16"
+	"unicode/utf8"
 
 	"github.com/shopcrm/shopcrm/internal/fake"
 	"github.com/shopcrm/shopcrm/line"
 )
 
 const monthlyLimit = "You have reached your monthly limit."
+
+// aggregationUnitRe is the pattern of a multicast's customAggregationUnits
+// (messaging-api.yml, MulticastRequest).
+var aggregationUnitRe = regexp.MustCompile(`^[a-zA-Z0-9_]{1,30}$`)
 
 func (s *Server) route(w *httptest.ResponseRecorder, r *http.Request, body []byte, reqID string) {
 	p := r.URL.Path
@@ -120,6 +126,9 @@ func checkMessage(prop string, raw json.RawMessage) []errorDetail {
 		return []errorDetail{{"Must be an object", prop}}
 	}
 	str := func(k string) string { v, _ := m[k].(string); return v }
+	if d := checkCommon(prop, m); d != nil {
+		return d
+	}
 	switch str("type") {
 	case "text":
 		t := str("text")
@@ -149,6 +158,28 @@ func checkMessage(prop string, raw json.RawMessage) []errorDetail {
 	case "textV2", "video", "audio", "location", "imagemap", "template", "coupon":
 	default:
 		return []errorDetail{{"Must be one of the following values: [text, textV2, sticker, image, video, audio, location, imagemap, template, flex, coupon]", prop + ".type"}}
+	}
+	return nil
+}
+
+// checkCommon checks the properties every message may carry, with their
+// limits in messaging-api.yml: quickReply.items (at most 13), sender.name
+// (at most 20 characters) and sender.iconUrl (at most 2,000).
+func checkCommon(prop string, m map[string]any) []errorDetail {
+	if qr, ok := m["quickReply"].(map[string]any); ok {
+		if items, _ := qr["items"].([]any); len(items) > 13 {
+			return []errorDetail{{"Size must be between 0 and 13", prop + ".quickReply.items"}}
+		}
+	}
+	if sender, ok := m["sender"].(map[string]any); ok {
+		name, _ := sender["name"].(string)
+		icon, _ := sender["iconUrl"].(string)
+		switch {
+		case utf8.RuneCountInString(name) > 20:
+			return []errorDetail{{"Length must be between 0 and 20", prop + ".sender.name"}}
+		case utf8.RuneCountInString(icon) > 2000:
+			return []errorDetail{{"Length must be between 0 and 2000", prop + ".sender.iconUrl"}}
+		}
 	}
 	return nil
 }
@@ -235,6 +266,12 @@ func (s *Server) multicast(w http.ResponseWriter, body []byte, reqID string) {
 			return
 		}
 	}
+	for i, u := range req.CustomAggregationUnits {
+		if !aggregationUnitRe.MatchString(u) {
+			badBody(w, errorDetail{"Must match ^[a-zA-Z0-9_]{1,30}$", fmt.Sprintf("customAggregationUnits[%d]", i)})
+			return
+		}
+	}
 	if !s.charge(w, len(to)) {
 		return
 	}
@@ -260,6 +297,13 @@ func (s *Server) narrowcast(w http.ResponseWriter, body []byte, reqID string) {
 	if !ok {
 		return
 	}
+	if req.Filter != nil && len(req.Filter.Demographic) > 0 && string(req.Filter.Demographic) != "null" {
+		// Followers carry no age, gender, area, app type or friendship
+		// length here, so no answer would be LINE's: refuse rather than
+		// send to everyone.
+		badBody(w, errorDetail{"linetest does not model demographic filters", "filter.demographic"})
+		return
+	}
 	targets := map[string]bool{}
 	small := false // an audience under the minimum is included
 	if len(req.Recipient) > 0 && string(req.Recipient) != "null" {
@@ -281,6 +325,12 @@ func (s *Server) narrowcast(w http.ResponseWriter, body []byte, reqID string) {
 		}
 	}
 	sort.Strings(to)
+	if l := req.Limit; l != nil && l.ForbidPartialDelivery && !l.UpToRemainingQuota {
+		// messaging-api.yml: "can be set to true only if
+		// upToRemainingQuota is set to true".
+		badBody(w, errorDetail{"forbidPartialDelivery can be true only with upToRemainingQuota", "limit.forbidPartialDelivery"})
+		return
+	}
 	if req.Limit != nil && req.Limit.Max != nil {
 		if *req.Limit.Max < 1 {
 			badBody(w, errorDetail{"Must be greater than or equal to 1", "limit.max"})

@@ -280,10 +280,11 @@ func (s *Server) ChannelID() string { return s.cfg.channelID }
 func (s *Server) Token() string { return s.cfg.token }
 
 // Client returns a client pointed at the server, authenticated with the
-// long-lived token; opts are applied after the server's own.
+// long-lived token and dating multicast chunks by the server's clock;
+// opts are applied after the server's own.
 func (s *Server) Client(opts ...line.Option) *line.Client {
 	hc := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
-	all := append([]line.Option{line.WithBaseURL(s.URL()), line.WithDataURL(s.URL()), line.WithHTTPClient(hc)}, opts...)
+	all := append([]line.Option{line.WithBaseURL(s.URL()), line.WithDataURL(s.URL()), line.WithHTTPClient(hc), line.WithClock(s.Now)}, opts...)
 	c, err := line.New(line.StaticToken(s.cfg.token), all...)
 	if err != nil {
 		panic("linetest: " + err.Error())

@@ -218,7 +218,7 @@ func (s *Server) bulkChildren(parent bulkNode, field string, args map[string]any
 	case parent.o.typ == "QueryRoot" && field == "customers":
 		list, err := filter("customers", str(args["query"]), customerSearch, sortedValues(s.customers))
 		if err == nil {
-			err = sortBy(list, str(args["sortKey"]), customerSorts, func(c *Customer) int64 { return c.ID })
+			_, err = sortBy(list, str(args["sortKey"]), customerSorts, func(c *Customer) int64 { return c.ID })
 		}
 		out := make([]bulkNode, len(list))
 		for i, c := range list {
@@ -228,7 +228,7 @@ func (s *Server) bulkChildren(parent bulkNode, field string, args map[string]any
 	case parent.o.typ == "QueryRoot" && field == "orders":
 		list, err := filter("orders", str(args["query"]), orderSearch, slices.DeleteFunc(sortedValues(s.orders), func(o *Order) bool { return !s.readable(o) }))
 		if err == nil {
-			err = sortBy(list, str(args["sortKey"]), orderSorts, func(o *Order) int64 { return o.ID })
+			_, err = sortBy(list, str(args["sortKey"]), orderSorts, func(o *Order) int64 { return o.ID })
 		}
 		return s.orderNodes(list), err
 	case parent.cust != nil && field == "orders":
@@ -240,7 +240,7 @@ func (s *Server) bulkChildren(parent bulkNode, field string, args map[string]any
 		}
 		list, err := filter("orders", str(args["query"]), orderSearch, list)
 		if err == nil {
-			err = sortBy(list, cmpOr(str(args["sortKey"]), "ID"), orderSorts, func(o *Order) int64 { return o.ID })
+			_, err = sortBy(list, cmpOr(str(args["sortKey"]), "ID"), orderSorts, func(o *Order) int64 { return o.ID })
 		}
 		return s.orderNodes(list), err
 	case parent.order != nil && field == "lineItems":

@@ -6,7 +6,8 @@
 //
 //   - parses and validates every document against a subset of the 2025-01
 //     Admin schema ([SchemaSDL]); unknown fields and badly typed arguments
-//     fail with errors[] and HTTP 200, as Shopify does; a wrong access
+//     fail with errors[] and HTTP 200, as Shopify does, and so does an
+//     input array of more than [MaxInputArray] elements; a wrong access
 //     token is answered 401;
 //   - computes the requested cost like Shopify (objects 1, connections 2 +
 //     first x the cost of a node, mutations 10 per field, at most 1000, else
@@ -50,7 +51,8 @@
 //     delivery retried [DefaultWebhookRetries] times on a compressed
 //     schedule with the same event id ([Server.EmittedWebhooks],
 //     [Server.WaitWebhooks], [WithWebhookClient]); a subscription with a
-//     filter gets a failed delivery, since filters are not evaluated;
+//     filter, includeFields, metafieldNamespaces or the XML format gets a
+//     failed delivery, since payloads are not shaped that way here;
 //   - runs bulk operations ([Server.BulkOperations]): a bulk query needs at
 //     least one connection, at most five, nested at most two deep, no node
 //     or nodes at the top and no pagination arguments; it reads customers
@@ -77,6 +79,9 @@
 //     (mutation) past its start ([Server.Advance]) fails with TIMEOUT. Not
 //     modelled: expiry of result URLs, and bulk queries over other
 //     resources;
+//   - pages with cursors that, like Shopify's, name the last item's sort
+//     value and id rather than its index, so a change during a listing
+//     skips nobody (an item moved past the cursor is met again);
 //   - stops pagination where Shopify does: a connection pages through its
 //     first 25,000 objects ([DefaultPaginationLimit]; [WithPaginationLimit]
 //     lowers it for tests), the page holding the last of them says there

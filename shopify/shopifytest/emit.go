@@ -191,17 +191,17 @@ func (s *Server) WaitWebhooks(ctx context.Context) error {
 }
 
 // emit queues a webhook for every subscription to topic (an enum value).
-// A subscription with a filter is refused with a failed delivery, since
-// the fake does not evaluate filters and must not pretend to. The caller
-// holds s.mu.
+// A subscription with a filter, includeFields, metafieldNamespaces or the
+// XML format is refused with a failed delivery, since the fake does not
+// shape payloads that way and must not pretend to. The caller holds s.mu.
 func (s *Server) emit(topic string, payload any) {
 	for _, w := range sortedValues(s.whsubs) {
 		if w.Topic != topic {
 			continue
 		}
 		d, err := s.newDelivery(w.CallbackURL, emittedTopics[topic], payload)
-		if err == nil && w.Filter != "" {
-			d.Err = "shopifytest: subscription filters are not modelled; nothing was sent"
+		if what := unmodelledSub(w); err == nil && what != "" {
+			d.Err = "shopifytest: subscription " + what + " not modelled; nothing was sent"
 			s.hooks.mu.Lock()
 			s.hooks.sent = append(s.hooks.sent, *d)
 			s.hooks.mu.Unlock()
@@ -211,6 +211,21 @@ func (s *Server) emit(topic string, payload any) {
 			s.hooks.add(d)
 		}
 	}
+}
+
+// unmodelledSub names what of w the fake cannot honour ("" when nothing).
+func unmodelledSub(w *WebhookSubscription) string {
+	switch {
+	case w.Filter != "":
+		return "filters are"
+	case len(w.IncludeFields) > 0:
+		return "includeFields are"
+	case len(w.MetafieldNamespaces) > 0:
+		return "metafieldNamespaces are"
+	case w.Format != "" && w.Format != "JSON":
+		return w.Format + " payloads are"
+	}
+	return ""
 }
 
 // customerChanged emits the webhooks of a change to c whose state before

@@ -142,7 +142,12 @@ func (e *executor) collect(ss ast.SelectionSet, o *obj, path []any, out *ordered
 				continue
 			}
 			p := append(append([]any(nil), path...), key)
-			v, err := o.get(s.Name, s.ArgumentMap(e.vars))
+			args := s.ArgumentMap(e.vars)
+			err := checkInputArrays(args)
+			var v any
+			if err == nil {
+				v, err = o.get(s.Name, args)
+			}
 			if err != nil {
 				e.errors = append(e.errors, gqlErr{Message: err.Error(), Path: p,
 					Locations: []loc{{s.Position.Line, s.Position.Column}}})
@@ -160,6 +165,34 @@ func (e *executor) collect(ss ast.SelectionSet, o *obj, path []any, out *ordered
 			}
 		}
 	}
+}
+
+// MaxInputArray is the most elements Shopify takes in one input array
+// (an argument or a list inside an input object), such as the tags of a
+// tagsAdd; a longer one is an error on the field.
+const MaxInputArray = 250
+
+// checkInputArrays refuses an argument holding a list longer than
+// MaxInputArray, at any depth. The wording is the fake's own.
+func checkInputArrays(v any) error {
+	switch t := v.(type) {
+	case map[string]any:
+		for _, x := range t {
+			if err := checkInputArrays(x); err != nil {
+				return err
+			}
+		}
+	case []any:
+		if len(t) > MaxInputArray {
+			return fmt.Errorf("The input array size of %d is greater than the maximum allowed of %d.", len(t), MaxInputArray)
+		}
+		for _, x := range t {
+			if err := checkInputArrays(x); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // matches reports whether an object of type typ satisfies a type

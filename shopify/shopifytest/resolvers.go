@@ -105,7 +105,8 @@ func (s *Server) orderObj(o *Order) *obj {
 	}
 	return fields("Order", map[string]any{
 		"lineItems": resolver(func(a map[string]any) (any, error) {
-			return connection("LineItem", lines, a, 250, s.cfg.pageLimit, func(i int) *obj { return lineItemObj(o, i) }, nil)
+			return connection("LineItem", lines, a, 250, s.cfg.pageLimit, func(i int) *obj { return lineItemObj(o, i) },
+				func(i int) place { return place{id: int64(i)} }, nil)
 		}),
 		"id": o.GID(), "name": o.Name, "tags": slices.Clone(o.Tags), "customer": cust, "email": nullable(o.Email),
 		"createdAt": ts(o.CreatedAt), "processedAt": ts(o.ProcessedAt), "cancelledAt": nil, "test": false,
@@ -190,36 +191,39 @@ func (s *Server) queryRoot() *obj {
 		}),
 		"customers": resolver(func(a map[string]any) (any, error) {
 			list, err := filter("customers", str(a["query"]), customerSearch, sortedValues(s.customers))
+			var placeOf func(*Customer) place
 			if err == nil {
-				err = sortBy(list, str(a["sortKey"]), customerSorts, func(c *Customer) int64 { return c.ID })
+				placeOf, err = sortBy(list, str(a["sortKey"]), customerSorts, func(c *Customer) int64 { return c.ID })
 			}
 			if err != nil {
 				return nil, err
 			}
-			return connection("Customer", list, a, 250, s.cfg.pageLimit, customerObj, nil)
+			return connection("Customer", list, a, 250, s.cfg.pageLimit, customerObj, placeOf, nil)
 		}),
 		"orders": resolver(func(a map[string]any) (any, error) {
 			if a["savedSearchId"] != nil {
 				return nil, errors.New("savedSearchId is not modelled by the fake")
 			}
 			list, err := filter("orders", str(a["query"]), orderSearch, slices.DeleteFunc(sortedValues(s.orders), func(o *Order) bool { return !s.readable(o) }))
+			var placeOf func(*Order) place
 			if err == nil {
-				err = sortBy(list, str(a["sortKey"]), orderSorts, func(o *Order) int64 { return o.ID })
+				placeOf, err = sortBy(list, str(a["sortKey"]), orderSorts, func(o *Order) int64 { return o.ID })
 			}
 			if err != nil {
 				return nil, err
 			}
-			return connection("Order", list, a, 250, s.cfg.pageLimit, s.orderObj, nil)
+			return connection("Order", list, a, 250, s.cfg.pageLimit, s.orderObj, placeOf, nil)
 		}),
 		"segments": resolver(func(a map[string]any) (any, error) {
 			if str(a["query"]) != "" {
 				return nil, errors.New("segments(query:) is not modelled by the fake")
 			}
 			list := sortedValues(s.segments)
-			if err := sortBy(list, str(a["sortKey"]), segmentSorts, func(g *segment) int64 { return g.id }); err != nil {
+			placeOf, err := sortBy(list, str(a["sortKey"]), segmentSorts, func(g *segment) int64 { return g.id })
+			if err != nil {
 				return nil, err
 			}
-			return connection("Segment", list, a, 250, s.cfg.pageLimit, segmentObj, nil)
+			return connection("Segment", list, a, 250, s.cfg.pageLimit, segmentObj, placeOf, nil)
 		}),
 		"currentAppInstallation": fields("AppInstallation", map[string]any{
 			"id": "gid://shopify/AppInstallation/1", "accessScopes": s.accessScopes(),
@@ -250,7 +254,8 @@ func (s *Server) queryRoot() *obj {
 			}
 			// Counts stop one past the pagination limit: "more than that".
 			count := min(len(list), s.cfg.pageLimit+1)
-			return connection("CustomerSegmentMember", list, a, 1000, s.cfg.pageLimit, memberObj, map[string]any{"totalCount": count})
+			return connection("CustomerSegmentMember", list, a, 1000, s.cfg.pageLimit, memberObj,
+				func(c *Customer) place { return place{id: c.ID} }, map[string]any{"totalCount": count})
 		}),
 	})
 }

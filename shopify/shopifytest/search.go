@@ -216,31 +216,37 @@ var orderSearch = map[string]searchField[*Order]{
 	"processed_at": timeField(func(o *Order) time.Time { return o.ProcessedAt }),
 }
 
-// sortBy orders items by the sort key given (a schema enum value), ties by
-// id; keys the fake does not model are an error.
-func sortBy[T any](items []T, key string, keys map[string]func(a, b T) int, id func(T) int64) error {
-	less := keys[key]
-	if less == nil {
-		return fmt.Errorf("sort key %s is not modelled by the fake; it sorts by %s", key, strings.Join(slices.Sorted(maps.Keys(keys)), ", "))
+// sortBy orders items by the sort key given (a schema enum value: the
+// time it sorts by, zero for ID), ties by id, and returns where each item
+// sits in that order, for cursors; keys the fake does not model are an
+// error.
+func sortBy[T any](items []T, key string, keys map[string]func(T) time.Time, id func(T) int64) (func(T) place, error) {
+	at := keys[key]
+	if at == nil {
+		return nil, fmt.Errorf("sort key %s is not modelled by the fake; it sorts by %s", key, strings.Join(slices.Sorted(maps.Keys(keys)), ", "))
 	}
-	slices.SortStableFunc(items, func(a, b T) int { return cmp.Or(less(a, b), cmp.Compare(id(a), id(b))) })
-	return nil
+	placeOf := func(x T) place { return place{at: at(x), id: id(x)} }
+	slices.SortStableFunc(items, func(a, b T) int { return placeOf(a).compare(placeOf(b)) })
+	return placeOf, nil
 }
 
-var customerSorts = map[string]func(a, b *Customer) int{
-	"ID":         func(a, b *Customer) int { return 0 },
-	"CREATED_AT": func(a, b *Customer) int { return a.CreatedAt.Compare(b.CreatedAt) },
-	"UPDATED_AT": func(a, b *Customer) int { return a.UpdatedAt.Compare(b.UpdatedAt) },
+// byID sorts by id only.
+func byID[T any](T) time.Time { return time.Time{} }
+
+var customerSorts = map[string]func(*Customer) time.Time{
+	"ID":         byID[*Customer],
+	"CREATED_AT": func(c *Customer) time.Time { return c.CreatedAt },
+	"UPDATED_AT": func(c *Customer) time.Time { return c.UpdatedAt },
 }
 
-var orderSorts = map[string]func(a, b *Order) int{
-	"ID":           func(a, b *Order) int { return 0 },
-	"CREATED_AT":   func(a, b *Order) int { return a.CreatedAt.Compare(b.CreatedAt) },
-	"PROCESSED_AT": func(a, b *Order) int { return a.ProcessedAt.Compare(b.ProcessedAt) },
+var orderSorts = map[string]func(*Order) time.Time{
+	"ID":           byID[*Order],
+	"CREATED_AT":   func(o *Order) time.Time { return o.CreatedAt },
+	"PROCESSED_AT": func(o *Order) time.Time { return o.ProcessedAt },
 }
 
-var segmentSorts = map[string]func(a, b *segment) int{
-	"ID":             func(a, b *segment) int { return 0 },
-	"CREATION_DATE":  func(a, b *segment) int { return a.created.Compare(b.created) },
-	"LAST_EDIT_DATE": func(a, b *segment) int { return a.lastEditted.Compare(b.lastEditted) },
+var segmentSorts = map[string]func(*segment) time.Time{
+	"ID":             byID[*segment],
+	"CREATION_DATE":  func(g *segment) time.Time { return g.created },
+	"LAST_EDIT_DATE": func(g *segment) time.Time { return g.lastEditted },
 }

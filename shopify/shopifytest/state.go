@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -568,26 +569,59 @@ func removeTags(tags, in []string) []string {
 	return slices.DeleteFunc(slices.Clone(tags), func(t string) bool { return hasTag(rm, t) })
 }
 
-// cursor encodes a position in a list.
-func cursor(i int) string { return base64.StdEncoding.EncodeToString([]byte("pos:" + strconv.Itoa(i))) }
+// place is where an item sits in a sorted list: the value it is sorted by
+// (zero when sorted by id) and its id.
+type place struct {
+	at time.Time
+	id int64
+}
 
-func decodeCursor(c string) (int, error) {
+func (p place) compare(q place) int { return cmp.Or(p.at.Compare(q.at), cmp.Compare(p.id, q.id)) }
+
+// cursor names the item at p, as Shopify's cursors do (its sort value and
+// id, not its index): the next page starts after that place in the list
+// as it is then, so items added, removed or moved meanwhile shift nothing.
+// An item whose sort value grew past the cursor (a customer updated during
+// a listing by UPDATED_AT) is met again, as on Shopify.
+func cursor(p place) string {
+	at := ""
+	if !p.at.IsZero() {
+		at = p.at.UTC().Format(time.RFC3339Nano)
+	}
+	return base64.StdEncoding.EncodeToString([]byte("at:" + strconv.FormatInt(p.id, 10) + ":" + at))
+}
+
+// decodeCursor reads a cursor: a place, or (in the fake's tests) "pos:N",
+// the item at index N.
+func decodeCursor(c string) (p place, index int, err error) {
+	index = -1
 	b, err := base64.StdEncoding.DecodeString(c)
 	if err == nil {
 		if n, ok := strings.CutPrefix(string(b), "pos:"); ok {
-			if i, err := strconv.Atoi(n); err == nil {
-				return i, nil
+			if i, err := strconv.Atoi(n); err == nil && i >= 0 {
+				return place{}, i, nil
+			}
+		}
+		if rest, ok := strings.CutPrefix(string(b), "at:"); ok {
+			id, at, _ := strings.Cut(rest, ":")
+			p.id, err = strconv.ParseInt(id, 10, 64)
+			if err == nil && at != "" {
+				p.at, err = time.Parse(time.RFC3339Nano, at)
+			}
+			if err == nil {
+				return p, -1, nil
 			}
 		}
 	}
-	return 0, errors.New("Invalid cursor for current pagination sort.")
+	return place{}, -1, errors.New("Invalid cursor for current pagination sort.")
 }
 
-// connection pages items per first/after and builds the connection object.
-// Pagination reaches the first limit items only, as Shopify's stops at
-// 25,000: the page holding the last of them says there is no next page,
-// and a cursor beyond them is an error.
-func connection[T any](typ string, items []T, args map[string]any, maxFirst, limit int, node func(T) *obj, extra map[string]any) (any, error) {
+// connection pages items (sorted; placeOf says where each sits) per
+// first/after and builds the connection object. Pagination reaches the
+// first limit items only, as Shopify's stops at 25,000: the page holding
+// the last of them says there is no next page, and a cursor beyond them is
+// an error.
+func connection[T any](typ string, items []T, args map[string]any, maxFirst, limit int, node func(T) *obj, placeOf func(T) place, extra map[string]any) (any, error) {
 	if args["last"] != nil || args["before"] != nil {
 		return nil, errors.New("the fake supports only forward pagination (first, after)")
 	}
@@ -598,17 +632,26 @@ func connection[T any](typ string, items []T, args map[string]any, maxFirst, lim
 	if first < 0 || first > maxFirst {
 		return nil, fmt.Errorf("The first argument must be at most %d.", maxFirst)
 	}
-	if rev, _ := args["reverse"].(bool); rev {
+	rev, _ := args["reverse"].(bool)
+	if rev {
 		items = slices.Clone(items)
 		slices.Reverse(items)
 	}
 	start := 0
 	if a, _ := args["after"].(string); a != "" {
-		i, err := decodeCursor(a)
+		p, i, err := decodeCursor(a)
 		if err != nil {
 			return nil, err
 		}
 		start = i + 1
+		if i < 0 {
+			// The first item past the cursor's place, in the list's
+			// direction.
+			start = sort.Search(len(items), func(j int) bool {
+				c := placeOf(items[j]).compare(p)
+				return c > 0 && !rev || c < 0 && rev
+			})
+		}
 	}
 	if len(items) > limit {
 		if start >= limit {
@@ -623,11 +666,11 @@ func connection[T any](typ string, items []T, args map[string]any, maxFirst, lim
 	for i := start; i < end; i++ {
 		n := node(items[i])
 		nodes = append(nodes, n)
-		edges = append(edges, fields(typ+"Edge", map[string]any{"cursor": cursor(i), "node": n}))
+		edges = append(edges, fields(typ+"Edge", map[string]any{"cursor": cursor(placeOf(items[i])), "node": n}))
 	}
 	pi := map[string]any{"hasNextPage": end < len(items), "hasPreviousPage": start > 0, "startCursor": nil, "endCursor": nil}
 	if end > start {
-		pi["startCursor"], pi["endCursor"] = cursor(start), cursor(end-1)
+		pi["startCursor"], pi["endCursor"] = cursor(placeOf(items[start])), cursor(placeOf(items[end-1]))
 	}
 	m := map[string]any{"nodes": nodes, "edges": edges, "pageInfo": fields("PageInfo", pi)}
 	for k, v := range extra {

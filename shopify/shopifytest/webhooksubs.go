@@ -142,9 +142,9 @@ func (s *Server) webhookSubDelete(a map[string]any) (any, error) {
 	return fields("WebhookSubscriptionDeletePayload", map[string]any{"deletedWebhookSubscriptionId": id, "userErrors": []*obj{}}), nil
 }
 
-var webhookSubSorts = map[string]func(a, b *WebhookSubscription) int{
-	"ID":         func(a, b *WebhookSubscription) int { return 0 },
-	"CREATED_AT": func(a, b *WebhookSubscription) int { return a.CreatedAt.Compare(b.CreatedAt) },
+var webhookSubSorts = map[string]func(*WebhookSubscription) time.Time{
+	"ID":         byID[*WebhookSubscription],
+	"CREATED_AT": func(w *WebhookSubscription) time.Time { return w.CreatedAt },
 }
 
 func (s *Server) webhookSubList(a map[string]any) (any, error) {
@@ -160,8 +160,9 @@ func (s *Server) webhookSubList(a map[string]any) (any, error) {
 			(a["callbackUrl"] != nil && str(a["callbackUrl"]) != w.CallbackURL) ||
 			(a["format"] != nil && str(a["format"]) != w.Format)
 	})
-	if err := sortBy(list, str(a["sortKey"]), webhookSubSorts, func(w *WebhookSubscription) int64 { return w.ID }); err != nil {
+	placeOf, err := sortBy(list, str(a["sortKey"]), webhookSubSorts, func(w *WebhookSubscription) int64 { return w.ID })
+	if err != nil {
 		return nil, err
 	}
-	return connection("WebhookSubscription", list, a, 250, s.cfg.pageLimit, webhookSubObj, nil)
+	return connection("WebhookSubscription", list, a, 250, s.cfg.pageLimit, webhookSubObj, placeOf, nil)
 }
