@@ -36,7 +36,8 @@
 //     WithMaxBatchItems), moving pending → inProgress → finished over
 //     WithBatchPolls reads each, items processed as their endpoint alone
 //     would with per-item responses and errors; GET /batches (newest first,
-//     offset paging), /batches/{id} and /batches/{id}/items.
+//     offset paging, status and yyyy-mm-dd dateFrom and dateTo read as
+//     whole UTC days), /batches/{id} and /batches/{id}/items.
 //   - Rate limits per endpoint class over a sliding window counted on
 //     arrival: 400 a minute, and 60 a minute on /contacts/tags
 //     (omnisend.DefaultLimits, WithRateLimit). A refused request gets a 429

@@ -1,0 +1,94 @@
+package omnisend_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"testing"
+	"time"
+
+	"github.com/shopcrm/shopcrm/omnisend"
+	"github.com/shopcrm/shopcrm/omnisend/omnisendtest"
+)
+
+// GET /batches takes dateFrom and dateTo as yyyy-mm-dd (SPEC batches);
+// the listing holds exactly the batches created within From and To.
+func TestBatchListDates(t *testing.T) {
+	day := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
+	srv, c := setup(t, omnisendtest.WithNow(day.Add(9*time.Hour)))
+	ctx := context.Background()
+	var ids []string
+	for _, at := range []time.Duration{9 * time.Hour, 15 * time.Hour, 33 * time.Hour} { // day 1 09:00, 15:00, day 2 09:00
+		srv.SetNow(day.Add(at))
+		b, _, err := c.Batches.Create(ctx, &omnisend.BatchRequest{Method: "POST", Endpoint: "contacts",
+			Items: []json.RawMessage{json.RawMessage(`{"identifiers":[{"type":"email","id":"a@example.com"}]}`)}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, b.ID)
+	}
+	list := func(o omnisend.BatchListOptions) []string {
+		t.Helper()
+		o.Endpoint = "contacts"
+		var got []string
+		for b, err := range c.Batches.List(ctx, o) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, b.ID)
+		}
+		return got
+	}
+	if got := list(omnisend.BatchListOptions{From: day.Add(12 * time.Hour)}); len(got) != 2 || got[0] != ids[2] || got[1] != ids[1] {
+		t.Errorf("from day 1 12:00: %v, want %v", got, []string{ids[2], ids[1]})
+	}
+	if got := list(omnisend.BatchListOptions{To: day.Add(12 * time.Hour)}); len(got) != 1 || got[0] != ids[0] {
+		t.Errorf("to day 1 12:00: %v, want %v", got, ids[:1])
+	}
+	if got := list(omnisend.BatchListOptions{From: day, To: day.Add(24*time.Hour - time.Second)}); len(got) != 2 {
+		t.Errorf("day 1: %v", got)
+	}
+}
+
+// The request carries the dates in the spec's format.
+func TestBatchListDateFormat(t *testing.T) {
+	var q url.Values
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		q = r.URL.Query()
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(`{"batches":[],"paging":{}}`))
+	}))
+	defer ts.Close()
+	c, err := omnisend.New(omnisend.APIKey("k"), omnisend.WithBaseURL(ts.URL), omnisend.WithRetryPolicy(fast))
+	if err != nil {
+		t.Fatal(err)
+	}
+	from := time.Date(2026, 6, 1, 23, 30, 0, 0, time.FixedZone("", -2*3600)) // 2026-06-02 01:30 UTC
+	for _, err := range c.Batches.List(context.Background(), omnisend.BatchListOptions{Endpoint: "events", From: from, To: from.Add(time.Hour)}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if q.Get("dateFrom") != "2026-06-02" || q.Get("dateTo") != "2026-06-03" {
+		t.Errorf("dateFrom %q dateTo %q", q.Get("dateFrom"), q.Get("dateTo"))
+	}
+}
+
+// A status the spec does not list is refused before anything is sent.
+func TestBatchListStatus(t *testing.T) {
+	srv, c := setup(t)
+	var got error
+	for _, err := range c.Batches.List(context.Background(), omnisend.BatchListOptions{Endpoint: "contacts", Status: "done"}) {
+		got = err
+	}
+	var ie *omnisend.InputError
+	if !errors.As(got, &ie) || ie.Field != "BatchListOptions.Status" {
+		t.Errorf("got %v", got)
+	}
+	if n := srv.Stats().Requests; n != 0 {
+		t.Errorf("%d requests sent", n)
+	}
+}
