@@ -2,7 +2,12 @@ package klaviyo_test
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"testing"
+	"time"
 
 	"github.com/shopcrm/shopcrm/klaviyo"
 )
@@ -34,6 +39,41 @@ func TestSegmentFilters(t *testing.T) {
 		}
 		if n != tc.want {
 			t.Errorf("%s: %d segments, want %d", tc.f, n, tc.want)
+		}
+	}
+}
+
+// A job Klaviyo cancelled after it imported some profiles did not fail
+// all of them: the profiles it names no error for may have been imported,
+// so they are Unknown, not Failed. A job cancelled before it processed any
+// profile failed them all.
+func TestImportCancelledJob(t *testing.T) {
+	for _, done := range []int{0, 2} {
+		hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/vnd.api+json")
+			fmt.Fprintf(w, `{"data":{"type":"profile-bulk-import-job","id":"J1","attributes":{"status":"cancelled","total_count":3,"completed_count":%d,"failed_count":0}}}`, done)
+		}))
+		c, err := klaviyo.New(klaviyo.PrivateKey("pk_test"), klaviyo.WithBaseURL(hs.URL), klaviyo.WithRetryPolicy(fast),
+			klaviyo.WithPollInterval(time.Millisecond))
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := c.Profiles.Import(context.Background(), []klaviyo.ProfileInput{{Email: "a@example.com"}, {Email: "b@example.com"}, {Email: "c@example.com"}}, klaviyo.ImportOptions{})
+		hs.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := klaviyo.Failed
+		if done > 0 {
+			want = klaviyo.Unknown
+		}
+		for _, r := range res {
+			if r.Outcome != want || r.Err == nil {
+				t.Errorf("%d processed: profile %d: %v %v, want %v", done, r.Index, r.Outcome, r.Err, want)
+			}
+			if !errors.Is(r.Err, klaviyo.ErrImportCancelled) {
+				t.Errorf("profile %d: %v does not match ErrImportCancelled", r.Index, r.Err)
+			}
 		}
 	}
 }

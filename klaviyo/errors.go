@@ -35,6 +35,10 @@ var (
 	// ErrProfileNotFound is the error of an item an update-only import
 	// skipped because no profile has its identifiers.
 	ErrProfileNotFound = errors.New("klaviyo: no such profile")
+	// ErrImportCancelled is the error of a profile whose bulk import job
+	// Klaviyo cancelled (Failed when the job had imported no profile yet,
+	// Unknown otherwise).
+	ErrImportCancelled = errors.New("klaviyo: import job cancelled")
 )
 
 // InputError reports bad input found before any request was sent; Field
