@@ -9,6 +9,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/shopcrm/shopcrm/klaviyo/klaviyotest"
+	"github.com/shopcrm/shopcrm/shopcrmtest"
+
 	"github.com/shopcrm/shopcrm/klaviyo"
 )
 
@@ -74,6 +79,39 @@ func TestImportCancelledJob(t *testing.T) {
 			if !errors.Is(r.Err, klaviyo.ErrImportCancelled) {
 				t.Errorf("profile %d: %v does not match ErrImportCancelled", r.Index, r.Err)
 			}
+		}
+	}
+}
+
+// An event whose profile patch appends to an array property is not
+// resent blindly: the unique_id keeps the event once, but the profile
+// update it carries would append again (as Update and Upsert, which
+// send such patches once). A lost answer leaves it Unknown instead.
+func TestEventWithAppendIsSentOnce(t *testing.T) {
+	for _, bulk := range []bool{false, true} {
+		srv, c := setup(t)
+		ctx := context.Background()
+		id := srv.AddProfile(klaviyo.ProfileInput{Email: "a@example.com", Properties: map[string]any{"skus": []any{"A"}}})
+		op := "create_event"
+		if bulk {
+			op = string(klaviyo.EndpointBulkCreateEvents)
+		}
+		srv.AddFaults(klaviyotest.Fault{Op: op, Kind: shopcrmtest.FaultLostResponse})
+		e := klaviyo.Event{Metric: "Ordered", Time: time.Now().Add(-time.Minute),
+			Profile: klaviyo.ProfileInput{Email: "a@example.com", Patch: &klaviyo.PatchProperties{Append: map[string]any{"skus": "B"}}}}
+		var err error
+		if bulk {
+			var res []klaviyo.ItemResult
+			res, err = c.Events.BulkCreate(ctx, []klaviyo.Event{e})
+			if err == nil && res[0].Outcome != klaviyo.Unknown {
+				t.Errorf("bulk: outcome %v, want Unknown", res[0].Outcome)
+			}
+		} else if _, err = c.Events.Create(ctx, e); err == nil {
+			t.Errorf("a lost answer was reported as success")
+		}
+		p, _ := srv.Profile(id)
+		if diff := cmp.Diff(map[string]any{"skus": []any{"A", "B"}}, p.Properties); diff != "" {
+			t.Errorf("bulk %v: properties (-want +got):\n%s", bulk, diff)
 		}
 	}
 }

@@ -134,7 +134,7 @@ func prepareImport(field string, in ProfileInput, updateOnly bool) (importItem, 
 		}
 		in.Properties = props
 	}
-	it := importItem{in: in, append: in.Patch != nil && (len(in.Patch.Append) > 0 || len(in.Patch.Unappend) > 0)}
+	it := importItem{in: in, append: in.Patch.appends()}
 	return it, it.encode(field)
 }
 
