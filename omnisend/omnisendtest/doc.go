@@ -54,7 +54,8 @@
 // # What it does not model
 //
 // Request bodies are decoded strictly: a field the fake does not know is a
-// 400, never ignored. It refuses, with a 400 problem saying so, segments
+// 400, never ignored, and so is a query parameter an operation does not
+// take. It refuses, with a 400 problem saying so, segments
 // (the segmentID filter and selector), the before cursor, and batches other
 // than POST batches of contacts and events (products, categories, PUT).
 // It serves no other endpoint (products, campaigns, segments, ...), nor the
