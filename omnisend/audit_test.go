@@ -12,6 +12,7 @@ import (
 
 	"github.com/shopcrm/shopcrm/omnisend"
 	"github.com/shopcrm/shopcrm/omnisend/omnisendtest"
+	"github.com/shopcrm/shopcrm/shopcrmtest"
 )
 
 // GET /batches takes dateFrom and dateTo as yyyy-mm-dd (SPEC batches);
@@ -90,5 +91,43 @@ func TestBatchListStatus(t *testing.T) {
 	}
 	if n := srv.Stats().Requests; n != 0 {
 		t.Errorf("%d requests sent", n)
+	}
+}
+
+// Omnisend deduplicates historical events only. An event marked
+// Historical whose time is recent is a real-time event to Omnisend: the
+// retry the mark allows could record it twice while Send reports
+// success. It is refused before sending, at the client's historical age
+// (DefaultHistoricalAge, WithHistoricalAge).
+func TestRecentHistoricalEventRefused(t *testing.T) {
+	ctx := context.Background()
+	recent := &omnisend.Event{Name: "x", ID: omnisend.EventID("a"), Time: time.Now().Add(-time.Minute), Historical: true,
+		Contact: omnisend.EventContact{Email: "a@example.com"}}
+	srv, c := setup(t)
+	srv.AddFaults(omnisendtest.Fault{Op: "sendEvent", Kind: shopcrmtest.FaultLostResponse})
+	_, err := c.Events.Send(ctx, recent)
+	var ie *omnisend.InputError
+	if !errors.As(err, &ie) || ie.Field != "event.Time" {
+		t.Errorf("recent historical event: %v", err)
+	}
+	if _, err := c.Events.SendAll(ctx, []*omnisend.Event{recent}); !errors.As(err, &ie) || ie.Field != "events[0].Time" {
+		t.Errorf("SendAll: %v", err)
+	}
+	if n := len(srv.Events()); n != 0 {
+		t.Errorf("%d events recorded", n)
+	}
+	// Old enough, it is sent and retried; recorded once.
+	old := *recent
+	old.Time = time.Now().Add(-omnisend.DefaultHistoricalAge - time.Minute)
+	if _, err := c.Events.Send(ctx, &old); err != nil || len(srv.Events()) != 1 {
+		t.Errorf("old historical event: %v, %d recorded", err, len(srv.Events()))
+	}
+	// A caller who knows better lowers the age.
+	c2 := srv.Client(omnisend.WithHistoricalAge(30*time.Second), omnisend.WithRetryPolicy(fast))
+	if _, err := c2.Events.Send(ctx, recent); err != nil {
+		t.Errorf("with a 30 s historical age: %v", err)
+	}
+	if _, err := omnisend.New(omnisend.APIKey("k"), omnisend.WithHistoricalAge(-time.Second)); !errors.As(err, &ie) {
+		t.Errorf("negative age: %v", err)
 	}
 }
