@@ -40,3 +40,44 @@ func TestRefusesQueryParametersEverywhere(t *testing.T) {
 		t.Errorf("get list: %v", err)
 	}
 }
+
+// A consent job with a channel, a profile field or a job attribute the
+// fake does not model is refused (400), not accepted with the part
+// dropped.
+func TestConsentJobRefusesWhatItDoesNotModel(t *testing.T) {
+	srv := klaviyotest.NewServer(klaviyotest.WithoutRateLimits())
+	defer srv.Close()
+	c := srv.Client()
+	ctx := context.Background()
+	job := func(typ string, attrs map[string]any, subs map[string]any) *klaviyo.RawRequest {
+		a := map[string]any{"profiles": map[string]any{"data": []any{map[string]any{"type": "profile",
+			"attributes": map[string]any{"email": "a@example.com", "phone_number": "+15005550006", "subscriptions": subs}}}}}
+		for k, v := range attrs {
+			a[k] = v
+		}
+		return &klaviyo.RawRequest{Method: "POST", Path: "/api/" + typ + "s", Body: map[string]any{"data": map[string]any{"type": typ, "attributes": a}}}
+	}
+	sub := map[string]any{"consent": "SUBSCRIBED"}
+	unsub := map[string]any{"consent": "UNSUBSCRIBED"}
+	for name, r := range map[string]*klaviyo.RawRequest{
+		"whatsapp":         job("profile-subscription-bulk-create-job", nil, map[string]any{"whatsapp": map[string]any{"marketing": sub}}),
+		"open tracking":    job("profile-subscription-bulk-create-job", nil, map[string]any{"email": map[string]any{"open_tracking": sub}}),
+		"misspelt flag":    job("profile-subscription-bulk-create-job", map[string]any{"historical_imports": true}, map[string]any{"email": map[string]any{"marketing": sub}}),
+		"push unsubscribe": job("profile-subscription-bulk-delete-job", nil, map[string]any{"push": map[string]any{"marketing": unsub}}),
+		"source on delete": job("profile-subscription-bulk-delete-job", map[string]any{"custom_source": "x"}, map[string]any{"email": map[string]any{"marketing": unsub}}),
+	} {
+		_, err := c.Do(ctx, r, nil)
+		var ae *klaviyo.APIError
+		if !errors.As(err, &ae) || ae.Status != 400 {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	if n := len(srv.Profiles()); n != 0 {
+		t.Errorf("%d profiles: a refused job acted", n)
+	}
+	ok := job("profile-subscription-bulk-create-job", map[string]any{"custom_source": "x", "historical_import": false},
+		map[string]any{"email": map[string]any{"marketing": sub}, "sms": map[string]any{"marketing": sub, "transactional": sub}})
+	if _, err := c.Do(ctx, ok, nil); err != nil {
+		t.Errorf("a job the fake models: %v", err)
+	}
+}
