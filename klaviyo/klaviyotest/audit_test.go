@@ -81,3 +81,37 @@ func TestConsentJobRefusesWhatItDoesNotModel(t *testing.T) {
 		t.Errorf("a job the fake models: %v", err)
 	}
 }
+
+// Profile writes with a location field or a meta part outside the spec's
+// ProfileLocation and ProfileMeta, or that the fake does not model
+// (patch_identifiers), are refused, not stored or dropped.
+func TestProfileWriteRefusesUnknownParts(t *testing.T) {
+	srv := klaviyotest.NewServer(klaviyotest.WithoutRateLimits())
+	defer srv.Close()
+	c := srv.Client()
+	ctx := context.Background()
+	pid := srv.AddProfile(klaviyo.ProfileInput{Email: "a@example.com"})
+	res := func(attrs, meta map[string]any) map[string]any {
+		r := map[string]any{"type": "profile", "id": pid, "attributes": attrs}
+		if meta != nil {
+			r["meta"] = meta
+		}
+		return map[string]any{"data": r}
+	}
+	for name, r := range map[string]*klaviyo.RawRequest{
+		"location typo":     {Method: "PATCH", Path: "/api/profiles/" + pid, Body: res(map[string]any{"location": map[string]any{"zip_code": "1"}}, nil)},
+		"patch identifiers": {Method: "PATCH", Path: "/api/profiles/" + pid, Body: res(map[string]any{}, map[string]any{"patch_identifiers": map[string]any{}})},
+		"patch typo":        {Method: "POST", Path: "/api/profile-import", Body: res(map[string]any{"email": "a@example.com"}, map[string]any{"patch_properties": map[string]any{"apend": map[string]any{"k": "v"}}})},
+		"patch not object":  {Method: "PATCH", Path: "/api/profiles/" + pid, Body: res(map[string]any{}, map[string]any{"patch_properties": map[string]any{"append": "k"}})},
+	} {
+		_, err := c.Do(ctx, r, nil)
+		var ae *klaviyo.APIError
+		if !errors.As(err, &ae) || ae.Status != 400 {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	ok := res(map[string]any{"location": map[string]any{"zip": "1", "city": "Osaka"}}, map[string]any{"patch_properties": map[string]any{"append": map[string]any{"k": "v"}}})
+	if _, err := c.Do(ctx, &klaviyo.RawRequest{Method: "PATCH", Path: "/api/profiles/" + pid, Body: ok}, nil); err != nil {
+		t.Errorf("a write the fake models: %v", err)
+	}
+}
