@@ -115,3 +115,26 @@ func TestEventWithAppendIsSentOnce(t *testing.T) {
 		}
 	}
 }
+
+// Webhooks.All asks for the topics (include=webhook-topics): a server that
+// leaves a to-many relationship's data out unless it is included would
+// otherwise give webhooks without topics.
+func TestWebhooksAllIncludesTopics(t *testing.T) {
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/vnd.api+json")
+		rel := `{"links":{"self":"x","related":"y"}}`
+		if r.URL.Query().Get("include") == "webhook-topics" {
+			rel = `{"data":[{"type":"webhook-topic","id":"event:klaviyo.clicked_email"}],"links":{"self":"x","related":"y"}}`
+		}
+		fmt.Fprintf(w, `{"data":[{"type":"webhook","id":"W1","attributes":{"name":"n","endpoint_url":"https://example.com","enabled":true},"relationships":{"webhook-topics":%s},"links":{"self":"x"}}],"links":{"self":"x"}}`, rel)
+	}))
+	defer hs.Close()
+	c, err := klaviyo.New(klaviyo.PrivateKey("pk_test"), klaviyo.WithBaseURL(hs.URL), klaviyo.WithRetryPolicy(fast))
+	if err != nil {
+		t.Fatal(err)
+	}
+	all, _, err := c.Webhooks.All(context.Background())
+	if err != nil || len(all) != 1 || len(all[0].Topics) != 1 {
+		t.Fatalf("%+v %v", all, err)
+	}
+}
