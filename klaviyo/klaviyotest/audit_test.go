@@ -21,18 +21,12 @@ func TestRefusesQueryParametersEverywhere(t *testing.T) {
 	pid := srv.AddProfile(klaviyo.ProfileInput{Email: "a@example.com"})
 	lid := srv.AddList("L", klaviyo.SingleOptIn)
 	profile := map[string]any{"data": map[string]any{"type": "profile", "id": pid, "attributes": map[string]any{"first_name": "A"}}}
-	for name, r := range map[string]*klaviyo.RawRequest{
+	refused(t, c, map[string]*klaviyo.RawRequest{
 		"get list include":    {Method: "GET", Path: "/api/lists/" + lid, Query: url.Values{"include": {"tags"}}},
 		"update additional":   {Method: "PATCH", Path: "/api/profiles/" + pid, Query: url.Values{"additional-fields[profile]": {"subscriptions"}}, Body: profile},
 		"create event fields": {Method: "POST", Path: "/api/events", Query: url.Values{"fields[event]": {"time"}}, Body: map[string]any{}},
 		"webhook topics":      {Method: "GET", Path: "/api/webhook-topics", Query: url.Values{"page[size]": {"5"}}},
-	} {
-		_, err := c.Do(ctx, r, nil)
-		var ae *klaviyo.APIError
-		if !errors.As(err, &ae) || ae.Status != 400 {
-			t.Errorf("%s: %v", name, err)
-		}
-	}
+	})
 	if p, _ := srv.Profile(pid); p.FirstName != "" {
 		t.Errorf("a refused update acted: %+v", p)
 	}
@@ -59,19 +53,13 @@ func TestConsentJobRefusesWhatItDoesNotModel(t *testing.T) {
 	}
 	sub := map[string]any{"consent": "SUBSCRIBED"}
 	unsub := map[string]any{"consent": "UNSUBSCRIBED"}
-	for name, r := range map[string]*klaviyo.RawRequest{
+	refused(t, c, map[string]*klaviyo.RawRequest{
 		"whatsapp":         job("profile-subscription-bulk-create-job", nil, map[string]any{"whatsapp": map[string]any{"marketing": sub}}),
 		"open tracking":    job("profile-subscription-bulk-create-job", nil, map[string]any{"email": map[string]any{"open_tracking": sub}}),
 		"misspelt flag":    job("profile-subscription-bulk-create-job", map[string]any{"historical_imports": true}, map[string]any{"email": map[string]any{"marketing": sub}}),
 		"push unsubscribe": job("profile-subscription-bulk-delete-job", nil, map[string]any{"push": map[string]any{"marketing": unsub}}),
 		"source on delete": job("profile-subscription-bulk-delete-job", map[string]any{"custom_source": "x"}, map[string]any{"email": map[string]any{"marketing": unsub}}),
-	} {
-		_, err := c.Do(ctx, r, nil)
-		var ae *klaviyo.APIError
-		if !errors.As(err, &ae) || ae.Status != 400 {
-			t.Errorf("%s: %v", name, err)
-		}
-	}
+	})
 	if n := len(srv.Profiles()); n != 0 {
 		t.Errorf("%d profiles: a refused job acted", n)
 	}
@@ -98,20 +86,26 @@ func TestProfileWriteRefusesUnknownParts(t *testing.T) {
 		}
 		return map[string]any{"data": r}
 	}
-	for name, r := range map[string]*klaviyo.RawRequest{
+	refused(t, c, map[string]*klaviyo.RawRequest{
 		"location typo":     {Method: "PATCH", Path: "/api/profiles/" + pid, Body: res(map[string]any{"location": map[string]any{"zip_code": "1"}}, nil)},
 		"patch identifiers": {Method: "PATCH", Path: "/api/profiles/" + pid, Body: res(map[string]any{}, map[string]any{"patch_identifiers": map[string]any{}})},
 		"patch typo":        {Method: "POST", Path: "/api/profile-import", Body: res(map[string]any{"email": "a@example.com"}, map[string]any{"patch_properties": map[string]any{"apend": map[string]any{"k": "v"}}})},
 		"patch not object":  {Method: "PATCH", Path: "/api/profiles/" + pid, Body: res(map[string]any{}, map[string]any{"patch_properties": map[string]any{"append": "k"}})},
-	} {
-		_, err := c.Do(ctx, r, nil)
+	})
+	ok := res(map[string]any{"location": map[string]any{"zip": "1", "city": "Osaka"}}, map[string]any{"patch_properties": map[string]any{"append": map[string]any{"k": "v"}}})
+	if _, err := c.Do(ctx, &klaviyo.RawRequest{Method: "PATCH", Path: "/api/profiles/" + pid, Body: ok}, nil); err != nil {
+		t.Errorf("a write the fake models: %v", err)
+	}
+}
+
+// refused sends each request and wants a 400 for it.
+func refused(t *testing.T, c *klaviyo.Client, reqs map[string]*klaviyo.RawRequest) {
+	t.Helper()
+	for name, r := range reqs {
+		_, err := c.Do(context.Background(), r, nil)
 		var ae *klaviyo.APIError
 		if !errors.As(err, &ae) || ae.Status != 400 {
 			t.Errorf("%s: %v", name, err)
 		}
-	}
-	ok := res(map[string]any{"location": map[string]any{"zip": "1", "city": "Osaka"}}, map[string]any{"patch_properties": map[string]any{"append": map[string]any{"k": "v"}}})
-	if _, err := c.Do(ctx, &klaviyo.RawRequest{Method: "PATCH", Path: "/api/profiles/" + pid, Body: ok}, nil); err != nil {
-		t.Errorf("a write the fake models: %v", err)
 	}
 }
