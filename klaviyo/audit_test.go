@@ -138,3 +138,42 @@ func TestWebhooksAllIncludesTopics(t *testing.T) {
 		t.Fatalf("%+v %v", all, err)
 	}
 }
+
+// Once Klaviyo accepted an import job (202), the profiles may be imported
+// whatever happens next: an answer without a job id, or a poll that
+// fails (here a 404), leaves them Unknown, never Failed, and no error
+// blames the caller's input.
+func TestImportAcceptedThenLost(t *testing.T) {
+	for name, h := range map[string]http.HandlerFunc{
+		"no job id": func(w http.ResponseWriter, r *http.Request) {
+			w.WriteHeader(http.StatusAccepted)
+		},
+		"poll refused": func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/vnd.api+json")
+			if r.Method == http.MethodPost {
+				w.WriteHeader(http.StatusAccepted)
+				fmt.Fprint(w, `{"data":{"type":"profile-bulk-import-job","id":"J1","attributes":{"status":"queued","total_count":2,"completed_count":0,"failed_count":0}}}`)
+				return
+			}
+			w.WriteHeader(http.StatusNotFound)
+			fmt.Fprint(w, `{"errors":[{"id":"e","status":404,"code":"not_found","title":"Not found.","detail":"Not found."}]}`)
+		},
+	} {
+		hs := httptest.NewServer(h)
+		c, err := klaviyo.New(klaviyo.PrivateKey("pk_test"), klaviyo.WithBaseURL(hs.URL), klaviyo.WithRetryPolicy(fast),
+			klaviyo.WithPollInterval(time.Millisecond))
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := c.Profiles.Import(context.Background(), []klaviyo.ProfileInput{{Email: "a@example.com"}, {Email: "b@example.com"}}, klaviyo.ImportOptions{})
+		hs.Close()
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		for _, r := range res {
+			if r.Outcome != klaviyo.Unknown || errors.Is(r.Err, klaviyo.ErrInvalidInput) {
+				t.Errorf("%s: profile %d: %v %v, want Unknown", name, r.Index, r.Outcome, r.Err)
+			}
+		}
+	}
+}

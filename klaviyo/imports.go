@@ -246,9 +246,22 @@ func (s *ProfilesService) runJob(ctx context.Context, ch *bulk.Chunk[importItem]
 		raw: body, retry: retry, out: &doc}); err != nil {
 		return err
 	}
+	// From here on the job was accepted and may import the profiles, so
+	// whatever goes wrong leaves them Unknown (a 401 still stops the run).
+	unknown := func(err error) error {
+		for i := range ch.Results {
+			if ch.Results[i].Err == nil {
+				ch.Results[i] = bulk.ItemResult{Outcome: Unknown, Err: err}
+			}
+		}
+		return nil
+	}
+	if doc.Data.ID == "" {
+		return unknown(&shopcrm.ResponseError{Op: "POST /api/profile-bulk-import-jobs", Reason: "the job was accepted without an id to follow it by"})
+	}
 	job, err := s.WaitImportJob(ctx, doc.Data.ID)
 	if err != nil {
-		return err
+		return unknown(err)
 	}
 	cancelled := job.Status == "cancelled"
 	if job.FailedCount == 0 && !cancelled {
@@ -258,7 +271,7 @@ func (s *ProfilesService) runJob(ctx context.Context, ch *bulk.Chunk[importItem]
 	if job.FailedCount > 0 {
 		for e, err := range s.ImportErrors(ctx, job.ID) {
 			if err != nil {
-				return err
+				return unknown(err)
 			}
 			if i, ok := profileIndex(e.Pointer); ok && i < len(ch.Results) && ch.Results[i].Err == nil {
 				ch.Results[i] = bulk.ItemResult{Outcome: Failed, Err: e}
