@@ -7,9 +7,11 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"testing"
 	"time"
 
+	"github.com/shopcrm/shopcrm"
 	"github.com/shopcrm/shopcrm/omnisend"
 	"github.com/shopcrm/shopcrm/omnisend/omnisendtest"
 	"github.com/shopcrm/shopcrm/shopcrmtest"
@@ -129,5 +131,36 @@ func TestRecentHistoricalEventRefused(t *testing.T) {
 	}
 	if _, err := omnisend.New(omnisend.APIKey("k"), omnisend.WithHistoricalAge(-time.Second)); !errors.As(err, &ie) {
 		t.Errorf("negative age: %v", err)
+	}
+}
+
+// A contact can hold several email identifiers; Mirror finds it by any of
+// them, rather than reporting the email Missing (as if no contact held
+// it) and leaving the contact's tags as they were.
+func TestMirrorBySecondaryEmail(t *testing.T) {
+	srv, c := setup(t)
+	srv.AddContact(omnisend.ContactInput{Identifiers: []omnisend.Identifier{omnisend.Email("home@example.com", ""), omnisend.Email("work@example.com", "")},
+		Tags: []string{"shopify:old"}})
+	rep, err := c.Tags.Mirror(context.Background(), map[string][]string{"Work@example.com": {"shopify:vip"}}, omnisend.OwnedPrefix("shopify:"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Missing) != 0 || len(rep.Results) != 1 || rep.Results[0].Outcome != shopcrm.Applied {
+		t.Fatalf("report = %+v", rep)
+	}
+	ct, _ := srv.Contact("home@example.com")
+	if got := slices.Sorted(slices.Values(ct.Tags)); !slices.Equal(got, []string{"shopify:vip"}) {
+		t.Errorf("tags %v", got)
+	}
+	// Two desired sets for one contact contradict each other: refused
+	// before any tag call.
+	before := srv.Stats().Requests
+	_, err = c.Tags.Mirror(context.Background(), map[string][]string{"home@example.com": {"shopify:a"}, "work@example.com": {"shopify:b"}}, omnisend.OwnedPrefix("shopify:"))
+	var ie *omnisend.InputError
+	if !errors.As(err, &ie) || ie.Field != "desired[work@example.com]" {
+		t.Errorf("two emails of one contact: %v", err)
+	}
+	if n := srv.Stats().Requests - before; n != 1 { // the listing only
+		t.Errorf("%d requests, want the listing only", n)
 	}
 }
