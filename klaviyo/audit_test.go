@@ -177,3 +177,46 @@ func TestImportAcceptedThenLost(t *testing.T) {
 		}
 	}
 }
+
+// Klaviyo validates a bulk job all or nothing: one malformed email would
+// fail the other 99 of its request. Suppress refuses it alone, before
+// sending, and the others apply.
+func TestSuppressRefusesAMalformedEmailAlone(t *testing.T) {
+	_, c := setup(t)
+	res, err := c.Subscriptions.Suppress(context.Background(), []string{"good@example.com", "not-an-email", "also@example.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []klaviyo.Outcome{klaviyo.Applied, klaviyo.Failed, klaviyo.Applied}
+	for i, r := range res {
+		if r.Outcome != want[i] {
+			t.Errorf("email %d: %v %v, want %v", i, r.Outcome, r.Err, want[i])
+		}
+	}
+	var ie *klaviyo.InputError
+	if !errors.As(res[1].Err, &ie) || ie.Field != "emails[1]" {
+		t.Errorf("malformed email: %v", res[1].Err)
+	}
+}
+
+// A bulk request Klaviyo refused with a 400 did not act: its items are
+// Failed, not Unknown (which would tell the caller they may have been
+// written).
+func TestBulkRefusalIsFailed(t *testing.T) {
+	srv, c := setup(t)
+	lid := srv.AddList("L", klaviyo.SingleOptIn)
+	known := srv.AddProfile(klaviyo.ProfileInput{Email: "a@example.com"})
+	res, err := c.Lists.AddProfiles(context.Background(), lid, []string{known, "01NOSUCHPROFILE"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range res {
+		var ae *klaviyo.APIError
+		if r.Outcome != klaviyo.Failed || !errors.As(r.Err, &ae) || ae.Status != 400 {
+			t.Errorf("profile %d: %v %v, want Failed with the 400", r.Index, r.Outcome, r.Err)
+		}
+	}
+	if m, _ := srv.ListMembers(lid); len(m) != 0 {
+		t.Errorf("members %v", m)
+	}
+}

@@ -309,6 +309,7 @@ func runBulk[T any](ctx context.Context, w *bulk.Writer[T], n int, prepare func(
 	for i := range out {
 		out[i].Index = i
 	}
+	w.Classify = classify
 	w.OnResult = func(r bulk.Result[T]) {
 		i := idx(r.Item)
 		out[i] = ItemResult{Index: i, Outcome: r.Outcome, Err: r.Err}
@@ -331,6 +332,7 @@ func runBulk[T any](ctx context.Context, w *bulk.Writer[T], n int, prepare func(
 // runItems runs w over items already made ready, recording each result in
 // out (which holds the refused items' results already) at its input index.
 func runItems[T any](ctx context.Context, w *bulk.Writer[T], items []T, idx func(T) int, out []ItemResult) ([]ItemResult, error) {
+	w.Classify = classify
 	w.OnResult = func(r bulk.Result[T]) {
 		i := idx(r.Item)
 		out[i] = ItemResult{Index: i, Outcome: r.Outcome, Err: r.Err}
