@@ -40,9 +40,11 @@
 // keep one event per profile, metric and second and silently drop the
 // rest. The loyalty constructors ([Loyalty]) derive theirs from business
 // keys (an order, a reward, a referral), so a replayed send is recorded
-// once. Event writes are therefore retried on network errors and 5xx;
-// profile updates, upserts, imports, list membership and consent changes
-// are idempotent by nature and retried too, and so are deletion requests
+// once. Event writes are therefore retried on network errors and 5xx
+// (except events whose profile patch appends or unappends, sent once like
+// such an update); profile updates, upserts, imports, list membership and
+// consent changes are idempotent by nature and retried too (patches that
+// append or unappend excepted), and so are deletion requests
 // (deleting twice deletes once). Reads and these writes are also retried
 // when a 2xx answer arrives cut off or malformed. A profile create is sent
 // once. A list create that a lost answer, a dropped connection, a 5xx or a

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/shopcrm/shopcrm"
+	"github.com/shopcrm/shopcrm/internal/bulk"
 	"github.com/shopcrm/shopcrm/internal/transport"
 )
 
@@ -35,6 +36,10 @@ var (
 	// ErrProfileNotFound is the error of an item an update-only import
 	// skipped because no profile has its identifiers.
 	ErrProfileNotFound = errors.New("klaviyo: no such profile")
+	// ErrImportCancelled is the error of a profile whose bulk import job
+	// Klaviyo cancelled (Failed when the job had imported no profile yet,
+	// Unknown otherwise).
+	ErrImportCancelled = errors.New("klaviyo: import job cancelled")
 )
 
 // InputError reports bad input found before any request was sent; Field
@@ -178,4 +183,17 @@ func invalid(field, value, format string, args ...any) error {
 		value = value[:80] + "…"
 	}
 	return &InputError{Field: field, Value: value, Reason: fmt.Sprintf(format, args...)}
+}
+
+// classify is the bulk classifier of this package: the shared one, plus
+// that a 4xx answer other than those it knows (a 400 for a job Klaviyo
+// validates all or nothing, a 413) was refused without acting: Failed,
+// not Unknown.
+func classify(err error) bulk.Class {
+	c := bulk.DefaultClassify(err)
+	var ae *APIError
+	if c.Outcome == Unknown && !c.Terminal && errors.As(err, &ae) && ae.Status >= 400 && ae.Status < 500 {
+		c.Outcome = Failed
+	}
+	return c
 }

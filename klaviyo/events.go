@@ -202,7 +202,10 @@ func (e *Event) profileResource(metaInAttributes bool) profileOut {
 
 // Create records one event (POST /api/events). Klaviyo answers 202 once
 // it has validated and queued the event. The request carries the event's
-// unique_id, so it is retried safely.
+// unique_id, so it is retried safely, unless its profile patch appends or
+// unappends: the unique_id keeps the event once, not the profile update
+// it carries, so such an event is sent once, as Update sends such a
+// patch.
 func (s *EventsService) Create(ctx context.Context, e Event) (*Response, error) {
 	if err := e.prepare("Event", time.Now()); err != nil {
 		return nil, err
@@ -210,7 +213,17 @@ func (s *EventsService) Create(ctx context.Context, e Event) (*Response, error) 
 	a := e.attributes()
 	a.Profile = &document[profileOut]{e.profileResource(true)}
 	return s.c.do(ctx, &call{ep: EndpointCreateEvent, method: http.MethodPost, path: "/api/events",
-		body: document[eventOut]{eventOut{Type: "event", Attributes: a}}, retry: transport.RetryKeyed})
+		body: document[eventOut]{eventOut{Type: "event", Attributes: a}}, retry: eventRetry(e.Profile.Patch.appends())})
+}
+
+// eventRetry is how an event request is retried: on any failure, its
+// unique_ids keeping each event once, but only when refused if a profile
+// patch in it appends or unappends, which a second copy would repeat.
+func eventRetry(appends bool) transport.RetryClass {
+	if appends {
+		return transport.RetryIfRefused
+	}
+	return transport.RetryKeyed
 }
 
 // Outcome is what became of one item of a bulk write; see
@@ -234,18 +247,20 @@ type ItemResult struct {
 
 // bulkEvent is one prepared entry of a bulk create.
 type bulkEvent struct {
-	idx  int
-	body json.RawMessage
+	idx     int
+	body    json.RawMessage
+	appends bool // its profile patch appends or unappends
 }
 
 // BulkCreate records events through bulk create jobs (POST
 // /api/event-bulk-create-jobs): at most 1,000 events and 5 MB per
 // request, several requests in flight. Every event carries a unique_id
 // (derived when empty, see [DefaultUniqueID]), so a retried or replayed
-// request records each event once. It returns one result per event, in
-// input order; Applied means Klaviyo accepted the request (202), which it
-// processes asynchronously. The error is the one that stopped the run
-// early, if any.
+// request records each event once; a request holding an event whose
+// profile patch appends or unappends is sent once, as in Create. It
+// returns one result per event, in input order; Applied means Klaviyo
+// accepted the request (202), which it processes asynchronously. The
+// error is the one that stopped the run early, if any.
 func (s *EventsService) BulkCreate(ctx context.Context, events []Event) ([]ItemResult, error) {
 	now := time.Now()
 	prepare := func(i int) (bulkEvent, error) {
@@ -260,7 +275,7 @@ func (s *EventsService) BulkCreate(ctx context.Context, events []Event) ([]ItemR
 		if err != nil {
 			return bulkEvent{}, invalid(fmt.Sprintf("events[%d].Properties", i), "", "%v", err)
 		}
-		return bulkEvent{i, b}, nil
+		return bulkEvent{i, b, e.Profile.Patch.appends()}, nil
 	}
 	w := bulk.Writer[bulkEvent]{
 		Max:      bulk.Limits{Items: MaxEventsPerRequest, Weight: MaxPayloadBytes - envelopeBytes},
@@ -271,8 +286,12 @@ func (s *EventsService) BulkCreate(ctx context.Context, events []Event) ([]ItemR
 			// encode (and validate) them again.
 			body := joinRaw(`{"data":{"type":"event-bulk-create-job","attributes":{"events-bulk-create":{"data":[`, ch.Items,
 				func(b bulkEvent) []byte { return b.body }, `]}}}}`)
+			appends := false
+			for _, it := range ch.Items {
+				appends = appends || it.appends
+			}
 			_, err := s.c.do(ctx, &call{ep: EndpointBulkCreateEvents, method: http.MethodPost, path: "/api/event-bulk-create-jobs",
-				raw: body, retry: transport.RetryKeyed})
+				raw: body, retry: eventRetry(appends)})
 			return err
 		},
 	}
@@ -290,6 +309,7 @@ func runBulk[T any](ctx context.Context, w *bulk.Writer[T], n int, prepare func(
 	for i := range out {
 		out[i].Index = i
 	}
+	w.Classify = classify
 	w.OnResult = func(r bulk.Result[T]) {
 		i := idx(r.Item)
 		out[i] = ItemResult{Index: i, Outcome: r.Outcome, Err: r.Err}
@@ -312,6 +332,7 @@ func runBulk[T any](ctx context.Context, w *bulk.Writer[T], n int, prepare func(
 // runItems runs w over items already made ready, recording each result in
 // out (which holds the refused items' results already) at its input index.
 func runItems[T any](ctx context.Context, w *bulk.Writer[T], items []T, idx func(T) int, out []ItemResult) ([]ItemResult, error) {
+	w.Classify = classify
 	w.OnResult = func(r bulk.Result[T]) {
 		i := idx(r.Item)
 		out[i] = ItemResult{Index: i, Outcome: r.Outcome, Err: r.Err}

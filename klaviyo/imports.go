@@ -71,7 +71,8 @@ type importItem struct {
 // 10,000 profiles and 5 MB per job, several jobs in flight, each polled
 // until Klaviyo has processed it. It returns one result per profile, in
 // input order: Applied once its job completed without an error for it,
-// Failed with an *ImportError when the job reported one. Bulk imports
+// Failed with an *ImportError when the job reported one, and for a job
+// Klaviyo cancelled an error matching ErrImportCancelled. Bulk imports
 // ignore nulls, so ProfileInput.Clear is refused. The error is the one
 // that stopped the run early, if any.
 func (s *ProfilesService) Import(ctx context.Context, profiles []ProfileInput, opts ImportOptions) ([]ItemResult, error) {
@@ -133,7 +134,7 @@ func prepareImport(field string, in ProfileInput, updateOnly bool) (importItem, 
 		}
 		in.Properties = props
 	}
-	it := importItem{in: in, append: in.Patch != nil && (len(in.Patch.Append) > 0 || len(in.Patch.Unappend) > 0)}
+	it := importItem{in: in, append: in.Patch.appends()}
 	return it, it.encode(field)
 }
 
@@ -245,28 +246,53 @@ func (s *ProfilesService) runJob(ctx context.Context, ch *bulk.Chunk[importItem]
 		raw: body, retry: retry, out: &doc}); err != nil {
 		return err
 	}
-	job, err := s.WaitImportJob(ctx, doc.Data.ID)
-	if err != nil {
-		return err
-	}
-	if job.Status == "cancelled" {
+	// From here on the job was accepted and may import the profiles, so
+	// whatever goes wrong leaves them Unknown (a 401 still stops the run).
+	unknown := func(err error) error {
 		for i := range ch.Results {
-			ch.Results[i] = bulk.ItemResult{Outcome: Failed, Err: fmt.Errorf("klaviyo: import job %s was cancelled", job.ID)}
+			if ch.Results[i].Err == nil {
+				ch.Results[i] = bulk.ItemResult{Outcome: Unknown, Err: err}
+			}
 		}
 		return nil
 	}
-	if job.FailedCount == 0 {
+	if doc.Data.ID == "" {
+		return unknown(&shopcrm.ResponseError{Op: "POST /api/profile-bulk-import-jobs", Reason: "the job was accepted without an id to follow it by"})
+	}
+	job, err := s.WaitImportJob(ctx, doc.Data.ID)
+	if err != nil {
+		return unknown(err)
+	}
+	cancelled := job.Status == "cancelled"
+	if job.FailedCount == 0 && !cancelled {
 		return nil
 	}
 	mapped := 0
-	for e, err := range s.ImportErrors(ctx, job.ID) {
-		if err != nil {
-			return err
+	if job.FailedCount > 0 {
+		for e, err := range s.ImportErrors(ctx, job.ID) {
+			if err != nil {
+				return unknown(err)
+			}
+			if i, ok := profileIndex(e.Pointer); ok && i < len(ch.Results) && ch.Results[i].Err == nil {
+				ch.Results[i] = bulk.ItemResult{Outcome: Failed, Err: e}
+				mapped++
+			}
 		}
-		if i, ok := profileIndex(e.Pointer); ok && i < len(ch.Results) && ch.Results[i].Err == nil {
-			ch.Results[i] = bulk.ItemResult{Outcome: Failed, Err: e}
-			mapped++
+	}
+	if cancelled {
+		// Klaviyo does not say which profiles a cancelled job imported
+		// before it stopped: once it had imported any, each profile
+		// without an error of its own may have been.
+		o := Failed
+		if job.CompletedCount > 0 {
+			o = Unknown
 		}
+		for i := range ch.Results {
+			if ch.Results[i].Err == nil {
+				ch.Results[i] = bulk.ItemResult{Outcome: o, Err: fmt.Errorf("%w: job %s", ErrImportCancelled, job.ID)}
+			}
+		}
+		return nil
 	}
 	if mapped < job.FailedCount {
 		// Klaviyo failed profiles it did not point at: the ones not

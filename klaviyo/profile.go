@@ -170,6 +170,12 @@ type PatchProperties struct {
 	Unset []string `json:"unset,omitempty"`
 }
 
+// appends reports a patch that appends or unappends: sent twice, it
+// would append twice.
+func (p *PatchProperties) appends() bool {
+	return p != nil && (len(p.Append) > 0 || len(p.Unappend) > 0)
+}
+
 func (p *PatchProperties) empty() bool {
 	return p == nil || (len(p.Append) == 0 && len(p.Unappend) == 0 && len(p.Unset) == 0)
 }

@@ -119,7 +119,7 @@ func (s *ProfilesService) Update(ctx context.Context, in ProfileInput) (*Profile
 		return nil, nil, err
 	}
 	retry := transport.RetryIdempotent
-	if in.Patch != nil && (len(in.Patch.Append) > 0 || len(in.Patch.Unappend) > 0) {
+	if in.Patch.appends() {
 		retry = transport.RetryIfRefused
 	}
 	return s.write(ctx, EndpointUpdateProfile, http.MethodPatch, "/api/profiles/"+url.PathEscape(in.ID),
@@ -138,7 +138,7 @@ func (s *ProfilesService) Upsert(ctx context.Context, in ProfileInput) (p *Profi
 		return nil, false, nil, err
 	}
 	retry := transport.RetryIdempotent
-	if in.Patch != nil && (len(in.Patch.Append) > 0 || len(in.Patch.Unappend) > 0) {
+	if in.Patch.appends() {
 		retry = transport.RetryIfRefused
 	}
 	p, r, err = s.write(ctx, EndpointUpsertProfile, http.MethodPost, "/api/profile-import",

@@ -237,7 +237,8 @@ func (s *SubscriptionsService) unsubscribe(ctx context.Context, listID string, p
 }
 
 // Suppress suppresses email addresses (USER_SUPPRESSED): they receive no
-// email marketing whatever their consent. 100 per job request.
+// email marketing whatever their consent. 100 per job request; a
+// malformed address fails alone, before sending.
 func (s *SubscriptionsService) Suppress(ctx context.Context, emails []string) ([]ItemResult, error) {
 	return s.suppression(ctx, EndpointSuppress, "/api/profile-suppression-bulk-create-jobs", "profile-suppression-bulk-create-job", emails)
 }
@@ -254,8 +255,10 @@ func (s *SubscriptionsService) suppression(ctx context.Context, ep Endpoint, pat
 	var ready []indexed[map[string]any]
 	for i, e := range emails {
 		out[i] = ItemResult{Index: i}
-		if e == "" {
-			out[i].Outcome, out[i].Err = Failed, invalid(fmt.Sprintf("emails[%d]", i), "", "empty")
+		// Klaviyo refuses a job with one malformed email whole: refuse it
+		// alone, so that the others of its request apply.
+		if !deletionEmailRE.MatchString(e) {
+			out[i].Outcome, out[i].Err = Failed, invalid(fmt.Sprintf("emails[%d]", i), e, "not an email address")
 			continue
 		}
 		ready = append(ready, indexed[map[string]any]{i, map[string]any{"type": "profile", "attributes": map[string]any{"email": e}}})

@@ -84,11 +84,14 @@ func (s *WebhooksService) Create(ctx context.Context, in WebhookInput) (*Webhook
 	return &h, r, nil
 }
 
-// All lists the account's webhooks.
+// All lists the account's webhooks with their topics. It asks for the
+// topics with include=webhook-topics: under JSON:API a server may leave a
+// to-many relationship's data out unless it is included, and Topics would
+// then come back empty without a word.
 func (s *WebhooksService) All(ctx context.Context) ([]Webhook, *Response, error) {
 	var doc collection[resource[webhookWire]]
 	r, err := s.c.do(ctx, &call{ep: EndpointGetWebhooks, method: http.MethodGet, path: "/api/webhooks",
-		retry: transport.RetryIdempotent, out: &doc})
+		query: url.Values{"include": {"webhook-topics"}}, retry: transport.RetryIdempotent, out: &doc})
 	if err != nil {
 		return nil, r, err
 	}

@@ -215,8 +215,12 @@ func (s *BatchesService) Wait(ctx context.Context, id string, interval time.Dura
 type BatchListOptions struct {
 	Endpoint string      // required: contacts, products or events
 	Status   BatchStatus // optional
-	From, To time.Time   // optional: creation dates
-	PageSize int         // 1 to 250; 0 means 100
+	// From and To (optional) bound the batches' creation times, both
+	// inclusive. Omnisend filters by date only (yyyy-mm-dd), so the client
+	// asks for the whole UTC days around them and drops the batches
+	// outside the exact times.
+	From, To time.Time
+	PageSize int // 1 to 250; 0 means 100
 }
 
 // List iterates over batches, newest first as Omnisend orders them.
@@ -237,14 +241,21 @@ func (s *BatchesService) List(ctx context.Context, opts BatchListOptions) iter.S
 			return nil, 0, false, &InputError{Field: "BatchListOptions.PageSize", Value: strconv.Itoa(n), Reason: "must be 1 to 250"}
 		}
 		q := url.Values{"endpoint": {o.Endpoint}, "offset": {strconv.Itoa(offset)}, "limit": {strconv.Itoa(n)}}
-		if o.Status != "" {
+		switch o.Status {
+		case "":
+		case BatchPending, BatchInProgress, BatchFinished, BatchStopped:
 			q.Set("status", string(o.Status))
+		default:
+			return nil, 0, false, &InputError{Field: "BatchListOptions.Status", Value: string(o.Status), Reason: "must be pending, inProgress, finished or stopped"}
 		}
 		if !o.From.IsZero() {
-			q.Set("dateFrom", rfc3339(o.From))
+			q.Set("dateFrom", o.From.UTC().Format(time.DateOnly))
 		}
 		if !o.To.IsZero() {
-			q.Set("dateTo", rfc3339(o.To))
+			// The day after To: whether Omnisend reads dateTo as inclusive
+			// or not, every batch up to To is listed; later ones are dropped
+			// below.
+			q.Set("dateTo", o.To.UTC().AddDate(0, 0, 1).Format(time.DateOnly))
 		}
 		var w struct {
 			Batches []wireBatch `json:"batches"`
@@ -255,10 +266,15 @@ func (s *BatchesService) List(ctx context.Context, opts BatchListOptions) iter.S
 		if _, err := s.c.do(ctx, &call{op: "listBatches", method: http.MethodGet, path: "/batches", query: q, retry: transport.RetryIdempotent, out: &w}); err != nil {
 			return nil, 0, false, err
 		}
-		out := make([]Batch, len(w.Batches))
+		out := make([]Batch, 0, len(w.Batches))
 		for i := range w.Batches {
-			out[i] = *w.Batches[i].batch()
+			b := w.Batches[i].batch()
+			if (!o.From.IsZero() && b.CreatedAt.Before(o.From)) || (!o.To.IsZero() && b.CreatedAt.After(o.To)) {
+				continue
+			}
+			out = append(out, *b)
 		}
-		return out, offset + len(out), w.Paging.Next != "" && len(out) > 0, nil
+		// The next offset counts what the server listed, kept or not.
+		return out, offset + len(w.Batches), w.Paging.Next != "" && len(w.Batches) > 0, nil
 	})
 }

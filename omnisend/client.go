@@ -110,12 +110,34 @@ type Client struct {
 	limits        map[Endpoint]Limit
 	log           *slog.Logger
 	maxInFlight   int
+	historicalAge time.Duration
 }
 
 type config struct {
 	transport.Options
 	base, version string
 	limits        map[Endpoint]Limit
+	historicalAge time.Duration
+}
+
+// DefaultHistoricalAge is how old an event's time must be for the client
+// to take it as historical ([Event.Historical]). Omnisend deduplicates
+// historical events only and does not say where real time ends: an hour is
+// this client's assumption (and omnisendtest's), overridable with
+// [WithHistoricalAge].
+const DefaultHistoricalAge = time.Hour
+
+// WithHistoricalAge sets how old a historical event must be (default
+// [DefaultHistoricalAge]); Send refuses a newer one marked Historical,
+// which Omnisend would not deduplicate. Zero turns the check off.
+func WithHistoricalAge(d time.Duration) Option {
+	return func(c *config) error {
+		if d < 0 {
+			return &InputError{Field: "WithHistoricalAge", Value: d.String(), Reason: "must not be negative"}
+		}
+		c.historicalAge = d
+		return nil
+	}
 }
 
 // Option configures a Client. A nil Option is skipped.
@@ -210,12 +232,13 @@ func New(cred Credentials, opts ...Option) (*Client, error) {
 			return nil, err
 		}
 	}
-	cfg := config{Options: transport.DefaultOptions(), base: DefaultBaseURL, version: DefaultVersion, limits: DefaultLimits()}
+	cfg := config{Options: transport.DefaultOptions(), base: DefaultBaseURL, version: DefaultVersion, limits: DefaultLimits(),
+		historicalAge: DefaultHistoricalAge}
 	if err := transport.Apply(&cfg, opts); err != nil {
 		return nil, err
 	}
 	c := &Client{base: cfg.base, version: cfg.version, cred: cred, gates: map[Endpoint]*transport.Gate{}, limits: cfg.limits,
-		log: cfg.Logger, maxInFlight: cfg.MaxInFlight}
+		log: cfg.Logger, maxInFlight: cfg.MaxInFlight, historicalAge: cfg.historicalAge}
 	for e, l := range cfg.limits {
 		c.gates[e] = newGate(l)
 	}

@@ -30,8 +30,10 @@
 // Omnisend deduplicates events by eventID and eventTime only when they are
 // historical; real-time events, the ones automations react to, are
 // processed every time they arrive. So the client retries an event marked
-// [Event.Historical] on any failure (exactly one copy is recorded), but a
-// real-time event only on a 429, which proves it was not processed. A
+// [Event.Historical] on any failure (exactly one copy is recorded; one
+// newer than [DefaultHistoricalAge] is refused, as Omnisend would take it
+// for a real-time one), but a real-time event only on a 429, which proves
+// it was not processed. A
 // real-time event whose answer was lost is never resent: it comes back as
 // an [*UnknownEventError] naming it (Outcome Unknown in
 // [EventsService.SendAll]), and the caller decides.

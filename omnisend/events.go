@@ -55,7 +55,8 @@ type Event struct {
 	Contact    EventContact
 	Properties map[string]any
 	// Historical marks an event Omnisend deduplicates by ID and Time;
-	// both must be set.
+	// both must be set, and Time must be at least the client's historical
+	// age old ([DefaultHistoricalAge], [WithHistoricalAge]).
 	Historical bool
 }
 
@@ -88,7 +89,7 @@ func (e *UnknownEventError) Unwrap() error { return e.Err }
 //
 //spec:openapi POST /events
 func (s *EventsService) Send(ctx context.Context, ev *Event) (*Response, error) {
-	w, err := ev.wire("event")
+	w, err := ev.wire("event", time.Now(), s.c.historicalAge)
 	if err != nil {
 		return nil, err
 	}
@@ -132,8 +133,9 @@ type EventResult struct {
 // that stopped it (a 401, a cancelled context), if any. Every event is
 // checked before the first is sent.
 func (s *EventsService) SendAll(ctx context.Context, events []*Event) ([]EventResult, error) {
+	now := time.Now()
 	for i, ev := range events {
-		if _, err := ev.wire(fmt.Sprintf("events[%d]", i)); err != nil {
+		if _, err := ev.wire(fmt.Sprintf("events[%d]", i), now, s.c.historicalAge); err != nil {
 			return nil, err
 		}
 	}
@@ -167,7 +169,9 @@ func (s *EventsService) SendAll(ctx context.Context, events []*Event) ([]EventRe
 	return res, err
 }
 
-func (ev *Event) wire(f string) (*wire.Event, error) {
+// wire checks ev and returns its request body; a historical event must
+// be at least age old at now.
+func (ev *Event) wire(f string, now time.Time, age time.Duration) (*wire.Event, error) {
 	if ev == nil {
 		return nil, invalid(f, "nil")
 	}
@@ -179,6 +183,10 @@ func (ev *Event) wire(f string) (*wire.Event, error) {
 	}
 	if ev.Historical && (ev.ID == "" || ev.Time.IsZero()) {
 		return nil, invalid(f+".Historical", "a historical event needs its ID and Time, which Omnisend deduplicates by")
+	}
+	if ev.Historical && age > 0 && ev.Time.After(now.Add(-age)) {
+		return nil, &InputError{Field: f + ".Time", Value: rfc3339(ev.Time),
+			Reason: "a historical event must be at least " + age.String() + " old: Omnisend does not deduplicate a newer (real-time) one, which a retry could record twice"}
 	}
 	c := ev.Contact
 	if c.ID == "" && c.Email == "" && c.Phone == "" {

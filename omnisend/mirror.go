@@ -1,6 +1,7 @@
 package omnisend
 
 import (
+	"cmp"
 	"context"
 	"maps"
 	"slices"
@@ -44,7 +45,8 @@ type MirrorReport struct {
 // Tags owned reports false for are left alone, whoever set them; every
 // desired tag must be owned, or a later run could never remove it.
 // Contacts not in desired are not touched; an empty set removes all owned
-// tags. Emails match case-insensitively.
+// tags. Emails match case-insensitively, a contact's primary email or any
+// of its email identifiers; two desired emails of one contact are refused.
 //
 // The contacts' current tags are read with a full listing (250 a page),
 // then the changes go through [TagsService.Apply]. A change that was not
@@ -60,7 +62,7 @@ func (s *TagsService) Mirror(ctx context.Context, desired map[string][]string, o
 		if err != nil {
 			return nil, err
 		}
-		if _, ok := want[strings.ToLower(c.Email)]; ok && c.Email != "" {
+		if slices.ContainsFunc(emailsOf(c), func(e string) bool { _, ok := want[e]; return ok }) {
 			current = append(current, c)
 		}
 	}
@@ -83,23 +85,30 @@ func (s *TagsService) MirrorKnown(ctx context.Context, current []Contact, desire
 }
 
 func (s *TagsService) mirror(ctx context.Context, contacts []Contact, want map[string][]string, owned Ownership) (*MirrorReport, error) {
-	current := make(map[string]Contact, len(contacts))
-	for _, c := range contacts {
-		if c.Email != "" {
-			current[strings.ToLower(c.Email)] = c
+	current := make(map[string]int, len(contacts)) // by every email a contact holds
+	for i, c := range contacts {
+		for _, e := range emailsOf(c) {
+			current[e] = i
 		}
 	}
 	rep := &MirrorReport{}
 	var changes []TagChange
+	// by holds the desired email each contact was matched by.
+	by := map[int]string{}
 	for _, email := range slices.Sorted(maps.Keys(want)) { // sorted: results in a stable order
-		c, ok := current[email]
+		i, ok := current[email]
 		if !ok {
 			rep.Missing = append(rep.Missing, email)
 			continue
 		}
+		if other, dup := by[i]; dup {
+			return nil, invalid("desired["+email+"]", "names the same contact as desired[%s]", other)
+		}
+		by[i] = email
+		c := contacts[i]
 		ch := TagChange{ContactID: c.ID}
 		if c.ID == "" {
-			ch.Email = c.Email
+			ch.Email = cmp.Or(c.Email, email)
 		}
 		for _, t := range want[email] {
 			if !slices.Contains(c.Tags, t) {
@@ -124,6 +133,21 @@ func (s *TagsService) mirror(ctx context.Context, contacts []Contact, want map[s
 	res, err := s.apply(ctx, changes, calls)
 	rep.Results = res
 	return rep, err
+}
+
+// emailsOf returns a contact's emails, lower-case: the primary one and
+// every email identifier (a contact may hold several).
+func emailsOf(c Contact) []string {
+	var out []string
+	if c.Email != "" {
+		out = append(out, strings.ToLower(c.Email))
+	}
+	for _, id := range c.Identifiers {
+		if e := strings.ToLower(id.ID); id.Type == EmailID && !slices.Contains(out, e) {
+			out = append(out, e)
+		}
+	}
+	return out
 }
 
 // checkDesired validates a mirror's input and keys it by lower-case email.

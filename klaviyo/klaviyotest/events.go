@@ -216,7 +216,9 @@ func parseBulkEvents(body []byte, now time.Time) *bulkParsed {
 		if pw == nil {
 			return fail(pp, "%s", msg)
 		}
-		pw.patch = readPatch(pd.Meta)
+		if pw.patch, msg = readPatch(pd.Meta); msg != "" {
+			return fail(ptr+"/attributes/profile/data/meta", "%s", msg)
+		}
 		if e.Attributes.Events == nil || len(e.Attributes.Events.Data) == 0 {
 			return fail(ptr+"/attributes/events", "At least one event is required.")
 		}

@@ -74,7 +74,9 @@ func parseImport(body []byte) *importParsed {
 		if pw == nil {
 			return fail(pp, "%s", msg)
 		}
-		pw.patch = readPatch(p.Meta)
+		if pw.patch, msg = readPatch(p.Meta); msg != "" {
+			return fail(ptr+"/meta", "%s", msg)
+		}
 		if pw.who.id == "" && pw.who.email == "" && pw.who.phone == "" && pw.who.extID == "" {
 			return fail(ptr+"/attributes", "One of id, email, phone_number or external_id is required.")
 		}

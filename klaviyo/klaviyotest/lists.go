@@ -20,13 +20,23 @@ func listJSON(r *http.Request, l *list, kind string) map[string]any {
 		"links": map[string]any{"self": baseURL(r) + "/api/" + kind + "s/" + l.id + "/"}}
 }
 
-var listRules = rules{"name": eqAny, "id": eqAny, "created": {"greater-than"}, "updated": {"greater-than"}}
+var (
+	listRules = rules{"name": eqAny, "id": eqAny, "created": {"greater-than"}, "updated": {"greater-than"}}
+	// Segments also filter on is_active and is_starred (SPEC); the fake's
+	// segments are all active and none is starred.
+	segmentRules = rules{"name": eqAny, "id": eqAny, "created": {"greater-than"}, "updated": {"greater-than"},
+		"is_active": eqAny, "is_starred": {"equals"}}
+)
 
 func (s *Server) listGroups(w http.ResponseWriter, r *http.Request, q url.Values, ids []string, m map[string]*list, kind string) {
 	if !checkQuery(w, q, "filter", "page[size]", "page[cursor]") {
 		return
 	}
-	terms, ok := filterOf(w, r, listRules)
+	allowed := listRules
+	if kind == "segment" {
+		allowed = segmentRules
+	}
+	terms, ok := filterOf(w, r, allowed)
 	if !ok {
 		return
 	}
@@ -42,6 +52,10 @@ func (s *Server) listGroups(w http.ResponseWriter, r *http.Request, q url.Values
 			return l.id
 		case "created":
 			return l.created
+		case "is_active":
+			return true
+		case "is_starred":
+			return false
 		}
 		return l.updated
 	})

@@ -64,6 +64,10 @@ var (
 	phoneRE = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)
 )
 
+// locationKeys are the fields of ProfileLocation (SPEC).
+var locationKeys = map[string]bool{"address1": true, "address2": true, "city": true, "country": true, "latitude": true,
+	"longitude": true, "region": true, "zip": true, "timezone": true, "ip": true}
+
 // profileAttrs are the attributes a profile write may carry.
 var profileAttrs = map[string]bool{"email": true, "phone_number": true, "external_id": true, "first_name": true,
 	"last_name": true, "organization": true, "locale": true, "title": true, "image": true, "location": true,
@@ -114,6 +118,11 @@ func readProfile(attrs map[string]json.RawMessage, meta json.RawMessage, id stri
 			if err := json.Unmarshal(raw, &pw.loc); err != nil {
 				return nil, "location must be an object.", p
 			}
+			for lk := range pw.loc {
+				if !locationKeys[lk] {
+					return nil, "'" + lk + "' is not a valid field for a profile location.", p + "/" + lk
+				}
+			}
 			continue
 		case "properties":
 			if string(raw) == "null" {
@@ -157,8 +166,12 @@ func readProfile(attrs map[string]json.RawMessage, meta json.RawMessage, id stri
 		var m struct {
 			PatchProperties *patch `json:"patch_properties"`
 		}
-		if err := json.Unmarshal(meta, &m); err != nil {
-			return nil, "meta must be an object.", pointer
+		// Strict: patch_identifiers and unknown patch operations are not
+		// modelled, and are refused rather than ignored.
+		dec := json.NewDecoder(bytes.NewReader(meta))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&m); err != nil {
+			return nil, "meta must be an object with patch_properties (append, unappend, unset) only: " + err.Error(), pointer
 		}
 		pw.patch = m.PatchProperties
 	}
@@ -404,7 +417,10 @@ func (s *Server) updateProfile(w http.ResponseWriter, r *http.Request, id string
 		invalidAt(w, ptr, "%s", msg)
 		return
 	}
-	pw.patch = readPatch(res.Meta)
+	if pw.patch, msg = readPatch(res.Meta); msg != "" {
+		invalidAt(w, "/data/meta", "%s", msg)
+		return
+	}
 	if other := s.conflict(p, pw.who); other != nil {
 		writeError(w, http.StatusConflict, duplicateError(other))
 		return
@@ -414,16 +430,26 @@ func (s *Server) updateProfile(w http.ResponseWriter, r *http.Request, id string
 }
 
 // readPatch reads meta.patch_properties of a resource.
-func readPatch(meta map[string]json.RawMessage) *patch {
+// readPatch reads a resource's meta.patch_properties; it returns an error
+// message for anything else in meta (patch_identifiers is not modelled)
+// or a patch it cannot read, which is refused rather than ignored.
+func readPatch(meta map[string]json.RawMessage) (*patch, string) {
+	for k := range meta {
+		if k != "patch_properties" {
+			return nil, "The fake does not model meta." + k + "."
+		}
+	}
 	raw, ok := meta["patch_properties"]
-	if !ok {
-		return nil
+	if !ok || string(raw) == "null" {
+		return nil, ""
 	}
 	var pt patch
-	if json.Unmarshal(raw, &pt) != nil {
-		return nil
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&pt); err != nil {
+		return nil, "patch_properties takes append, unappend and unset only: " + err.Error()
 	}
-	return &pt
+	return &pt, ""
 }
 
 // conflict returns another profile already holding one of who's
@@ -454,7 +480,10 @@ func (s *Server) upsertProfile(w http.ResponseWriter, r *http.Request, body []by
 		invalidAt(w, ptr, "%s", msg)
 		return
 	}
-	pw.patch = readPatch(res.Meta)
+	if pw.patch, msg = readPatch(res.Meta); msg != "" {
+		invalidAt(w, "/data/meta", "%s", msg)
+		return
+	}
 	p, other, unknown := s.st.find(pw.who)
 	switch {
 	case unknown:

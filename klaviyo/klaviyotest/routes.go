@@ -82,10 +82,22 @@ func route(method, path string) routed {
 	return routed{op: op, id: id}
 }
 
+// queryChecked are the operations whose handlers check their own query
+// parameters; the others take none the fake models, and refuse any.
+var queryChecked = map[klaviyo.Endpoint]bool{
+	klaviyo.EndpointGetProfiles: true, klaviyo.EndpointGetProfile: true, klaviyo.EndpointGetImportErrors: true,
+	klaviyo.EndpointGetEvents: true, klaviyo.EndpointGetLists: true, klaviyo.EndpointGetListProfiles: true,
+	klaviyo.EndpointGetSegments: true, klaviyo.EndpointGetSegmentProfiles: true, klaviyo.EndpointGetMetrics: true,
+	klaviyo.EndpointGetWebhooks: true,
+}
+
 // act carries out an admitted request (s.mu held).
 func (s *Server) act(w *httptest.ResponseRecorder, r *http.Request, body []byte, rt routed) {
 	s.settleJobs()
 	q := r.URL.Query()
+	if !queryChecked[rt.op] && !checkQuery(w, q) {
+		return
+	}
 	switch rt.op {
 	case klaviyo.EndpointGetProfiles:
 		s.listProfiles(w, r, q)

@@ -1,6 +1,7 @@
 package klaviyotest
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -40,15 +41,29 @@ type subProfile struct {
 }
 
 // readJob decodes a consent job: its profiles (at most maxN) and its list.
-func (s *Server) readJob(w http.ResponseWriter, body []byte, typ string, maxN int) ([]subProfile, resourceIn, *list, bool) {
+// Job attributes beyond attrs, and profile fields or channels the fake
+// does not model (whatsapp, push, email open tracking, an age-gated date
+// of birth), are refused, never ignored.
+func (s *Server) readJob(w http.ResponseWriter, body []byte, typ string, maxN int, attrs ...string) ([]subProfile, resourceIn, *list, bool) {
 	res, ok := decode(w, body, typ)
 	if !ok {
 		return nil, res, nil, false
 	}
+	for k := range res.Attributes {
+		if k != "profiles" && !slices.Contains(attrs, k) {
+			invalidAt(w, "/data/attributes/"+k, "'%s' is not a valid field for the resource '%s'.", k, typ)
+			return nil, res, nil, false
+		}
+	}
 	var ps struct {
 		Data []subProfile `json:"data"`
 	}
-	if err := json.Unmarshal(res.Attributes["profiles"], &ps); err != nil || len(ps.Data) == 0 {
+	dec := json.NewDecoder(bytes.NewReader(res.Attributes["profiles"]))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&ps); err != nil && strings.Contains(err.Error(), "unknown field") {
+		invalidAt(w, "/data/attributes/profiles", "The fake does not model this profile field or channel: %v.", err)
+		return nil, res, nil, false
+	} else if err != nil || len(ps.Data) == 0 {
 		invalidAt(w, "/data/attributes/profiles", "At least one profile is required.")
 		return nil, res, nil, false
 	}
@@ -112,7 +127,7 @@ func (s *Server) profileFor(p subProfile, now time.Time) *profile {
 }
 
 func (s *Server) subscribe(w http.ResponseWriter, body []byte) {
-	ps, res, l, ok := s.readJob(w, body, "profile-subscription-bulk-create-job", MaxSubscribe)
+	ps, res, l, ok := s.readJob(w, body, "profile-subscription-bulk-create-job", MaxSubscribe, "historical_import", "custom_source")
 	if !ok {
 		return
 	}

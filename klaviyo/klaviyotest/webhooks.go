@@ -42,14 +42,32 @@ func webhookJSON(r *http.Request, h *webhook) map[string]any {
 }
 
 func (s *Server) listWebhooks(w http.ResponseWriter, r *http.Request, q url.Values) {
-	if !checkQuery(w, q) {
+	if !checkQuery(w, q, "include") {
+		return
+	}
+	inc := q.Get("include")
+	if inc != "" && inc != "webhook-topics" {
+		invalidParam(w, "include", "Invalid include %q: only webhook-topics.", inc)
 		return
 	}
 	out := make([]any, 0, len(s.st.hookIDs))
+	included := []any{}
+	seen := map[string]bool{}
 	for _, id := range s.st.hookIDs {
-		out = append(out, webhookJSON(r, s.st.hooks[id]))
+		h := s.st.hooks[id]
+		out = append(out, webhookJSON(r, h))
+		for _, t := range h.topics {
+			if inc != "" && !seen[t] {
+				seen[t] = true
+				included = append(included, topicJSON(r, t))
+			}
+		}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"data": out, "links": map[string]any{"self": baseURL(r) + "/api/webhooks/"}})
+	body := map[string]any{"data": out, "links": map[string]any{"self": baseURL(r) + "/api/webhooks/"}}
+	if inc != "" {
+		body["included"] = included
+	}
+	writeJSON(w, http.StatusOK, body)
 }
 
 func (s *Server) createWebhook(w http.ResponseWriter, r *http.Request, body []byte) {
@@ -137,9 +155,13 @@ func (s *Server) deleteWebhook(w http.ResponseWriter, id string) {
 func (s *Server) listWebhookTopics(w http.ResponseWriter, r *http.Request) {
 	out := make([]any, len(DefaultWebhookTopics))
 	for i, t := range DefaultWebhookTopics {
-		out[i] = map[string]any{"type": "webhook-topic", "id": t, "links": map[string]any{"self": baseURL(r) + "/api/webhook-topics/" + t + "/"}}
+		out[i] = topicJSON(r, t)
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"data": out, "links": map[string]any{"self": baseURL(r) + "/api/webhook-topics/"}})
+}
+
+func topicJSON(r *http.Request, t string) map[string]any {
+	return map[string]any{"type": "webhook-topic", "id": t, "links": map[string]any{"self": baseURL(r) + "/api/webhook-topics/" + t + "/"}}
 }
 
 // AccountID is the klaviyo_account_id of the server's deliveries.

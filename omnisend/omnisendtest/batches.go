@@ -182,15 +182,23 @@ func (s *Server) listBatches(w *httptest.ResponseRecorder, r *http.Request) {
 		validation(w, "offset or limit out of range", fieldError{"limit", "invalid_value", "offset ≥ 0, limit 1 to 250"})
 		return
 	}
+	switch st := q.Get("status"); st {
+	case "", "pending", "inProgress", "finished", "stopped":
+	default:
+		validation(w, "status is not valid", fieldError{"status", "invalid_value", "pending, inProgress, finished or stopped"})
+		return
+	}
+	// dateFrom and dateTo are dates (yyyy-mm-dd, SPEC batches), read as
+	// UTC days, both inclusive: the fake's reading.
 	var from, to time.Time
 	for _, d := range []struct {
 		k string
 		t *time.Time
 	}{{"dateFrom", &from}, {"dateTo", &to}} {
 		if v := q.Get(d.k); v != "" {
-			t, err := time.Parse(time.RFC3339, v)
+			t, err := time.Parse(time.DateOnly, v)
 			if err != nil {
-				validation(w, d.k+" must be RFC 3339", fieldError{d.k, "invalid_format", "must be RFC 3339"})
+				validation(w, d.k+" must be yyyy-mm-dd", fieldError{d.k, "invalid_format", "must be yyyy-mm-dd"})
 				return
 			}
 			*d.t = t
@@ -200,7 +208,7 @@ func (s *Server) listBatches(w *httptest.ResponseRecorder, r *http.Request) {
 	for i := len(s.order) - 1; i >= 0; i-- {
 		b := s.batches[s.order[i]]
 		if b.endpoint != ep || (q.Get("status") != "" && b.status != q.Get("status")) ||
-			(!from.IsZero() && b.created.Before(from)) || (!to.IsZero() && b.created.After(to)) {
+			(!from.IsZero() && b.created.Before(from)) || (!to.IsZero() && !b.created.Before(to.AddDate(0, 0, 1))) {
 			continue
 		}
 		match = append(match, b)

@@ -356,6 +356,12 @@ func (s *Server) listContacts(w *httptest.ResponseRecorder, r *http.Request) {
 		}
 		limit = n
 	}
+	switch st := q.Get("status"); st {
+	case "", "subscribed", "unsubscribed", "nonSubscribed":
+	default:
+		validation(w, "status is not valid", fieldError{"status", "invalid_value", "must be subscribed, unsubscribed or nonSubscribed"})
+		return
+	}
 	if q.Get("tag") != "" && q.Get("status") != "" {
 		validation(w, "tag and status cannot be used together", fieldError{"tag", "invalid_combination", "cannot be combined with status"})
 		return

@@ -36,7 +36,8 @@
 //     WithMaxBatchItems), moving pending → inProgress → finished over
 //     WithBatchPolls reads each, items processed as their endpoint alone
 //     would with per-item responses and errors; GET /batches (newest first,
-//     offset paging), /batches/{id} and /batches/{id}/items.
+//     offset paging, status and yyyy-mm-dd dateFrom and dateTo read as
+//     whole UTC days), /batches/{id} and /batches/{id}/items.
 //   - Rate limits per endpoint class over a sliding window counted on
 //     arrival: 400 a minute, and 60 a minute on /contacts/tags
 //     (omnisend.DefaultLimits, WithRateLimit). A refused request gets a 429
@@ -53,7 +54,8 @@
 // # What it does not model
 //
 // Request bodies are decoded strictly: a field the fake does not know is a
-// 400, never ignored. It refuses, with a 400 problem saying so, segments
+// 400, never ignored, and so is a query parameter an operation does not
+// take. It refuses, with a 400 problem saying so, segments
 // (the segmentID filter and selector), the before cursor, and batches other
 // than POST batches of contacts and events (products, categories, PUT).
 // It serves no other endpoint (products, campaigns, segments, ...), nor the

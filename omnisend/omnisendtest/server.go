@@ -8,6 +8,7 @@ import (
 	"math"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -366,7 +367,19 @@ func (s *Server) authorized(r *http.Request) bool {
 	return false
 }
 
+// queryParams are the query parameters of the operations that take some
+// besides the listings, which check their own.
+var queryParams = map[string][]string{"updateContactByEmail": {"email"}}
+
 func (s *Server) act(w *httptest.ResponseRecorder, r *http.Request, path, op string, body []byte) {
+	if op != "listContacts" && op != "listBatches" {
+		for k := range r.URL.Query() {
+			if !slices.Contains(queryParams[op], k) {
+				validation(w, "Unknown parameter "+k, fieldError{k, "unknown", "unknown parameter"})
+				return
+			}
+		}
+	}
 	switch op {
 	case "upsertContact":
 		s.upsertContact(w, body)
