@@ -120,20 +120,7 @@ func TestEmitsWebhooksOnCustomerChanges(t *testing.T) {
 func TestEmitRefusesFilteredSubscriptions(t *testing.T) {
 	srv := shopifytest.NewServer()
 	defer srv.Close()
-	ctx := context.Background()
-	c := srv.Client()
-	if _, _, err := c.Webhooks.Create(ctx, shopify.WebhookSubscriptionInput{Topic: shopify.TopicCustomerTagsAdded,
-		CallbackURL: "https://example.invalid/hooks", Filter: "tags:vip"}); err != nil {
-		t.Fatal(err)
-	}
-	id := shopify.CustomerGID(srv.AddCustomer(shopifytest.Customer{Email: "a@example.com"}))
-	if _, err := c.Tags.Add(ctx, id, []string{"vip"}); err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.WaitWebhooks(ctx); err != nil {
-		t.Fatal(err)
-	}
-	sent := srv.EmittedWebhooks()
+	sent := tagWithSubscription(t, srv, shopify.WebhookSubscriptionInput{CallbackURL: "https://example.invalid/hooks", Filter: "tags:vip"})
 	if len(sent) != 1 || sent[0].Err == "" || sent[0].Status != 0 {
 		t.Fatalf("a filtered subscription must fail visibly, got %+v", sent)
 	}

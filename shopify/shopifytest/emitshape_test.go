@@ -33,21 +33,9 @@ func TestEmitRefusesUnshapedSubscriptions(t *testing.T) {
 			defer ts.Close()
 			srv := shopifytest.NewServer(shopifytest.WithWebhookClient(ts.Client()))
 			defer srv.Close()
-			ctx := context.Background()
-			c := srv.Client()
 			in := tc.in
-			in.Topic, in.CallbackURL = shopify.TopicCustomerTagsAdded, ts.URL
-			if _, _, err := c.Webhooks.Create(ctx, in); err != nil {
-				t.Fatal(err)
-			}
-			id := shopify.CustomerGID(srv.AddCustomer(shopifytest.Customer{Email: "a@example.com"}))
-			if _, err := c.Tags.Add(ctx, id, []string{"vip"}); err != nil {
-				t.Fatal(err)
-			}
-			if err := srv.WaitWebhooks(ctx); err != nil {
-				t.Fatal(err)
-			}
-			sent := srv.EmittedWebhooks()
+			in.CallbackURL = ts.URL
+			sent := tagWithSubscription(t, srv, in)
 			if tc.want == "" {
 				if len(sent) != 1 || sent[0].Status != 200 || hits.Load() != 1 {
 					t.Fatalf("plain subscription: %+v, %d hits", sent, hits.Load())
@@ -59,4 +47,25 @@ func TestEmitRefusesUnshapedSubscriptions(t *testing.T) {
 			}
 		})
 	}
+}
+
+// tagWithSubscription creates the subscription in (its topic set to
+// customer tags added), tags a new customer and returns the deliveries
+// the fake made once they settled.
+func tagWithSubscription(t *testing.T, srv *shopifytest.Server, in shopify.WebhookSubscriptionInput) []shopifytest.WebhookDelivery {
+	t.Helper()
+	ctx := context.Background()
+	c := srv.Client()
+	in.Topic = shopify.TopicCustomerTagsAdded
+	if _, _, err := c.Webhooks.Create(ctx, in); err != nil {
+		t.Fatal(err)
+	}
+	id := shopify.CustomerGID(srv.AddCustomer(shopifytest.Customer{Email: "a@example.com"}))
+	if _, err := c.Tags.Add(ctx, id, []string{"vip"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.WaitWebhooks(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return srv.EmittedWebhooks()
 }
